@@ -1,0 +1,55 @@
+"""Input problems, collected rather than raised one at a time.
+
+Every reader and validator in the suite reports problems in the same shape: the file, the row as the
+user sees it in that file, the column, the offending value and what was expected. ``InputError``
+carries all of them at once so a user can fix a file in one pass.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    row: int | None
+    column: str | None
+    value: str
+    expected: str
+
+    def line(self) -> str:
+        where = ", ".join(x for x in (
+            f"row {self.row}" if self.row is not None else "",
+            f"column {self.column!r}" if self.column else "",
+        ) if x)
+        value = f" value {self.value!r}:" if self.value != "" else ""
+        return f"{self.file}: {where or 'file'}:{value} expected {self.expected}"
+
+
+class InputError(ValueError):
+    """One or more problems in a user's input; nothing was produced from it."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = sorted(problems, key=lambda p: (p.file, p.row or 0, p.column or ""))
+        super().__init__(self.summary())
+
+    def summary(self) -> str:
+        n = len(self.problems)
+        head = f"{n} problem{'s' if n != 1 else ''} found; nothing was produced:"
+        return "\n".join([head, *(f"  - {p.line()}" for p in self.problems)])
+
+    def to_frame(self) -> pd.DataFrame:
+        import pandas as pd
+
+        return pd.DataFrame([asdict(p) for p in self.problems],
+                            columns=["file", "row", "column", "value", "expected"])
+
+    def _repr_html_(self) -> str:  # shown as a table when a notebook displays the error
+        frame = self.to_frame().fillna("")
+        return (f"<p><strong>{len(self.problems)} problem(s) in the input; no report was produced.</strong></p>"
+                + frame.to_html(index=False, escape=True))
