@@ -103,10 +103,10 @@ def build_schema(m: Methodology, columns: list[str], partner_roles: list[str]) -
             lookup = m.scale_lookup(axis)
             col_checks.append(pa.Check(lambda s, lk=lookup: (s == "") | _level_map(s, lk).notna(),
                                        error=_expected_levels(m, axis)))
-        elif name == "control_effectiveness":
+        elif name == "control_effectiveness" and m.control_effectiveness:
+            # without a scale (re-rated residual) the column is free text kept for the record
             labels = m.control_lookup()
-            expected = ("one of: " + ", ".join(c.label for c in m.control_effectiveness)
-                        if labels else "an empty cell (this methodology has no control-effectiveness scale)")
+            expected = "one of: " + ", ".join(c.label for c in m.control_effectiveness)
             col_checks.append(pa.Check(lambda s, lk=labels: (s == "") | s.map(normalise_label).isin(lk),
                                        error=expected))
         elif name == "response":
@@ -205,7 +205,7 @@ def _normalise(table: Table, m: Methodology, partner_roles: list[str]) -> Regist
     for name in RATINGS:
         axis = name.split("_", 1)[1]
         out[name] = _level_map(out[name], m.scale_lookup(axis)).astype("Int64")
-    if m.control_effectiveness:
+    if m.control_effectiveness:  # a scale: keep its canonical label and factor
         lookup = m.control_lookup()
         keys = out["control_effectiveness"].map(normalise_label)
         out["control_effectiveness"] = keys.map(lambda k: lookup[k].label if k in lookup else "")

@@ -1,0 +1,41 @@
+# Two commands do all the set-up on a fresh machine with Python 3.11 and make:
+#   make report   - create .venv, install, run every assessment on the shipped example parameters
+#   make test     - same set-up, then the whole suite (notebooks included)
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+OUT ?= outputs
+PARAMS := $(wildcard parameters/*.yaml)
+
+.PHONY: report test lab lint clean setup
+
+$(BIN)/python:
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found: install Python 3.11" >&2; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+setup: $(STAMP)
+
+report: $(STAMP)
+	@status=0; for p in $(PARAMS); do \
+	  $(BIN)/workbook run risk-evaluation --params $$p --out $(OUT) || status=1; \
+	done; \
+	echo "Reports are in $(abspath $(OUT))/<organisation>/<period>/"; exit $$status
+
+test: $(STAMP)
+	$(BIN)/python tests/prepare_notebooks.py build/nbval
+	$(BIN)/python -m pytest tests build/nbval --nbval-lax -p no:cacheprovider
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab notebooks/
+
+lint: $(STAMP)
+	$(BIN)/ruff check workbook_lib tests
+
+clean:
+	rm -rf build $(OUT)/*/ .pytest_cache

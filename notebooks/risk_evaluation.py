@@ -1,0 +1,120 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Risk evaluation
+#
+# This workbook scores a risk register against a risk methodology: each risk's **inherent** level
+# (before controls), its **residual** level (after controls), whether the residual risk sits above the
+# organisation's **risk appetite**, who may accept it, and where it must be recorded. It then looks at
+# treatment plans, reviews and, where the register records them, the roles partners play.
+#
+# Change the parameters below (or pass a parameters file to `workbook run risk-evaluation`) and run all.
+
+# %% tags=["parameters"]
+organisation = "Karoo Vale Local Municipality"
+period = "2025-26"
+as_of = "2025-11-30"
+methodology = "western-cape-5x5"
+register = "registers/karoo_vale_municipality_2025.csv"
+sheet = None
+banding = None
+appetite = {"default": "Low", "categories": {"Financial": 4, "Compliance": 4}}
+partner_roles = []
+output_dir = None
+parameters_dir = None
+
+# %%
+from IPython.display import HTML, Markdown, display
+
+from workbook_lib import charts, params as wb_params, reports
+from workbook_lib.assessments import run_risk_evaluation
+
+params = wb_params.from_namespace(globals(), wb_params.RiskEvaluationParams,
+                                  ignore={"params", "ev", "method", "HTML", "Markdown", "display"})
+charts.use_static_renderer()
+try:
+    ev = run_risk_evaluation(params)
+except reports.InputError as problems:
+    display(HTML(problems._repr_html_()))
+    raise
+method = ev.methodology.methodology
+
+# %%
+display(Markdown(reports.opening_narrative(ev, params.organisation, params.period)))
+
+# %%
+# NBVAL_CHECK_OUTPUT
+print(reports.key_figures(ev))
+
+# %% [markdown]
+# ## Where the risks sit
+# Each cell of the matrix shows its score and, after the dot, how many risks fall in it, with their IDs.
+# Colours are the methodology's bands. The left matrix is before controls, the right one after.
+
+# %%
+charts.heatmaps(ev)
+
+# %%
+charts.movement(ev)
+
+# %% [markdown]
+# ## Risks that need a decision
+# Residual risks above appetite, highest first, with the person or body who may accept them and the
+# arithmetic behind each score.
+
+# %%
+display(reports.html_table(reports.attention(ev), empty="No residual risk is above appetite."))
+
+# %% [markdown]
+# ## Groups (proposals, programmes, activities)
+# A group's overall final risk is the highest residual risk among its risks; that level decides who
+# may accept the group as a whole.
+
+# %%
+display(reports.html_table(ev.groups))
+
+# %% [markdown]
+# ## Residual risk by category and owner
+
+# %%
+charts.residual_by(ev, "category") & charts.residual_by(ev, "owner")
+
+# %% [markdown]
+# ## Treatment plans and reviews
+# An action is overdue when its due date is before the as-of date and it is not complete; a review is
+# overdue when its review date has passed.
+
+# %%
+display(reports.html_table(reports.overdue(ev), empty="No treatment action or review is overdue."))
+
+# %%
+display(Markdown(reports.roles_narrative(ev)))
+if ev.roles is not None:
+    display(reports.html_table(ev.roles))
+
+# %% [markdown]
+# ## All risks
+
+# %%
+display(reports.html_table(reports.register_view(ev)))
+
+# %%
+display(Markdown(reports.method_note(ev)))
+
+# %%
+if params.output_dir:
+    written = reports.write_risk_outputs(ev, params.organisation, params.period, params.output_dir)
+    print("Written:", ", ".join(p.name for p in written))

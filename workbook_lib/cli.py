@@ -1,0 +1,189 @@
+"""The ``workbook`` command line: run assessments, validate registers, inspect methodologies."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import typer
+
+app = typer.Typer(help="Risk and assurance workbooks: run assessments headless, check inputs, "
+                       "inspect methodologies.", no_args_is_help=True, add_completion=False,
+                  pretty_exceptions_enable=False)
+methodology_app = typer.Typer(help="Inspect one methodology.", no_args_is_help=True)
+app.add_typer(methodology_app, name="methodology")
+
+EXIT_INPUT = 2  # bad parameters or input: nothing was produced
+
+
+def _fail_input(message: str) -> None:
+    typer.echo(message, err=True)
+    raise typer.Exit(EXIT_INPUT)
+
+
+def _print_problems(exc) -> None:
+    frame = exc.to_frame().fillna("")
+    typer.echo(f"{len(exc.problems)} problem(s) found; no report was produced.", err=True)
+    typer.echo(frame.to_string(index=False, max_colwidth=None), err=True)
+
+
+@app.command()
+def methodologies() -> None:
+    """List the shipped methodologies."""
+    from .methodology import load_methodology, shipped
+
+    for name in shipped():
+        lm = load_methodology(name)
+        m = lm.methodology
+        typer.echo(f"{name:20} {len(m.likelihood)} x {len(m.impact)}  v{m.version}  {m.title}")
+
+
+@methodology_app.command("show")
+def methodology_show(name: str = typer.Argument(..., help="shipped name or path to a YAML file"),
+                     banding: str | None = typer.Option(None, help="an alternative banding")) -> None:
+    """Print the likelihood x impact matrix with band names, and the bands."""
+    from .methodology import MethodologyError, load_methodology
+
+    try:
+        lm = load_methodology(name)
+        m = lm.methodology
+        bands = m.banding(banding)
+    except MethodologyError as exc:
+        _fail_input(str(exc))
+    typer.echo(f"{m.title} ({m.name} v{m.version}, sha256 {lm.sha256[:12]}), banding: {bands.title}")
+    width = max(14, *(len(b.name) + 4 for b in bands.bands))
+    l_width = max(len(f"{lv.value} {lv.label}") for lv in m.likelihood) + 2
+    typer.echo(" " * l_width + "".join(f"{iv.value} {iv.label}"[:width - 1].ljust(width) for iv in m.impact))
+    for lv in reversed(m.likelihood):
+        cells = []
+        for iv in m.impact:
+            s = m.score_grid[lv.value - 1][iv.value - 1]
+            cells.append(f"{s} {m.band_for(s, banding).name}"[:width - 1].ljust(width))
+        typer.echo(f"{lv.value} {lv.label}".ljust(l_width) + "".join(cells))
+    typer.echo("")
+    for b in bands.bands:
+        typer.echo(f"{b.min:>3}-{b.max:<3} {b.name:14} {b.decision_maker}  ->  {b.register_destination}")
+    if m.residual.rule == "control_factor":
+        typer.echo("Residual = inherent x factor (" + ", ".join(
+            f"{c.label} {c.factor:.0%}" for c in m.control_effectiveness) + f"), rounded {m.residual.rounding}")
+    else:
+        typer.echo("Residual = likelihood x impact re-rated after controls")
+
+
+@app.command()
+def validate(file: Path = typer.Argument(..., help="register, CSV or .xlsx"),
+             methodology: str = typer.Option(..., "--methodology", "-m", help="shipped name or YAML path"),
+             sheet: str | None = typer.Option(None, help="sheet name in an .xlsx (default: the first)"),
+             role: list[str] = typer.Option([], "--role", help="a partner-role column (repeatable)")) -> None:
+    """Check a register and print every problem; runs nothing else. Exit 2 if it is invalid."""
+    from .methodology import MethodologyError, load_methodology
+    from .register import load_register
+    from .validation import InputError
+
+    try:
+        lm = load_methodology(methodology)
+        reg = load_register(file, lm.methodology, sheet=sheet, partner_roles=role)
+    except MethodologyError as exc:
+        _fail_input(str(exc))
+    except InputError as exc:
+        _print_problems(exc)
+        raise typer.Exit(EXIT_INPUT) from None
+    typer.echo(f"{file}: valid register, {len(reg.frame)} risks ({int(reg.rated.sum())} rated) "
+               f"under {lm.methodology.name}.")
+    for w in reg.warnings:
+        typer.echo(f"warning: {w}")
+
+
+@app.command()
+def run(assessment: str = typer.Argument(..., help="assessment to run, e.g. risk-evaluation"),
+        params: Path = typer.Option(..., "--params", "-p", help="parameters YAML file"),
+        out: Path = typer.Option(Path("outputs"), "--out", "-o", help="output folder"),
+        timeout: int = typer.Option(600, help="seconds allowed per notebook cell")) -> None:
+    """Run an assessment notebook with papermill and write .ipynb, .html, .xlsx and .json to OUT.
+
+    Inputs are validated first: a bad parameters file or register prints every problem and exits 2
+    with nothing written.
+    """
+    from .assessments import ASSESSMENTS
+
+    if assessment not in ASSESSMENTS:
+        _fail_input(f"unknown assessment {assessment!r}; choose one of {', '.join(ASSESSMENTS)}")
+    written = run_assessment(assessment, params, out, timeout)
+    typer.echo("Reports written:")
+    for path in written:
+        typer.echo(f"  {path}")
+
+
+def run_assessment(assessment: str, params_file: Path, out: Path, timeout: int = 600) -> list[Path]:
+    """Validate, execute, convert; move the four outputs into place only when all exist."""
+    import papermill as pm
+
+    from . import params as wb_params
+    from .assessments import ASSESSMENTS, run_risk_evaluation
+    from .methodology import MethodologyError
+    from .reports import notebook_to_html, slug
+    from .validation import InputError
+
+    spec = ASSESSMENTS[assessment]
+    try:
+        p = wb_params.load_file(params_file, spec.params)
+        run_risk_evaluation(p)  # fail fast, with the full error table, before starting a kernel
+    except (wb_params.ParameterError, MethodologyError) as exc:
+        _fail_input(str(exc))
+    except InputError as exc:
+        _print_problems(exc)
+        raise typer.Exit(EXIT_INPUT) from None
+
+    target = out / slug(p.organisation) / slug(p.period)
+    target.mkdir(parents=True, exist_ok=True)
+    stem = assessment
+    with tempfile.TemporaryDirectory(prefix=".staging-", dir=target) as staging_dir:
+        staging = Path(staging_dir)
+        injected = p.model_dump(mode="json", by_alias=True)
+        injected["output_dir"] = str(staging)
+        injected["register"] = str(p.resolve(p.register_file))
+        if p.methodology not in _shipped():
+            injected["methodology"] = str(p.methodology_ref())
+        executed = staging / f"{stem}.ipynb"
+        started = time.perf_counter()
+        try:
+            pm.execute_notebook(str(spec.path), str(executed), parameters=injected, kernel_name="python3",
+                                cwd=str(spec.path.parent), progress_bar=False, log_output=False,
+                                execution_timeout=timeout)
+        except pm.PapermillExecutionError as exc:
+            failed = target / f"{stem}.failed.ipynb"
+            shutil.copy(executed, failed)
+            typer.echo(f"{params_file}: {assessment} failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue}\n"
+                       f"No report was written; the failed notebook is {failed}", err=True)
+            raise typer.Exit(1) from None
+        notebook_to_html(executed, staging / f"{stem}.html", title=f"{p.organisation} {p.period} {assessment}")
+        outputs = [staging / f"{stem}.{ext}" for ext in ("ipynb", "html", "xlsx", "json")]
+        missing = [o.name for o in outputs if not o.is_file()]
+        if missing:
+            typer.echo(f"{assessment}: outputs missing after the run: {', '.join(missing)}", err=True)
+            raise typer.Exit(1)
+        (target / f"{stem}.failed.ipynb").unlink(missing_ok=True)
+        final = []
+        for o in outputs:
+            dest = target / o.name
+            o.replace(dest)
+            final.append(dest)
+    typer.echo(f"{assessment}: {p.organisation} {p.period} in {time.perf_counter() - started:.1f}s", err=True)
+    return final
+
+
+def _shipped() -> set[str]:
+    from .methodology import shipped
+
+    return set(shipped())
+
+
+def main() -> None:  # pragma: no cover
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(app())
