@@ -115,6 +115,6 @@ display(reports.html_table(reports.register_view(ev)))
 display(Markdown(reports.method_note(ev)))
 
 # %%
+# the JSON summary and Excel tables, when a run names an output folder (workbook run does)
 if params.output_dir:
-    written = reports.write_risk_outputs(ev, params.organisation, params.period, params.output_dir)
-    print("Written:", ", ".join(p.name for p in written))
+    reports.write_risk_outputs(ev, params.organisation, params.period, params.output_dir)

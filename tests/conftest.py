@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from workbook_lib.methodology import load_methodology
+
+ROOT = Path(__file__).resolve().parents[1]
+PARAMETERS = ROOT / "parameters"
+
+
+@pytest.fixture(scope="session")
+def torbay():
+    return load_methodology("torbay-2004")
+
+
+@pytest.fixture(scope="session")
+def western_cape():
+    return load_methodology("western-cape-5x5")
+
+
+@pytest.fixture(scope="session")
+def mopac():
+    return load_methodology("mopac-4-level")
+
+
+@pytest.fixture
+def as_of() -> dt.date:
+    return dt.date(2025, 11, 30)
+
+
+def write_csv(path: Path, text: str, encoding: str = "utf-8") -> Path:
+    path.write_bytes(text.encode(encoding))
+    return path

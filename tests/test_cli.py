@@ -1,0 +1,165 @@
+"""The workbook CLI end to end: real papermill runs, outputs opened and checked."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import openpyxl
+import pytest
+from bs4 import BeautifulSoup
+
+from .conftest import PARAMETERS, ROOT
+
+WORKBOOK = [str(Path(sys.executable).parent / "workbook")]
+
+
+def workbook(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    return subprocess.run(WORKBOOK + list(args), cwd=cwd, capture_output=True, text=True, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def karoo_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("out")
+    result = workbook("run", "risk-evaluation", "--params", str(PARAMETERS / "karoo-vale-2025-26.yaml"),
+                      "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    return out / "Karoo-Vale-Local-Municipality" / "2025-26"
+
+
+@pytest.fixture(scope="module")
+def mopac_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("out")
+    result = workbook("run", "risk-evaluation", "--params", str(PARAMETERS / "mopac-met-2020.yaml"),
+                      "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    return out / "MOPAC-and-the-Met" / "2020-07"
+
+
+@pytest.mark.parametrize("run", ["karoo_run", "mopac_run"])
+def test_four_outputs(run, request):
+    folder = request.getfixturevalue(run)
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "risk-evaluation.html", "risk-evaluation.ipynb", "risk-evaluation.json", "risk-evaluation.xlsx"]
+
+
+def test_json_contract(mopac_run):
+    summary = json.loads((mopac_run / "risk-evaluation.json").read_text())
+    assert summary["assessment"] == "risk-evaluation"
+    assert (summary["organisation"], summary["period"], summary["as_of"]) == ("MOPAC and the Met", "2020-07",
+                                                                              "2020-07-27")
+    assert summary["methodology"]["name"] == "mopac-4-level" and len(summary["methodology"]["sha256"]) == 64
+    assert len(summary["risks"]) == 17
+    keys = {"risk_id", "group", "inherent_score", "inherent_level", "residual_score", "residual_level",
+            "above_appetite", "decision_maker", "rated"}
+    assert all(set(r) == keys for r in summary["risks"])
+    unrated = [r for r in summary["risks"] if not r["rated"]]
+    assert [r["risk_id"] for r in unrated] == ["MET-08"]
+    assert unrated[0]["inherent_score"] is None and unrated[0]["residual_score"] is None
+    met01 = next(r for r in summary["risks"] if r["risk_id"] == "MET-01")
+    assert (met01["inherent_score"], met01["residual_level"], met01["above_appetite"]) == (16, "Very High", True)
+    assert summary["groups"] == [{"group": "Whole register", "residual_score": 16, "residual_level": "Very High",
+                                  "decision_maker": "Deputy Mayor for Policing and Crime with the Commissioner"}]
+    assert any("MET-08" in w for w in summary["warnings"])
+
+
+def test_html_is_self_contained_escaped_and_without_code(karoo_run):
+    html = (karoo_run / "risk-evaluation.html").read_text()
+    soup = BeautifulSoup(html, "html.parser")
+    assert not soup.find_all("script"), "the static report needs no script"
+    for tag in soup.find_all(["link", "img", "iframe"]):
+        for attr in ("href", "src"):
+            value = tag.get(attr) or ""
+            assert not value.startswith(("http:", "https:", "//")), f"external resource {value}"
+    assert "@import url(" not in html
+    # user text is escaped: the register's "<b>raw markup</b>" is shown, never rendered as bold
+    assert "&lt;b&gt;raw markup&lt;/b&gt;" in html
+    assert not any("raw markup" in b.get_text() for b in soup.find_all("b"))
+    # charts are inline SVG images; no code cells are shown
+    assert len(soup.select('img[src^="data:image/svg+xml"]')) == 3  # matrices, movement, breakdowns
+    assert "run_risk_evaluation" not in soup.get_text()
+    assert "Karoo Vale Local Municipality: risk evaluation" in soup.get_text()
+    assert "Method and provenance" in soup.get_text()
+
+
+def test_excel_sheets_and_formula_neutralisation(karoo_run):
+    book = openpyxl.load_workbook(karoo_run / "risk-evaluation.xlsx")
+    assert book.sheetnames == ["Risks", "Groups", "Treatments", "Warnings", "Method"]
+    sheet = book["Risks"]
+    header = [c.value for c in sheet[1]]
+    assert header[:4] == ["risk_id", "group", "description", "category"]
+    cells = [c for row in sheet.iter_rows(min_row=2) for c in row]
+    assert not any(c.data_type == "f" for c in cells)
+    actions = [c.value for c in cells if isinstance(c.value, str) and "consult ward committees" in c.value]
+    assert actions and all(v.startswith("'+") for v in actions)
+    method = {r[0].value: r[1].value for r in book["Method"].iter_rows(min_row=2)}
+    assert method["methodology"] == "western-cape-5x5"
+
+
+def test_broken_register_gives_one_complete_error_list_and_no_report(tmp_path):
+    register = tmp_path / "broken.csv"
+    register.write_text("Risk register\nRisk No.,Risk description,Likelihood,Impact,Due date\n"
+                        "R1,Fine,Likely,Major,2026-01-01\nR1,Duplicate,Often,Major,2026-01-01\n"
+                        "R3,Out of range,7,2,31/02/2026\n", encoding="utf-8")
+    params = tmp_path / "broken.yaml"
+    params.write_text("organisation: Broken\nperiod: P1\nas_of: 2026-01-01\nmethodology: western-cape-5x5\n"
+                      "register: broken.csv\n")
+    out = tmp_path / "out"
+    result = workbook("run", "risk-evaluation", "--params", str(params), "--out", str(out))
+    assert result.returncode == 2
+    assert "5 problem(s) found; no report was produced." in result.stderr
+    for fragment in ("Often", "31/02/2026", "a unique risk_id", "a likelihood rating 1-5"):
+        assert fragment in result.stderr
+    assert " 4 " in result.stderr and " 5 " in result.stderr  # rows as seen in the file (title row counted)
+    assert not out.exists()
+
+
+def test_validate_command(tmp_path):
+    ok = workbook("validate", str(PARAMETERS / "registers" / "mopac_met_alignment_2020.csv"), "-m", "mopac-4-level")
+    assert ok.returncode == 0 and "17 risks (16 rated)" in ok.stdout and "MET-08" in ok.stdout
+    bad = tmp_path / "bad.csv"
+    bad.write_text("risk_id,description,inherent_likelihood,inherent_impact\nA,,9,\n")
+    result = workbook("validate", str(bad), "-m", "torbay-2004")
+    assert result.returncode == 2
+    assert "required" in result.stderr and "1-6" in result.stderr
+
+
+def test_bad_parameters_are_refused_with_every_problem(tmp_path):
+    params = tmp_path / "p.yaml"
+    params.write_text("organisation: X\nperiod: P\nas_of: 2026-01-01\nmethodology: torbay-2004\nregistr: a.csv\n")
+    result = workbook("run", "risk-evaluation", "--params", str(params), "--out", str(tmp_path / "o"))
+    assert result.returncode == 2
+    assert "registr: unknown parameter (did you mean 'register'?)" in result.stderr
+    assert "register: missing" in result.stderr
+
+
+def test_methodology_commands():
+    listing = workbook("methodologies")
+    assert listing.returncode == 0
+    assert all(n in listing.stdout for n in ("torbay-2004", "western-cape-5x5", "mopac-4-level"))
+    shown = workbook("methodology", "show", "torbay-2004")
+    lines = shown.stdout.splitlines()
+    top = next(line for line in lines if line.startswith("6 Very significant"))
+    assert "24 High" in top and "6 Low" in top and "12 Intermediate" in top
+    alt = workbook("methodology", "show", "western-cape-5x5", "--banding", "risk-index")
+    assert "25 Index 5" in alt.stdout
+    assert workbook("methodology", "show", "nope").returncode == 2
+
+
+@pytest.mark.parametrize("command", [[], ["run"], ["validate"], ["methodologies"], ["methodology"],
+                                     ["methodology", "show"]])
+def test_help_on_every_command(command):
+    result = workbook(*command, "--help")
+    assert result.returncode == 0 and "Usage" in result.stdout
+
+
+def test_plain_papermill_with_a_parameters_file(tmp_path):
+    out = tmp_path / "out.ipynb"
+    result = subprocess.run([str(Path(sys.executable).parent / "papermill"), "notebooks/risk_evaluation.ipynb",
+                             str(out), "-f", "parameters/mopac-met-2020.yaml", "-k", "python3"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    text = out.read_text()
+    assert "risks 17 | rated 16 | not rated 1" in text

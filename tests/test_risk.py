@@ -1,0 +1,175 @@
+"""Scoring rules, appetite, groups, treatments and partner roles, including the seeds' worked examples."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from workbook_lib.methodology import MethodologyError, load_methodology
+from workbook_lib.register import load_register
+from workbook_lib.risk import Appetite, evaluate, score_frame
+
+from .conftest import PARAMETERS, write_csv
+
+
+def _evaluate(tmp_path, text, loaded, as_of=dt.date(2025, 11, 30), **kw):
+    reg = load_register(write_csv(tmp_path / "r.csv", text), loaded.methodology,
+                        partner_roles=kw.get("partner_roles"))
+    return evaluate(reg, loaded, as_of, **kw)
+
+
+def test_council_worked_example_group_takes_highest_final_risk(tmp_path, torbay):
+    # one proposal, two risks after controls: borderline (4) x marginal (2) = 8 Intermediate,
+    # significant (5) x serious (3) = 15 High; the proposal's overall final risk is 15, decided by Members
+    ev = _evaluate(tmp_path, (
+        "risk_id,description,group,inherent_likelihood,inherent_impact,residual_likelihood,residual_impact\n"
+        "F1,Financial loss,Proposal A,5,3,Borderline,Marginal\n"
+        "E1,Environmental harm,Proposal A,6,4,Significant,Serious\n"), torbay)
+    risks = ev.risks.set_index("risk_id")
+    assert risks.loc["F1", "residual_score"] == 8 and risks.loc["F1", "residual_level"] == "Intermediate"
+    assert risks.loc["E1", "residual_score"] == 15 and risks.loc["E1", "residual_level"] == "High"
+    assert risks.loc["F1", "inherent_score"] == 15 and risks.loc["E1", "inherent_score"] == 24
+    group = ev.groups.set_index("group").loc["Proposal A"]
+    assert group["residual_score"] == 15 and group["residual_level"] == "High"
+    assert "Council" in group["decision_maker"]
+    assert "Strategic Risk Register" in group["register_destination"]
+    assert group["driving_risks"] == "E1"
+    assert "residual 4 x 2 = 8" in risks.loc["F1", "arithmetic"]
+
+
+def test_provincial_example_inherent_rating_and_control_factor(tmp_path, western_cape):
+    # the guide's operational register example: likelihood 5 x impact 4 = 20, a High inherent risk
+    ev = _evaluate(tmp_path, (
+        "risk_id,description,category,inherent_likelihood,inherent_impact,control_effectiveness\n"
+        "IRR,Irregular expenditure,Financial,5,4,Partially effective\n"
+        "NOC,No controls,Financial,Almost certain,Catastrophic,None\n"
+        "NOR,No rating of controls,Financial,2,2,\n"), western_cape)
+    r = ev.risks.set_index("risk_id")
+    assert (r.loc["IRR", "inherent_score"], r.loc["IRR", "inherent_level"]) == (20, "High")
+    assert r.loc["IRR", "residual_score"] == 8  # 20 x 40% = 8 -> Low
+    assert r.loc["IRR", "residual_level"] == "Low"
+    assert r.loc["NOC", "residual_score"] == 25  # factor 100%
+    assert r.loc["NOR", "residual_score"] == 4 and any("NOR" in w for w in ev.warnings)
+    assert "20 x 40% (Partially effective) = 8 -> 8" in r.loc["IRR", "arithmetic"]
+
+
+def test_factor_rounding_is_up_and_free_of_float_noise(western_cape):
+    m = western_cape.methodology.model_copy()
+    frame = pd.DataFrame({"inherent_likelihood": [5, 3, 5], "inherent_impact": [4, 4, 4],
+                          "control_factor": [0.45, 0.65, 0.65]})
+    out = score_frame(frame, m)
+    # 20 x 0.45 = 9.000000000000002 in floating point: must be 9, not 10; 12 x .65 = 7.8 -> 8; 13
+    assert out["residual_score"].tolist() == [9, 8, 13]
+
+
+def test_appetite_by_band_name_score_and_category(tmp_path, western_cape):
+    text = ("risk_id,description,category,inherent_likelihood,inherent_impact,control_effectiveness\n"
+            "A,a,Financial,3,2,None\nB,b,Operational,3,2,None\nC,c,Operational,3,3,None\nD,d,,,,\n")
+    ev = _evaluate(tmp_path, text, western_cape, appetite={"default": "Low", "categories": {"Financial": 4}})
+    above = ev.risks.set_index("risk_id")["above_appetite"].to_dict()
+    assert above == {"A": True, "B": False, "C": True, "D": None}  # 6 > 4; 6 <= 8; 9 > 8; unrated
+    ev = _evaluate(tmp_path, text, western_cape, appetite=9)
+    assert ev.risks.set_index("risk_id")["above_appetite"].to_dict() == {"A": False, "B": False, "C": False,
+                                                                          "D": None}
+    with pytest.raises(MethodologyError, match="band names"):
+        Appetite.resolve("Enormous", western_cape.methodology)
+    with pytest.raises(MethodologyError, match="1-25"):
+        Appetite.resolve(40, western_cape.methodology)
+
+
+def test_unrated_risk_is_listed_never_scored(mopac):
+    reg = load_register(PARAMETERS / "registers" / "mopac_met_alignment_2020.csv", mopac.methodology,
+                        partner_roles=["Oversee", "Convene", "Communicate", "Deliver"])
+    ev = evaluate(reg, mopac, dt.date(2020, 7, 27), appetite="Medium",
+                  partner_roles=["Oversee", "Convene", "Communicate", "Deliver"])
+    row = ev.risks.set_index("risk_id").loc["MET-08"]
+    assert not row["rated"] and pd.isna(row["inherent_score"]) and pd.isna(row["residual_score"])
+    assert row["above_appetite"] is None
+    assert len(ev.rated) == 16 and ev.risks["inherent_score"].min() >= 1
+    # partner alignment: MET-17 has no partner role
+    assert ev.roles.loc[~ev.roles["covered"], "risk_id"].tolist() == ["MET-17"]
+    assert ev.roles["Oversee"].sum() == 16
+    assert any("MET-17" in w for w in ev.warnings)
+
+
+def test_treatments_overdue_against_as_of(tmp_path, western_cape):
+    text = ("risk_id,description,inherent_likelihood,inherent_impact,response,due_date,review_date,progress\n"
+            "A,a,3,3,reduce,2025-10-01,2026-01-01,50\n"      # due passed, not complete
+            "B,b,3,3,mitigate,2025-10-01,2025-11-01,100%\n"  # complete: not overdue; review passed
+            "C,c,3,3,tolerate,01/12/2025,,complete\n")       # due after as-of
+    ev = _evaluate(tmp_path, text, western_cape)
+    t = ev.treatments.set_index("risk_id")
+    assert t["action_overdue"].to_dict() == {"A": True, "B": False, "C": False}
+    assert t["review_overdue"].to_dict() == {"A": False, "B": True, "C": False}
+    assert t["response"].to_dict() == {"A": "mitigate", "B": "mitigate", "C": "accept"}
+
+
+def test_grid_rule_scores_by_lookup(tmp_path):
+    path = tmp_path / "grid.yaml"
+    path.write_text("""
+name: grid-2x2
+version: "1"
+title: Grid
+likelihood: [{value: 1, label: Low}, {value: 2, label: High}]
+impact: [{value: 1, label: Low}, {value: 2, label: High}]
+scoring: {rule: grid, grid: [[1, 3], [2, 4]]}
+default_banding: b
+bandings:
+  b:
+    title: B
+    bands:
+      - {name: Green, min: 1, max: 2, colour: "#00ff00"}
+      - {name: Red, min: 3, max: 4, colour: "#ff0000"}
+residual: {rule: rerated}
+""")
+    loaded = load_methodology(path)
+    out = score_frame(pd.DataFrame({"inherent_likelihood": [1, 1, 2, 2], "inherent_impact": [1, 2, 1, 2]}),
+                      loaded.methodology)
+    assert out["inherent_score"].tolist() == [1, 3, 2, 4]
+    assert out["inherent_level"].tolist() == ["Green", "Red", "Green", "Red"]
+
+
+@pytest.mark.parametrize("name", ["torbay-2004", "western-cape-5x5", "mopac-4-level"])
+@settings(max_examples=50, deadline=None)
+@given(data=st.data())
+def test_valid_ratings_always_score_inside_the_matrix(name, data):
+    m = load_methodology(name).methodology
+    n = data.draw(st.integers(1, 40))
+    lk = data.draw(st.lists(st.integers(1, len(m.likelihood)), min_size=n, max_size=n))
+    ik = data.draw(st.lists(st.integers(1, len(m.impact)), min_size=n, max_size=n))
+    factors = data.draw(st.lists(st.sampled_from([c.factor for c in m.control_effectiveness] or [np.nan]),
+                                 min_size=n, max_size=n))
+    out = score_frame(pd.DataFrame({"inherent_likelihood": lk, "inherent_impact": ik, "control_factor": factors,
+                                    "residual_likelihood": lk, "residual_impact": ik}), m)
+    reachable = set(m.reachable_scores)
+    assert set(out["inherent_score"]) <= reachable
+    assert out["residual_score"].between(1, m.max_score).all()
+    assert (out["residual_score"] <= out["inherent_score"]).all()
+    assert out["inherent_level"].notna().all() and out["residual_level"].notna().all()
+
+
+def test_engine_matches_row_by_row_reference(western_cape):
+    m = western_cape.methodology
+    rng = np.random.default_rng(7)
+    n = 5000
+    frame = pd.DataFrame({"inherent_likelihood": rng.integers(1, 6, n), "inherent_impact": rng.integers(1, 6, n),
+                          "control_factor": rng.choice([c.factor for c in m.control_effectiveness], n),
+                          "category": rng.choice(["Financial", "Operational"], n)})
+    out = score_frame(frame, m, Appetite(default=8, categories={"Financial": 4}))
+
+    def reference(row):
+        inherent = row.inherent_likelihood * row.inherent_impact
+        residual = max(1, int(np.ceil(round(inherent * row.control_factor, 9))))
+        limit = 4 if row.category == "Financial" else 8
+        return inherent, residual, m.band_for(residual).name, residual > limit
+
+    expected = frame.apply(reference, axis=1, result_type="expand")
+    assert out["inherent_score"].tolist() == expected[0].tolist()
+    assert out["residual_score"].tolist() == expected[1].tolist()
+    assert out["residual_level"].tolist() == expected[2].tolist()
+    assert out["above_appetite"].tolist() == expected[3].tolist()
