@@ -42,3 +42,13 @@ def test_notebooks_are_stored_clean_and_parameterised():
         assert paired.is_file(), f"{path.name}: jupytext pair missing"
         first_code = "".join(tagged[0]["source"]).strip()
         assert first_code in paired.read_text(), f"{path.name}: .py pair out of sync"
+
+
+def test_code_is_ruff_clean():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    ruff = Path(sys.executable).parent / "ruff"
+    result = subprocess.run([str(ruff), "check", "workbook_lib", "tests"], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout

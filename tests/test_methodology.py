@@ -78,54 +78,54 @@ def test_relative_path_resolves_against_base_dir(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def torbay():
+def torbay_m():
     return load_methodology("torbay-2004").methodology
 
 
 @pytest.fixture(scope="module")
-def wcape():
+def wcape_m():
     return load_methodology("western-cape-5x5").methodology
 
 
 @pytest.fixture(scope="module")
-def mopac():
+def mopac_m():
     return load_methodology("mopac-4-level").methodology
 
 
-def test_torbay_scales_and_scores(torbay):
-    assert [lv.value for lv in torbay.likelihood] == [1, 2, 3, 4, 5, 6]
-    assert [lv.value for lv in torbay.impact] == [1, 2, 3, 4]
-    assert torbay.max_score == 24
-    assert torbay.score_grid == [[li * ii for ii in range(1, 5)] for li in range(1, 7)]
-    assert len(torbay.score_grid) == 6 and all(len(row) == 4 for row in torbay.score_grid)
+def test_torbay_scales_and_scores(torbay_m):
+    assert [lv.value for lv in torbay_m.likelihood] == [1, 2, 3, 4, 5, 6]
+    assert [lv.value for lv in torbay_m.impact] == [1, 2, 3, 4]
+    assert torbay_m.max_score == 24
+    assert torbay_m.score_grid == [[li * ii for ii in range(1, 5)] for li in range(1, 7)]
+    assert len(torbay_m.score_grid) == 6 and all(len(row) == 4 for row in torbay_m.score_grid)
     # 7, 11, 13, 14, ... are not products of 1-6 x 1-4
-    assert 7 not in torbay.reachable_scores and 11 not in torbay.reachable_scores
-    assert torbay.reachable_scores == sorted({li * ii for li in range(1, 7) for ii in range(1, 5)})
+    assert 7 not in torbay_m.reachable_scores and 11 not in torbay_m.reachable_scores
+    assert torbay_m.reachable_scores == sorted({li * ii for li in range(1, 7) for ii in range(1, 5)})
 
 
 @pytest.mark.parametrize("score, band", [
     (1, "Low"), (7, "Low"), (8, "Intermediate"), (12, "Intermediate"), (14, "Intermediate"),
     (15, "High"), (16, "High"), (24, "High"),
 ])
-def test_torbay_band_for(torbay, score, band):
-    assert torbay.band_for(score).name == band
+def test_torbay_band_for(torbay_m, score, band):
+    assert torbay_m.band_for(score).name == band
 
 
 @pytest.mark.parametrize("score", [0, 25, -3])
-def test_band_for_outside_every_band_is_refused(torbay, score):
+def test_band_for_outside_every_band_is_refused(torbay_m, score):
     with pytest.raises(MethodologyError, match=str(score)):
-        torbay.band_for(score)
+        torbay_m.band_for(score)
 
 
-def test_unknown_banding_key_is_refused_naming_the_choices(wcape):
+def test_unknown_banding_key_is_refused_naming_the_choices(wcape_m):
     with pytest.raises(MethodologyError) as info:
-        wcape.band_for(5, banding="nope")
+        wcape_m.band_for(5, banding="nope")
     assert "nope" in str(info.value)
     assert "rating-parameters" in str(info.value) and "risk-index" in str(info.value)
 
 
-def test_torbay_decision_makers_and_destinations(torbay):
-    low, mid, high = torbay.band_for(1), torbay.band_for(10), torbay.band_for(20)
+def test_torbay_decision_makers_and_destinations(torbay_m):
+    low, mid, high = torbay_m.band_for(1), torbay_m.band_for(10), torbay_m.band_for(20)
     assert low.decision_maker == "Service Manager"
     assert "Council" in high.decision_maker
     assert "Directorate Risk Register" in mid.register_destination
@@ -133,72 +133,72 @@ def test_torbay_decision_makers_and_destinations(torbay):
     assert "Strategic Risk Register" not in low.register_destination
 
 
-def test_torbay_impact_categories(torbay):
-    assert len(torbay.impact_categories) == 7
-    assert "Other" in torbay.impact_categories
-    assert "Financial" in torbay.impact_categories
-    financial = " ".join(lv.categories["Financial"] for lv in torbay.impact)
+def test_torbay_impact_categories(torbay_m):
+    assert len(torbay_m.impact_categories) == 7
+    assert "Other" in torbay_m.impact_categories
+    assert "Financial" in torbay_m.impact_categories
+    financial = " ".join(lv.categories["Financial"] for lv in torbay_m.impact)
     for amount in ("3,000", "25,000", "100,000"):
         assert amount in financial
     # "Other" is a heading with no descriptors of its own
-    assert all("Other" not in lv.categories for lv in torbay.impact)
+    assert all("Other" not in lv.categories for lv in torbay_m.impact)
 
 
-def test_torbay_scale_lookup_uses_values_labels_and_aliases(torbay):
-    lk = torbay.scale_lookup("likelihood")
+def test_torbay_scale_lookup_uses_values_labels_and_aliases(torbay_m):
+    lk = torbay_m.scale_lookup("likelihood")
     assert lk[normalise_label("Very significant")] == 6
     assert lk[normalise_label("VS")] == 6
     assert lk["1"] == 1
-    assert torbay.scale_lookup("impact")[normalise_label("catastrophic")] == 4
+    assert torbay_m.scale_lookup("impact")[normalise_label("catastrophic")] == 4
 
 
 # ---- western-cape-5x5 --------------------------------------------------------------------------------
 
 
-def test_wcape_default_banding(wcape):
-    bands = wcape.banding().bands
+def test_wcape_default_banding(wcape_m):
+    bands = wcape_m.banding().bands
     assert [(b.name, b.min, b.max) for b in bands] == [("Low", 1, 8), ("Medium", 9, 12), ("High", 13, 25)]
-    assert wcape.band_for(8).name == "Low"
-    assert wcape.band_for(9).name == "Medium"
-    assert wcape.band_for(13).name == "High"
-    assert wcape.max_score == 25
+    assert wcape_m.band_for(8).name == "Low"
+    assert wcape_m.band_for(9).name == "Medium"
+    assert wcape_m.band_for(13).name == "High"
+    assert wcape_m.max_score == 25
 
 
-def test_wcape_risk_index_banding(wcape):
-    bands = wcape.banding("risk-index").bands
+def test_wcape_risk_index_banding(wcape_m):
+    bands = wcape_m.banding("risk-index").bands
     assert [(b.min, b.max) for b in bands] == [(1, 4), (5, 9), (10, 14), (15, 19), (20, 25)]
     assert len(bands) == 5
-    assert wcape.band_for(9, banding="risk-index").name == "Index 2"
-    assert wcape.band_for(10, banding="risk-index").name == "Index 3"
+    assert wcape_m.band_for(9, banding="risk-index").name == "Index 2"
+    assert wcape_m.band_for(10, banding="risk-index").name == "Index 3"
 
 
-def test_wcape_control_factors(wcape):
-    labels = [c.label for c in wcape.control_effectiveness]
+def test_wcape_control_factors(wcape_m):
+    labels = [c.label for c in wcape_m.control_effectiveness]
     assert labels == ["Fully effective", "Partially effective", "Ineffective", "Totally ineffective", "None"]
-    factors = [c.factor for c in wcape.control_effectiveness]
+    factors = [c.factor for c in wcape_m.control_effectiveness]
     assert all(0 < f <= 1 for f in factors)
     assert factors == sorted(factors)
-    assert wcape.residual.rule == "control_factor"
+    assert wcape_m.residual.rule == "control_factor"
 
 
-def test_wcape_effective_is_an_alias(wcape):
-    lookup = wcape.control_lookup()
+def test_wcape_effective_is_an_alias(wcape_m):
+    lookup = wcape_m.control_lookup()
     assert lookup[normalise_label("Effective")].label == "Fully effective"
     assert lookup[normalise_label("effective")].factor == lookup[normalise_label("Fully effective")].factor
-    assert "Effective" not in [c.label for c in wcape.control_effectiveness]
+    assert "Effective" not in [c.label for c in wcape_m.control_effectiveness]
 
 
 # ---- mopac-4-level -----------------------------------------------------------------------------------
 
 
-def test_mopac_labels_and_lookup(mopac):
+def test_mopac_labels_and_lookup(mopac_m):
     for axis in ("likelihood", "impact"):
-        assert [lv.label for lv in getattr(mopac, axis)] == ["Low", "Medium", "High", "Very High"]
-        lookup = mopac.scale_lookup(axis)
+        assert [lv.label for lv in getattr(mopac_m, axis)] == ["Low", "Medium", "High", "Very High"]
+        lookup = mopac_m.scale_lookup(axis)
         for spelling in ("VH", "very high", "4", "Very  High", "VERY HIGH"):
             assert lookup[normalise_label(spelling)] == 4, spelling
         assert lookup[normalise_label("med")] == 2
-    assert mopac.reachable_scores == [1, 2, 3, 4, 6, 8, 9, 12, 16]
+    assert mopac_m.reachable_scores == [1, 2, 3, 4, 6, 8, 9, 12, 16]
 
 
 # ---- refusals ----------------------------------------------------------------------------------------

@@ -452,3 +452,37 @@ def test_validation_raises_only_input_error(frame, m):
         for col in ("inherent_likelihood", "inherent_impact"):
             values = reg.frame[col].dropna()
             assert values.between(1, len(getattr(m, col.split("_")[1]))).all()
+
+
+# ---- regressions found while reviewing the reader --------------------------------------------------
+def test_stray_bom_on_cp1252_text_still_reads(tmp_path):
+    path = tmp_path / "bom.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + "risk_id,description\nR1,caf\u00e9 \u00a3\n".encode("cp1252"))
+    reg = load_register(path, load_methodology("western-cape-5x5").methodology)
+    assert reg.frame.loc[0, "description"] == "caf\u00e9 \u00a3"
+
+
+def test_register_column_named_like_a_computed_one_is_kept_aside(tmp_path):
+    path = tmp_path / "clash.csv"
+    path.write_text("risk_id,description,rated,row\nR1,Roof,yes,A\n")
+    reg = load_register(path, load_methodology("western-cape-5x5").methodology)
+    assert reg.frame.loc[0, "row"] == 2 and not reg.frame.loc[0, "rated"]
+    assert reg.frame.loc[0, "rated (register)"] == "yes" and "row (register)" in reg.extra_columns
+
+
+def test_likelihood_without_an_impact_column_is_an_error(tmp_path):
+    path = tmp_path / "half.csv"
+    path.write_text("risk_id,description,Likelihood\nR1,Roof,5\nR2,Wall,\n")
+    with pytest.raises(InputError) as err:
+        load_register(path, load_methodology("western-cape-5x5").methodology)
+    [problem] = err.value.problems
+    assert (problem.row, problem.column) == (2, "inherent_impact")
+    assert "rate both or neither" in problem.expected
+
+
+def test_csv_ratings_written_as_floats_are_accepted(tmp_path):
+    path = tmp_path / "floats.csv"
+    path.write_text("risk_id,description,inherent_likelihood,inherent_impact\nR1,Roof,3.0,4.0\nR2,Wall,2.5,1\n")
+    with pytest.raises(InputError) as err:
+        load_register(path, load_methodology("western-cape-5x5").methodology)
+    assert [(p.row, p.value) for p in err.value.problems] == [(3, "2.5")]

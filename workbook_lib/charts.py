@@ -53,7 +53,8 @@ def matrix_cells(ev: RiskEvaluation, stage: str) -> pd.DataFrame:
             n, ids = 0, []
             if grouped is not None and (lv.value, iv.value) in grouped.index:
                 n, ids = grouped.loc[(lv.value, iv.value)]
-            shown = ", ".join(ids[:MAX_IDS_IN_CELL]) + (f" +{len(ids) - MAX_IDS_IN_CELL}" if len(ids) > MAX_IDS_IN_CELL else "")
+            more = len(ids) - MAX_IDS_IN_CELL
+            shown = ", ".join(ids[:MAX_IDS_IN_CELL]) + (f" +{more}" if more > 0 else "")
             rows.append({"likelihood": f"{lv.value} {lv.label}", "impact": f"{iv.value} {iv.label}",
                          "l": lv.value, "i": iv.value, "score": s, "band": band.name, "colour": band.colour,
                          "count": int(n), "ids": shown, "label": f"{s}" + (f" · {int(n)}" if n else "")})

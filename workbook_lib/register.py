@@ -25,6 +25,11 @@ from .validation import InputError, Problem
 COLUMNS_FILE = Path(__file__).parent / "data" / "register_columns.yaml"
 RATINGS = ["inherent_likelihood", "inherent_impact", "residual_likelihood", "residual_impact"]
 DEFAULT_GROUP = "Whole register"
+# columns the suite computes; a register column with one of these names is kept as "<name> (register)"
+RESERVED = {"row", "rated", "complete", "control_factor", "inherent_score", "inherent_level", "residual_score",
+            "residual_level", "appetite", "above_appetite", "decision_maker", "register_destination",
+            "required_action", "arithmetic", "action_overdue", "review_overdue", "inherent_likelihood_label",
+            "inherent_impact_label", "_band"}
 _NUMBER = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*%?\s*$")
 _DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%d %B %Y", "%d %b %Y", "%Y/%m/%d")
 
@@ -79,7 +84,7 @@ def parse_date(text: str) -> dt.date | None:
 
 
 def _level_map(series: pd.Series, lookup: dict[str, int]) -> pd.Series:
-    keys = series.str.split().str.join(" ").str.casefold()
+    keys = series.str.split().str.join(" ").str.casefold().str.replace(r"^(\d+)\.0+$", r"\1", regex=True)
     return keys.map(lookup)
 
 
@@ -125,11 +130,17 @@ def build_schema(m: Methodology, columns: list[str], partner_roles: list[str]) -
     for role in partner_roles:
         checks[role] = pa.Column(None, required=True, nullable=False)
     pair_checks = [
-        pa.Check(lambda df, a=a, b=b: (df[a] == "") == (df[b] == "") if a in df and b in df else True,
-                 error=f"pair:{a}:{b}")
+        pa.Check(lambda df, a=a, b=b: _pair_ok(df, a, b), error=f"pair:{a}:{b}")
         for a, b in spec.rating_pairs if a in columns or b in columns
     ]
     return pa.DataFrameSchema(checks, checks=pair_checks, strict=False, coerce=False)
+
+
+def _pair_ok(df: pd.DataFrame, a: str, b: str) -> pd.Series:
+    """Both ratings of a pair or neither; a column that is absent counts as empty."""
+    empty_a = df[a] == "" if a in df else pd.Series(True, index=df.index)
+    empty_b = df[b] == "" if b in df else pd.Series(True, index=df.index)
+    return empty_a == empty_b
 
 
 def _progress_ok(value: str, done: set[str]) -> bool:
@@ -159,9 +170,10 @@ def _problems_from(exc: pa.errors.SchemaErrors, table: Table, m: Methodology) ->
             problems.append(Problem(table.file, row, column, str(value), expected))
         elif check.startswith("pair:"):
             _, a, b = check.split(":")
-            if column not in (a, b):
-                continue  # a frame-wide check reports every column of the row; keep the rating one
-            missing = a if table.frame.at[int(index), a] == "" else b
+            present_cols = [c for c in (a, b) if c in table.frame]
+            if column != present_cols[0]:
+                continue  # a frame-wide check reports every column of the row; keep one
+            missing = a if a not in table.frame or table.frame.at[int(index), a] == "" else b
             present = b if missing == a else a
             problems.append(Problem(table.file, row, missing, "",
                                     f"a rating, since {present} is "
@@ -221,9 +233,11 @@ def _normalise(table: Table, m: Methodology, partner_roles: list[str]) -> Regist
     out["group"] = out["group"].where(out["group"] != "", DEFAULT_GROUP)
     out["rated"] = out["inherent_likelihood"].notna() & out["inherent_impact"].notna()
     known = set(spec.columns) | {ROW}
-    extra = [c for c in src.columns if c not in known]
-    for c in extra:
-        out[c] = src[c]
+    extra = []
+    for c in (c for c in src.columns if c not in known):
+        name = f"{c} (register)" if c in RESERVED else c  # never overwrite a computed column
+        out[name] = src[c]
+        extra.append(name)
     warnings = [f"{rid} (row {row}) is not rated: listed as not rated, not scored."
                 for rid, row in zip(out.loc[~out["rated"], "risk_id"], out.loc[~out["rated"], "row"],
                                     strict=True)]

@@ -233,7 +233,8 @@ def opening_narrative(ev: RiskEvaluation, organisation: str, period: str) -> str
     if len(od):
         lines.append(f"**{int(od['action_overdue'].sum())}** treatment action(s) and "
                      f"**{int(od['review_overdue'].sum())}** review(s) are overdue.")
-    lines.append(f"Method: *{esc(m.title)}* ({esc(m.name)} {esc(m.version)}), banding *{esc(m.banding(ev.banding).title)}*.")
+    banding = m.banding(ev.banding).title
+    lines.append(f"Method: *{esc(m.title)}* ({esc(m.name)} {esc(m.version)}), banding *{esc(banding)}*.")
     if ev.warnings:
         lines.append("**Warnings**\n\n" + "\n".join(f"- {esc(w)}" for w in ev.warnings))
     return "\n\n".join(lines)

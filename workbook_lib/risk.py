@@ -234,7 +234,8 @@ def evaluate(register: Register, loaded: LoadedMethodology, as_of: dt.date,
         if uncovered:
             warnings.append(f"No partner role covers: {', '.join(uncovered)}.")
     return RiskEvaluation(methodology=loaded, banding=banding, as_of=as_of,
-                          risks=risks.drop(columns=["_band"]), groups=groups, treatments=treatments.reset_index(drop=True),
+                          risks=risks.drop(columns=["_band"]), groups=groups,
+                          treatments=treatments.reset_index(drop=True),
                           roles=roles, warnings=warnings)
 
 

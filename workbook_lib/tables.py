@@ -143,13 +143,11 @@ def _guess_delimiter(text: str) -> str:
 
 def _csv_rows(path: Path) -> list[tuple[int, list[str]]]:
     raw = path.read_bytes()
-    if raw.startswith(b"\xef\xbb\xbf"):
-        text = raw[3:].decode("utf-8", errors="strict")
-    else:
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            text = raw.decode("cp1252", errors="replace")
+    body = raw[3:] if raw.startswith(b"\xef\xbb\xbf") else raw
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:  # Windows "ANSI" exports (a stray BOM does not make the rest UTF-8)
+        text = body.decode("cp1252", errors="replace")
     delimiter = _guess_delimiter(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     rows: list[tuple[int, list[str]]] = []
