@@ -163,3 +163,19 @@ def test_plain_papermill_with_a_parameters_file(tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     text = out.read_text()
     assert "risks 17 | rated 16 | not rated 1" in text
+
+
+def test_notebook_shows_the_error_table_and_stops(tmp_path):
+    import papermill as pm
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text("risk_id,description,inherent_likelihood,inherent_impact\nA,Roof,9,2\nA,Wall,2,<i>x</i>\n")
+    out = tmp_path / "out.ipynb"
+    with pytest.raises(pm.PapermillExecutionError) as err:
+        pm.execute_notebook(str(ROOT / "notebooks" / "risk_evaluation.ipynb"), str(out), kernel_name="python3",
+                            parameters={"register": str(bad), "methodology": "torbay-2004"}, progress_bar=False)
+    assert err.value.ename == "InputError"
+    text = out.read_text()
+    assert "problem(s) in the input; no report was produced" in text
+    assert "&amp;lt;i&amp;gt;x&amp;lt;/i&amp;gt;" in text or "&lt;i&gt;x&lt;/i&gt;" in text  # escaped in the table
+    assert "NBVAL_CHECK_OUTPUT" in text and "risks 2 |" not in text  # stopped before any figure
