@@ -179,3 +179,12 @@ def test_notebook_shows_the_error_table_and_stops(tmp_path):
     assert "problem(s) in the input; no report was produced" in text
     assert "&amp;lt;i&amp;gt;x&amp;lt;/i&amp;gt;" in text or "&lt;i&gt;x&lt;/i&gt;" in text  # escaped in the table
     assert "NBVAL_CHECK_OUTPUT" in text and "risks 2 |" not in text  # stopped before any figure
+
+
+def test_relative_out_folder_receives_all_four_outputs(tmp_path):
+    # the kernel runs in notebooks/, so a relative --out must still land where the user asked
+    result = workbook("run", "risk-evaluation", "--params", str(PARAMETERS / "mopac-met-2020.yaml"),
+                      "--out", "rel-out", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    folder = tmp_path / "rel-out" / "MOPAC-and-the-Met" / "2020-07"
+    assert len(list(folder.glob("risk-evaluation.*"))) == 4

@@ -137,7 +137,7 @@ def run_assessment(assessment: str, params_file: Path, out: Path, timeout: int =
         _print_problems(exc)
         raise typer.Exit(EXIT_INPUT) from None
 
-    target = out / slug(p.organisation) / slug(p.period)
+    target = out.resolve() / slug(p.organisation) / slug(p.period)  # absolute: the kernel runs in notebooks/
     target.mkdir(parents=True, exist_ok=True)
     stem = assessment
     with tempfile.TemporaryDirectory(prefix=".staging-", dir=target) as staging_dir:
