@@ -20,22 +20,21 @@ def workbook(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
     return subprocess.run(WORKBOOK + list(args), cwd=cwd, capture_output=True, text=True, timeout=600)
 
 
+def _run_example(out: Path, params: str) -> Path:
+    result = workbook("run", "risk-evaluation", "--params", str(PARAMETERS / params), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    return out
+
+
 @pytest.fixture(scope="module")
 def karoo_run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("out")
-    result = workbook("run", "risk-evaluation", "--params", str(PARAMETERS / "karoo-vale-2025-26.yaml"),
-                      "--out", str(out))
-    assert result.returncode == 0, result.stderr
+    out = _run_example(tmp_path_factory.mktemp("out"), "karoo-vale-2025-26.yaml")
     return out / "Karoo-Vale-Local-Municipality" / "2025-26"
 
 
 @pytest.fixture(scope="module")
 def mopac_run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("out")
-    result = workbook("run", "risk-evaluation", "--params", str(PARAMETERS / "mopac-met-2020.yaml"),
-                      "--out", str(out))
-    assert result.returncode == 0, result.stderr
-    return out / "MOPAC-and-the-Met" / "2020-07"
+    return _run_example(tmp_path_factory.mktemp("out"), "mopac-met-2020.yaml") / "MOPAC-and-the-Met" / "2020-07"
 
 
 @pytest.mark.parametrize("run", ["karoo_run", "mopac_run"])

@@ -61,7 +61,7 @@ def matrix_cells(ev: RiskEvaluation, stage: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _heatmap(ev: RiskEvaluation, stage: str, note: str | None = None) -> alt.Chart:
+def _heatmap(ev: RiskEvaluation, stage: str) -> alt.Chart:
     alt = _altair()
     m = ev.methodology.methodology
     cells = matrix_cells(ev, stage)
@@ -79,7 +79,7 @@ def _heatmap(ev: RiskEvaluation, stage: str, note: str | None = None) -> alt.Cha
     ids = base.mark_text(fontSize=8, dy=8).encode(text="ids:N")
     title = f"{stage.capitalize()} risk ({int(cells['count'].sum())} rated risks)"
     return (rect + count + ids).properties(width=60 * len(m.impact), height=42 * len(m.likelihood),
-                                           title=note or title)
+                                           title=title)
 
 
 def heatmaps(ev: RiskEvaluation) -> alt.HConcatChart:

@@ -181,9 +181,5 @@ def _shipped() -> set[str]:
     return set(shipped())
 
 
-def main() -> None:  # pragma: no cover
-    app()
-
-
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(app())
