@@ -122,7 +122,7 @@ def run_assessment(assessment: str, params_file: Path, out: Path, timeout: int =
     import papermill as pm
 
     from . import params as wb_params
-    from .assessments import ASSESSMENTS, run_risk_evaluation
+    from .assessments import ASSESSMENTS, load_risk_inputs
     from .methodology import MethodologyError
     from .reports import notebook_to_html, slug
     from .validation import InputError
@@ -130,7 +130,7 @@ def run_assessment(assessment: str, params_file: Path, out: Path, timeout: int =
     spec = ASSESSMENTS[assessment]
     try:
         p = wb_params.load_file(params_file, spec.params)
-        run_risk_evaluation(p)  # fail fast, with the full error table, before starting a kernel
+        load_risk_inputs(p)  # fail fast, with the full error table, before starting a kernel
     except (wb_params.ParameterError, MethodologyError) as exc:
         _fail_input(str(exc))
     except InputError as exc:

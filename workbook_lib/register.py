@@ -150,7 +150,7 @@ def _progress_ok(value: str, done: set[str]) -> bool:
     return True  # free-text status is kept as written
 
 
-def _problems_from(exc: pa.errors.SchemaErrors, table: Table, m: Methodology) -> list[Problem]:
+def _problems_from(exc: pa.errors.SchemaErrors, table: Table) -> list[Problem]:
     spec = column_spec()
     rows = table.frame[ROW]
     problems: list[Problem] = []
@@ -202,13 +202,13 @@ def validate_register(table: Table, m: Methodology, partner_roles: list[str] | N
     try:
         schema.validate(frame, lazy=True)
     except pa.errors.SchemaErrors as exc:
-        raise InputError(_problems_from(exc, table, m)) from None
+        raise InputError(_problems_from(exc, table)) from None
     except pa.errors.SchemaError as exc:  # pragma: no cover - lazy mode collects; kept for safety
         raise InputError([Problem(table.file, None, None, "", str(exc))]) from None
-    return _normalise(table, m, partner_roles)
+    return _normalise(table, m)
 
 
-def _normalise(table: Table, m: Methodology, partner_roles: list[str]) -> Register:
+def _normalise(table: Table, m: Methodology) -> Register:
     spec = column_spec()
     src = table.frame
     out = pd.DataFrame({"row": src[ROW].astype(int)})

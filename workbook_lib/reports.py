@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from .validation import InputError  # noqa: F401 - re-exported for notebooks
+
 if TYPE_CHECKING:
     from .risk import RiskEvaluation
 
@@ -162,8 +164,6 @@ def _strip_external(html: str) -> str:
 
 
 # ---- what the notebook shows -----------------------------------------------------------------------
-from .validation import InputError  # noqa: E402,F401 - re-exported for notebooks
-
 _ESCAPE = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#x27;",
                          "*": "&#42;", "_": "&#95;", "`": "&#96;", "[": "&#91;", "]": "&#93;"})
 
