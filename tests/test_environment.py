@@ -17,7 +17,8 @@ def _name(requirement: str) -> str:
 
 def test_environment_matches_pyproject():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    runtime = {_name(r): r.replace(" ", "") for r in project["dependencies"]}
+    # conda-forge has no pip extras: "psycopg[binary]>=3.1" is "psycopg>=3.1" there
+    runtime = {_name(r): re.sub(r"\[.*?\]", "", r.replace(" ", "")) for r in project["dependencies"]}
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     conda = {_name(d): d.replace(" ", "") for d in env["dependencies"] if isinstance(d, str)}
     conda.pop("python"), conda.pop("pip")

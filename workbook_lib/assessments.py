@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -18,16 +20,29 @@ class Assessment:
     notebook: str
     params: type[BaseModel]
     purpose: str
+    check: Callable[[Any], Any]  # loads and validates every input the parameters name; raises on a problem
+    file_inputs: tuple[str, ...] = ()  # parameters naming input files (made absolute for the kernel)
+    resolve_methodology: Callable[[Any, dict], dict] | None = None
 
     @property
     def path(self) -> Path:
         return NOTEBOOKS / self.notebook
 
 
+def _methodology_path(params: RiskEvaluationParams, injected: dict) -> dict:
+    injected["methodology"] = str(params.methodology_ref())
+    return injected
+
+
+def _check_risk(params: RiskEvaluationParams):
+    return load_risk_inputs(params)
+
+
 ASSESSMENTS: dict[str, Assessment] = {
     "risk-evaluation": Assessment(
         "risk-evaluation", "risk_evaluation.ipynb", RiskEvaluationParams,
-        "Score a risk register: inherent and residual levels, appetite, decision makers, treatments."),
+        "Score a risk register: inherent and residual levels, appetite, decision makers, treatments.",
+        check=_check_risk, file_inputs=("register",), resolve_methodology=_methodology_path),
 }
 
 
@@ -43,9 +58,31 @@ def load_risk_inputs(params: RiskEvaluationParams):
     loaded = load_methodology(params.methodology_ref())
     loaded.methodology.banding(params.banding)
     appetite = Appetite.resolve(params.appetite_spec(), loaded.methodology, params.banding)
-    register = load_register(params.resolve(params.register_file), loaded.methodology, sheet=params.sheet,
-                             partner_roles=params.partner_roles)
+    if params.source == "store":
+        register = register_from_store(params, loaded)
+    else:
+        register = load_register(params.resolve(params.register_file), loaded.methodology, sheet=params.sheet,
+                                 partner_roles=params.partner_roles)
     return loaded, register, appetite
+
+
+def register_from_store(params: RiskEvaluationParams, loaded):
+    """The organisation's register for the period, as saved in the store, validated like a file."""
+    from .records import methods_in_store, table_from_store
+    from .register import validate_register
+    from .store import Store
+
+    with Store(params.store_url) as store:
+        table = table_from_store(store, params.organisation, params.period, "risk")
+        methods = methods_in_store(store, params.organisation, params.period, "risk")
+    register = validate_register(table, loaded.methodology, params.partner_roles)
+    other = sorted({f"{m.name} {m.version or ''}".strip() for m in methods
+                    if (m.name, m.sha256) != (loaded.methodology.name, loaded.sha256)})
+    if other:
+        register.warnings.append(f"Some risks were saved under another methodology version ({', '.join(other)}); "
+                                 f"they are scored here under {loaded.methodology.name} "
+                                 f"{loaded.methodology.version}.")
+    return register
 
 
 def run_risk_evaluation(params: RiskEvaluationParams):

@@ -15,6 +15,8 @@ app = typer.Typer(help="Risk and assurance workbooks: run assessments headless, 
                   pretty_exceptions_enable=False)
 methodology_app = typer.Typer(help="Inspect one methodology.", no_args_is_help=True)
 app.add_typer(methodology_app, name="methodology")
+store_app = typer.Typer(help="The store behind the web forms: import, export, audit trail.", no_args_is_help=True)
+app.add_typer(store_app, name="store")
 
 EXIT_INPUT = 2  # bad parameters or input: nothing was produced
 
@@ -122,16 +124,17 @@ def run_assessment(assessment: str, params_file: Path, out: Path, timeout: int =
     import papermill as pm
 
     from . import params as wb_params
-    from .assessments import ASSESSMENTS, load_risk_inputs
+    from .assessments import ASSESSMENTS
     from .methodology import MethodologyError
     from .reports import notebook_to_html, slug
+    from .store import StoreError
     from .validation import InputError
 
     spec = ASSESSMENTS[assessment]
     try:
         p = wb_params.load_file(params_file, spec.params)
-        load_risk_inputs(p)  # fail fast, with the full error table, before starting a kernel
-    except (wb_params.ParameterError, MethodologyError) as exc:
+        spec.check(p)  # fail fast, with the full error table, before starting a kernel
+    except (wb_params.ParameterError, MethodologyError, StoreError) as exc:
         _fail_input(str(exc))
     except InputError as exc:
         _print_problems(exc)
@@ -144,9 +147,11 @@ def run_assessment(assessment: str, params_file: Path, out: Path, timeout: int =
         staging = Path(staging_dir)
         injected = p.model_dump(mode="json", by_alias=True)
         injected["output_dir"] = str(staging)
-        injected["register"] = str(p.resolve(p.register_file))
-        if p.methodology not in _shipped():
-            injected["methodology"] = str(p.methodology_ref())
+        for name in spec.file_inputs:  # absolute paths: the kernel runs in notebooks/
+            if injected.get(name):
+                injected[name] = str(p.resolve(injected[name]))
+        if spec.resolve_methodology:
+            injected = spec.resolve_methodology(p, injected)
         executed = staging / f"{stem}.ipynb"
         started = time.perf_counter()
         try:
@@ -175,10 +180,144 @@ def run_assessment(assessment: str, params_file: Path, out: Path, timeout: int =
     return final
 
 
-def _shipped() -> set[str]:
-    from .methodology import shipped
+# ---- the store -------------------------------------------------------------------------------------
+def _open_store(url: str | None):
+    from .store import Store, StoreError
 
-    return set(shipped())
+    try:
+        return Store(url)
+    except StoreError as exc:
+        _fail_input(str(exc))
+
+
+def _kind_for(assessment: str, kind: str | None) -> str:
+    from .store import KINDS
+
+    if assessment not in KINDS:
+        _fail_input(f"unknown assessment {assessment!r}; choose one of {', '.join(KINDS)}")
+    kinds = KINDS[assessment]
+    if kind is None:
+        return kinds[0]
+    if kind not in kinds:
+        _fail_input(f"{assessment} keeps records of kind {', '.join(kinds)}, not {kind!r}")
+    return kind
+
+
+@store_app.command("import")
+def store_import(file: Path = typer.Argument(..., help="CSV or .xlsx to import"),
+                 assessment: str = typer.Option(..., "--assessment", "-a"),
+                 organisation: str = typer.Option(..., "--organisation"),
+                 period: str = typer.Option(..., "--period"),
+                 methodology: str | None = typer.Option(None, "--methodology", "-m",
+                                                        help="risk-evaluation: methodology the ratings use"),
+                 sheet: str | None = typer.Option(None, help="sheet name in an .xlsx"),
+                 role: list[str] = typer.Option([], "--role", help="a partner-role column (repeatable)"),
+                 who: str = typer.Option(..., "--who", help="your name, recorded in the audit trail"),
+                 line: str | None = typer.Option(None, "--line", help="your line of assurance"),
+                 store: str | None = typer.Option(None, "--store", help="store URL (default WORKBOOK_DB)")) -> None:
+    """Validate a file and save its rows as new versions; with any problem, print all and save nothing."""
+    from .methodology import MethodologyError, load_methodology
+    from .records import read_for_kind, save_table
+    from .register import validate_register
+    from .store import Method
+    from .validation import InputError
+
+    kind = _kind_for(assessment, None)
+    try:
+        if kind != "risk":
+            _fail_input(f"import for {assessment} is not available yet")
+        if methodology is None:
+            _fail_input("--methodology is needed to check a register's ratings")
+        lm = load_methodology(methodology)
+        table = read_for_kind(file, kind, sheet)
+        validate_register(table, lm.methodology, role)
+    except MethodologyError as exc:
+        _fail_input(str(exc))
+    except InputError as exc:
+        _print_problems(exc)
+        typer.echo("Nothing was saved.", err=True)
+        raise typer.Exit(EXIT_INPUT) from None
+    method = Method(lm.methodology.name, lm.methodology.version, lm.sha256)
+    with _open_store(store) as st:
+        result = save_table(st, organisation, period, kind, table, _cli_author(who, line), method, source="import")
+        typer.echo(f"{file}: {result.summary()} in {st.describe()} ({organisation}, {period}).")
+
+
+def _cli_author(who: str, line: str | None):
+    from .store import Author, StoreError
+
+    try:
+        return Author(who, line, identity="cli")
+    except StoreError as exc:
+        _fail_input(str(exc))
+
+
+@store_app.command("export")
+def store_export(assessment: str = typer.Option(..., "--assessment", "-a"),
+                 organisation: str = typer.Option(..., "--organisation"),
+                 period: str = typer.Option(..., "--period"),
+                 out: Path = typer.Option(..., "--out", "-o", help=".xlsx or .csv file to write"),
+                 kind: str | None = typer.Option(None, help="record kind, where an assessment keeps several"),
+                 store: str | None = typer.Option(None, "--store", help="store URL (default WORKBOOK_DB)")) -> None:
+    """Write the current records (latest versions) to Excel or CSV, formulas neutralised."""
+    from .records import export_frame
+    from .reports import neutralise, write_excel
+
+    kind = _kind_for(assessment, kind)
+    with _open_store(store) as st:
+        frame = export_frame(st, organisation, period, kind)
+    if frame.empty:
+        _fail_input(f"no {kind} records for {organisation} / {period} in the store")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.suffix.lower() == ".csv":
+        frame.map(neutralise).to_csv(out, index=False, encoding="utf-8-sig")
+    elif out.suffix.lower() == ".xlsx":
+        write_excel({kind: frame}, out)
+    else:
+        _fail_input(f"{out}: choose a .xlsx or .csv file name")
+    typer.echo(f"{len(frame)} {kind} records written to {out}")
+
+
+@store_app.command("history")
+def store_history(organisation: str | None = typer.Option(None, "--organisation"),
+                  period: str | None = typer.Option(None, "--period"),
+                  assessment: str | None = typer.Option(None, "--assessment", "-a"),
+                  key: str | None = typer.Option(None, "--key", help="one record, e.g. a risk ID"),
+                  out: Path | None = typer.Option(None, "--out", "-o", help="write the trail to .csv or .xlsx"),
+                  store: str | None = typer.Option(None, "--store", help="store URL (default WORKBOOK_DB)")) -> None:
+    """The audit trail: who changed which record, when (UTC), and what changed."""
+    import pandas as pd
+
+    from .reports import neutralise, write_excel
+    from .store import KINDS
+
+    kinds = KINDS.get(assessment, ()) if assessment else (None,)
+    if assessment and not kinds:
+        _fail_input(f"unknown assessment {assessment!r}; choose one of {', '.join(KINDS)}")
+    with _open_store(store) as st:
+        rows = [r for k in kinds for r in st.history(organisation, period, k, key)]
+    frame = pd.DataFrame(rows, columns=["at", "organisation", "period", "kind", "key", "version", "who", "line",
+                                        "identity", "source", "changed", "before", "after"])
+    frame = frame.sort_values("at", kind="stable")
+    frame["at"] = frame["at"].map(lambda t: t.strftime("%Y-%m-%d %H:%M:%S UTC"))
+    if out is not None:
+        flat = frame.assign(before=frame["before"].map(_json_text), after=frame["after"].map(_json_text))
+        if out.suffix.lower() == ".csv":
+            flat.map(neutralise).to_csv(out, index=False, encoding="utf-8-sig")
+        else:
+            write_excel({"history": flat}, out)
+        typer.echo(f"{len(frame)} changes written to {out}")
+        return
+    if frame.empty:
+        typer.echo("No changes recorded for that selection.")
+        return
+    typer.echo(frame.drop(columns=["before", "after"]).to_string(index=False))
+
+
+def _json_text(value) -> str:
+    import json
+
+    return "" if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -12,7 +12,7 @@ import datetime as dt
 import difflib
 import types
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -39,6 +39,9 @@ class CommonParams(BaseModel):
     as_of: dt.date
     output_dir: str | None = None
     parameters_dir: str | None = None
+    # where the assessment's records come from: the files the parameters name, or the store
+    source: Literal["file", "store"] = "file"
+    store_url: str | None = None  # the store to read when source is "store"; default WORKBOOK_DB or workbook.db
 
     def resolve(self, value: str | None) -> Path | None:
         """Find an input file: parameters folder, then current folder, then shipped parameters."""
@@ -58,11 +61,19 @@ class CommonParams(BaseModel):
 class RiskEvaluationParams(CommonParams):
     methodology: str = Field(min_length=1, description="shipped methodology name or path to a YAML file")
     # "register" is the parameter's name; the attribute avoids shadowing ABCMeta.register
-    register_file: str = Field(min_length=1, alias="register", description="risk register, CSV or .xlsx")
+    register_file: str | None = Field(None, min_length=1, alias="register",
+                                      description="risk register, CSV or .xlsx (source: file)")
     sheet: str | None = None
     banding: str | None = None
     appetite: int | str | AppetiteSpec | None = None
     partner_roles: list[str] = []
+
+    @classmethod
+    def cross_field_problems(cls, data: dict[str, Any]) -> list[str]:
+        """Problems between fields, reported together with the per-field ones."""
+        if data.get("source", "file") == "file" and not data.get("register"):
+            return ["register: missing; name the register file, or set source: store"]
+        return []
 
     @field_validator("appetite", mode="before")
     @classmethod
@@ -95,10 +106,15 @@ def _format(exc: ValidationError, model: type[BaseModel], source: str) -> str:
 
 
 def validate(model: type[BaseModel], data: dict[str, Any], source: str) -> Any:
+    cross = getattr(model, "cross_field_problems", lambda _data: [])(data)
     try:
-        return model.model_validate(data)
+        result = model.model_validate(data)
     except ValidationError as exc:
-        raise ParameterError(_format(exc, model, source)) from None
+        message = _format(exc, model, source)
+        raise ParameterError("\n".join([message, *(f"  - {c}" for c in cross)])) from None
+    if cross:
+        raise ParameterError("\n".join([f"{source}: invalid parameters", *(f"  - {c}" for c in cross)]))
+    return result
 
 
 def load_file(path: str | Path, model: type[BaseModel] = RiskEvaluationParams) -> Any:
