@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 OUT ?= outputs
 PARAMS := $(wildcard parameters/*.yaml)
 
-.PHONY: report test lab lint clean setup
+.PHONY: report test lab app lint clean setup
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found: install Python 3.11" >&2; exit 1; }
@@ -28,11 +28,16 @@ report: $(STAMP)
 	echo "Reports are in $(abspath $(OUT))/<organisation>/<period>/"; exit $$status
 
 test: $(STAMP)
+	tests/setup_system.sh
 	$(BIN)/python tests/prepare_notebooks.py build/nbval
 	$(BIN)/python -m pytest tests build/nbval --nbval-lax -p no:cacheprovider
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/
+
+# the stakeholder web forms (Voila); PORT=8866 by default, WORKBOOK_DB chooses the store
+app: $(STAMP)
+	$(BIN)/workbook app --port $(or $(PORT),8866)
 
 lint: $(STAMP)
 	$(BIN)/ruff check workbook_lib tests

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -16,8 +17,9 @@ from .conftest import PARAMETERS, ROOT
 WORKBOOK = [str(Path(sys.executable).parent / "workbook")]
 
 
-def workbook(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
-    return subprocess.run(WORKBOOK + list(args), cwd=cwd, capture_output=True, text=True, timeout=600)
+def workbook(*args: str, cwd: Path = ROOT, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(WORKBOOK + list(args), cwd=cwd, capture_output=True, text=True, timeout=600,
+                          env={**os.environ, **(env or {})})
 
 
 def _run_example(out: Path, params: str) -> Path:

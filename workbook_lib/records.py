@@ -58,7 +58,7 @@ def table_from_store(store: Store, organisation: str, period: str, kind: str) ->
     data = [r.data for r in current]
     extra = [c for c in dict.fromkeys(k for d in data for k in d) if c not in columns]
     frame = pd.DataFrame(data, columns=columns + extra, dtype=object).fillna("")
-    frame = frame.astype(str) if len(frame) else frame
+    frame = frame.astype(str).astype(object) if len(frame) else frame  # the same all-text frame a reader gives
     frame.insert(0, ROW, range(2, len(frame) + 2))
     return Table(file=store_label(organisation, period, kind), frame=frame, header_row=1)
 
