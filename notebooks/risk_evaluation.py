@@ -22,6 +22,8 @@
 # treatment plans, reviews and, where the register records them, the roles partners play.
 #
 # Change the parameters below (or pass a parameters file to `workbook run risk-evaluation`) and run all.
+# Served as a web form (`workbook app`), the register is entered in the form above the results and kept
+# in the store; every section below refreshes after each save.
 
 # %% tags=["parameters"]
 organisation = "Karoo Vale Local Municipality"
@@ -33,31 +35,42 @@ sheet = None
 banding = None
 appetite = {"default": "Low", "categories": {"Financial": 4, "Compliance": 4}}
 partner_roles = []
+source = "file"  # or "store": read the register saved through the web form
+store_url = None
+show_form = False
 output_dir = None
 parameters_dir = None
 
 # %%
 from IPython.display import HTML, Markdown, display
 
-from workbook_lib import charts, params as wb_params, reports
+from workbook_lib import charts, forms, params as wb_params, reports
 from workbook_lib.assessments import run_risk_evaluation
 
 params = wb_params.from_namespace(globals(), wb_params.RiskEvaluationParams,
-                                  ignore={"params", "ev", "method", "HTML", "Markdown", "display"})
+                                  ignore={"params", "ev", "app", "form", "sections", "HTML", "Markdown", "display"})
 charts.use_static_renderer()
-try:
-    ev = run_risk_evaluation(params)
-except reports.InputError as problems:
-    display(HTML(problems._repr_html_()))
-    raise
-method = ev.methodology.methodology
+app = forms.app_mode(params.show_form)
+if app:  # the web form: data from the store, sections re-rendered after every save
+    from workbook_lib.risk_form import RiskRegisterForm
+
+    sections = forms.Sections(live=True)
+    form = RiskRegisterForm(params, sections)
+    display(form)
+else:
+    try:
+        ev = run_risk_evaluation(params)
+    except reports.InputError as problems:
+        display(HTML(problems._repr_html_()))
+        raise
+    sections = forms.Sections(live=False, result=ev)
 
 # %%
-display(Markdown(reports.opening_narrative(ev, params.organisation, params.period)))
+sections.show(lambda ev: Markdown(reports.opening_narrative(ev, ev.organisation, ev.period)))
 
 # %%
 # NBVAL_CHECK_OUTPUT
-print(reports.key_figures(ev))
+sections.show(lambda ev: print(reports.key_figures(ev)))
 
 # %% [markdown]
 # ## Where the risks sit
@@ -65,10 +78,10 @@ print(reports.key_figures(ev))
 # Colours are the methodology's bands. The left matrix is before controls, the right one after.
 
 # %%
-charts.heatmaps(ev)
+sections.show(charts.heatmaps)
 
 # %%
-charts.movement(ev)
+sections.show(charts.movement)
 
 # %% [markdown]
 # ## Risks that need a decision
@@ -76,7 +89,7 @@ charts.movement(ev)
 # arithmetic behind each score.
 
 # %%
-display(reports.html_table(reports.attention(ev), empty="No residual risk is above appetite."))
+sections.show(lambda ev: reports.html_table(reports.attention(ev), empty="No residual risk is above appetite."))
 
 # %% [markdown]
 # ## Groups (proposals, programmes, activities)
@@ -84,13 +97,13 @@ display(reports.html_table(reports.attention(ev), empty="No residual risk is abo
 # may accept the group as a whole.
 
 # %%
-display(reports.html_table(ev.groups))
+sections.show(lambda ev: reports.html_table(ev.groups))
 
 # %% [markdown]
 # ## Residual risk by category and owner
 
 # %%
-charts.residual_by(ev, "category") & charts.residual_by(ev, "owner")
+sections.show(lambda ev: charts.residual_by(ev, "category") & charts.residual_by(ev, "owner"))
 
 # %% [markdown]
 # ## Treatment plans and reviews
@@ -98,23 +111,22 @@ charts.residual_by(ev, "category") & charts.residual_by(ev, "owner")
 # overdue when its review date has passed.
 
 # %%
-display(reports.html_table(reports.overdue(ev), empty="No treatment action or review is overdue."))
+sections.show(lambda ev: reports.html_table(reports.overdue(ev), empty="No treatment action or review is overdue."))
 
 # %%
-display(Markdown(reports.roles_narrative(ev)))
-if ev.roles is not None:
-    display(reports.html_table(ev.roles))
+sections.show(lambda ev: Markdown(reports.roles_narrative(ev)))
+sections.show(lambda ev: reports.html_table(ev.roles) if ev.roles is not None else None)
 
 # %% [markdown]
 # ## All risks
 
 # %%
-display(reports.html_table(reports.register_view(ev)))
+sections.show(lambda ev: reports.html_table(reports.register_view(ev)))
 
 # %%
-display(Markdown(reports.method_note(ev)))
+sections.show(lambda ev: Markdown(reports.method_note(ev)))
 
 # %%
 # the JSON summary and Excel tables, when a run names an output folder (workbook run does)
-if params.output_dir:
+if params.output_dir and not app:
     reports.write_risk_outputs(ev, params.organisation, params.period, params.output_dir)

@@ -90,5 +90,20 @@ def run_risk_evaluation(params: RiskEvaluationParams):
     from .risk import evaluate
 
     loaded, register, appetite = load_risk_inputs(params)
-    return evaluate(register, loaded, params.as_of, appetite=appetite, banding=params.banding,
-                    partner_roles=params.partner_roles)
+    ev = evaluate(register, loaded, params.as_of, appetite=appetite, banding=params.banding,
+                  partner_roles=params.partner_roles)
+    ev.organisation, ev.period = params.organisation, params.period
+    return ev
+
+
+def landing_page(organisation: str = "", period: str = "") -> str:
+    """HTML listing every assessment, what it is for, and a link to its form."""
+    import html
+    from urllib.parse import urlencode
+
+    query = urlencode({k: v for k, v in (("organisation", organisation), ("period", period)) if v})
+    rows = "".join(
+        f'<tr><td><a class="wb-app-link" href="{html.escape(a.notebook)}{"?" + query if query else ""}">'
+        f"{html.escape(a.name.replace('-', ' ').capitalize())}</a></td><td>{html.escape(a.purpose)}</td></tr>"
+        for a in ASSESSMENTS.values())
+    return f"<table><thead><tr><th>Assessment</th><th>What it is for</th></tr></thead><tbody>{rows}</tbody></table>"

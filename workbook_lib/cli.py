@@ -180,6 +180,55 @@ def run_assessment(assessment: str, params_file: Path, out: Path, timeout: int =
     return final
 
 
+# ---- the web forms ---------------------------------------------------------------------------------
+def voila_command(port: int, host: str = "127.0.0.1", token: str | None = None, preheat: bool = False,
+                  open_browser: bool = False) -> list[str]:
+    """The Voilà command line serving the notebooks as stakeholder forms."""
+    from .assessments import NOTEBOOKS
+    from .forms import USER_HEADERS
+
+    command = [sys.executable, "-m", "voila", str(NOTEBOOKS), f"--port={port}", f"--Voila.ip={host}",
+               "--template=lab", "--strip_sources=True", "--show_tracebacks=False",
+               # only images and styles are served as files: never a notebook's .py pair or a store
+               "--VoilaConfiguration.file_allowlist=.*\\.(png|svg|css)$",
+               # Voilà cannot always shut a kernel down when its page closes (voila#1458): cull idle ones
+               "--MappingKernelManager.cull_idle_timeout=1800", "--MappingKernelManager.cull_interval=120"]
+    command += [f"--VoilaConfiguration.http_header_envs={h}" for h in USER_HEADERS]
+    if token:
+        command.append(f"--token={token}")
+    if preheat:
+        command += ["--preheat_kernel=True", "--pool_size=1"]
+    if not open_browser:
+        command.append("--no-browser")
+    return command
+
+
+@app.command("app")
+def serve_app(port: int = typer.Option(8866, help="port to listen on"),
+              host: str = typer.Option("127.0.0.1", help="address to listen on (behind a proxy: keep loopback)"),
+              token: str | None = typer.Option(None, help="require this token in the URL (?token=...)"),
+              preheat: bool = typer.Option(False, help="keep a started kernel ready per notebook"),
+              browser: bool = typer.Option(False, help="open a browser")) -> None:
+    """Serve the assessment forms with Voilà; the landing page lists the assessments.
+
+    Data is saved in the store named by WORKBOOK_DB (default: workbook.db in the project).
+    """
+    import os
+    import subprocess
+
+    from .store import Store, StoreError
+
+    try:
+        with Store() as store:  # create or upgrade the store once, before any kernel starts
+            where = store.describe()
+    except StoreError as exc:
+        _fail_input(str(exc))
+    typer.echo(f"Store: {where}")
+    typer.echo(f"Landing page: http://{host}:{port}/voila/render/index.ipynb" + (f"?token={token}" if token else ""))
+    env = {**os.environ, "WORKBOOK_APP": "1"}
+    raise typer.Exit(subprocess.call(voila_command(port, host, token, preheat, browser), env=env))
+
+
 # ---- the store -------------------------------------------------------------------------------------
 def _open_store(url: str | None):
     from .store import Store, StoreError

@@ -42,6 +42,7 @@ class CommonParams(BaseModel):
     # where the assessment's records come from: the files the parameters name, or the store
     source: Literal["file", "store"] = "file"
     store_url: str | None = None  # the store to read when source is "store"; default WORKBOOK_DB or workbook.db
+    show_form: bool = False  # show the data-entry form outside the app too (JupyterLab); see workbook_lib.forms
 
     def resolve(self, value: str | None) -> Path | None:
         """Find an input file: parameters folder, then current folder, then shipped parameters."""

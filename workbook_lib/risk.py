@@ -146,6 +146,8 @@ class RiskEvaluation:
     treatments: pd.DataFrame
     roles: pd.DataFrame | None
     warnings: list[str]
+    organisation: str = ""  # what the register is of, when known
+    period: str = ""
 
     @property
     def rated(self) -> pd.DataFrame:

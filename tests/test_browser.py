@@ -1,0 +1,196 @@
+"""The web forms in a real browser: Voilà served by ``workbook app``, Debian's Chromium driven by Playwright.
+
+Chromium comes from apt (tests/setup_system.sh), never from a browser download. On failure a screenshot
+is saved under outputs/browser-failures/.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from urllib.parse import quote
+
+import pytest
+
+from workbook_lib.store import Store
+
+from .conftest import ROOT
+from .pg_server import free_port
+
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ORG, PERIOD = "Browser Test Municipality", "2026-27"
+LINE_2 = "2nd line - risk management and compliance"
+
+
+@pytest.fixture(scope="module")
+def app_server(tmp_path_factory):
+    db = tmp_path_factory.mktemp("store") / "app.db"
+    port = free_port()
+    env = {**os.environ, "WORKBOOK_DB": str(db)}
+    log = open(tmp_path_factory.mktemp("log") / "voila.log", "w+")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen([sys.executable, "-m", "workbook_lib.cli", "app", "--port", str(port)], cwd=ROOT,
+                            env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 90
+    while True:
+        try:
+            urllib.request.urlopen(base + "/", timeout=2)
+            break
+        except OSError:
+            if proc.poll() is not None or time.time() > deadline:
+                log.seek(0)
+                pytest.fail(f"workbook app did not start:\n{log.read()[-3000:]}")
+            time.sleep(0.3)
+    yield base, db
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    chromium = shutil.which("chromium")
+    assert chromium, "Debian's chromium is missing: run tests/setup_system.sh"
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, request):
+    page = browser.new_page(viewport={"width": 1300, "height": 1800})
+    page.set_default_timeout(120_000)
+    yield page
+    report = getattr(request.node, "rep_call", None)
+    if report is not None and report.failed:
+        folder = ROOT / "outputs" / "browser-failures"
+        folder.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(folder / f"{request.node.name}.png"), full_page=True)
+    page.close()
+
+
+def open_form(page, base: str, query: str = "") -> None:
+    page.goto(f"{base}/voila/render/risk_evaluation.ipynb{query}", wait_until="commit")
+    page.wait_for_selector(".wb-risk-form .wb-save")
+
+
+def fill(page, name: str, value: str) -> None:
+    page.locator(f".wb-{name} input, .wb-{name} textarea").first.fill(value)
+
+
+def choose(page, name: str, label: str) -> None:
+    page.locator(f".wb-{name} select").select_option(label=label)
+
+
+def upload(page, path) -> None:
+    with page.expect_file_chooser() as chooser:
+        page.locator(".wb-upload").click()
+    chooser.value.set_files(str(path))
+
+
+def test_landing_page_lists_every_assessment(page, app_server):
+    from workbook_lib.assessments import ASSESSMENTS
+
+    base, _db = app_server
+    page.goto(f"{base}/voila/render/index.ipynb", wait_until="commit")
+    page.wait_for_selector(".wb-app-link")
+    links = page.locator(".wb-app-link")
+    assert links.count() == len(ASSESSMENTS)
+    text = page.locator("table").first.inner_text()
+    assert all(a.purpose[:30] in text for a in ASSESSMENTS.values())
+    assert "landing_page(" not in page.content()  # sources stripped
+
+
+def test_add_a_risk_save_reload_and_find_it_in_the_store(page, app_server):
+    base, db = app_server
+    open_form(page, base)
+    fill(page, "organisation", ORG)
+    fill(page, "period", PERIOD)
+    page.locator(".wb-open").click()
+    page.wait_for_selector(f".wb-ok:has-text('Opened {ORG}')")
+    fill(page, "respondent", "Thandi Mokoena")
+    choose(page, "line", LINE_2)
+    fill(page, "risk-id", "BT-01")
+    fill(page, "description", "Borehole pumps fail during the dry season <script>alert(1)</script>")
+    fill(page, "owner", "Director Technical Services")
+    choose(page, "inherent-likelihood", "4 · Likely")
+    choose(page, "inherent-impact", "4 · Major")
+    assert page.locator(".wb-inherent-likelihood").inner_text().strip() != "4 · Likely"  # description shown
+    choose(page, "control-effectiveness", "Partially effective")
+    fill(page, "review-date", "2026-03-31")
+    page.locator(".wb-save").click()
+    page.wait_for_selector(".wb-ok:has-text('Saved BT-01')")
+    page.wait_for_selector("text=risks 1 | rated 1")  # the results re-rendered after the save
+    assert page.locator(".wb-risk-list").inner_text().count("BT-01") == 1
+    assert page.locator("script:has-text('alert(1)')").count() == 0  # text is escaped, never run
+
+    page.reload(wait_until="commit")  # come back later: pick the organisation and period again
+    page.wait_for_selector(".wb-risk-form .wb-save")
+    fill(page, "organisation", ORG)
+    fill(page, "period", PERIOD)
+    page.locator(".wb-open").click()
+    page.wait_for_selector(".wb-risk-list:has-text('BT-01')")
+    page.wait_for_selector("text=risks 1 | rated 1")
+
+    store = Store(str(db))
+    saved = {r.key: r for r in store.current(ORG, PERIOD, "risk")}
+    assert set(saved) == {"BT-01"}
+    assert saved["BT-01"].data["inherent_likelihood"] == "Likely"
+    assert saved["BT-01"].method.name == "western-cape-5x5"
+    trail = store.history(ORG, PERIOD, "risk", "BT-01")
+    assert len(trail) == 1
+    assert (trail[0]["who"], trail[0]["line"], trail[0]["source"]) == ("Thandi Mokoena", LINE_2, "form")
+    assert trail[0]["before"] is None and trail[0]["after"]["owner"] == "Director Technical Services"
+
+
+def test_an_invalid_entry_shows_a_clear_error_and_stores_nothing(page, app_server):
+    base, db = app_server
+    open_form(page, base, f"?organisation={quote(ORG)}&period=2027-28")
+    fill(page, "risk-id", "BT-02")
+    fill(page, "description", "Half-rated risk")
+    page.locator(".wb-save").click()
+    page.wait_for_selector(".wb-error:has-text('enter your name')")  # who is saving comes first
+    fill(page, "respondent", "Thandi Mokoena")
+    choose(page, "inherent-likelihood", "2 · Unlikely")  # impact left blank
+    fill(page, "due-date", "31 Feb 2027")
+    page.locator(".wb-save").click()
+    page.wait_for_selector(".wb-error:has-text('inherent_impact')")
+    text = page.locator(".wb-error").inner_text()
+    assert "nothing was saved" in text.lower()
+    assert "inherent_impact" in text and "due_date" in text and "31 Feb 2027" in text
+    assert Store(str(db)).current(ORG, "2027-28", "risk") == []
+
+
+def test_import_checks_first_then_saves(page, app_server, tmp_path):
+    base, db = app_server
+    open_form(page, base, f"?organisation={quote(ORG)}&period=2028-29")
+    fill(page, "respondent", "Import Person")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("risk_id,description,likelihood,impact\nI-1,Fine,Likely,Major\nI-2,Bad,Sometimes,Major\n")
+    page.get_by_role("tab", name="Import a register").click()
+    upload(page, bad)
+    page.locator(".wb-check").click()
+    page.wait_for_selector(".wb-error:has-text('Sometimes')")
+    assert page.locator(".wb-error").inner_text().count("bad.csv") >= 1
+    assert page.locator(".wb-confirm-import").is_disabled()
+    good = tmp_path / "good.csv"
+    good.write_text("risk_id,description,likelihood,impact\nI-1,Fine,Likely,Major\nI-2,Also fine,Rare,Minor\n")
+    upload(page, good)
+    page.locator(".wb-check").click()
+    page.wait_for_selector("text=good.csv is valid")
+    assert Store(str(db)).current(ORG, "2028-29", "risk") == []  # a dry run saves nothing
+    page.locator(".wb-confirm-import").click()
+    page.wait_for_selector(".wb-ok:has-text('Imported good.csv: 2 added')")
+    assert [r.key for r in Store(str(db)).current(ORG, "2028-29", "risk")] == ["I-1", "I-2"]
+    assert page.locator("a.wb-download").count() == 1
