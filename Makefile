@@ -23,7 +23,9 @@ setup: $(STAMP)
 
 report: $(STAMP)
 	@status=0; for p in $(PARAMS); do \
-	  $(BIN)/workbook run risk-evaluation --params $$p --out $(OUT) || status=1; \
+	  for a in $$($(BIN)/workbook assessments --params $$p); do \
+	    $(BIN)/workbook run $$a --params $$p --out $(OUT) || status=1; \
+	  done; \
 	done; \
 	echo "Reports are in $(abspath $(OUT))/<organisation>/<period>/"; exit $$status
 

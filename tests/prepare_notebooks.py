@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from workbook_lib import params as wb_params  # noqa: E402
-from workbook_lib.assessments import ASSESSMENTS  # noqa: E402
+from workbook_lib.assessments import ASSESSMENTS, SHARED_FIELDS, assessments_for  # noqa: E402
 
 EXPECTED = ROOT / "tests" / "expected"
 
@@ -29,9 +29,10 @@ def prepare(out: Path) -> list[Path]:
     out.mkdir(parents=True)
     made = []
     for params_file in sorted((ROOT / "parameters").glob("*.yaml")):
-        for name, spec in ASSESSMENTS.items():
-            p = wb_params.load_file(params_file, spec.params)
-            injected = p.model_dump(mode="json", by_alias=True, exclude_none=True)
+        for name in assessments_for(wb_params.read_file(params_file)):
+            spec = ASSESSMENTS[name]
+            p = wb_params.load_file(params_file, spec.params, SHARED_FIELDS)
+            injected = p.model_dump(mode="json", by_alias=True)  # None too: the file is the whole truth
             target = out / f"{name}--{params_file.stem}.ipynb"
             pm.execute_notebook(str(spec.path), str(target), parameters=injected, prepare_only=True,
                                 kernel_name="python3", progress_bar=False)

@@ -9,6 +9,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from .assurance import CombinedAssuranceParams, load_assurance_inputs
+from .coso import CosoParams, load_coso_inputs
+from .maturity import MaturityParams, absolute_inputs, load_maturity_inputs
 from .params import RiskEvaluationParams
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
@@ -23,6 +26,13 @@ class Assessment:
     check: Callable[[Any], Any]  # loads and validates every input the parameters name; raises on a problem
     file_inputs: tuple[str, ...] = ()  # parameters naming input files (made absolute for the kernel)
     resolve_methodology: Callable[[Any, dict], dict] | None = None
+    requires: tuple[str, ...] = ()  # a parameters file provides the inputs when it sets all of these
+
+    def provided_by(self, data: dict[str, Any]) -> bool:
+        """Whether a parameters file's values give this assessment its inputs (files, or the store)."""
+        if data.get("source") == "store":
+            return all(k in data for k in self.requires if k not in self.file_inputs)
+        return all(data.get(k) not in (None, "") for k in self.requires)
 
     @property
     def path(self) -> Path:
@@ -42,8 +52,42 @@ ASSESSMENTS: dict[str, Assessment] = {
     "risk-evaluation": Assessment(
         "risk-evaluation", "risk_evaluation.ipynb", RiskEvaluationParams,
         "Score a risk register: inherent and residual levels, appetite, decision makers, treatments.",
-        check=_check_risk, file_inputs=("register",), resolve_methodology=_methodology_path),
+        check=_check_risk, file_inputs=("register",), resolve_methodology=_methodology_path,
+        requires=("methodology", "register")),
+    "coso-assessment": Assessment(
+        "coso-assessment", "coso_assessment.ipynb", CosoParams,
+        "Rate the COSO 17 principles by the three lines of assurance: combined scores, red items, divergence, "
+        "present and functioning.",
+        check=load_coso_inputs, file_inputs=("responses",), requires=("responses",)),
+    "maturity-scoring": Assessment(
+        "maturity-scoring", "maturity_scoring.ipynb", MaturityParams,
+        "Rate risk-management maturity (fragmented, integrated, risk intelligent), the gaps to a target, a "
+        "roadmap, the capacity of the three lines of assurance, and the trend over periods.",
+        check=load_maturity_inputs, file_inputs=("marks", "capacity"), resolve_methodology=absolute_inputs,
+        requires=("marks",)),
+    "combined-assurance": Assessment(
+        "combined-assurance", "combined_assurance.ipynb", CombinedAssuranceParams,
+        "Combined-assurance gap analysis: coverage by line per risk against its residual level, gaps, duplicated "
+        "controls, provider workload and a draft assurance plan.",
+        check=load_assurance_inputs, file_inputs=("register", "assurance_map"),
+        resolve_methodology=_methodology_path, requires=("methodology", "register", "assurance_map")),
 }
+SHARED_FIELDS = frozenset({f.alias or n for a in ASSESSMENTS.values() for n, f in a.params.model_fields.items()})
+
+
+def assessments_for(data: dict[str, Any]) -> list[str]:
+    """The assessments a parameters file runs: those it lists under ``assessments:``, else every one
+    whose inputs it provides."""
+    listed = data.get("assessments")
+    if listed:
+        unknown = [a for a in listed if a not in ASSESSMENTS]
+        if unknown:
+            from .params import ParameterError
+
+            raise ParameterError(f"assessments: unknown {', '.join(map(str, unknown))}; "
+                                 f"choose from {', '.join(ASSESSMENTS)}")
+        return list(listed)
+    return [name for name, a in ASSESSMENTS.items() if a.provided_by(data)]
 
 
 def load_risk_inputs(params: RiskEvaluationParams):

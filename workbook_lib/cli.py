@@ -132,7 +132,9 @@ def run_assessment(assessment: str, params_file: Path, out: Path, timeout: int =
 
     spec = ASSESSMENTS[assessment]
     try:
-        p = wb_params.load_file(params_file, spec.params)
+        from .assessments import SHARED_FIELDS
+
+        p = wb_params.load_file(params_file, spec.params, SHARED_FIELDS)
         spec.check(p)  # fail fast, with the full error table, before starting a kernel
     except (wb_params.ParameterError, MethodologyError, StoreError) as exc:
         _fail_input(str(exc))
@@ -178,6 +180,23 @@ def run_assessment(assessment: str, params_file: Path, out: Path, timeout: int =
             final.append(dest)
     typer.echo(f"{assessment}: {p.organisation} {p.period} in {time.perf_counter() - started:.1f}s", err=True)
     return final
+
+
+@app.command("assessments")
+def list_assessments(params: Path | None = typer.Option(None, "--params", "-p",
+                                                        help="print only those this parameters file runs")) -> None:
+    """List the assessments, or the ones a parameters file runs (its `assessments:`, else those it has inputs for)."""
+    from . import params as wb_params
+    from .assessments import ASSESSMENTS, assessments_for
+
+    if params is None:
+        for a in ASSESSMENTS.values():
+            typer.echo(f"{a.name:20} {a.purpose}")
+        return
+    try:
+        typer.echo(" ".join(assessments_for(wb_params.read_file(params))))
+    except wb_params.ParameterError as exc:
+        _fail_input(str(exc))
 
 
 # ---- the web forms ---------------------------------------------------------------------------------

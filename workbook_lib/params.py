@@ -118,8 +118,8 @@ def validate(model: type[BaseModel], data: dict[str, Any], source: str) -> Any:
     return result
 
 
-def load_file(path: str | Path, model: type[BaseModel] = RiskEvaluationParams) -> Any:
-    """Read a parameters YAML file; relative paths in it are relative to the file."""
+def read_file(path: str | Path) -> dict[str, Any]:
+    """A parameters file's mapping, unvalidated."""
     path = Path(path)
     if not path.is_file():
         raise ParameterError(f"{path}: parameters file not found")
@@ -129,6 +129,21 @@ def load_file(path: str | Path, model: type[BaseModel] = RiskEvaluationParams) -
         raise ParameterError(f"{path}: not readable YAML: {exc}") from None
     if not isinstance(data, dict):
         raise ParameterError(f"{path}: expected a mapping of parameter names to values")
+    return data
+
+
+def load_file(path: str | Path, model: type[BaseModel] = RiskEvaluationParams,
+              shared_fields: set[str] | frozenset[str] = frozenset()) -> Any:
+    """Read a parameters YAML file for one assessment; relative paths in it are relative to the file.
+
+    One file may hold the parameters of several assessments for an organisation and period:
+    ``shared_fields`` names every assessment's parameters, and those this model does not use are left
+    out before validation. A name no assessment knows is still refused (with a did-you-mean).
+    """
+    path = Path(path)
+    data = read_file(path)
+    own = {f.alias or name for name, f in model.model_fields.items()}
+    data = {k: v for k, v in data.items() if k in own or (k not in shared_fields and k != "assessments")}
     data.setdefault("parameters_dir", str(path.resolve().parent))
     return validate(model, data, str(path))
 

@@ -1,0 +1,129 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # COSO control assessment
+#
+# This workbook assesses the control environment against the **17 principles** of the COSO internal
+# control framework, grouped in five components. Each guideline item of the questionnaire is rated on its
+# own by the **three lines of assurance**: management (the risk owners), risk management and internal
+# audit. The three ratings add up to a **combined score** that is read against a heat map; red items show
+# where management must improve first. Items the lines see very differently are flagged, and each
+# principle is judged **present and functioning** (or not) by a rule kept in the questionnaire.
+#
+# Change the parameters below (or pass a parameters file to `workbook run coso-assessment`) and run all.
+
+# %% tags=["parameters"]
+organisation = "Karoo Vale Local Municipality"
+period = "2025-26"
+as_of = "2025-11-30"
+questionnaire = "coso-17-western-cape"
+responses = "responses/karoo_vale_coso_2025.csv"
+sheet = None
+divergence_threshold = None
+maturity_status = "integrated"
+output_dir = None
+parameters_dir = None
+
+# %%
+# imports follow the parameters cell, as papermill requires
+from IPython.display import HTML, Markdown, display  # noqa: E402
+
+from workbook_lib import charts, charts_coso, coso, reports  # noqa: E402
+from workbook_lib import params as wb_params  # noqa: E402
+
+params = wb_params.from_namespace(globals(), coso.CosoParams,
+                                  ignore={"params", "result", "HTML", "Markdown", "display"})
+charts.use_static_renderer()
+try:
+    result = coso.run_coso_assessment(params)
+except reports.InputError as problems:
+    display(HTML(problems._repr_html_()))
+    raise
+
+# %%
+display(Markdown(coso.opening_narrative(result, params.organisation, params.period, params.as_of)))
+
+# %%
+# NBVAL_CHECK_OUTPUT
+print(coso.key_figures(result))
+
+# %%
+display(Markdown(coso.rating_guide(result)))
+
+# %% [markdown]
+# ## Principles and components
+# Each bar is the mean combined score of a principle's items that all three lines have rated, in the
+# colour of the band that mean falls in; dashed lines mark where the bands begin. A principle with
+# missing ratings is shown with the mean so far but is not judged.
+
+# %%
+charts_coso.principle_bars(result) & charts_coso.component_bars(result)
+
+# %%
+display(Markdown(coso.principles_narrative(result)))
+display(reports.html_table(coso.principle_view(result)))
+
+# %%
+display(reports.html_table(coso.component_view(result)))
+
+# %% [markdown]
+# ## Red items
+# Items whose combined score falls in the red band: the control environment needs management's attention
+# here first.
+
+# %%
+display(reports.html_table(coso.red_view(result), empty="No item is in the red band."))
+
+# %%
+display(Markdown(coso.divergence_narrative(result)))
+charts_coso.divergence_chart(result)
+
+# %%
+display(reports.html_table(coso.divergent_view(result), empty="No item is divergent."))
+
+# %% [markdown]
+# ## Incomplete items
+# An item is incomplete while any line has not rated it. It is listed here with the lines still missing
+# and is never given a combined score.
+
+# %%
+display(reports.html_table(coso.incomplete_view(result), empty="Every item has been rated by all three lines."))
+
+# %% [markdown]
+# ## Who rated
+# One row per line of assurance: the key question it answered, who answered it, and how many items it rated.
+
+# %%
+display(reports.html_table(result.respondents))
+
+# %% [markdown]
+# ## Every item
+# Each line's rating in the colours of the scale, and the combined score in the colour of its band; a dash
+# marks a missing rating.
+
+# %%
+charts_coso.item_grid(result)
+
+# %%
+display(reports.html_table(coso.items_table(result)))
+
+# %%
+display(Markdown(coso.method_note(result)))
+
+# %%
+# the JSON summary and Excel tables, when a run names an output folder (workbook run does)
+if params.output_dir:
+    coso.write_outputs(result, params.organisation, params.period, params.output_dir)

@@ -1,0 +1,141 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Risk-management maturity
+#
+# This workbook rates how mature the municipality's risk management is. Each element of the maturity
+# matrix, in three assessments (**A** risk governance, **B** risk systems, **C** risk processes), is marked
+# 1 (fragmented), 2 (integrated) or 3 (risk intelligent); the total gives the maturity status, which
+# decides the toolkit version that applies. It lists the elements below a target status with what the
+# next level looks like, sketches a roadmap, summarises the capacity, skills and budget answers of the
+# three lines of assurance and, where earlier periods are given, shows the trend.
+#
+# Change the parameters below (or pass a parameters file to `workbook run maturity-scoring`) and run all.
+
+# %% tags=["parameters"]
+organisation = "Karoo Vale Local Municipality"
+period = "2025-26"
+as_of = "2025-11-30"
+matrix = "maturity-matrix"
+marks = "maturity/karoo_vale_marks_2025.csv"
+capacity = "maturity/karoo_vale_capacity_2025.csv"
+sheet = None
+target_status = "integrated"
+horizon_years = 5
+history = [{"period": "2024-25", "marks": "maturity/karoo_vale_marks_2024.csv"}]
+output_dir = None
+parameters_dir = None
+
+# %%
+# imports follow the parameters cell, as papermill requires
+from IPython.display import HTML, Markdown, display  # noqa: E402
+
+from workbook_lib import charts, charts_maturity, maturity  # noqa: E402
+from workbook_lib import params as wb_params  # noqa: E402
+from workbook_lib.reports import html_table  # noqa: E402
+
+params = wb_params.from_namespace(globals(), maturity.MaturityParams,
+                                  ignore={"params", "result", "trend_chart", "HTML", "Markdown", "display"})
+charts.use_static_renderer()
+try:
+    result = maturity.run_maturity_scoring(params)
+except maturity.InputError as problems:
+    display(HTML(problems._repr_html_()))
+    raise
+
+# %%
+display(Markdown(maturity.opening_narrative(result, params.organisation, params.period)))
+
+# %%
+# NBVAL_CHECK_OUTPUT
+print(maturity.key_figures(result))
+
+# %% [markdown]
+# ## Marks per element
+# Each bar is one element's mark, coloured by its level; the dashed line is the target status and bars
+# outlined in black sit below it. An element not yet rated shows as a small grey stub.
+
+# %%
+charts_maturity.element_marks(result)
+
+# %% [markdown]
+# Each assessment's score against the highest score it could reach (grey) and the score it would have
+# with every element at the target status (red tick).
+
+# %%
+charts_maturity.assessment_bars(result)
+
+# %% [markdown]
+# ## Where to improve
+# Rated elements below the target status. The action is what the next level up looks like for that
+# element, in the matrix's words: the step to take next, not necessarily the target itself.
+
+# %%
+display(html_table(maturity.gaps_view(result), empty="No rated element is below the target status."))
+
+# %%
+display(Markdown(maturity.roadmap_narrative(result)))
+display(html_table(result.roadmap, empty="No further step."))
+
+# %%
+display(Markdown(maturity.index_context(result)))
+
+# %%
+display(Markdown(maturity.capacity_narrative(result)))
+
+# %% [markdown]
+# Share of *yes* answers per section and line of assurance; the brackets give yes answers of answers given.
+
+# %%
+display(html_table(maturity.capacity_percentages(result)))
+
+# %% [markdown]
+# Items on which the lines of assurance answered differently:
+
+# %%
+display(html_table(result.capacity.disagreements, empty="The lines agree on every item."))
+
+# %% [markdown]
+# All capacity, skills and budget items with each line's answer. Items are numbered 1-11; the guide's
+# own number is beside each (its numbering repeats 3 and skips 4 and 11).
+
+# %%
+display(html_table(maturity.capacity_view(result)))
+
+# %% [markdown]
+# ## Trend
+# Mean mark (1-3) per assessment in each period given; the dotted lines are where the status changes.
+
+# %%
+trend_chart = charts_maturity.trend(result)
+display(Markdown(maturity.trend_narrative(result)))
+if trend_chart is not None:
+    display(trend_chart)
+    display(html_table(result.trend))
+
+# %% [markdown]
+# ## All elements
+
+# %%
+display(html_table(maturity.elements_view(result)))
+
+# %%
+display(Markdown(maturity.method_note(result)))
+
+# %%
+# the JSON summary and Excel tables, when a run names an output folder (workbook run does)
+if params.output_dir:
+    maturity.write_outputs(result, params.organisation, params.period, params.output_dir)
