@@ -10,7 +10,6 @@ evaluation (or a frame with its columns) and never scores risks itself.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +21,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .coso import maturity_of
+from .datafiles import load_data_file
 from .methodology import MethodologyError, Note, _Strict, normalise_label
 from .params import ParameterError, RiskEvaluationParams
 from .tables import ROW, Table, header_key, read_table
@@ -235,33 +235,9 @@ def shipped_frameworks() -> dict[str, Path]:
 def load_assurance_framework(name_or_path: str | Path = DEFAULT_FRAMEWORK,
                              base_dir: Path | None = None) -> LoadedFramework:
     """Load the shipped framework by name, or an organisation's own YAML file by path."""
-    ref = str(name_or_path)
-    files = shipped_frameworks()
-    if ref in files:
-        path = files[ref]
-    else:
-        path = Path(ref).expanduser()
-        if not path.is_absolute() and base_dir is not None:
-            path = base_dir / path
-        if not path.is_file():
-            raise FrameworkError(f"assurance framework {ref!r} is neither a shipped name ({', '.join(files)}) "
-                                 f"nor an existing file (looked for {path})")
-    raw = path.read_bytes()
-    try:
-        data = yaml.safe_load(raw.decode("utf-8"))
-    except (UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise FrameworkError(f"{path}: not readable YAML: {exc}") from exc
-    if not isinstance(data, dict):
-        raise FrameworkError(f"{path}: expected a mapping of framework fields at the top level")
-    try:
-        framework = AssuranceFramework.model_validate(data)
-    except ValidationError as exc:
-        lines = [f"{path}: invalid assurance framework"]
-        for err in exc.errors():
-            where = ".".join(str(p) for p in err["loc"]) or "(top level)"
-            lines.append(f"  - {where}: {err['msg']}")
-        raise FrameworkError("\n".join(lines)) from exc
-    return LoadedFramework(framework=framework, path=path.resolve(), sha256=hashlib.sha256(raw).hexdigest())
+    framework, path, sha256 = load_data_file(name_or_path, shipped_frameworks(), AssuranceFramework,
+                                             FrameworkError, "assurance framework", base_dir, fields="framework")
+    return LoadedFramework(framework=framework, path=path, sha256=sha256)
 
 
 def frequency_lookup(frequencies: Iterable[Frequency]) -> dict[str, Frequency]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-import hashlib
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -21,9 +20,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from .datafiles import load_data_file
 from .methodology import Note, band_problems, normalise_label
 from .params import CommonParams
 from .reports import esc, write_excel, write_json
@@ -312,34 +311,9 @@ def shipped() -> dict[str, Path]:
 def load_questionnaire(name_or_path: str | Path = DEFAULT_QUESTIONNAIRE,
                        base_dir: Path | None = None) -> LoadedQuestionnaire:
     """Load a shipped questionnaire by name, or an organisation's own YAML file by path."""
-    ref = str(name_or_path)
-    files = shipped()
-    if ref in files:
-        path = files[ref]
-    else:
-        path = Path(ref).expanduser()
-        if not path.is_absolute() and base_dir is not None:
-            path = base_dir / path
-        if not path.is_file():
-            raise QuestionnaireError(f"questionnaire {ref!r} is neither a shipped name ({', '.join(files)}) "
-                                     f"nor an existing file (looked for {path})")
-    raw = path.read_bytes()
-    try:
-        data = yaml.safe_load(raw.decode("utf-8"))
-    except (UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise QuestionnaireError(f"{path}: not readable YAML: {exc}") from exc
-    if not isinstance(data, dict):
-        raise QuestionnaireError(f"{path}: expected a mapping of questionnaire fields at the top level")
-    try:
-        questionnaire = Questionnaire.model_validate(data)
-    except ValidationError as exc:
-        lines = [f"{path}: invalid questionnaire"]
-        for err in exc.errors():
-            where = ".".join(str(p) for p in err["loc"]) or "(top level)"
-            lines.append(f"  - {where}: {err['msg']}")
-        raise QuestionnaireError("\n".join(lines)) from exc
-    return LoadedQuestionnaire(questionnaire=questionnaire, path=path.resolve(),
-                               sha256=hashlib.sha256(raw).hexdigest())
+    questionnaire, path, sha256 = load_data_file(name_or_path, shipped(), Questionnaire, QuestionnaireError,
+                                                 "questionnaire", base_dir)
+    return LoadedQuestionnaire(questionnaire=questionnaire, path=path, sha256=sha256)
 
 
 # ---- parameters --------------------------------------------------------------------------------------

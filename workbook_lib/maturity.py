@@ -12,7 +12,6 @@ Other assessments read the maturity status through :func:`maturity_status`, neve
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -20,9 +19,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from .datafiles import load_data_file
 from .methodology import Note, normalise_label
 from .params import CommonParams, ParameterError
 from .reports import esc, write_excel, write_json
@@ -378,33 +377,9 @@ def shipped() -> dict[str, Path]:
 
 def load_matrix(name_or_path: str | Path = DEFAULT_MATRIX, base_dir: Path | None = None) -> LoadedMatrix:
     """Load a shipped matrix by name, or the user's own YAML file by path."""
-    ref = str(name_or_path)
-    files = shipped()
-    if ref in files:
-        path = files[ref]
-    else:
-        path = Path(ref).expanduser()
-        if not path.is_absolute() and base_dir is not None:
-            path = base_dir / path
-        if not path.is_file():
-            raise MatrixError(f"maturity matrix {ref!r} is neither a shipped name ({', '.join(files)}) "
-                              f"nor an existing file (looked for {path})")
-    raw = path.read_bytes()
-    try:
-        data = yaml.safe_load(raw.decode("utf-8"))
-    except (UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise MatrixError(f"{path}: not readable YAML: {exc}") from exc
-    if not isinstance(data, dict):
-        raise MatrixError(f"{path}: expected a mapping of maturity matrix fields at the top level")
-    try:
-        matrix = Matrix.model_validate(data)
-    except ValidationError as exc:
-        lines = [f"{path}: invalid maturity matrix"]
-        for err in exc.errors():
-            where = ".".join(str(p) for p in err["loc"]) or "(top level)"
-            lines.append(f"  - {where}: {err['msg']}")
-        raise MatrixError("\n".join(lines)) from exc
-    return LoadedMatrix(matrix=matrix, path=path.resolve(), sha256=hashlib.sha256(raw).hexdigest())
+    matrix, path, sha256 = load_data_file(name_or_path, shipped(), Matrix, MatrixError, "maturity matrix",
+                                          base_dir)
+    return LoadedMatrix(matrix=matrix, path=path, sha256=sha256)
 
 
 def _matrix(matrix: Matrix | LoadedMatrix) -> Matrix:

@@ -7,13 +7,13 @@ methodologies live in ``workbook_lib/methodologies``; users may point at their o
 
 from __future__ import annotations
 
-import hashlib
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from .datafiles import load_data_file
 
 SHIPPED_DIR = Path(__file__).parent / "methodologies"
 
@@ -254,31 +254,6 @@ def shipped() -> dict[str, Path]:
 
 def load_methodology(name_or_path: str | Path, base_dir: Path | None = None) -> LoadedMethodology:
     """Load a shipped methodology by name, or the user's own YAML file by path."""
-    ref = str(name_or_path)
-    files = shipped()
-    if ref in files:
-        path = files[ref]
-    else:
-        path = Path(ref).expanduser()
-        if not path.is_absolute() and base_dir is not None:
-            path = base_dir / path
-        if not path.is_file():
-            raise MethodologyError(f"methodology {ref!r} is neither a shipped name ({', '.join(files)}) "
-                                   f"nor an existing file (looked for {path})")
-    raw = path.read_bytes()
-    try:
-        data = yaml.safe_load(raw.decode("utf-8"))
-    except (UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise MethodologyError(f"{path}: not readable YAML: {exc}") from exc
-    if not isinstance(data, dict):
-        raise MethodologyError(f"{path}: expected a mapping of methodology fields at the top level")
-    try:
-        methodology = Methodology.model_validate(data)
-    except ValidationError as exc:
-        lines = [f"{path}: invalid methodology"]
-        for err in exc.errors():
-            where = ".".join(str(p) for p in err["loc"]) or "(top level)"
-            lines.append(f"  - {where}: {err['msg']}")
-        raise MethodologyError("\n".join(lines)) from exc
-    return LoadedMethodology(methodology=methodology, path=path.resolve(),
-                             sha256=hashlib.sha256(raw).hexdigest())
+    methodology, path, sha256 = load_data_file(name_or_path, shipped(), Methodology, MethodologyError,
+                                               "methodology", base_dir)
+    return LoadedMethodology(methodology=methodology, path=path, sha256=sha256)

@@ -127,12 +127,10 @@ class RiskRegisterForm:
         return {r.key: r.data for r in self.store.current(org, period, "risk")}
 
     def evaluation(self):
-        """The evaluated register for the chosen organisation and period, or None when nothing is saved."""
+        """The evaluated register saved for the chosen organisation and period (call when there is one)."""
         from .assessments import run_risk_evaluation
 
         org, period = self.picker.value
-        if not self._current():
-            return None
         params = self.params.model_copy(update={"organisation": org, "period": period, "source": "store"})
         return run_risk_evaluation(params)
 
