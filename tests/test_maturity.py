@@ -540,13 +540,6 @@ def test_absolute_inputs_for_the_kernel(tmp_path):
     assert run_maturity_scoring(moved).total_score == 41  # found without the parameters folder
 
 
-def test_store_source_is_refused_until_the_store_holds_marks():
-    params = validate(MaturityParams, {"organisation": "O", "period": "p", "as_of": "2025-11-30",
-                                       "source": "store"}, "test")
-    with pytest.raises(ParameterError, match="not read from the store"):
-        run_maturity_scoring(params)
-
-
 def test_no_inputs_gives_an_empty_but_valid_result():
     params = validate(MaturityParams, {"organisation": "O", "period": "p", "as_of": "2025-11-30"}, "test")
     result = run_maturity_scoring(params)

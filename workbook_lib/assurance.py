@@ -944,7 +944,13 @@ def load_assurance_inputs(params: CombinedAssuranceParams) -> AssuranceInputs:
         extra = params.resolve(extra)
     providers = merge_providers(fw, extra, base)
     amap = None
-    if params.assurance_map:
+    if params.source == "store":  # the entries risk owners and providers saved through the form
+        from .records import table_for
+
+        table = table_for(params, "assurance_entry")
+        if len(table.frame):
+            amap = validate_assurance_map(table, providers, fw.frequencies)
+    elif params.assurance_map:
         amap = load_assurance_map(params.resolve(params.assurance_map), providers, fw.frequencies,
                                   sheet=params.map_sheet, columns=fw.map_columns)
     # parameter values that depend on the framework and the banding, checked before any evaluation

@@ -711,6 +711,10 @@ def load_coso_inputs(params: CosoParams, responses_table: Table | None = None
     Raises QuestionnaireError or InputError, so ``workbook run`` can fail fast.
     """
     loaded = load_questionnaire(params.questionnaire_ref())
+    if responses_table is None and params.source == "store":  # the answers saved through the form
+        from .records import table_for
+
+        responses_table = table_for(params, "coso_response")
     if responses_table is not None:
         return loaded, validate_responses(responses_table, loaded.questionnaire)
     if params.responses is None:
@@ -726,11 +730,19 @@ def run_coso_assessment(params: CosoParams, responses_table: Table | None = None
 
 
 def maturity_of(params: Any) -> str | None:
-    """The maturity status for the applicability note: stated in the parameters, else scored from the marks."""
-    if params.maturity_status or not getattr(params, "marks", None):
+    """The maturity status for the applicability note: stated in the parameters, else scored from the marks
+    (the file named by ``marks``, or with ``source: store`` the marks saved for the organisation and period)."""
+    if params.maturity_status:
         return params.maturity_status
     from .maturity import maturity_status
 
+    if getattr(params, "source", "file") == "store":
+        from .records import table_for
+
+        table = table_for(params, "maturity_mark")
+        return maturity_status(table) if len(table.frame) else None
+    if not getattr(params, "marks", None):
+        return None
     return maturity_status(params.resolve(params.marks))
 
 

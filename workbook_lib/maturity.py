@@ -947,9 +947,15 @@ def load_maturity_inputs(params: MaturityParams, marks_table: Table | None = Non
     """
     loaded = load_matrix(params.matrix_ref())
     resolve_status(params.target_status, loaded.matrix)
-    if params.source == "store" and marks_table is None and capacity_table is None:
-        raise ParameterError("source 'store': maturity marks and capacity answers are not read from the store "
-                             "yet; build Tables from it and pass marks_table / capacity_table, or use source 'file'")
+    stored_history: list[tuple[str, Table]] = []
+    if params.source == "store":  # what the form saved; earlier periods in the store give the trend
+        from .records import earlier_periods, table_for
+
+        marks_table = marks_table if marks_table is not None else table_for(params, "maturity_mark")
+        capacity_table = capacity_table if capacity_table is not None else table_for(params, "capacity_answer")
+        listed = {e.period.strip().casefold() for e in params.history}
+        stored_history = [(p, t) for p, t in earlier_periods(params, "maturity_mark")
+                          if p.strip().casefold() not in listed]
     problems: list[Problem] = []
 
     def attempt(fn, *args, **kw):
@@ -973,6 +979,9 @@ def load_maturity_inputs(params: MaturityParams, marks_table: Table | None = Non
     for entry in params.history:
         hist = attempt(load_marks, params.resolve(entry.marks), loaded, sheet=entry.sheet)
         history.append((entry.period, hist))
+    for period, table in stored_history:
+        history.append((period, attempt(validate_marks, table, loaded)))
+    history.sort(key=lambda pair: pair[0])
     if problems:
         raise InputError(problems)
     return loaded, marks, capacity, history

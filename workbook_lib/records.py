@@ -34,8 +34,36 @@ def _register_columns() -> dict[str, list[str]]:
     return column_spec().columns
 
 
+def _response_columns() -> dict[str, list[str]]:
+    from .coso import RESPONSE_COLUMNS
+
+    return RESPONSE_COLUMNS
+
+
+def _marks_columns() -> dict[str, list[str]]:
+    from .maturity import MARKS_COLUMNS
+
+    return MARKS_COLUMNS
+
+
+def _capacity_columns() -> dict[str, list[str]]:
+    from .maturity import CAPACITY_COLUMNS
+
+    return CAPACITY_COLUMNS
+
+
+def _map_columns() -> dict[str, list[str]]:
+    from .assurance import load_assurance_framework
+
+    return load_assurance_framework().framework.map_columns
+
+
 KIND_SPECS: dict[str, RecordKind] = {
     "risk": RecordKind("risk", ("risk_id",), _register_columns),
+    "coso_response": RecordKind("coso_response", ("item_id", "line"), _response_columns),
+    "maturity_mark": RecordKind("maturity_mark", ("element_id",), _marks_columns),
+    "capacity_answer": RecordKind("capacity_answer", ("item_id", "line"), _capacity_columns),
+    "assurance_entry": RecordKind("assurance_entry", ("risk_id", "control", "provider"), _map_columns),
 }
 
 
@@ -96,3 +124,71 @@ def read_for_kind(path: str | Path, kind: str, sheet: str | None = None) -> Tabl
 
 def export_frame(store: Store, organisation: str, period: str, kind: str) -> pd.DataFrame:
     return table_from_store(store, organisation, period, kind).frame.drop(columns=[ROW])
+
+
+# ---- validated, canonical rows for the questionnaire kinds ------------------------------------------------
+def _blank(value) -> str:
+    return "" if value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value)) else str(value)
+
+
+def canonical_rows(kind: str, table: Table, context) -> dict[str, dict[str, str]]:
+    """Validate a table of a questionnaire kind and return key -> row in canonical form.
+
+    ``context``: the questionnaire (coso_response), the maturity matrix (maturity_mark, capacity_answer) or
+    ``(providers, frequencies)`` (assurance_entry). Keys and values are the canonical ones (``P01-01|2``,
+    ``A1``, ``3|1``, ``R1|budget monitoring|internal_audit``), so a form, an import and a file agree on what
+    one record is. Raises InputError listing every problem.
+    """
+    rows: dict[str, dict[str, str]] = {}
+    if kind == "coso_response":
+        from .coso import validate_responses
+
+        frame = validate_responses(table, context).frame
+        for r in frame.to_dict("records"):
+            rows[f"{r['item_id']}|{int(r['line'])}"] = {
+                "item_id": r["item_id"], "line": str(int(r["line"])), "rating": _blank(r["rating"]),
+                "respondent": _blank(r["respondent"]), "comment": _blank(r["comment"])}
+    elif kind == "maturity_mark":
+        from .maturity import validate_marks
+
+        for r in validate_marks(table, context).frame.to_dict("records"):
+            rows[r["element_id"]] = {"element_id": r["element_id"], "mark": _blank(r["mark"]),
+                                     "respondent": _blank(r["respondent"]), "comment": _blank(r["comment"])}
+    elif kind == "capacity_answer":
+        from .maturity import validate_capacity
+
+        for r in validate_capacity(table, context).frame.to_dict("records"):
+            rows[f"{int(r['item_id'])}|{int(r['line'])}"] = {
+                "item_id": str(int(r["item_id"])), "line": str(int(r["line"])), "answer": _blank(r["answer"]),
+                "respondent": _blank(r["respondent"]), "comment": _blank(r["comment"])}
+    elif kind == "assurance_entry":
+        from .assurance import validate_assurance_map
+        from .methodology import normalise_label
+
+        providers, frequencies = context
+        for r in validate_assurance_map(table, providers, frequencies).frame.to_dict("records"):
+            rows[f"{r['risk_id']}|{normalise_label(r['control'])}|{r['provider']}"] = {
+                "risk_id": r["risk_id"], "control": _blank(r["control"]), "provider": r["provider"],
+                "frequency": _blank(r["frequency"]), "notes": _blank(r["notes"])}
+    else:
+        raise ValueError(f"no canonical form for record kind {kind!r}")
+    return rows
+
+
+def table_for(params, kind: str) -> Table:
+    """The records of ``kind`` the store holds for the parameters' organisation and period, as a Table."""
+    with Store(params.store_url) as store:
+        return table_from_store(store, params.organisation, params.period, kind)
+
+
+def earlier_periods(params, kind: str) -> list[tuple[str, Table]]:
+    """Every earlier period of the organisation with records of ``kind`` in the store, oldest first.
+
+    Periods are compared as text ("2024-25" < "2025-26"), which suits the year-based names the suite uses.
+    """
+    out = []
+    with Store(params.store_url) as store:
+        for period in sorted(store.periods(params.organisation)):
+            if period < params.period and store.current(params.organisation, period, kind):
+                out.append((period, table_from_store(store, params.organisation, period, kind)))
+    return out

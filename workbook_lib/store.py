@@ -124,10 +124,11 @@ class SaveResult:
     created: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
+    withdrawn: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         return (f"{len(self.created)} added, {len(self.updated)} changed, "
-                f"{len(self.unchanged)} unchanged")
+                f"{len(self.unchanged)} unchanged" + (f", {len(self.withdrawn)} removed" if self.withdrawn else ""))
 
 
 def database_url(url: str | None = None) -> str:
@@ -270,10 +271,11 @@ class Store:
              method: Method | None = None, source: str = "form") -> SaveResult:
         """Write a new version of every record in ``rows`` (key -> data) whose data changed.
 
+        Data ``None`` withdraws a record: a new version with no data, so the history keeps what it was.
         All rows, and their audit entries, are written in one transaction: all or nothing.
         """
         _check_kind(kind)
-        payload = {str(k): _clean(v) for k, v in rows.items()}
+        payload = {str(k): None if v is None else _clean(v) for k, v in rows.items()}
 
         def work(conn: Connection) -> SaveResult:
             period_id = _ensure_period(conn, organisation, period)
@@ -282,7 +284,7 @@ class Store:
             result = SaveResult()
             for key, data in payload.items():
                 before = latest.get(key)
-                if before is not None and before["data"] == data:
+                if (before["data"] if before is not None else None) == data:
                     result.unchanged.append(key)
                     continue
                 version = before["version"] + 1 if before is not None else 1
@@ -294,7 +296,12 @@ class Store:
                 conn.execute(changes.insert().values(
                     record_id=record_id, who=author.name.strip(), line=author.line, identity=author.identity,
                     source=source, at=now, before=before["data"] if before else None, after=data))
-                (result.updated if before is not None and before["data"] is not None else result.created).append(key)
+                if data is None:
+                    result.withdrawn.append(key)
+                elif before is not None and before["data"] is not None:
+                    result.updated.append(key)
+                else:
+                    result.created.append(key)
             return result
 
         return self._write(work)
