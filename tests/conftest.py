@@ -7,6 +7,8 @@ import pytest
 
 from workbook_lib.methodology import load_methodology
 
+from .browser_kit import app_server, browser, page  # noqa: F401 - fixtures for the browser tests
+
 ROOT = Path(__file__).resolve().parents[1]
 PARAMETERS = ROOT / "parameters"
 

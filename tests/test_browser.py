@@ -1,102 +1,15 @@
-"""The web forms in a real browser: Voilà served by ``workbook app``, Debian's Chromium driven by Playwright.
-
-Chromium comes from apt (tests/setup_system.sh), never from a browser download. On failure a screenshot
-is saved under outputs/browser-failures/.
-"""
+"""The risk register form and the landing page in a real browser (see tests/browser_kit.py)."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
-import time
-import urllib.request
 from urllib.parse import quote
-
-import pytest
 
 from workbook_lib.store import Store
 
-from .conftest import ROOT
-from .pg_server import free_port
+from .browser_kit import choose, fill, open_form, upload
 
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 ORG, PERIOD = "Browser Test Municipality", "2026-27"
 LINE_2 = "2nd line - risk management and compliance"
-
-
-@pytest.fixture(scope="module")
-def app_server(tmp_path_factory):
-    db = tmp_path_factory.mktemp("store") / "app.db"
-    port = free_port()
-    env = {**os.environ, "WORKBOOK_DB": str(db)}
-    log = open(tmp_path_factory.mktemp("log") / "voila.log", "w+")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen([sys.executable, "-m", "workbook_lib.cli", "app", "--port", str(port)], cwd=ROOT,
-                            env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 90
-    while True:
-        try:
-            urllib.request.urlopen(base + "/", timeout=2)
-            break
-        except OSError:
-            if proc.poll() is not None or time.time() > deadline:
-                log.seek(0)
-                pytest.fail(f"workbook app did not start:\n{log.read()[-3000:]}")
-            time.sleep(0.3)
-    yield base, db
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    chromium = shutil.which("chromium")
-    assert chromium, "Debian's chromium is missing: run tests/setup_system.sh"
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture
-def page(browser, request):
-    page = browser.new_page(viewport={"width": 1300, "height": 1800})
-    page.set_default_timeout(120_000)
-    yield page
-    report = getattr(request.node, "rep_call", None)
-    if report is not None and report.failed:
-        folder = ROOT / "outputs" / "browser-failures"
-        folder.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(folder / f"{request.node.name}.png"), full_page=True)
-    page.close()
-
-
-def open_form(page, base: str, query: str = "") -> None:
-    page.goto(f"{base}/voila/render/risk_evaluation.ipynb{query}", wait_until="commit")
-    page.wait_for_selector(".wb-risk-form .wb-save")
-
-
-def fill(page, name: str, value: str) -> None:
-    page.locator(f".wb-{name} input, .wb-{name} textarea").first.fill(value)
-
-
-def choose(page, name: str, label: str) -> None:
-    page.locator(f".wb-{name} select").select_option(label=label)
-
-
-def upload(page, path) -> None:
-    with page.expect_file_chooser() as chooser:
-        page.locator(".wb-upload").click()
-    chooser.value.set_files(str(path))
 
 
 def test_landing_page_lists_every_assessment(page, app_server):
