@@ -24,6 +24,9 @@
 # principle is judged **present and functioning** (or not) by a rule kept in the questionnaire.
 #
 # Change the parameters below (or pass a parameters file to `workbook run coso-assessment`) and run all.
+# Served as a web form (`workbook app`), each line of assurance rates the items in the form above the
+# results, and the answers are kept in the store; the results below are the assurance champion's view of
+# all lines together, and refresh from the store.
 
 # %% tags=["parameters"]
 organisation = "Karoo Vale Local Municipality"
@@ -34,6 +37,10 @@ responses = "responses/karoo_vale_coso_2025.csv"
 sheet = None
 divergence_threshold = None
 maturity_status = "integrated"
+marks = None  # maturity marks, read for the applicability note when maturity_status is not given
+source = "file"  # or "store": read the answers saved through the web form
+store_url = None
+show_form = False
 output_dir = None
 parameters_dir = None
 
@@ -41,27 +48,38 @@ parameters_dir = None
 # imports follow the parameters cell, as papermill requires
 from IPython.display import HTML, Markdown, display  # noqa: E402
 
-from workbook_lib import charts, charts_coso, coso, reports  # noqa: E402
+from workbook_lib import charts, charts_coso, coso, forms, reports  # noqa: E402
 from workbook_lib import params as wb_params  # noqa: E402
 
 params = wb_params.from_namespace(globals(), coso.CosoParams,
-                                  ignore={"params", "result", "HTML", "Markdown", "display"})
+                                  ignore={"params", "result", "app", "form", "sections", "HTML", "Markdown",
+                                          "display"})
 charts.use_static_renderer()
-try:
-    result = coso.run_coso_assessment(params)
-except reports.InputError as problems:
-    display(HTML(problems._repr_html_()))
-    raise
+app = forms.app_mode(params.show_form)
+if app:  # the web form: each line answers for itself; the champion's view of all lines from the store
+    from workbook_lib.coso_form import CosoAssessmentForm
+
+    sections = forms.Sections(live=True)
+    form = CosoAssessmentForm(params, sections)
+    display(form)
+else:
+    try:
+        result = coso.run_coso_assessment(params)
+    except reports.InputError as problems:
+        display(HTML(problems._repr_html_()))
+        raise
+    sections = forms.Sections(live=False, result=result)
 
 # %%
-display(Markdown(coso.opening_narrative(result, params.organisation, params.period, params.as_of)))
+sections.show(lambda result: Markdown(coso.opening_narrative(result, result.organisation, result.period,
+                                                             params.as_of)))
 
 # %%
 # NBVAL_CHECK_OUTPUT
-print(coso.key_figures(result))
+sections.show(lambda result: print(coso.key_figures(result)))
 
 # %%
-display(Markdown(coso.rating_guide(result)))
+sections.show(lambda result: Markdown(coso.rating_guide(result)))
 
 # %% [markdown]
 # ## Principles and components
@@ -70,14 +88,14 @@ display(Markdown(coso.rating_guide(result)))
 # missing ratings is shown with the mean so far but is not judged.
 
 # %%
-charts_coso.principle_bars(result) & charts_coso.component_bars(result)
+sections.show(lambda result: charts_coso.principle_bars(result) & charts_coso.component_bars(result))
 
 # %%
-display(Markdown(coso.principles_narrative(result)))
-display(reports.html_table(coso.principle_view(result)))
+sections.show(lambda result: Markdown(coso.principles_narrative(result)))
+sections.show(lambda result: reports.html_table(coso.principle_view(result)))
 
 # %%
-display(reports.html_table(coso.component_view(result)))
+sections.show(lambda result: reports.html_table(coso.component_view(result)))
 
 # %% [markdown]
 # ## Red items
@@ -85,14 +103,14 @@ display(reports.html_table(coso.component_view(result)))
 # here first.
 
 # %%
-display(reports.html_table(coso.red_view(result), empty="No item is in the red band."))
+sections.show(lambda result: reports.html_table(coso.red_view(result), empty="No item is in the red band."))
 
 # %%
-display(Markdown(coso.divergence_narrative(result)))
-charts_coso.divergence_chart(result)
+sections.show(lambda result: Markdown(coso.divergence_narrative(result)))
+sections.show(charts_coso.divergence_chart)
 
 # %%
-display(reports.html_table(coso.divergent_view(result), empty="No item is divergent."))
+sections.show(lambda result: reports.html_table(coso.divergent_view(result), empty="No item is divergent."))
 
 # %% [markdown]
 # ## Incomplete items
@@ -100,14 +118,15 @@ display(reports.html_table(coso.divergent_view(result), empty="No item is diverg
 # and is never given a combined score.
 
 # %%
-display(reports.html_table(coso.incomplete_view(result), empty="Every item has been rated by all three lines."))
+sections.show(lambda result: reports.html_table(coso.incomplete_view(result),
+                                                empty="Every item has been rated by all three lines."))
 
 # %% [markdown]
 # ## Who rated
 # One row per line of assurance: the key question it answered, who answered it, and how many items it rated.
 
 # %%
-display(reports.html_table(result.respondents))
+sections.show(lambda result: reports.html_table(result.respondents))
 
 # %% [markdown]
 # ## Every item
@@ -115,15 +134,15 @@ display(reports.html_table(result.respondents))
 # marks a missing rating.
 
 # %%
-charts_coso.item_grid(result)
+sections.show(charts_coso.item_grid)
 
 # %%
-display(reports.html_table(coso.items_table(result)))
+sections.show(lambda result: reports.html_table(coso.items_table(result)))
 
 # %%
-display(Markdown(coso.method_note(result)))
+sections.show(lambda result: Markdown(coso.method_note(result)))
 
 # %%
 # the JSON summary and Excel tables, when a run names an output folder (workbook run does)
-if params.output_dir:
+if params.output_dir and not app:
     coso.write_outputs(result, params.organisation, params.period, params.output_dir)

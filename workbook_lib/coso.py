@@ -480,6 +480,8 @@ class CosoResult:
     maturity_status: str | None
     responses_file: str | None
     warnings: list[str] = field(default_factory=list)
+    organisation: str = ""  # whose assessment: set by run_coso_assessment from the parameters (the form's choice)
+    period: str = ""
 
     @property
     def q(self) -> Questionnaire:
@@ -725,8 +727,10 @@ def load_coso_inputs(params: CosoParams, responses_table: Table | None = None
 def run_coso_assessment(params: CosoParams, responses_table: Table | None = None) -> CosoResult:
     """Load the questionnaire and responses named by the parameters (or use ``responses_table``) and assess."""
     loaded, responses = load_coso_inputs(params, responses_table)
-    return assess(loaded, responses, divergence_threshold=params.divergence_threshold,
-                  maturity_status=maturity_of(params))
+    result = assess(loaded, responses, divergence_threshold=params.divergence_threshold,
+                    maturity_status=maturity_of(params))
+    result.organisation, result.period = params.organisation, params.period
+    return result
 
 
 def maturity_of(params: Any) -> str | None:
