@@ -24,6 +24,9 @@
 # three lines of assurance and, where earlier periods are given, shows the trend.
 #
 # Change the parameters below (or pass a parameters file to `workbook run maturity-scoring`) and run all.
+# Served as a web form (`workbook app`), the marks and capacity answers are entered in the form above the
+# results and kept in the store; earlier periods of the organisation in the store give the trend, and every
+# section below refreshes after each save.
 
 # %% tags=["parameters"]
 organisation = "Karoo Vale Local Municipality"
@@ -36,6 +39,9 @@ sheet = None
 target_status = "integrated"
 horizon_years = 5
 history = [{"period": "2024-25", "marks": "maturity/karoo_vale_marks_2024.csv"}]
+source = "file"  # or "store": read the marks and capacity answers saved through the web form
+store_url = None
+show_form = False
 output_dir = None
 parameters_dir = None
 
@@ -43,25 +49,35 @@ parameters_dir = None
 # imports follow the parameters cell, as papermill requires
 from IPython.display import HTML, Markdown, display  # noqa: E402
 
-from workbook_lib import charts, charts_maturity, maturity  # noqa: E402
+from workbook_lib import charts, charts_maturity, forms, maturity  # noqa: E402
 from workbook_lib import params as wb_params  # noqa: E402
 from workbook_lib.reports import html_table  # noqa: E402
 
 params = wb_params.from_namespace(globals(), maturity.MaturityParams,
-                                  ignore={"params", "result", "trend_chart", "HTML", "Markdown", "display"})
+                                  ignore={"params", "result", "trend_chart", "app", "form", "sections", "HTML",
+                                          "Markdown", "display"})
 charts.use_static_renderer()
-try:
-    result = maturity.run_maturity_scoring(params)
-except maturity.InputError as problems:
-    display(HTML(problems._repr_html_()))
-    raise
+app = forms.app_mode(params.show_form)
+if app:  # the web form: data from the store, sections re-rendered after every save
+    from workbook_lib.maturity_form import MaturityForm
+
+    sections = forms.Sections(live=True)
+    form = MaturityForm(params, sections)
+    display(form)
+else:
+    try:
+        result = maturity.run_maturity_scoring(params)
+    except maturity.InputError as problems:
+        display(HTML(problems._repr_html_()))
+        raise
+    sections = forms.Sections(live=False, result=result)
 
 # %%
-display(Markdown(maturity.opening_narrative(result, params.organisation, params.period)))
+sections.show(lambda result: Markdown(maturity.opening_narrative(result, result.organisation, result.period)))
 
 # %%
 # NBVAL_CHECK_OUTPUT
-print(maturity.key_figures(result))
+sections.show(lambda result: print(maturity.key_figures(result)))
 
 # %% [markdown]
 # ## Marks per element
@@ -69,14 +85,14 @@ print(maturity.key_figures(result))
 # outlined in black sit below it. An element not yet rated shows as a small grey stub.
 
 # %%
-charts_maturity.element_marks(result)
+sections.show(charts_maturity.element_marks)
 
 # %% [markdown]
 # Each assessment's score against the highest score it could reach (grey) and the score it would have
 # with every element at the target status (red tick).
 
 # %%
-charts_maturity.assessment_bars(result)
+sections.show(charts_maturity.assessment_bars)
 
 # %% [markdown]
 # ## Where to improve
@@ -84,58 +100,58 @@ charts_maturity.assessment_bars(result)
 # element, in the matrix's words: the step to take next, not necessarily the target itself.
 
 # %%
-display(html_table(maturity.gaps_view(result), empty="No rated element is below the target status."))
+sections.show(lambda result: html_table(maturity.gaps_view(result),
+                                        empty="No rated element is below the target status."))
 
 # %%
-display(Markdown(maturity.roadmap_narrative(result)))
-display(html_table(result.roadmap, empty="No further step."))
+sections.show(lambda result: Markdown(maturity.roadmap_narrative(result)))
+sections.show(lambda result: html_table(result.roadmap, empty="No further step."))
 
 # %%
-display(Markdown(maturity.index_context(result)))
+sections.show(lambda result: Markdown(maturity.index_context(result)))
 
 # %%
-display(Markdown(maturity.capacity_narrative(result)))
+sections.show(lambda result: Markdown(maturity.capacity_narrative(result)))
 
 # %% [markdown]
 # Share of *yes* answers per section and line of assurance; the brackets give yes answers of answers given.
 
 # %%
-display(html_table(maturity.capacity_percentages(result)))
+sections.show(lambda result: html_table(maturity.capacity_percentages(result)))
 
 # %% [markdown]
 # Items on which the lines of assurance answered differently:
 
 # %%
-display(html_table(result.capacity.disagreements, empty="The lines agree on every item."))
+sections.show(lambda result: html_table(result.capacity.disagreements, empty="The lines agree on every item."))
 
 # %% [markdown]
 # All capacity, skills and budget items with each line's answer. Items are numbered 1-11; the guide's
 # own number is beside each (its numbering repeats 3 and skips 4 and 11).
 
 # %%
-display(html_table(maturity.capacity_view(result)))
+sections.show(lambda result: html_table(maturity.capacity_view(result)))
 
 # %% [markdown]
 # ## Trend
 # Mean mark (1-3) per assessment in each period given; the dotted lines are where the status changes.
+# In the app, the earlier periods are those the store holds for the organisation.
 
 # %%
-trend_chart = charts_maturity.trend(result)
-display(Markdown(maturity.trend_narrative(result)))
-if trend_chart is not None:
-    display(trend_chart)
-    display(html_table(result.trend))
+sections.show(lambda result: Markdown(maturity.trend_narrative(result)))
+sections.show(charts_maturity.trend)  # nothing without an earlier period
+sections.show(lambda result: html_table(result.trend) if len(result.trend) else None)
 
 # %% [markdown]
 # ## All elements
 
 # %%
-display(html_table(maturity.elements_view(result)))
+sections.show(lambda result: html_table(maturity.elements_view(result)))
 
 # %%
-display(Markdown(maturity.method_note(result)))
+sections.show(lambda result: Markdown(maturity.method_note(result)))
 
 # %%
 # the JSON summary and Excel tables, when a run names an output folder (workbook run does)
-if params.output_dir:
+if params.output_dir and not app:
     maturity.write_outputs(result, params.organisation, params.period, params.output_dir)

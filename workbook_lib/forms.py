@@ -128,7 +128,8 @@ class OrgPeriodPicker(w.HBox):
         self.store = store
         self.organisation = _tag(w.Combobox(value=organisation, options=store.organisations(),
                                             description="Organisation", ensure_option=False,
-                                            layout=w.Layout(width="420px")), "organisation")
+                                            style={"description_width": "90px"},
+                                            layout=w.Layout(width="460px")), "organisation")
         self.period = _tag(w.Combobox(value=period, options=store.periods(organisation) if organisation else [],
                                       description="Period", ensure_option=False), "period")
         self.open_button = _tag(w.Button(description="Open", icon="folder-open"), "open")

@@ -779,6 +779,7 @@ class MaturityResult:
     marks_file: str | None
     capacity_file: str | None
     warnings: list[str] = field(default_factory=list)
+    organisation: str = ""  # set by run_maturity_scoring; a report heading names it
 
     # conveniences used by reports, notebooks and other assessments
     @property
@@ -1003,8 +1004,10 @@ def run_maturity_scoring(params: MaturityParams, marks_table: Table | None = Non
                          capacity_table: Table | None = None) -> MaturityResult:
     """Load the matrix and the files named by the parameters (or the tables given) and score them."""
     loaded, marks, capacity, history = load_maturity_inputs(params, marks_table, capacity_table)
-    return assess(loaded, params.as_of, params.period, marks=marks, capacity=capacity, history=history,
-                  target_status=params.target_status, horizon_years=params.horizon_years)
+    result = assess(loaded, params.as_of, params.period, marks=marks, capacity=capacity, history=history,
+                    target_status=params.target_status, horizon_years=params.horizon_years)
+    result.organisation = params.organisation
+    return result
 
 
 # ---- outputs -----------------------------------------------------------------------------------------
