@@ -24,6 +24,9 @@
 # **workload**, and drafts a **Combined Assurance Plan** that can be exported to Excel.
 #
 # Change the parameters below (or pass a parameters file to `workbook run combined-assurance`) and run all.
+# Served as a web form (`workbook app`), risk owners and assurance providers record in the form above the
+# results which controls they assure and how often, against the register saved in the store; every section
+# below refreshes after each save.
 
 # %% tags=["parameters"]
 organisation = "Karoo Vale Local Municipality"
@@ -49,29 +52,44 @@ maturity_status = "integrated"
 plan_owner = "Chief Risk Officer (combined assurance champion)"
 accounting_officer = "Municipal Manager"
 oversight_committee = "Audit and Performance Audit Committee"
+source = "file"  # or "store": read the register and the assurance entries saved through the web forms
+store_url = None
+show_form = False
 output_dir = None
 parameters_dir = None
 
 # %%
 from IPython.display import HTML, Markdown, display
 
-from workbook_lib import assurance, charts, charts_assurance, params as wb_params, reports
+from workbook_lib import assurance, charts, charts_assurance, forms, params as wb_params, reports
+from workbook_lib.assurance_form import section
 
 params = wb_params.from_namespace(globals(), assurance.CombinedAssuranceParams,
-                                  ignore={"params", "result", "HTML", "Markdown", "display"})
+                                  ignore={"params", "result", "app", "form", "sections", "HTML", "Markdown",
+                                          "display"})
 charts.use_static_renderer()
-try:
-    result = assurance.run_combined_assurance(params)
-except reports.InputError as problems:
-    display(HTML(problems._repr_html_()))
-    raise
+app = forms.app_mode(params.show_form)
+if app:  # the web form: register and entries from the store, sections re-rendered after every save
+    from workbook_lib.assurance_form import AssuranceForm
+
+    sections = forms.Sections(live=True)
+    form = AssuranceForm(params, sections)
+    display(form)
+else:
+    try:
+        result = assurance.run_combined_assurance(params)
+    except reports.InputError as problems:
+        display(HTML(problems._repr_html_()))
+        raise
+    sections = forms.Sections(live=False, result=result)
 
 # %%
-display(Markdown(assurance.opening_narrative(result, params.organisation, params.period)))
+sections.show(lambda result: Markdown(assurance.opening_narrative(result, result.plan.organisation,
+                                                                  result.plan.period)))
 
 # %%
 # NBVAL_CHECK_OUTPUT
-print(assurance.key_figures(result))
+sections.show(lambda result: print(assurance.key_figures(result)))
 
 # %% [markdown]
 # ## The assurance map
@@ -81,7 +99,7 @@ print(assurance.key_figures(result))
 # without any agreed activity. Rows marked GAP have less coverage than they need.
 
 # %%
-charts_assurance.assurance_grid(result)
+sections.show(charts_assurance.assurance_grid)
 
 # %% [markdown]
 # ## Coverage against residual level
@@ -90,17 +108,18 @@ charts_assurance.assurance_grid(result)
 # a red line is the distance still to cover.
 
 # %%
-charts_assurance.coverage_matrix(result)
+sections.show(charts_assurance.coverage_matrix)
 
 # %%
-charts_assurance.coverage_by_risk(result)
+sections.show(charts_assurance.coverage_by_risk)
 
 # %% [markdown]
 # ## Gaps
 # Risks in scope whose coverage falls short of the level required, with what would close the gap.
 
 # %%
-display(reports.html_table(assurance.gaps_view(result), empty="Every risk in scope has the coverage it needs."))
+sections.show(lambda result: section("gaps", reports.html_table(
+    assurance.gaps_view(result), empty="Every risk in scope has the coverage it needs.")))
 
 # %% [markdown]
 # ## Duplication
@@ -108,7 +127,8 @@ display(reports.html_table(assurance.gaps_view(result), empty="Every risk in sco
 # Each of these is a candidate for relying on one provider's work instead of repeating it.
 
 # %%
-display(reports.html_table(assurance.duplications_view(result), empty="No control is duplicated."))
+sections.show(lambda result: section("duplication", reports.html_table(
+    assurance.duplications_view(result), empty="No control is duplicated.")))
 
 # %% [markdown]
 # ## Provider workload
@@ -116,10 +136,10 @@ display(reports.html_table(assurance.duplications_view(result), empty="No contro
 # frequencies add up to.
 
 # %%
-charts_assurance.workload(result)
+sections.show(charts_assurance.workload)
 
 # %%
-display(reports.html_table(assurance.workload_view(result)))
+sections.show(lambda result: section("workload", reports.html_table(assurance.workload_view(result))))
 
 # %% [markdown]
 # ## Reconciliation
@@ -127,25 +147,27 @@ display(reports.html_table(assurance.workload_view(result)))
 # scope that the map does not mention at all.
 
 # %%
-display(reports.html_table(result.not_in_register, empty="Every risk in the map is in the register."))
-display(reports.html_table(result.not_mapped, empty="Every risk in scope appears in the map."))
+sections.show(lambda result: reports.html_table(result.not_in_register,
+                                                empty="Every risk in the map is in the register."))
+sections.show(lambda result: reports.html_table(result.not_mapped, empty="Every risk in scope appears in the map."))
 
 # %%
-display(Markdown(assurance.plan_markdown(result)))
-display(reports.html_table(assurance.plan_table(result), empty="No risk is in scope."))
+sections.show(lambda result: Markdown(assurance.plan_markdown(result)))
+sections.show(lambda result: section("plan", reports.html_table(assurance.plan_table(result),
+                                                                empty="No risk is in scope.")))
 
 # %% [markdown]
 # ## All risks
 # Every risk in the register with its coverage; risks out of scope have no required level and no gap.
 
 # %%
-display(reports.html_table(assurance.risks_view(result)))
+sections.show(lambda result: section("risks", reports.html_table(assurance.risks_view(result))))
 
 # %%
-display(Markdown(assurance.method_note(result)))
+sections.show(lambda result: Markdown(assurance.method_note(result)))
 
 # %%
-# the JSON summary and Excel tables (the plan included), when a run names an output folder
-if params.output_dir:
+# the JSON summary and Excel tables (the plan included), when a run names an output folder (workbook run does)
+if params.output_dir and not app:
     assurance.write_outputs(result, params.organisation, params.period, params.output_dir,
                             stem="combined-assurance")

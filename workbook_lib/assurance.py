@@ -928,6 +928,16 @@ class AssuranceInputs:
     assurance_map: AssuranceMap | None
 
 
+def framework_and_providers(params: CombinedAssuranceParams) -> tuple[LoadedFramework, list[Provider]]:
+    """The framework the parameters name and its providers with the organisation's own (as the run uses)."""
+    framework = load_assurance_framework(params.framework_ref())
+    base = Path(params.parameters_dir) if params.parameters_dir else None
+    extra = params.providers
+    if isinstance(extra, str):
+        extra = params.resolve(extra)
+    return framework, merge_providers(framework.framework, extra, base)
+
+
 def load_assurance_inputs(params: CombinedAssuranceParams) -> AssuranceInputs:
     """Load and check everything the parameters name; evaluates nothing (``workbook run`` fails fast).
 
@@ -936,13 +946,8 @@ def load_assurance_inputs(params: CombinedAssuranceParams) -> AssuranceInputs:
     from .assessments import load_risk_inputs
 
     loaded, register, appetite = load_risk_inputs(params)
-    framework = load_assurance_framework(params.framework_ref())
+    framework, providers = framework_and_providers(params)
     fw = framework.framework
-    base = Path(params.parameters_dir) if params.parameters_dir else None
-    extra = params.providers
-    if isinstance(extra, str):
-        extra = params.resolve(extra)
-    providers = merge_providers(fw, extra, base)
     amap = None
     if params.source == "store":  # the entries risk owners and providers saved through the form
         from .records import table_for

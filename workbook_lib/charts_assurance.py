@@ -31,7 +31,7 @@ def _text_colour(hex_colour: str) -> str:
     return "#ffffff" if 0.299 * r + 0.587 * g + 0.114 * b < 140 else "#222222"
 
 
-def _risk_label(r) -> str:
+def risk_label(r) -> str:
     score = "" if pd.isna(r.residual_score) else f" {int(r.residual_score)}"
     level = r.residual_level if isinstance(r.residual_level, str) else "not rated"
     flag = " · GAP" if r.gap else ("" if r.in_scope else " · out of scope")
@@ -49,7 +49,7 @@ def grid_cells(result: CombinedAssurance, max_risks: int = MAX_RISKS) -> pd.Data
     """One row per (risk, provider) shown: frequency codes of its controls, the most frequent first."""
     fw = result.framework.framework
     risks, _ = grid_risks(result, max_risks)
-    labels = {r.risk_id: _risk_label(r) for r in risks.itertuples(index=False)}
+    labels = {r.risk_id: risk_label(r) for r in risks.itertuples(index=False)}
     freq = {f.code: f for f in fw.frequencies}
     m = result.map.frame[result.map.frame["risk_id"].isin(labels)]
     rows = []
@@ -144,7 +144,7 @@ def coverage_by_risk(result: CombinedAssurance, max_risks: int = MAX_RISKS) -> a
     cov_order = list(reversed([lv.name for lv in fw.coverage]))  # weakest on the left
     colours = {lv.name: lv.colour for lv in fw.coverage}
     scoped = result.in_scope.head(max_risks)
-    data = pd.DataFrame([{"risk": _risk_label(r), "risk_id": r.risk_id, "coverage": r.coverage,
+    data = pd.DataFrame([{"risk": risk_label(r), "risk_id": r.risk_id, "coverage": r.coverage,
                           "required": r.required_coverage or cov_order[0], "gap": bool(r.gap),
                           "residual_level": r.residual_level, "needed": r.needed}
                          for r in scoped.itertuples(index=False)],
