@@ -49,6 +49,7 @@ required_coverage = None
 duplication_threshold = None
 duplication_frequency = None
 maturity_status = "integrated"
+marks = None  # maturity marks, CSV/XLSX: when maturity_status is None the status is scored from them
 plan_owner = "Chief Risk Officer (combined assurance champion)"
 accounting_officer = "Municipal Manager"
 oversight_committee = "Audit and Performance Audit Committee"
