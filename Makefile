@@ -6,7 +6,6 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 OUT ?= outputs
-PARAMS := $(wildcard parameters/*.yaml)
 
 .PHONY: report test lab app lint clean setup
 
@@ -21,13 +20,11 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 setup: $(STAMP)
 
+# every assessment each shipped parameters file runs (parameters/*.yaml; subfolders hold data), in parallel
 report: $(STAMP)
-	@status=0; for p in $(PARAMS); do \
-	  for a in $$($(BIN)/workbook assessments --params $$p); do \
-	    $(BIN)/workbook run $$a --params $$p --out $(OUT) || status=1; \
-	  done; \
-	done; \
-	echo "Reports are in $(abspath $(OUT))/<organisation>/<period>/"; exit $$status
+	@$(BIN)/workbook batch parameters/ --out $(OUT); status=$$?; \
+	echo "Reports are in $(abspath $(OUT))/<organisation>/<period>/; the index is $(abspath $(OUT))/index.html"; \
+	exit $$status
 
 test: $(STAMP)
 	tests/setup_system.sh

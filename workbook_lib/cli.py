@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import shutil
+import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -120,66 +119,88 @@ def run(assessment: str = typer.Argument(..., help="assessment to run, e.g. risk
 
 
 def run_assessment(assessment: str, params_file: Path, out: Path, timeout: int = 600) -> list[Path]:
-    """Validate, execute, convert; move the four outputs into place only when all exist."""
-    import papermill as pm
+    """Validate, execute, convert; move the four outputs into place only when all exist (see batch.execute)."""
+    from .batch import RunFailed, execute
 
-    from . import params as wb_params
-    from .assessments import ASSESSMENTS
-    from .methodology import MethodologyError
-    from .reports import notebook_to_html, slug
-    from .store import StoreError
-    from .validation import InputError
-
-    spec = ASSESSMENTS[assessment]
     try:
-        from .assessments import SHARED_FIELDS
+        outcome = execute(assessment, params_file, out, timeout)
+    except RunFailed as exc:
+        if exc.problems is not None:
+            _print_problems(exc.problems)
+        else:
+            typer.echo(exc.message, err=True)
+        raise typer.Exit(exc.exit_code) from None
+    typer.echo(f"{assessment}: {outcome.organisation} {outcome.period} in {outcome.seconds:.1f}s", err=True)
+    return outcome.paths
 
-        p = wb_params.load_file(params_file, spec.params, SHARED_FIELDS)
-        spec.check(p)  # fail fast, with the full error table, before starting a kernel
-    except (wb_params.ParameterError, MethodologyError, StoreError) as exc:
-        _fail_input(str(exc))
-    except InputError as exc:
-        _print_problems(exc)
-        raise typer.Exit(EXIT_INPUT) from None
 
-    target = out.resolve() / slug(p.organisation) / slug(p.period)  # absolute: the kernel runs in notebooks/
-    target.mkdir(parents=True, exist_ok=True)
-    stem = assessment
-    with tempfile.TemporaryDirectory(prefix=".staging-", dir=target) as staging_dir:
-        staging = Path(staging_dir)
-        injected = p.model_dump(mode="json", by_alias=True)
-        injected["output_dir"] = str(staging)
-        for name in spec.file_inputs:  # absolute paths: the kernel runs in notebooks/
-            if injected.get(name):
-                injected[name] = str(p.resolve(injected[name]))
-        if spec.resolve_methodology:
-            injected = spec.resolve_methodology(p, injected)
-        executed = staging / f"{stem}.ipynb"
-        started = time.perf_counter()
-        try:
-            pm.execute_notebook(str(spec.path), str(executed), parameters=injected, kernel_name="python3",
-                                cwd=str(spec.path.parent), progress_bar=False, log_output=False,
-                                execution_timeout=timeout)
-        except pm.PapermillExecutionError as exc:
-            failed = target / f"{stem}.failed.ipynb"
-            shutil.copy(executed, failed)
-            typer.echo(f"{params_file}: {assessment} failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue}\n"
-                       f"No report was written; the failed notebook is {failed}", err=True)
-            raise typer.Exit(1) from None
-        notebook_to_html(executed, staging / f"{stem}.html", title=f"{p.organisation} {p.period} {assessment}")
-        outputs = [staging / f"{stem}.{ext}" for ext in ("ipynb", "html", "xlsx", "json")]
-        missing = [o.name for o in outputs if not o.is_file()]
-        if missing:
-            typer.echo(f"{assessment}: outputs missing after the run: {', '.join(missing)}", err=True)
-            raise typer.Exit(1)
-        (target / f"{stem}.failed.ipynb").unlink(missing_ok=True)
-        final = []
-        for o in outputs:
-            dest = target / o.name
-            o.replace(dest)
-            final.append(dest)
-    typer.echo(f"{assessment}: {p.organisation} {p.period} in {time.perf_counter() - started:.1f}s", err=True)
-    return final
+@app.command()
+def batch(paths: list[Path] = typer.Argument(..., help="parameters files, or folders of them (*.yaml, *.yml)"),
+          out: Path = typer.Option(Path("outputs"), "--out", "-o", help="output folder"),
+          jobs: int | None = typer.Option(None, "--jobs", "-j", min=1, help="runs at once (default: one per core)"),
+          timeout: int = typer.Option(600, min=1, help="seconds allowed per notebook cell"),
+          pdf: bool = typer.Option(False, "--pdf", help="also a PDF per report (Debian's Chromium)"),
+          scheduler: str | None = typer.Option(None, "--scheduler",
+                                               help="run on this Dask distributed scheduler, e.g. tcp://host:8786")
+          ) -> None:
+    """Run every assessment each parameters file runs, in parallel; write OUT/index.html.
+
+    A file runs the assessments listed under `assessments:`, else every one whose inputs it provides.
+
+    In a folder, the parameters files are the YAML files directly in it that have an `organisation`.
+
+    One failed run never stops the others; failures are listed at the end. Exit 0: all ran; 1: a run failed;
+    2: no parameters file gave anything to run.
+    """
+    from rich.console import Console
+    from rich.table import Table
+
+    from .batch import make_jobs, parameter_files, run_batch, write_index
+
+    console = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
+    files, early = parameter_files(paths)
+    job_list, failures = make_jobs(files, out, timeout, pdf)
+    failures = early + failures
+    if not job_list and not failures:
+        _fail_input("no parameters files found in " + ", ".join(map(str, paths)))
+    out.mkdir(parents=True, exist_ok=True)
+    where = f"Dask scheduler {scheduler}" if scheduler else f"{jobs or os.cpu_count()} process(es)"
+    console.print(f"{len(job_list)} run(s) from {len(files)} parameters file(s) on {where}")
+    started = time.perf_counter()
+
+    def line(r) -> str:
+        what = f"{r.organisation or Path(r.params_file).name} / {r.period} / {r.assessment}"
+        return f"{'ok    ' if r.ok else 'FAILED'} {what} ({r.seconds:.1f}s)" + ("" if r.ok else f": {r.kind}")
+
+    if sys.stderr.isatty() and job_list:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      console=console) as progress:
+            task = progress.add_task("Running", total=len(job_list))
+
+            def on_result(r) -> None:
+                if not r.ok:
+                    progress.console.print(line(r), markup=False, highlight=False)
+                progress.advance(task)
+
+            results = run_batch(job_list, out, jobs, scheduler, on_result)
+    else:
+        results = run_batch(job_list, out, jobs, scheduler,
+                            lambda r: console.print(line(r), markup=False, highlight=False))
+    results = failures + results
+    index = write_index(out, results)
+    failed = [r for r in results if not r.ok]
+    console.print(f"{len(results) - len(failed)} of {len(results)} run(s) ok in "
+                  f"{time.perf_counter() - started:.0f}s; index: {index.resolve()}", markup=False, highlight=False)
+    if failed:
+        table = Table(title=f"{len(failed)} failed run(s)", show_lines=True)
+        for col in ("file", "assessment", "cell", "error"):
+            table.add_column(col, overflow="fold")
+        for r in failed:
+            table.add_row(r.params_file, r.assessment, r.cell or "-", f"{r.kind}: {r.error}")
+        console.print(table, markup=False, highlight=False)
+        raise typer.Exit(2 if not job_list else 1)
 
 
 @app.command("assessments")
@@ -216,7 +237,8 @@ def voila_command(port: int, host: str = "127.0.0.1", token: str | None = None, 
     if token:
         command.append(f"--token={token}")
     if preheat:
-        command += ["--preheat_kernel=True", "--pool_size=1"]
+        # refill the pool 20 s after a kernel is handed out, not while that page is still loading (bench/voila.py)
+        command += ["--preheat_kernel=True", "--pool_size=1", "--VoilaKernelManager.fill_delay=20"]
     if not open_browser:
         command.append("--no-browser")
     return command
@@ -232,9 +254,6 @@ def serve_app(port: int = typer.Option(8866, help="port to listen on"),
 
     Data is saved in the store named by WORKBOOK_DB (default: workbook.db in the project).
     """
-    import os
-    import subprocess
-
     from .store import Store, StoreError
 
     try:
@@ -245,7 +264,11 @@ def serve_app(port: int = typer.Option(8866, help="port to listen on"),
     typer.echo(f"Store: {where}")
     typer.echo(f"Landing page: http://{host}:{port}/voila/render/index.ipynb" + (f"?token={token}" if token else ""))
     env = {**os.environ, "WORKBOOK_APP": "1"}
-    raise typer.Exit(subprocess.call(voila_command(port, host, token, preheat, browser), env=env))
+    command = voila_command(port, host, token, preheat, browser)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Voilà replaces this process: a signal sent to `workbook app` (Ctrl-C, a service manager) reaches it
+    os.execve(command[0], command, env)
 
 
 # ---- the store -------------------------------------------------------------------------------------
@@ -276,39 +299,84 @@ def store_import(file: Path = typer.Argument(..., help="CSV or .xlsx to import")
                  assessment: str = typer.Option(..., "--assessment", "-a"),
                  organisation: str = typer.Option(..., "--organisation"),
                  period: str = typer.Option(..., "--period"),
-                 methodology: str | None = typer.Option(None, "--methodology", "-m",
-                                                        help="risk-evaluation: methodology the ratings use"),
+                 methodology: str | None = typer.Option(
+                     None, "--methodology", "-m",
+                     help="what the file is checked against: the risk methodology (required for risk-evaluation), "
+                          "else the questionnaire, maturity matrix or assurance framework (default: the shipped one)"),
+                 kind: str | None = typer.Option(None, help="maturity-scoring: maturity_mark or capacity_answer"),
+                 params: Path | None = typer.Option(
+                     None, "--params", "-p", help="check against what this parameters file names (methodology, "
+                                                  "questionnaire, matrix, framework and the organisation's providers)"),
                  sheet: str | None = typer.Option(None, help="sheet name in an .xlsx"),
                  role: list[str] = typer.Option([], "--role", help="a partner-role column (repeatable)"),
                  who: str = typer.Option(..., "--who", help="your name, recorded in the audit trail"),
                  line: str | None = typer.Option(None, "--line", help="your line of assurance"),
                  store: str | None = typer.Option(None, "--store", help="store URL (default WORKBOOK_DB)")) -> None:
     """Validate a file and save its rows as new versions; with any problem, print all and save nothing."""
-    from .methodology import MethodologyError, load_methodology
-    from .records import read_for_kind, save_table
-    from .register import validate_register
+    from . import params as wb_params
+    from .methodology import MethodologyError
+    from .records import canonical_rows, read_for_kind, rows_from_table
     from .store import Method
     from .validation import InputError
 
-    kind = _kind_for(assessment, None)
+    kind = _kind_for(assessment, kind)
     try:
-        if kind != "risk":
-            _fail_input(f"import for {assessment} is not available yet")
-        if methodology is None:
-            _fail_input("--methodology is needed to check a register's ratings")
-        lm = load_methodology(methodology)
+        p = None
+        if params is not None:
+            from .assessments import ASSESSMENTS, SHARED_FIELDS
+
+            p = wb_params.load_file(params, ASSESSMENTS[assessment].params, SHARED_FIELDS)
+        if kind == "risk" and methodology is None and p is None:
+            _fail_input("--methodology (or --params) is needed to check a register's ratings")
+        loaded, context = _import_context(kind, methodology, p)
         table = read_for_kind(file, kind, sheet)
-        validate_register(table, lm.methodology, role)
-    except MethodologyError as exc:
+        if kind == "risk":
+            from .register import validate_register
+
+            validate_register(table, loaded.methodology, role)
+            rows = rows_from_table(table, kind)
+        else:
+            rows = canonical_rows(kind, table, context)
+    except (MethodologyError, ValueError) as exc:  # ParameterError, QuestionnaireError, MatrixError too
+        if isinstance(exc, InputError):
+            _print_problems(exc)
+            typer.echo("Nothing was saved.", err=True)
+            raise typer.Exit(EXIT_INPUT) from None
         _fail_input(str(exc))
-    except InputError as exc:
-        _print_problems(exc)
-        typer.echo("Nothing was saved.", err=True)
-        raise typer.Exit(EXIT_INPUT) from None
-    method = Method(lm.methodology.name, lm.methodology.version, lm.sha256)
+    prov = loaded.provenance() if hasattr(loaded, "provenance") else {
+        "name": loaded.methodology.name, "version": loaded.methodology.version, "sha256": loaded.sha256}
+    method = Method(prov["name"], prov["version"], prov["sha256"])
     with _open_store(store) as st:
-        result = save_table(st, organisation, period, kind, table, _cli_author(who, line), method, source="import")
+        result = st.save(organisation, period, kind, rows, _cli_author(who, line), method, source="import")
         typer.echo(f"{file}: {result.summary()} in {st.describe()} ({organisation}, {period}).")
+
+
+def _import_context(kind: str, name: str | None, p=None):
+    """The loaded data file a record kind is checked against, and what canonical_rows needs from it.
+
+    ``name`` (--methodology) wins; else the parameters file's choice; else the shipped default.
+    """
+    if kind == "risk":
+        from .methodology import load_methodology
+
+        return load_methodology(name or p.methodology_ref()), None
+    if kind == "coso_response":
+        from .coso import DEFAULT_QUESTIONNAIRE, load_questionnaire
+
+        loaded = load_questionnaire(name or (p.questionnaire_ref() if p else DEFAULT_QUESTIONNAIRE))
+        return loaded, loaded.questionnaire
+    if kind in ("maturity_mark", "capacity_answer"):
+        from .maturity import DEFAULT_MATRIX, load_matrix
+
+        loaded = load_matrix(name or (p.matrix_ref() if p else DEFAULT_MATRIX))
+        return loaded, loaded.matrix
+    from .assurance import DEFAULT_FRAMEWORK, load_assurance_framework, merge_providers
+
+    loaded = load_assurance_framework(name or (p.framework_ref() if p else DEFAULT_FRAMEWORK))
+    fw = loaded.framework
+    extra = p.resolve(p.providers) if p and isinstance(p.providers, str) else (p.providers if p else None)
+    base = Path(p.parameters_dir) if p and p.parameters_dir else None
+    return loaded, (merge_providers(fw, extra, base), fw.frequencies)
 
 
 def _cli_author(who: str, line: str | None):

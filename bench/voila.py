@@ -1,0 +1,113 @@
+"""Voilà: time until the first form widget (the risk form's Save button) is interactive in Chromium,
+cold and with a preheated kernel.
+
+    .venv/bin/python bench/voila.py [--warm 40]
+
+Target: preheated under 1 s. Serves ``workbook app`` on a free loopback port with a throw-away store and
+drives Debian's Chromium with Playwright (no browser download). "Cold": a kernel is started for the page.
+"Preheated": ``workbook app --preheat``, measured after --warm seconds so the pool has its kernel ready.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import ROOT, machine  # noqa: E402
+
+PAGE = "/voila/render/risk_evaluation.ipynb"
+WIDGET = ".wb-risk-form .wb-save"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class App:
+    def __init__(self, preheat: bool, folder: Path):
+        self.port = free_port()
+        env = {**os.environ, "WORKBOOK_DB": str(folder / f"bench-{self.port}.db")}
+        command = [sys.executable, "-m", "workbook_lib.cli", "app", "--port", str(self.port)]
+        self.log = open(folder / f"voila-{self.port}.log", "w")  # noqa: SIM115 - closed in stop()
+        self.proc = subprocess.Popen(command + (["--preheat"] if preheat else []), cwd=ROOT, env=env,
+                                     stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.base = f"http://127.0.0.1:{self.port}"
+        deadline = time.time() + 120
+        while True:
+            try:
+                urllib.request.urlopen(self.base + "/", timeout=2)
+                return
+            except OSError:
+                if self.proc.poll() is not None or time.time() > deadline:
+                    raise SystemExit(f"workbook app did not start; see {self.log.name}") from None
+                time.sleep(0.3)
+
+    def stop(self) -> None:
+        """Stop workbook app and the Voilà server it started (its own process group), kernels included."""
+        os.killpg(self.proc.pid, signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        time.sleep(2)  # let Voilà shut its kernels down
+        self.log.close()
+
+
+def interactive_after(browser, url: str) -> float:
+    """Seconds from navigation to the Save button being visible and enabled."""
+    page = browser.new_page()
+    page.set_default_timeout(180_000)
+    start = time.perf_counter()
+    page.goto(url, wait_until="commit")
+    page.wait_for_selector(WIDGET, state="visible")
+    page.wait_for_function(f"() => !document.querySelector({WIDGET!r}).disabled")
+    elapsed = time.perf_counter() - start
+    page.close()
+    return elapsed
+
+
+def main() -> None:
+    from playwright.sync_api import sync_playwright
+
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--warm", type=float, default=40, help="seconds to let the preheated pool fill")
+    args = ap.parse_args()
+    chromium = shutil.which("chromium") or "/usr/bin/chromium"
+    print(machine())
+    with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=ARGS)
+        app = App(False, Path(tmp))
+        try:
+            cold = interactive_after(browser, app.base + PAGE)
+            again = interactive_after(browser, app.base + PAGE)
+        finally:
+            app.stop()
+        app = App(True, Path(tmp))
+        try:
+            time.sleep(args.warm)
+            hot = interactive_after(browser, app.base + PAGE)
+            time.sleep(args.warm)
+            hot2 = interactive_after(browser, app.base + PAGE)
+        finally:
+            app.stop()
+        browser.close()
+    print(f"cold (first page, new server) {cold:.2f} s; cold (server warm) {again:.2f} s; "
+          f"preheated {hot:.2f} s, {hot2:.2f} s")
+
+
+if __name__ == "__main__":
+    main()
