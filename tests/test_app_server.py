@@ -1,0 +1,58 @@
+"""`workbook app` as a process: stopping it stops Voilà (no server left listening), and the Voilà command
+line it builds (preheat pool, culling, what is served as files)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+from workbook_lib.cli import voila_command
+
+from .browser_kit import ROOT
+from .pg_server import free_port
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(1)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def test_stopping_workbook_app_stops_voila(tmp_path):
+    port = free_port()
+    env = {**os.environ, "WORKBOOK_DB": str(tmp_path / "app.db")}
+    proc = subprocess.Popen([sys.executable, "-m", "workbook_lib.cli", "app", "--port", str(port)], cwd=ROOT,
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 90
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2)
+                break
+            except OSError:
+                assert proc.poll() is None and time.time() < deadline, "workbook app did not start"
+                time.sleep(0.3)
+        proc.send_signal(signal.SIGTERM)  # what a service manager or the test fixture sends
+        proc.wait(timeout=30)
+        deadline = time.time() + 15
+        while _listening(port) and time.time() < deadline:
+            time.sleep(0.3)
+        assert not _listening(port), "Voilà is still serving after workbook app was stopped"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
+def test_voila_command_preheats_one_kernel_and_refills_later():
+    cold = voila_command(8866)
+    assert not any("preheat" in a or "fill_delay" in a for a in cold)
+    hot = voila_command(8866, preheat=True)
+    assert "--preheat_kernel=True" in hot and "--pool_size=1" in hot
+    assert any(a.startswith("--VoilaKernelManager.fill_delay=") for a in hot)
+    assert "--no-browser" in hot and "--strip_sources=True" in hot
+    assert any("cull_idle_timeout" in a for a in hot)
