@@ -35,6 +35,7 @@ sheet = None
 banding = None
 appetite = {"default": "Low", "categories": {"Financial": 4, "Compliance": 4}}
 partner_roles = []
+report_rows = 500  # rows per report table (worst first); every row is in the .xlsx
 source = "file"  # or "store": read the register saved through the web form
 store_url = None
 show_form = False
@@ -89,7 +90,8 @@ sections.show(charts.movement)
 # arithmetic behind each score.
 
 # %%
-sections.show(lambda ev: reports.html_table(reports.attention(ev), empty="No residual risk is above appetite."))
+sections.show(lambda ev: reports.html_table(reports.attention(ev), empty="No residual risk is above appetite.",
+                                            limit=params.report_rows, sheet="Risks"))
 
 # %% [markdown]
 # ## Groups (proposals, programmes, activities)
@@ -97,7 +99,8 @@ sections.show(lambda ev: reports.html_table(reports.attention(ev), empty="No res
 # may accept the group as a whole.
 
 # %%
-sections.show(lambda ev: reports.html_table(ev.groups))
+sections.show(lambda ev: reports.html_table(ev.groups, limit=params.report_rows, worst_first=("residual_score", False),
+                                            sheet="Groups"))
 
 # %% [markdown]
 # ## Residual risk by category and owner
@@ -111,17 +114,23 @@ sections.show(lambda ev: charts.residual_by(ev, "category") & charts.residual_by
 # overdue when its review date has passed.
 
 # %%
-sections.show(lambda ev: reports.html_table(reports.overdue(ev), empty="No treatment action or review is overdue."))
+sections.show(lambda ev: reports.html_table(reports.overdue(ev), empty="No treatment action or review is overdue.",
+                                            limit=params.report_rows, worst_first=("due_date", True),
+                                            sheet="Treatments"))
 
 # %%
 sections.show(lambda ev: Markdown(reports.roles_narrative(ev)))
-sections.show(lambda ev: reports.html_table(ev.roles) if ev.roles is not None else None)
+sections.show(lambda ev: reports.html_table(ev.roles, limit=params.report_rows, sheet="Partner roles")
+              if ev.roles is not None else None)
 
 # %% [markdown]
 # ## All risks
+# In register order; a register longer than `report_rows` shows its highest residual scores here, and every
+# risk is in the Excel workbook.
 
 # %%
-sections.show(lambda ev: reports.html_table(reports.register_view(ev)))
+sections.show(lambda ev: reports.html_table(reports.register_view(ev), limit=params.report_rows,
+                                            worst_first=("residual_score", False), sheet="Risks"))
 
 # %%
 sections.show(lambda ev: Markdown(reports.method_note(ev)))

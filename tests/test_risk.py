@@ -173,3 +173,42 @@ def test_engine_matches_row_by_row_reference(western_cape):
     assert out["residual_score"].tolist() == expected[1].tolist()
     assert out["residual_level"].tolist() == expected[2].tolist()
     assert out["above_appetite"].tolist() == expected[3].tolist()
+
+
+def _arithmetic_reference(row, rule):
+    """The row-by-row text the column-wise ``_arithmetic`` replaced."""
+    if not row["rated"]:
+        return "not rated"
+    inh = f"inherent {row.inherent_likelihood} x {row.inherent_impact} = {row.inherent_score} ({row.inherent_level})"
+    if rule == "rerated":
+        if pd.notna(row.residual_likelihood) and pd.notna(row.residual_impact):
+            res = f"residual {row.residual_likelihood} x {row.residual_impact} = {row.residual_score}"
+        else:
+            res = f"residual = inherent {row.residual_score} (no re-rating given)"
+    elif pd.notna(row.control_factor):
+        res = (f"residual {row.inherent_score} x {row.control_factor:.0%} ({row.control_effectiveness}) "
+               f"= {row.inherent_score * row.control_factor:g} -> {row.residual_score}")
+    else:
+        res = f"residual = inherent {row.residual_score} (no control-effectiveness rating)"
+    return f"{inh}; {res} ({row.residual_level})"
+
+
+@pytest.mark.parametrize("fixture", ["western_cape", "torbay"])
+def test_arithmetic_text_matches_row_by_row_reference(tmp_path, fixture, request):
+    loaded = request.getfixturevalue(fixture)
+    m = loaded.methodology
+    rng = np.random.default_rng(11)
+    lik = [str(x.value) for x in m.likelihood]
+    imp = [str(x.value) for x in m.impact]
+    controls = [c.label for c in m.control_effectiveness] + [""] if m.control_effectiveness else [""]
+    lines = ["risk_id,description,inherent_likelihood,inherent_impact,residual_likelihood,residual_impact,"
+             "control_effectiveness"]
+    for i in range(600):
+        rated, rerate = rng.random() < 0.85, rng.random() < 0.7  # some unrated, some not re-rated
+        lines.append(f"R{i},Risk {i},{rng.choice(lik) if rated else ''},{rng.choice(imp) if rated else ''},"
+                     f"{rng.choice(lik) if rated and rerate else ''},{rng.choice(imp) if rated and rerate else ''},"
+                     f"{rng.choice(controls) if m.residual.rule != 'rerated' else ''}")
+    ev = _evaluate(tmp_path, "\n".join(lines) + "\n", loaded)
+    expected = ev.risks.apply(_arithmetic_reference, axis=1, rule=m.residual.rule)
+    assert ev.risks["arithmetic"].tolist() == expected.tolist()
+    assert {"not rated"} < set(ev.risks["arithmetic"])  # both rated and unrated risks were generated

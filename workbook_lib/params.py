@@ -68,6 +68,8 @@ class RiskEvaluationParams(CommonParams):
     banding: str | None = None
     appetite: int | str | AppetiteSpec | None = None
     partner_roles: list[str] = []
+    # the most rows a report table shows (the worst first); every row stays in the Excel workbook
+    report_rows: int = Field(500, ge=1, description="rows shown per report table; the rest are in the .xlsx")
 
     @classmethod
     def cross_field_problems(cls, data: dict[str, Any]) -> list[str]:

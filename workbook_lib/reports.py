@@ -173,17 +173,34 @@ def esc(text: Any) -> str:
     return str(text).translate(_ESCAPE)
 
 
-def html_table(frame: pd.DataFrame, empty: str = "Nothing to show."):
-    """An escaped HTML table (user text never becomes markup)."""
+def html_table(frame: pd.DataFrame, empty: str = "Nothing to show.", limit: int | None = None,
+               worst_first: tuple[str, bool] | None = None, sheet: str | None = None):
+    """An escaped HTML table (user text never becomes markup).
+
+    With ``limit``, a longer table shows only ``limit`` rows: the worst first when ``worst_first`` is given as
+    (column, ascending), and a note says how many rows there are and that every row is in the Excel workbook's
+    ``sheet``; so a report stays readable (and small) for registers of any size.
+    """
     from IPython.display import HTML
 
     if frame is None or frame.empty:
         return HTML(f"<p><em>{esc(empty)}</em></p>")
+    note = ""
+    if limit is not None and len(frame) > limit:
+        if worst_first is not None:
+            column, ascending = worst_first
+            frame = frame.sort_values(column, ascending=ascending, kind="stable", na_position="last")
+        where = f"the Excel workbook, sheet \"{sheet}\"" if sheet else "the Excel workbook"
+        order = "" if worst_first is None else (f", ordered by {worst_first[0].replace('_', ' ')} "
+                                                f"({'earliest' if worst_first[1] else 'highest'} first)")
+        note = (f'<p class="workbook-table-note"><em>Showing {limit:,} of {len(frame):,} rows{esc(order)}; '
+                f"every row is in {esc(where)}.</em></p>")
+        frame = frame.head(limit)
     shown = frame.copy()
     for col in shown.columns:
         shown[col] = shown[col].map(lambda v: "" if v is None or (not isinstance(v, (str, list)) and pd.isna(v))
                                     else v)
-    return HTML(shown.to_html(index=False, escape=True, classes="workbook-table", border=0))
+    return HTML(note + shown.to_html(index=False, escape=True, classes="workbook-table", border=0))
 
 
 def attention(ev: RiskEvaluation) -> pd.DataFrame:

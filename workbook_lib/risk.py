@@ -163,22 +163,43 @@ def _label(values: pd.Series, levels: list) -> pd.Series:
     return values.map(lambda v: labels.get(v, "") if pd.notna(v) else "")
 
 
-def _arithmetic(row: pd.Series, m: Methodology) -> str:
-    if not row["rated"]:
-        return "not rated"
-    inh = f"inherent {row.inherent_likelihood} x {row.inherent_impact} = {row.inherent_score} ({row.inherent_level})"
+def _formatted(values: pd.Series, spec: str = "") -> pd.Series:
+    """Each value as ``format(value, spec)``, "" where missing; formatted once per distinct value."""
+    objects = values.astype(object)
+    present = objects[objects.notna()]
+    lookup = {v: format(v, spec) for v in pd.unique(present)}
+    text = pd.Series("", index=values.index, dtype=object)
+    text.loc[present.index] = present.map(lookup)
+    return text
+
+
+def _arithmetic(risks: pd.DataFrame, m: Methodology) -> pd.Series:
+    """Each risk's scoring shown as arithmetic, e.g. "inherent 4 x 3 = 12 (High); residual ... (Medium)".
+
+    Built column-wise (a row-wise apply took 93 % of evaluate at 100k risks)."""
+    text = pd.Series("not rated", index=risks.index, dtype=object)
+    rated = risks["rated"].astype(bool)
+    if not rated.any():
+        return text
+    r = risks.loc[rated]
+    f = {c: _formatted(r[c]) for c in ("inherent_likelihood", "inherent_impact", "inherent_score", "inherent_level",
+                                       "residual_score", "residual_level")}
+    inherent = ("inherent " + f["inherent_likelihood"] + " x " + f["inherent_impact"] + " = " + f["inherent_score"]
+                + " (" + f["inherent_level"] + ")")
     if m.residual.rule == "rerated":
-        if pd.notna(row.residual_likelihood) and pd.notna(row.residual_impact):
-            res = f"residual {row.residual_likelihood} x {row.residual_impact} = {row.residual_score}"
-        else:
-            res = f"residual = inherent {row.residual_score} (no re-rating given)"
-    elif pd.notna(row.control_factor):
-        raw = row.inherent_score * row.control_factor
-        res = (f"residual {row.inherent_score} x {row.control_factor:.0%} ({row.control_effectiveness}) "
-               f"= {raw:g} -> {row.residual_score}")
+        given = r["residual_likelihood"].notna() & r["residual_impact"].notna()
+        residual = ("residual " + _formatted(r["residual_likelihood"]) + " x " + _formatted(r["residual_impact"])
+                    + " = " + f["residual_score"]).where(
+            given, "residual = inherent " + f["residual_score"] + " (no re-rating given)")
     else:
-        res = f"residual = inherent {row.residual_score} (no control-effectiveness rating)"
-    return f"{inh}; {res} ({row.residual_level})"
+        given = r["control_factor"].notna()
+        raw = (r["inherent_score"].where(given) * r["control_factor"]).astype(float)
+        residual = ("residual " + f["inherent_score"] + " x " + _formatted(r["control_factor"], ".0%") + " ("
+                    + _formatted(r["control_effectiveness"]) + ") = " + _formatted(raw, "g") + " -> "
+                    + f["residual_score"]).where(
+            given, "residual = inherent " + f["residual_score"] + " (no control-effectiveness rating)")
+    text.loc[rated] = inherent + "; " + residual + " (" + f["residual_level"] + ")"
+    return text
 
 
 def evaluate(register: Register, loaded: LoadedMethodology, as_of: dt.date,
@@ -197,7 +218,7 @@ def evaluate(register: Register, loaded: LoadedMethodology, as_of: dt.date,
     risks["register_destination"] = risks["_band"].map(
         lambda i: band_of[i].register_destination if i >= 0 else None)
     risks["required_action"] = risks["_band"].map(lambda i: band_of[i].action if i >= 0 else None)
-    risks["arithmetic"] = risks.apply(_arithmetic, axis=1, m=m) if len(risks) else []
+    risks["arithmetic"] = _arithmetic(risks, m)
     risks["inherent_likelihood_label"] = _label(risks["inherent_likelihood"], m.likelihood)
     risks["inherent_impact_label"] = _label(risks["inherent_impact"], m.impact)
     risks["action_overdue"] = risks["due_date"].map(lambda d: d is not None and d < as_of) & ~risks["complete"]

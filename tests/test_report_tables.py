@@ -1,0 +1,73 @@
+"""Report tables stay readable at any register size: at most ``report_rows`` rows, the worst first, with a
+note that every row is in the Excel workbook; the full lists still go to the .xlsx."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pandas as pd
+import pytest
+
+from workbook_lib import reports
+from workbook_lib.params import RiskEvaluationParams
+from workbook_lib.risk import evaluate
+
+from .test_charts import _big_register
+
+
+def _rows(html: str) -> int:
+    return len(re.findall(r"<tr>", html.split("<tbody>", 1)[1])) if "<tbody>" in html else 0
+
+
+def test_short_table_is_shown_whole_and_in_its_order():
+    frame = pd.DataFrame({"risk_id": ["B", "A", "C"], "residual_score": [3, 9, 1]})
+    html = reports.html_table(frame, limit=3, worst_first=("residual_score", False), sheet="Risks").data
+    assert _rows(html) == 3 and "Showing" not in html
+    assert html.index(">B<") < html.index(">A<") < html.index(">C<")  # register order kept
+
+
+def test_long_table_shows_the_worst_rows_and_says_where_the_rest_are():
+    frame = pd.DataFrame({"risk_id": [f"R{i}" for i in range(50)], "residual_score": list(range(50))})
+    html = reports.html_table(frame, limit=10, worst_first=("residual_score", False), sheet="Risks").data
+    assert _rows(html) == 10
+    assert "Showing 10 of 50 rows" in html and "highest first" in html and "sheet &quot;Risks&quot;" in html
+    shown = [int(s) for s in re.findall(r"<td>R(\d+)</td>", html)]
+    assert shown == list(range(49, 39, -1))
+
+
+def test_earliest_first_and_missing_values_last():
+    frame = pd.DataFrame({"risk_id": ["A", "B", "C", "D"],
+                          "due_date": [dt.date(2025, 5, 1), None, dt.date(2024, 1, 1), dt.date(2025, 1, 1)]})
+    html = reports.html_table(frame, limit=2, worst_first=("due_date", True), sheet="Treatments").data
+    assert re.findall(r"<td>([A-D])</td>", html) == ["C", "D"] and "earliest first" in html
+
+
+def test_escapes_user_text_in_a_capped_table():
+    frame = pd.DataFrame({"risk_id": ["<script>x</script>", "b"], "residual_score": [5, 1]})
+    html = reports.html_table(frame, limit=1, worst_first=("residual_score", False)).data
+    assert "<script>" not in html and "&lt;script&gt;" in html
+
+
+def test_report_rows_is_a_validated_parameter():
+    base = {"organisation": "O", "period": "P", "as_of": "2025-11-30", "methodology": "western-cape-5x5",
+            "register": "r.csv"}
+    assert RiskEvaluationParams.model_validate(base).report_rows == 500
+    assert RiskEvaluationParams.model_validate({**base, "report_rows": 20}).report_rows == 20
+    with pytest.raises(ValueError, match="report_rows"):
+        RiskEvaluationParams.model_validate({**base, "report_rows": 0})
+
+
+def test_large_register_report_table_is_capped_but_excel_keeps_every_risk(western_cape, tmp_path):
+    ev = evaluate(_big_register(western_cape, 3000), western_cape, dt.date(2025, 11, 30), appetite="Low")
+    html = reports.html_table(reports.register_view(ev), limit=200, worst_first=("residual_score", False),
+                              sheet="Risks").data
+    assert _rows(html) == 200 and "Showing 200 of 3,000 rows" in html
+    columns = list(reports.register_view(ev).columns)
+    body = html.split("<tbody>", 1)[1]
+    cells = [re.findall(r"<td>(.*?)</td>", row, re.S) for row in body.split("</tr>")[:-1]]
+    shown = sorted((int(c[columns.index("residual_score")]) for c in cells), reverse=True)
+    expected = ev.risks["residual_score"].sort_values(ascending=False).head(200).tolist()
+    assert shown == expected and shown[0] > shown[-1]  # the 200 worst, not the first 200 in the register
+    xlsx = reports.write_excel(reports.result_tables(ev), tmp_path / "r.xlsx")
+    assert len(pd.read_excel(xlsx, sheet_name="Risks", engine="calamine")) == 3000
