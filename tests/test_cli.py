@@ -189,3 +189,37 @@ def test_relative_out_folder_receives_all_four_outputs(tmp_path):
     assert result.returncode == 0, result.stderr
     folder = tmp_path / "rel-out" / "MOPAC-and-the-Met" / "2020-07"
     assert len(list(folder.glob("risk-evaluation.*"))) == 4
+
+
+def _processes_with(marker: str) -> list[str]:
+    """Command lines of live processes whose environment carries ``marker`` (kernels inherit it)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            if marker.encode() in (proc / "environ").read_bytes():
+                found.append((proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace"))
+        except OSError:  # gone, or not ours to read
+            continue
+    return found
+
+
+def test_workbook_run_leaves_no_kernel_running_after_success_or_refusal(tmp_path, monkeypatch):
+    # workbook run starts its kernel before checking the inputs (the start-up overlaps the checks): that
+    # kernel must be shut down whether the run is refused or completes. In this process (a kernel whose
+    # parent exits stops by itself, so a subprocess could not show a leak); kernels inherit the marker.
+    from workbook_lib.batch import RunFailed, execute
+
+    marker = f"WORKBOOK_TEST_MARK_{os.getpid()}"
+    monkeypatch.setenv(marker, "1")
+    params = tmp_path / "refused.yaml"
+    params.write_text("organisation: Refused\nperiod: P1\nas_of: 2026-01-01\nmethodology: western-cape-5x5\n"
+                      "register: no-such-register.csv\n")
+    with pytest.raises(RunFailed, match="no-such-register.csv"):
+        execute("risk-evaluation", params, tmp_path / "out", early_kernel=True)
+    assert not [c for c in _processes_with(marker) if "ipykernel" in c]
+    outcome = execute("risk-evaluation", PARAMETERS / "mopac-met-2020.yaml", tmp_path / "out", early_kernel=True)
+    assert len(outcome.paths) == 4
+    left = [c for c in _processes_with(marker) if "ipykernel" in c]
+    assert not left, f"kernels still running: {left}"

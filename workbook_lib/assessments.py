@@ -12,9 +12,7 @@ from pydantic import BaseModel
 from .assurance import CombinedAssuranceParams, load_assurance_inputs
 from .coso import CosoParams, load_coso_inputs
 from .maturity import MaturityParams, absolute_inputs, load_maturity_inputs
-from .params import RiskEvaluationParams
-
-NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+from .params import NOTEBOOKS, RiskEvaluationParams
 
 
 @dataclass(frozen=True)

@@ -146,15 +146,49 @@ def _running_cell(notebook: Path) -> str:
     return ""
 
 
+class EarlyKernel:
+    """A kernel started before the inputs are checked, so that its start-up (a new Python process importing
+    ipykernel) overlaps the checks; handed to papermill, and always shut down by this process."""
+
+    def __init__(self, cwd: Path):
+        from jupyter_client.manager import AsyncKernelManager
+        from jupyter_core.utils import run_sync
+
+        self._run_sync = run_sync
+        self.km = AsyncKernelManager(kernel_name=KERNEL)
+        # the same thread's event loop that papermill (nbclient) uses later through run_sync
+        run_sync(self.km.start_kernel)(cwd=str(cwd), extra_arguments=KERNEL_ARGS)
+
+    def shutdown(self) -> None:
+        try:
+            if self.km.has_kernel:
+                self._run_sync(self.km.shutdown_kernel)(now=True)
+        except Exception:  # already dead: nothing left to stop
+            pass
+
+
+def _start_kernel_early() -> EarlyKernel | None:
+    """Start a kernel in the notebooks' folder now; None when that fails (papermill then starts its own,
+    and reports the failure the usual way)."""
+    from .params import NOTEBOOKS
+
+    try:
+        return EarlyKernel(NOTEBOOKS)
+    except Exception:
+        return None
+
+
 def _execute_notebook(spec: Any, injected: dict[str, Any], executed: Path, timeout: int, failed: Path,
-                      params_file: Path, assessment: str) -> None:
+                      params_file: Path, assessment: str, kernel: EarlyKernel | None = None) -> None:
     import papermill as pm
     from nbclient.exceptions import CellTimeoutError
 
+    early = {"km": kernel.km} if kernel is not None else {}
     try:
         pm.execute_notebook(str(spec.path), str(executed), parameters=injected, kernel_name=KERNEL,
                             cwd=str(spec.path.parent), progress_bar=False, log_output=False,
-                            execution_timeout=timeout, start_timeout=START_TIMEOUT, extra_arguments=KERNEL_ARGS)
+                            execution_timeout=timeout, start_timeout=START_TIMEOUT, extra_arguments=KERNEL_ARGS,
+                            **early)
     except pm.PapermillExecutionError as exc:
         shutil.copy(executed, failed)
         raise RunFailed(f"{params_file}: {assessment} failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue}\n"
@@ -187,16 +221,30 @@ def injected_parameters(spec: Any, params: Any, output_dir: Path) -> dict[str, A
 
 
 def execute(assessment: str, params_file: Path, out: Path, timeout: int = DEFAULT_TIMEOUT,
-            pdf: bool = False) -> Outcome:
+            pdf: bool = False, early_kernel: bool = False) -> Outcome:
     """Validate, execute, add provenance, convert; move the outputs into place only when all exist.
 
     Raises RunFailed: kind "input" (nothing written), "cell" or "timeout" (only <assessment>.failed.ipynb),
     "kernel" (nothing written; worth one retry), "output" (an output missing, or the PDF could not be made).
     """
-    from . import provenance
-    from .reports import notebook_to_html
-
     params_file = Path(params_file)
+    # a single run (workbook run) starts its kernel first, to boot while the inputs are checked; a batch
+    # does not need to (its workers keep the cores busy), and papermill then cleans up its own client
+    kernel = _start_kernel_early() if early_kernel else None
+    try:
+        return _execute_checked(assessment, params_file, out, timeout, pdf, kernel)
+    finally:
+        if kernel is not None:
+            kernel.shutdown()
+
+
+def _execute_checked(assessment: str, params_file: Path, out: Path, timeout: int, pdf: bool,
+                     kernel: EarlyKernel | None) -> Outcome:
+    import threading
+
+    from . import provenance
+    from .reports import notebook_to_html, warm_html_exporter
+
     spec, p, given = _validated(assessment, params_file)
     target = safe_target(out, p.organisation, p.period)  # absolute: the kernel runs in notebooks/
     target.mkdir(parents=True, exist_ok=True)
@@ -207,7 +255,11 @@ def execute(assessment: str, params_file: Path, out: Path, timeout: int = DEFAUL
         injected = injected_parameters(spec, p, staging)
         executed = staging / f"{stem}.ipynb"
         started_at, started = dt.datetime.now(dt.UTC), time.perf_counter()
-        _execute_notebook(spec, injected, executed, timeout, failed, params_file, assessment)
+        # the HTML converter loads while the kernel works (this process only waits on it meanwhile)
+        warming = threading.Thread(target=warm_html_exporter, name="warm-html", daemon=True)
+        warming.start()
+        _execute_notebook(spec, injected, executed, timeout, failed, params_file, assessment, kernel)
+        warming.join()
         prov = provenance.record(assessment, spec, p, params_file, given, started_at, time.perf_counter() - started)
         provenance.add_to_notebook(executed, prov)
         if (staging / f"{stem}.json").is_file():

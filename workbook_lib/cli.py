@@ -123,7 +123,7 @@ def run_assessment(assessment: str, params_file: Path, out: Path, timeout: int =
     from .batch import RunFailed, execute
 
     try:
-        outcome = execute(assessment, params_file, out, timeout)
+        outcome = execute(assessment, params_file, out, timeout, early_kernel=True)
     except RunFailed as exc:
         if exc.problems is not None:
             _print_problems(exc.problems)

@@ -18,6 +18,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 PROJECT_PARAMETERS = Path(__file__).resolve().parents[1] / "parameters"
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"  # every assessment notebook; kernels run here
 # names every IPython namespace holds that are not parameters
 _IPYTHON_NAMES = {"In", "Out", "exit", "quit", "get_ipython", "display"}
 

@@ -7,8 +7,10 @@ carries its charts inline and loads nothing from the network.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import re
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -137,16 +139,36 @@ def write_risk_outputs(ev: RiskEvaluation, organisation: str, period: str, outpu
 
 
 # ---- HTML ------------------------------------------------------------------------------------------
-def notebook_to_html(notebook: Path, html: Path, title: str) -> Path:
-    """Executed notebook -> HTML without code, without any script or stylesheet from the network."""
-    import nbformat
+_EXPORTING = threading.Lock()  # one conversion at a time per process (the exporter is shared)
+
+
+@functools.lru_cache(maxsize=1)
+def _html_exporter():
+    """nbconvert's lab-template HTML exporter without code or prompts (built once per process: its
+    import and template set-up take most of a second)."""
     from nbconvert import HTMLExporter
 
-    nb = nbformat.read(notebook, as_version=4)
     exporter = HTMLExporter(template_name="lab", exclude_input=True, exclude_input_prompt=True,
                             exclude_output_prompt=True)
     exporter.mathjax_url = ""
-    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
+    return exporter
+
+
+def warm_html_exporter() -> None:
+    """Import nbconvert and render its templates once, e.g. in a thread while a kernel runs the notebook."""
+    import nbformat
+
+    with _EXPORTING:
+        _html_exporter().from_notebook_node(nbformat.v4.new_notebook(), resources={"metadata": {"name": "warm-up"}})
+
+
+def notebook_to_html(notebook: Path, html: Path, title: str) -> Path:
+    """Executed notebook -> HTML without code, without any script or stylesheet from the network."""
+    import nbformat
+
+    nb = nbformat.read(notebook, as_version=4)
+    with _EXPORTING:
+        body, _ = _html_exporter().from_notebook_node(nb, resources={"metadata": {"name": title}})
     body = _strip_external(body)
     html.write_text(body, encoding="utf-8")
     return html
