@@ -3,8 +3,9 @@ cold and with a preheated kernel.
 
     .venv/bin/python bench/voila.py [--warm 40]
 
-Target: preheated under 1 s. Serves ``workbook app`` on a free loopback port with a throw-away store and
-drives Debian's Chromium with Playwright (no browser download). "Cold": a kernel is started for the page.
+Target: preheated under 1 s. Serves ``workbook app`` on a free loopback port with a throw-away store
+holding the shipped Karoo Vale register (the page's default organisation, so the report and its charts
+render), and drives Debian's Chromium with Playwright (no browser download). "Cold": a kernel is started for the page.
 "Preheated": ``workbook app --preheat``, measured after --warm seconds so the pool has its kernel ready.
 """
 
@@ -37,10 +38,23 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def seeded_store(folder: Path) -> Path:
+    """A store holding the shipped Karoo Vale register, the form's default organisation and period: the page
+    then shows what a returning risk owner sees (the register listed, the report with its charts)."""
+    db = folder / "bench-store.db"
+    if not db.exists():
+        subprocess.run([sys.executable, "-m", "workbook_lib.cli", "store", "import",
+                        str(ROOT / "parameters" / "registers" / "karoo_vale_municipality_2025.csv"),
+                        "-a", "risk-evaluation", "-m", "western-cape-5x5",
+                        "--organisation", "Karoo Vale Local Municipality", "--period", "2025-26",
+                        "--who", "Bench", "--store", str(db)], cwd=ROOT, check=True, capture_output=True)
+    return db
+
+
 class App:
     def __init__(self, preheat: bool, folder: Path):
         self.port = free_port()
-        env = {**os.environ, "WORKBOOK_DB": str(folder / f"bench-{self.port}.db")}
+        env = {**os.environ, "WORKBOOK_DB": str(seeded_store(folder))}
         command = [sys.executable, "-m", "workbook_lib.cli", "app", "--port", str(self.port)]
         self.log = open(folder / f"voila-{self.port}.log", "w")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(command + (["--preheat"] if preheat else []), cwd=ROOT, env=env,

@@ -20,6 +20,7 @@ import html
 import io
 import logging
 import os
+import sys
 import traceback
 from collections.abc import Callable
 from pathlib import Path
@@ -41,12 +42,29 @@ def app_mode(show_form: bool = False) -> bool:
         or os.environ.get("SERVER_SOFTWARE", "").startswith("voila")
 
 
-def signed_in_user() -> str | None:
-    """The user an authenticating proxy passed through Voilà's ``http_header_envs``, if any."""
+def await_request(form: str = "form") -> None:
+    """In a kernel Voilà preheated, wait here for the page request (its user and query string); at once
+    otherwise. Work done before this call is done before anybody asks for the page; what depends on the
+    request, or on data others may save meanwhile (the store), must come after it.
+
+    Before waiting, the chart renderer is started (its first chart takes most of a second), so that a request
+    does not pay for it.
+    """
     if os.environ.get("VOILA_PREHEAT") == "True" and "SERVER_SOFTWARE" not in os.environ:
+        import vl_convert
         from voila.utils import wait_for_request  # a preheated kernel learns its request here
 
+        vl_convert.vegalite_to_svg({"data": {"values": [{"x": 1}]}, "mark": "point",
+                                    "encoding": {"x": {"field": "x", "type": "quantitative"}}})
+        # to the server's log (kernels share its stderr): when a preheated page is ready to be asked for
+        print(f"[workbook] preheated {form} ready, waiting for its page request", file=sys.__stderr__, flush=True)
+
         wait_for_request()
+
+
+def signed_in_user() -> str | None:
+    """The user an authenticating proxy passed through Voilà's ``http_header_envs``, if any."""
+    await_request()
     extra = os.environ.get("WORKBOOK_USER_HEADER")
     for header in ((extra,) if extra else ()) + USER_HEADERS:
         value = os.environ.get("HTTP_" + header.upper().replace("-", "_"), "").strip()

@@ -32,18 +32,13 @@ class RiskRegisterForm:
         from .methodology import load_methodology
         from .register import column_spec
 
-        user = forms.signed_in_user()  # first: a preheated kernel waits here for its page request
-        query = forms.query_values()
+        # what does not depend on the request or the store is built first: a preheated kernel has it ready
         self.params = params
         self.sections = sections
         self.loaded = load_methodology(params.methodology_ref())
         self.m = self.loaded.methodology
         self.method = Method(self.m.name, self.m.version, self.loaded.sha256)
-        self.store = store or Store(params.store_url)
         self.feedback = Feedback()
-        self.picker = OrgPeriodPicker(self.store, query.get("organisation", params.organisation),
-                                      query.get("period", params.period))
-        self.respondent = Respondent(user)
         self.listing = w.HTML()
         self.choose = forms._tag(w.Dropdown(description="Edit", options=[NEW]), "choose")
         self.fields: dict[str, w.Widget] = {}
@@ -87,6 +82,13 @@ class RiskRegisterForm:
         self.download = w.HTML()
         self._pending: Any = None  # a checked import waiting for confirmation
 
+        forms.await_request("risk register form")  # a preheated kernel waits here for its page request
+        user = forms.signed_in_user()
+        query = forms.query_values()
+        self.store = store or Store(params.store_url)
+        self.picker = OrgPeriodPicker(self.store, query.get("organisation", params.organisation),
+                                      query.get("period", params.period))
+        self.respondent = Respondent(user)
         self.choose.observe(guarded(self.feedback)(self._load_risk), names="value")
         self.picker.open_button.on_click(guarded(self.feedback)(self._open))
         self.save.on_click(guarded(self.feedback)(self._save))
