@@ -118,7 +118,7 @@ def _validated(assessment: str, params_file: Path) -> tuple[Any, Any, dict[str, 
     spec = ASSESSMENTS[assessment]
     try:
         given = wb_params.read_file(params_file)
-        params = wb_params.load_file(params_file, spec.params, SHARED_FIELDS)
+        params = wb_params.load_file(params_file, spec.params, SHARED_FIELDS, data=given)
         spec.check(params)  # fail fast, with the full error table, before starting a kernel
     except InputError as exc:
         raise RunFailed(exc.summary(), "input", problems=exc) from None
@@ -154,15 +154,16 @@ class EarlyKernel:
         from jupyter_client.manager import AsyncKernelManager
         from jupyter_core.utils import run_sync
 
-        self._run_sync = run_sync
         self.km = AsyncKernelManager(kernel_name=KERNEL)
         # the same thread's event loop that papermill (nbclient) uses later through run_sync
         run_sync(self.km.start_kernel)(cwd=str(cwd), extra_arguments=KERNEL_ARGS)
 
     def shutdown(self) -> None:
+        from jupyter_core.utils import run_sync
+
         try:
             if self.km.has_kernel:
-                self._run_sync(self.km.shutdown_kernel)(now=True)
+                run_sync(self.km.shutdown_kernel)(now=True)
         except Exception:  # already dead: nothing left to stop
             pass
 

@@ -158,9 +158,9 @@ def batch(paths: list[Path] = typer.Argument(..., help="parameters files, or fol
     from .batch import make_jobs, parameter_files, run_batch, write_index
 
     console = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
-    files, early = parameter_files(paths)
+    files, missing = parameter_files(paths)
     job_list, failures = make_jobs(files, out, timeout, pdf)
-    failures = early + failures
+    failures = missing + failures
     if not job_list and not failures:
         _fail_input("no parameters files found in " + ", ".join(map(str, paths)))
     out.mkdir(parents=True, exist_ok=True)

@@ -17,8 +17,9 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-PROJECT_PARAMETERS = Path(__file__).resolve().parents[1] / "parameters"
-NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"  # every assessment notebook; kernels run here
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+PROJECT_PARAMETERS = PROJECT_ROOT / "parameters"
+NOTEBOOKS = PROJECT_ROOT / "notebooks"  # every assessment notebook; kernels run here
 # names every IPython namespace holds that are not parameters
 _IPYTHON_NAMES = {"In", "Out", "exit", "quit", "get_ipython", "display"}
 
@@ -136,15 +137,16 @@ def read_file(path: str | Path) -> dict[str, Any]:
 
 
 def load_file(path: str | Path, model: type[BaseModel] = RiskEvaluationParams,
-              shared_fields: set[str] | frozenset[str] = frozenset()) -> Any:
+              shared_fields: set[str] | frozenset[str] = frozenset(), data: dict[str, Any] | None = None) -> Any:
     """Read a parameters YAML file for one assessment; relative paths in it are relative to the file.
 
     One file may hold the parameters of several assessments for an organisation and period:
     ``shared_fields`` names every assessment's parameters, and those this model does not use are left
     out before validation. A name no assessment knows is still refused (with a did-you-mean).
+    ``data`` is the file's mapping when the caller has already read it (it is not changed).
     """
     path = Path(path)
-    data = read_file(path)
+    data = read_file(path) if data is None else data
     own = {f.alias or name for name, f in model.model_fields.items()}
     data = {k: v for k, v in data.items() if k in own or (k not in shared_fields and k != "assessments")}
     data.setdefault("parameters_dir", str(path.resolve().parent))

@@ -14,8 +14,9 @@ import platform
 from pathlib import Path
 from typing import Any
 
+from .params import PROJECT_ROOT
+
 PACKAGE = "workbook-suite"
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
 # parameters naming input files besides an assessment's file_inputs (read when present)
 _EXTRA_FILE_KEYS = ("marks", "capacity")
 

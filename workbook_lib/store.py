@@ -24,7 +24,8 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+from .params import PROJECT_ROOT
+
 DEFAULT_DB = PROJECT_ROOT / "workbook.db"
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 HEAD = "0002"  # latest migration; tests/test_store.py checks it matches the migration scripts
