@@ -1,21 +1,31 @@
 """Voilà: time until the first form widget (the risk form's Save button) is interactive in Chromium,
-cold and with a preheated kernel.
+cold and with a preheated kernel, against Voilà's own floor measured in the same run.
 
-    .venv/bin/python bench/voila.py [--warm 40]
+    .venv/bin/python bench/voila.py [--warm 40] [--loads 3]
 
 Target: preheated under 1 s. Serves ``workbook app`` on a free loopback port with a throw-away store
 holding the shipped Karoo Vale register (the page's default organisation, so the report and its charts
-render), and drives Debian's Chromium with Playwright (no browser download). "Cold": a kernel is started for the page.
-"Preheated": ``workbook app --preheat``, measured after --warm seconds so the pool has its kernel ready.
+render), and drives Debian's Chromium with Playwright (no browser download). "Cold": a kernel is started
+for the page. "Preheated": ``workbook app --preheat``, measured --warm seconds after the previous load so the
+pool has its next kernel ready. Each preheated load is a first visit (a new browser context, empty cache).
+
+"Floor": the same Voilà command line (template, flags, preheated) serving a notebook that shows one button
+and nothing else: what Voilà's front end costs on this machine before any form exists. The ratio
+risk form / floor says how much the form itself adds.
+
+For every load it prints where the time went: when the page had arrived (server done), when the DOM was
+parsed, when the kernel's websocket opened (Voilà's front end started), and when the button was interactive.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -27,9 +37,20 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import ROOT, machine  # noqa: E402
 
 PAGE = "/voila/render/risk_evaluation.ipynb"
+FLOOR_PAGE = "/voila/render/floor.ipynb"
 WIDGET = ".wb-risk-form .wb-save"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
         "--disable-component-update", "--disable-sync"]
+FLOOR_SOURCE = """import ipywidgets as w
+save = w.Button(description="Save risk")
+save.add_class("wb-save")
+form = w.VBox([save])
+form.add_class("wb-risk-form")
+form"""
+FLOOR_WAIT = """import os
+if os.environ.get("VOILA_PREHEAT") == "True" and "SERVER_SOFTWARE" not in os.environ:
+    from voila.utils import wait_for_request
+    wait_for_request()"""
 
 
 def free_port() -> int:
@@ -51,14 +72,36 @@ def seeded_store(folder: Path) -> Path:
     return db
 
 
+def floor_notebooks(folder: Path) -> Path:
+    """A folder with one notebook: a button in a box carrying the risk form's classes, and a preheated
+    kernel's wait for its request."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(FLOOR_SOURCE), nbformat.v4.new_code_cell(FLOOR_WAIT)]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    where = folder / "floor"
+    where.mkdir(exist_ok=True)
+    nbformat.write(nb, where / "floor.ipynb")
+    return where
+
+
 class App:
-    def __init__(self, preheat: bool, folder: Path):
+    """``workbook app`` (or, for the floor, Voilà with workbook app's command line) on a free port."""
+
+    def __init__(self, preheat: bool, folder: Path, notebooks: Path | None = None):
+        from workbook_lib.cli import voila_command, voila_environment
+
         self.port = free_port()
         env = {**os.environ, "WORKBOOK_DB": str(seeded_store(folder))}
-        command = [sys.executable, "-m", "workbook_lib.cli", "app", "--port", str(self.port)]
+        if notebooks is None:
+            command = [sys.executable, "-m", "workbook_lib.cli", "app", "--port", str(self.port)]
+            command += ["--preheat"] if preheat else []
+        else:
+            command, env = voila_command(self.port, preheat=preheat, folder=notebooks), voila_environment(env)
         self.log = open(folder / f"voila-{self.port}.log", "w")  # noqa: SIM115 - closed in stop()
-        self.proc = subprocess.Popen(command + (["--preheat"] if preheat else []), cwd=ROOT, env=env,
-                                     stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+                                     start_new_session=True)
         self.base = f"http://127.0.0.1:{self.port}"
         deadline = time.time() + 120
         while True:
@@ -67,11 +110,11 @@ class App:
                 return
             except OSError:
                 if self.proc.poll() is not None or time.time() > deadline:
-                    raise SystemExit(f"workbook app did not start; see {self.log.name}") from None
+                    raise SystemExit(f"Voilà did not start; see {self.log.name}") from None
                 time.sleep(0.3)
 
     def stop(self) -> None:
-        """Stop workbook app and the Voilà server it started (its own process group), kernels included."""
+        """Stop the server (its own process group), kernels included."""
         os.killpg(self.proc.pid, signal.SIGTERM)
         try:
             self.proc.wait(timeout=20)
@@ -81,18 +124,41 @@ class App:
         self.log.close()
 
 
-def interactive_after(browser, url: str) -> float:
-    """Seconds from navigation to the Save button being visible and enabled. ``browser`` is a Browser
-    (a new context: empty cache, a first visit) or a BrowserContext (its cache: a returning visitor)."""
+def load(browser, url: str) -> dict[str, float]:
+    """One page load: seconds from navigation to the page arrived, DOM parsed, kernel websocket opened and the
+    Save button visible and enabled (``interactive``). ``browser`` is a Browser (a new context: empty
+    cache, a first visit) or a BrowserContext (its cache: a returning visitor)."""
     page = browser.new_page()
     page.set_default_timeout(180_000)
+    marks: dict[str, float] = {}
     start = time.perf_counter()
+    page.on("websocket", lambda _ws: marks.setdefault("websocket", time.perf_counter() - start))
     page.goto(url, wait_until="commit")
     page.wait_for_selector(WIDGET, state="visible")
     page.wait_for_function(f"() => !document.querySelector({WIDGET!r}).disabled")
-    elapsed = time.perf_counter() - start
+    marks["interactive"] = time.perf_counter() - start
+    nav = json.loads(page.evaluate("JSON.stringify(performance.getEntriesByType('navigation')[0])"))
+    marks["page arrived"] = nav["responseEnd"] / 1000
+    marks["DOM parsed"] = nav["domContentLoadedEventEnd"] / 1000
     page.close()
-    return elapsed
+    return marks
+
+
+def show(name: str, loads: list[dict[str, float]]) -> float:
+    median = statistics.median(m["interactive"] for m in loads)
+    times = ", ".join(f"{m['interactive']:.2f}" for m in loads)
+    print(f"{name}: interactive {times} s (median {median:.2f})")
+    for m in loads:
+        print("    " + ", ".join(f"{k} {v:.2f}" for k, v in sorted(m.items(), key=lambda kv: kv[1])))
+    return median
+
+
+def preheated_loads(browser, app: App, page: str, warm: float, loads: int) -> list[dict[str, float]]:
+    out = []
+    for _ in range(loads):
+        time.sleep(warm)  # the pool refills fill_delay seconds after a kernel is handed out
+        out.append(load(browser, app.base + page))
+    return out
 
 
 def main() -> None:
@@ -100,6 +166,7 @@ def main() -> None:
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--warm", type=float, default=40, help="seconds to let the preheated pool fill")
+    ap.add_argument("--loads", type=int, default=3, help="preheated loads of each page")
     args = ap.parse_args()
     chromium = shutil.which("chromium") or "/usr/bin/chromium"
     print(machine())
@@ -107,30 +174,29 @@ def main() -> None:
         browser = p.chromium.launch(executable_path=chromium, args=ARGS)
         app = App(False, Path(tmp))
         try:
-            cold = interactive_after(browser, app.base + PAGE)
-            again = interactive_after(browser, app.base + PAGE)
+            cold = [load(browser, app.base + PAGE), load(browser, app.base + PAGE)]
         finally:
             app.stop()
         app = App(True, Path(tmp))
         try:
-            time.sleep(args.warm)
-            hot = interactive_after(browser, app.base + PAGE)
-            time.sleep(args.warm)
-            hot2 = interactive_after(browser, app.base + PAGE)
-            context = browser.new_context()  # a returning visitor: Voilà's JS and CSS from the browser cache
-            time.sleep(args.warm)
-            interactive_after(context, app.base + PAGE)
-            cached = []
-            for _ in range(2):
-                time.sleep(args.warm)
-                cached.append(interactive_after(context, app.base + PAGE))
+            hot = preheated_loads(browser, app, PAGE, args.warm, args.loads)
+            context = browser.new_context()  # a returning visitor: Voilà's JS and CSS in the browser cache
+            load(context, app.base + PAGE)
+            cached = preheated_loads(context, app, PAGE, args.warm, 2)
             context.close()
         finally:
             app.stop()
+        app = App(True, Path(tmp), notebooks=floor_notebooks(Path(tmp)))
+        try:
+            floor = preheated_loads(browser, app, FLOOR_PAGE, args.warm, args.loads)
+        finally:
+            app.stop()
         browser.close()
-    print(f"cold (first page, new server) {cold:.2f} s; cold (server warm) {again:.2f} s; "
-          f"preheated {hot:.2f} s, {hot2:.2f} s; preheated with the browser cache warm "
-          f"{', '.join(f'{c:.2f}' for c in cached)} s")
+    show("cold (first load on a new server, then a second)", cold)
+    hot_median = show("preheated, first visit", hot)
+    show("preheated, returning visitor (browser cache)", cached)
+    floor_median = show("floor: Voilà preheated, one button, first visit", floor)
+    print(f"risk form / floor (medians): {hot_median / floor_median:.2f}x; target: preheated < 1 s")
 
 
 if __name__ == "__main__":

@@ -172,3 +172,5 @@ sections.show(lambda result: Markdown(assurance.method_note(result)))
 if params.output_dir and not app:
     assurance.write_outputs(result, params.organisation, params.period, params.output_dir,
                             stem="combined-assurance")
+elif app:  # a preheated kernel waits here for its page request, then catches up with it
+    forms.serve(form)

@@ -146,3 +146,5 @@ sections.show(lambda result: Markdown(coso.method_note(result)))
 # the JSON summary and Excel tables, when a run names an output folder (workbook run does)
 if params.output_dir and not app:
     coso.write_outputs(result, params.organisation, params.period, params.output_dir)
+elif app:  # a preheated kernel waits here for its page request, then catches up with it
+    forms.serve(form)

@@ -139,3 +139,5 @@ sections.show(lambda ev: Markdown(reports.method_note(ev)))
 # the JSON summary and Excel tables, when a run names an output folder (workbook run does)
 if params.output_dir and not app:
     reports.write_risk_outputs(ev, params.organisation, params.period, params.output_dir)
+elif app:  # a preheated kernel waits here for its page request, then catches up with it
+    forms.serve(form)

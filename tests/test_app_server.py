@@ -1,5 +1,6 @@
-"""`workbook app` as a process: stopping it stops Voilà (no server left listening); a preheated kernel
-reads the store only when its page is asked for (never stale); and the Voilà command line it builds."""
+"""`workbook app` as a process: stopping it stops Voilà (no server left listening); a preheated page
+catches up with its request and with the store (never stale, never the wrong user); and the Voilà command
+line it builds."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ import subprocess
 import sys
 import time
 import urllib.request
+from pathlib import Path
 
-from workbook_lib.cli import voila_command
+from workbook_lib.cli import voila_command, voila_environment
 
 from .browser_kit import ROOT, open_form
 from .conftest import PARAMETERS
@@ -49,31 +51,47 @@ def test_stopping_workbook_app_stops_voila(tmp_path):
             proc.kill()
 
 
-def test_preheated_form_shows_what_was_saved_after_its_kernel_started(browser, tmp_path):
+def _import_register(db, organisation: str, period: str, env: dict) -> None:
+    imported = subprocess.run(
+        [sys.executable, "-m", "workbook_lib.cli", "store", "import",
+         str(PARAMETERS / "registers" / "karoo_vale_municipality_2025.csv"), "-a", "risk-evaluation",
+         "-m", "western-cape-5x5", "--organisation", organisation, "--period", period,
+         "--who", "Test", "--store", str(db)], cwd=ROOT, capture_output=True, text=True, env=env)
+    assert imported.returncode == 0, imported.stderr
+
+
+def test_preheated_form_catches_up_with_its_request_and_the_store(browser, tmp_path):
+    """A preheated kernel builds the page before anyone asks for it; when asked, the page shows the proxy's
+    user, the organisation and period of its query string, and risks saved after the kernel was built."""
     port = free_port()
     db = tmp_path / "app.db"
     log_path = tmp_path / "voila.log"
     env = {**os.environ, "WORKBOOK_DB": str(db)}
+    _import_register(db, "Karoo Vale Local Municipality", "2025-26", env)  # what the preheated page is built on
     with open(log_path, "w") as log:
         proc = subprocess.Popen([sys.executable, "-m", "workbook_lib.cli", "app", "--port", str(port), "--preheat"],
                                 cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    page = browser.new_page(viewport={"width": 1300, "height": 1800})
+    page = browser.new_page(viewport={"width": 1300, "height": 1800}, extra_http_headers={"X-Forwarded-User": "Thandi"})
     page.set_default_timeout(120_000)
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
     try:
-        deadline = time.time() + 180  # the pool's kernel has run the notebook up to its wait for a request
-        while "preheated risk register form ready" not in log_path.read_text():
+        deadline = time.time() + 180  # the pool's kernel has run the whole notebook and waits for a request
+        while "preheated RiskRegisterForm ready" not in log_path.read_text():
             assert proc.poll() is None and time.time() < deadline, log_path.read_text()[-3000:]
             time.sleep(0.5)
-        imported = subprocess.run(
-            [sys.executable, "-m", "workbook_lib.cli", "store", "import",
-             str(PARAMETERS / "registers" / "karoo_vale_municipality_2025.csv"), "-a", "risk-evaluation",
-             "-m", "western-cape-5x5", "--organisation", "Karoo Vale Local Municipality", "--period", "2025-26",
-             "--who", "Test", "--store", str(db)], cwd=ROOT, capture_output=True, text=True, env=env)
-        assert imported.returncode == 0, imported.stderr
-        open_form(page, f"http://127.0.0.1:{port}")  # the parameters' organisation and period
+        _import_register(db, "Riverside District", "2026-27", env)  # saved after the page was built
+        open_form(page, f"http://127.0.0.1:{port}", "?organisation=Riverside%20District&period=2026-27")
         assert "Using pre-heated kernel" in log_path.read_text()  # the preheated path was taken
-        page.wait_for_selector(".wb-risk-list >> text=KV-001")  # saved after the kernel started: shown
+        page.wait_for_selector(".wb-risk-form >> text=saved for Riverside District, 2026-27")
         assert "KV-012" in page.locator(".wb-risk-list").inner_text()
+        assert page.locator(".wb-organisation input").input_value() == "Riverside District"
+        assert page.locator(".wb-respondent input").input_value() == "Thandi"
+        assert page.locator(".wb-respondent input").is_disabled()
+        # the page asks no other host (Font Awesome is in Voilà's bundle), nor for unused lab extensions
+        assert all(u.startswith(f"http://127.0.0.1:{port}/") or u.startswith("data:") for u in requests), \
+            [u for u in requests if not u.startswith(f"http://127.0.0.1:{port}/")]
+        assert not any("jupytext" in u or "pygments" in u for u in requests)
     finally:
         page.close()
         proc.send_signal(signal.SIGTERM)
@@ -91,3 +109,9 @@ def test_voila_command_preheats_one_kernel_and_refills_later():
     assert any(a.startswith("--VoilaKernelManager.fill_delay=") for a in hot)
     assert "--no-browser" in hot and "--strip_sources=True" in hot
     assert any("cull_idle_timeout" in a for a in hot)
+    # the page template without CDN links, found on the Jupyter path workbook app gives Voilà
+    assert "--template=workbook" in hot and "--VoilaConfiguration.extension_denylist=jupyterlab-jupytext" in hot
+    env = voila_environment({"JUPYTER_PATH": "/elsewhere"})
+    assert env["WORKBOOK_APP"] == "1" and env["JUPYTER_PATH"].endswith(os.pathsep + "/elsewhere")
+    template = Path(env["JUPYTER_PATH"].split(os.pathsep)[0]) / "voila" / "templates" / "workbook" / "index.html.j2"
+    assert "fontawesome" in template.read_text()  # the links it removes are named exactly there

@@ -49,7 +49,7 @@ class AssuranceForm:
     """Record, per risk of the saved register, which provider assures which control and how often."""
 
     def __init__(self, params: CombinedAssuranceParams, sections: Sections, store: Store | None = None):
-        user = forms.signed_in_user()  # first: a preheated kernel waits here for its page request
+        user = forms.signed_in_user()  # None and {} in a preheated kernel: see on_request
         query = forms.query_values()
         self.params = params
         self.sections = sections
@@ -118,6 +118,14 @@ class AssuranceForm:
 
     def _ipython_display_(self) -> None:
         display(self.widget)
+
+    def on_request(self, user: str | None, query: dict[str, str]) -> None:
+        """A preheated form meets its page request (forms.serve): the signed-in user, and the store read again
+        if the query names another organisation or period or anything was saved since the form was built."""
+        self.respondent.sign_in(user)
+        if self.picker.follow(query) or self.picker.stale():
+            self.picker.reload()
+            guarded(self.feedback)(self.refresh)()
 
     # ---- labels ----------------------------------------------------------------------------------
     def _provider_label(self, provider_id: str) -> str:

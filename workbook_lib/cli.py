@@ -18,6 +18,8 @@ store_app = typer.Typer(help="The store behind the web forms: import, export, au
 app.add_typer(store_app, name="store")
 
 EXIT_INPUT = 2  # bad parameters or input: nothing was produced
+TEMPLATE_ROOT = Path(__file__).parent / "share"  # share/voila/templates/workbook: the forms' page template
+UNUSED_LAB_EXTENSIONS = ("jupyterlab-jupytext", "jupyterlab_pygments")  # code is never shown in a form
 
 
 def _fail_input(message: str) -> None:
@@ -222,13 +224,17 @@ def list_assessments(params: Path | None = typer.Option(None, "--params", "-p",
 
 # ---- the web forms ---------------------------------------------------------------------------------
 def voila_command(port: int, host: str = "127.0.0.1", token: str | None = None, preheat: bool = False,
-                  open_browser: bool = False) -> list[str]:
-    """The Voilà command line serving the notebooks as stakeholder forms."""
+                  open_browser: bool = False, folder: Path | None = None) -> list[str]:
+    """The Voilà command line serving the notebooks (or another ``folder``: bench/voila.py's floor) as
+    stakeholder forms."""
     from .assessments import NOTEBOOKS
     from .forms import USER_HEADERS
 
-    command = [sys.executable, "-m", "voila", str(NOTEBOOKS), f"--port={port}", f"--Voila.ip={host}",
-               "--template=lab", "--strip_sources=True", "--show_tracebacks=False",
+    command = [sys.executable, "-m", "voila", str(folder or NOTEBOOKS), f"--port={port}", f"--Voila.ip={host}",
+               # Voilà's lab template without its CDN stylesheets (found through voila_environment)
+               "--template=workbook", "--strip_sources=True", "--show_tracebacks=False",
+               # lab extensions a form page never uses: less JavaScript to load before the form shows
+               *[f"--VoilaConfiguration.extension_denylist={name}" for name in UNUSED_LAB_EXTENSIONS],
                # only images and styles are served as files: never a notebook's .py pair or a store
                "--VoilaConfiguration.file_allowlist=.*\\.(png|svg|css)$",
                # Voilà cannot always shut a kernel down when its page closes (voila#1458): cull idle ones
@@ -242,6 +248,12 @@ def voila_command(port: int, host: str = "127.0.0.1", token: str | None = None, 
     if not open_browser:
         command.append("--no-browser")
     return command
+
+
+def voila_environment(base: dict[str, str]) -> dict[str, str]:
+    """The environment Voilà runs in: app mode for every kernel, and our page template on Jupyter's path."""
+    path = os.pathsep.join(p for p in (str(TEMPLATE_ROOT), base.get("JUPYTER_PATH", "")) if p)
+    return {**base, "WORKBOOK_APP": "1", "JUPYTER_PATH": path}
 
 
 @app.command("app")
@@ -263,7 +275,7 @@ def serve_app(port: int = typer.Option(8866, help="port to listen on"),
         _fail_input(str(exc))
     typer.echo(f"Store: {where}")
     typer.echo(f"Landing page: http://{host}:{port}/voila/render/index.ipynb" + (f"?token={token}" if token else ""))
-    env = {**os.environ, "WORKBOOK_APP": "1"}
+    env = voila_environment(dict(os.environ))
     command = voila_command(port, host, token, preheat, browser)
     sys.stdout.flush()
     sys.stderr.flush()

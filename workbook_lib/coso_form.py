@@ -40,7 +40,7 @@ class CosoAssessmentForm:
     """Rate the COSO questionnaire for one line of assurance, or review all lines as the champion."""
 
     def __init__(self, params: coso.CosoParams, sections: Sections, store: Store | None = None):
-        user = forms.signed_in_user()  # first: a preheated kernel waits here for its page request
+        user = forms.signed_in_user()  # None and {} in a preheated kernel: see on_request
         query = forms.query_values()
         self.params = params
         self.sections = sections
@@ -111,6 +111,26 @@ class CosoAssessmentForm:
 
     def _ipython_display_(self) -> None:
         display(self.widget)
+
+    def on_request(self, user: str | None, query: dict[str, str]) -> None:
+        """A preheated form meets its page request (forms.serve): the signed-in user, the view and line the
+        query names, and the store read again if it names another organisation or period or anything was
+        saved since the form was built."""
+        if user:
+            self.user = user
+            self.name.value, self.name.disabled = user, True
+        reopen = self.picker.follow(query) or self.picker.stale()
+        if reopen:
+            self.picker.reload()
+            org, period = self.picker.value
+            self.opened = (org, period) if org and period else None
+        line = query.get("line", "")
+        if line in {str(n) for n in self.q.line_numbers}:
+            self.line.value = line  # its observer shows the line's answers
+        if query.get("view", "").lower() == CHAMPION:
+            self.mode.value = CHAMPION  # its observer shows the champion's view
+        if reopen:
+            self._apply_mode()
 
     # ---- what is shown -----------------------------------------------------------------------------
     def _principle_options(self) -> list[tuple[str, int]]:

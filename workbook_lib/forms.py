@@ -42,29 +42,42 @@ def app_mode(show_form: bool = False) -> bool:
         or os.environ.get("SERVER_SOFTWARE", "").startswith("voila")
 
 
-def await_request(form: str = "form") -> None:
-    """In a kernel Voilà preheated, wait here for the page request (its user and query string); at once
-    otherwise. Work done before this call is done before anybody asks for the page; what depends on the
-    request, or on data others may save meanwhile (the store), must come after it.
+def preheated() -> bool:
+    """True in a kernel Voilà started ahead of time (``--preheat``) that has not had its page request yet:
+    the request's user and query string are not known."""
+    return os.environ.get("VOILA_PREHEAT") == "True" and "SERVER_SOFTWARE" not in os.environ
 
-    Before waiting, the chart renderer is started (its first chart takes most of a second), so that a request
-    does not pay for it.
+
+def serve(form: Any, wait: Callable[[], None] | None = None) -> None:
+    """The last cell of an assessment notebook in the app.
+
+    A preheated kernel has by now built the whole page (form and report) from the store, before anybody
+    asked for it; Voilà sends that page the moment it is asked for. Here the kernel waits for the request,
+    then brings the page up to date with it: ``form.on_request(user, query)`` shows the signed-in user, and
+    re-reads the store if the query string names another organisation or period or if anything was saved
+    since the page was built (a cheap check). Anywhere else (a kernel started for its request, papermill,
+    JupyterLab) it returns at once: the form was built with the request already known.
     """
-    if os.environ.get("VOILA_PREHEAT") == "True" and "SERVER_SOFTWARE" not in os.environ:
-        import vl_convert
-        from voila.utils import wait_for_request  # a preheated kernel learns its request here
+    if form is None or not preheated():
+        return
+    import vl_convert
 
-        vl_convert.vegalite_to_svg({"data": {"values": [{"x": 1}]}, "mark": "point",
-                                    "encoding": {"x": {"field": "x", "type": "quantitative"}}})
-        # to the server's log (kernels share its stderr): when a preheated page is ready to be asked for
-        print(f"[workbook] preheated {form} ready, waiting for its page request", file=sys.__stderr__, flush=True)
+    if wait is None:
+        from voila.utils import wait_for_request as wait  # sets the request's variables in os.environ
 
-        wait_for_request()
+    # the chart renderer's first chart takes most of a second: pay it now, not on the first save
+    vl_convert.vegalite_to_svg({"data": {"values": [{"x": 1}]}, "mark": "point",
+                                "encoding": {"x": {"field": "x", "type": "quantitative"}}})
+    # to the server's log (kernels share its stderr): when a preheated page is ready to be asked for
+    print(f"[workbook] preheated {type(form).__name__} ready, waiting for its page request",
+          file=sys.__stderr__, flush=True)
+    wait()
+    guarded(form.feedback)(form.on_request)(signed_in_user(), query_values())
 
 
 def signed_in_user() -> str | None:
-    """The user an authenticating proxy passed through Voilà's ``http_header_envs``, if any."""
-    await_request()
+    """The user an authenticating proxy passed through Voilà's ``http_header_envs``, if any (in a preheated
+    kernel, known only once :func:`serve` has had the request)."""
     extra = os.environ.get("WORKBOOK_USER_HEADER")
     for header in ((extra,) if extra else ()) + USER_HEADERS:
         value = os.environ.get("HTTP_" + header.upper().replace("-", "_"), "").strip()
@@ -144,6 +157,8 @@ class OrgPeriodPicker(w.HBox):
 
     def __init__(self, store, organisation: str = "", period: str = ""):
         self.store = store
+        # taken before the form reads anything: stale() compares against it (see serve)
+        self.seen = (organisation, store.fingerprint(organisation))
         self.organisation = _tag(w.Combobox(value=organisation, options=store.organisations(),
                                             description="Organisation", ensure_option=False,
                                             style={"description_width": "90px"},
@@ -156,6 +171,27 @@ class OrgPeriodPicker(w.HBox):
 
     def _periods(self, change: dict) -> None:
         self.period.options = self.store.periods(change["new"]) if change["new"] else []
+
+    def follow(self, query: dict[str, str]) -> bool:
+        """Take the organisation and period a page's query string names; True if that changed the choice."""
+        before = self.value
+        self.organisation.value = query.get("organisation", self.organisation.value)
+        self.period.value = query.get("period", self.period.value)
+        return self.value != before
+
+    def stale(self) -> bool:
+        """Whether an organisation or period was added, or anything saved for the organisation shown when the
+        form was built, since then."""
+        organisation, fingerprint = self.seen
+        return self.store.fingerprint(organisation) != fingerprint
+
+    def reload(self) -> None:
+        """Re-read the organisations and periods the store knows, keeping what is typed or chosen."""
+        org, period = self.organisation.value, self.period.value
+        self.organisation.options = self.store.organisations()
+        self.period.options = self.store.periods(org.strip()) if org.strip() else []
+        self.organisation.value, self.period.value = org, period
+        self.seen = (org.strip(), self.store.fingerprint(org.strip()))
 
     @property
     def value(self) -> tuple[str, str]:
@@ -173,6 +209,12 @@ class Respondent(w.HBox):
         self.line = _tag(w.Dropdown(options=[("(choose)", "")] + [(ln["name"], ln["name"]) for ln in lines],
                                     description="Line", layout=w.Layout(width="420px")), "line")
         super().__init__([self.name, self.line])
+
+    def sign_in(self, user: str | None) -> None:
+        """The user the proxy named for this page's request (a preheated form learns it late)."""
+        if user:
+            self.user = user
+            self.name.value, self.name.disabled = user, True
 
     def author(self):
         from .store import Author, StoreError

@@ -124,7 +124,7 @@ class MaturityForm:
     """Mark an organisation's maturity elements and answer the capacity questions for a period."""
 
     def __init__(self, params: MaturityParams, sections: Sections, store: Store | None = None):
-        user = forms.signed_in_user()  # first: a preheated kernel waits here for its page request
+        user = forms.signed_in_user()  # None and {} in a preheated kernel: see on_request
         query = forms.query_values()
         self.params = params
         self.sections = sections
@@ -217,14 +217,25 @@ class MaturityForm:
             self.picker, self.respondent, self.feedback, self.status, self.tabs])
         self.widget.add_class("wb-maturity-form")
         self._assessment_changed()
+        self._open_chosen()
+
+    def _ipython_display_(self) -> None:
+        display(self.widget)
+
+    def _open_chosen(self) -> None:
         org, period = self.picker.value
         if org and period:
             self._load(org, period)
         else:
             self.refresh()
 
-    def _ipython_display_(self) -> None:
-        display(self.widget)
+    def on_request(self, user: str | None, query: dict[str, str]) -> None:
+        """A preheated form meets its page request (forms.serve): the signed-in user, and the store read again
+        if the query names another organisation or period or anything was saved since the form was built."""
+        self.respondent.sign_in(user)
+        if self.picker.follow(query) or self.picker.stale():
+            self.picker.reload()
+            self._open_chosen()
 
     # ---- state -----------------------------------------------------------------------------------
     def _normal_mark(self, text: str) -> str:

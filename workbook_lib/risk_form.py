@@ -32,7 +32,6 @@ class RiskRegisterForm:
         from .methodology import load_methodology
         from .register import column_spec
 
-        # what does not depend on the request or the store is built first: a preheated kernel has it ready
         self.params = params
         self.sections = sections
         self.loaded = load_methodology(params.methodology_ref())
@@ -82,13 +81,11 @@ class RiskRegisterForm:
         self.download = w.HTML()
         self._pending: Any = None  # a checked import waiting for confirmation
 
-        forms.await_request("risk register form")  # a preheated kernel waits here for its page request
-        user = forms.signed_in_user()
-        query = forms.query_values()
+        query = forms.query_values()  # empty in a preheated kernel: see on_request
         self.store = store or Store(params.store_url)
         self.picker = OrgPeriodPicker(self.store, query.get("organisation", params.organisation),
                                       query.get("period", params.period))
-        self.respondent = Respondent(user)
+        self.respondent = Respondent(forms.signed_in_user())
         self.choose.observe(guarded(self.feedback)(self._load_risk), names="value")
         self.picker.open_button.on_click(guarded(self.feedback)(self._open))
         self.save.on_click(guarded(self.feedback)(self._save))
@@ -120,6 +117,15 @@ class RiskRegisterForm:
 
     def _ipython_display_(self) -> None:
         display(self.widget)
+
+    def on_request(self, user: str | None, query: dict[str, str]) -> None:
+        """A preheated form meets its page request (forms.serve): the signed-in user, and the store read again
+        if the query names another organisation or period or anything was saved since the form was built."""
+        self.respondent.sign_in(user)
+        if self.picker.follow(query) or self.picker.stale():
+            self.picker.reload()
+            self.choose.value = NEW
+            self.refresh()
 
     # ---- state -----------------------------------------------------------------------------------
     def _current(self) -> dict[str, dict[str, str]]:

@@ -308,6 +308,17 @@ class Store:
         return self._write(work)
 
     # ---- reads -------------------------------------------------------------------------------------
+    def fingerprint(self, organisation: str = "") -> tuple[int, int, int]:
+        """A cheap token that changes whenever an organisation or a period is added, or anything is saved for
+        ``organisation`` (any period): a form built earlier compares it to know whether what it shows is
+        still what the store holds."""
+        saved = (sa.select(sa.func.max(records.c.id)).select_from(records.join(periods).join(organisations))
+                 .where(organisations.c.name == organisation))
+        with self.engine.connect() as conn:
+            orgs = conn.execute(sa.select(sa.func.max(organisations.c.id))).scalar()
+            pers = conn.execute(sa.select(sa.func.max(periods.c.id))).scalar()
+            return orgs or 0, pers or 0, conn.execute(saved).scalar() or 0
+
     def organisations(self) -> list[str]:
         with self.engine.connect() as conn:
             return list(conn.execute(sa.select(organisations.c.name).order_by(organisations.c.name)).scalars())
