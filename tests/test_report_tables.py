@@ -71,3 +71,25 @@ def test_large_register_report_table_is_capped_but_excel_keeps_every_risk(wester
     assert shown == expected and shown[0] > shown[-1]  # the 200 worst, not the first 200 in the register
     xlsx = reports.write_excel(reports.result_tables(ev), tmp_path / "r.xlsx")
     assert len(pd.read_excel(xlsx, sheet_name="Risks", engine="calamine")) == 3000
+
+
+def test_excel_keeps_types_and_empties_and_neutralises_text(tmp_path):
+    import numpy as np
+    import openpyxl
+
+    frame = pd.DataFrame({
+        "risk_id": ["R-1", "=HYPERLINK(\"http://x\")", None], "score": [1, 2, 3], "factor": [1.5, np.nan, 3.0],
+        "above": [True, False, True], "due": pd.to_datetime(["2025-01-01", None, "2025-03-01"]),
+        "note": pd.array(["a", pd.NA, "+ consult"], dtype="string"), "count": pd.array([1, None, 3], dtype="Int64"),
+        "level": pd.Categorical(["Low", "High", "Low"])})
+    path = reports.write_excel({"A sheet name longer than thirty-one characters": frame, "Empty": frame.iloc[0:0]},
+                               tmp_path / "t.xlsx")
+    book = openpyxl.load_workbook(path)
+    assert book.sheetnames == ["A sheet name longer than thirty", "Empty"]
+    sheet = book.worksheets[0]
+    assert [c.value for c in sheet[1]] == list(frame.columns) and all(c.font.b for c in sheet[1])
+    assert [c.value for c in sheet[2]] == ["R-1", 1, 1.5, True, dt.datetime(2025, 1, 1), "a", 1, "Low"]
+    assert [c.value for c in sheet[3]] == ["'=HYPERLINK(\"http://x\")", 2, None, False, None, None, None, "High"]
+    assert sheet["G4"].value == 3 and sheet["F4"].value == "'+ consult"
+    assert not any(c.data_type == "f" for row in sheet.iter_rows() for c in row)  # nothing runs as a formula
+    assert [c.value for c in book["Empty"][1]] == list(frame.columns) and book["Empty"].max_row == 1
