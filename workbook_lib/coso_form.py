@@ -119,9 +119,8 @@ class CosoAssessmentForm:
         if user:
             self.user = user
             self.name.value, self.name.disabled = user, True
-        reopen = self.picker.follow(query) or self.picker.stale()
+        reopen = self.picker.catch_up(query)
         if reopen:
-            self.picker.reload()
             org, period = self.picker.value
             self.opened = (org, period) if org and period else None
         line = query.get("line", "")

@@ -193,6 +193,14 @@ class OrgPeriodPicker(w.HBox):
         self.organisation.value, self.period.value = org, period
         self.seen = (org.strip(), self.store.fingerprint(org.strip()))
 
+    def catch_up(self, query: dict[str, str]) -> bool:
+        """A preheated form's page request (see serve): take the query's organisation and period; True if the
+        form must read the store again (another choice, or something saved since), the choices reloaded."""
+        if self.follow(query) or self.stale():
+            self.reload()
+            return True
+        return False
+
     @property
     def value(self) -> tuple[str, str]:
         return self.organisation.value.strip(), self.period.value.strip()

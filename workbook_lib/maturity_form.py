@@ -233,8 +233,7 @@ class MaturityForm:
         """A preheated form meets its page request (forms.serve): the signed-in user, and the store read again
         if the query names another organisation or period or anything was saved since the form was built."""
         self.respondent.sign_in(user)
-        if self.picker.follow(query) or self.picker.stale():
-            self.picker.reload()
+        if self.picker.catch_up(query):
             self._open_chosen()
 
     # ---- state -----------------------------------------------------------------------------------
