@@ -22,7 +22,7 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import BIN, ROOT, machine, wall  # noqa: E402
 
-from workbook_lib import params as wb_params  # noqa: E402
+from workbook_lib.core import params as wb_params  # noqa: E402
 from workbook_lib.assessments import ASSESSMENTS, SHARED_FIELDS, assessments_for  # noqa: E402
 from workbook_lib.batch import injected_parameters  # noqa: E402
 

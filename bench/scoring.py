@@ -20,8 +20,8 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import best_of, machine  # noqa: E402
 
-from workbook_lib.methodology import load_methodology  # noqa: E402
-from workbook_lib.risk import Appetite, evaluate, score_frame  # noqa: E402
+from workbook_lib.assessments.risk.methodology import load_methodology  # noqa: E402
+from workbook_lib.assessments.risk.scoring import Appetite, evaluate, score_frame  # noqa: E402
 
 CATEGORIES = np.array(["Financial", "Compliance", "Operational", "Strategic", "Reputational"], dtype=object)
 

@@ -60,29 +60,17 @@ output_dir = None
 parameters_dir = None
 
 # %%
-from IPython.display import HTML, Markdown, display
+import workbook_lib
 
-from workbook_lib import assurance, charts, charts_assurance, forms, params as wb_params, reports
-from workbook_lib.assurance_form import section
+nb = workbook_lib.start("combined-assurance", globals())  # checks the parameters, then form or report
+params, sections = nb.params, nb.sections
 
-params = wb_params.from_namespace(globals(), assurance.CombinedAssuranceParams,
-                                  ignore={"params", "result", "app", "form", "sections", "HTML", "Markdown",
-                                          "display"})
-charts.use_static_renderer()
-app = forms.app_mode(params.show_form)
-if app:  # the web form: register and entries from the store, sections re-rendered after every save
-    from workbook_lib.assurance_form import AssuranceForm
+from IPython.display import Markdown  # noqa: E402
 
-    sections = forms.Sections(live=True)
-    form = AssuranceForm(params, sections)
-    display(form)
-else:
-    try:
-        result = assurance.run_combined_assurance(params)
-    except reports.InputError as problems:
-        display(HTML(problems._repr_html_()))
-        raise
-    sections = forms.Sections(live=False, result=result)
+from workbook_lib.assessments.assurance import analysis as assurance  # noqa: E402
+from workbook_lib.assessments.assurance import charts as charts_assurance  # noqa: E402
+from workbook_lib.core.outputs import html_table  # noqa: E402
+from workbook_lib.assessments.assurance.form import section  # noqa: E402
 
 # %%
 sections.show(lambda result: Markdown(assurance.opening_narrative(result, result.plan.organisation,
@@ -119,7 +107,7 @@ sections.show(charts_assurance.coverage_by_risk)
 # Risks in scope whose coverage falls short of the level required, with what would close the gap.
 
 # %%
-sections.show(lambda result: section("gaps", reports.html_table(
+sections.show(lambda result: section("gaps", html_table(
     assurance.gaps_view(result), empty="Every risk in scope has the coverage it needs.")))
 
 # %% [markdown]
@@ -128,7 +116,7 @@ sections.show(lambda result: section("gaps", reports.html_table(
 # Each of these is a candidate for relying on one provider's work instead of repeating it.
 
 # %%
-sections.show(lambda result: section("duplication", reports.html_table(
+sections.show(lambda result: section("duplication", html_table(
     assurance.duplications_view(result), empty="No control is duplicated.")))
 
 # %% [markdown]
@@ -140,7 +128,7 @@ sections.show(lambda result: section("duplication", reports.html_table(
 sections.show(charts_assurance.workload)
 
 # %%
-sections.show(lambda result: section("workload", reports.html_table(assurance.workload_view(result))))
+sections.show(lambda result: section("workload", html_table(assurance.workload_view(result))))
 
 # %% [markdown]
 # ## Reconciliation
@@ -148,13 +136,13 @@ sections.show(lambda result: section("workload", reports.html_table(assurance.wo
 # scope that the map does not mention at all.
 
 # %%
-sections.show(lambda result: reports.html_table(result.not_in_register,
+sections.show(lambda result: html_table(result.not_in_register,
                                                 empty="Every risk in the map is in the register."))
-sections.show(lambda result: reports.html_table(result.not_mapped, empty="Every risk in scope appears in the map."))
+sections.show(lambda result: html_table(result.not_mapped, empty="Every risk in scope appears in the map."))
 
 # %%
 sections.show(lambda result: Markdown(assurance.plan_markdown(result)))
-sections.show(lambda result: section("plan", reports.html_table(assurance.plan_table(result),
+sections.show(lambda result: section("plan", html_table(assurance.plan_table(result),
                                                                 empty="No risk is in scope.")))
 
 # %% [markdown]
@@ -162,15 +150,12 @@ sections.show(lambda result: section("plan", reports.html_table(assurance.plan_t
 # Every risk in the register with its coverage; risks out of scope have no required level and no gap.
 
 # %%
-sections.show(lambda result: section("risks", reports.html_table(assurance.risks_view(result))))
+sections.show(lambda result: section("risks", html_table(assurance.risks_view(result))))
 
 # %%
 sections.show(lambda result: Markdown(assurance.method_note(result)))
 
 # %%
-# the JSON summary and Excel tables (the plan included), when a run names an output folder (workbook run does)
-if params.output_dir and not app:
-    assurance.write_outputs(result, params.organisation, params.period, params.output_dir,
-                            stem="combined-assurance")
-elif app:  # a preheated kernel waits here for its page request, then catches up with it
-    forms.serve(form)
+# the JSON summary and Excel tables when a run names an output folder (workbook run does); in the app,
+# a preheated kernel waits here for its page request, then catches up with it
+nb.finish()

@@ -45,30 +45,16 @@ output_dir = None
 parameters_dir = None
 
 # %%
-# imports follow the parameters cell, as papermill requires
-from IPython.display import HTML, Markdown, display  # noqa: E402
+import workbook_lib
 
-from workbook_lib import charts, charts_coso, coso, forms, reports  # noqa: E402
-from workbook_lib import params as wb_params  # noqa: E402
+nb = workbook_lib.start("coso-assessment", globals())  # checks the parameters, then form or report
+params, sections = nb.params, nb.sections
 
-params = wb_params.from_namespace(globals(), coso.CosoParams,
-                                  ignore={"params", "result", "app", "form", "sections", "HTML", "Markdown",
-                                          "display"})
-charts.use_static_renderer()
-app = forms.app_mode(params.show_form)
-if app:  # the web form: each line answers for itself; the champion's view of all lines from the store
-    from workbook_lib.coso_form import CosoAssessmentForm
+from IPython.display import Markdown  # noqa: E402
 
-    sections = forms.Sections(live=True)
-    form = CosoAssessmentForm(params, sections)
-    display(form)
-else:
-    try:
-        result = coso.run_coso_assessment(params)
-    except reports.InputError as problems:
-        display(HTML(problems._repr_html_()))
-        raise
-    sections = forms.Sections(live=False, result=result)
+from workbook_lib.assessments.coso import charts as charts_coso  # noqa: E402
+from workbook_lib.assessments.coso import scoring as coso  # noqa: E402
+from workbook_lib.core.outputs import html_table  # noqa: E402
 
 # %%
 sections.show(lambda result: Markdown(coso.opening_narrative(result, result.organisation, result.period,
@@ -92,10 +78,10 @@ sections.show(lambda result: charts_coso.principle_bars(result) & charts_coso.co
 
 # %%
 sections.show(lambda result: Markdown(coso.principles_narrative(result)))
-sections.show(lambda result: reports.html_table(coso.principle_view(result)))
+sections.show(lambda result: html_table(coso.principle_view(result)))
 
 # %%
-sections.show(lambda result: reports.html_table(coso.component_view(result)))
+sections.show(lambda result: html_table(coso.component_view(result)))
 
 # %% [markdown]
 # ## Red items
@@ -103,14 +89,14 @@ sections.show(lambda result: reports.html_table(coso.component_view(result)))
 # here first.
 
 # %%
-sections.show(lambda result: reports.html_table(coso.red_view(result), empty="No item is in the red band."))
+sections.show(lambda result: html_table(coso.red_view(result), empty="No item is in the red band."))
 
 # %%
 sections.show(lambda result: Markdown(coso.divergence_narrative(result)))
 sections.show(charts_coso.divergence_chart)
 
 # %%
-sections.show(lambda result: reports.html_table(coso.divergent_view(result), empty="No item is divergent."))
+sections.show(lambda result: html_table(coso.divergent_view(result), empty="No item is divergent."))
 
 # %% [markdown]
 # ## Incomplete items
@@ -118,7 +104,7 @@ sections.show(lambda result: reports.html_table(coso.divergent_view(result), emp
 # and is never given a combined score.
 
 # %%
-sections.show(lambda result: reports.html_table(coso.incomplete_view(result),
+sections.show(lambda result: html_table(coso.incomplete_view(result),
                                                 empty="Every item has been rated by all three lines."))
 
 # %% [markdown]
@@ -126,7 +112,7 @@ sections.show(lambda result: reports.html_table(coso.incomplete_view(result),
 # One row per line of assurance: the key question it answered, who answered it, and how many items it rated.
 
 # %%
-sections.show(lambda result: reports.html_table(result.respondents))
+sections.show(lambda result: html_table(result.respondents))
 
 # %% [markdown]
 # ## Every item
@@ -137,14 +123,12 @@ sections.show(lambda result: reports.html_table(result.respondents))
 sections.show(charts_coso.item_grid)
 
 # %%
-sections.show(lambda result: reports.html_table(coso.items_table(result)))
+sections.show(lambda result: html_table(coso.items_table(result)))
 
 # %%
 sections.show(lambda result: Markdown(coso.method_note(result)))
 
 # %%
-# the JSON summary and Excel tables, when a run names an output folder (workbook run does)
-if params.output_dir and not app:
-    coso.write_outputs(result, params.organisation, params.period, params.output_dir)
-elif app:  # a preheated kernel waits here for its page request, then catches up with it
-    forms.serve(form)
+# the JSON summary and Excel tables when a run names an output folder (workbook run does); in the app,
+# a preheated kernel waits here for its page request, then catches up with it
+nb.finish()

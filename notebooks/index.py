@@ -26,6 +26,6 @@ period = ""
 # %%
 from IPython.display import HTML, display
 
-from workbook_lib.assessments import landing_page
+from workbook_lib.app.landing import landing_page
 
 display(HTML(landing_page(organisation, period)))

@@ -46,31 +46,16 @@ output_dir = None
 parameters_dir = None
 
 # %%
-# imports follow the parameters cell, as papermill requires
-from IPython.display import HTML, Markdown, display  # noqa: E402
+import workbook_lib
 
-from workbook_lib import charts, charts_maturity, forms, maturity  # noqa: E402
-from workbook_lib import params as wb_params  # noqa: E402
-from workbook_lib.reports import html_table  # noqa: E402
+nb = workbook_lib.start("maturity-scoring", globals())  # checks the parameters, then form or report
+params, sections = nb.params, nb.sections
 
-params = wb_params.from_namespace(globals(), maturity.MaturityParams,
-                                  ignore={"params", "result", "trend_chart", "app", "form", "sections", "HTML",
-                                          "Markdown", "display"})
-charts.use_static_renderer()
-app = forms.app_mode(params.show_form)
-if app:  # the web form: data from the store, sections re-rendered after every save
-    from workbook_lib.maturity_form import MaturityForm
+from IPython.display import Markdown  # noqa: E402
 
-    sections = forms.Sections(live=True)
-    form = MaturityForm(params, sections)
-    display(form)
-else:
-    try:
-        result = maturity.run_maturity_scoring(params)
-    except maturity.InputError as problems:
-        display(HTML(problems._repr_html_()))
-        raise
-    sections = forms.Sections(live=False, result=result)
+from workbook_lib.assessments.maturity import charts as charts_maturity  # noqa: E402
+from workbook_lib.assessments.maturity import scoring as maturity  # noqa: E402
+from workbook_lib.core.outputs import html_table  # noqa: E402
 
 # %%
 sections.show(lambda result: Markdown(maturity.opening_narrative(result, result.organisation, result.period)))
@@ -152,8 +137,6 @@ sections.show(lambda result: html_table(maturity.elements_view(result)))
 sections.show(lambda result: Markdown(maturity.method_note(result)))
 
 # %%
-# the JSON summary and Excel tables, when a run names an output folder (workbook run does)
-if params.output_dir and not app:
-    maturity.write_outputs(result, params.organisation, params.period, params.output_dir)
-elif app:  # a preheated kernel waits here for its page request, then catches up with it
-    forms.serve(form)
+# the JSON summary and Excel tables when a run names an output folder (workbook run does); in the app,
+# a preheated kernel waits here for its page request, then catches up with it
+nb.finish()

@@ -43,35 +43,22 @@ output_dir = None
 parameters_dir = None
 
 # %%
-from IPython.display import HTML, Markdown, display
+import workbook_lib
 
-from workbook_lib import charts, forms, params as wb_params, reports
-from workbook_lib.assessments import run_risk_evaluation
+nb = workbook_lib.start("risk-evaluation", globals())  # checks the parameters, then form or report
+params, sections = nb.params, nb.sections
 
-params = wb_params.from_namespace(globals(), wb_params.RiskEvaluationParams,
-                                  ignore={"params", "ev", "app", "form", "sections", "HTML", "Markdown", "display"})
-charts.use_static_renderer()
-app = forms.app_mode(params.show_form)
-if app:  # the web form: data from the store, sections re-rendered after every save
-    from workbook_lib.risk_form import RiskRegisterForm
+from IPython.display import Markdown  # noqa: E402
 
-    sections = forms.Sections(live=True)
-    form = RiskRegisterForm(params, sections)
-    display(form)
-else:
-    try:
-        ev = run_risk_evaluation(params)
-    except reports.InputError as problems:
-        display(HTML(problems._repr_html_()))
-        raise
-    sections = forms.Sections(live=False, result=ev)
+from workbook_lib.assessments.risk import charts, report  # noqa: E402
+from workbook_lib.core.outputs import html_table  # noqa: E402
 
 # %%
-sections.show(lambda ev: Markdown(reports.opening_narrative(ev, ev.organisation, ev.period)))
+sections.show(lambda ev: Markdown(report.opening_narrative(ev, ev.organisation, ev.period)))
 
 # %%
 # NBVAL_CHECK_OUTPUT
-sections.show(lambda ev: print(reports.key_figures(ev)))
+sections.show(lambda ev: print(report.key_figures(ev)))
 
 # %% [markdown]
 # ## Where the risks sit
@@ -90,7 +77,7 @@ sections.show(charts.movement)
 # arithmetic behind each score.
 
 # %%
-sections.show(lambda ev: reports.html_table(reports.attention(ev), empty="No residual risk is above appetite.",
+sections.show(lambda ev: html_table(report.attention(ev), empty="No residual risk is above appetite.",
                                             limit=params.report_rows, sheet="Risks"))
 
 # %% [markdown]
@@ -99,7 +86,7 @@ sections.show(lambda ev: reports.html_table(reports.attention(ev), empty="No res
 # may accept the group as a whole.
 
 # %%
-sections.show(lambda ev: reports.html_table(ev.groups, limit=params.report_rows, worst_first=("residual_score", False),
+sections.show(lambda ev: html_table(ev.groups, limit=params.report_rows, worst_first=("residual_score", False),
                                             sheet="Groups"))
 
 # %% [markdown]
@@ -114,13 +101,13 @@ sections.show(lambda ev: charts.residual_by(ev, "category") & charts.residual_by
 # overdue when its review date has passed.
 
 # %%
-sections.show(lambda ev: reports.html_table(reports.overdue(ev), empty="No treatment action or review is overdue.",
+sections.show(lambda ev: html_table(report.overdue(ev), empty="No treatment action or review is overdue.",
                                             limit=params.report_rows, worst_first=("due_date", True),
                                             sheet="Treatments"))
 
 # %%
-sections.show(lambda ev: Markdown(reports.roles_narrative(ev)))
-sections.show(lambda ev: reports.html_table(ev.roles, limit=params.report_rows, sheet="Partner roles")
+sections.show(lambda ev: Markdown(report.roles_narrative(ev)))
+sections.show(lambda ev: html_table(ev.roles, limit=params.report_rows, sheet="Partner roles")
               if ev.roles is not None else None)
 
 # %% [markdown]
@@ -129,15 +116,13 @@ sections.show(lambda ev: reports.html_table(ev.roles, limit=params.report_rows, 
 # risk is in the Excel workbook.
 
 # %%
-sections.show(lambda ev: reports.html_table(reports.register_view(ev), limit=params.report_rows,
+sections.show(lambda ev: html_table(report.register_view(ev), limit=params.report_rows,
                                             worst_first=("residual_score", False), sheet="Risks"))
 
 # %%
-sections.show(lambda ev: Markdown(reports.method_note(ev)))
+sections.show(lambda ev: Markdown(report.method_note(ev)))
 
 # %%
-# the JSON summary and Excel tables, when a run names an output folder (workbook run does)
-if params.output_dir and not app:
-    reports.write_risk_outputs(ev, params.organisation, params.period, params.output_dir)
-elif app:  # a preheated kernel waits here for its page request, then catches up with it
-    forms.serve(form)
+# the JSON summary and Excel tables when a run names an output folder (workbook run does); in the app,
+# a preheated kernel waits here for its page request, then catches up with it
+nb.finish()

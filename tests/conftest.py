@@ -5,12 +5,14 @@ from pathlib import Path
 
 import pytest
 
-from workbook_lib.methodology import load_methodology
+from workbook_lib.assessments import registry
+from workbook_lib.assessments.risk.methodology import load_methodology
 
 from .browser_kit import app_server, browser, page  # noqa: F401 - fixtures for the browser tests
 
 ROOT = Path(__file__).resolve().parents[1]
 PARAMETERS = ROOT / "parameters"
+registry()  # every assessment declared, its record kinds known to the store (as in the CLI, app and batch)
 
 
 @pytest.fixture(scope="session")

@@ -18,8 +18,8 @@ import papermill as pm
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from workbook_lib import params as wb_params  # noqa: E402
 from workbook_lib.assessments import ASSESSMENTS, SHARED_FIELDS, assessments_for  # noqa: E402
+from workbook_lib.core import params as wb_params  # noqa: E402
 
 EXPECTED = ROOT / "tests" / "expected"
 

@@ -15,12 +15,12 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from workbook_lib import assurance as a
-from workbook_lib import charts_assurance as ca
 from workbook_lib.assessments import SHARED_FIELDS
-from workbook_lib.params import ParameterError, load_file
-from workbook_lib.tables import ROW, Table
-from workbook_lib.validation import InputError
+from workbook_lib.assessments.assurance import analysis as a
+from workbook_lib.assessments.assurance import charts as ca
+from workbook_lib.core.errors import InputError
+from workbook_lib.core.params import ParameterError, load_file
+from workbook_lib.core.tables import ROW, Table
 
 from .conftest import PARAMETERS, ROOT, write_csv
 

@@ -6,8 +6,8 @@ from urllib.parse import urlencode
 
 import openpyxl
 
-from workbook_lib import records
-from workbook_lib.store import Author, Store
+from workbook_lib.core import records
+from workbook_lib.core.store import Author, Store
 
 from .browser_kit import choose, fill, open_app
 from .conftest import PARAMETERS

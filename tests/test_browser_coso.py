@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from workbook_lib.store import Store
+from workbook_lib.core.store import Store
 
 from .browser_kit import choose, fill, open_app
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from workbook_lib import records
-from workbook_lib.maturity import load_matrix
-from workbook_lib.store import Author, Store
+from workbook_lib.assessments.maturity.scoring import load_matrix
+from workbook_lib.core import records
+from workbook_lib.core.store import Author, Store
 
 from .browser_kit import choose, fill, open_app
 from .conftest import PARAMETERS

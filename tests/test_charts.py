@@ -8,9 +8,9 @@ import json
 import numpy as np
 import pandas as pd
 
-from workbook_lib import charts
-from workbook_lib.register import Register
-from workbook_lib.risk import evaluate
+from workbook_lib.assessments.risk import charts
+from workbook_lib.assessments.risk.register import Register
+from workbook_lib.assessments.risk.scoring import evaluate
 
 
 def _big_register(loaded, n: int) -> Register:

@@ -14,11 +14,12 @@ import pandas as pd
 import pytest
 import yaml
 
-from workbook_lib import charts_coso, coso
 from workbook_lib.assessments import SHARED_FIELDS
-from workbook_lib.params import ParameterError, from_namespace, load_file
-from workbook_lib.tables import ROW, Table
-from workbook_lib.validation import InputError
+from workbook_lib.assessments.coso import charts as charts_coso
+from workbook_lib.assessments.coso import scoring as coso
+from workbook_lib.core.errors import InputError
+from workbook_lib.core.params import ParameterError, from_namespace, load_file
+from workbook_lib.core.tables import ROW, Table
 
 from .conftest import PARAMETERS, ROOT, write_csv
 

@@ -7,12 +7,12 @@ import io
 import openpyxl
 import pytest
 
-from workbook_lib import forms, records
 from workbook_lib.assessments import SHARED_FIELDS
-from workbook_lib.assurance import CombinedAssuranceParams
-from workbook_lib.assurance_form import AssuranceForm, section
-from workbook_lib.params import load_file
-from workbook_lib.store import Author, Store
+from workbook_lib.assessments.assurance.analysis import CombinedAssuranceParams
+from workbook_lib.assessments.assurance.form import AssuranceForm, section
+from workbook_lib.core import forms, records
+from workbook_lib.core.params import load_file
+from workbook_lib.core.store import Author, Store
 
 from .conftest import PARAMETERS
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from workbook_lib import forms
-from workbook_lib.coso import CosoParams
-from workbook_lib.coso_form import CHAMPION, RESPOND, RESPONDENT_EMPTY, CosoAssessmentForm
-from workbook_lib.store import Author, Store
+from workbook_lib.assessments.coso.form import CHAMPION, RESPOND, RESPONDENT_EMPTY, CosoAssessmentForm
+from workbook_lib.assessments.coso.scoring import CosoParams
+from workbook_lib.core import forms
+from workbook_lib.core.store import Author, Store
 
 ORG, PERIOD = "Form Test Municipality", "2026-27"
 P1 = ["P01-01", "P01-02", "P01-03", "P01-04", "P01-05", "P01-06"]

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from workbook_lib import forms, maturity, records
-from workbook_lib.maturity import MaturityParams, load_matrix
-from workbook_lib.maturity_form import MaturityForm
-from workbook_lib.store import Author, Store
+from workbook_lib.assessments.maturity import scoring as maturity
+from workbook_lib.assessments.maturity.form import MaturityForm
+from workbook_lib.assessments.maturity.scoring import MaturityParams, load_matrix
+from workbook_lib.core import forms, records
+from workbook_lib.core.store import Author, Store
 
 from .conftest import PARAMETERS
 
@@ -254,8 +255,8 @@ def test_the_notebook_in_app_mode_refreshes_every_section_after_a_save(db, capsy
         PARAMETERS / "maturity" / "karoo_vale_marks_2024.csv", "maturity_mark"), matrix)
     Store(db).save(ORG, "2024-25", "maturity_mark", earlier, Author("Importer", identity="cli"), source="import")
     ns = _run_notebook_in_app_mode(db)
-    form, sections = ns["form"], ns["sections"]
-    assert ns["app"] and isinstance(form, MaturityForm)
+    form, sections = ns["nb"].form, ns["sections"]
+    assert ns["nb"].app and isinstance(form, MaturityForm)
     assert len(sections._parts) >= 15
     assert "Nothing saved yet" in _section_text(sections)
     _sign(form)

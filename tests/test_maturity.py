@@ -15,9 +15,10 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from workbook_lib import charts_maturity, maturity
 from workbook_lib.assessments import SHARED_FIELDS
-from workbook_lib.maturity import (
+from workbook_lib.assessments.maturity import charts as charts_maturity
+from workbook_lib.assessments.maturity import scoring as maturity
+from workbook_lib.assessments.maturity.scoring import (
     Banding,
     MatrixError,
     MaturityParams,
@@ -34,9 +35,9 @@ from workbook_lib.maturity import (
     score_marks,
     validate_marks,
 )
-from workbook_lib.params import ParameterError, load_file, validate
-from workbook_lib.tables import Table, read_table
-from workbook_lib.validation import InputError
+from workbook_lib.core.errors import InputError
+from workbook_lib.core.params import ParameterError, load_file, validate
+from workbook_lib.core.tables import Table, read_table
 
 from .conftest import write_csv
 

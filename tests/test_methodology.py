@@ -8,12 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from workbook_lib.methodology import (
-    MethodologyError,
-    load_methodology,
-    normalise_label,
-    shipped,
-)
+from workbook_lib.assessments.risk.methodology import MethodologyError, load_methodology, shipped
+from workbook_lib.core.datafiles import normalise_label
 
 SHIPPED = ["torbay-2004", "western-cape-5x5", "mopac-4-level"]
 

@@ -7,17 +7,18 @@ from __future__ import annotations
 
 import pytest
 
-from workbook_lib import forms, records
 from workbook_lib.assessments import SHARED_FIELDS
-from workbook_lib.assurance import CombinedAssuranceParams
-from workbook_lib.assurance_form import AssuranceForm
-from workbook_lib.coso import CosoParams
-from workbook_lib.coso_form import CHAMPION, CosoAssessmentForm
-from workbook_lib.maturity import MaturityParams
-from workbook_lib.maturity_form import MaturityForm
-from workbook_lib.params import RiskEvaluationParams, load_file
-from workbook_lib.risk_form import RiskRegisterForm
-from workbook_lib.store import Author, Store
+from workbook_lib.assessments.assurance.analysis import CombinedAssuranceParams
+from workbook_lib.assessments.assurance.form import AssuranceForm
+from workbook_lib.assessments.coso.form import CHAMPION, CosoAssessmentForm
+from workbook_lib.assessments.coso.scoring import CosoParams
+from workbook_lib.assessments.maturity.form import MaturityForm
+from workbook_lib.assessments.maturity.scoring import MaturityParams
+from workbook_lib.assessments.risk.form import RiskRegisterForm
+from workbook_lib.assessments.risk.params import RiskEvaluationParams
+from workbook_lib.core import forms, records
+from workbook_lib.core.params import load_file
+from workbook_lib.core.store import Author, Store
 
 from .conftest import PARAMETERS
 

@@ -11,10 +11,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from workbook_lib.methodology import load_methodology
-from workbook_lib.register import column_spec, load_register, parse_date, validate_register
-from workbook_lib.tables import ROW, Table, read_table
-from workbook_lib.validation import InputError, Problem
+from workbook_lib.assessments.risk.methodology import load_methodology
+from workbook_lib.assessments.risk.register import column_spec, load_register, parse_date, validate_register
+from workbook_lib.core.errors import InputError, Problem
+from workbook_lib.core.tables import ROW, Table, read_table
 
 ROOT = Path(__file__).resolve().parents[1]
 REGISTERS = ROOT / "parameters" / "registers"

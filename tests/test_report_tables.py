@@ -9,9 +9,10 @@ import re
 import pandas as pd
 import pytest
 
-from workbook_lib import reports
-from workbook_lib.params import RiskEvaluationParams
-from workbook_lib.risk import evaluate
+from workbook_lib.assessments.risk import report
+from workbook_lib.assessments.risk.params import RiskEvaluationParams
+from workbook_lib.assessments.risk.scoring import evaluate
+from workbook_lib.core import outputs as reports
 
 from .test_charts import _big_register
 
@@ -60,16 +61,16 @@ def test_report_rows_is_a_validated_parameter():
 
 def test_large_register_report_table_is_capped_but_excel_keeps_every_risk(western_cape, tmp_path):
     ev = evaluate(_big_register(western_cape, 3000), western_cape, dt.date(2025, 11, 30), appetite="Low")
-    html = reports.html_table(reports.register_view(ev), limit=200, worst_first=("residual_score", False),
+    html = reports.html_table(report.register_view(ev), limit=200, worst_first=("residual_score", False),
                               sheet="Risks").data
     assert _rows(html) == 200 and "Showing 200 of 3,000 rows" in html
-    columns = list(reports.register_view(ev).columns)
+    columns = list(report.register_view(ev).columns)
     body = html.split("<tbody>", 1)[1]
     cells = [re.findall(r"<td>(.*?)</td>", row, re.S) for row in body.split("</tr>")[:-1]]
     shown = sorted((int(c[columns.index("residual_score")]) for c in cells), reverse=True)
     expected = ev.risks["residual_score"].sort_values(ascending=False).head(200).tolist()
     assert shown == expected and shown[0] > shown[-1]  # the 200 worst, not the first 200 in the register
-    xlsx = reports.write_excel(reports.result_tables(ev), tmp_path / "r.xlsx")
+    xlsx = reports.write_excel(report.result_tables(ev), tmp_path / "r.xlsx")
     assert len(pd.read_excel(xlsx, sheet_name="Risks", engine="calamine")) == 3000
 
 

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from workbook_lib.methodology import MethodologyError, load_methodology
-from workbook_lib.register import load_register
-from workbook_lib.risk import Appetite, evaluate, score_frame
+from workbook_lib.assessments.risk.methodology import MethodologyError, load_methodology
+from workbook_lib.assessments.risk.register import load_register
+from workbook_lib.assessments.risk.scoring import Appetite, evaluate, score_frame
 
 from .conftest import PARAMETERS, write_csv
 

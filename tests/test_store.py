@@ -13,9 +13,9 @@ import time
 import pytest
 import sqlalchemy as sa
 
-from workbook_lib import records as wb_records
-from workbook_lib import store as wb_store
-from workbook_lib.store import Author, Method, Store, StoreError
+from workbook_lib.core import records as wb_records
+from workbook_lib.core import store as wb_store
+from workbook_lib.core.store import Author, Method, Store, StoreError
 
 from .conftest import PARAMETERS, ROOT
 from .pg_server import postgres_server
@@ -114,7 +114,7 @@ def test_writes_need_a_name_and_a_known_kind(store):
 
 
 def test_register_round_trips_through_the_store(store, western_cape):
-    from workbook_lib.register import validate_register
+    from workbook_lib.assessments.risk.register import validate_register
 
     path = PARAMETERS / "registers" / "karoo_vale_municipality_2025.csv"
     table = wb_records.read_for_kind(path, "risk")
@@ -177,7 +177,9 @@ def test_database_url_forms(tmp_path, monkeypatch):
 
 WRITER = textwrap.dedent("""
     import sys
-    from workbook_lib.store import Author, Store
+    from workbook_lib.assessments import registry
+    from workbook_lib.core.store import Author, Store
+    registry()  # the record kinds the assessments declare
     url, worker, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
     st = Store(url)
     for i in range(count):
@@ -201,7 +203,9 @@ def test_sixteen_processes_writing_at_once_lose_nothing(tmp_path):
 
 CRASHER = textwrap.dedent("""
     import sys
-    from workbook_lib.store import Author, Store
+    from workbook_lib.assessments import registry
+    from workbook_lib.core.store import Author, Store
+    registry()  # the record kinds the assessments declare
     st = Store(sys.argv[1])
     batch = 0
     while True:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from workbook_lib import records
 from workbook_lib.assessments import SHARED_FIELDS
-from workbook_lib.assurance import CombinedAssuranceParams, run_combined_assurance
-from workbook_lib.coso import CosoParams, load_questionnaire, run_coso_assessment
-from workbook_lib.maturity import MaturityParams, load_matrix, run_maturity_scoring
-from workbook_lib.params import load_file
-from workbook_lib.store import Author, Store
-from workbook_lib.validation import InputError
+from workbook_lib.assessments.assurance.analysis import CombinedAssuranceParams, run_combined_assurance
+from workbook_lib.assessments.coso.scoring import CosoParams, load_questionnaire, run_coso_assessment
+from workbook_lib.assessments.maturity.scoring import MaturityParams, load_matrix, run_maturity_scoring
+from workbook_lib.core import records
+from workbook_lib.core.errors import InputError
+from workbook_lib.core.params import load_file
+from workbook_lib.core.store import Author, Store
 
 from .conftest import PARAMETERS
 
@@ -100,7 +100,7 @@ def test_coso_reads_the_maturity_status_from_the_store(db):
 
 def test_assurance_from_the_store_and_a_withdrawn_entry(db):
     file_params = load_file(EXAMPLE, CombinedAssuranceParams, SHARED_FIELDS)
-    from workbook_lib.assurance import load_assurance_inputs
+    from workbook_lib.assessments.assurance.analysis import load_assurance_inputs
 
     inputs = load_assurance_inputs(file_params)
     context = (inputs.providers, inputs.framework.framework.frequencies)

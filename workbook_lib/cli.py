@@ -9,6 +9,13 @@ from pathlib import Path
 
 import typer
 
+from workbook_lib.assessments import get, registry, shared_fields
+from workbook_lib.core.assessment import AssessmentSpec
+from workbook_lib.core.errors import InputError
+from workbook_lib.core.params import load_file
+from workbook_lib.core.records import RecordKind, canonical_rows, read_for_kind
+from workbook_lib.core.store import Method
+
 app = typer.Typer(help="Risk and assurance workbooks: run assessments headless, check inputs, "
                        "inspect methodologies.", no_args_is_help=True, add_completion=False,
                   pretty_exceptions_enable=False)
@@ -36,7 +43,7 @@ def _print_problems(exc) -> None:
 @app.command()
 def methodologies() -> None:
     """List the shipped methodologies."""
-    from .methodology import load_methodology, shipped
+    from workbook_lib.assessments.risk.methodology import load_methodology, shipped
 
     for name in shipped():
         lm = load_methodology(name)
@@ -48,7 +55,7 @@ def methodologies() -> None:
 def methodology_show(name: str = typer.Argument(..., help="shipped name or path to a YAML file"),
                      banding: str | None = typer.Option(None, help="an alternative banding")) -> None:
     """Print the likelihood x impact matrix with band names, and the bands."""
-    from .methodology import MethodologyError, load_methodology
+    from workbook_lib.assessments.risk.methodology import MethodologyError, load_methodology
 
     try:
         lm = load_methodology(name)
@@ -82,9 +89,9 @@ def validate(file: Path = typer.Argument(..., help="register, CSV or .xlsx"),
              sheet: str | None = typer.Option(None, help="sheet name in an .xlsx (default: the first)"),
              role: list[str] = typer.Option([], "--role", help="a partner-role column (repeatable)")) -> None:
     """Check a register and print every problem; runs nothing else. Exit 2 if it is invalid."""
-    from .methodology import MethodologyError, load_methodology
-    from .register import load_register
-    from .validation import InputError
+    from workbook_lib.assessments.risk.methodology import MethodologyError, load_methodology
+    from workbook_lib.assessments.risk.register import load_register
+    from workbook_lib.core.errors import InputError
 
     try:
         lm = load_methodology(methodology)
@@ -110,7 +117,7 @@ def run(assessment: str = typer.Argument(..., help="assessment to run, e.g. risk
     Inputs are validated first: a bad parameters file or register prints every problem and exits 2
     with nothing written.
     """
-    from .assessments import ASSESSMENTS
+    from workbook_lib.assessments import ASSESSMENTS
 
     if assessment not in ASSESSMENTS:
         _fail_input(f"unknown assessment {assessment!r}; choose one of {', '.join(ASSESSMENTS)}")
@@ -122,7 +129,7 @@ def run(assessment: str = typer.Argument(..., help="assessment to run, e.g. risk
 
 def run_assessment(assessment: str, params_file: Path, out: Path, timeout: int = 600) -> list[Path]:
     """Validate, execute, convert; move the four outputs into place only when all exist (see batch.execute)."""
-    from .batch import RunFailed, execute
+    from workbook_lib.batch import RunFailed, execute
 
     try:
         outcome = execute(assessment, params_file, out, timeout, early_kernel=True)
@@ -157,7 +164,7 @@ def batch(paths: list[Path] = typer.Argument(..., help="parameters files, or fol
     from rich.console import Console
     from rich.table import Table
 
-    from .batch import make_jobs, parameter_files, run_batch, write_index
+    from workbook_lib.batch import make_jobs, parameter_files, run_batch, write_index
 
     console = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
     files, missing = parameter_files(paths)
@@ -209,8 +216,8 @@ def batch(paths: list[Path] = typer.Argument(..., help="parameters files, or fol
 def list_assessments(params: Path | None = typer.Option(None, "--params", "-p",
                                                         help="print only those this parameters file runs")) -> None:
     """List the assessments, or the ones a parameters file runs (its `assessments:`, else those it has inputs for)."""
-    from . import params as wb_params
-    from .assessments import ASSESSMENTS, assessments_for
+    from workbook_lib.assessments import ASSESSMENTS, assessments_for
+    from workbook_lib.core import params as wb_params
 
     if params is None:
         for a in ASSESSMENTS.values():
@@ -227,8 +234,8 @@ def voila_command(port: int, host: str = "127.0.0.1", token: str | None = None, 
                   open_browser: bool = False, folder: Path | None = None) -> list[str]:
     """The Voilà command line serving the notebooks (or another ``folder``: bench/voila.py's floor) as
     stakeholder forms."""
-    from .assessments import NOTEBOOKS
-    from .forms import USER_HEADERS
+    from workbook_lib.core.forms import USER_HEADERS
+    from workbook_lib.core.params import NOTEBOOKS
 
     command = [sys.executable, "-m", "voila", str(folder or NOTEBOOKS), f"--port={port}", f"--Voila.ip={host}",
                # Voilà's lab template without its CDN stylesheets (found through voila_environment)
@@ -266,7 +273,7 @@ def serve_app(port: int = typer.Option(8866, help="port to listen on"),
 
     Data is saved in the store named by WORKBOOK_DB (default: workbook.db in the project).
     """
-    from .store import Store, StoreError
+    from workbook_lib.core.store import Store, StoreError
 
     try:
         with Store() as store:  # create or upgrade the store once, before any kernel starts
@@ -285,7 +292,7 @@ def serve_app(port: int = typer.Option(8866, help="port to listen on"),
 
 # ---- the store -------------------------------------------------------------------------------------
 def _open_store(url: str | None):
-    from .store import Store, StoreError
+    from workbook_lib.core.store import Store, StoreError
 
     try:
         return Store(url)
@@ -293,17 +300,21 @@ def _open_store(url: str | None):
         _fail_input(str(exc))
 
 
-def _kind_for(assessment: str, kind: str | None) -> str:
-    from .store import KINDS
-
-    if assessment not in KINDS:
-        _fail_input(f"unknown assessment {assessment!r}; choose one of {', '.join(KINDS)}")
-    kinds = KINDS[assessment]
+def _kind_for(assessment: str, kind: str | None) -> RecordKind:
+    spec = _spec(assessment)
+    kinds = {k.kind: k for k in spec.record_kinds}
     if kind is None:
-        return kinds[0]
+        return spec.record_kinds[0]
     if kind not in kinds:
         _fail_input(f"{assessment} keeps records of kind {', '.join(kinds)}, not {kind!r}")
-    return kind
+    return kinds[kind]
+
+
+def _spec(assessment: str) -> AssessmentSpec:
+    try:
+        return get(assessment)
+    except ValueError:
+        _fail_input(f"unknown assessment {assessment!r}; choose one of {', '.join(registry())}")
 
 
 @store_app.command("import")
@@ -325,74 +336,32 @@ def store_import(file: Path = typer.Argument(..., help="CSV or .xlsx to import")
                  line: str | None = typer.Option(None, "--line", help="your line of assurance"),
                  store: str | None = typer.Option(None, "--store", help="store URL (default WORKBOOK_DB)")) -> None:
     """Validate a file and save its rows as new versions; with any problem, print all and save nothing."""
-    from . import params as wb_params
-    from .methodology import MethodologyError
-    from .records import canonical_rows, read_for_kind, rows_from_table
-    from .store import Method
-    from .validation import InputError
-
-    kind = _kind_for(assessment, kind)
+    record_kind = _kind_for(assessment, kind)
     try:
-        p = None
-        if params is not None:
-            from .assessments import ASSESSMENTS, SHARED_FIELDS
-
-            p = wb_params.load_file(params, ASSESSMENTS[assessment].params, SHARED_FIELDS)
-        if kind == "risk" and methodology is None and p is None:
+        p = load_file(params, _spec(assessment).params, shared_fields()) if params is not None else None
+        if record_kind.kind == "risk" and methodology is None and p is None:
             _fail_input("--methodology (or --params) is needed to check a register's ratings")
-        loaded, context = _import_context(kind, methodology, p)
-        table = read_for_kind(file, kind, sheet)
-        if kind == "risk":
-            from .register import validate_register
-
-            validate_register(table, loaded.methodology, role)
-            rows = rows_from_table(table, kind)
-        else:
-            rows = canonical_rows(kind, table, context)
-    except (MethodologyError, ValueError) as exc:  # ParameterError, QuestionnaireError, MatrixError too
+        loaded, context = record_kind.context(methodology, p)
+        if role:  # partner-role columns named on the command line (a register's context is (methodology, roles))
+            context = (context[0], list(role))
+        table = read_for_kind(file, record_kind, sheet)
+        rows = canonical_rows(record_kind, table, context)
+    except ValueError as exc:  # InputError, ParameterError, MethodologyError, QuestionnaireError, MatrixError
         if isinstance(exc, InputError):
             _print_problems(exc)
             typer.echo("Nothing was saved.", err=True)
             raise typer.Exit(EXIT_INPUT) from None
         _fail_input(str(exc))
-    prov = loaded.provenance() if hasattr(loaded, "provenance") else {
-        "name": loaded.methodology.name, "version": loaded.methodology.version, "sha256": loaded.sha256}
+    prov = loaded.provenance()
     method = Method(prov["name"], prov["version"], prov["sha256"])
     with _open_store(store) as st:
-        result = st.save(organisation, period, kind, rows, _cli_author(who, line), method, source="import")
+        result = st.save(organisation, period, record_kind.kind, rows, _cli_author(who, line), method,
+                         source="import")
         typer.echo(f"{file}: {result.summary()} in {st.describe()} ({organisation}, {period}).")
 
 
-def _import_context(kind: str, name: str | None, p=None):
-    """The loaded data file a record kind is checked against, and what canonical_rows needs from it.
-
-    ``name`` (--methodology) wins; else the parameters file's choice; else the shipped default.
-    """
-    if kind == "risk":
-        from .methodology import load_methodology
-
-        return load_methodology(name or p.methodology_ref()), None
-    if kind == "coso_response":
-        from .coso import DEFAULT_QUESTIONNAIRE, load_questionnaire
-
-        loaded = load_questionnaire(name or (p.questionnaire_ref() if p else DEFAULT_QUESTIONNAIRE))
-        return loaded, loaded.questionnaire
-    if kind in ("maturity_mark", "capacity_answer"):
-        from .maturity import DEFAULT_MATRIX, load_matrix
-
-        loaded = load_matrix(name or (p.matrix_ref() if p else DEFAULT_MATRIX))
-        return loaded, loaded.matrix
-    from .assurance import DEFAULT_FRAMEWORK, load_assurance_framework, merge_providers
-
-    loaded = load_assurance_framework(name or (p.framework_ref() if p else DEFAULT_FRAMEWORK))
-    fw = loaded.framework
-    extra = p.resolve(p.providers) if p and isinstance(p.providers, str) else (p.providers if p else None)
-    base = Path(p.parameters_dir) if p and p.parameters_dir else None
-    return loaded, (merge_providers(fw, extra, base), fw.frequencies)
-
-
 def _cli_author(who: str, line: str | None):
-    from .store import Author, StoreError
+    from workbook_lib.core.store import Author, StoreError
 
     try:
         return Author(who, line, identity="cli")
@@ -408,10 +377,10 @@ def store_export(assessment: str = typer.Option(..., "--assessment", "-a"),
                  kind: str | None = typer.Option(None, help="record kind, where an assessment keeps several"),
                  store: str | None = typer.Option(None, "--store", help="store URL (default WORKBOOK_DB)")) -> None:
     """Write the current records (latest versions) to Excel or CSV, formulas neutralised."""
-    from .records import export_frame
-    from .reports import neutralise, write_excel
+    from workbook_lib.core.outputs import neutralise, write_excel
+    from workbook_lib.core.records import export_frame
 
-    kind = _kind_for(assessment, kind)
+    kind = _kind_for(assessment, kind).kind
     with _open_store(store) as st:
         frame = export_frame(st, organisation, period, kind)
     if frame.empty:
@@ -436,12 +405,9 @@ def store_history(organisation: str | None = typer.Option(None, "--organisation"
     """The audit trail: who changed which record, when (UTC), and what changed."""
     import pandas as pd
 
-    from .reports import neutralise, write_excel
-    from .store import KINDS
+    from workbook_lib.core.outputs import neutralise, write_excel
 
-    kinds = KINDS.get(assessment, ()) if assessment else (None,)
-    if assessment and not kinds:
-        _fail_input(f"unknown assessment {assessment!r}; choose one of {', '.join(KINDS)}")
+    kinds = [k.kind for k in _spec(assessment).record_kinds] if assessment else [None]
     with _open_store(store) as st:
         rows = [r for k in kinds for r in st.history(organisation, period, k, key)]
     frame = pd.DataFrame(rows, columns=["at", "organisation", "period", "kind", "key", "version", "who", "line",

@@ -1,0 +1,62 @@
+"""The one set-up call of every assessment notebook: ``nb = workbook_lib.start("coso-assessment", globals())``.
+
+It validates the parameters cell (and papermill's injected values), then either runs the assessment (a
+report: papermill, nbval, ``workbook run``, JupyterLab) or builds the web form (the app, or ``show_form``).
+The notebook's cells then show ``nb.sections`` and end with ``nb.finish()``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import Any
+
+from IPython.display import HTML, display
+
+from workbook_lib.assessments import get
+from workbook_lib.core.assessment import AssessmentSpec
+from workbook_lib.core.charts import use_static_renderer
+from workbook_lib.core.errors import InputError
+from workbook_lib.core.forms import Sections, app_mode, serve
+from workbook_lib.core.params import from_namespace
+
+
+@dataclass
+class Notebook:
+    spec: AssessmentSpec
+    params: Any
+    app: bool
+    sections: Sections
+    form: Any = None  # the web form, in the app
+    result: Any = None  # the assessment's result, in a report
+
+    def finish(self) -> None:
+        """The notebook's last cell: write the JSON and Excel outputs when a run names an output folder
+        (``workbook run`` does); in the app, a preheated kernel waits here for its page request."""
+        if self.app:
+            serve(self.form)
+        elif self.params.output_dir:
+            self.spec.write_outputs(self.result, self.params)
+
+
+def start(assessment: str, namespace: dict[str, Any]) -> Notebook:
+    """Validate the parameters the notebook's namespace holds, then build the form or run the assessment.
+
+    Call it in the cell right after the parameters cell: every name defined by then that is not a module,
+    a function or IPython's own is a parameter, and an unknown one is an error (with a did-you-mean)."""
+    spec = get(assessment)
+    params = from_namespace(namespace, spec.params)
+    use_static_renderer()
+    app = app_mode(params.show_form)
+    if app:  # the web form: data from the store, sections re-rendered after every save
+        module, cls = spec.form.split(":")
+        sections = Sections(live=True)
+        form = getattr(importlib.import_module(module), cls)(params, sections)
+        display(form)
+        return Notebook(spec, params, app, sections, form=form)
+    try:
+        result = spec.run(params)
+    except InputError as problems:
+        display(HTML(problems._repr_html_()))
+        raise
+    return Notebook(spec, params, app, Sections(live=False, result=result), result=result)

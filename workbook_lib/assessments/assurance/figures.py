@@ -1,0 +1,13 @@
+"""The combined assurance's key figures, from its JSON summary (shown in the batch index)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def key_figures(summary: dict[str, Any]) -> dict[str, Any]:
+    """Risks in scope, assurance gaps among them, duplicated controls."""
+    risks = summary.get("risks", [])
+    return {"in scope": sum(r.get("in_scope") is True for r in risks),
+            "gaps": sum(r.get("gap") is True for r in risks),
+            "duplications": len(summary.get("duplications", []))}

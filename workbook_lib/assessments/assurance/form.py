@@ -1,0 +1,393 @@
+"""The combined-assurance form: risk owners and providers record which controls they assure and how often.
+
+One entry is one provider assuring one control of one risk of the register saved in the store (the risk
+register form enters it), with a frequency code. Entries are saved as ``assurance_entry`` records; removing
+one withdraws it (the audit trail keeps it). After every save or removal the analysis runs again on the
+store and the report sections below the form (map, coverage, gaps, duplication, workload, plan) refresh.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import tempfile
+import traceback
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import ipywidgets as w
+import pandas as pd
+from IPython.display import HTML, display
+
+from workbook_lib.assessments.assurance import analysis as assurance
+from workbook_lib.assessments.assurance.analysis import WHOLE_RISK, CombinedAssurance, CombinedAssuranceParams
+from workbook_lib.core import forms
+from workbook_lib.core.errors import InputError, Problem
+from workbook_lib.core.forms import Feedback, OrgPeriodPicker, Respondent, Sections, guarded
+from workbook_lib.core.store import Method, Store, StoreError
+
+log = logging.getLogger("workbook.assurance_form")
+KIND = "assurance_entry"
+FILE = "assurance form"
+NEW = ""  # the entry picker's value for a new entry
+KEY_LIMIT = 200  # the store's key column: risk ID, control and provider together
+REGISTER_NOTEBOOK = "risk_evaluation.ipynb"
+WIDE = {"description_width": "110px"}
+STYLE = ("<style>.wb-entry-table {border-collapse: collapse; margin: 4px 0 8px 0} .wb-entry-table th, "
+         ".wb-entry-table td {text-align: left; padding: 3px 12px 3px 0; border-bottom: 1px solid #ddd; "
+         "vertical-align: top} .wb-assurance-form a.wb-download {color: #1565c0; text-decoration: underline}"
+         "</style>")
+
+
+def section(name: str, shown: Any) -> HTML:
+    """A report section's HTML wrapped in ``<div class="wb-section-<name>">`` so the app can find it."""
+    body = shown.data if hasattr(shown, "data") else html.escape(str(shown))
+    return HTML(f'<div class="wb-section-{html.escape(name)}">{body}</div>')
+
+
+class AssuranceForm:
+    """Record, per risk of the saved register, which provider assures which control and how often."""
+
+    def __init__(self, params: CombinedAssuranceParams, sections: Sections, store: Store | None = None):
+        user = forms.signed_in_user()  # None and {} in a preheated kernel: see on_request
+        query = forms.query_values()
+        self.params = params
+        self.sections = sections
+        self.loaded, self.providers = assurance.framework_and_providers(params)
+        self.fw = self.loaded.framework
+        self.method = Method(self.fw.name, self.fw.version, self.loaded.sha256)
+        self.store = store or Store(params.store_url)
+        self.by_id = {p.id: p for p in self.providers}
+        self.result: CombinedAssurance | None = None
+        self.entries: dict[str, dict[str, str]] = {}  # key -> data, every entry saved for the period
+        self.register_ids: list[str] = []
+        self.opened: tuple[str, str] = ("", "")
+        self._quiet = False  # set while options are rebuilt, so observers do not fire
+
+        self.feedback = Feedback()
+        self.picker = OrgPeriodPicker(self.store, query.get("organisation", params.organisation),
+                                      query.get("period", params.period))
+        self.respondent = Respondent(user)
+        self.status = forms._tag(w.HTML(), "status")
+        self.download = w.HTML()
+        self.risk = forms._tag(w.Dropdown(description="Risk", options=[("(choose a risk)", "")], style=WIDE,
+                                          layout=w.Layout(width="640px")), "risk")
+        self.risk_info = forms._tag(w.HTML(), "risk-info")
+        self.entry_list = forms._tag(w.HTML(), "entries")
+        self.entry = forms._tag(w.Dropdown(description="Entry", options=[("(new entry)", NEW)], style=WIDE,
+                                           layout=w.Layout(width="640px")), "entry")
+        self.remove = forms._tag(w.Button(description="Remove entry", icon="trash", button_style="danger",
+                                          disabled=True), "remove")
+        self.control = forms._tag(w.Combobox(description="Control", ensure_option=False, style=WIDE,
+                                             placeholder=f"a key control of the risk; blank: {WHOLE_RISK}",
+                                             layout=w.Layout(width="640px")), "control")
+        ordered = sorted(self.providers, key=lambda p: p.line)
+        self.provider = forms._tag(w.Dropdown(
+            description="Provider", style=WIDE, layout=w.Layout(width="640px"),
+            options=[("(choose)", "")] + [(self._provider_label(p.id), p.id) for p in ordered]), "provider")
+        self.provider_help = w.HTML(layout=w.Layout(margin="0 0 0 115px"))
+        self.frequency = forms._tag(w.Dropdown(
+            description="How often", style=WIDE, layout=w.Layout(width="420px"),
+            options=[("(none: listed, no activity agreed)", "")]
+            + [(f"{f.code} · {f.name}", f.code) for f in self.fw.frequencies]), "frequency")
+        self.notes = forms._tag(w.Textarea(description="Notes", style=WIDE, layout=w.Layout(width="640px")),
+                                "notes")
+        self.save = forms._tag(w.Button(description="Save entry", button_style="primary", icon="save"), "save")
+
+        self.picker.open_button.on_click(guarded(self.feedback)(self._open))
+        self.risk.observe(guarded(self.feedback)(self._risk_changed), names="value")
+        self.entry.observe(guarded(self.feedback)(self._entry_changed), names="value")
+        self.provider.observe(lambda _c: self._describe_provider(), names="value")
+        self.save.on_click(guarded(self.feedback)(self._save))
+        self.remove.on_click(guarded(self.feedback)(self._remove))
+
+        editor = w.VBox([
+            self.risk, self.risk_info,
+            w.HTML("<b>Entries recorded for this risk</b>"), self.entry_list,
+            w.HBox([self.entry, self.remove]),
+            w.HTML("<b>Add an entry, or change the one chosen above</b>"),
+            self.control, self.provider, self.provider_help, self.frequency, self.notes, self.save])
+        self.widget = w.VBox([
+            w.HTML(f"{STYLE}<h2>Combined assurance map</h2><p>Framework <b>{html.escape(self.fw.title)}</b>. "
+                   "Choose the organisation and period, say who you are, pick a risk of the register and record which "
+                   "provider assures which of its controls and how often. Every save is kept with your name and "
+                   "the time; the map, coverage and gaps below update after each save.</p>"),
+            self.picker, self.respondent, self.feedback, self.status, self.download, editor])
+        self.widget.add_class("wb-assurance-form")
+        guarded(self.feedback)(self.refresh)()
+
+    def _ipython_display_(self) -> None:
+        display(self.widget)
+
+    def on_request(self, user: str | None, query: dict[str, str]) -> None:
+        """A preheated form meets its page request (forms.serve): the signed-in user, and the store read again
+        if the query names another organisation or period or anything was saved since the form was built."""
+        self.respondent.sign_in(user)
+        if self.picker.catch_up(query):
+            guarded(self.feedback)(self.refresh)()
+
+    # ---- labels ----------------------------------------------------------------------------------
+    def _provider_label(self, provider_id: str) -> str:
+        p = self.by_id.get(provider_id)
+        if p is None:
+            return provider_id
+        return f"Line {p.line} · {p.name}" + (" (independent)" if p.independent else "")
+
+    def _frequency_label(self, code: str) -> str:
+        found = next((f for f in self.fw.frequencies if f.code == code), None)
+        return f"{found.code} ({found.name})" if found else (code or "none (no activity agreed)")
+
+    def _entry_label(self, data: dict[str, str]) -> str:
+        return (f"{data.get('control') or WHOLE_RISK} · {self._provider_label(data.get('provider', ''))} · "
+                f"{data.get('frequency') or 'no activity'}")
+
+    def _describe_provider(self) -> None:
+        p = self.by_id.get(self.provider.value)
+        if p is None:
+            self.provider_help.value = ""
+            return
+        line = self.fw.line(p.line)
+        text = f"{line.name}: {line.assurance}." + (f" {p.description}" if p.description else "")
+        self.provider_help.value = f'<small style="color:#555">{html.escape(text)}</small>'
+
+    # ---- state -----------------------------------------------------------------------------------
+    def analysis(self) -> CombinedAssurance:
+        """The analysis of the register and entries saved for the opened organisation and period."""
+        org, period = self.opened
+        params = self.params.model_copy(update={"organisation": org, "period": period, "source": "store",
+                                                "store_url": self.store.url})
+        return assurance.run_combined_assurance(params)
+
+    def refresh(self, message: str | None = None) -> None:
+        """Read the opened organisation and period from the store, run the analysis, redraw everything."""
+        org, period = self.opened = self.picker.value
+        self.result = None
+        self.entries, self.register_ids = {}, []
+        if org and period:
+            self.entries = {r.key: r.data for r in self.store.current(org, period, KIND)}
+            self.register_ids = [r.key for r in self.store.current(org, period, "risk")]
+        where = f"{html.escape(org or '(no organisation)')}, {html.escape(period or '(no period)')}"
+        if not org or not period:
+            self.status.value = "<p>Choose or type an organisation and a period, then press <i>Open</i>.</p>"
+            empty = "Choose an organisation and a period."
+        elif not self.register_ids:
+            link = f"{REGISTER_NOTEBOOK}?{urlencode({'organisation': org, 'period': period})}"
+            self.status.value = (
+                f'<p class="wb-no-register" style="color:#b71c1c"><b>No risk register is saved for {where}.</b> '
+                "The assurance map is recorded against the risks of the register: enter the register first "
+                f'with the <a class="wb-register-link" href="{html.escape(link)}">risk register form</a>, then '
+                "come back here and press <i>Open</i>.</p>")
+            empty = f"No risk register is saved for {org}, {period}."
+        else:
+            empty = f"The analysis of {org}, {period} could not be run."
+            try:
+                self.result = self.analysis()
+            except Exception as exc:  # noqa: BLE001 - shown in the form, the entries stay editable
+                log.error("analysis failed:\n%s", traceback.format_exc())
+                self.status.value = self._analysis_error(exc)
+            else:
+                gaps = len(self.result.gaps)
+                self.status.value = (
+                    f"<p><b>{len(self.register_ids)} risk(s)</b> in the register for {where}, "
+                    f"{len(self.result.in_scope)} in scope; <b>{len(self.entries)} assurance entr"
+                    f"{'y' if len(self.entries) == 1 else 'ies'}</b> saved; <b>{gaps} gap(s)</b>.</p>")
+        self.download.value = forms.download_link(
+            self._excel(self.result), f"{org} {period} combined assurance plan.xlsx",
+            "Download the Combined Assurance Plan and map (Excel)") if self.result is not None else ""
+        self._risk_options()
+        self.sections.refresh(self.result, empty=empty)
+        if message:
+            self.feedback.ok(message)
+
+    def _analysis_error(self, exc: Exception) -> str:
+        if isinstance(exc, InputError):
+            body = (f"{len(exc.problems)} problem(s) in what is saved:"
+                    + exc.to_frame().fillna("").to_html(index=False, escape=True))
+        else:
+            body = html.escape(f"{type(exc).__name__}: {exc}")
+        return (f'<div class="wb-error" style="color:#b71c1c"><b>The assurance analysis could not be run.</b> '
+                f"{body} Correct or remove the entries concerned below.</div>")
+
+    def _excel(self, result: CombinedAssurance) -> bytes:
+        from workbook_lib.core.outputs import write_excel
+
+        tables = assurance.result_tables(result)
+        first = {name: tables.pop(name) for name in ("Assurance plan", "Plan text", "Assurance map")}
+        with tempfile.TemporaryDirectory() as tmp:
+            return write_excel({**first, **tables}, Path(tmp) / "plan.xlsx").read_bytes()
+
+    def _risk_options(self) -> None:
+        """The register's risks, highest residual first, labelled with their level, scope and gap."""
+        from workbook_lib.assessments.assurance.charts import risk_label
+
+        if self.result is not None:
+            options = [(risk_label(r), r.risk_id) for r in self.result.risks.itertuples(index=False)]
+        else:
+            options = [(rid, rid) for rid in self.register_ids]
+        keep = self.risk.value
+        self._quiet = True
+        try:
+            self.risk.options = [("(choose a risk)", "")] + options
+            self.risk.value = keep if keep in {v for _l, v in options} else ""
+        finally:
+            self._quiet = False
+        self._show_risk()
+
+    def _risk_entries(self, risk_id: str) -> dict[str, dict[str, str]]:
+        return {k: d for k, d in self.entries.items() if d.get("risk_id") == risk_id}
+
+    def _show_risk(self, keep_entry: str = NEW) -> None:
+        """The chosen risk's coverage, its entries and the controls already listed for it."""
+        rid = self.risk.value
+        mine = self._risk_entries(rid) if rid else {}
+        self.risk_info.value = self._risk_html(rid) if rid else ""
+        if mine:
+            frame = pd.DataFrame([{"control": d.get("control") or WHOLE_RISK,
+                                   "provider": self._provider_label(d.get("provider", "")),
+                                   "frequency": self._frequency_label(d.get("frequency", "")),
+                                   "notes": d.get("notes", "")} for d in mine.values()])
+            self.entry_list.value = frame.to_html(index=False, escape=True, classes="wb-entry-table", border=0)
+        else:
+            self.entry_list.value = "<p><i>No entry yet for this risk.</i></p>" if rid else ""
+        self.control.options = list(dict.fromkeys(d["control"] for d in mine.values() if d.get("control")))
+        self._quiet = True
+        try:
+            self.entry.options = [("(new entry)", NEW)] + [(self._entry_label(d), k) for k, d in mine.items()]
+            self.entry.value = keep_entry if keep_entry in mine else NEW
+        finally:
+            self._quiet = False
+        self._load_entry(self.entry.value)
+
+    def _risk_html(self, rid: str) -> str:
+        if self.result is None:
+            return f"<p><b>{html.escape(rid)}</b></p>"
+        found = self.result.risks[self.result.risks["risk_id"] == rid]
+        if found.empty:
+            return f"<p><b>{html.escape(rid)}</b></p>"
+        r = found.iloc[0]
+        e = html.escape
+        score = "" if pd.isna(r["residual_score"]) else f" ({int(r['residual_score'])})"
+        level = r["residual_level"] if isinstance(r["residual_level"], str) else "not rated"
+        appetite = r["above_appetite"]
+        above = "" if appetite is None or pd.isna(appetite) else (
+            ", above appetite" if bool(appetite) else ", within appetite")
+        lines = ", ".join(str(n) for n in r["lines"]) or "none"
+        description = r.get("description")
+        described = isinstance(description, str) and description.strip()
+        if described and not description.rstrip().endswith((".", "!", "?")):
+            description = description.rstrip() + "."
+        parts = [f"<b>{e(rid)}</b>" + (f": {e(description)}" if described else "."),
+                 f"Residual {e(level)}{score}{above}."]
+        if r["in_scope"]:
+            parts.append(f"<b>In scope.</b> Coverage <b class=\"wb-coverage\">{e(str(r['coverage']))}</b> "
+                         f"(lines {e(lines)}); required: <b>{e(str(r['required_coverage'] or 'not set'))}</b>.")
+            parts.append(f'<span class="wb-gap" style="color:#b71c1c"><b>Gap:</b> {e(str(r["needed"]))}</span>'
+                         if r["gap"] else '<span class="wb-no-gap" style="color:#1b5e20">No gap: the coverage '
+                                          "meets what this risk requires.</span>")
+        else:
+            parts.append(f"Out of scope ({e(self.result.scope.label)}): no coverage is required. Coverage "
+                         f"<b class=\"wb-coverage\">{e(str(r['coverage']))}</b> (lines {e(lines)}).")
+        return '<p style="max-width:900px">' + " ".join(parts) + "</p>"
+
+    def _load_entry(self, key: str) -> None:
+        data = self.entries.get(key, {}) if key else {}
+        self.control.value = data.get("control", "")
+        self.provider.value = data.get("provider", "") if data.get("provider", "") in self.by_id else ""
+        codes = {f.code for f in self.fw.frequencies}
+        self.frequency.value = data.get("frequency", "") if data.get("frequency", "") in codes else ""
+        self.notes.value = data.get("notes", "")
+        self.remove.disabled = not data
+        self.save.description = "Save changes" if data else "Save entry"
+
+    # ---- callbacks -------------------------------------------------------------------------------
+    def _open(self, _button=None) -> None:
+        org, period = self.picker.value
+        if not org or not period:
+            raise StoreError("choose or type an organisation and a period")
+        self.refresh(f"Opened {org}, {period}.")
+
+    def _risk_changed(self, _change: dict) -> None:
+        if self._quiet:
+            return
+        self._show_risk()
+        self.feedback.clear()
+
+    def _entry_changed(self, change: dict) -> None:
+        if self._quiet:
+            return
+        self._load_entry(change["new"])
+        self.feedback.clear()
+
+    def _where(self) -> tuple[str, str]:
+        """The opened organisation and period, which every save goes to."""
+        org, period = self.opened
+        if not org or not period:
+            raise StoreError("choose or type an organisation and a period, then press Open")
+        if self.picker.value != self.opened:
+            raise StoreError(f"press Open to load {self.picker.value[0]}, {self.picker.value[1]} first "
+                             f"(the form shows {org}, {period})")
+        if not self.register_ids:
+            raise StoreError(f"no risk register is saved for {org}, {period}: enter it with the risk register "
+                             "form first")
+        return org, period
+
+    def row(self) -> dict[str, str]:
+        control = self.control.value.strip()
+        return {"risk_id": self.risk.value, "control": "" if control == WHOLE_RISK else control,
+                "provider": self.provider.value, "frequency": self.frequency.value,
+                "notes": self.notes.value.strip()}
+
+    def _save(self, _button=None) -> None:
+        from workbook_lib.core.records import canonical_rows
+        from workbook_lib.core.tables import ROW, Table
+
+        org, period = self._where()
+        author = self.respondent.author()
+        row = self.row()
+        problems = []
+        if not row["risk_id"]:
+            problems.append(Problem(FILE, None, "risk_id", "", "a risk: choose one from the register"))
+        if not row["provider"]:
+            problems.append(Problem(FILE, None, "provider", "", "an assurance provider: choose one"))
+        if problems:
+            raise InputError(problems)
+        table = Table(FILE, pd.DataFrame([{ROW: 1, **row}], dtype=object), header_row=0)
+        try:
+            key, data = next(iter(canonical_rows(KIND, table, (self.providers, self.fw.frequencies)).items()))
+        except InputError as exc:
+            raise forms.problems_without_rows(exc) from None
+        if row["risk_id"] not in self.register_ids:
+            problems.append(Problem(FILE, None, "risk_id", row["risk_id"], "a risk of the register"))
+        if len(key) > KEY_LIMIT:
+            problems.append(Problem(FILE, None, "control", row["control"][:60] + "…",
+                                    f"a shorter control name (risk, control and provider together at most "
+                                    f"{KEY_LIMIT} characters)"))
+        editing = self.entry.value
+        if key in self.entries and key != editing:
+            problems.append(Problem(FILE, None, "provider", row["provider"],
+                                    "another provider or control: this provider already assures this control of "
+                                    f"{row['risk_id']}; choose that entry under Entry to change it"))
+        if problems:
+            raise InputError(problems)
+        changes: dict[str, dict[str, str] | None] = {key: data}
+        if editing and editing != key:
+            changes[editing] = None  # the chosen entry now names another control or provider: it is replaced
+        result = self.store.save(org, period, KIND, changes, author, self.method, source="form")
+        self.refresh()
+        self.control.value = data["control"]  # ready for another provider of the same control
+        what = f"{data['risk_id']} / {data['control'] or WHOLE_RISK} / {self.by_id[data['provider']].name}"
+        self.feedback.ok(f"Saved {what}: {result.summary()}.")
+
+    def _remove(self, _button=None) -> None:
+        org, period = self._where()
+        key = self.entry.value
+        if not key or key not in self.entries:
+            raise StoreError("choose the entry to remove under Entry")
+        author = self.respondent.author()
+        data = self.entries[key]
+        result = self.store.save(org, period, KIND, {key: None}, author, self.method, source="form")
+        self.refresh()
+        self.feedback.ok(f"Removed {data['risk_id']} / {data.get('control') or WHOLE_RISK} / "
+                         f"{self._provider_label(data['provider'])}: {result.summary()}. "
+                         "The audit trail keeps what it was and who removed it.")

@@ -1,0 +1,171 @@
+"""Altair charts for the COSO assessment, drawn from small, aggregated tables.
+
+The questionnaire bounds the data (one row per item and line, per principle, per component), so no chart
+grows with the number of responses. Colours come from the questionnaire: the rating scale's colours for
+the lines' ratings, the combined bands' colours for combined scores and means, the lines' own colours for
+the divergence chart. Render with ``charts.use_static_renderer()`` for self-contained SVG.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from workbook_lib.assessments.coso.scoring import NOT_ASSESSED, rating_column
+
+if TYPE_CHECKING:
+    import altair as alt
+
+    from workbook_lib.assessments.coso.scoring import CosoResult
+
+NOT_RATED_COLOUR = "#eeeeee"
+NOT_JUDGED_COLOUR = "#bdbdbd"
+MAX_LABEL = 60
+
+
+def _altair():
+    import altair as alt
+
+    return alt
+
+
+def _short(text: str, limit: int = MAX_LABEL) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "\u2026"
+
+
+def grid_cells(result: CosoResult) -> pd.DataFrame:
+    """One row per item and column (each line's rating, then the combined score) with its colour and text."""
+    q = result.q
+    scale = {lv.value: lv for lv in q.scale}
+    items = result.items
+    frames = []
+    for order, ln in enumerate(q.lines):
+        ratings = items[rating_column(ln.line)]
+        rated = ratings.notna()
+        values = ratings.astype("Float64").fillna(0).astype(int)
+        frames.append(pd.DataFrame({
+            "item_id": items["item_id"], "principle": items["principle"], "column": ln.label, "order": order,
+            "text": values.astype(str).where(rated, "-"),
+            "colour": values.map(lambda v: scale[v].colour if v in scale else NOT_RATED_COLOUR),
+            "meaning": values.map(lambda v: scale[v].label if v in scale else "not rated"),
+        }))
+    combined = items["combined_score"]
+    frames.append(pd.DataFrame({
+        "item_id": items["item_id"], "principle": items["principle"], "column": "Combined", "order": len(q.lines),
+        "text": combined.astype("Float64").fillna(0).astype(int).astype(str).where(items["complete"], "-"),
+        "colour": items["band_colour"].where(items["complete"], NOT_RATED_COLOUR),
+        "meaning": items["band"].where(items["complete"], "incomplete"),
+    }))
+    cells = pd.concat(frames, ignore_index=True)
+    cells["colour"] = cells["colour"].astype(object).fillna(NOT_RATED_COLOUR)
+    cells["meaning"] = cells["meaning"].astype(object).fillna("incomplete")
+    return cells
+
+
+def item_grid(result: CosoResult) -> alt.Chart:
+    """Items x lines: every line's rating in the scale's colours, the combined score in the band's colour."""
+    alt = _altair()
+    cells = grid_cells(result)
+    columns = [ln.label for ln in result.q.lines] + ["Combined"]
+    order = result.items["item_id"].tolist()
+    base = alt.Chart(cells).encode(
+        x=alt.X("column:N", sort=columns, title=None, axis=alt.Axis(orient="top", labelAngle=0)),
+        y=alt.Y("item_id:N", sort=order, title=None))
+    rect = base.mark_rect(stroke="white", strokeWidth=1).encode(
+        color=alt.Color("colour:N", scale=None),
+        tooltip=[alt.Tooltip("item_id:N", title="Item"), alt.Tooltip("principle:Q", title="Principle"),
+                 alt.Tooltip("column:N", title="Line"), alt.Tooltip("text:N", title="Rating"),
+                 alt.Tooltip("meaning:N", title="Meaning")])
+    text = base.mark_text(fontSize=9).encode(text="text:N")
+    return (rect + text).properties(width=80 * len(columns), height=13 * len(order),
+                                    title="Ratings by line and combined score, per item")
+
+
+def _bar_data(frame: pd.DataFrame, label: pd.Series) -> pd.DataFrame:
+    """Bars of the mean combined score; ``frame`` has mean_combined, band_of_mean, status and item counts."""
+    judged = frame["mean_combined"].notna()
+    return pd.DataFrame({
+        "label": label,
+        "mean": frame["mean_combined"].fillna(0.0),
+        "band": frame["band_of_mean"].where(judged, "no complete item").astype(object),
+        "status": frame["status"],
+        "text": [(f"{m:.2f}" + (f"  ({s})" if s else "")) if pd.notna(m) else (s or "no complete item")
+                 for m, s in zip(frame["mean_combined"], frame["status"], strict=True)],
+        "complete": frame["complete_items"].astype(str) + " of " + frame["items"].astype(str),
+    })
+
+
+def _bars(data: pd.DataFrame, result: CosoResult, title: str) -> alt.LayerChart:
+    alt = _altair()
+    q = result.q
+    bands = q.combined.bands
+    top = max(q.reachable_scores)
+    colour = alt.Color("band:N", scale=alt.Scale(domain=[b.name for b in bands] + ["no complete item"],
+                                                 range=[b.colour for b in bands] + [NOT_JUDGED_COLOUR]),
+                       legend=alt.Legend(title="Band of the mean"))
+    order = data["label"].tolist()
+    base = alt.Chart(data).encode(y=alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelLimit=320)))
+    bars = base.mark_bar().encode(
+        x=alt.X("mean:Q", scale=alt.Scale(domain=[0, top], nice=False), title="Mean combined score (complete items)"),
+        color=colour, tooltip=["label", "mean", "band", "status", "complete"])
+    text = base.mark_text(align="left", dx=3, fontSize=10).encode(x="mean:Q", text="text:N")
+    edges = pd.DataFrame({"edge": [b.min for b in bands[1:]]})
+    rules = alt.Chart(edges).mark_rule(strokeDash=[3, 3], color="#777777").encode(x="edge:Q")
+    return (bars + text + rules).properties(width=420, height=20 * len(data), title=title)
+
+
+def principle_bars(result: CosoResult) -> alt.LayerChart:
+    """Mean combined score per principle in band colours; not-assessed and incomplete principles labelled."""
+    p = result.principles
+    label = "P" + p["principle"].astype(str).str.zfill(2) + " " + p["name"].map(_short)
+    data = _bar_data(p, label)
+    data.loc[p["status"].eq(NOT_ASSESSED).to_numpy(), "text"] = NOT_ASSESSED
+    return _bars(data, result, "Principles: mean combined score")
+
+
+def component_bars(result: CosoResult) -> alt.LayerChart:
+    """Mean combined score per component in band colours."""
+    c = result.components
+    data = _bar_data(c.assign(status=""), c["component"])
+    return _bars(data, result, "Components: mean combined score")
+
+
+def divergence_points(result: CosoResult) -> pd.DataFrame:
+    """One row per divergent item and line: the rating, the line's colour, whether that line stands apart."""
+    q = result.q
+    d = result.divergent
+    rows = []
+    for r in d.itertuples(index=False):
+        for ln in q.lines:
+            rows.append({"item_id": r.item_id, "line": ln.label, "rating": int(getattr(r, rating_column(ln.line))),
+                         "apart": bool(pd.notna(r.stands_apart_line) and r.stands_apart_line == ln.line),
+                         "stands_apart": r.stands_apart, "spread": int(r.spread)})
+    return pd.DataFrame(rows, columns=["item_id", "line", "rating", "apart", "stands_apart", "spread"])
+
+
+def divergence_chart(result: CosoResult) -> alt.LayerChart | alt.Chart:
+    """Each divergent item's three ratings on the scale, the range between them, and the line standing apart."""
+    alt = _altair()
+    q = result.q
+    points = divergence_points(result)
+    if points.empty:
+        return alt.Chart(pd.DataFrame({"text": ["No divergent items"]})).mark_text(fontSize=13).encode(
+            text="text:N").properties(width=300, height=40)
+    order = result.divergent.sort_values(["spread", "item_id"], ascending=[False, True])["item_id"].tolist()
+    span = points.groupby("item_id")["rating"].agg(["min", "max"]).reset_index()
+    y = alt.Y("item_id:N", sort=order, title="Divergent item")
+    x_scale = alt.Scale(domain=[0.5, q.max_rating + 0.5])
+    x_axis = alt.Axis(values=list(range(1, q.max_rating + 1)), format="d")
+    labels = [ln.label for ln in q.lines]
+    rule = alt.Chart(span).mark_rule(color="#999999", strokeWidth=2).encode(
+        y=y, x=alt.X("min:Q", scale=x_scale, axis=x_axis, title="Rating"), x2="max:Q")
+    dots = alt.Chart(points).mark_point(filled=True, opacity=0.9).encode(
+        y=y, x=alt.X("rating:Q", scale=x_scale, axis=x_axis), yOffset=alt.YOffset("line:N", sort=labels),
+        color=alt.Color("line:N", scale=alt.Scale(domain=labels,
+                                                  range=[ln.colour for ln in q.lines]), title="Line"),
+        size=alt.Size("apart:N", scale=alt.Scale(domain=[False, True], range=[80, 220]),
+                      legend=alt.Legend(title="Stands apart")),
+        tooltip=["item_id", "line", "rating", "stands_apart", "spread"])
+    return (rule + dots).properties(width=360, height=30 * len(order),
+                                    title=f"Items where the lines differ by {result.divergence_threshold} or more")

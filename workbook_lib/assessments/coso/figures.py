@@ -1,0 +1,18 @@
+"""The COSO assessment's key figures, from its JSON summary (shown in the batch index)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from workbook_lib.core.figures import counts_by_level
+
+
+def key_figures(summary: dict[str, Any]) -> dict[str, Any]:
+    """Principles assessed, those present and functioning, item bands (worst first), divergent items."""
+    principles = summary.get("principles", [])
+    assessed = [p for p in principles if p.get("assessed")]
+    items = summary.get("items", [])
+    return {"principles assessed": len(assessed),
+            "present and functioning": sum(p.get("present_and_functioning") is True for p in assessed),
+            "bands": counts_by_level(((i.get("band"), i.get("combined_score")) for i in items), False),
+            "divergent items": sum(i.get("divergent") is True for i in items)}

@@ -1,0 +1,383 @@
+"""The COSO assessment form: each line of assurance rates the items on its own; the champion sees all lines.
+
+A respondent picks the organisation and period, gives their name, picks their line of assurance (the
+questionnaire's lines: management, risk management, internal audit) and rates one principle's items at a
+time on the questionnaire's scale, with a comment or evidence reference per item. Every change is saved
+at once (a rating when it is picked, a comment when the field is left), so nothing is lost and the form
+can be left and resumed: opening the same organisation, period and line again loads that line's answers.
+
+While responding a person sees only their own line's answers, never the other lines' nor the combined
+results, so each line rates independently. The *champion* view (the combined assurance champion) shows
+the report sections on all lines' saved answers and who answered for each line. Who may open which view
+is for the deployment's authenticating proxy to decide (see docs/web-forms.md); the form has no passwords.
+"""
+
+from __future__ import annotations
+
+import html
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import ipywidgets as w
+import pandas as pd
+from IPython.display import display
+
+from workbook_lib.assessments.coso import scoring as coso
+from workbook_lib.core import forms
+from workbook_lib.core.errors import InputError
+from workbook_lib.core.forms import Feedback, OrgPeriodPicker, RatingPicker, Sections, guarded
+from workbook_lib.core.store import Author, Method, SaveResult, Store, StoreError
+
+KIND = "coso_response"
+RESPOND, CHAMPION = "respond", "champion"
+RESPONDENT_EMPTY = ("The combined view is for the assurance champion: while you respond you see only your own "
+                    "line's answers, so that each line rates independently.")
+ACCESS_NOTE = ("Who may open the champion view is decided by the sign-in in front of this app (the "
+               "deployment's authenticating proxy), not by this form.")
+
+
+class CosoAssessmentForm:
+    """Rate the COSO questionnaire for one line of assurance, or review all lines as the champion."""
+
+    def __init__(self, params: coso.CosoParams, sections: Sections, store: Store | None = None):
+        user = forms.signed_in_user()  # None and {} in a preheated kernel: see on_request
+        query = forms.query_values()
+        self.params = params
+        self.sections = sections
+        self.loaded = coso.load_questionnaire(params.questionnaire_ref())
+        self.q = self.loaded.questionnaire
+        self.method = Method(self.q.name, self.q.version, self.loaded.sha256)
+        self.store = store or Store(params.store_url)
+        self.user = user
+        self.items_of = {p.number: [i for i in self.q.items if i.principle == p.number] for p in self.q.principles}
+        self.rating_value = {lv.label: str(lv.value) for lv in self.q.scale}  # picker label -> stored value
+        self.rating_label = {str(lv.value): lv.label for lv in self.q.scale}
+        self.feedback = Feedback()
+
+        self.picker = OrgPeriodPicker(self.store, query.get("organisation", params.organisation),
+                                      query.get("period", params.period))
+        org, period = self.picker.value
+        self.opened: tuple[str, str] | None = (org, period) if org and period else None
+        mode = CHAMPION if query.get("view", "").lower() == CHAMPION else RESPOND
+        self.mode = forms._tag(w.ToggleButtons(options=[("Respond for my line", RESPOND),
+                                                        ("Champion: all lines", CHAMPION)], value=mode,
+                                               style={"button_width": "200px"}), "mode")
+        self.name = forms._tag(w.Text(value=user or "", description="Your name", placeholder="name and surname",
+                                      disabled=bool(user)), "respondent")
+        line = query.get("line", "")
+        self.line = forms._tag(w.Dropdown(
+            options=[("(choose your line)", "")] + [(f"{ln.line} · {ln.name}", str(ln.line)) for ln in self.q.lines],
+            value=line if line in {str(n) for n in self.q.line_numbers} else "", description="Your line",
+            layout=w.Layout(width="460px")), "line")
+        self.key_question = forms._tag(w.HTML(), "key-question")
+        self.principle = forms._tag(w.Dropdown(options=self._principle_options(), description="Principle",
+                                               layout=w.Layout(width="760px")), "principle")
+        self.previous = forms._tag(w.Button(description="Previous", icon="arrow-left",
+                                            layout=w.Layout(width="110px")), "previous")
+        self.next = forms._tag(w.Button(description="Next", icon="arrow-right", layout=w.Layout(width="110px")),
+                               "next")
+        self.progress = forms._tag(w.HTML(), "progress")
+        self.items_box = forms._tag(w.VBox(), "items")
+        self.item_widgets: dict[str, tuple[RatingPicker, w.Textarea]] = {}
+        self.champion = forms._tag(w.HTML(), "champion")
+        self.download = w.HTML()
+
+        self.picker.open_button.on_click(guarded(self.feedback)(self._open))
+        self.mode.observe(guarded(self.feedback)(self._mode_changed), names="value")
+        self.line.observe(guarded(self.feedback)(self._line_changed), names="value")
+        self.principle.observe(guarded(self.feedback)(lambda _c: self._show_principle()), names="value")
+        self.previous.on_click(guarded(self.feedback)(lambda _b: self._step(-1)))
+        self.next.on_click(guarded(self.feedback)(lambda _b: self._step(1)))
+
+        self.respond_panel = w.VBox([
+            w.HTML("<p>Rate each item on your own, for your line only: you see your line's answers, never the "
+                   "other lines'. Every rating is saved as soon as you pick it and every comment when you leave "
+                   "the field, so you can stop at any time and carry on later by opening the same organisation, "
+                   "period and line.</p>"),
+            w.HBox([self.name, self.line]), self.key_question, w.HTML(self._scale_html()),
+            w.HBox([self.previous, self.principle, self.next]), self.progress, self.items_box])
+        self.champion_panel = w.VBox([
+            w.HTML(f"<p>The combined results of all three lines, from the answers saved so far (press "
+                   f"<i>Open</i> again to include answers saved since). {html.escape(ACCESS_NOTE)}</p>"),
+            self.champion, self.download])
+        self.widget = w.VBox([
+            w.HTML(f"<h2>COSO control assessment</h2><p>Questionnaire: <b>{html.escape(self.q.title)}</b> "
+                   f"({html.escape(self.q.name)} {html.escape(self.q.version)}). Choose the organisation and "
+                   "period and press <i>Open</i>, then respond for your line of assurance.</p>"),
+            self.picker, self.mode, self.feedback, self.respond_panel, self.champion_panel])
+        self.widget.add_class("wb-coso-form")
+        self._describe_line()
+        self._apply_mode()
+
+    def _ipython_display_(self) -> None:
+        display(self.widget)
+
+    def on_request(self, user: str | None, query: dict[str, str]) -> None:
+        """A preheated form meets its page request (forms.serve): the signed-in user, the view and line the
+        query names, and the store read again if it names another organisation or period or anything was
+        saved since the form was built."""
+        if user:
+            self.user = user
+            self.name.value, self.name.disabled = user, True
+        reopen = self.picker.catch_up(query)
+        if reopen:
+            org, period = self.picker.value
+            self.opened = (org, period) if org and period else None
+        line = query.get("line", "")
+        if line in {str(n) for n in self.q.line_numbers}:
+            self.line.value = line  # its observer shows the line's answers
+        if query.get("view", "").lower() == CHAMPION:
+            self.mode.value = CHAMPION  # its observer shows the champion's view
+        if reopen:
+            self._apply_mode()
+
+    # ---- what is shown -----------------------------------------------------------------------------
+    def _principle_options(self) -> list[tuple[str, int]]:
+        options = []
+        for p in self.q.principles:
+            n = len(self.items_of[p.number])
+            suffix = f"{n} item{'s' if n != 1 else ''}" if n else "not assessed: no items"
+            options.append((f"P{p.number:02d} · {self.q.component(p.component).name}: {p.name} ({suffix})",
+                            p.number))
+        return options
+
+    def _scale_html(self) -> str:
+        rows = "".join(
+            f'<tr><td style="background:{lv.colour};text-align:center;width:2em"><b>{lv.value}</b></td>'
+            f"<td><b>{html.escape(lv.label)}</b></td><td>{html.escape(lv.description)}</td></tr>"
+            for lv in self.q.scale)
+        return ('<details open class="wb-scale"><summary><b>The rating scale</b></summary>'
+                f'<table class="workbook-table" style="margin:4px 0 8px 0">{rows}</table></details>')
+
+    def line_number(self) -> int | None:
+        return int(self.line.value) if self.line.value else None
+
+    def _describe_line(self) -> None:
+        n = self.line_number()
+        if n is None:
+            self.key_question.value = ""
+            return
+        ln = self.q.line(n)
+        self.key_question.value = (f'<div style="margin:4px 0 4px 90px"><b>Key question for {html.escape(ln.name)}:'
+                                   f"</b> {html.escape(ln.key_question)}"
+                                   + (f"<br><small>{html.escape(ln.role)}</small>" if ln.role else "") + "</div>")
+
+    def saved(self, line: int) -> dict[str, dict[str, str]]:
+        """The opened organisation and period's saved answers of one line: item ID -> data."""
+        if self.opened is None:
+            return {}
+        org, period = self.opened
+        return {r.data["item_id"]: r.data for r in self.store.current(org, period, KIND)
+                if str(r.data.get("line")) == str(line)}
+
+    def _show_principle(self) -> None:
+        """Build the visible principle's items for the chosen line, filled with that line's saved answers."""
+        for old in self.items_box.children:
+            _close(old)
+        self.item_widgets = {}
+        line = self.line_number()
+        number = self.principle.value
+        p = self.q.principle(number)
+        if self.opened is None:
+            self.items_box.children = [w.HTML("<p><i>Choose the organisation and period and press Open.</i></p>")]
+        elif line is None:
+            self.items_box.children = [w.HTML("<p><i>Choose your line of assurance to see and rate the items."
+                                              "</i></p>")]
+        elif not self.items_of[number]:
+            self.items_box.children = [w.HTML(
+                f'<p class="wb-not-assessed"><b>Principle {number} ({html.escape(p.name)}) is not assessed:</b> '
+                f"questionnaire {html.escape(self.q.name)} has no items for it. Go on to the next principle.</p>")]
+        else:
+            saved = self.saved(line)
+            levels = [(lv.label, lv.description) for lv in self.q.scale]
+            boxes = [w.HTML(f"<h4>Principle {number}: {html.escape(p.name)}</h4>")]
+            for item in self.items_of[number]:
+                data = saved.get(item.id, {})
+                rating = RatingPicker("Rating", levels, f"rating-{item.id}")
+                rating.dropdown.layout.width = "520px"  # the longest level's label in full
+                rating.value = self.rating_label.get(str(data.get("rating", "")), "")
+                comment = forms._tag(w.Textarea(value=str(data.get("comment", "")), description="Comment / evidence",
+                                                placeholder="what you based the rating on (optional)",
+                                                continuous_update=False, style={"description_width": "140px"},
+                                                layout=w.Layout(width="720px", height="56px")), f"comment-{item.id}")
+                rating.dropdown.observe(guarded(self.feedback)(lambda _c, i=item.id: self._save_item(i)),
+                                        names="value")
+                comment.observe(guarded(self.feedback)(lambda _c, i=item.id: self._save_item(i)), names="value")
+                self.item_widgets[item.id] = (rating, comment)
+                ref = f' <small style="color:#777">({html.escape(item.seed_ref)})</small>' if item.seed_ref else ""
+                box = w.VBox([w.HTML(f"<p style='margin:10px 0 2px 0'><b>{html.escape(item.id)}</b> "
+                                     f"{html.escape(item.text)}{ref}</p>"), rating, comment])
+                boxes.append(forms._tag(box, f"item-{item.id}"))
+            self.items_box.children = boxes
+        self._show_progress()
+
+    def _show_progress(self) -> None:
+        line = self.line_number()
+        if self.opened is None or line is None:
+            self.progress.value = ""
+            return
+        org, period = self.opened
+        rated = {i for i, d in self.saved(line).items() if str(d.get("rating", "")).strip()}
+        number = self.principle.value
+        here = [i.id for i in self.items_of[number]]
+        by_component = []
+        for c in self.q.components:
+            ids = [i.id for p in self.q.principles if p.component == c.id for i in self.items_of[p.number]]
+            by_component.append(f"{html.escape(c.name)} {len(rated.intersection(ids))}/{len(ids)}")
+        self.progress.value = (
+            f"<p><b>{html.escape(self.q.line(line).label)} (line {line}): rated {len(rated)} of "
+            f"{len(self.q.items)} items</b> for {html.escape(org)}, {html.escape(period)}"
+            + (f"; this principle {len(rated.intersection(here))} of {len(here)}" if here else "") + ".<br>"
+            f"<small>{' · '.join(by_component)}</small></p>")
+
+    def _apply_mode(self) -> None:
+        champion = self.mode.value == CHAMPION
+        self.respond_panel.layout.display = "none" if champion else ""
+        self.champion_panel.layout.display = "" if champion else "none"
+        if champion:
+            self.refresh_champion()
+        else:
+            self.champion.value = self.download.value = ""
+            self.sections.refresh(None, empty=RESPONDENT_EMPTY)
+            self._show_principle()
+
+    # ---- the champion's view -----------------------------------------------------------------------
+    def evaluation(self) -> coso.CosoResult | None:
+        """The assessment of every line's saved answers for the opened organisation and period (None: none)."""
+        from workbook_lib.core.records import table_from_store
+
+        if self.opened is None:
+            return None
+        org, period = self.opened
+        table = table_from_store(self.store, org, period, KIND)
+        if not len(table.frame):
+            return None
+        params = self.params.model_copy(update={"organisation": org, "period": period, "source": "store",
+                                                "store_url": self.store.url})
+        return coso.run_coso_assessment(params, responses_table=table)
+
+    def refresh_champion(self) -> None:
+        if self.opened is None:
+            self.champion.value = "<p><i>Choose the organisation and period and press Open.</i></p>"
+            self.download.value = ""
+            self.sections.refresh(None, empty="Choose the organisation and period and press Open.")
+            return
+        org, period = self.opened
+        result = self.evaluation()
+        if result is None:
+            self.champion.value = (f"<p>No line has saved an answer yet for {html.escape(org)}, "
+                                   f"{html.escape(period)}.</p>")
+            self.download.value = ""
+            self.sections.refresh(None, empty=f"No answers saved yet for {org}, {period}.")
+            return
+        last: dict[str, Any] = {}
+        for r in self.store.current(org, period, KIND):
+            line = str(r.data.get("line"))
+            last[line] = max(last.get(line, r.at), r.at)
+        who = result.respondents.assign(
+            last_saved=[last[str(n)].strftime("%Y-%m-%d %H:%M UTC") if str(n) in last else ""
+                        for n in result.respondents["line"]])
+        shown = who[["line", "name", "respondents", "items_rated", "items_not_rated", "last_saved"]].set_axis(
+            ["Line", "Line of assurance", "Answered by", "Items rated", "Not rated", "Last saved"], axis=1)
+        self.champion.value = (
+            f"<p><b>{html.escape(org)}, {html.escape(period)}:</b> {len(result.complete)} of {len(result.items)} "
+            f"items rated by all {len(self.q.lines)} lines. Who answered for each line:</p>"
+            + shown.to_html(index=False, escape=True, classes="workbook-table wb-who-answered", border=0))
+        self.download.value = forms.download_link(self._excel(result), f"{org} {period} COSO assessment.xlsx",
+                                                  "Download the combined results (Excel)")
+        self.sections.refresh(result, empty=f"No answers saved yet for {org}, {period}.")
+
+    def _excel(self, result: coso.CosoResult) -> bytes:
+        from workbook_lib.core.outputs import write_excel
+
+        with tempfile.TemporaryDirectory() as tmp:
+            return write_excel(coso.result_tables(result), Path(tmp) / "coso.xlsx").read_bytes()
+
+    # ---- callbacks ---------------------------------------------------------------------------------
+    def _open(self, _button=None) -> None:
+        org, period = self.picker.value
+        if not org or not period:
+            raise StoreError("choose or type an organisation and a period")
+        self.opened = (org, period)
+        self._apply_mode()
+        self.feedback.ok(f"Opened {org}, {period}.")
+
+    def _mode_changed(self, _change=None) -> None:
+        self.feedback.clear()
+        self._apply_mode()
+
+    def _line_changed(self, _change=None) -> None:
+        self.feedback.clear()
+        self._describe_line()
+        self._show_principle()
+
+    def _step(self, delta: int) -> None:
+        numbers = [p.number for p in self.q.principles]
+        at = numbers.index(self.principle.value) + delta
+        if 0 <= at < len(numbers):
+            self.principle.value = numbers[at]
+
+    def author(self) -> Author:
+        line = self.line_number()
+        if line is None:
+            raise StoreError("choose your line of assurance before rating")
+        if not self.name.value.strip():
+            raise StoreError("enter your name before rating: every answer records who gave it")
+        return Author(self.name.value.strip(), self.q.line(line).label,
+                      identity="proxy" if self.user else "respondent")
+
+    def _save_item(self, item_id: str) -> None:
+        rating, comment = self.item_widgets[item_id]
+        line = self.line_number()
+        author = self.author()
+        result = self.save_answers(line, {item_id: (self.rating_value.get(rating.value, ""), comment.value)}, author)
+        what = (f"{rating.dropdown.label}" if rating.value else "not rated") \
+            + (", with a comment" if comment.value.strip() else "")
+        self.feedback.ok(f"Saved {item_id} for {self.q.line(line).label} (line {line}): {what}"
+                         + ("" if result.created or result.updated or result.withdrawn else " (no change)") + ".")
+
+    def save_answers(self, line: int, answers: dict[str, tuple[str, str]], author: Author) -> SaveResult:
+        """Validate and save one line's answers, item ID -> (rating 1-5 or "", comment), in one transaction.
+
+        An item left with neither a rating nor a comment is withdrawn if it was saved before (the trail
+        keeps it), and skipped otherwise. Raises InputError (nothing saved) when any answer is invalid.
+        """
+        from workbook_lib.core.errors import Problem
+        from workbook_lib.core.records import canonical_rows
+        from workbook_lib.core.tables import ROW, Table
+
+        if self.opened is None:
+            raise StoreError("choose the organisation and period and press Open before rating")
+        org, period = self.opened
+        saved = self.saved(line)
+        rows, withdraw = [], []
+        for item_id, (rating, comment) in answers.items():
+            rating, comment = str(rating or "").strip(), str(comment or "").strip()
+            if not rating and not comment:
+                if item_id in saved:
+                    withdraw.append(item_id)
+                continue
+            rows.append({"item_id": item_id, "line": str(line), "rating": rating, "respondent": author.name,
+                         "comment": comment})
+        changes: dict[str, dict[str, str] | None] = {}
+        if rows:
+            frame = pd.DataFrame([{ROW: n, **row} for n, row in enumerate(rows, start=1)], dtype=object)
+            try:
+                changes.update(canonical_rows(KIND, Table(file="COSO form", frame=frame, header_row=0), self.q))
+            except InputError as exc:  # name the item, not a row number the respondent never saw
+                raise InputError([Problem(f"item {rows[p.row - 1]['item_id']}" if p.row else p.file, None,
+                                          p.column, p.value, p.expected) for p in exc.problems]) from None
+        changes.update({f"{item_id}|{line}": None for item_id in withdraw})
+        result = self.store.save(org, period, KIND, changes, author, self.method, source="form") if changes \
+            else SaveResult()
+        self._show_progress()
+        self.sections.refresh(None, empty=RESPONDENT_EMPTY)  # a respondent never sees the combined results
+        return result
+
+
+def _close(widget: w.Widget) -> None:
+    """Close a widget built for one principle, and everything inside it (their comms are not reused)."""
+    for child in getattr(widget, "children", ()):
+        _close(child)
+    widget.close()

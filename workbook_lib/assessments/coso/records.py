@@ -1,0 +1,35 @@
+"""The record kind the COSO assessment keeps in the store: one line's answer to one item."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from workbook_lib.assessments.coso.scoring import (
+    DEFAULT_QUESTIONNAIRE,
+    RESPONSE_COLUMNS,
+    LoadedQuestionnaire,
+    Questionnaire,
+    load_questionnaire,
+    validate_responses,
+)
+from workbook_lib.core.records import RecordKind, blank, register_kind
+from workbook_lib.core.tables import Table
+
+
+def _canonical(table: Table, questionnaire: Questionnaire) -> dict[str, dict[str, str]]:
+    """Keys ``P01-01|2`` (item and line); values as the store keeps them."""
+    rows: dict[str, dict[str, str]] = {}
+    for r in validate_responses(table, questionnaire).frame.to_dict("records"):
+        rows[f"{r['item_id']}|{int(r['line'])}"] = {
+            "item_id": r["item_id"], "line": str(int(r["line"])), "rating": blank(r["rating"]),
+            "respondent": blank(r["respondent"]), "comment": blank(r["comment"])}
+    return rows
+
+
+def _context(name: str | None, params: Any) -> tuple[LoadedQuestionnaire, Questionnaire]:
+    loaded = load_questionnaire(name or (params.questionnaire_ref() if params else DEFAULT_QUESTIONNAIRE))
+    return loaded, loaded.questionnaire
+
+
+RESPONSE = register_kind(RecordKind("coso_response", ("item_id", "line"), lambda: RESPONSE_COLUMNS, _canonical,
+                                    _context))

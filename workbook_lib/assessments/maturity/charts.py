@@ -1,0 +1,143 @@
+"""Altair charts for the maturity scoring: marks per element against the target, scores per assessment,
+the trend over periods. Colours come from the matrix's statuses; charts render as static SVG (use
+``charts.use_static_renderer()``), so reports need no network. The data are small and fixed in size (one
+row per element, assessment or period), so no chart embeds a user's file.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+if TYPE_CHECKING:
+    import altair as alt
+
+    from workbook_lib.assessments.maturity.scoring import MaturityResult
+
+NOT_RATED = "not rated"
+NOT_RATED_COLOUR = "#bdbdbd"
+
+
+def _altair():
+    import altair as alt
+
+    return alt
+
+
+def _status_scale(result: MaturityResult, with_unrated: bool = False):
+    alt = _altair()
+    statuses = result.matrix.matrix.statuses
+    domain = [s.name for s in statuses] + ([NOT_RATED] if with_unrated else [])
+    colours = [s.colour for s in statuses] + ([NOT_RATED_COLOUR] if with_unrated else [])
+    return alt.Scale(domain=domain, range=colours)
+
+
+def element_marks_data(result: MaturityResult) -> pd.DataFrame:
+    """One row per element: its mark (0 drawn as a stub when not rated), level and the target mark."""
+    m = result.matrix.matrix
+    target = m.status(result.target_status).mark
+    el = result.elements
+    return pd.DataFrame({
+        "element_id": el["element_id"], "assessment": el["assessment"] + " " + el["assessment_name"],
+        "name": el["name"], "group": el["group"],
+        "mark": el["mark"].astype("float").fillna(0.08).to_numpy(),
+        "shown_mark": el["mark"].astype("object").where(el["mark"].notna(), NOT_RATED).astype(str).to_numpy(),
+        "level": el["level"].fillna(NOT_RATED).to_numpy(),
+        "target": float(target),
+        "below_target": (el["mark"].notna() & (el["mark"] < target)).fillna(False).to_numpy(dtype=bool),
+    })
+
+
+def element_marks(result: MaturityResult) -> alt.HConcatChart:
+    """Marks per element against the target status, one panel per assessment."""
+    alt = _altair()
+    m = result.matrix.matrix
+    data = element_marks_data(result)
+    colour = alt.Color("level:N", scale=_status_scale(result, with_unrated=True), title="Level")
+    y_axis = alt.Axis(values=[s.mark for s in m.statuses], title="Mark",
+                      labelExpr=" + ".join(["''"] + [f"(datum.value == {s.mark} ? '{s.mark} {s.label}' : '')"
+                                                     for s in m.statuses]))
+    panels = []
+    for i, a in enumerate(m.assessments):
+        part = data[data["element_id"].isin([e.id for e in a.elements])]
+        order = [e.id for e in a.elements]
+        base = alt.Chart(part)
+        bars = base.mark_bar().encode(
+            x=alt.X("element_id:N", sort=order, title=None, axis=alt.Axis(labelAngle=0)),
+            y=alt.Y("mark:Q", scale=alt.Scale(domain=[0, m.max_mark]), axis=y_axis if i == 0 else None),
+            color=colour,
+            stroke=alt.condition("datum.below_target", alt.value("#000000"), alt.value(None)),
+            tooltip=["element_id", "name", "group", "shown_mark", "level"])
+        target = base.mark_rule(color="#b2182b", strokeDash=[5, 3], strokeWidth=2).encode(
+            y="mean(target):Q")
+        panels.append((bars + target).properties(width=34 * len(part), height=200,
+                                                  title=f"{a.id} {a.name}"))
+    title = (f"Marks per element against the target ({result.target_status}, dashed line); "
+             f"outlined bars are below it")
+    return alt.hconcat(*panels).properties(title=title).resolve_scale(color="shared")
+
+
+def assessment_bars(result: MaturityResult) -> alt.LayerChart:
+    """Score per assessment against its maximum and the score the target status would give."""
+    alt = _altair()
+    m = result.matrix.matrix
+    target = m.status(result.target_status).mark
+    ba = result.by_assessment
+    data = pd.DataFrame({
+        "assessment": ba["assessment"] + " " + ba["name"], "score": ba["score"], "max_score": ba["max_score"],
+        "target_score": ba["total"] * target, "rated": ba["rated"], "total": ba["total"],
+        "label": [f"{s} of {mx}" + (f" ({r} of {t} rated)" if r < t else "")
+                  for s, mx, r, t in zip(ba["score"], ba["max_score"], ba["rated"], ba["total"], strict=True)],
+    })
+    base = alt.Chart(data).encode(y=alt.Y("assessment:N", title=None, sort=None))
+    full = base.mark_bar(color="#eeeeee").encode(x=alt.X("max_score:Q", title="Score"))
+    score = base.mark_bar(color=m.status(result.status).colour if result.status else "#6a6a6a").encode(
+        x="score:Q", tooltip=["assessment", "score", "max_score", "target_score", "rated", "total"])
+    tick = base.mark_tick(color="#b2182b", thickness=3, size=26).encode(x="target_score:Q")
+    text = base.mark_text(align="left", dx=6).encode(x="max_score:Q", text="label:N")
+    return (full + score + tick + text).properties(
+        width=360, height=40 * len(data),
+        title=f"Score per assessment (red tick: every element at {result.target_status})")
+
+
+def trend_data(result: MaturityResult) -> pd.DataFrame:
+    t = result.trend
+    if t.empty:
+        return pd.DataFrame(columns=["period", "assessment", "mean_mark", "score", "rated", "total", "status"])
+    data = t.copy()
+    data["assessment"] = [a if a == "Total" else f"{a} {n}" for a, n in zip(t["assessment"], t["name"], strict=True)]
+    data["mean_mark"] = pd.to_numeric(data["mean_mark"])
+    data["status"] = data["status"].fillna("")
+    return data[["period", "assessment", "mean_mark", "score", "rated", "total", "status"]]
+
+
+def trend(result: MaturityResult) -> alt.LayerChart | None:
+    """Mean mark per assessment and in total over the periods given (None without earlier periods).
+
+    The mean mark (1-3) is compared rather than the score, so a period that was not fully rated still
+    sits on the same scale; the score, rated count and status are in the tooltip and the table.
+    """
+    alt = _altair()
+    data = trend_data(result)
+    if data.empty:
+        return None
+    m = result.matrix.matrix
+    periods = list(dict.fromkeys(data["period"]))
+    y_scale = alt.Scale(domain=[m.statuses[0].mark, m.max_mark], zero=False)
+    lines = alt.Chart(data).mark_line(point=True).encode(
+        x=alt.X("period:N", sort=periods, title="Period", axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("mean_mark:Q", scale=y_scale, title="Mean mark"),
+        color=alt.Color("assessment:N", title="Assessment"),
+        strokeDash=alt.condition("datum.assessment == 'Total'", alt.value([1, 0]), alt.value([4, 2])),
+        tooltip=["period", "assessment", "mean_mark", "score", "rated", "total", "status"])
+    # the mean marks at which the status changes (published upper bound / published element count)
+    basis = m.banding.basis_elements
+    bounds = pd.DataFrame([{"mean_mark": b.published_max / basis, "label": f"{b.label} up to "
+                            f"{b.published_max / basis:.2f}"} for b in m.bands[:-1]])
+    rules = alt.Chart(bounds).mark_rule(color="#999999", strokeDash=[2, 2]).encode(
+        y=alt.Y("mean_mark:Q", scale=y_scale))
+    labels = alt.Chart(bounds).mark_text(align="left", dx=3, dy=-6, color="#666666", fontSize=10).encode(
+        y=alt.Y("mean_mark:Q", scale=y_scale), x=alt.value(0), text="label:N")
+    return (rules + labels + lines).properties(width=60 + 90 * len(periods), height=220,
+                                               title="Trend: mean mark per assessment (1-3)")

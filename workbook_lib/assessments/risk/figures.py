@@ -1,0 +1,16 @@
+"""The risk evaluation's key figures, from its JSON summary (shown in the batch index)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from workbook_lib.core.figures import counts_by_level
+
+
+def key_figures(summary: dict[str, Any]) -> dict[str, Any]:
+    """Risks, rated risks, residual levels (worst first) and rated risks above appetite."""
+    risks = summary.get("risks", [])
+    rated = [r for r in risks if r.get("rated")]
+    return {"risks": len(risks), "rated": len(rated),
+            "residual": counts_by_level(((r.get("residual_level"), r.get("residual_score")) for r in rated), True),
+            "above appetite": sum(r.get("above_appetite") is True for r in rated)}

@@ -1,0 +1,270 @@
+"""The risk register form: list, add and edit risks, import a register, download it; results refresh on save."""
+
+from __future__ import annotations
+
+import html
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import ipywidgets as w
+import pandas as pd
+from IPython.display import display
+
+from workbook_lib.assessments.risk.params import RiskEvaluationParams
+from workbook_lib.core import forms
+from workbook_lib.core.errors import InputError, Problem
+from workbook_lib.core.forms import Feedback, OrgPeriodPicker, RatingPicker, Respondent, Sections, guarded
+from workbook_lib.core.store import Method, Store, StoreError
+
+NEW = "(new risk)"
+TEXT_FIELDS = [("risk_id", "Risk ID"), ("description", "Description"), ("category", "Category"),
+               ("owner", "Risk owner"), ("group", "Group / activity"), ("controls", "Existing controls"),
+               ("treatment_owner", "Treatment owner"), ("actions", "Actions"), ("due_date", "Action due"),
+               ("review_date", "Next review"), ("progress", "Progress")]
+LONG_TEXT = {"description", "controls", "actions"}
+
+
+class RiskRegisterForm:
+    """Enter and review an organisation's risk register for a period, saved to the store."""
+
+    def __init__(self, params: RiskEvaluationParams, sections: Sections, store: Store | None = None):
+        from workbook_lib.assessments.risk.methodology import load_methodology
+        from workbook_lib.assessments.risk.register import column_spec
+
+        self.params = params
+        self.sections = sections
+        self.loaded = load_methodology(params.methodology_ref())
+        self.m = self.loaded.methodology
+        self.method = Method(self.m.name, self.m.version, self.loaded.sha256)
+        self.feedback = Feedback()
+        self.listing = w.HTML()
+        self.choose = forms._tag(w.Dropdown(description="Edit", options=[NEW]), "choose")
+        self.fields: dict[str, w.Widget] = {}
+        for name, label in TEXT_FIELDS:
+            cls = w.Textarea if name in LONG_TEXT else w.Text
+            widget = cls(description=label, style={"description_width": "140px"}, layout=w.Layout(width="640px"))
+            if name.endswith("_date"):
+                widget.placeholder = "YYYY-MM-DD"
+            self.fields[name] = forms._tag(widget, name.replace("_", "-"))
+        if self.m.impact_categories:
+            self.fields["category"] = forms._tag(w.Combobox(
+                description="Category", options=list(self.m.impact_categories), ensure_option=False,
+                style={"description_width": "140px"}, layout=w.Layout(width="640px")), "category")
+        likelihood = [(lv.label, lv.description) for lv in self.m.likelihood]
+        impact = [(iv.label, iv.description or "; ".join(f"{k}: {v}" for k, v in iv.categories.items()))
+                  for iv in self.m.impact]
+        self.ratings = {
+            "inherent_likelihood": RatingPicker("Inherent likelihood", likelihood, "inherent-likelihood"),
+            "inherent_impact": RatingPicker("Inherent impact", impact, "inherent-impact"),
+            "residual_likelihood": RatingPicker("Residual likelihood", likelihood, "residual-likelihood"),
+            "residual_impact": RatingPicker("Residual impact", impact, "residual-impact"),
+        }
+        if self.m.control_effectiveness:
+            self.ratings["control_effectiveness"] = RatingPicker(
+                "Control effectiveness", [(c.label, c.description or f"{c.factor:.0%} of the inherent score remains")
+                                          for c in self.m.control_effectiveness], "control-effectiveness",
+                numbered=False)
+        else:
+            self.fields["control_effectiveness"] = w.Text(description="Control effectiveness",
+                                                          style={"description_width": "140px"})
+        responses = list(column_spec().responses)
+        self.response = forms._tag(w.Dropdown(description="Response", options=[("(none)", "")] + [
+            (r.capitalize(), r) for r in responses], style={"description_width": "140px"}), "response")
+        self.save = forms._tag(w.Button(description="Save risk", button_style="primary", icon="save"), "save")
+        self.upload = forms._tag(w.FileUpload(accept=".csv,.xlsx", multiple=False, description="Choose file"),
+                                 "upload")
+        self.check = forms._tag(w.Button(description="Check file", icon="check"), "check")
+        self.confirm_import = forms._tag(w.Button(description="Save imported risks", disabled=True,
+                                                  button_style="warning"), "confirm-import")
+        self.import_report = w.HTML()
+        self.download = w.HTML()
+        self._pending: Any = None  # a checked import waiting for confirmation
+
+        query = forms.query_values()  # empty in a preheated kernel: see on_request
+        self.store = store or Store(params.store_url)
+        self.picker = OrgPeriodPicker(self.store, query.get("organisation", params.organisation),
+                                      query.get("period", params.period))
+        self.respondent = Respondent(forms.signed_in_user())
+        self.choose.observe(guarded(self.feedback)(self._load_risk), names="value")
+        self.picker.open_button.on_click(guarded(self.feedback)(self._open))
+        self.save.on_click(guarded(self.feedback)(self._save))
+        self.check.on_click(guarded(self.feedback)(self._check_import))
+        self.confirm_import.on_click(guarded(self.feedback)(self._save_import))
+
+        f = self.fields
+        editor = w.VBox([
+            self.choose, f["risk_id"], f["description"], f["category"], f["owner"], f["group"],
+            w.HTML("<b>Before controls</b>"), self.ratings["inherent_likelihood"], self.ratings["inherent_impact"],
+            w.HTML("<b>Controls</b>"), f["controls"],
+            self.ratings.get("control_effectiveness") or f["control_effectiveness"],
+            w.HTML("<b>After controls (residual)</b>"), self.ratings["residual_likelihood"],
+            self.ratings["residual_impact"],
+            w.HTML("<b>Treatment</b>"), self.response, f["treatment_owner"], f["actions"], f["due_date"],
+            f["review_date"], f["progress"], self.save])
+        importer = w.VBox([w.HTML("Import a register (CSV or Excel): it is checked first and nothing is saved "
+                                  "until you confirm a valid file."),
+                           w.HBox([self.upload, self.check, self.confirm_import]), self.import_report])
+        tabs = w.Tab([editor, importer])
+        tabs.set_title(0, "Add or edit a risk")
+        tabs.set_title(1, "Import a register")
+        self.widget = w.VBox([w.HTML(f"<h2>Risk register</h2><p>Ratings use <b>{html.escape(self.m.title)}</b>. "
+                                 "Choose the organisation and period, say who you are, then add or edit risks. "
+                                 "Every save is kept with your name and the time.</p>"),
+                          self.picker, self.respondent, self.feedback, self.listing, self.download, tabs])
+        self.widget.add_class("wb-risk-form")
+        self.refresh()
+
+    def _ipython_display_(self) -> None:
+        display(self.widget)
+
+    def on_request(self, user: str | None, query: dict[str, str]) -> None:
+        """A preheated form meets its page request (forms.serve): the signed-in user, and the store read again
+        if the query names another organisation or period or anything was saved since the form was built."""
+        self.respondent.sign_in(user)
+        if self.picker.catch_up(query):
+            self.choose.value = NEW
+            self.refresh()
+
+    # ---- state -----------------------------------------------------------------------------------
+    def _current(self) -> dict[str, dict[str, str]]:
+        org, period = self.picker.value
+        if not org or not period:
+            return {}
+        return {r.key: r.data for r in self.store.current(org, period, "risk")}
+
+    def evaluation(self):
+        """The evaluated register saved for the chosen organisation and period (call when there is one)."""
+        from workbook_lib.assessments.risk.run import run_risk_evaluation
+
+        org, period = self.picker.value
+        params = self.params.model_copy(update={"organisation": org, "period": period, "source": "store"})
+        return run_risk_evaluation(params)
+
+    def refresh(self, message: str | None = None) -> None:
+        current = self._current()
+        org, period = self.picker.value
+        self.choose.options = [NEW] + sorted(current)
+        ev = self.evaluation() if current else None
+        if ev is not None:
+            shown = ev.risks[["risk_id", "description", "owner", "inherent_level", "residual_score",
+                              "residual_level", "above_appetite"]]
+            self.listing.value = (f"<p><b>{len(current)} risk(s)</b> saved for {html.escape(org)}, "
+                                  f"{html.escape(period)}.</p>"
+                                  + shown.to_html(index=False, escape=True, na_rep="", classes="wb-risk-list"))
+            self.download.value = forms.download_link(self._excel(pd.DataFrame(current.values())),
+                                                      f"{org} {period} risk register.xlsx",
+                                                      "Download the register (Excel)")
+        else:
+            self.listing.value = (f"<p>No risks saved yet for {html.escape(org or '(no organisation)')}, "
+                                  f"{html.escape(period or '(no period)')}.</p>")
+            self.download.value = ""
+        self.sections.refresh(ev, empty=f"No risks saved yet for {org}, {period}.")
+        if message:
+            self.feedback.ok(message)
+
+    def _excel(self, frame: pd.DataFrame) -> bytes:
+        from workbook_lib.core.outputs import write_excel
+
+        with tempfile.TemporaryDirectory() as tmp:
+            path = write_excel({"Register": frame}, Path(tmp) / "register.xlsx")
+            return path.read_bytes()
+
+    # ---- callbacks -------------------------------------------------------------------------------
+    def _open(self, _button=None) -> None:
+        org, period = self.picker.value
+        if not org or not period:
+            raise StoreError("choose or type an organisation and a period")
+        self.choose.value = NEW
+        self.refresh(f"Opened {org}, {period}.")
+
+    def _load_risk(self, change: dict) -> None:
+        data = self._current().get(change["new"], {}) if change["new"] != NEW else {}
+        for name, widget in self.fields.items():
+            widget.value = str(data.get(name, ""))
+        for name, picker in self.ratings.items():
+            picker.value = data.get(name, "")
+        self.response.value = data.get("response", "") if data.get("response", "") in \
+            {v for _k, v in self.response.options} else ""
+        self.fields["risk_id"].disabled = bool(data)  # a saved risk keeps its ID
+        self.feedback.clear()
+
+    def row(self) -> dict[str, str]:
+        row = {name: str(widget.value).strip() for name, widget in self.fields.items()}
+        row.update({name: picker.value for name, picker in self.ratings.items()})
+        row["response"] = self.response.value
+        return row
+
+    def _save(self, _button=None) -> None:
+        from workbook_lib.assessments.risk.register import validate_register
+        from workbook_lib.core.tables import ROW, Table
+
+        org, period = self.picker.value
+        if not org or not period:
+            raise StoreError("choose or type an organisation and a period before saving")
+        author = self.respondent.author()
+        row = self.row()
+        editing = self.choose.value != NEW
+        if not editing and row["risk_id"] in self._current():
+            raise InputError([Problem("risk form", None, "risk_id", row["risk_id"],
+                                      "a new risk ID; this one exists: choose it under Edit to change it")])
+        table = Table("risk form", pd.DataFrame([{ROW: 1, **row}], dtype=object), header_row=0)
+        try:
+            validate_register(table, self.m, self.params.partner_roles)
+        except InputError as exc:
+            raise forms.problems_without_rows(exc) from None
+        result = self.store.save(org, period, "risk", {row["risk_id"]: row}, author, self.method, source="form")
+        self.refresh()
+        self.choose.value = row["risk_id"]  # keep editing the saved risk
+        self.feedback.ok(f"Saved {row['risk_id']}: {result.summary()}.")
+
+    def _check_import(self, _button=None) -> None:
+        from workbook_lib.assessments.risk.register import validate_register
+        from workbook_lib.core.records import read_for_kind, rows_from_table
+
+        self._pending = None
+        self.confirm_import.disabled = True
+        if not self.upload.value:
+            raise StoreError("choose a CSV or Excel file first")
+        upload = self.upload.value[0]
+        name = Path(upload["name"]).name  # never a path from the browser
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / name
+            path.write_bytes(bytes(upload["content"]))
+            try:
+                table = read_for_kind(path, "risk")
+                table.file = name
+                validate_register(table, self.m, self.params.partner_roles)
+            except InputError as exc:
+                self.import_report.value = ""
+                raise InputError([type(p)(name, p.row, p.column, p.value, p.expected) for p in exc.problems]) \
+                    from None
+        rows = rows_from_table(table, "risk")
+        current = self._current()
+        status = ["new" if k not in current else "unchanged" if current[k] == v else "changed"
+                  for k, v in rows.items()]
+        preview = pd.DataFrame({"risk_id": list(rows), "description": [v.get("description", "") for v in
+                                                                          rows.values()], "status": status})
+        self.import_report.value = (f"<p><b>{html.escape(name)} is valid:</b> {status.count('new')} new, "
+                                    f"{status.count('changed')} changed, {status.count('unchanged')} unchanged. "
+                                    "Nothing is saved until you press <i>Save imported risks</i>.</p>"
+                                    + preview.to_html(index=False, escape=True))
+        self._pending = (name, table)
+        self.confirm_import.disabled = False
+        self.feedback.info("File checked: review the table below, then save.")
+
+    def _save_import(self, _button=None) -> None:
+        from workbook_lib.core.records import save_table
+
+        if self._pending is None:
+            raise StoreError("check a file before saving it")
+        org, period = self.picker.value
+        if not org or not period:
+            raise StoreError("choose or type an organisation and a period before importing")
+        name, table = self._pending
+        result = save_table(self.store, org, period, "risk", table, self.respondent.author(), self.method,
+                            source="import")
+        self._pending = None
+        self.confirm_import.disabled = True
+        self.import_report.value = ""
+        self.refresh(f"Imported {name}: {result.summary()}.")

@@ -1,0 +1,216 @@
+"""Risk methodologies as data: YAML files validated with pydantic.
+
+A methodology declares its likelihood and impact scales, how a score is formed (product or grid),
+the bands a score falls into, the control-effectiveness scale and the residual rule. Shipped
+methodologies live in ``workbook_lib/methodologies``; users may point at their own file.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from workbook_lib.core.datafiles import (
+    Loaded,
+    Note,
+    Strict,
+    band_problems,
+    load_data_file,
+    normalise_label,
+    shipped_files,
+    unique_names,
+)
+
+SHIPPED_DIR = Path(__file__).parent / "methodologies"
+
+
+class MethodologyError(ValueError):
+    """A methodology file is missing, unreadable or inconsistent."""
+
+
+class Probability(Strict):
+    min: float | None = Field(default=None, ge=0, le=100, description="lower bound, % chance within the horizon")
+    max: float | None = Field(default=None, ge=0, le=100, description="upper bound, % chance within the horizon")
+    horizon: str | None = None
+
+
+class Level(Strict):
+    value: int = Field(ge=1)
+    label: str = Field(min_length=1)
+    aliases: list[str] = []
+    description: str = ""
+
+
+class LikelihoodLevel(Level):
+    probability: Probability | None = None
+
+
+class ImpactLevel(Level):
+    # description per impact category (e.g. Financial -> "loss of 3,000 to 25,000")
+    categories: dict[str, str] = {}
+
+
+class Band(Strict):
+    name: str = Field(min_length=1)
+    min: int
+    max: int
+    colour: str = Field(pattern=r"^#[0-9a-fA-F]{6}$")
+    action: str = ""
+    decision_maker: str = ""
+    register_destination: str = ""
+    acceptability: str = ""
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Band:
+        if self.min > self.max:
+            raise ValueError(f"band {self.name!r}: min {self.min} is above max {self.max}")
+        return self
+
+
+class Banding(Strict):
+    title: str
+    bands: list[Band] = Field(min_length=1)
+
+
+class ControlLevel(Strict):
+    label: str = Field(min_length=1)
+    aliases: list[str] = []
+    description: str = ""
+    factor: float = Field(gt=0, le=1, description="share of the inherent score that remains")
+
+
+class Scoring(Strict):
+    rule: Literal["product", "grid"] = "product"
+    # grid[i][j]: score for likelihood value i+1 and impact value j+1 (only for rule: grid)
+    grid: list[list[int]] | None = None
+
+
+class ResidualRule(Strict):
+    rule: Literal["rerated", "control_factor"]
+    # how a factor-reduced score returns to the integer scale
+    rounding: Literal["ceil", "round", "floor"] = "ceil"
+    note: str = ""
+
+
+class Methodology(Strict):
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]*$")
+    version: str
+    title: str
+    source: str = ""
+    impact_categories: list[str] = []
+    likelihood: list[LikelihoodLevel] = Field(min_length=1)
+    impact: list[ImpactLevel] = Field(min_length=1)
+    scoring: Scoring = Scoring()
+    bandings: dict[str, Banding] = Field(min_length=1)
+    default_banding: str
+    control_effectiveness: list[ControlLevel] = []
+    residual: ResidualRule
+    notes: list[Note] = []
+
+    # ---- validation -------------------------------------------------------------------------
+    @field_validator("likelihood", "impact")
+    @classmethod
+    def _contiguous(cls, levels: list[Level]) -> list[Level]:
+        values = [lv.value for lv in levels]
+        if values != list(range(1, len(values) + 1)):
+            raise ValueError(f"level values must be 1..{len(values)} in order, got {values}")
+        unique_names([lv.label for lv in levels] + [a for lv in levels for a in lv.aliases], "label or alias")
+        return levels
+
+    @field_validator("control_effectiveness")
+    @classmethod
+    def _unique_controls(cls, levels: list[ControlLevel]) -> list[ControlLevel]:
+        unique_names([lv.label for lv in levels] + [a for lv in levels for a in lv.aliases], "label or alias")
+        return levels
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Methodology:
+        n_l, n_i = len(self.likelihood), len(self.impact)
+        if self.scoring.rule == "grid":
+            grid = self.scoring.grid
+            if grid is None or len(grid) != n_l or any(len(row) != n_i for row in grid):
+                raise ValueError(f"scoring grid must have {n_l} rows of {n_i} scores (likelihood x impact)")
+        elif self.scoring.grid is not None:
+            raise ValueError("scoring.grid is only allowed with rule: grid")
+        if self.default_banding not in self.bandings:
+            raise ValueError(f"default_banding {self.default_banding!r} is not one of {sorted(self.bandings)}")
+        if self.residual.rule == "control_factor" and not self.control_effectiveness:
+            raise ValueError("residual rule control_factor needs a control_effectiveness scale with factors")
+        for cat in (c for lv in self.impact for c in lv.categories):
+            if cat not in self.impact_categories:
+                raise ValueError(f"impact category {cat!r} is not declared in impact_categories")
+        reachable = self.reachable_scores
+        for key, banding in self.bandings.items():
+            problems = band_problems(banding.bands, reachable)
+            if problems:
+                raise ValueError(f"banding {key!r}: " + "; ".join(problems))
+        return self
+
+    # ---- derived facts ----------------------------------------------------------------------
+    @cached_property
+    def score_grid(self) -> list[list[int]]:
+        """Score for every (likelihood, impact) cell, rows by likelihood value 1..n."""
+        if self.scoring.rule == "grid":
+            return [list(row) for row in self.scoring.grid or []]
+        return [[lv.value * iv.value for iv in self.impact] for lv in self.likelihood]
+
+    @cached_property
+    def reachable_scores(self) -> list[int]:
+        return sorted({s for row in self.score_grid for s in row})
+
+    @property
+    def max_score(self) -> int:
+        return max(self.reachable_scores)
+
+    def banding(self, key: str | None = None) -> Banding:
+        key = key or self.default_banding
+        if key not in self.bandings:
+            raise MethodologyError(f"methodology {self.name!r} has no banding {key!r}; "
+                                   f"choose one of {sorted(self.bandings)}")
+        return self.bandings[key]
+
+    def band_for(self, score: int, banding: str | None = None) -> Band:
+        for band in self.banding(banding).bands:
+            if band.min <= score <= band.max:
+                return band
+        raise MethodologyError(f"score {score} is outside every band of {self.name!r}")
+
+    def scale_lookup(self, axis: Literal["likelihood", "impact"]) -> dict[str, int]:
+        """Accepted spellings (value, label, aliases; case-folded) -> level value."""
+        lookup: dict[str, int] = {}
+        for lv in getattr(self, axis):
+            for key in (str(lv.value), lv.label, *lv.aliases):
+                lookup[normalise_label(key)] = lv.value
+        return lookup
+
+    def control_lookup(self) -> dict[str, ControlLevel]:
+        lookup: dict[str, ControlLevel] = {}
+        for lv in self.control_effectiveness:
+            for key in (lv.label, *lv.aliases):
+                lookup[normalise_label(key)] = lv
+        return lookup
+
+
+class LoadedMethodology(Loaded):
+    """A methodology with the provenance every output records."""
+
+    methodology: Methodology
+
+    @property
+    def content(self) -> Methodology:
+        return self.methodology
+
+
+def shipped() -> dict[str, Path]:
+    """Shipped methodology names -> files."""
+    return shipped_files(SHIPPED_DIR)
+
+
+def load_methodology(name_or_path: str | Path, base_dir: Path | None = None) -> LoadedMethodology:
+    """Load a shipped methodology by name, or the user's own YAML file by path."""
+    methodology, path, sha256 = load_data_file(name_or_path, shipped(), Methodology, MethodologyError,
+                                               "methodology", base_dir)
+    return LoadedMethodology(methodology=methodology, path=path, sha256=sha256)

@@ -1,0 +1,259 @@
+"""Risk registers: read, map to canonical columns, validate lazily with pandera.
+
+The result of validation is a register frame whose ratings are level values (numbers), dates are
+parsed and every risk knows its row in the user's file. A register that fails raises InputError with
+every problem at once; an unrated risk is a warning, never an error and never a zero.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+import yaml
+
+from workbook_lib.assessments.risk.methodology import Methodology
+from workbook_lib.core.datafiles import normalise_label
+from workbook_lib.core.errors import InputError, Problem
+from workbook_lib.core.tables import ROW, Table, header_key, read_table
+
+COLUMNS_FILE = Path(__file__).parent / "data" / "register_columns.yaml"
+RATINGS = ["inherent_likelihood", "inherent_impact", "residual_likelihood", "residual_impact"]
+DEFAULT_GROUP = "Whole register"
+# columns the suite computes; a register column with one of these names is kept as "<name> (register)"
+RESERVED = {"row", "rated", "complete", "control_factor", "inherent_score", "inherent_level", "residual_score",
+            "residual_level", "appetite", "above_appetite", "decision_maker", "register_destination",
+            "required_action", "arithmetic", "action_overdue", "review_overdue", "inherent_likelihood_label",
+            "inherent_impact_label", "_band"}
+_NUMBER = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*%?\s*$")
+_DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%d %B %Y", "%d %b %Y", "%Y/%m/%d")
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    columns: dict[str, list[str]]
+    required: list[str]
+    rating_pairs: list[list[str]]
+    dates: list[str]
+    responses: dict[str, list[str]]
+    complete_progress: list[str]
+
+    @property
+    def response_lookup(self) -> dict[str, str]:
+        return {normalise_label(a): canon for canon, aliases in self.responses.items()
+                for a in (canon, *aliases)}
+
+
+@cache
+def column_spec() -> ColumnSpec:
+    return ColumnSpec(**yaml.safe_load(COLUMNS_FILE.read_text(encoding="utf-8")))
+
+
+@dataclass
+class Register:
+    """A validated register: canonical columns plus numeric ratings and parsed dates."""
+
+    file: str
+    frame: pd.DataFrame
+    extra_columns: list[str]
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def rated(self) -> pd.Series:
+        return self.frame["rated"]
+
+
+def parse_date(text: str) -> dt.date | None:
+    text = text.strip()
+    if not text:
+        return None
+    for fmt in _DATE_FORMATS:
+        try:
+            return dt.datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    try:  # ISO date-times written by spreadsheets ("2025-03-01 00:00:00")
+        return dt.datetime.fromisoformat(text).date()
+    except ValueError:
+        return None
+
+
+def _level_map(series: pd.Series, lookup: dict[str, int]) -> pd.Series:
+    keys = series.str.split().str.join(" ").str.casefold().str.replace(r"^(\d+)\.0+$", r"\1", regex=True)
+    return keys.map(lookup)
+
+
+def _expected_levels(m: Methodology, axis: str) -> str:
+    levels = getattr(m, axis)
+    article = "an" if axis[0] in "aeiou" else "a"
+    return f"{article} {axis} rating 1-{len(levels)} or one of: " + ", ".join(lv.label for lv in levels)
+
+
+def build_schema(m: Methodology, columns: list[str], partner_roles: list[str]) -> pa.DataFrameSchema:
+    """A pandera schema for a register in canonical columns, with checks that say what they expect."""
+    spec = column_spec()
+    checks: dict[str, pa.Column] = {}
+    for name in spec.columns:
+        col_checks: list[pa.Check] = []
+        if name in spec.required:
+            col_checks.append(pa.Check(lambda s: s != "", error="a value (this column is required)",
+                                       element_wise=False))
+        if name in RATINGS:
+            axis = name.split("_", 1)[1]
+            lookup = m.scale_lookup(axis)
+            col_checks.append(pa.Check(lambda s, lk=lookup: (s == "") | _level_map(s, lk).notna(),
+                                       error=_expected_levels(m, axis)))
+        elif name == "control_effectiveness" and m.control_effectiveness:
+            # without a scale (re-rated residual) the column is free text kept for the record
+            labels = m.control_lookup()
+            expected = "one of: " + ", ".join(c.label for c in m.control_effectiveness)
+            col_checks.append(pa.Check(lambda s, lk=labels: (s == "") | s.map(normalise_label).isin(lk),
+                                       error=expected))
+        elif name == "response":
+            lookup = spec.response_lookup
+            col_checks.append(pa.Check(lambda s, lk=lookup: (s == "") | s.map(normalise_label).isin(lk),
+                                       error="a response: " + ", ".join(spec.responses)))
+        elif name in spec.dates:
+            col_checks.append(pa.Check(lambda s: s.map(lambda v: v == "" or parse_date(v) is not None),
+                                       error="a date such as 2025-06-30 or 30/06/2025"))
+        elif name == "progress":
+            done = {normalise_label(x) for x in spec.complete_progress}
+            col_checks.append(pa.Check(lambda s, d=done: s.map(lambda v: _progress_ok(v, d)),
+                                       error="a percentage 0-100, a status word, or empty"))
+        checks[name] = pa.Column(None, checks=col_checks, required=name in spec.required,
+                                 unique=name == "risk_id", nullable=False)
+    for role in partner_roles:
+        checks[role] = pa.Column(None, required=True, nullable=False)
+    pair_checks = [
+        pa.Check(lambda df, a=a, b=b: _pair_ok(df, a, b), error=f"pair:{a}:{b}")
+        for a, b in spec.rating_pairs if a in columns or b in columns
+    ]
+    return pa.DataFrameSchema(checks, checks=pair_checks, strict=False, coerce=False)
+
+
+def _pair_ok(df: pd.DataFrame, a: str, b: str) -> pd.Series:
+    """Both ratings of a pair or neither; a column that is absent counts as empty."""
+    empty_a = df[a] == "" if a in df else pd.Series(True, index=df.index)
+    empty_b = df[b] == "" if b in df else pd.Series(True, index=df.index)
+    return empty_a == empty_b
+
+
+def _progress_ok(value: str, done: set[str]) -> bool:
+    match = _NUMBER.match(value)
+    if match:
+        return 0 <= float(match.group(1)) <= 100
+    return True  # free-text status is kept as written
+
+
+def _problems_from(exc: pa.errors.SchemaErrors, table: Table) -> list[Problem]:
+    spec = column_spec()
+    rows = table.frame[ROW]
+    problems: list[Problem] = []
+    cases = exc.failure_cases
+    for case in cases.itertuples(index=False):
+        check, column, value, index = str(case.check), case.column, case.failure_case, case.index
+        if check == "column_in_dataframe":
+            aliases = spec.columns.get(str(value), [])
+            expected = f"a column {value!r}" + (f" (or {', '.join(repr(a) for a in aliases[:4])})"
+                                                 if aliases else "")
+            problems.append(Problem(table.file, table.header_row, str(value), "(missing)", expected))
+            continue
+        row = int(rows.iloc[int(index)]) if index is not None and not pd.isna(index) else None
+        if check == "field_uniqueness":
+            dupes = rows[table.frame[column] == value].tolist()
+            expected = f"a unique {column} (it appears on rows {', '.join(map(str, dupes))})"
+            problems.append(Problem(table.file, row, column, str(value), expected))
+        elif check.startswith("pair:"):
+            _, a, b = check.split(":")
+            present_cols = [c for c in (a, b) if c in table.frame]
+            if column != present_cols[0]:
+                continue  # a frame-wide check reports every column of the row; keep one
+            missing = a if a not in table.frame or table.frame.at[int(index), a] == "" else b
+            present = b if missing == a else a
+            problems.append(Problem(table.file, row, missing, "",
+                                    f"a rating, since {present} is "
+                                    f"{table.frame.at[int(index), present]!r} (rate both or neither)"))
+        elif "column" in str(case.schema_context).lower() and column is not None:
+            problems.append(Problem(table.file, row, str(column), str(value), check))
+        else:
+            problems.append(Problem(table.file, row, None if column is None else str(column),
+                                    str(value), check))
+    # one problem per (row, column, expected): pandera may report a pair check once per column
+    return list(dict.fromkeys(problems))
+
+
+def validate_register(table: Table, m: Methodology, partner_roles: list[str] | None = None) -> Register:
+    """Validate a table as a risk register under a methodology; raise InputError with every problem."""
+    partner_roles = list(partner_roles or [])
+    frame = table.frame
+    if frame.empty:
+        raise InputError([Problem(table.file, table.header_row + 1, None, "",
+                                  "at least one risk below the header row")])
+    role_keys = {header_key(r): r for r in partner_roles}
+    frame = frame.rename(columns={c: role_keys[header_key(c)] for c in frame.columns
+                                  if header_key(c) in role_keys and c not in partner_roles})
+    table = Table(table.file, frame, table.header_row, table.renamed)
+    schema = build_schema(m, list(frame.columns), partner_roles)
+    try:
+        schema.validate(frame, lazy=True)
+    except pa.errors.SchemaErrors as exc:
+        raise InputError(_problems_from(exc, table)) from None
+    except pa.errors.SchemaError as exc:  # pragma: no cover - lazy mode collects; kept for safety
+        raise InputError([Problem(table.file, None, None, "", str(exc))]) from None
+    return _normalise(table, m)
+
+
+def _normalise(table: Table, m: Methodology) -> Register:
+    spec = column_spec()
+    src = table.frame
+    out = pd.DataFrame({"row": src[ROW].astype(int)})
+    for name in spec.columns:
+        out[name] = src[name] if name in src else ""
+    for name in RATINGS:
+        axis = name.split("_", 1)[1]
+        out[name] = _level_map(out[name], m.scale_lookup(axis)).astype("Int64")
+    if m.control_effectiveness:  # a scale: keep its canonical label and factor
+        lookup = m.control_lookup()
+        keys = out["control_effectiveness"].map(normalise_label)
+        out["control_effectiveness"] = keys.map(lambda k: lookup[k].label if k in lookup else "")
+        out["control_factor"] = keys.map(lambda k: lookup[k].factor if k in lookup else np.nan)
+    else:
+        out["control_factor"] = np.nan
+    responses = spec.response_lookup
+    out["response"] = out["response"].map(lambda v: responses.get(normalise_label(v), "") if v else "")
+    for name in spec.dates:
+        out[name] = out[name].map(parse_date)
+    done = {normalise_label(x) for x in spec.complete_progress}
+    out["complete"] = out["progress"].map(lambda v: _is_complete(v, done))
+    out["group"] = out["group"].where(out["group"] != "", DEFAULT_GROUP)
+    out["rated"] = out["inherent_likelihood"].notna() & out["inherent_impact"].notna()
+    known = set(spec.columns) | {ROW}
+    extra = []
+    for c in (c for c in src.columns if c not in known):
+        name = f"{c} (register)" if c in RESERVED else c  # never overwrite a computed column
+        out[name] = src[c]
+        extra.append(name)
+    warnings = [f"{rid} (row {row}) is not rated: listed as not rated, not scored."
+                for rid, row in zip(out.loc[~out["rated"], "risk_id"], out.loc[~out["rated"], "row"],
+                                    strict=True)]
+    return Register(file=table.file, frame=out, extra_columns=extra, warnings=warnings)
+
+
+def _is_complete(value: str, done: set[str]) -> bool:
+    match = _NUMBER.match(value or "")
+    if match:
+        return float(match.group(1)) >= 100
+    return normalise_label(value or "") in done
+
+
+def load_register(path: str | Path, m: Methodology, sheet: str | None = None,
+                  partner_roles: list[str] | None = None) -> Register:
+    """Read and validate a register file (CSV or .xlsx)."""
+    table = read_table(path, column_spec().columns, sheet=sheet)
+    return validate_register(table, m, partner_roles)

@@ -1,0 +1,160 @@
+"""The risk evaluation's report: JSON contract, Excel tables, narratives and views for the notebook."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from workbook_lib.assessments.risk.scoring import RiskEvaluation
+from workbook_lib.core.outputs import esc, plain, write_excel, write_json
+
+
+def risk_summary(ev: RiskEvaluation, organisation: str, period: str) -> dict[str, Any]:
+    """The JSON contract of the risk evaluation (see README)."""
+    risks = [
+        {"risk_id": r.risk_id, "group": r.group,
+         "inherent_score": plain(r.inherent_score), "inherent_level": plain(r.inherent_level),
+         "residual_score": plain(r.residual_score), "residual_level": plain(r.residual_level),
+         "above_appetite": plain(r.above_appetite), "decision_maker": plain(r.decision_maker),
+         "rated": bool(r.rated)}
+        for r in ev.risks.itertuples(index=False)
+    ]
+    groups = [
+        {"group": g.group, "residual_score": plain(g.residual_score), "residual_level": plain(g.residual_level),
+         "decision_maker": plain(g.decision_maker)}
+        for g in ev.groups.itertuples(index=False)
+    ]
+    return {"assessment": "risk-evaluation", "organisation": organisation, "period": period,
+            "as_of": ev.as_of.isoformat(), "methodology": ev.methodology.provenance(),
+            "banding": ev.banding, "risks": risks, "groups": groups, "warnings": list(ev.warnings)}
+
+
+def key_figures(ev: RiskEvaluation) -> str:
+    """One stable line of the figures a committee looks at first (checked by the notebook tests)."""
+    bands = [b.name for b in ev.methodology.methodology.banding(ev.banding).bands]
+    res = ev.rated["residual_level"].value_counts()
+    levels = ", ".join(f"{b} {int(res.get(b, 0))}" for b in bands)
+    above = int((ev.risks["above_appetite"] == True).sum())  # noqa: E712 - object column with None
+    return (f"risks {len(ev.risks)} | rated {len(ev.rated)} | not rated {len(ev.unrated)} | "
+            f"residual: {levels} | above appetite {above} | overdue actions "
+            f"{int(ev.risks['action_overdue'].sum())} | overdue reviews {int(ev.risks['review_overdue'].sum())}")
+
+
+RISK_COLUMNS = ["risk_id", "group", "description", "category", "owner", "inherent_likelihood", "inherent_impact",
+                "inherent_score", "inherent_level", "controls", "control_effectiveness", "control_factor",
+                "residual_likelihood", "residual_impact", "residual_score", "residual_level", "appetite",
+                "above_appetite", "decision_maker", "register_destination", "required_action", "arithmetic",
+                "response", "treatment_owner", "actions", "due_date", "review_date", "progress",
+                "action_overdue", "review_overdue", "rated"]
+
+
+def result_tables(ev: RiskEvaluation) -> dict[str, pd.DataFrame]:
+    extra = [c for c in ev.risks.columns if c not in RISK_COLUMNS and not c.endswith("_label")
+             and c not in {"row", "complete"}]
+    tables = {
+        "Risks": ev.risks[RISK_COLUMNS + extra],
+        "Groups": ev.groups,
+        "Treatments": ev.treatments,
+    }
+    if ev.roles is not None:
+        tables["Partner roles"] = ev.roles
+    tables["Warnings"] = pd.DataFrame({"warning": ev.warnings})
+    m = ev.methodology.methodology
+    tables["Method"] = pd.DataFrame(
+        [("methodology", m.name), ("version", m.version), ("sha256", ev.methodology.sha256),
+         ("banding", ev.banding), ("residual rule", m.residual.rule), ("as of", ev.as_of.isoformat())]
+        + [(f"note: {n.topic}", n.decision) for n in m.notes], columns=["item", "value"])
+    return tables
+
+
+def write_risk_outputs(ev: RiskEvaluation, organisation: str, period: str, output_dir: str | Path,
+                       stem: str = "risk-evaluation") -> list[Path]:
+    out = Path(output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    return [write_json(risk_summary(ev, organisation, period), out / f"{stem}.json"),
+            write_excel(result_tables(ev), out / f"{stem}.xlsx")]
+
+
+def attention(ev: RiskEvaluation) -> pd.DataFrame:
+    above = ev.risks[ev.risks["above_appetite"] == True]  # noqa: E712
+    cols = ["risk_id", "group", "category", "owner", "residual_score", "residual_level", "appetite",
+            "decision_maker", "register_destination", "arithmetic"]
+    return above.sort_values("residual_score", ascending=False)[cols]
+
+
+def overdue(ev: RiskEvaluation) -> pd.DataFrame:
+    t = ev.treatments
+    return t[t["action_overdue"] | t["review_overdue"]]
+
+
+def register_view(ev: RiskEvaluation) -> pd.DataFrame:
+    cols = ["risk_id", "group", "description", "category", "owner", "inherent_score", "inherent_level",
+            "control_effectiveness", "residual_score", "residual_level", "above_appetite", "decision_maker",
+            "arithmetic"]
+    view = ev.risks[cols].copy()
+    view.loc[~ev.risks["rated"], "arithmetic"] = "NOT RATED: not scored"
+    return view
+
+
+def opening_narrative(ev: RiskEvaluation, organisation: str, period: str) -> str:
+    m = ev.methodology.methodology
+    rated, unrated = ev.rated, ev.unrated
+    above = rated[rated["above_appetite"] == True]  # noqa: E712
+    top = rated.sort_values("residual_score", ascending=False).head(1)
+    bands = m.banding(ev.banding).bands
+    worst = bands[-1].name
+    n_worst = int((rated["residual_level"] == worst).sum())
+    lines = [
+        f"## {esc(organisation)}: risk evaluation, {esc(period)}",
+        f"As of **{ev.as_of:%d %B %Y}**, the register holds **{len(ev.risks)} risks**; "
+        f"**{len(rated)}** are rated"
+        + (f" and **{len(unrated)} are not rated** ({esc(', '.join(unrated['risk_id']))}); unrated risks are "
+           f"listed, never scored" if len(unrated) else "") + ".",
+        f"After controls, **{n_worst}** risk(s) remain in the highest band (*{esc(worst)}*), and "
+        f"**{len(above)}** sit above the risk appetite"
+        + (f": {esc(', '.join(above['risk_id']))}." if len(above) else "."),
+    ]
+    if len(top):
+        t = top.iloc[0]
+        lines.append(f"The highest residual risk is **{esc(t.risk_id)}** ({esc(t.residual_level)}, score "
+                     f"{t.residual_score}); its acceptance rests with: {esc(t.decision_maker)}.")
+    od = overdue(ev)
+    if len(od):
+        lines.append(f"**{int(od['action_overdue'].sum())}** treatment action(s) and "
+                     f"**{int(od['review_overdue'].sum())}** review(s) are overdue.")
+    banding = m.banding(ev.banding).title
+    lines.append(f"Method: *{esc(m.title)}* ({esc(m.name)} {esc(m.version)}), banding *{esc(banding)}*.")
+    if ev.warnings:
+        lines.append("**Warnings**\n\n" + "\n".join(f"- {esc(w)}" for w in ev.warnings))
+    return "\n\n".join(lines)
+
+
+def roles_narrative(ev: RiskEvaluation) -> str:
+    if ev.roles is None:
+        return "*This register records no partner roles.*"
+    roles = [c for c in ev.roles.columns if c not in {"risk_id", "roles", "covered"}]
+    counts = ", ".join(f"{esc(r)} {int(ev.roles[r].sum())}" for r in roles)
+    uncovered = ev.roles.loc[~ev.roles["covered"], "risk_id"].tolist()
+    text = (f"## Partner alignment\nRisks each partner role contributes to: {counts}. "
+            + (f"**No partner role covers {esc(', '.join(uncovered))}**: alignment there rests on the owner alone."
+               if uncovered else "Every risk has at least one partner role."))
+    return text
+
+
+def method_note(ev: RiskEvaluation) -> str:
+    m = ev.methodology.methodology
+    bands = m.banding(ev.banding).bands
+    rows = "\n".join(f"| {esc(b.name)} | {b.min}-{b.max} | {esc(b.decision_maker)} | {esc(b.register_destination)} |"
+                     for b in bands)
+    residual = (f"inherent score x control-effectiveness factor, rounded ({m.residual.rounding}): "
+                + ", ".join(f"{esc(c.label)} {c.factor:.0%}" for c in m.control_effectiveness)
+                if m.residual.rule == "control_factor" else "likelihood x impact re-rated after controls")
+    notes = "\n".join(f"- **{esc(n.topic)}**: {esc(n.decision)}" for n in m.notes)
+    return (f"## Method and provenance\n"
+            f"Methodology **{esc(m.name)}**, version {esc(m.version)}, SHA-256 `{ev.methodology.sha256}`.\n\n"
+            f"Score = likelihood x impact ({m.scoring.rule}); residual = {residual}.\n\n"
+            f"| Band | Scores | Decision maker | Register |\n|---|---|---|---|\n{rows}\n\n"
+            f"**Decisions recorded in the methodology file** (where the source document is silent or "
+            f"inconsistent):\n\n{notes}")

@@ -1,0 +1,61 @@
+"""Running the risk evaluation: load and check the inputs the parameters name, then evaluate."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from workbook_lib.assessments.risk.methodology import LoadedMethodology, load_methodology
+from workbook_lib.assessments.risk.params import RiskEvaluationParams
+from workbook_lib.assessments.risk.register import Register, load_register, validate_register
+from workbook_lib.assessments.risk.report import write_risk_outputs
+from workbook_lib.assessments.risk.scoring import Appetite, RiskEvaluation, evaluate
+from workbook_lib.core.records import methods_in_store, table_from_store
+from workbook_lib.core.store import Store
+
+
+def load_risk_inputs(params: RiskEvaluationParams) -> tuple[LoadedMethodology, Register, Appetite]:
+    """Load and check everything the parameters name (methodology, banding, appetite, register).
+
+    Raises MethodologyError or InputError; evaluates nothing, so ``workbook run`` can fail fast.
+    """
+    loaded = load_methodology(params.methodology_ref())
+    loaded.methodology.banding(params.banding)
+    appetite = Appetite.resolve(params.appetite_spec(), loaded.methodology, params.banding)
+    if params.source == "store":
+        register = register_from_store(params, loaded)
+    else:
+        register = load_register(params.resolve(params.register_file), loaded.methodology, sheet=params.sheet,
+                                 partner_roles=params.partner_roles)
+    return loaded, register, appetite
+
+
+def register_from_store(params: RiskEvaluationParams, loaded: LoadedMethodology) -> Register:
+    """The organisation's register for the period, as saved in the store, validated like a file."""
+
+    with Store(params.store_url) as store:
+        table = table_from_store(store, params.organisation, params.period, "risk")
+        methods = methods_in_store(store, params.organisation, params.period, "risk")
+    register = validate_register(table, loaded.methodology, params.partner_roles)
+    other = sorted({f"{m.name} {m.version or ''}".strip() for m in methods
+                    if (m.name, m.sha256) != (loaded.methodology.name, loaded.sha256)})
+    if other:
+        register.warnings.append(f"Some risks were saved under another methodology version ({', '.join(other)}); "
+                                 f"they are scored here under {loaded.methodology.name} "
+                                 f"{loaded.methodology.version}.")
+    return register
+
+
+def run_risk_evaluation(params: RiskEvaluationParams) -> RiskEvaluation:
+    """Load the methodology and register named by the parameters and evaluate the register."""
+
+    loaded, register, appetite = load_risk_inputs(params)
+    ev = evaluate(register, loaded, params.as_of, appetite=appetite, banding=params.banding,
+                  partner_roles=params.partner_roles)
+    ev.organisation, ev.period = params.organisation, params.period
+    return ev
+
+
+
+def write_outputs(ev: RiskEvaluation, params: RiskEvaluationParams) -> list[Path]:
+    """The JSON summary and the Excel tables in the parameters' output folder."""
+    return write_risk_outputs(ev, params.organisation, params.period, params.output_dir)

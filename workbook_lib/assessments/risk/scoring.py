@@ -1,0 +1,290 @@
+"""Risk evaluation: inherent and residual scores, levels, appetite, groups, treatments, partner roles.
+
+The scoring engine (``score_frame``) is vectorised over numeric arrays so that a register of a million
+risks scores in well under a second; ``evaluate`` adds what a report needs (labels, arithmetic,
+treatment status, partner roles) on top of it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from workbook_lib.assessments.risk.methodology import LoadedMethodology, Methodology, MethodologyError
+from workbook_lib.assessments.risk.register import Register
+
+AppetiteValue = int | str
+
+
+@dataclass(frozen=True)
+class Appetite:
+    """Largest acceptable residual score: a default and per-category overrides."""
+
+    default: int | None = None
+    categories: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def resolve(cls, spec: AppetiteValue | dict | None, m: Methodology, banding: str | None = None) -> Appetite:
+        """Accept a score, a band name (its top score), or {default: ..., categories: {...}}."""
+        if spec is None:
+            return cls()
+        if not isinstance(spec, dict):
+            spec = {"default": spec}
+        unknown = set(spec) - {"default", "categories"}
+        if unknown:
+            raise MethodologyError(f"appetite: unknown key(s) {sorted(unknown)}; use default and categories")
+        default = spec.get("default")
+        return cls(
+            default=None if default is None else _appetite_score(default, m, banding),
+            categories={str(k): _appetite_score(v, m, banding) for k, v in (spec.get("categories") or {}).items()},
+        )
+
+    def thresholds(self, categories: pd.Series) -> np.ndarray:
+        default = np.nan if self.default is None else float(self.default)
+        if not self.categories:
+            return np.full(len(categories), default)
+        mapped = categories.map(self.categories).astype(float)
+        return mapped.fillna(default).to_numpy()
+
+
+def _appetite_score(value: AppetiteValue, m: Methodology, banding: str | None) -> int:
+    if isinstance(value, bool):
+        raise MethodologyError(f"appetite {value!r}: expected a score or a band name")
+    if isinstance(value, int):
+        if not 1 <= value <= m.max_score:
+            raise MethodologyError(f"appetite {value}: expected a score 1-{m.max_score} or a band name")
+        return value
+    names = {b.name.casefold(): b for b in m.banding(banding).bands}
+    band = names.get(str(value).strip().casefold())
+    if band is None:
+        raise MethodologyError(f"appetite {value!r}: expected a score 1-{m.max_score} or one of the band "
+                               f"names {', '.join(b.name for b in m.banding(banding).bands)}")
+    return band.max
+
+
+# ---- the engine ------------------------------------------------------------------------------------
+def score(likelihood: np.ndarray, impact: np.ndarray, m: Methodology) -> np.ndarray:
+    """Score per risk (float, NaN where unrated) from level values (float, NaN where missing)."""
+    grid = np.asarray(m.score_grid, dtype=float)
+    out = np.full(len(likelihood), np.nan)
+    ok = ~(np.isnan(likelihood) | np.isnan(impact))
+    out[ok] = grid[likelihood[ok].astype(np.intp) - 1, impact[ok].astype(np.intp) - 1]
+    return out
+
+
+def band_index(scores: np.ndarray, m: Methodology, banding: str | None = None) -> np.ndarray:
+    """Index of each score's band in the banding (-1 where the score is NaN)."""
+    bands = m.banding(banding).bands
+    table = np.full(m.max_score + 2, -1, dtype=np.intp)
+    for i, b in enumerate(bands):
+        table[max(b.min, 0):min(b.max, m.max_score) + 1] = i
+    out = np.full(len(scores), -1, dtype=np.intp)
+    ok = ~np.isnan(scores)
+    out[ok] = table[scores[ok].astype(np.intp)]
+    return out
+
+
+def residual_score(inherent: np.ndarray, residual_likelihood: np.ndarray, residual_impact: np.ndarray,
+                   factor: np.ndarray, m: Methodology) -> np.ndarray:
+    """Residual by the methodology's rule; where the inputs for it are missing, the inherent score."""
+    if m.residual.rule == "rerated":
+        rerated = score(residual_likelihood, residual_impact, m)
+        return np.where(np.isnan(rerated), inherent, rerated)
+    rounder = {"ceil": np.ceil, "floor": np.floor, "round": np.round}[m.residual.rounding]
+    # round away float noise first: 20 x 0.45 must give 9, not 10
+    reduced = rounder(np.round(inherent * factor, 9))
+    reduced = np.clip(reduced, 1, m.max_score)
+    return np.where(np.isnan(factor), inherent, reduced)
+
+
+def score_frame(frame: pd.DataFrame, m: Methodology, appetite: Appetite | None = None,
+                banding: str | None = None) -> pd.DataFrame:
+    """Vectorised scores for a frame of numeric ratings.
+
+    Needs columns inherent_likelihood, inherent_impact and, where the rule uses them,
+    residual_likelihood, residual_impact, control_factor; category for per-category appetite.
+    """
+    n = len(frame)
+
+    def col(name: str) -> np.ndarray:
+        if name not in frame:
+            return np.full(n, np.nan)
+        return pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+
+    inherent = score(col("inherent_likelihood"), col("inherent_impact"), m)
+    residual = residual_score(inherent, col("residual_likelihood"), col("residual_impact"),
+                              col("control_factor"), m)
+    bands = m.banding(banding).bands
+    names = np.array([b.name for b in bands] + [None], dtype=object)
+    inh_idx, res_idx = band_index(inherent, m, banding), band_index(residual, m, banding)
+    appetite = appetite or Appetite()
+    categories = frame["category"] if "category" in frame else pd.Series([""] * n)
+    threshold = appetite.thresholds(categories.reset_index(drop=True))
+    above = np.where(np.isnan(residual) | np.isnan(threshold), None, residual > threshold)
+    return pd.DataFrame({
+        "inherent_score": pd.array(inherent, dtype="Int64"),
+        "inherent_level": names[inh_idx],
+        "residual_score": pd.array(residual, dtype="Int64"),
+        "residual_level": names[res_idx],
+        "appetite": pd.array(threshold, dtype="Int64"),
+        "above_appetite": above,
+        "_band": res_idx,
+    }, index=frame.index)
+
+
+# ---- the evaluation a report needs ------------------------------------------------------------------
+@dataclass
+class RiskEvaluation:
+    methodology: LoadedMethodology
+    banding: str
+    as_of: dt.date
+    risks: pd.DataFrame
+    groups: pd.DataFrame
+    treatments: pd.DataFrame
+    roles: pd.DataFrame | None
+    warnings: list[str]
+    organisation: str = ""  # what the register is of, when known
+    period: str = ""
+
+    @property
+    def rated(self) -> pd.DataFrame:
+        return self.risks[self.risks["rated"]]
+
+    @property
+    def unrated(self) -> pd.DataFrame:
+        return self.risks[~self.risks["rated"]]
+
+
+def _label(values: pd.Series, levels: list) -> pd.Series:
+    labels = {lv.value: f"{lv.value} {lv.label}" for lv in levels}
+    return values.map(lambda v: labels.get(v, "") if pd.notna(v) else "")
+
+
+def _formatted(values: pd.Series, spec: str = "") -> pd.Series:
+    """Each value as ``format(value, spec)``, "" where missing; formatted once per distinct value."""
+    objects = values.astype(object)
+    present = objects[objects.notna()]
+    lookup = {v: format(v, spec) for v in pd.unique(present)}
+    text = pd.Series("", index=values.index, dtype=object)
+    text.loc[present.index] = present.map(lookup)
+    return text
+
+
+def _arithmetic(risks: pd.DataFrame, m: Methodology) -> pd.Series:
+    """Each risk's scoring shown as arithmetic, e.g. "inherent 4 x 3 = 12 (High); residual ... (Medium)".
+
+    Built column-wise (a row-wise apply took 93 % of evaluate at 100k risks)."""
+    text = pd.Series("not rated", index=risks.index, dtype=object)
+    rated = risks["rated"].astype(bool)
+    if not rated.any():
+        return text
+    r = risks.loc[rated]
+    f = {c: _formatted(r[c]) for c in ("inherent_likelihood", "inherent_impact", "inherent_score", "inherent_level",
+                                       "residual_score", "residual_level")}
+    inherent = ("inherent " + f["inherent_likelihood"] + " x " + f["inherent_impact"] + " = " + f["inherent_score"]
+                + " (" + f["inherent_level"] + ")")
+    if m.residual.rule == "rerated":
+        given = r["residual_likelihood"].notna() & r["residual_impact"].notna()
+        residual = ("residual " + _formatted(r["residual_likelihood"]) + " x " + _formatted(r["residual_impact"])
+                    + " = " + f["residual_score"]).where(
+            given, "residual = inherent " + f["residual_score"] + " (no re-rating given)")
+    else:
+        given = r["control_factor"].notna()
+        raw = (r["inherent_score"].where(given) * r["control_factor"]).astype(float)
+        residual = ("residual " + f["inherent_score"] + " x " + _formatted(r["control_factor"], ".0%") + " ("
+                    + _formatted(r["control_effectiveness"]) + ") = " + _formatted(raw, "g") + " -> "
+                    + f["residual_score"]).where(
+            given, "residual = inherent " + f["residual_score"] + " (no control-effectiveness rating)")
+    text.loc[rated] = inherent + "; " + residual + " (" + f["residual_level"] + ")"
+    return text
+
+
+def evaluate(register: Register, loaded: LoadedMethodology, as_of: dt.date,
+             appetite: AppetiteValue | dict | Appetite | None = None, banding: str | None = None,
+             partner_roles: list[str] | None = None) -> RiskEvaluation:
+    m = loaded.methodology
+    banding = banding or m.default_banding
+    bands = m.banding(banding).bands
+    if not isinstance(appetite, Appetite):
+        appetite = Appetite.resolve(appetite, m, banding)
+    frame = register.frame.reset_index(drop=True)
+    scored = score_frame(frame, m, appetite, banding)
+    risks = pd.concat([frame, scored], axis=1)
+    band_of = {i: b for i, b in enumerate(bands)}
+    risks["decision_maker"] = risks["_band"].map(lambda i: band_of[i].decision_maker if i >= 0 else None)
+    risks["register_destination"] = risks["_band"].map(
+        lambda i: band_of[i].register_destination if i >= 0 else None)
+    risks["required_action"] = risks["_band"].map(lambda i: band_of[i].action if i >= 0 else None)
+    risks["arithmetic"] = _arithmetic(risks, m)
+    risks["inherent_likelihood_label"] = _label(risks["inherent_likelihood"], m.likelihood)
+    risks["inherent_impact_label"] = _label(risks["inherent_impact"], m.impact)
+    risks["action_overdue"] = risks["due_date"].map(lambda d: d is not None and d < as_of) & ~risks["complete"]
+    risks["review_overdue"] = risks["review_date"].map(lambda d: d is not None and d < as_of)
+
+    warnings = list(register.warnings)
+    rated = risks["rated"]
+    if m.residual.rule == "rerated":
+        missing = rated & (risks["residual_likelihood"].isna() | risks["residual_impact"].isna())
+        if missing.all() and missing.any():
+            warnings.append("The register gives no residual ratings: each risk's current rating is used as "
+                            "both inherent and residual.")
+        elif missing.any():
+            warnings.append(f"{int(missing.sum())} rated risk(s) have no residual re-rating; residual taken as "
+                            f"inherent: {', '.join(risks.loc[missing, 'risk_id'])}.")
+    else:
+        missing = rated & risks["control_factor"].isna()
+        if missing.any():
+            warnings.append(f"{int(missing.sum())} rated risk(s) have no control-effectiveness rating; residual "
+                            f"taken as inherent: {', '.join(risks.loc[missing, 'risk_id'])}.")
+    if appetite.default is None and not appetite.categories:
+        warnings.append("No risk appetite was given: no risk is flagged as above appetite.")
+    else:
+        unknown = sorted(set(appetite.categories) - set(risks["category"]))
+        if unknown:
+            warnings.append(f"Appetite is set for categories not in the register: {', '.join(unknown)}.")
+
+    groups = _groups(risks, bands)
+    treatments = risks.loc[(risks["response"] != "") | (risks["actions"] != "") | risks["due_date"].notna()
+                           | risks["review_date"].notna(),
+                           ["risk_id", "group", "residual_level", "response", "treatment_owner", "actions",
+                            "due_date", "progress", "review_date", "action_overdue", "review_overdue"]]
+    roles = _roles(risks, partner_roles) if partner_roles else None
+    if roles is not None:
+        uncovered = roles.loc[~roles["covered"], "risk_id"].tolist()
+        if uncovered:
+            warnings.append(f"No partner role covers: {', '.join(uncovered)}.")
+    return RiskEvaluation(methodology=loaded, banding=banding, as_of=as_of,
+                          risks=risks.drop(columns=["_band"]), groups=groups,
+                          treatments=treatments.reset_index(drop=True),
+                          roles=roles, warnings=warnings)
+
+
+def _groups(risks: pd.DataFrame, bands: list) -> pd.DataFrame:
+    """A group's overall final risk is the highest residual among its rated risks."""
+    rows = []
+    for name, part in risks.groupby("group", sort=False):
+        scored = part[part["rated"]]
+        top = scored["residual_score"].max() if len(scored) else pd.NA
+        band = bands[int(scored.loc[scored["residual_score"].idxmax(), "_band"])] if len(scored) else None
+        rows.append({
+            "group": name, "risks": len(part), "not_rated": int((~part["rated"]).sum()),
+            "residual_score": None if pd.isna(top) else int(top),
+            "residual_level": band.name if band else None,
+            "decision_maker": band.decision_maker if band else None,
+            "register_destination": band.register_destination if band else None,
+            "driving_risks": ", ".join(scored.loc[scored["residual_score"] == top, "risk_id"]) if band else "",
+        })
+    return pd.DataFrame(rows, columns=["group", "risks", "not_rated", "residual_score", "residual_level",
+                                       "decision_maker", "register_destination", "driving_risks"])
+
+
+def _roles(risks: pd.DataFrame, roles: list[str]) -> pd.DataFrame:
+    view = pd.DataFrame({"risk_id": risks["risk_id"]})
+    for role in roles:
+        view[role] = risks[role].fillna("").astype(str).str.strip() != ""
+    view["roles"] = view[roles].sum(axis=1)
+    view["covered"] = view["roles"] > 0
+    return view

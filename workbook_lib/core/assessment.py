@@ -1,0 +1,55 @@
+"""What an assessment declares about itself, so the registry, the CLI, the batch and the app need no list of
+assessments: each assessment package builds one :class:`AssessmentSpec` in its ``spec`` module."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from workbook_lib.core.params import NOTEBOOKS
+from workbook_lib.core.records import RecordKind
+
+
+@dataclass(frozen=True)
+class DataFileRole:
+    """A data file an assessment's parameters choose (a shipped name or a path), for provenance."""
+
+    role: str  # e.g. "methodology"; also the parameter's name
+    ref: str  # the parameters' method returning the shipped name or the resolved path
+    shipped: Callable[[], dict[str, Path]]
+
+
+@dataclass(frozen=True)
+class AssessmentSpec:
+    name: str
+    notebook: str
+    params: type[BaseModel]
+    purpose: str
+    check: Callable[[Any], Any]  # loads and validates every input the parameters name; raises on a problem
+    run: Callable[[Any], Any]  # parameters -> result the notebook shows
+    write_outputs: Callable[[Any, Any], list[Path]]  # (result, parameters) -> the JSON and Excel files written
+    form: str  # "module:Class" of the web form, imported only when a notebook runs as a form
+    file_inputs: tuple[str, ...] = ()  # parameters naming input files (made absolute for the kernel)
+    resolve_methodology: Callable[[Any, dict], dict] | None = None  # adjusts the injected parameters
+    requires: tuple[str, ...] = ()  # a parameters file provides the inputs when it sets all of these
+    record_kinds: tuple[RecordKind, ...] = ()  # what its forms and imports keep in the store
+    data_files: tuple[DataFileRole, ...] = ()
+    key_figures: Callable[[dict[str, Any]], dict[str, Any]] = lambda _summary: {}  # from its JSON summary
+
+    def provided_by(self, data: dict[str, Any]) -> bool:
+        """Whether a parameters file's values give this assessment its inputs (files, or the store)."""
+        if data.get("source") == "store":
+            return all(k in data for k in self.requires if k not in self.file_inputs)
+        return all(data.get(k) not in (None, "") for k in self.requires)
+
+    @property
+    def path(self) -> Path:
+        return NOTEBOOKS / self.notebook
+
+    @property
+    def title(self) -> str:
+        return self.name.replace("-", " ").capitalize()

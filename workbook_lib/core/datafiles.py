@@ -1,0 +1,131 @@
+"""Loading the suite's data files (methodologies, questionnaires, matrices, frameworks) the same way.
+
+A file is named by a shipped stem or a path; it is read once, parsed with ``yaml.safe_load`` only,
+validated by its pydantic model, and hashed (SHA-256 of the bytes) for the report's provenance. Every
+problem raises the caller's error class with a message naming the file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def load_data_file(name_or_path: str | Path, shipped: dict[str, Path], model: type[M], error: type[Exception],
+                   what: str, base_dir: Path | None = None, fields: str | None = None) -> tuple[M, Path, str]:
+    """Return (validated model, resolved path, sha256); ``what`` names the kind of file in messages."""
+    ref = str(name_or_path)
+    if ref in shipped:
+        path = shipped[ref]
+    else:
+        path = Path(ref).expanduser()
+        if not path.is_absolute() and base_dir is not None:
+            path = base_dir / path
+        if not path.is_file():
+            raise error(f"{what} {ref!r} is neither a shipped name ({', '.join(shipped)}) "
+                        f"nor an existing file (looked for {path})")
+    raw = path.read_bytes()
+    try:
+        data = yaml.safe_load(raw.decode("utf-8"))
+    except (UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise error(f"{path}: not readable YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise error(f"{path}: expected a mapping of {fields or what} fields at the top level")
+    try:
+        value = model.model_validate(data)
+    except ValidationError as exc:
+        lines = [f"{path}: invalid {what}"]
+        for err in exc.errors():
+            where = ".".join(str(p) for p in err["loc"]) or "(top level)"
+            lines.append(f"  - {where}: {err['msg']}")
+        raise error("\n".join(lines)) from exc
+    return value, path.resolve(), hashlib.sha256(raw).hexdigest()
+
+
+class Strict(BaseModel):
+    """Base of every data-file model: unknown keys are errors, loaded values never change."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Note(Strict):
+    """A decision recorded in a data file where its source document is silent or inconsistent."""
+
+    topic: str
+    decision: str
+
+
+class Loaded(BaseModel):
+    """A validated data file with the provenance every output records; subclasses name the content field."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+    path: Path
+    sha256: str
+
+    @property
+    def content(self) -> Any:
+        raise NotImplementedError
+
+    def provenance(self) -> dict[str, str]:
+        return {"name": self.content.name, "version": self.content.version, "sha256": self.sha256}
+
+
+def shipped_files(folder: Path, pattern: str = "*.yaml") -> dict[str, Path]:
+    """Shipped data file names (stems) -> files."""
+    return {p.stem: p for p in sorted(folder.glob(pattern))}
+
+
+def normalise_label(text: str) -> str:
+    """A label as compared: spaces collapsed, case folded."""
+    return " ".join(str(text).split()).casefold()
+
+
+def unique_names(names: Iterable[str], what: str) -> None:
+    """Raise ValueError naming the first name (compared as labels) that is used twice."""
+    seen: set[str] = set()
+    for name in names:
+        key = normalise_label(name)
+        if key in seen:
+            raise ValueError(f"{what} {name!r} is used twice")
+        seen.add(key)
+
+
+class BandLike(Protocol):
+    name: str
+    min: int
+    max: int
+
+
+def band_problems(bands: list[BandLike], reachable: list[int]) -> list[str]:
+    """Gaps and overlaps of bands over the reachable scores, as readable sentences."""
+    problems: list[str] = []
+    ordered = sorted(bands, key=lambda b: b.min)
+    for a, b in zip(ordered, ordered[1:], strict=False):
+        if b.min <= a.max:
+            problems.append(f"bands {a.name!r} ({a.min}-{a.max}) and {b.name!r} ({b.min}-{b.max}) overlap "
+                            f"on {b.min}-{min(a.max, b.max)}")
+    uncovered = [s for s in reachable if not any(b.min <= s <= b.max for b in bands)]
+    if uncovered:
+        problems.append(f"reachable scores {number_ranges(uncovered)} fall in no band (gap)")
+    return problems
+
+
+def number_ranges(values: list[int]) -> str:
+    """Sorted integers as readable ranges: [1, 2, 3, 7] -> "1-3, 7"."""
+    out: list[str] = []
+    start = prev = values[0]
+    for v in values[1:] + [None]:  # type: ignore[list-item]
+        if v is not None and v == prev + 1:
+            prev = v
+            continue
+        out.append(f"{start}" if start == prev else f"{start}-{prev}")
+        if v is not None:
+            start = prev = v
+    return ", ".join(out)

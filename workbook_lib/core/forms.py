@@ -1,0 +1,334 @@
+"""The form toolkit shared by every assessment's web form (Voilà), and how a notebook knows where it runs.
+
+Where a notebook runs:
+- ``workbook app`` serves the notebooks with Voilà and sets ``WORKBOOK_APP=1`` for every kernel; Voilà
+  itself sets ``SERVER_SOFTWARE=voila/...`` per request. Either means *app mode*: the data-entry form
+  is shown above the results, and the results come from the store.
+- Anywhere else (papermill, nbval, ``workbook run``, JupyterLab) the notebook is a report on the
+  inputs its parameters name, and no form is shown. An analyst in JupyterLab who wants the form sets
+  the parameter ``show_form = True``.
+
+Every form callback runs through :func:`guarded`, so an error is shown in the form, never swallowed.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import functools
+import html
+import io
+import logging
+import os
+import sys
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import ipywidgets as w
+import yaml
+from IPython.display import HTML, display
+
+log = logging.getLogger("workbook.forms")
+LINES_FILE = Path(__file__).parent / "data" / "lines_of_assurance.yaml"
+# request headers an authenticating proxy may pass (via Voilà's http_header_envs) naming the signed-in user
+USER_HEADERS = ("X-Forwarded-User", "X-Remote-User", "Remote-User", "X-Auth-Request-User")
+
+
+def app_mode(show_form: bool = False) -> bool:
+    """True when the notebook should show its form: served by Voilà, or asked for with show_form."""
+    return bool(show_form) or os.environ.get("WORKBOOK_APP") == "1" \
+        or os.environ.get("SERVER_SOFTWARE", "").startswith("voila")
+
+
+def preheated() -> bool:
+    """True in a kernel Voilà started ahead of time (``--preheat``) that has not had its page request yet:
+    the request's user and query string are not known."""
+    return os.environ.get("VOILA_PREHEAT") == "True" and "SERVER_SOFTWARE" not in os.environ
+
+
+def serve(form: Any, wait: Callable[[], None] | None = None) -> None:
+    """The last cell of an assessment notebook in the app.
+
+    A preheated kernel has by now built the whole page (form and report) from the store, before anybody
+    asked for it; Voilà sends that page the moment it is asked for. Here the kernel waits for the request,
+    then brings the page up to date with it: ``form.on_request(user, query)`` shows the signed-in user, and
+    re-reads the store if the query string names another organisation or period or if anything was saved
+    since the page was built (a cheap check). Anywhere else (a kernel started for its request, papermill,
+    JupyterLab) it returns at once: the form was built with the request already known.
+    """
+    if form is None or not preheated():
+        return
+    import vl_convert
+
+    if wait is None:
+        from voila.utils import wait_for_request as wait  # sets the request's variables in os.environ
+
+    # the chart renderer's first chart takes most of a second: pay it now, not on the first save
+    vl_convert.vegalite_to_svg({"data": {"values": [{"x": 1}]}, "mark": "point",
+                                "encoding": {"x": {"field": "x", "type": "quantitative"}}})
+    # to the server's log (kernels share its stderr): when a preheated page is ready to be asked for
+    print(f"[workbook] preheated {type(form).__name__} ready, waiting for its page request",
+          file=sys.__stderr__, flush=True)
+    wait()
+    guarded(form.feedback)(form.on_request)(signed_in_user(), query_values())
+
+
+def signed_in_user() -> str | None:
+    """The user an authenticating proxy passed through Voilà's ``http_header_envs``, if any (in a preheated
+    kernel, known only once :func:`serve` has had the request)."""
+    extra = os.environ.get("WORKBOOK_USER_HEADER")
+    for header in ((extra,) if extra else ()) + USER_HEADERS:
+        value = os.environ.get("HTTP_" + header.upper().replace("-", "_"), "").strip()
+        if value:
+            return value
+    return None
+
+
+def query_values() -> dict[str, str]:
+    """Values from the page's query string (``?organisation=...&period=...``) in the app."""
+    from urllib.parse import parse_qs
+
+    return {k: v[0] for k, v in parse_qs(os.environ.get("QUERY_STRING", "")).items() if v and v[0].strip()}
+
+
+def lines_of_assurance() -> list[dict[str, Any]]:
+    return yaml.safe_load(LINES_FILE.read_text(encoding="utf-8"))["lines"]
+
+
+# ---- feedback and error handling -----------------------------------------------------------------------
+class Feedback(w.HTML):
+    """One place in a form for confirmations and errors."""
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.add_class("wb-feedback")
+
+    def ok(self, message: str) -> None:
+        self.value = f'<div class="wb-ok" style="color:#1b5e20"><b>&#10003;</b> {html.escape(message)}</div>'
+
+    def info(self, message_html: str) -> None:
+        self.value = f'<div class="wb-info">{message_html}</div>'
+
+    def error(self, exc: BaseException) -> None:
+        from workbook_lib.core.errors import InputError
+
+        if isinstance(exc, InputError):
+            frame = exc.to_frame().fillna("")
+            body = (f"<b>{len(exc.problems)} problem(s); nothing was saved.</b>"
+                    + frame.to_html(index=False, escape=True))
+        else:
+            known = exc.__class__.__name__ in {"StoreError", "ParameterError", "MethodologyError", "ValueError"}
+            prefix = "" if known else f"Unexpected error ({html.escape(type(exc).__name__)}): "
+            body = f"<b>Not saved.</b> {prefix}{html.escape(str(exc))}"
+        self.value = f'<div class="wb-error" style="color:#b71c1c">{body}</div>'
+
+    def clear(self) -> None:
+        self.value = ""
+
+
+def guarded(feedback: Feedback) -> Callable:
+    """Decorate a widget callback so any exception is shown in ``feedback`` (and logged), not lost."""
+
+    def decorate(callback: Callable) -> Callable:
+        @functools.wraps(callback)
+        def run(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return callback(*args, **kwargs)
+            except Exception as exc:  # noqa: BLE001 - shown to the user, never swallowed
+                log.error("form callback %s failed:\n%s", callback.__name__, traceback.format_exc())
+                feedback.error(exc)
+                return None
+
+        return run
+
+    return decorate
+
+
+# ---- pickers ------------------------------------------------------------------------------------------
+def _tag(widget: w.Widget, name: str) -> w.Widget:
+    widget.add_class(f"wb-{name}")
+    return widget
+
+
+class OrgPeriodPicker(w.HBox):
+    """Organisation and period: pick one the store knows or type a new one."""
+
+    def __init__(self, store, organisation: str = "", period: str = ""):
+        self.store = store
+        # taken before the form reads anything: stale() compares against it (see serve)
+        self.seen = (organisation, store.fingerprint(organisation))
+        self.organisation = _tag(w.Combobox(value=organisation, options=store.organisations(),
+                                            description="Organisation", ensure_option=False,
+                                            style={"description_width": "90px"},
+                                            layout=w.Layout(width="460px")), "organisation")
+        self.period = _tag(w.Combobox(value=period, options=store.periods(organisation) if organisation else [],
+                                      description="Period", ensure_option=False), "period")
+        self.open_button = _tag(w.Button(description="Open", icon="folder-open"), "open")
+        self.organisation.observe(self._periods, names="value")
+        super().__init__([self.organisation, self.period, self.open_button])
+
+    def _periods(self, change: dict) -> None:
+        self.period.options = self.store.periods(change["new"]) if change["new"] else []
+
+    def follow(self, query: dict[str, str]) -> bool:
+        """Take the organisation and period a page's query string names; True if that changed the choice."""
+        before = self.value
+        self.organisation.value = query.get("organisation", self.organisation.value)
+        self.period.value = query.get("period", self.period.value)
+        return self.value != before
+
+    def stale(self) -> bool:
+        """Whether an organisation or period was added, or anything saved for the organisation shown when the
+        form was built, since then."""
+        organisation, fingerprint = self.seen
+        return self.store.fingerprint(organisation) != fingerprint
+
+    def reload(self) -> None:
+        """Re-read the organisations and periods the store knows, keeping what is typed or chosen."""
+        org, period = self.organisation.value, self.period.value
+        self.organisation.options = self.store.organisations()
+        self.period.options = self.store.periods(org.strip()) if org.strip() else []
+        self.organisation.value, self.period.value = org, period
+        self.seen = (org.strip(), self.store.fingerprint(org.strip()))
+
+    def catch_up(self, query: dict[str, str]) -> bool:
+        """A preheated form's page request (see serve): take the query's organisation and period; True if the
+        form must read the store again (another choice, or something saved since), the choices reloaded."""
+        if self.follow(query) or self.stale():
+            self.reload()
+            return True
+        return False
+
+    @property
+    def value(self) -> tuple[str, str]:
+        return self.organisation.value.strip(), self.period.value.strip()
+
+
+class Respondent(w.HBox):
+    """Who is answering: the proxy's signed-in user where there is one, else a typed name; and a line."""
+
+    def __init__(self, user: str | None = None):
+        lines = lines_of_assurance()
+        self.user = user
+        self.name = _tag(w.Text(value=user or "", description="Your name", placeholder="name and surname",
+                                disabled=bool(user)), "respondent")
+        self.line = _tag(w.Dropdown(options=[("(choose)", "")] + [(ln["name"], ln["name"]) for ln in lines],
+                                    description="Line", layout=w.Layout(width="420px")), "line")
+        super().__init__([self.name, self.line])
+
+    def sign_in(self, user: str | None) -> None:
+        """The user the proxy named for this page's request (a preheated form learns it late)."""
+        if user:
+            self.user = user
+            self.name.value, self.name.disabled = user, True
+
+    def author(self):
+        from workbook_lib.core.store import Author, StoreError
+
+        if not self.name.value.strip():
+            raise StoreError("enter your name before saving: every change records who made it")
+        return Author(self.name.value.strip(), self.line.value or None,
+                      identity="proxy" if self.user else "respondent")
+
+
+class RatingPicker(w.VBox):
+    """A rating chosen from a scale's labels, with the chosen level's description shown beneath."""
+
+    def __init__(self, title: str, levels: list[tuple[str, str]], name: str, allow_blank: bool = True,
+                 numbered: bool = True):
+        # levels: (label, description), in scale order; numbered: show each level's value before its label
+        self._descriptions = dict(levels)
+        options = ([("(not rated)", "")] if allow_blank else []) + [
+            (f"{i} · {label}" if numbered else label, label) for i, (label, _d) in enumerate(levels, start=1)]
+        self.dropdown = _tag(w.Dropdown(options=options, description=title, style={"description_width": "140px"},
+                                        layout=w.Layout(width="360px")), name)
+        self.help = w.HTML(layout=w.Layout(margin="0 0 0 145px"))
+        self.dropdown.observe(lambda _c: self._describe(), names="value")
+        super().__init__([self.dropdown, self.help])
+        self._describe()
+
+    def _describe(self) -> None:
+        text = self._descriptions.get(self.dropdown.value, "")
+        self.help.value = f'<small style="color:#555">{html.escape(text)}</small>' if text else ""
+
+    @property
+    def value(self) -> str:
+        return self.dropdown.value
+
+    @value.setter
+    def value(self, label: str) -> None:
+        wanted = {v for _k, v in self.dropdown.options}
+        match = next((v for v in wanted if v.casefold() == str(label).strip().casefold()), "")
+        self.dropdown.value = match
+
+
+# ---- results that re-render after a save -----------------------------------------------------------------
+class Sections:
+    """Report sections: shown once in a report, re-rendered after every save in the app.
+
+    A notebook cell calls ``sections.show(render)`` with ``render(result)`` displaying (or returning)
+    its part of the report. In a report it runs at once; in the app its output goes to a widget the
+    form refreshes with ``sections.refresh(result)``.
+    """
+
+    def __init__(self, live: bool, result: Any = None, empty: str = "Nothing has been saved yet."):
+        self.live, self.result, self.empty = live, result, empty
+        self._parts: list[tuple[w.Output, Callable[[Any], Any]]] = []
+
+    def show(self, render: Callable[[Any], Any]) -> None:
+        if not self.live:
+            shown = render(self.result)
+            if shown is not None:
+                display(shown)
+            return
+        out = w.Output()
+        self._parts.append((out, render))
+        display(out)
+        self._render(out, render)
+
+    def refresh(self, result: Any, empty: str | None = None) -> None:
+        self.result = result
+        if empty is not None:
+            self.empty = empty
+        for out, render in self._parts:
+            self._render(out, render)
+
+    def _render(self, out: w.Output, render: Callable[[Any], Any]) -> None:
+        # outputs are set on the widget directly, not captured with "with out:", whose routing depends on
+        # the browser being connected (Voilà executes the first render server-side)
+        out.outputs = ()
+        if self.result is None:
+            if render is self._parts[0][1]:
+                out.append_display_data(HTML(f"<p><i>{html.escape(self.empty)}</i></p>"))
+            return
+        printed = io.StringIO()
+        try:
+            with contextlib.redirect_stdout(printed):
+                shown = render(self.result)
+        except Exception as exc:  # noqa: BLE001 - shown in place of the section
+            log.error("section failed:\n%s", traceback.format_exc())
+            out.append_display_data(HTML(
+                f'<p class="wb-error" style="color:#b71c1c">This section could not be shown: '
+                f"{html.escape(type(exc).__name__)}: {html.escape(str(exc))}</p>"))
+            return
+        if printed.getvalue():
+            out.append_stdout(printed.getvalue())
+        if shown is not None:
+            out.append_display_data(shown)
+
+
+def download_link(data: bytes, filename: str, label: str,
+                  mime: str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet") -> str:
+    """An HTML link that downloads ``data``; works in Voilà without a server route."""
+    encoded = base64.b64encode(data).decode("ascii")
+    return (f'<a class="wb-download" download="{html.escape(filename)}" href="data:{mime};base64,{encoded}">'
+            f"{html.escape(label)}</a>")
+
+
+def problems_without_rows(exc) -> Any:
+    """A form's problems: the field and value matter, the row of a one-row table does not."""
+    from workbook_lib.core.errors import InputError
+
+    return InputError([type(p)(p.file, None, p.column, p.value, p.expected) for p in exc.problems])

@@ -1,0 +1,143 @@
+"""Between tables and the store: each assessment's records as the same Table its file reader yields.
+
+A record's data is the row as the user gave it (canonical column names, text values), so an export
+round-trips and the batch run validates store data with exactly the rules it applies to files. Rows
+read back from the store are numbered as in ``workbook store export`` (header on row 1).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from workbook_lib.core.errors import InputError, Problem
+from workbook_lib.core.store import KNOWN_KINDS, Author, Method, SaveResult, Store
+from workbook_lib.core.tables import ROW, Table, read_table
+
+
+@dataclass(frozen=True)
+class RecordKind:
+    """One kind of record an assessment keeps in the store, declared by the assessment that owns it.
+
+    ``columns``: canonical column -> accepted headings (a callable: some come from a data file).
+    ``canonical``: validates a table against ``context`` and returns key -> row in canonical form, so a form,
+    an import and a file agree on what one record is (raises InputError listing every problem).
+    ``context``: loads what rows are checked against, ``(data file name or None, parameters or None) ->
+    (loaded data file, context for canonical)``; the name wins, then the parameters' choice, then the default.
+    """
+
+    kind: str
+    key_columns: tuple[str, ...]
+    columns: Callable[[], dict[str, list[str]]]
+    canonical: Callable[[Table, Any], dict[str, dict[str, str]]] | None = None
+    context: Callable[[str | None, Any], tuple[Any, Any]] | None = None
+
+    def key(self, row: dict[str, str]) -> str:
+        return "|".join(str(row.get(c, "")).strip() for c in self.key_columns)
+
+
+_KINDS: dict[str, RecordKind] = {}
+
+
+def register_kind(spec: RecordKind) -> RecordKind:
+    """Declare a record kind (called by the assessment that owns it, when its module is imported)."""
+    _KINDS[spec.kind] = spec
+    KNOWN_KINDS.add(spec.kind)
+    return spec
+
+
+def spec_for(kind: str | RecordKind) -> RecordKind:
+    if isinstance(kind, RecordKind):
+        return kind
+    try:
+        return _KINDS[kind]
+    except KeyError:
+        raise ValueError(f"no table layout for record kind {kind!r}") from None
+
+
+def store_label(organisation: str, period: str, kind: str) -> str:
+    return f"store: {organisation} / {period} ({kind})"
+
+
+def table_from_store(store: Store, organisation: str, period: str, kind: str) -> Table:
+    """The current records as a Table (all text), rows numbered as in an export."""
+    spec = spec_for(kind)
+    current = store.current(organisation, period, kind)
+    columns = list(spec.columns())
+    data = [r.data for r in current]
+    extra = [c for c in dict.fromkeys(k for d in data for k in d) if c not in columns]
+    frame = pd.DataFrame(data, columns=columns + extra, dtype=object).fillna("")
+    frame = frame.astype(str).astype(object) if len(frame) else frame  # the same all-text frame a reader gives
+    frame.insert(0, ROW, range(2, len(frame) + 2))
+    return Table(file=store_label(organisation, period, kind), frame=frame, header_row=1)
+
+
+def methods_in_store(store: Store, organisation: str, period: str, kind: str) -> set[Method]:
+    return {r.method for r in store.current(organisation, period, kind) if r.method is not None}
+
+
+def rows_from_table(table: Table, kind: str) -> dict[str, dict[str, str]]:
+    """Key -> row data (canonical columns, text) for saving; a repeated key is an error."""
+    spec = spec_for(kind)
+    rows: dict[str, dict[str, str]] = {}
+    problems: list[Problem] = []
+    for record in table.frame.to_dict("records"):
+        row_number = record.pop(ROW)
+        key = spec.key(record)
+        if key in rows:
+            problems.append(Problem(table.file, row_number, ",".join(spec.key_columns), key,
+                                    "each record once; this one appears earlier in the file"))
+        rows[key] = {k: ("" if v is None else str(v)) for k, v in record.items()}
+    if problems:
+        raise InputError(problems)
+    return rows
+
+
+def save_table(store: Store, organisation: str, period: str, kind: str, table: Table, author: Author,
+               method: Method | None, source: str) -> SaveResult:
+    """Save every row of an already validated table as the next version of its record."""
+    return store.save(organisation, period, kind, rows_from_table(table, kind), author, method, source)
+
+
+def read_for_kind(path: str | Path, kind: str, sheet: str | None = None) -> Table:
+    return read_table(path, spec_for(kind).columns(), sheet=sheet)
+
+
+def export_frame(store: Store, organisation: str, period: str, kind: str) -> pd.DataFrame:
+    return table_from_store(store, organisation, period, kind).frame.drop(columns=[ROW])
+
+
+def blank(value: Any) -> str:
+    """A cell as stored: missing values become empty text."""
+    return "" if value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value)) else str(value)
+
+
+def canonical_rows(kind: str | RecordKind, table: Table, context: Any) -> dict[str, dict[str, str]]:
+    """Validate a table of ``kind`` against ``context`` and return key -> row in canonical form."""
+    spec = spec_for(kind)
+    if spec.canonical is None:
+        raise ValueError(f"no canonical form for record kind {spec.kind!r}")
+    return spec.canonical(table, context)
+
+
+def table_for(params, kind: str) -> Table:
+    """The records of ``kind`` the store holds for the parameters' organisation and period, as a Table."""
+    with Store(params.store_url) as store:
+        return table_from_store(store, params.organisation, params.period, kind)
+
+
+def earlier_periods(params, kind: str) -> list[tuple[str, Table]]:
+    """Every earlier period of the organisation with records of ``kind`` in the store, oldest first.
+
+    Periods are compared as text ("2024-25" < "2025-26"), which suits the year-based names the suite uses.
+    """
+    out = []
+    with Store(params.store_url) as store:
+        for period in sorted(store.periods(params.organisation)):
+            if period < params.period and store.current(params.organisation, period, kind):
+                out.append((period, table_from_store(store, params.organisation, period, kind)))
+    return out
