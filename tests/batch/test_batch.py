@@ -13,9 +13,10 @@ import pytest
 from bs4 import BeautifulSoup
 
 from workbook_lib import batch
-from workbook_lib.batch import Job, RunFailed, RunResult
+from workbook_lib.batch import Job, RunFailed, RunResult, pdf, pool
+from workbook_lib.batch.execute import _is_kernel_failure
 
-from .conftest import PARAMETERS, ROOT
+from ..conftest import PARAMETERS, ROOT
 
 WORKBOOK = [str(Path(sys.executable).parent / "workbook")]
 MOPAC = PARAMETERS / "mopac-met-2020.yaml"
@@ -172,7 +173,7 @@ def test_one_retry_for_a_dead_kernel_only(monkeypatch, tmp_path):
             raise RunFailed("kernel died", "kernel")
         raise RunFailed("ZeroDivisionError: division by zero", "cell", cell="7")
 
-    monkeypatch.setattr(batch, "execute", flaky)
+    monkeypatch.setattr(pool, "execute", flaky)  # where run_job looks it up
     result = batch.run_job(Job(str(MOPAC), "risk-evaluation", str(tmp_path)))
     assert result.attempts == 2 and result.kind == "cell" and result.cell == "7" and not result.ok
     calls.clear()
@@ -183,10 +184,10 @@ def test_one_retry_for_a_dead_kernel_only(monkeypatch, tmp_path):
 def test_kernel_failures_are_told_from_notebook_errors():
     from nbclient.exceptions import DeadKernelError
 
-    assert batch._is_kernel_failure(DeadKernelError("Kernel died"))
-    assert batch._is_kernel_failure(RuntimeError("Kernel didn't respond in 60 seconds"))
-    assert batch._is_kernel_failure(OSError("Address already in use"))
-    assert not batch._is_kernel_failure(ImportError("no module named report"))
+    assert _is_kernel_failure(DeadKernelError("Kernel died"))
+    assert _is_kernel_failure(RuntimeError("Kernel didn't respond in 60 seconds"))
+    assert _is_kernel_failure(OSError("Address already in use"))
+    assert not _is_kernel_failure(ImportError("no module named report"))
 
 
 def test_index_escapes_all_text(tmp_path):
@@ -199,6 +200,6 @@ def test_index_escapes_all_text(tmp_path):
 
 
 def test_pdf_without_chromium_says_so(monkeypatch, tmp_path):
-    monkeypatch.setattr(batch, "chromium_path", lambda: None)
+    monkeypatch.setattr(pdf, "chromium_path", lambda: None)
     with pytest.raises(RunFailed, match="Chromium was not found"):
         batch.notebook_to_pdf(tmp_path / "x.ipynb", tmp_path / "x.pdf", "x")

@@ -1,0 +1,230 @@
+"""One run: one assessment for one parameters file (``workbook run``, and each job of a batch).
+
+``execute`` validates the inputs, runs the notebook with papermill in a staging folder, appends the
+provenance, converts to HTML (and PDF on request) and moves the outputs into
+``OUT/<organisation>/<period>/`` only when all exist; it raises ``RunFailed`` otherwise.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from jupyter_client.manager import AsyncKernelManager
+from jupyter_core.utils import run_sync
+
+from workbook_lib.assessments import registry, shared_fields
+from workbook_lib.batch.errors import RunFailed
+from workbook_lib.batch.pdf import notebook_to_pdf
+from workbook_lib.core import params as wb_params
+from workbook_lib.core import provenance
+from workbook_lib.core.assessment import AssessmentSpec
+from workbook_lib.core.errors import InputError
+from workbook_lib.core.outputs import notebook_to_html, slug, warm_html_exporter
+from workbook_lib.core.params import NOTEBOOKS
+from workbook_lib.core.store import StoreError
+
+# jsonschema imports rfc3987_syntax when it is installed, and that compiles a grammar at import (1.2-1.6 s)
+# for the "iri" formats, which no schema used here (nbformat, altair) has: skip it in the kernel (this
+# process skips it in workbook_lib/__init__.py).
+SKIP_SLOW_IMPORTS = "__import__('sys').modules.setdefault('rfc3987_syntax', None)"
+
+KERNEL = "python3"
+KERNEL_ARGS = [f"--IPKernelApp.exec_lines={SKIP_SLOW_IMPORTS}"]
+DEFAULT_TIMEOUT = 600  # seconds per cell
+START_TIMEOUT = 120  # seconds for a kernel to start (two runs per core start kernels at once)
+OUTPUTS = ("ipynb", "html", "xlsx", "json")
+
+
+@dataclass
+class Outcome:
+    paths: list[Path]
+    organisation: str
+    period: str
+    seconds: float
+
+
+def safe_target(out: Path, organisation: str, period: str) -> Path:
+    """OUT/<organisation>/<period> with safe slugs; refused if it would resolve outside OUT (e.g. a symlink)."""
+    root = out.resolve()
+    target = (root / slug(organisation) / slug(period)).resolve()
+    if not target.is_relative_to(root) or target == root:
+        raise RunFailed(f"organisation {organisation!r} and period {period!r} would write outside {root}; "
+                        "nothing was written", "input")
+    return target
+
+
+def _validated(assessment: str, params_file: Path) -> tuple[AssessmentSpec, Any, dict[str, Any]]:
+    """(spec, params, the file's mapping as given); RunFailed(kind=input) listing every problem."""
+    specs = registry()
+    if assessment not in specs:
+        raise RunFailed(f"unknown assessment {assessment!r}; choose one of {', '.join(specs)}", "input")
+    spec = specs[assessment]
+    try:
+        given = wb_params.read_file(params_file)
+        params = wb_params.load_file(params_file, spec.params, shared_fields(), data=given)
+        spec.check(params)  # fail fast, with the full error table, before starting a kernel
+    except InputError as exc:
+        raise RunFailed(exc.summary(), "input", problems=exc) from None
+    except (ValueError, StoreError) as exc:  # ParameterError, and each assessment's own (MethodologyError, ...)
+        raise RunFailed(str(exc), "input") from None
+    return spec, params, given
+
+
+# ---- the kernel ------------------------------------------------------------------------------------
+def _is_kernel_failure(exc: BaseException) -> bool:
+    """A kernel that died or could not start (e.g. a port taken between choosing and binding it)."""
+    text = str(exc).lower()
+    return type(exc).__name__ in {"DeadKernelError", "ZMQError"} or any(
+        s in text for s in ("kernel died", "address already in use", "kernel didn't respond"))
+
+
+def _running_cell(notebook: Path) -> str:
+    """The cell a timed-out run was executing (papermill marks it 'running')."""
+    try:
+        nb = json.loads(notebook.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return ""
+    for cell in nb.get("cells", []):
+        if cell.get("metadata", {}).get("papermill", {}).get("status") == "running":
+            return str(cell.get("execution_count") or "")
+    return ""
+
+
+class EarlyKernel:
+    """A kernel started before the inputs are checked, so that its start-up (a new Python process importing
+    ipykernel) overlaps the checks; handed to papermill, and always shut down by this process."""
+
+    def __init__(self, cwd: Path):
+        self.km = AsyncKernelManager(kernel_name=KERNEL)
+        # the same thread's event loop that papermill (nbclient) uses later through run_sync
+        run_sync(self.km.start_kernel)(cwd=str(cwd), extra_arguments=KERNEL_ARGS)
+
+    def shutdown(self) -> None:
+        try:
+            if self.km.has_kernel:
+                run_sync(self.km.shutdown_kernel)(now=True)
+        except Exception:  # already dead: nothing left to stop
+            pass
+
+
+def _start_kernel_early() -> EarlyKernel | None:
+    """Start a kernel in the notebooks' folder now; None when that fails (papermill then starts its own,
+    and reports the failure the usual way)."""
+    try:
+        return EarlyKernel(NOTEBOOKS)
+    except Exception:
+        return None
+
+
+def _execute_notebook(spec: AssessmentSpec, injected: dict[str, Any], executed: Path, timeout: int, failed: Path,
+                      params_file: Path, assessment: str, kernel: EarlyKernel | None = None) -> None:
+    # lazy: ~0.2 s to import, paid while the early kernel boots (and never by a batch's parent process)
+    import papermill as pm
+    from nbclient.exceptions import CellTimeoutError
+
+    early = {"km": kernel.km} if kernel is not None else {}
+    try:
+        pm.execute_notebook(str(spec.path), str(executed), parameters=injected, kernel_name=KERNEL,
+                            cwd=str(spec.path.parent), progress_bar=False, log_output=False,
+                            execution_timeout=timeout, start_timeout=START_TIMEOUT, extra_arguments=KERNEL_ARGS,
+                            **early)
+    except pm.PapermillExecutionError as exc:
+        shutil.copy(executed, failed)
+        raise RunFailed(f"{params_file}: {assessment} failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue}\n"
+                        f"No report was written; the failed notebook is {failed}", "cell", cell=str(exc.exec_count),
+                        error=f"{exc.ename}: {exc.evalue}") from None
+    except CellTimeoutError:
+        cell = _running_cell(executed)
+        if executed.is_file():
+            shutil.copy(executed, failed)
+        raise RunFailed(f"{params_file}: {assessment} timed out: a cell ran longer than {timeout} s; no report was "
+                        "written", "timeout", cell=cell, error=f"cell ran longer than {timeout} s") from None
+    except Exception as exc:  # the kernel, not the notebook: retried once by run_job
+        if not _is_kernel_failure(exc):
+            raise
+        raise RunFailed(f"{params_file}: {assessment}: the kernel failed: {type(exc).__name__}: {exc}", "kernel",
+                        error=f"{type(exc).__name__}: {exc}") from None
+
+
+# ---- a run -----------------------------------------------------------------------------------------
+def injected_parameters(spec: AssessmentSpec, params: Any, output_dir: Path) -> dict[str, Any]:
+    """The values papermill injects: validated parameters, input files made absolute (the kernel runs in
+    notebooks/), outputs to ``output_dir``."""
+    injected = params.model_dump(mode="json", by_alias=True)
+    injected["output_dir"] = str(output_dir)
+    for name in spec.file_inputs:
+        if injected.get(name):
+            injected[name] = str(params.resolve(injected[name]))
+    if spec.resolve_methodology:
+        injected = spec.resolve_methodology(params, injected)
+    return injected
+
+
+def execute(assessment: str, params_file: Path, out: Path, timeout: int = DEFAULT_TIMEOUT,
+            pdf: bool = False, early_kernel: bool = False) -> Outcome:
+    """Validate, execute, add provenance, convert; move the outputs into place only when all exist.
+
+    Raises RunFailed: kind "input" (nothing written), "cell" or "timeout" (only <assessment>.failed.ipynb),
+    "kernel" (nothing written; worth one retry), "output" (an output missing, or the PDF could not be made).
+    """
+    params_file = Path(params_file)
+    # a single run (workbook run) starts its kernel first, to boot while the inputs are checked; a batch
+    # does not need to (its workers keep the cores busy), and papermill then cleans up its own client
+    kernel = _start_kernel_early() if early_kernel else None
+    try:
+        return _execute_checked(assessment, params_file, out, timeout, pdf, kernel)
+    finally:
+        if kernel is not None:
+            kernel.shutdown()
+
+
+def _execute_checked(assessment: str, params_file: Path, out: Path, timeout: int, pdf: bool,
+                     kernel: EarlyKernel | None) -> Outcome:
+    spec, p, given = _validated(assessment, params_file)
+    target = safe_target(out, p.organisation, p.period)  # absolute: the kernel runs in notebooks/
+    target.mkdir(parents=True, exist_ok=True)
+    stem = assessment
+    failed = target / f"{stem}.failed.ipynb"
+    with tempfile.TemporaryDirectory(prefix=".staging-", dir=target) as staging_dir:
+        staging = Path(staging_dir)
+        injected = injected_parameters(spec, p, staging)
+        executed = staging / f"{stem}.ipynb"
+        started_at, started = dt.datetime.now(dt.UTC), time.perf_counter()
+        # the HTML converter loads while the kernel works (this process only waits on it meanwhile)
+        warming = threading.Thread(target=warm_html_exporter, name="warm-html", daemon=True)
+        warming.start()
+        _execute_notebook(spec, injected, executed, timeout, failed, params_file, assessment, kernel)
+        warming.join()
+        prov = provenance.record(assessment, spec, p, params_file, given, started_at, time.perf_counter() - started)
+        provenance.add_to_notebook(executed, prov)
+        if (staging / f"{stem}.json").is_file():
+            provenance.add_to_json(staging / f"{stem}.json", prov)
+        title = f"{p.organisation} {p.period} {assessment}"
+        notebook_to_html(executed, staging / f"{stem}.html", title=title)
+        outputs = [staging / f"{stem}.{ext}" for ext in OUTPUTS]
+        missing = [o.name for o in outputs if not o.is_file()]
+        if missing:
+            raise RunFailed(f"{assessment}: outputs missing after the run: {', '.join(missing)}", "output")
+        pdf_error = None
+        if pdf:
+            try:
+                outputs.append(notebook_to_pdf(executed, staging / f"{stem}.pdf", title))
+            except RunFailed as exc:
+                pdf_error = exc
+        failed.unlink(missing_ok=True)
+        final = []
+        for o in outputs:
+            dest = target / o.name
+            o.replace(dest)
+            final.append(dest)
+    if pdf_error is not None:  # the four outputs are in place; only the PDF is missing
+        raise pdf_error
+    return Outcome(final, p.organisation, p.period, time.perf_counter() - started)

@@ -1,0 +1,114 @@
+"""``OUT/index.html`` (and ``OUT/index.json``) of a batch: every run with its key figures and reports, and
+the organisations side by side. Each assessment gives its own key figures (``AssessmentSpec.key_figures``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import json
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from workbook_lib.assessments import registry
+from workbook_lib.batch.pool import RunResult
+
+_CSS = """body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:2rem;color:#222}
+table{border-collapse:collapse;margin:1rem 0 2rem;font-size:.9rem}th,td{border:1px solid #ccc;padding:.3rem .5rem;
+text-align:left;vertical-align:top}th{background:#f0f0f0}.failed{background:#fde8e8}.ok{color:#1a7f37}
+.bad{color:#b42318;font-weight:bold}td:nth-child(2){white-space:nowrap}pre{white-space:pre-wrap;margin:0;font-size:.8rem}"""
+
+_SUMMARY_HEAD = ("<tr><th>Organisation</th><th>Period</th><th>Rated risks</th><th>Residual levels</th>"
+                 "<th>Above appetite</th><th>COSO principles present and functioning</th><th>COSO item bands</th>"
+                 "<th>Maturity status (score)</th><th>Assurance gaps (of risks in scope)</th>"
+                 "<th>Duplicated controls</th></tr>")
+
+_LINK_ORDER = {"html": 0, "pdf": 1, "xlsx": 2, "json": 3, "ipynb": 4, "failed.ipynb": 5}
+
+
+def _read_summary(out: Path, result: RunResult) -> dict[str, Any] | None:
+    name = f"{result.assessment}.json"
+    if name not in result.outputs:
+        return None
+    try:
+        return json.loads((out / result.folder / name).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def key_figures(summary: dict[str, Any]) -> dict[str, Any]:
+    """The figures a committee looks at first, from an assessment's JSON summary (none for an unknown one)."""
+    spec = registry().get(summary.get("assessment"))
+    return spec.key_figures(summary) if spec is not None else {}
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, list):
+        return " · ".join(f"{k} {n}" for k, n in value) or "none"
+    return "" if value is None else str(value)
+
+
+def _figures_html(figures: dict[str, Any]) -> str:
+    return "; ".join(f"{html.escape(k)} <b>{html.escape(_text(v))}</b>" for k, v in figures.items())
+
+
+def _summary_rows(out: Path, results: list[RunResult]) -> str:
+    """Cross-organisation summary: one row per organisation and period, one group of columns per assessment."""
+    grid: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
+    for r in results:
+        grid.setdefault((r.organisation, r.period), {})
+        summary = _read_summary(out, r) if r.ok else None
+        if summary is not None:
+            grid[(r.organisation, r.period)][r.assessment] = key_figures(summary)
+    rows = []
+    for (org, period), by in sorted(grid.items()):
+        risk, coso = by.get("risk-evaluation", {}), by.get("coso-assessment", {})
+        mat, ca = by.get("maturity-scoring", {}), by.get("combined-assurance", {})
+        cells = [org, period,
+                 f"{risk['rated']}/{risk['risks']}" if risk else "", _text(risk.get("residual")) if risk else "",
+                 _text(risk.get("above appetite")),
+                 f"{coso['present and functioning']}/{coso['principles assessed']}" if coso else "",
+                 _text(coso.get("bands")) if coso else "",
+                 f"{mat.get('status')} ({mat.get('score')})" if mat else "",
+                 f"{ca['gaps']} of {ca['in scope']}" if ca else "", _text(ca.get("duplications"))]
+        rows.append("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells) + "</tr>")
+    return "".join(rows)
+
+
+def _run_row(out: Path, r: RunResult) -> str:
+    """One run: who, what, status, key figures (or the error), links to its reports, its parameters file."""
+    figures = _figures_html(key_figures(s)) if r.ok and (s := _read_summary(out, r)) else ""
+    names = sorted(r.outputs, key=lambda n: _LINK_ORDER.get(n.split(".", 1)[-1], 9))
+    links = " ".join(f'<a href="{html.escape(quote(f"{r.folder}/{name}"))}">'
+                     f"{html.escape(name.split('.', 1)[-1])}</a>" for name in names)
+    detail = figures if r.ok else (f"<pre>{html.escape(r.error)}</pre>"
+                                   + (f"cell {html.escape(r.cell)}" if r.cell else ""))
+    status = '<span class="ok">ok</span>' if r.ok else f'<span class="bad">failed ({html.escape(r.kind)})</span>'
+    return (f'<tr class="{"ok-row" if r.ok else "failed"}"><td>{html.escape(r.organisation)}</td>'
+            f"<td>{html.escape(r.period)}</td><td>{html.escape(r.assessment)}</td><td>{status}</td>"
+            f"<td>{detail}</td><td>{links}</td><td>{html.escape(Path(r.params_file).name)}</td></tr>")
+
+
+def write_index(out: Path, results: list[RunResult], title: str = "Assessment reports") -> Path:
+    """OUT/index.html: every run (status, key figures, links) and the cross-organisation summary.
+    Self-contained: inline CSS, no script, nothing from the network; every text escaped."""
+    order = {name: i for i, name in enumerate(registry())}
+    ranked = sorted(results, key=lambda r: (r.organisation, r.period, order.get(r.assessment, 99), r.params_file))
+    run_rows = [_run_row(out, r) for r in ranked]
+    n_failed = sum(not r.ok for r in results)
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    page = (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
+            f"<style>{_CSS}</style></head><body><h1>{html.escape(title)}</h1>"
+            f"<p>{len(results)} run(s), {len(results) - n_failed} ok, "
+            f'<span class="{"bad" if n_failed else "ok"}">{n_failed} failed</span>; written {stamp}.</p>'
+            f"<h2>All organisations side by side</h2><table><thead>{_SUMMARY_HEAD}</thead>"
+            f"<tbody>{_summary_rows(out, results)}</tbody></table>"
+            "<h2>Every run</h2><table><thead><tr><th>Organisation</th><th>Period</th><th>Assessment</th>"
+            "<th>Status</th><th>Key figures</th><th>Reports</th><th>Parameters</th></tr></thead>"
+            f"<tbody>{''.join(run_rows)}</tbody></table></body></html>\n")
+    path = out / "index.html"
+    path.write_text(page, encoding="utf-8")
+    (out / "index.json").write_text(json.dumps([asdict(r) for r in ranked], indent=2, ensure_ascii=False),
+                                    encoding="utf-8")
+    return path
