@@ -27,6 +27,7 @@ report: $(STAMP)
 	exit $$status
 
 test: $(STAMP)
+	$(BIN)/lint-imports
 	tests/setup_system.sh
 	$(BIN)/python tests/prepare_notebooks.py build/nbval
 	$(BIN)/python -m pytest tests build/nbval --nbval-lax -p no:cacheprovider
@@ -40,6 +41,7 @@ app: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check workbook_lib tests
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf build $(OUT)/*/ .pytest_cache

@@ -1,0 +1,159 @@
+"""The layout's promise: a new assessment is its own folder plus one registration line.
+
+A copy of workbook_lib gets a toy assessment (parameters, a record kind, key figures, a notebook) in
+``assessments/toy/`` and one word in ``assessments/__init__.PACKAGES``; nothing else changes. The CLI, the
+store import, the batch run and the landing page of that copy then know the toy without being told.
+"""
+
+from __future__ import annotations
+
+import difflib
+import filecmp
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from tests.conftest import ROOT
+
+TOY_FILES = {
+    "__init__.py": '"""A toy assessment: counts the items its parameters name."""\n',
+    "run.py": '''
+        """Parameters, run and outputs of the toy assessment."""
+
+        from pathlib import Path
+
+        from workbook_lib.core.outputs import write_outputs
+        from workbook_lib.core.params import CommonParams
+
+
+        class ToyParams(CommonParams):
+            items: list[str] = []
+
+
+        def run(params: ToyParams) -> dict:
+            return {"assessment": "toy-assessment", "items": len(params.items)}
+
+
+        def outputs(result: dict, params: ToyParams) -> list[Path]:
+            return write_outputs(result, {}, params.output_dir, "toy-assessment")
+        ''',
+    "records.py": '''
+        """The toy's record kind."""
+
+        from workbook_lib.core.records import RecordKind, register_kind, rows_from_table
+
+
+        def _context(name, params):
+            class Loaded:
+                def provenance(self):
+                    return {"name": "toy", "version": "1", "sha256": "0" * 64}
+
+            return Loaded(), None
+
+
+        ITEM = register_kind(RecordKind("toy_item", ("item",), lambda: {"item": ["item", "thing"], "note": ["note"]},
+                                        lambda table, _context: rows_from_table(table, "toy_item"), _context))
+        ''',
+    "spec.py": '''
+        """The toy assessment, as the registry knows it."""
+
+        from pathlib import Path
+
+        from workbook_lib.assessments.toy.records import ITEM
+        from workbook_lib.assessments.toy.run import ToyParams, outputs, run
+        from workbook_lib.core.assessment import AssessmentSpec
+
+        SPEC = AssessmentSpec(
+            "toy-assessment", str(Path(__file__).with_name("toy.ipynb")), ToyParams, "Count the items.",
+            check=run, run=run, write_outputs=outputs, form="workbook_lib.assessments.toy.run:ToyParams",
+            requires=("items",), record_kinds=(ITEM,), key_figures=lambda summary: {"items": summary["items"]})
+        ''',
+}
+
+
+def _toy_notebook() -> nbformat.NotebookNode:
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell('organisation = "Toy"\nperiod = "2025"\nas_of = "2025-01-01"\nitems = []\n'
+                                       "output_dir = None\nparameters_dir = None")
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, nbformat.v4.new_code_cell('import workbook_lib\n\nnb = workbook_lib.start("toy-assessment", '
+                                                  'globals())\nprint("items", nb.result["items"])\nnb.finish()')]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    return nb
+
+
+@pytest.fixture(scope="module")
+def copy_with_toy(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("toy-project")
+    shutil.copytree(ROOT / "workbook_lib", root / "workbook_lib", ignore=shutil.ignore_patterns("__pycache__"))
+    (root / "notebooks").mkdir()
+    (root / "parameters").mkdir()
+    toy = root / "workbook_lib" / "assessments" / "toy"
+    toy.mkdir()
+    for name, text in TOY_FILES.items():
+        (toy / name).write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
+    nbformat.write(_toy_notebook(), toy / "toy.ipynb")
+    registry = root / "workbook_lib" / "assessments" / "__init__.py"
+    text = registry.read_text(encoding="utf-8")
+    assert '"assurance")' in text
+    registry.write_text(text.replace('"assurance")', '"assurance", "toy")', 1), encoding="utf-8")
+    return root
+
+
+def _changed_files(a: Path, b: Path, prefix: str = "") -> list[str]:
+    cmp = filecmp.dircmp(a, b, ignore=["__pycache__"])
+    changed = [prefix + n for n in cmp.left_only + cmp.right_only + cmp.diff_files]
+    for sub in cmp.common_dirs:
+        changed += _changed_files(a / sub, b / sub, f"{prefix}{sub}/")
+    return changed
+
+
+def test_the_toy_touches_only_its_folder_and_one_registration_line(copy_with_toy):
+    changed = _changed_files(ROOT / "workbook_lib", copy_with_toy / "workbook_lib")
+    assert sorted(changed) == ["assessments/__init__.py", "assessments/toy"]
+    before = (ROOT / "workbook_lib" / "assessments" / "__init__.py").read_text().splitlines()
+    after = (copy_with_toy / "workbook_lib" / "assessments" / "__init__.py").read_text().splitlines()
+    edits = [d for d in difflib.ndiff(before, after) if d[:1] in "+-"]
+    assert len(edits) == 2 and edits[0].startswith("- PACKAGES") and edits[1].startswith("+ PACKAGES")
+
+
+def _workbook(root: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(root)}  # the copy, not the installed workbook_lib
+    return subprocess.run([sys.executable, "-m", "workbook_lib.cli", *args], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=300)
+
+
+def test_the_cli_store_batch_and_landing_page_find_the_toy(copy_with_toy, tmp_path):
+    listed = _workbook(copy_with_toy, "assessments", cwd=tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    assert "toy-assessment" in listed.stdout and "risk-evaluation" in listed.stdout
+
+    (tmp_path / "items.csv").write_text("Thing,Note\nbolt,m8\nnut,m8\n", encoding="utf-8")
+    db = tmp_path / "toy.db"
+    imported = _workbook(copy_with_toy, "store", "import", str(tmp_path / "items.csv"), "-a", "toy-assessment",
+                         "--organisation", "Toy", "--period", "2025", "--who", "Tester", "--store", str(db),
+                         cwd=tmp_path)
+    assert imported.returncode == 0, imported.stderr
+    assert "2 new" in imported.stdout or "2 " in imported.stdout
+
+    params = tmp_path / "toy.yaml"
+    params.write_text('organisation: Toy\nperiod: "2025"\nas_of: 2025-01-01\nitems: [a, b, c]\n', encoding="utf-8")
+    ran = _workbook(copy_with_toy, "batch", str(params), "--out", str(tmp_path / "out"), "--jobs", "1",
+                    cwd=tmp_path)
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    summary = json.loads(next((tmp_path / "out").rglob("toy-assessment.json")).read_text())
+    assert summary["items"] == 3
+    index = (tmp_path / "out" / "index.html").read_text()
+    assert "toy-assessment" in index.lower() or "Toy assessment" in index
+
+    landing = subprocess.run([sys.executable, "-c", "from workbook_lib.app.landing import landing_page; "
+                              "print(landing_page())"], env={**os.environ, "PYTHONPATH": str(copy_with_toy)},
+                             capture_output=True, text=True, timeout=120)
+    assert "Toy assessment" in landing.stdout
