@@ -28,9 +28,9 @@ LAZY = ["import altair", "import vl_convert"]  # what the chart modules import o
 IMPORT = re.compile(r"^(from \S+ import .+|import .+)$")
 
 
-def one_cell(notebook: str, folder: Path) -> Path:
+def one_cell(notebook: str, folder: Path, code: Path = ROOT) -> Path:
     """A notebook with one cell: the assessment notebook's top-level imports, and the charts' lazy ones."""
-    source = (ROOT / "notebooks" / f"{notebook}.py").read_text()
+    source = (code / "notebooks" / f"{notebook}.py").read_text()
     lines = [line.split("  #")[0] for line in source.splitlines() if IMPORT.match(line)]
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell("\n".join(dict.fromkeys(lines + LAZY)))]
@@ -53,7 +53,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         for assessment, notebook in NOTEBOOKS.items():
-            cell = one_cell(notebook, folder)
+            cell = one_cell(notebook, folder, code)
             runs, bare = [], []
             for i in range(args.repeat):
                 out = folder / f"out-{assessment}-{i}"

@@ -40,6 +40,7 @@ class RecordKind:
         return "|".join(str(row.get(c, "")).strip() for c in self.key_columns)
 
 
+Kind = str | RecordKind  # a record kind, or its name
 _KINDS: dict[str, RecordKind] = {}
 
 
@@ -50,7 +51,7 @@ def register_kind(spec: RecordKind) -> RecordKind:
     return spec
 
 
-def spec_for(kind: str | RecordKind) -> RecordKind:
+def spec_for(kind: Kind) -> RecordKind:
     if isinstance(kind, RecordKind):
         return kind
     try:
@@ -63,9 +64,10 @@ def store_label(organisation: str, period: str, kind: str) -> str:
     return f"store: {organisation} / {period} ({kind})"
 
 
-def table_from_store(store: Store, organisation: str, period: str, kind: str) -> Table:
+def table_from_store(store: Store, organisation: str, period: str, kind: Kind) -> Table:
     """The current records as a Table (all text), rows numbered as in an export."""
     spec = spec_for(kind)
+    kind = spec.kind
     current = store.current(organisation, period, kind)
     columns = list(spec.columns())
     data = [r.data for r in current]
@@ -76,11 +78,11 @@ def table_from_store(store: Store, organisation: str, period: str, kind: str) ->
     return Table(file=store_label(organisation, period, kind), frame=frame, header_row=1)
 
 
-def methods_in_store(store: Store, organisation: str, period: str, kind: str) -> set[Method]:
-    return {r.method for r in store.current(organisation, period, kind) if r.method is not None}
+def methods_in_store(store: Store, organisation: str, period: str, kind: Kind) -> set[Method]:
+    return {r.method for r in store.current(organisation, period, spec_for(kind).kind) if r.method is not None}
 
 
-def rows_from_table(table: Table, kind: str) -> dict[str, dict[str, str]]:
+def rows_from_table(table: Table, kind: Kind) -> dict[str, dict[str, str]]:
     """Key -> row data (canonical columns, text) for saving; a repeated key is an error."""
     spec = spec_for(kind)
     rows: dict[str, dict[str, str]] = {}
@@ -97,17 +99,18 @@ def rows_from_table(table: Table, kind: str) -> dict[str, dict[str, str]]:
     return rows
 
 
-def save_table(store: Store, organisation: str, period: str, kind: str, table: Table, author: Author,
+def save_table(store: Store, organisation: str, period: str, kind: Kind, table: Table, author: Author,
                method: Method | None, source: str) -> SaveResult:
     """Save every row of an already validated table as the next version of its record."""
-    return store.save(organisation, period, kind, rows_from_table(table, kind), author, method, source)
+    return store.save(organisation, period, spec_for(kind).kind, rows_from_table(table, kind), author, method,
+                      source)
 
 
-def read_for_kind(path: str | Path, kind: str, sheet: str | None = None) -> Table:
+def read_for_kind(path: str | Path, kind: Kind, sheet: str | None = None) -> Table:
     return read_table(path, spec_for(kind).columns(), sheet=sheet)
 
 
-def export_frame(store: Store, organisation: str, period: str, kind: str) -> pd.DataFrame:
+def export_frame(store: Store, organisation: str, period: str, kind: Kind) -> pd.DataFrame:
     return table_from_store(store, organisation, period, kind).frame.drop(columns=[ROW])
 
 
@@ -116,7 +119,7 @@ def blank(value: Any) -> str:
     return "" if value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value)) else str(value)
 
 
-def canonical_rows(kind: str | RecordKind, table: Table, context: Any) -> dict[str, dict[str, str]]:
+def canonical_rows(kind: Kind, table: Table, context: Any) -> dict[str, dict[str, str]]:
     """Validate a table of ``kind`` against ``context`` and return key -> row in canonical form."""
     spec = spec_for(kind)
     if spec.canonical is None:
@@ -124,13 +127,13 @@ def canonical_rows(kind: str | RecordKind, table: Table, context: Any) -> dict[s
     return spec.canonical(table, context)
 
 
-def table_for(params, kind: str) -> Table:
+def table_for(params: Any, kind: Kind) -> Table:
     """The records of ``kind`` the store holds for the parameters' organisation and period, as a Table."""
     with Store(params.store_url) as store:
         return table_from_store(store, params.organisation, params.period, kind)
 
 
-def earlier_periods(params, kind: str) -> list[tuple[str, Table]]:
+def earlier_periods(params: Any, kind: Kind) -> list[tuple[str, Table]]:
     """Every earlier period of the organisation with records of ``kind`` in the store, oldest first.
 
     Periods are compared as text ("2024-25" < "2025-26"), which suits the year-based names the suite uses.
@@ -138,6 +141,6 @@ def earlier_periods(params, kind: str) -> list[tuple[str, Table]]:
     out = []
     with Store(params.store_url) as store:
         for period in sorted(store.periods(params.organisation)):
-            if period < params.period and store.current(params.organisation, period, kind):
+            if period < params.period and store.current(params.organisation, period, spec_for(kind).kind):
                 out.append((period, table_from_store(store, params.organisation, period, kind)))
     return out

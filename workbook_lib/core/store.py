@@ -2,7 +2,7 @@
 
 SQLite by default (``workbook.db`` in the project, git-ignored), or the URL in ``WORKBOOK_DB``
 (``postgresql://user@host/db`` for a shared deployment). The schema is created and upgraded by the
-alembic migrations in ``workbook_lib/migrations``; opening a store upgrades it in place.
+alembic migrations in ``workbook_lib/core/migrations``; opening a store upgrades it in place.
 
 Nothing is updated in place or deleted: a change writes a new version of the record, and the audit
 row (who, when, before and after) is written in the same transaction. The current state is the
