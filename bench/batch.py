@@ -22,9 +22,9 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import BIN, ROOT, machine, wall  # noqa: E402
 
-from workbook_lib.core import params as wb_params  # noqa: E402
-from workbook_lib.assessments import ASSESSMENTS, SHARED_FIELDS, assessments_for  # noqa: E402
+from workbook_lib.assessments import assessments_for, get, shared_fields  # noqa: E402
 from workbook_lib.batch import injected_parameters  # noqa: E402
+from workbook_lib.core import params as wb_params  # noqa: E402
 
 EXAMPLE = ROOT / "parameters" / "karoo-vale-2025-26.yaml"
 
@@ -45,8 +45,8 @@ def papermill_loop(files: list[Path], folder: Path) -> float:
     start = time.perf_counter()
     for f in files:
         for name in assessments_for(wb_params.read_file(f)):
-            spec = ASSESSMENTS[name]
-            p = wb_params.load_file(f, spec.params, SHARED_FIELDS)
+            spec = get(name)
+            p = wb_params.load_file(f, spec.params, shared_fields())
             out = folder / f.stem
             out.mkdir(parents=True, exist_ok=True)
             own = folder / f"{f.stem}-{name}.yaml"

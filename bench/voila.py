@@ -90,7 +90,7 @@ class App:
     """``workbook app`` (or, for the floor, Voilà with workbook app's command line) on a free port."""
 
     def __init__(self, preheat: bool, folder: Path, notebooks: Path | None = None):
-        from workbook_lib.cli import voila_command, voila_environment
+        from workbook_lib.app.serve import voila_command, voila_environment
 
         self.port = free_port()
         env = {**os.environ, "WORKBOOK_DB": str(seeded_store(folder))}

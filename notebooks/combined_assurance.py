@@ -67,18 +67,17 @@ params, sections = nb.params, nb.sections
 
 from IPython.display import Markdown  # noqa: E402
 
-from workbook_lib.assessments.assurance import analysis as assurance  # noqa: E402
-from workbook_lib.assessments.assurance import charts as charts_assurance  # noqa: E402
-from workbook_lib.core.outputs import html_table  # noqa: E402
+from workbook_lib.assessments.assurance import charts, report  # noqa: E402
 from workbook_lib.assessments.assurance.form import section  # noqa: E402
+from workbook_lib.core.outputs import html_table  # noqa: E402
 
 # %%
-sections.show(lambda result: Markdown(assurance.opening_narrative(result, result.plan.organisation,
-                                                                  result.plan.period)))
+sections.show(lambda result: Markdown(report.opening_narrative(result, result.plan.organisation,
+                                                               result.plan.period)))
 
 # %%
 # NBVAL_CHECK_OUTPUT
-sections.show(lambda result: print(assurance.key_figures(result)))
+sections.show(lambda result: print(report.key_figures(result)))
 
 # %% [markdown]
 # ## The assurance map
@@ -88,7 +87,7 @@ sections.show(lambda result: print(assurance.key_figures(result)))
 # without any agreed activity. Rows marked GAP have less coverage than they need.
 
 # %%
-sections.show(charts_assurance.assurance_grid)
+sections.show(charts.assurance_grid)
 
 # %% [markdown]
 # ## Coverage against residual level
@@ -97,10 +96,10 @@ sections.show(charts_assurance.assurance_grid)
 # a red line is the distance still to cover.
 
 # %%
-sections.show(charts_assurance.coverage_matrix)
+sections.show(charts.coverage_matrix)
 
 # %%
-sections.show(charts_assurance.coverage_by_risk)
+sections.show(charts.coverage_by_risk)
 
 # %% [markdown]
 # ## Gaps
@@ -108,7 +107,7 @@ sections.show(charts_assurance.coverage_by_risk)
 
 # %%
 sections.show(lambda result: section("gaps", html_table(
-    assurance.gaps_view(result), empty="Every risk in scope has the coverage it needs.")))
+    report.gaps_view(result), empty="Every risk in scope has the coverage it needs.")))
 
 # %% [markdown]
 # ## Duplication
@@ -117,7 +116,7 @@ sections.show(lambda result: section("gaps", html_table(
 
 # %%
 sections.show(lambda result: section("duplication", html_table(
-    assurance.duplications_view(result), empty="No control is duplicated.")))
+    report.duplications_view(result), empty="No control is duplicated.")))
 
 # %% [markdown]
 # ## Provider workload
@@ -125,10 +124,10 @@ sections.show(lambda result: section("duplication", html_table(
 # frequencies add up to.
 
 # %%
-sections.show(charts_assurance.workload)
+sections.show(charts.workload)
 
 # %%
-sections.show(lambda result: section("workload", html_table(assurance.workload_view(result))))
+sections.show(lambda result: section("workload", html_table(report.workload_view(result))))
 
 # %% [markdown]
 # ## Reconciliation
@@ -141,19 +140,19 @@ sections.show(lambda result: html_table(result.not_in_register,
 sections.show(lambda result: html_table(result.not_mapped, empty="Every risk in scope appears in the map."))
 
 # %%
-sections.show(lambda result: Markdown(assurance.plan_markdown(result)))
-sections.show(lambda result: section("plan", html_table(assurance.plan_table(result),
-                                                                empty="No risk is in scope.")))
+sections.show(lambda result: Markdown(report.plan_markdown(result)))
+sections.show(lambda result: section("plan", html_table(report.plan_table(result),
+                                                        empty="No risk is in scope.")))
 
 # %% [markdown]
 # ## All risks
 # Every risk in the register with its coverage; risks out of scope have no required level and no gap.
 
 # %%
-sections.show(lambda result: section("risks", html_table(assurance.risks_view(result))))
+sections.show(lambda result: section("risks", html_table(report.risks_view(result))))
 
 # %%
-sections.show(lambda result: Markdown(assurance.method_note(result)))
+sections.show(lambda result: Markdown(report.method_note(result)))
 
 # %%
 # the JSON summary and Excel tables when a run names an output folder (workbook run does); in the app,

@@ -52,20 +52,19 @@ params, sections = nb.params, nb.sections
 
 from IPython.display import Markdown  # noqa: E402
 
-from workbook_lib.assessments.coso import charts as charts_coso  # noqa: E402
-from workbook_lib.assessments.coso import scoring as coso  # noqa: E402
+from workbook_lib.assessments.coso import charts, report  # noqa: E402
 from workbook_lib.core.outputs import html_table  # noqa: E402
 
 # %%
-sections.show(lambda result: Markdown(coso.opening_narrative(result, result.organisation, result.period,
-                                                             params.as_of)))
+sections.show(lambda result: Markdown(report.opening_narrative(result, result.organisation, result.period,
+                                                               params.as_of)))
 
 # %%
 # NBVAL_CHECK_OUTPUT
-sections.show(lambda result: print(coso.key_figures(result)))
+sections.show(lambda result: print(report.key_figures(result)))
 
 # %%
-sections.show(lambda result: Markdown(coso.rating_guide(result)))
+sections.show(lambda result: Markdown(report.rating_guide(result)))
 
 # %% [markdown]
 # ## Principles and components
@@ -74,14 +73,14 @@ sections.show(lambda result: Markdown(coso.rating_guide(result)))
 # missing ratings is shown with the mean so far but is not judged.
 
 # %%
-sections.show(lambda result: charts_coso.principle_bars(result) & charts_coso.component_bars(result))
+sections.show(lambda result: charts.principle_bars(result) & charts.component_bars(result))
 
 # %%
-sections.show(lambda result: Markdown(coso.principles_narrative(result)))
-sections.show(lambda result: html_table(coso.principle_view(result)))
+sections.show(lambda result: Markdown(report.principles_narrative(result)))
+sections.show(lambda result: html_table(report.principle_view(result)))
 
 # %%
-sections.show(lambda result: html_table(coso.component_view(result)))
+sections.show(lambda result: html_table(report.component_view(result)))
 
 # %% [markdown]
 # ## Red items
@@ -89,14 +88,14 @@ sections.show(lambda result: html_table(coso.component_view(result)))
 # here first.
 
 # %%
-sections.show(lambda result: html_table(coso.red_view(result), empty="No item is in the red band."))
+sections.show(lambda result: html_table(report.red_view(result), empty="No item is in the red band."))
 
 # %%
-sections.show(lambda result: Markdown(coso.divergence_narrative(result)))
-sections.show(charts_coso.divergence_chart)
+sections.show(lambda result: Markdown(report.divergence_narrative(result)))
+sections.show(charts.divergence_chart)
 
 # %%
-sections.show(lambda result: html_table(coso.divergent_view(result), empty="No item is divergent."))
+sections.show(lambda result: html_table(report.divergent_view(result), empty="No item is divergent."))
 
 # %% [markdown]
 # ## Incomplete items
@@ -104,8 +103,8 @@ sections.show(lambda result: html_table(coso.divergent_view(result), empty="No i
 # and is never given a combined score.
 
 # %%
-sections.show(lambda result: html_table(coso.incomplete_view(result),
-                                                empty="Every item has been rated by all three lines."))
+sections.show(lambda result: html_table(report.incomplete_view(result),
+                                        empty="Every item has been rated by all three lines."))
 
 # %% [markdown]
 # ## Who rated
@@ -120,13 +119,13 @@ sections.show(lambda result: html_table(result.respondents))
 # marks a missing rating.
 
 # %%
-sections.show(charts_coso.item_grid)
+sections.show(charts.item_grid)
 
 # %%
-sections.show(lambda result: html_table(coso.items_table(result)))
+sections.show(lambda result: html_table(report.items_table(result)))
 
 # %%
-sections.show(lambda result: Markdown(coso.method_note(result)))
+sections.show(lambda result: Markdown(report.method_note(result)))
 
 # %%
 # the JSON summary and Excel tables when a run names an output folder (workbook run does); in the app,

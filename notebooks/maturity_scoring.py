@@ -54,15 +54,15 @@ params, sections = nb.params, nb.sections
 from IPython.display import Markdown  # noqa: E402
 
 from workbook_lib.assessments.maturity import charts as charts_maturity  # noqa: E402
-from workbook_lib.assessments.maturity import scoring as maturity  # noqa: E402
+from workbook_lib.assessments.maturity import report  # noqa: E402
 from workbook_lib.core.outputs import html_table  # noqa: E402
 
 # %%
-sections.show(lambda result: Markdown(maturity.opening_narrative(result, result.organisation, result.period)))
+sections.show(lambda result: Markdown(report.opening_narrative(result, result.organisation, result.period)))
 
 # %%
 # NBVAL_CHECK_OUTPUT
-sections.show(lambda result: print(maturity.key_figures(result)))
+sections.show(lambda result: print(report.key_figures(result)))
 
 # %% [markdown]
 # ## Marks per element
@@ -85,24 +85,24 @@ sections.show(charts_maturity.assessment_bars)
 # element, in the matrix's words: the step to take next, not necessarily the target itself.
 
 # %%
-sections.show(lambda result: html_table(maturity.gaps_view(result),
+sections.show(lambda result: html_table(report.gaps_view(result),
                                         empty="No rated element is below the target status."))
 
 # %%
-sections.show(lambda result: Markdown(maturity.roadmap_narrative(result)))
+sections.show(lambda result: Markdown(report.roadmap_narrative(result)))
 sections.show(lambda result: html_table(result.roadmap, empty="No further step."))
 
 # %%
-sections.show(lambda result: Markdown(maturity.index_context(result)))
+sections.show(lambda result: Markdown(report.index_context(result)))
 
 # %%
-sections.show(lambda result: Markdown(maturity.capacity_narrative(result)))
+sections.show(lambda result: Markdown(report.capacity_narrative(result)))
 
 # %% [markdown]
 # Share of *yes* answers per section and line of assurance; the brackets give yes answers of answers given.
 
 # %%
-sections.show(lambda result: html_table(maturity.capacity_percentages(result)))
+sections.show(lambda result: html_table(report.capacity_percentages(result)))
 
 # %% [markdown]
 # Items on which the lines of assurance answered differently:
@@ -115,7 +115,7 @@ sections.show(lambda result: html_table(result.capacity.disagreements, empty="Th
 # own number is beside each (its numbering repeats 3 and skips 4 and 11).
 
 # %%
-sections.show(lambda result: html_table(maturity.capacity_view(result)))
+sections.show(lambda result: html_table(report.capacity_view(result)))
 
 # %% [markdown]
 # ## Trend
@@ -123,7 +123,7 @@ sections.show(lambda result: html_table(maturity.capacity_view(result)))
 # In the app, the earlier periods are those the store holds for the organisation.
 
 # %%
-sections.show(lambda result: Markdown(maturity.trend_narrative(result)))
+sections.show(lambda result: Markdown(report.trend_narrative(result)))
 sections.show(charts_maturity.trend)  # nothing without an earlier period
 sections.show(lambda result: html_table(result.trend) if len(result.trend) else None)
 
@@ -131,10 +131,10 @@ sections.show(lambda result: html_table(result.trend) if len(result.trend) else 
 # ## All elements
 
 # %%
-sections.show(lambda result: html_table(maturity.elements_view(result)))
+sections.show(lambda result: html_table(report.elements_view(result)))
 
 # %%
-sections.show(lambda result: Markdown(maturity.method_note(result)))
+sections.show(lambda result: Markdown(report.method_note(result)))
 
 # %%
 # the JSON summary and Excel tables when a run names an output folder (workbook run does); in the app,

@@ -18,7 +18,7 @@ import papermill as pm
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from workbook_lib.assessments import ASSESSMENTS, SHARED_FIELDS, assessments_for  # noqa: E402
+from workbook_lib.assessments import assessments_for, get, shared_fields  # noqa: E402
 from workbook_lib.core import params as wb_params  # noqa: E402
 
 EXPECTED = ROOT / "tests" / "expected"
@@ -30,8 +30,8 @@ def prepare(out: Path) -> list[Path]:
     made = []
     for params_file in sorted((ROOT / "parameters").glob("*.yaml")):
         for name in assessments_for(wb_params.read_file(params_file)):
-            spec = ASSESSMENTS[name]
-            p = wb_params.load_file(params_file, spec.params, SHARED_FIELDS)
+            spec = get(name)
+            p = wb_params.load_file(params_file, spec.params, shared_fields())
             injected = p.model_dump(mode="json", by_alias=True)  # None too: the file is the whole truth
             target = out / f"{name}--{params_file.stem}.ipynb"
             pm.execute_notebook(str(spec.path), str(target), parameters=injected, prepare_only=True,

@@ -13,11 +13,10 @@ import time
 import urllib.request
 from pathlib import Path
 
-from workbook_lib.cli import voila_command, voila_environment
-
-from .browser_kit import ROOT, open_form
-from .conftest import PARAMETERS
-from .pg_server import free_port
+from tests.browser_kit import ROOT, open_form
+from tests.conftest import PARAMETERS
+from tests.pg_server import free_port
+from workbook_lib.app.serve import voila_command, voila_environment
 
 
 def _listening(port: int) -> bool:

@@ -9,12 +9,17 @@ import sys
 from pathlib import Path
 
 import openpyxl
+import papermill as pm
 import pytest
 from bs4 import BeautifulSoup
 
-from .conftest import PARAMETERS, ROOT
+from tests.conftest import PARAMETERS, ROOT
+from workbook_lib.batch import RunFailed, execute
+from workbook_lib.core import records as wb_records
+from workbook_lib.core.store import Store
 
 WORKBOOK = [str(Path(sys.executable).parent / "workbook")]
+ORG, PERIOD = "Karoo Vale Local Municipality", "2025-26"  # what store import / export / history are tried on
 
 
 def workbook(*args: str, cwd: Path = ROOT, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
@@ -167,8 +172,6 @@ def test_plain_papermill_with_a_parameters_file(tmp_path):
 
 
 def test_notebook_shows_the_error_table_and_stops(tmp_path):
-    import papermill as pm
-
     bad = tmp_path / "bad.csv"
     bad.write_text("risk_id,description,inherent_likelihood,inherent_impact\nA,Roof,9,2\nA,Wall,2,<i>x</i>\n")
     out = tmp_path / "out.ipynb"
@@ -209,8 +212,6 @@ def test_workbook_run_leaves_no_kernel_running_after_success_or_refusal(tmp_path
     # workbook run starts its kernel before checking the inputs (the start-up overlaps the checks): that
     # kernel must be shut down whether the run is refused or completes. In this process (a kernel whose
     # parent exits stops by itself, so a subprocess could not show a leak); kernels inherit the marker.
-    from workbook_lib.batch import RunFailed, execute
-
     marker = f"WORKBOOK_TEST_MARK_{os.getpid()}"
     monkeypatch.setenv(marker, "1")
     params = tmp_path / "refused.yaml"
@@ -223,3 +224,30 @@ def test_workbook_run_leaves_no_kernel_running_after_success_or_refusal(tmp_path
     assert len(outcome.paths) == 4
     left = [c for c in _processes_with(marker) if "ipykernel" in c]
     assert not left, f"kernels still running: {left}"
+
+
+def test_cli_import_validates_first_and_saves_nothing_on_error(tmp_path):
+    db = tmp_path / "cli.db"
+    bad = tmp_path / "bad.csv"
+    bad.write_text("risk_id,description,likelihood,impact\nA1,Fine,Likely,Major\nA2,,Nope,Major\n")
+    env = {"WORKBOOK_DB": str(db)}
+    result = workbook("store", "import", str(bad), "-a", "risk-evaluation", "--organisation", ORG, "--period",
+                      PERIOD, "-m", "western-cape-5x5", "--who", "Ann", env=env)
+    assert result.returncode == 2
+    assert "Nope" in result.stderr and "description" in result.stderr and "Nothing was saved" in result.stderr
+    assert Store(str(db)).current(ORG, PERIOD, "risk") == []
+
+    good = PARAMETERS / "registers" / "karoo_vale_municipality_2025.csv"
+    result = workbook("store", "import", str(good), "-a", "risk-evaluation", "--organisation", ORG, "--period",
+                      PERIOD, "-m", "western-cape-5x5", "--who", "Ann", "--line", "2nd line", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "21 added" in result.stdout
+    out = tmp_path / "export.xlsx"
+    assert workbook("store", "export", "-a", "risk-evaluation", "--organisation", ORG, "--period", PERIOD,
+                    "-o", str(out), env=env).returncode == 0
+    exported = wb_records.read_for_kind(out, "risk")
+    assert len(exported.frame) == 21 and exported.frame["_row"].tolist()[:2] == [2, 3]
+    trail = tmp_path / "trail.csv"
+    assert workbook("store", "history", "--organisation", ORG, "-o", str(trail), env=env).returncode == 0
+    lines = trail.read_text(encoding="utf-8-sig").splitlines()
+    assert len(lines) == 22 and "Ann" in lines[1] and "import" in lines[1]

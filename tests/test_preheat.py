@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import pytest
 
-from workbook_lib.assessments import SHARED_FIELDS
-from workbook_lib.assessments.assurance.analysis import CombinedAssuranceParams
+from workbook_lib.assessments import shared_fields
 from workbook_lib.assessments.assurance.form import AssuranceForm
+from workbook_lib.assessments.assurance.inputs import CombinedAssuranceParams
 from workbook_lib.assessments.coso.form import CHAMPION, CosoAssessmentForm
-from workbook_lib.assessments.coso.scoring import CosoParams
+from workbook_lib.assessments.coso.inputs import CosoParams
 from workbook_lib.assessments.maturity.form import MaturityForm
-from workbook_lib.assessments.maturity.scoring import MaturityParams
+from workbook_lib.assessments.maturity.inputs import MaturityParams
 from workbook_lib.assessments.risk.form import RiskRegisterForm
 from workbook_lib.assessments.risk.params import RiskEvaluationParams
 from workbook_lib.core import forms, records
@@ -169,7 +169,7 @@ def test_maturity_shows_marks_saved_after_it_was_built(store, monkeypatch):
 
 
 def test_assurance_opens_the_register_of_the_organisation_in_the_query(store, monkeypatch):
-    loaded = load_file(PARAMETERS / "karoo-vale-2025-26.yaml", CombinedAssuranceParams, SHARED_FIELDS)
+    loaded = load_file(PARAMETERS / "karoo-vale-2025-26.yaml", CombinedAssuranceParams, shared_fields())
     params = loaded.model_copy(update={"store_url": store.url})
     form = AssuranceForm(params, forms.Sections(live=True), store=store)
     _save_register(store, OTHER, LATER, only=3)

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from workbook_lib.assessments import SHARED_FIELDS
-from workbook_lib.assessments.assurance.analysis import CombinedAssuranceParams, run_combined_assurance
-from workbook_lib.assessments.coso.scoring import CosoParams, load_questionnaire, run_coso_assessment
-from workbook_lib.assessments.maturity.scoring import MaturityParams, load_matrix, run_maturity_scoring
+from workbook_lib.assessments import shared_fields
+from workbook_lib.assessments.assurance.inputs import CombinedAssuranceParams
+from workbook_lib.assessments.assurance.run import run_combined_assurance
+from workbook_lib.assessments.coso.inputs import CosoParams
+from workbook_lib.assessments.coso.model import load_questionnaire
+from workbook_lib.assessments.coso.run import run_coso_assessment
+from workbook_lib.assessments.maturity.inputs import MaturityParams
+from workbook_lib.assessments.maturity.model import load_matrix
+from workbook_lib.assessments.maturity.run import run_maturity_scoring
 from workbook_lib.core import records
 from workbook_lib.core.errors import InputError
 from workbook_lib.core.params import load_file
@@ -26,7 +31,7 @@ def _import(store: Store, kind: str, path, context, period: str = PERIOD) -> Non
 
 
 def _store_params(model, db, **extra):
-    params = load_file(EXAMPLE, model, SHARED_FIELDS)
+    params = load_file(EXAMPLE, model, shared_fields())
     return params.model_copy(update={"source": "store", "store_url": str(db), **extra})
 
 
@@ -36,7 +41,7 @@ def db(tmp_path):
 
 
 def test_coso_from_the_store_equals_the_file(db):
-    file_params = load_file(EXAMPLE, CosoParams, SHARED_FIELDS)
+    file_params = load_file(EXAMPLE, CosoParams, shared_fields())
     with Store(str(db)) as store:
         _import(store, "coso_response", file_params.resolve(file_params.responses),
                 load_questionnaire().questionnaire)
@@ -74,7 +79,7 @@ def test_canonical_rows_report_every_problem(tmp_path):
 
 
 def test_maturity_from_the_store_with_history_from_earlier_periods(db):
-    file_params = load_file(EXAMPLE, MaturityParams, SHARED_FIELDS)
+    file_params = load_file(EXAMPLE, MaturityParams, shared_fields())
     matrix = load_matrix().matrix
     with Store(str(db)) as store:
         _import(store, "maturity_mark", file_params.resolve(file_params.marks), matrix)
@@ -90,7 +95,7 @@ def test_maturity_from_the_store_with_history_from_earlier_periods(db):
 
 
 def test_coso_reads_the_maturity_status_from_the_store(db):
-    file_params = load_file(EXAMPLE, MaturityParams, SHARED_FIELDS)
+    file_params = load_file(EXAMPLE, MaturityParams, shared_fields())
     with Store(str(db)) as store:
         _import(store, "maturity_mark", file_params.resolve(file_params.marks), load_matrix().matrix)
     expected = run_maturity_scoring(file_params).status
@@ -99,8 +104,8 @@ def test_coso_reads_the_maturity_status_from_the_store(db):
 
 
 def test_assurance_from_the_store_and_a_withdrawn_entry(db):
-    file_params = load_file(EXAMPLE, CombinedAssuranceParams, SHARED_FIELDS)
-    from workbook_lib.assessments.assurance.analysis import load_assurance_inputs
+    file_params = load_file(EXAMPLE, CombinedAssuranceParams, shared_fields())
+    from workbook_lib.assessments.assurance.run import load_assurance_inputs
 
     inputs = load_assurance_inputs(file_params)
     context = (inputs.providers, inputs.framework.framework.frequencies)

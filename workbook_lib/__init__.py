@@ -21,6 +21,6 @@ if TYPE_CHECKING:
 def start(assessment: str, namespace: dict[str, Any]) -> Notebook:
     """A notebook's set-up call (see workbook_lib.app.notebook); imported here on use, so that importing
     workbook_lib stays cheap for the CLI."""
-    from workbook_lib.app.notebook import start as start_notebook
+    from workbook_lib.app.notebook import start as start_notebook  # lazy: keeps `import workbook_lib` cheap
 
     return start_notebook(assessment, namespace)

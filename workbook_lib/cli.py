@@ -1,20 +1,30 @@
-"""The ``workbook`` command line: run assessments, validate registers, inspect methodologies."""
+"""The ``workbook`` command line: run assessments, validate registers, inspect methodologies.
+
+Every command imports what it needs when it runs (``# lazy:``): the assessments, the store and the batch pull
+in pandas, pydantic, SQLAlchemy or papermill, and ``workbook --help`` should not wait for them.
+"""
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
 
 import typer
 
-from workbook_lib.assessments import get, registry, shared_fields
-from workbook_lib.core.assessment import AssessmentSpec
 from workbook_lib.core.errors import InputError
-from workbook_lib.core.params import load_file
-from workbook_lib.core.records import RecordKind, canonical_rows, read_for_kind
-from workbook_lib.core.store import Method
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
+
+    from workbook_lib.batch import Job, RunResult
+    from workbook_lib.core.assessment import AssessmentSpec
+    from workbook_lib.core.records import RecordKind
+    from workbook_lib.core.store import Author, Store
 
 app = typer.Typer(help="Risk and assurance workbooks: run assessments headless, check inputs, "
                        "inspect methodologies.", no_args_is_help=True, add_completion=False,
@@ -25,16 +35,14 @@ store_app = typer.Typer(help="The store behind the web forms: import, export, au
 app.add_typer(store_app, name="store")
 
 EXIT_INPUT = 2  # bad parameters or input: nothing was produced
-TEMPLATE_ROOT = Path(__file__).parent / "share"  # share/voila/templates/workbook: the forms' page template
-UNUSED_LAB_EXTENSIONS = ("jupyterlab-jupytext", "jupyterlab_pygments")  # code is never shown in a form
 
 
-def _fail_input(message: str) -> None:
+def _fail_input(message: str) -> NoReturn:
     typer.echo(message, err=True)
     raise typer.Exit(EXIT_INPUT)
 
 
-def _print_problems(exc) -> None:
+def _print_problems(exc: InputError) -> None:
     frame = exc.to_frame().fillna("")
     typer.echo(f"{len(exc.problems)} problem(s) found; no report was produced.", err=True)
     typer.echo(frame.to_string(index=False, max_colwidth=None), err=True)
@@ -43,7 +51,7 @@ def _print_problems(exc) -> None:
 @app.command()
 def methodologies() -> None:
     """List the shipped methodologies."""
-    from workbook_lib.assessments.risk.methodology import load_methodology, shipped
+    from workbook_lib.assessments.risk.methodology import load_methodology, shipped  # lazy: pydantic, pandas
 
     for name in shipped():
         lm = load_methodology(name)
@@ -55,7 +63,7 @@ def methodologies() -> None:
 def methodology_show(name: str = typer.Argument(..., help="shipped name or path to a YAML file"),
                      banding: str | None = typer.Option(None, help="an alternative banding")) -> None:
     """Print the likelihood x impact matrix with band names, and the bands."""
-    from workbook_lib.assessments.risk.methodology import MethodologyError, load_methodology
+    from workbook_lib.assessments.risk.methodology import MethodologyError, load_methodology  # lazy: pydantic
 
     try:
         lm = load_methodology(name)
@@ -89,9 +97,8 @@ def validate(file: Path = typer.Argument(..., help="register, CSV or .xlsx"),
              sheet: str | None = typer.Option(None, help="sheet name in an .xlsx (default: the first)"),
              role: list[str] = typer.Option([], "--role", help="a partner-role column (repeatable)")) -> None:
     """Check a register and print every problem; runs nothing else. Exit 2 if it is invalid."""
-    from workbook_lib.assessments.risk.methodology import MethodologyError, load_methodology
-    from workbook_lib.assessments.risk.register import load_register
-    from workbook_lib.core.errors import InputError
+    from workbook_lib.assessments.risk.methodology import MethodologyError, load_methodology  # lazy: pydantic
+    from workbook_lib.assessments.risk.register import load_register  # lazy: pandas, pandera
 
     try:
         lm = load_methodology(methodology)
@@ -117,10 +124,10 @@ def run(assessment: str = typer.Argument(..., help="assessment to run, e.g. risk
     Inputs are validated first: a bad parameters file or register prints every problem and exits 2
     with nothing written.
     """
-    from workbook_lib.assessments import ASSESSMENTS
+    from workbook_lib.assessments import registry  # lazy: every assessment (pandas, pydantic, sqlalchemy)
 
-    if assessment not in ASSESSMENTS:
-        _fail_input(f"unknown assessment {assessment!r}; choose one of {', '.join(ASSESSMENTS)}")
+    if assessment not in registry():
+        _fail_input(f"unknown assessment {assessment!r}; choose one of {', '.join(registry())}")
     written = run_assessment(assessment, params, out, timeout)
     typer.echo("Reports written:")
     for path in written:
@@ -129,7 +136,7 @@ def run(assessment: str = typer.Argument(..., help="assessment to run, e.g. risk
 
 def run_assessment(assessment: str, params_file: Path, out: Path, timeout: int = 600) -> list[Path]:
     """Validate, execute, convert; move the four outputs into place only when all exist (see batch.execute)."""
-    from workbook_lib.batch import RunFailed, execute
+    from workbook_lib.batch import RunFailed, execute  # lazy: papermill, nbconvert, the assessments
 
     try:
         outcome = execute(assessment, params_file, out, timeout, early_kernel=True)
@@ -161,10 +168,9 @@ def batch(paths: list[Path] = typer.Argument(..., help="parameters files, or fol
     One failed run never stops the others; failures are listed at the end. Exit 0: all ran; 1: a run failed;
     2: no parameters file gave anything to run.
     """
-    from rich.console import Console
-    from rich.table import Table
+    from rich.console import Console  # lazy: rich, for this command only
 
-    from workbook_lib.batch import make_jobs, parameter_files, run_batch, write_index
+    from workbook_lib.batch import make_jobs, parameter_files, write_index  # lazy: papermill, the assessments
 
     console = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
     files, missing = parameter_files(paths)
@@ -176,93 +182,72 @@ def batch(paths: list[Path] = typer.Argument(..., help="parameters files, or fol
     where = f"Dask scheduler {scheduler}" if scheduler else f"{jobs or os.cpu_count()} process(es)"
     console.print(f"{len(job_list)} run(s) from {len(files)} parameters file(s) on {where}")
     started = time.perf_counter()
-
-    def line(r) -> str:
-        what = f"{r.organisation or Path(r.params_file).name} / {r.period} / {r.assessment}"
-        return f"{'ok    ' if r.ok else 'FAILED'} {what} ({r.seconds:.1f}s)" + ("" if r.ok else f": {r.kind}")
-
-    if sys.stderr.isatty() and job_list:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                      console=console) as progress:
-            task = progress.add_task("Running", total=len(job_list))
-
-            def on_result(r) -> None:
-                if not r.ok:
-                    progress.console.print(line(r), markup=False, highlight=False)
-                progress.advance(task)
-
-            results = run_batch(job_list, out, jobs, scheduler, on_result)
-    else:
-        results = run_batch(job_list, out, jobs, scheduler,
-                            lambda r: console.print(line(r), markup=False, highlight=False))
-    results = failures + results
+    results = failures + _run_jobs(job_list, out, jobs, scheduler, console)
     index = write_index(out, results)
     failed = [r for r in results if not r.ok]
     console.print(f"{len(results) - len(failed)} of {len(results)} run(s) ok in "
                   f"{time.perf_counter() - started:.0f}s; index: {index.resolve()}", markup=False, highlight=False)
     if failed:
-        table = Table(title=f"{len(failed)} failed run(s)", show_lines=True)
-        for col in ("file", "assessment", "cell", "error"):
-            table.add_column(col, overflow="fold")
-        for r in failed:
-            table.add_row(r.params_file, r.assessment, r.cell or "-", f"{r.kind}: {r.error}")
-        console.print(table, markup=False, highlight=False)
+        console.print(_failure_table(failed), markup=False, highlight=False)
         raise typer.Exit(2 if not job_list else 1)
+
+
+def _result_line(r: RunResult) -> str:
+    what = f"{r.organisation or Path(r.params_file).name} / {r.period} / {r.assessment}"
+    return f"{'ok    ' if r.ok else 'FAILED'} {what} ({r.seconds:.1f}s)" + ("" if r.ok else f": {r.kind}")
+
+
+def _run_jobs(job_list: list[Job], out: Path, jobs: int | None, scheduler: str | None,
+              console: Console) -> list[RunResult]:
+    """Run the jobs; on a terminal with a progress bar and only failures listed, else a line per run."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn  # lazy: rich
+
+    from workbook_lib.batch import run_batch  # lazy: papermill, the assessments
+
+    if not (sys.stderr.isatty() and job_list):
+        return run_batch(job_list, out, jobs, scheduler,
+                         lambda r: console.print(_result_line(r), markup=False, highlight=False))
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=console) as progress:
+        task = progress.add_task("Running", total=len(job_list))
+
+        def on_result(r: RunResult) -> None:
+            if not r.ok:
+                progress.console.print(_result_line(r), markup=False, highlight=False)
+            progress.advance(task)
+
+        return run_batch(job_list, out, jobs, scheduler, on_result)
+
+
+def _failure_table(failed: list[RunResult]) -> Table:
+    from rich.table import Table  # lazy: rich
+
+    table = Table(title=f"{len(failed)} failed run(s)", show_lines=True)
+    for col in ("file", "assessment", "cell", "error"):
+        table.add_column(col, overflow="fold")
+    for r in failed:
+        table.add_row(r.params_file, r.assessment, r.cell or "-", f"{r.kind}: {r.error}")
+    return table
 
 
 @app.command("assessments")
 def list_assessments(params: Path | None = typer.Option(None, "--params", "-p",
                                                         help="print only those this parameters file runs")) -> None:
     """List the assessments, or the ones a parameters file runs (its `assessments:`, else those it has inputs for)."""
-    from workbook_lib.assessments import ASSESSMENTS, assessments_for
-    from workbook_lib.core import params as wb_params
+    from workbook_lib.assessments import assessments_for, registry  # lazy: every assessment (pandas, pydantic)
+    from workbook_lib.core.params import ParameterError, read_file  # lazy: pydantic, yaml
 
     if params is None:
-        for a in ASSESSMENTS.values():
+        for a in registry().values():
             typer.echo(f"{a.name:20} {a.purpose}")
         return
     try:
-        typer.echo(" ".join(assessments_for(wb_params.read_file(params))))
-    except wb_params.ParameterError as exc:
+        typer.echo(" ".join(assessments_for(read_file(params))))
+    except ParameterError as exc:
         _fail_input(str(exc))
 
 
 # ---- the web forms ---------------------------------------------------------------------------------
-def voila_command(port: int, host: str = "127.0.0.1", token: str | None = None, preheat: bool = False,
-                  open_browser: bool = False, folder: Path | None = None) -> list[str]:
-    """The Voilà command line serving the notebooks (or another ``folder``: bench/voila.py's floor) as
-    stakeholder forms."""
-    from workbook_lib.core.forms import USER_HEADERS
-    from workbook_lib.core.params import NOTEBOOKS
-
-    command = [sys.executable, "-m", "voila", str(folder or NOTEBOOKS), f"--port={port}", f"--Voila.ip={host}",
-               # Voilà's lab template without its CDN stylesheets (found through voila_environment)
-               "--template=workbook", "--strip_sources=True", "--show_tracebacks=False",
-               # lab extensions a form page never uses: less JavaScript to load before the form shows
-               *[f"--VoilaConfiguration.extension_denylist={name}" for name in UNUSED_LAB_EXTENSIONS],
-               # only images and styles are served as files: never a notebook's .py pair or a store
-               "--VoilaConfiguration.file_allowlist=.*\\.(png|svg|css)$",
-               # Voilà cannot always shut a kernel down when its page closes (voila#1458): cull idle ones
-               "--MappingKernelManager.cull_idle_timeout=1800", "--MappingKernelManager.cull_interval=120"]
-    command += [f"--VoilaConfiguration.http_header_envs={h}" for h in USER_HEADERS]
-    if token:
-        command.append(f"--token={token}")
-    if preheat:
-        # refill the pool 20 s after a kernel is handed out, not while that page is still loading (bench/voila.py)
-        command += ["--preheat_kernel=True", "--pool_size=1", "--VoilaKernelManager.fill_delay=20"]
-    if not open_browser:
-        command.append("--no-browser")
-    return command
-
-
-def voila_environment(base: dict[str, str]) -> dict[str, str]:
-    """The environment Voilà runs in: app mode for every kernel, and our page template on Jupyter's path."""
-    path = os.pathsep.join(p for p in (str(TEMPLATE_ROOT), base.get("JUPYTER_PATH", "")) if p)
-    return {**base, "WORKBOOK_APP": "1", "JUPYTER_PATH": path}
-
-
 @app.command("app")
 def serve_app(port: int = typer.Option(8866, help="port to listen on"),
               host: str = typer.Option("127.0.0.1", help="address to listen on (behind a proxy: keep loopback)"),
@@ -273,26 +258,21 @@ def serve_app(port: int = typer.Option(8866, help="port to listen on"),
 
     Data is saved in the store named by WORKBOOK_DB (default: workbook.db in the project).
     """
-    from workbook_lib.core.store import Store, StoreError
+    from workbook_lib.app import serve  # lazy: ipywidgets, sqlalchemy and pydantic, for this command only
+    from workbook_lib.core.store import StoreError  # lazy: sqlalchemy
 
     try:
-        with Store() as store:  # create or upgrade the store once, before any kernel starts
-            where = store.describe()
+        where = serve.prepare_store()
     except StoreError as exc:
         _fail_input(str(exc))
     typer.echo(f"Store: {where}")
-    typer.echo(f"Landing page: http://{host}:{port}/voila/render/index.ipynb" + (f"?token={token}" if token else ""))
-    env = voila_environment(dict(os.environ))
-    command = voila_command(port, host, token, preheat, browser)
-    sys.stdout.flush()
-    sys.stderr.flush()
-    # Voilà replaces this process: a signal sent to `workbook app` (Ctrl-C, a service manager) reaches it
-    os.execve(command[0], command, env)
+    typer.echo(f"Landing page: {serve.landing_url(port, host, token)}")
+    serve.exec_voila(port, host, token, preheat, browser)
 
 
 # ---- the store -------------------------------------------------------------------------------------
-def _open_store(url: str | None):
-    from workbook_lib.core.store import Store, StoreError
+def _open_store(url: str | None) -> Store:
+    from workbook_lib.core.store import Store, StoreError  # lazy: sqlalchemy
 
     try:
         return Store(url)
@@ -311,6 +291,8 @@ def _kind_for(assessment: str, kind: str | None) -> RecordKind:
 
 
 def _spec(assessment: str) -> AssessmentSpec:
+    from workbook_lib.assessments import get, registry  # lazy: every assessment (pandas, pydantic, sqlalchemy)
+
     try:
         return get(assessment)
     except ValueError:
@@ -336,6 +318,11 @@ def store_import(file: Path = typer.Argument(..., help="CSV or .xlsx to import")
                  line: str | None = typer.Option(None, "--line", help="your line of assurance"),
                  store: str | None = typer.Option(None, "--store", help="store URL (default WORKBOOK_DB)")) -> None:
     """Validate a file and save its rows as new versions; with any problem, print all and save nothing."""
+    from workbook_lib.assessments import shared_fields  # lazy: every assessment (pandas, pydantic, sqlalchemy)
+    from workbook_lib.core.params import load_file  # lazy: pydantic, yaml
+    from workbook_lib.core.records import canonical_rows, read_for_kind  # lazy: pandas
+    from workbook_lib.core.store import Method  # lazy: sqlalchemy
+
     record_kind = _kind_for(assessment, kind)
     try:
         p = load_file(params, _spec(assessment).params, shared_fields()) if params is not None else None
@@ -360,8 +347,8 @@ def store_import(file: Path = typer.Argument(..., help="CSV or .xlsx to import")
         typer.echo(f"{file}: {result.summary()} in {st.describe()} ({organisation}, {period}).")
 
 
-def _cli_author(who: str, line: str | None):
-    from workbook_lib.core.store import Author, StoreError
+def _cli_author(who: str, line: str | None) -> Author:
+    from workbook_lib.core.store import Author, StoreError  # lazy: sqlalchemy
 
     try:
         return Author(who, line, identity="cli")
@@ -377,8 +364,8 @@ def store_export(assessment: str = typer.Option(..., "--assessment", "-a"),
                  kind: str | None = typer.Option(None, help="record kind, where an assessment keeps several"),
                  store: str | None = typer.Option(None, "--store", help="store URL (default WORKBOOK_DB)")) -> None:
     """Write the current records (latest versions) to Excel or CSV, formulas neutralised."""
-    from workbook_lib.core.outputs import neutralise, write_excel
-    from workbook_lib.core.records import export_frame
+    from workbook_lib.core.outputs import neutralise, write_excel  # lazy: pandas, openpyxl
+    from workbook_lib.core.records import export_frame  # lazy: pandas
 
     kind = _kind_for(assessment, kind).kind
     with _open_store(store) as st:
@@ -403,9 +390,9 @@ def store_history(organisation: str | None = typer.Option(None, "--organisation"
                   out: Path | None = typer.Option(None, "--out", "-o", help="write the trail to .csv or .xlsx"),
                   store: str | None = typer.Option(None, "--store", help="store URL (default WORKBOOK_DB)")) -> None:
     """The audit trail: who changed which record, when (UTC), and what changed."""
-    import pandas as pd
+    import pandas as pd  # lazy: 0.3 s, for this command only
 
-    from workbook_lib.core.outputs import neutralise, write_excel
+    from workbook_lib.core.outputs import neutralise, write_excel  # lazy: pandas, openpyxl
 
     kinds = [k.kind for k in _spec(assessment).record_kinds] if assessment else [None]
     with _open_store(store) as st:
@@ -429,8 +416,6 @@ def store_history(organisation: str | None = typer.Option(None, "--organisation"
 
 
 def _json_text(value) -> str:
-    import json
-
     return "" if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 

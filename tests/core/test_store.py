@@ -12,13 +12,15 @@ import time
 
 import pytest
 import sqlalchemy as sa
+from alembic.config import Config
+from alembic.script import ScriptDirectory
 
+from tests.conftest import PARAMETERS, ROOT
+from tests.pg_server import postgres_server
+from workbook_lib.assessments.risk.register import validate_register
 from workbook_lib.core import records as wb_records
 from workbook_lib.core import store as wb_store
 from workbook_lib.core.store import Author, Method, Store, StoreError
-
-from .conftest import PARAMETERS, ROOT
-from .pg_server import postgres_server
 
 ORG, PERIOD = "Karoo Vale Local Municipality", "2025-26"
 ANN = Author("Ann Dlamini", "1st line")
@@ -51,9 +53,6 @@ def test_new_store_is_migrated_to_head(store):
 
 
 def test_head_constant_matches_the_migration_scripts():
-    from alembic.config import Config
-    from alembic.script import ScriptDirectory
-
     config = Config()
     config.set_main_option("script_location", str(wb_store.MIGRATIONS))
     assert ScriptDirectory.from_config(config).get_current_head() == wb_store.HEAD
@@ -114,8 +113,6 @@ def test_writes_need_a_name_and_a_known_kind(store):
 
 
 def test_register_round_trips_through_the_store(store, western_cape):
-    from workbook_lib.assessments.risk.register import validate_register
-
     path = PARAMETERS / "registers" / "karoo_vale_municipality_2025.csv"
     table = wb_records.read_for_kind(path, "risk")
     method = Method("western-cape-5x5", western_cape.methodology.version, western_cape.sha256)
@@ -238,32 +235,3 @@ def test_a_write_killed_mid_transaction_leaves_the_store_consistent(tmp_path):
     for batch in acked:
         assert all(f"B{batch:05d}-{i:03d}" in keys for i in range(200))
     assert len(keys) % 200 == 0 and audit == len(keys)  # whole transactions only, each with its audit rows
-
-
-def test_cli_import_validates_first_and_saves_nothing_on_error(tmp_path):
-    from .test_cli import workbook
-
-    db = tmp_path / "cli.db"
-    bad = tmp_path / "bad.csv"
-    bad.write_text("risk_id,description,likelihood,impact\nA1,Fine,Likely,Major\nA2,,Nope,Major\n")
-    env = {"WORKBOOK_DB": str(db)}
-    result = workbook("store", "import", str(bad), "-a", "risk-evaluation", "--organisation", ORG, "--period",
-                      PERIOD, "-m", "western-cape-5x5", "--who", "Ann", env=env)
-    assert result.returncode == 2
-    assert "Nope" in result.stderr and "description" in result.stderr and "Nothing was saved" in result.stderr
-    assert Store(str(db)).current(ORG, PERIOD, "risk") == []
-
-    good = PARAMETERS / "registers" / "karoo_vale_municipality_2025.csv"
-    result = workbook("store", "import", str(good), "-a", "risk-evaluation", "--organisation", ORG, "--period",
-                      PERIOD, "-m", "western-cape-5x5", "--who", "Ann", "--line", "2nd line", env=env)
-    assert result.returncode == 0, result.stderr
-    assert "21 added" in result.stdout
-    out = tmp_path / "export.xlsx"
-    assert workbook("store", "export", "-a", "risk-evaluation", "--organisation", ORG, "--period", PERIOD,
-                    "-o", str(out), env=env).returncode == 0
-    exported = wb_records.read_for_kind(out, "risk")
-    assert len(exported.frame) == 21 and exported.frame["_row"].tolist()[:2] == [2, 3]
-    trail = tmp_path / "trail.csv"
-    assert workbook("store", "history", "--organisation", ORG, "-o", str(trail), env=env).returncode == 0
-    lines = trail.read_text(encoding="utf-8-sig").splitlines()
-    assert len(lines) == 22 and "Ann" in lines[1] and "import" in lines[1]

@@ -49,12 +49,3 @@ def assessments_for(data: dict[str, Any]) -> list[str]:
                                  f"choose from {', '.join(registry())}")
         return list(listed)
     return [name for name, a in registry().items() if a.provided_by(data)]
-
-
-def __getattr__(name: str) -> Any:
-    # ASSESSMENTS and SHARED_FIELDS read like constants but are built on first use (see the module docstring)
-    if name == "ASSESSMENTS":
-        return registry()
-    if name == "SHARED_FIELDS":
-        return shared_fields()
-    raise AttributeError(name)

@@ -16,7 +16,7 @@ def use_static_renderer() -> None:
 
 def altair() -> ModuleType:
     """The altair module, imported on first use (see the module docstring)."""
-    import altair as alt
+    import altair as alt  # lazy: see the module docstring
 
     return alt
 

@@ -25,10 +25,15 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 import ipywidgets as w
 import yaml
 from IPython.display import HTML, display
+
+from workbook_lib.core.errors import InputError
+from workbook_lib.core.outputs import write_excel
+from workbook_lib.core.store import Author, Store, StoreError
 
 log = logging.getLogger("workbook.forms")
 LINES_FILE = Path(__file__).parent / "data" / "lines_of_assurance.yaml"
@@ -60,10 +65,11 @@ def serve(form: Any, wait: Callable[[], None] | None = None) -> None:
     """
     if form is None or not preheated():
         return
-    import vl_convert
+    import vl_convert  # lazy: the chart renderer, needed only in a preheated kernel
 
     if wait is None:
-        from voila.utils import wait_for_request as wait  # sets the request's variables in os.environ
+        # lazy: Voilà is there only when the app serves the notebook; sets the request's variables in os.environ
+        from voila.utils import wait_for_request as wait
 
     # the chart renderer's first chart takes most of a second: pay it now, not on the first save
     vl_convert.vegalite_to_svg({"data": {"values": [{"x": 1}]}, "mark": "point",
@@ -88,8 +94,6 @@ def signed_in_user() -> str | None:
 
 def query_values() -> dict[str, str]:
     """Values from the page's query string (``?organisation=...&period=...``) in the app."""
-    from urllib.parse import parse_qs
-
     return {k: v[0] for k, v in parse_qs(os.environ.get("QUERY_STRING", "")).items() if v and v[0].strip()}
 
 
@@ -112,8 +116,6 @@ class Feedback(w.HTML):
         self.value = f'<div class="wb-info">{message_html}</div>'
 
     def error(self, exc: BaseException) -> None:
-        from workbook_lib.core.errors import InputError
-
         if isinstance(exc, InputError):
             frame = exc.to_frame().fillna("")
             body = (f"<b>{len(exc.problems)} problem(s); nothing was saved.</b>"
@@ -147,7 +149,8 @@ def guarded(feedback: Feedback) -> Callable:
 
 
 # ---- pickers ------------------------------------------------------------------------------------------
-def _tag(widget: w.Widget, name: str) -> w.Widget:
+def tag(widget: w.Widget, name: str) -> w.Widget:
+    """Give a widget the CSS class ``wb-<name>`` (what the browser tests and the page's style find it by)."""
     widget.add_class(f"wb-{name}")
     return widget
 
@@ -155,17 +158,17 @@ def _tag(widget: w.Widget, name: str) -> w.Widget:
 class OrgPeriodPicker(w.HBox):
     """Organisation and period: pick one the store knows or type a new one."""
 
-    def __init__(self, store, organisation: str = "", period: str = ""):
+    def __init__(self, store: Store, organisation: str = "", period: str = ""):
         self.store = store
         # taken before the form reads anything: stale() compares against it (see serve)
         self.seen = (organisation, store.fingerprint(organisation))
-        self.organisation = _tag(w.Combobox(value=organisation, options=store.organisations(),
-                                            description="Organisation", ensure_option=False,
-                                            style={"description_width": "90px"},
-                                            layout=w.Layout(width="460px")), "organisation")
-        self.period = _tag(w.Combobox(value=period, options=store.periods(organisation) if organisation else [],
-                                      description="Period", ensure_option=False), "period")
-        self.open_button = _tag(w.Button(description="Open", icon="folder-open"), "open")
+        self.organisation = tag(w.Combobox(value=organisation, options=store.organisations(),
+                                           description="Organisation", ensure_option=False,
+                                           style={"description_width": "90px"},
+                                           layout=w.Layout(width="460px")), "organisation")
+        self.period = tag(w.Combobox(value=period, options=store.periods(organisation) if organisation else [],
+                                     description="Period", ensure_option=False), "period")
+        self.open_button = tag(w.Button(description="Open", icon="folder-open"), "open")
         self.organisation.observe(self._periods, names="value")
         super().__init__([self.organisation, self.period, self.open_button])
 
@@ -212,10 +215,10 @@ class Respondent(w.HBox):
     def __init__(self, user: str | None = None):
         lines = lines_of_assurance()
         self.user = user
-        self.name = _tag(w.Text(value=user or "", description="Your name", placeholder="name and surname",
-                                disabled=bool(user)), "respondent")
-        self.line = _tag(w.Dropdown(options=[("(choose)", "")] + [(ln["name"], ln["name"]) for ln in lines],
-                                    description="Line", layout=w.Layout(width="420px")), "line")
+        self.name = tag(w.Text(value=user or "", description="Your name", placeholder="name and surname",
+                               disabled=bool(user)), "respondent")
+        self.line = tag(w.Dropdown(options=[("(choose)", "")] + [(ln["name"], ln["name"]) for ln in lines],
+                                   description="Line", layout=w.Layout(width="420px")), "line")
         super().__init__([self.name, self.line])
 
     def sign_in(self, user: str | None) -> None:
@@ -224,9 +227,7 @@ class Respondent(w.HBox):
             self.user = user
             self.name.value, self.name.disabled = user, True
 
-    def author(self):
-        from workbook_lib.core.store import Author, StoreError
-
+    def author(self) -> Author:
         if not self.name.value.strip():
             raise StoreError("enter your name before saving: every change records who made it")
         return Author(self.name.value.strip(), self.line.value or None,
@@ -242,8 +243,8 @@ class RatingPicker(w.VBox):
         self._descriptions = dict(levels)
         options = ([("(not rated)", "")] if allow_blank else []) + [
             (f"{i} · {label}" if numbered else label, label) for i, (label, _d) in enumerate(levels, start=1)]
-        self.dropdown = _tag(w.Dropdown(options=options, description=title, style={"description_width": "140px"},
-                                        layout=w.Layout(width="360px")), name)
+        self.dropdown = tag(w.Dropdown(options=options, description=title, style={"description_width": "140px"},
+                                       layout=w.Layout(width="360px")), name)
         self.help = w.HTML(layout=w.Layout(margin="0 0 0 145px"))
         self.dropdown.observe(lambda _c: self._describe(), names="value")
         super().__init__([self.dropdown, self.help])
@@ -327,8 +328,89 @@ def download_link(data: bytes, filename: str, label: str,
             f"{html.escape(label)}</a>")
 
 
-def problems_without_rows(exc) -> Any:
-    """A form's problems: the field and value matter, the row of a one-row table does not."""
-    from workbook_lib.core.errors import InputError
+def problems_without_rows(exc: InputError, names: dict[int, str] | None = None) -> InputError:
+    """A form's problems: the field and value matter, the row of a table the user never saw does not.
 
-    return InputError([type(p)(p.file, None, p.column, p.value, p.expected) for p in exc.problems])
+    ``names`` (row -> what the row is, e.g. ``"A1"`` or ``"item 3, line 2"``) puts what each row's problem
+    is about before its field."""
+    def column(p: Any) -> str | None:
+        return p.column if names is None else " ".join(x for x in (names.get(p.row), p.column) if x) or None
+
+    return InputError([type(p)(p.file, None, column(p), p.value, p.expected) for p in exc.problems])
+
+
+# ---- the skeleton of every assessment's form ---------------------------------------------------------------
+class StoreForm:
+    """What every assessment's web form shares: the feedback line, the organisation and period picker and its
+    Open button, who is answering, the store, the page's query string, and meeting a preheated kernel's request.
+
+    A subclass calls ``super().__init__`` before building its own widgets, sets ``self.widget`` (what the
+    notebook shows) and ends its ``__init__`` by showing the store (``refresh()`` or ``on_open()``). Its hooks:
+
+    - ``refresh(message)``: redraw everything from the store, then confirm ``message`` (required);
+    - ``on_open()``: show the picker's organisation and period read afresh (the Open button, and a preheated
+      form's request that changed the choice or came after a save); by default ``refresh()``;
+    - ``sign_in(user)`` and ``follow(query)``: a preheated form learns its user and query string late.
+    """
+
+    widget: w.Widget  # the whole form, set by the subclass
+
+    def __init__(self, params: Any, sections: Sections, store: Store | None = None, respondent: bool = True):
+        """``params``: the assessment's parameters (their ``store_url``, ``organisation`` and ``period`` are
+        used); ``respondent``: build the standard :class:`Respondent` (False: the subclass asks on its own)."""
+        self.params = params
+        self.sections = sections
+        self.query = query_values()  # empty in a preheated kernel: see on_request
+        self.store = store or Store(params.store_url)
+        self.feedback = Feedback()
+        self.picker = OrgPeriodPicker(self.store, self.query.get("organisation", params.organisation),
+                                      self.query.get("period", params.period))
+        self.respondent = Respondent(signed_in_user()) if respondent else None
+        self.picker.open_button.on_click(self.guard(self._open))
+
+    def _ipython_display_(self) -> None:
+        display(self.widget)
+
+    def guard(self, callback: Callable) -> Callable:
+        """``callback`` with any exception shown in the form's feedback (see :func:`guarded`)."""
+        return guarded(self.feedback)(callback)
+
+    # ---- hooks ------------------------------------------------------------------------------------------
+    def refresh(self, message: str | None = None) -> None:
+        """Redraw what the form shows from the store, then show ``message`` as a confirmation."""
+        raise NotImplementedError
+
+    def on_open(self) -> None:
+        """Show the picker's organisation and period, read afresh from the store."""
+        self.refresh()
+
+    def sign_in(self, user: str | None) -> None:
+        """The user the proxy named for the page's request."""
+        if self.respondent is not None:
+            self.respondent.sign_in(user)
+
+    def follow(self, query: dict[str, str]) -> None:
+        """Take what the page's query string names besides the organisation and period (here: nothing)."""
+
+    # ---- shared behaviour ---------------------------------------------------------------------------------
+    def on_request(self, user: str | None, query: dict[str, str]) -> None:
+        """A preheated form meets its page request (:func:`serve`): the signed-in user, and the store read again
+        if the query names another organisation or period or anything was saved since the form was built."""
+        self.sign_in(user)
+        if self.picker.catch_up(query):
+            self.on_open()
+        self.follow(query)
+
+    def _open(self, _button: Any = None) -> None:
+        org, period = self.picker.value
+        if not org or not period:
+            raise StoreError("choose or type an organisation and a period")
+        self.on_open()
+        self.feedback.ok(f"Opened {org}, {period}.")
+
+    @staticmethod
+    def excel_download(tables: dict[str, Any], filename: str, label: str) -> str:
+        """A link downloading ``tables`` as an Excel workbook (one sheet each), written in memory."""
+        buffer = io.BytesIO()
+        write_excel(tables, buffer)  # openpyxl saves to a file object as well as to a path
+        return download_link(buffer.getvalue(), filename, label)

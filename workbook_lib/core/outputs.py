@@ -12,7 +12,7 @@ import json
 import re
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import pandas as pd
 
@@ -43,11 +43,12 @@ def plain(value: Any) -> Any:
 
 
 # ---- Excel -----------------------------------------------------------------------------------------
-def write_excel(tables: dict[str, pd.DataFrame], path: Path) -> Path:
+def write_excel(tables: dict[str, pd.DataFrame], path: Path | BinaryIO) -> Path | BinaryIO:
     """One sheet per table, its header in bold; every text cell neutralised so it can never run as a formula.
 
     Written row by row in openpyxl's write-only mode: 1.4-1.8x faster than pandas' writer on 100k rows
     (most of a large register's run was writing its workbook)."""
+    # lazy: openpyxl (0.2 s) only when a workbook is written
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
@@ -100,7 +101,7 @@ _EXPORTING = threading.Lock()  # one conversion at a time per process (the expor
 def _html_exporter():
     """nbconvert's lab-template HTML exporter without code or prompts (built once per process: its
     import and template set-up take most of a second)."""
-    from nbconvert import HTMLExporter
+    from nbconvert import HTMLExporter  # lazy: 0.5 s, only for HTML reports
 
     exporter = HTMLExporter(template_name="lab", exclude_input=True, exclude_input_prompt=True,
                             exclude_output_prompt=True)
@@ -110,7 +111,7 @@ def _html_exporter():
 
 def warm_html_exporter() -> None:
     """Import nbconvert and render its templates once, e.g. in a thread while a kernel runs the notebook."""
-    import nbformat
+    import nbformat  # lazy: only for HTML reports
 
     with _EXPORTING:
         _html_exporter().from_notebook_node(nbformat.v4.new_notebook(), resources={"metadata": {"name": "warm-up"}})
@@ -118,7 +119,7 @@ def warm_html_exporter() -> None:
 
 def notebook_to_html(notebook: Path, html: Path, title: str) -> Path:
     """Executed notebook -> HTML without code, without any script or stylesheet from the network."""
-    import nbformat
+    import nbformat  # lazy: only for HTML reports
 
     nb = nbformat.read(notebook, as_version=4)
     with _EXPORTING:
@@ -157,7 +158,7 @@ def html_table(frame: pd.DataFrame, empty: str = "Nothing to show.", limit: int 
     (column, ascending), and a note says how many rows there are and that every row is in the Excel workbook's
     ``sheet``; so a report stays readable (and small) for registers of any size.
     """
-    from IPython.display import HTML
+    from IPython.display import HTML  # lazy: outside a notebook (the CLI) IPython is not needed
 
     if frame is None or frame.empty:
         return HTML(f"<p><em>{esc(empty)}</em></p>")

@@ -11,11 +11,16 @@ import datetime as dt
 import hashlib
 import json
 import platform
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
+
 from workbook_lib.core.assessment import AssessmentSpec
+from workbook_lib.core.outputs import esc
 from workbook_lib.core.params import PROJECT_ROOT
+from workbook_lib.core.store import database_url
 
 PACKAGE = "workbook-suite"
 # parameters naming input files besides an assessment's file_inputs (read when present)
@@ -31,8 +36,6 @@ def sha256_file(path: Path) -> str:
 
 
 def package_version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
     try:
         return version(PACKAGE)
     except PackageNotFoundError:
@@ -85,10 +88,6 @@ def input_files(spec: AssessmentSpec, params: Any, params_file: Path) -> list[di
 
 def _store_description(url: str | None) -> str:
     """The store read, with any password hidden."""
-    import sqlalchemy as sa
-
-    from workbook_lib.core.store import database_url
-
     return sa.engine.make_url(database_url(url)).render_as_string(hide_password=True)
 
 
@@ -119,8 +118,6 @@ def record(assessment: str, spec: AssessmentSpec, params: Any, params_file: Path
 
 def _cell(value: Any) -> str:
     """Text for a Markdown table cell: escaped, one line, no column break."""
-    from workbook_lib.core.outputs import esc
-
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
     return esc(" ".join(str(text).split())).replace("|", "&#124;")
 
@@ -144,7 +141,7 @@ def markdown(prov: dict[str, Any]) -> str:
 
 def add_to_notebook(notebook: Path, prov: dict[str, Any]) -> None:
     """Append the provenance as the notebook's last cell (shown by the HTML and PDF reports)."""
-    import nbformat
+    import nbformat  # lazy: only when a notebook is annotated
 
     nb = nbformat.read(notebook, as_version=4)
     cell = nbformat.v4.new_markdown_cell(markdown(prov))

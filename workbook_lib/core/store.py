@@ -28,7 +28,7 @@ from workbook_lib.core.params import PROJECT_ROOT
 
 DEFAULT_DB = PROJECT_ROOT / "workbook.db"
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-HEAD = "0002"  # latest migration; tests/test_store.py checks it matches the migration scripts
+HEAD = "0002"  # latest migration; tests/core/test_store.py checks it matches the migration scripts
 BUSY_TIMEOUT_S = 60
 NETWORK_FILESYSTEMS = {"nfs", "nfs4", "cifs", "smb3", "smbfs", "sshfs", "fuse.sshfs", "9p", "afs", "ceph",
                        "glusterfs", "fuse.glusterfs", "lustre", "gpfs", "davfs", "fuse.s3fs", "fuse.rclone"}
@@ -240,6 +240,7 @@ class Store:
         """Create or upgrade the schema in place (alembic); cheap when already current."""
         if revision == "head" and self.revision() == HEAD:
             return
+        # lazy: alembic (0.2 s) only when a store is opened
         from alembic import command
         from alembic.config import Config
 

@@ -109,7 +109,7 @@ def _cell_text(value: object) -> str:
 
 
 def _xlsx_rows(path: Path, sheet: str | None) -> list[tuple[int, list[str]]]:
-    from python_calamine import CalamineWorkbook
+    from python_calamine import CalamineWorkbook  # lazy: only for .xlsx files
 
     try:
         book = CalamineWorkbook.from_path(str(path))

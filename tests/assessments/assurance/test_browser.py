@@ -6,11 +6,10 @@ from urllib.parse import urlencode
 
 import openpyxl
 
+from tests.browser_kit import choose, fill, open_app
+from tests.conftest import PARAMETERS
 from workbook_lib.core import records
 from workbook_lib.core.store import Author, Store
-
-from .browser_kit import choose, fill, open_app
-from .conftest import PARAMETERS
 
 ORG, PERIOD = "Browser Assurance Municipality", "2025-26"
 NOTEBOOK, READY = "combined_assurance.ipynb", ".wb-assurance-form .wb-save"

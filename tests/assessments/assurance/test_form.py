@@ -7,14 +7,13 @@ import io
 import openpyxl
 import pytest
 
-from workbook_lib.assessments import SHARED_FIELDS
-from workbook_lib.assessments.assurance.analysis import CombinedAssuranceParams
+from tests.conftest import PARAMETERS
+from workbook_lib.assessments import shared_fields
 from workbook_lib.assessments.assurance.form import AssuranceForm, section
+from workbook_lib.assessments.assurance.inputs import CombinedAssuranceParams
 from workbook_lib.core import forms, records
 from workbook_lib.core.params import load_file
 from workbook_lib.core.store import Author, Store
-
-from .conftest import PARAMETERS
 
 ORG, PERIOD = "Form Test Municipality", "2026-27"
 LINE_1 = "1st line - management and risk owners"
@@ -29,7 +28,7 @@ def _no_request(monkeypatch):
 
 @pytest.fixture(scope="module")
 def params() -> CombinedAssuranceParams:
-    loaded = load_file(PARAMETERS / "karoo-vale-2025-26.yaml", CombinedAssuranceParams, SHARED_FIELDS)
+    loaded = load_file(PARAMETERS / "karoo-vale-2025-26.yaml", CombinedAssuranceParams, shared_fields())
     return loaded.model_copy(update={"organisation": ORG, "period": PERIOD})
 
 

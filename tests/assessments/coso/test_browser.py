@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
+from tests.browser_kit import choose, fill, open_app
 from workbook_lib.core.store import Store
-
-from .browser_kit import choose, fill, open_app
 
 ORG, PERIOD = "Browser COSO Municipality", "2026-27"
 NOTEBOOK, READY = "coso_assessment.ipynb", ".wb-coso-form .wb-line"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from workbook_lib.assessments.coso.form import CHAMPION, RESPOND, RESPONDENT_EMPTY, CosoAssessmentForm
-from workbook_lib.assessments.coso.scoring import CosoParams
+from workbook_lib.assessments.coso.inputs import CosoParams
 from workbook_lib.core import forms
 from workbook_lib.core.store import Author, Store
 

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from workbook_lib.assessments.maturity.scoring import load_matrix
+from tests.browser_kit import choose, fill, open_app
+from tests.conftest import PARAMETERS
+from workbook_lib.assessments.maturity.model import load_matrix
 from workbook_lib.core import records
 from workbook_lib.core.store import Author, Store
-
-from .browser_kit import choose, fill, open_app
-from .conftest import PARAMETERS
 
 ORG, PERIOD = "Maturity Browser Municipality", "2025-26"
 LINE_2 = "2nd line - risk management and compliance"

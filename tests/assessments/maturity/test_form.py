@@ -9,15 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from workbook_lib.assessments.maturity import scoring as maturity
+from tests.conftest import PARAMETERS
+from workbook_lib.assessments.maturity import report
 from workbook_lib.assessments.maturity.form import MaturityForm
-from workbook_lib.assessments.maturity.scoring import MaturityParams, load_matrix
+from workbook_lib.assessments.maturity.inputs import MaturityParams
+from workbook_lib.assessments.maturity.model import load_matrix
 from workbook_lib.core import forms, records
 from workbook_lib.core.store import Author, Store
 
-from .conftest import PARAMETERS
-
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[3]
 ORG, PERIOD = "Form Test Municipality", "2025-26"
 LINE_2 = "2nd line - risk management and compliance"
 LINE_3 = "3rd line - internal audit"
@@ -216,7 +216,7 @@ def test_the_trend_comes_from_an_earlier_period_in_the_store(db):
     assert list(dict.fromkeys(trend["period"])) == ["2024-25", "2025-26"]
     total = trend[trend["assessment"] == "Total"].set_index("period")
     assert total.loc["2025-26", "rated"] == 1 and total.loc["2024-25", "rated"] == 23
-    assert "Trend from 2024-25 to 2025-26" in maturity.trend_narrative(form.result)
+    assert "Trend from 2024-25 to 2025-26" in report.trend_narrative(form.result)
     # the parameters' history files count for their own organisation only, and only for earlier periods
     hist = [{"period": "2023-24", "marks": "maturity/karoo_vale_marks_2024.csv"},
             {"period": "2026-27", "marks": "maturity/karoo_vale_marks_2024.csv"}]

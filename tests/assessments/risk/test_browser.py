@@ -4,24 +4,22 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
+from tests.browser_kit import choose, fill, open_form, upload
+from workbook_lib.assessments import registry
 from workbook_lib.core.store import Store
-
-from .browser_kit import choose, fill, open_form, upload
 
 ORG, PERIOD = "Browser Test Municipality", "2026-27"
 LINE_2 = "2nd line - risk management and compliance"
 
 
 def test_landing_page_lists_every_assessment(page, app_server):
-    from workbook_lib.assessments import ASSESSMENTS
-
     base, _db = app_server
     page.goto(f"{base}/voila/render/index.ipynb", wait_until="commit")
     page.wait_for_selector(".wb-app-link")
     links = page.locator(".wb-app-link")
-    assert links.count() == len(ASSESSMENTS)
+    assert links.count() == len(registry())
     text = page.locator("table").first.inner_text()
-    assert all(a.purpose[:30] in text for a in ASSESSMENTS.values())
+    assert all(a.purpose[:30] in text for a in registry().values())
     assert "landing_page(" not in page.content()  # sources stripped
 
 

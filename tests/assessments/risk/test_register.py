@@ -11,12 +11,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.conftest import ROOT
 from workbook_lib.assessments.risk.methodology import load_methodology
 from workbook_lib.assessments.risk.register import column_spec, load_register, parse_date, validate_register
 from workbook_lib.core.errors import InputError, Problem
 from workbook_lib.core.tables import ROW, Table, read_table
 
-ROOT = Path(__file__).resolve().parents[1]
 REGISTERS = ROOT / "parameters" / "registers"
 MOPAC_ROLES = ["Oversee", "Convene", "Communicate", "Deliver"]
 

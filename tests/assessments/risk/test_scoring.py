@@ -10,11 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.conftest import PARAMETERS, write_csv
 from workbook_lib.assessments.risk.methodology import MethodologyError, load_methodology
 from workbook_lib.assessments.risk.register import load_register
 from workbook_lib.assessments.risk.scoring import Appetite, evaluate, score_frame
-
-from .conftest import PARAMETERS, write_csv
 
 
 def _evaluate(tmp_path, text, loaded, as_of=dt.date(2025, 11, 30), **kw):

@@ -7,31 +7,22 @@ aggregates, so it stays small for any register size.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from workbook_lib.assessments.assurance.analysis import CombinedAssurance
+from workbook_lib.core.charts import altair, text_colour
+
 if TYPE_CHECKING:
     import altair as alt
-
-    from workbook_lib.assessments.assurance.analysis import CombinedAssurance
 
 MAX_RISKS = 40
 MAX_IDS_IN_CELL = 6
 
 
-def _altair():
-    import altair as alt
-
-    return alt
-
-
-def _text_colour(hex_colour: str) -> str:
-    r, g, b = (int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))
-    return "#ffffff" if 0.299 * r + 0.587 * g + 0.114 * b < 140 else "#222222"
-
-
-def risk_label(r) -> str:
+def risk_label(r: Any) -> str:
+    """A risk's label on an axis: ID, residual level and score, and GAP or out of scope."""
     score = "" if pd.isna(r.residual_score) else f" {int(r.residual_score)}"
     level = r.residual_level if isinstance(r.residual_level, str) else "not rated"
     flag = " · GAP" if r.gap else ("" if r.in_scope else " · out of scope")
@@ -65,14 +56,14 @@ def grid_cells(result: CombinedAssurance, max_risks: int = MAX_RISKS) -> pd.Data
             rows.append({"risk": labels[r.risk_id], "risk_id": r.risk_id, "provider": p.name, "provider_id": p.id,
                          "line": f"Line {p.line}: {fw.line(p.line).assurance}", "code": text,
                          "frequency": best.name if best else ("listed, no activity" if blank else "none"),
-                         "controls": int(len(cell)), "colour": colour, "text_colour": _text_colour(colour)})
+                         "controls": int(len(cell)), "colour": colour, "text_colour": text_colour(colour)})
     return pd.DataFrame(rows, columns=["risk", "risk_id", "provider", "provider_id", "line", "code", "frequency",
                                        "controls", "colour", "text_colour"])
 
 
 def assurance_grid(result: CombinedAssurance, max_risks: int = MAX_RISKS) -> alt.HConcatChart:
     """The assurance map as a heat grid: risks down, providers across grouped by line, frequency in the cell."""
-    alt = _altair()
+    alt = altair()
     cells = grid_cells(result, max_risks)
     _, left_off = grid_risks(result, max_risks)
     risk_order = list(dict.fromkeys(cells["risk"]))
@@ -118,7 +109,7 @@ def coverage_matrix_cells(result: CombinedAssurance) -> pd.DataFrame:
 
 def coverage_matrix(result: CombinedAssurance) -> alt.LayerChart:
     """Risks in scope by residual level (across) and coverage (down); a red border marks gaps."""
-    alt = _altair()
+    alt = altair()
     fw = result.framework.framework
     cells = coverage_matrix_cells(result)
     cov_order = [lv.name for lv in fw.coverage]
@@ -139,7 +130,7 @@ def coverage_matrix(result: CombinedAssurance) -> alt.LayerChart:
 
 def coverage_by_risk(result: CombinedAssurance, max_risks: int = MAX_RISKS) -> alt.LayerChart:
     """Each risk in scope (highest residual first): coverage found (dot) against coverage required (ring)."""
-    alt = _altair()
+    alt = altair()
     fw = result.framework.framework
     cov_order = list(reversed([lv.name for lv in fw.coverage]))  # weakest on the left
     colours = {lv.name: lv.colour for lv in fw.coverage}
@@ -172,7 +163,7 @@ def coverage_by_risk(result: CombinedAssurance, max_risks: int = MAX_RISKS) -> a
 
 def workload(result: CombinedAssurance) -> alt.Chart:
     """Controls assured per provider, coloured by line; the label gives assurance events a year."""
-    alt = _altair()
+    alt = altair()
     fw = result.framework.framework
     data = result.workload.sort_values("line", kind="stable").assign(
         line_name=lambda d: d["line"].map(lambda n: f"Line {n}: {fw.line(n).assurance}"),

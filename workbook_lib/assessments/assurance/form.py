@@ -10,22 +10,26 @@ from __future__ import annotations
 
 import html
 import logging
-import tempfile
 import traceback
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 import ipywidgets as w
 import pandas as pd
-from IPython.display import HTML, display
+from IPython.display import HTML
 
-from workbook_lib.assessments.assurance import analysis as assurance
-from workbook_lib.assessments.assurance.analysis import WHOLE_RISK, CombinedAssurance, CombinedAssuranceParams
+from workbook_lib.assessments.assurance import run as assurance
+from workbook_lib.assessments.assurance.analysis import CombinedAssurance
+from workbook_lib.assessments.assurance.charts import risk_label
+from workbook_lib.assessments.assurance.inputs import CombinedAssuranceParams
+from workbook_lib.assessments.assurance.model import WHOLE_RISK
+from workbook_lib.assessments.assurance.report import result_tables
 from workbook_lib.core import forms
 from workbook_lib.core.errors import InputError, Problem
-from workbook_lib.core.forms import Feedback, OrgPeriodPicker, Respondent, Sections, guarded
+from workbook_lib.core.forms import Sections, StoreForm
+from workbook_lib.core.records import canonical_rows
 from workbook_lib.core.store import Method, Store, StoreError
+from workbook_lib.core.tables import ROW, Table
 
 log = logging.getLogger("workbook.assurance_form")
 KIND = "assurance_entry"
@@ -46,61 +50,53 @@ def section(name: str, shown: Any) -> HTML:
     return HTML(f'<div class="wb-section-{html.escape(name)}">{body}</div>')
 
 
-class AssuranceForm:
+class AssuranceForm(StoreForm):
     """Record, per risk of the saved register, which provider assures which control and how often."""
 
+    params: CombinedAssuranceParams
+
     def __init__(self, params: CombinedAssuranceParams, sections: Sections, store: Store | None = None):
-        user = forms.signed_in_user()  # None and {} in a preheated kernel: see on_request
-        query = forms.query_values()
-        self.params = params
-        self.sections = sections
         self.loaded, self.providers = assurance.framework_and_providers(params)
         self.fw = self.loaded.framework
         self.method = Method(self.fw.name, self.fw.version, self.loaded.sha256)
-        self.store = store or Store(params.store_url)
+        super().__init__(params, sections, store)
         self.by_id = {p.id: p for p in self.providers}
         self.result: CombinedAssurance | None = None
         self.entries: dict[str, dict[str, str]] = {}  # key -> data, every entry saved for the period
         self.register_ids: list[str] = []
         self.opened: tuple[str, str] = ("", "")
         self._quiet = False  # set while options are rebuilt, so observers do not fire
-
-        self.feedback = Feedback()
-        self.picker = OrgPeriodPicker(self.store, query.get("organisation", params.organisation),
-                                      query.get("period", params.period))
-        self.respondent = Respondent(user)
-        self.status = forms._tag(w.HTML(), "status")
+        self.status = forms.tag(w.HTML(), "status")
         self.download = w.HTML()
-        self.risk = forms._tag(w.Dropdown(description="Risk", options=[("(choose a risk)", "")], style=WIDE,
-                                          layout=w.Layout(width="640px")), "risk")
-        self.risk_info = forms._tag(w.HTML(), "risk-info")
-        self.entry_list = forms._tag(w.HTML(), "entries")
-        self.entry = forms._tag(w.Dropdown(description="Entry", options=[("(new entry)", NEW)], style=WIDE,
-                                           layout=w.Layout(width="640px")), "entry")
-        self.remove = forms._tag(w.Button(description="Remove entry", icon="trash", button_style="danger",
-                                          disabled=True), "remove")
-        self.control = forms._tag(w.Combobox(description="Control", ensure_option=False, style=WIDE,
-                                             placeholder=f"a key control of the risk; blank: {WHOLE_RISK}",
-                                             layout=w.Layout(width="640px")), "control")
+        self.risk = forms.tag(w.Dropdown(description="Risk", options=[("(choose a risk)", "")], style=WIDE,
+                                         layout=w.Layout(width="640px")), "risk")
+        self.risk_info = forms.tag(w.HTML(), "risk-info")
+        self.entry_list = forms.tag(w.HTML(), "entries")
+        self.entry = forms.tag(w.Dropdown(description="Entry", options=[("(new entry)", NEW)], style=WIDE,
+                                          layout=w.Layout(width="640px")), "entry")
+        self.remove = forms.tag(w.Button(description="Remove entry", icon="trash", button_style="danger",
+                                         disabled=True), "remove")
+        self.control = forms.tag(w.Combobox(description="Control", ensure_option=False, style=WIDE,
+                                            placeholder=f"a key control of the risk; blank: {WHOLE_RISK}",
+                                            layout=w.Layout(width="640px")), "control")
         ordered = sorted(self.providers, key=lambda p: p.line)
-        self.provider = forms._tag(w.Dropdown(
+        self.provider = forms.tag(w.Dropdown(
             description="Provider", style=WIDE, layout=w.Layout(width="640px"),
             options=[("(choose)", "")] + [(self._provider_label(p.id), p.id) for p in ordered]), "provider")
         self.provider_help = w.HTML(layout=w.Layout(margin="0 0 0 115px"))
-        self.frequency = forms._tag(w.Dropdown(
+        self.frequency = forms.tag(w.Dropdown(
             description="How often", style=WIDE, layout=w.Layout(width="420px"),
             options=[("(none: listed, no activity agreed)", "")]
             + [(f"{f.code} · {f.name}", f.code) for f in self.fw.frequencies]), "frequency")
-        self.notes = forms._tag(w.Textarea(description="Notes", style=WIDE, layout=w.Layout(width="640px")),
-                                "notes")
-        self.save = forms._tag(w.Button(description="Save entry", button_style="primary", icon="save"), "save")
+        self.notes = forms.tag(w.Textarea(description="Notes", style=WIDE, layout=w.Layout(width="640px")),
+                               "notes")
+        self.save = forms.tag(w.Button(description="Save entry", button_style="primary", icon="save"), "save")
 
-        self.picker.open_button.on_click(guarded(self.feedback)(self._open))
-        self.risk.observe(guarded(self.feedback)(self._risk_changed), names="value")
-        self.entry.observe(guarded(self.feedback)(self._entry_changed), names="value")
+        self.risk.observe(self.guard(self._risk_changed), names="value")
+        self.entry.observe(self.guard(self._entry_changed), names="value")
         self.provider.observe(lambda _c: self._describe_provider(), names="value")
-        self.save.on_click(guarded(self.feedback)(self._save))
-        self.remove.on_click(guarded(self.feedback)(self._remove))
+        self.save.on_click(self.guard(self._save))
+        self.remove.on_click(self.guard(self._remove))
 
         editor = w.VBox([
             self.risk, self.risk_info,
@@ -115,17 +111,7 @@ class AssuranceForm:
                    "the time; the map, coverage and gaps below update after each save.</p>"),
             self.picker, self.respondent, self.feedback, self.status, self.download, editor])
         self.widget.add_class("wb-assurance-form")
-        guarded(self.feedback)(self.refresh)()
-
-    def _ipython_display_(self) -> None:
-        display(self.widget)
-
-    def on_request(self, user: str | None, query: dict[str, str]) -> None:
-        """A preheated form meets its page request (forms.serve): the signed-in user, and the store read again
-        if the query names another organisation or period or anything was saved since the form was built."""
-        self.respondent.sign_in(user)
-        if self.picker.catch_up(query):
-            guarded(self.feedback)(self.refresh)()
+        self.guard(self.refresh)()
 
     # ---- labels ----------------------------------------------------------------------------------
     def _provider_label(self, provider_id: str) -> str:
@@ -192,8 +178,8 @@ class AssuranceForm:
                     f"<p><b>{len(self.register_ids)} risk(s)</b> in the register for {where}, "
                     f"{len(self.result.in_scope)} in scope; <b>{len(self.entries)} assurance entr"
                     f"{'y' if len(self.entries) == 1 else 'ies'}</b> saved; <b>{gaps} gap(s)</b>.</p>")
-        self.download.value = forms.download_link(
-            self._excel(self.result), f"{org} {period} combined assurance plan.xlsx",
+        self.download.value = self.excel_download(
+            self._plan_first(self.result), f"{org} {period} combined assurance plan.xlsx",
             "Download the Combined Assurance Plan and map (Excel)") if self.result is not None else ""
         self._risk_options()
         self.sections.refresh(self.result, empty=empty)
@@ -209,18 +195,15 @@ class AssuranceForm:
         return (f'<div class="wb-error" style="color:#b71c1c"><b>The assurance analysis could not be run.</b> '
                 f"{body} Correct or remove the entries concerned below.</div>")
 
-    def _excel(self, result: CombinedAssurance) -> bytes:
-        from workbook_lib.core.outputs import write_excel
-
-        tables = assurance.result_tables(result)
+    @staticmethod
+    def _plan_first(result: CombinedAssurance) -> dict[str, pd.DataFrame]:
+        """The result's tables for the workbook, the plan and the map first."""
+        tables = result_tables(result)
         first = {name: tables.pop(name) for name in ("Assurance plan", "Plan text", "Assurance map")}
-        with tempfile.TemporaryDirectory() as tmp:
-            return write_excel({**first, **tables}, Path(tmp) / "plan.xlsx").read_bytes()
+        return {**first, **tables}
 
     def _risk_options(self) -> None:
         """The register's risks, highest residual first, labelled with their level, scope and gap."""
-        from workbook_lib.assessments.assurance.charts import risk_label
-
         if self.result is not None:
             options = [(risk_label(r), r.risk_id) for r in self.result.risks.itertuples(index=False)]
         else:
@@ -301,12 +284,6 @@ class AssuranceForm:
         self.save.description = "Save changes" if data else "Save entry"
 
     # ---- callbacks -------------------------------------------------------------------------------
-    def _open(self, _button=None) -> None:
-        org, period = self.picker.value
-        if not org or not period:
-            raise StoreError("choose or type an organisation and a period")
-        self.refresh(f"Opened {org}, {period}.")
-
     def _risk_changed(self, _change: dict) -> None:
         if self._quiet:
             return
@@ -339,9 +316,6 @@ class AssuranceForm:
                 "notes": self.notes.value.strip()}
 
     def _save(self, _button=None) -> None:
-        from workbook_lib.core.records import canonical_rows
-        from workbook_lib.core.tables import ROW, Table
-
         org, period = self._where()
         author = self.respondent.author()
         row = self.row()

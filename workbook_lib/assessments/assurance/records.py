@@ -5,13 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from workbook_lib.assessments.assurance.analysis import (
-    DEFAULT_FRAMEWORK,
-    LoadedFramework,
-    load_assurance_framework,
-    merge_providers,
-    validate_assurance_map,
-)
+from workbook_lib.assessments.assurance.inputs import validate_assurance_map
+from workbook_lib.assessments.assurance.model import DEFAULT_FRAMEWORK, LoadedFramework, load_assurance_framework
+from workbook_lib.assessments.assurance.providers import merge_providers
 from workbook_lib.core.datafiles import normalise_label
 from workbook_lib.core.records import RecordKind, blank, register_kind
 from workbook_lib.core.tables import Table

@@ -12,25 +12,20 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from workbook_lib.assessments.coso.scoring import NOT_ASSESSED, rating_column
+from workbook_lib.assessments.coso.model import NOT_ASSESSED
+from workbook_lib.assessments.coso.scoring import CosoResult, rating_column
+from workbook_lib.core.charts import altair
 
 if TYPE_CHECKING:
     import altair as alt
-
-    from workbook_lib.assessments.coso.scoring import CosoResult
 
 NOT_RATED_COLOUR = "#eeeeee"
 NOT_JUDGED_COLOUR = "#bdbdbd"
 MAX_LABEL = 60
 
 
-def _altair():
-    import altair as alt
-
-    return alt
-
-
 def _short(text: str, limit: int = MAX_LABEL) -> str:
+    """``text`` cut to ``limit`` characters with an ellipsis."""
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "\u2026"
 
 
@@ -65,7 +60,7 @@ def grid_cells(result: CosoResult) -> pd.DataFrame:
 
 def item_grid(result: CosoResult) -> alt.Chart:
     """Items x lines: every line's rating in the scale's colours, the combined score in the band's colour."""
-    alt = _altair()
+    alt = altair()
     cells = grid_cells(result)
     columns = [ln.label for ln in result.q.lines] + ["Combined"]
     order = result.items["item_id"].tolist()
@@ -97,7 +92,8 @@ def _bar_data(frame: pd.DataFrame, label: pd.Series) -> pd.DataFrame:
 
 
 def _bars(data: pd.DataFrame, result: CosoResult, title: str) -> alt.LayerChart:
-    alt = _altair()
+    """Horizontal bars of the mean in band colours, labelled, with dashed rules where the bands begin."""
+    alt = altair()
     q = result.q
     bands = q.combined.bands
     top = max(q.reachable_scores)
@@ -146,7 +142,7 @@ def divergence_points(result: CosoResult) -> pd.DataFrame:
 
 def divergence_chart(result: CosoResult) -> alt.LayerChart | alt.Chart:
     """Each divergent item's three ratings on the scale, the range between them, and the line standing apart."""
-    alt = _altair()
+    alt = altair()
     q = result.q
     points = divergence_points(result)
     if points.empty:

@@ -15,19 +15,22 @@ is for the deployment's authenticating proxy to decide (see docs/web-forms.md); 
 from __future__ import annotations
 
 import html
-import tempfile
-from pathlib import Path
 from typing import Any
 
 import ipywidgets as w
 import pandas as pd
-from IPython.display import display
 
-from workbook_lib.assessments.coso import scoring as coso
+from workbook_lib.assessments.coso.inputs import CosoParams
+from workbook_lib.assessments.coso.model import load_questionnaire
+from workbook_lib.assessments.coso.report import result_tables
+from workbook_lib.assessments.coso.run import run_coso_assessment
+from workbook_lib.assessments.coso.scoring import CosoResult
 from workbook_lib.core import forms
-from workbook_lib.core.errors import InputError
-from workbook_lib.core.forms import Feedback, OrgPeriodPicker, RatingPicker, Sections, guarded
+from workbook_lib.core.errors import InputError, Problem
+from workbook_lib.core.forms import RatingPicker, Sections, StoreForm
+from workbook_lib.core.records import canonical_rows, table_from_store
 from workbook_lib.core.store import Author, Method, SaveResult, Store, StoreError
+from workbook_lib.core.tables import ROW, Table
 
 KIND = "coso_response"
 RESPOND, CHAMPION = "respond", "champion"
@@ -37,58 +40,53 @@ ACCESS_NOTE = ("Who may open the champion view is decided by the sign-in in fron
                "deployment's authenticating proxy), not by this form.")
 
 
-class CosoAssessmentForm:
+class CosoAssessmentForm(StoreForm):
     """Rate the COSO questionnaire for one line of assurance, or review all lines as the champion."""
 
-    def __init__(self, params: coso.CosoParams, sections: Sections, store: Store | None = None):
-        user = forms.signed_in_user()  # None and {} in a preheated kernel: see on_request
-        query = forms.query_values()
-        self.params = params
-        self.sections = sections
-        self.loaded = coso.load_questionnaire(params.questionnaire_ref())
+    params: CosoParams
+
+    def __init__(self, params: CosoParams, sections: Sections, store: Store | None = None):
+        self.loaded = load_questionnaire(params.questionnaire_ref())
         self.q = self.loaded.questionnaire
         self.method = Method(self.q.name, self.q.version, self.loaded.sha256)
-        self.store = store or Store(params.store_url)
+        super().__init__(params, sections, store, respondent=False)  # the line is the questionnaire's: see author
+        user = forms.signed_in_user()  # None and {} in a preheated kernel: see on_request
+        query = self.query
         self.user = user
         self.items_of = {p.number: [i for i in self.q.items if i.principle == p.number] for p in self.q.principles}
         self.rating_value = {lv.label: str(lv.value) for lv in self.q.scale}  # picker label -> stored value
         self.rating_label = {str(lv.value): lv.label for lv in self.q.scale}
-        self.feedback = Feedback()
-
-        self.picker = OrgPeriodPicker(self.store, query.get("organisation", params.organisation),
-                                      query.get("period", params.period))
         org, period = self.picker.value
         self.opened: tuple[str, str] | None = (org, period) if org and period else None
         mode = CHAMPION if query.get("view", "").lower() == CHAMPION else RESPOND
-        self.mode = forms._tag(w.ToggleButtons(options=[("Respond for my line", RESPOND),
-                                                        ("Champion: all lines", CHAMPION)], value=mode,
-                                               style={"button_width": "200px"}), "mode")
-        self.name = forms._tag(w.Text(value=user or "", description="Your name", placeholder="name and surname",
-                                      disabled=bool(user)), "respondent")
+        self.mode = forms.tag(w.ToggleButtons(options=[("Respond for my line", RESPOND),
+                                                       ("Champion: all lines", CHAMPION)], value=mode,
+                                              style={"button_width": "200px"}), "mode")
+        self.name = forms.tag(w.Text(value=user or "", description="Your name", placeholder="name and surname",
+                                     disabled=bool(user)), "respondent")
         line = query.get("line", "")
-        self.line = forms._tag(w.Dropdown(
+        self.line = forms.tag(w.Dropdown(
             options=[("(choose your line)", "")] + [(f"{ln.line} · {ln.name}", str(ln.line)) for ln in self.q.lines],
             value=line if line in {str(n) for n in self.q.line_numbers} else "", description="Your line",
             layout=w.Layout(width="460px")), "line")
-        self.key_question = forms._tag(w.HTML(), "key-question")
-        self.principle = forms._tag(w.Dropdown(options=self._principle_options(), description="Principle",
-                                               layout=w.Layout(width="760px")), "principle")
-        self.previous = forms._tag(w.Button(description="Previous", icon="arrow-left",
-                                            layout=w.Layout(width="110px")), "previous")
-        self.next = forms._tag(w.Button(description="Next", icon="arrow-right", layout=w.Layout(width="110px")),
-                               "next")
-        self.progress = forms._tag(w.HTML(), "progress")
-        self.items_box = forms._tag(w.VBox(), "items")
+        self.key_question = forms.tag(w.HTML(), "key-question")
+        self.principle = forms.tag(w.Dropdown(options=self._principle_options(), description="Principle",
+                                              layout=w.Layout(width="760px")), "principle")
+        self.previous = forms.tag(w.Button(description="Previous", icon="arrow-left",
+                                           layout=w.Layout(width="110px")), "previous")
+        self.next = forms.tag(w.Button(description="Next", icon="arrow-right", layout=w.Layout(width="110px")),
+                              "next")
+        self.progress = forms.tag(w.HTML(), "progress")
+        self.items_box = forms.tag(w.VBox(), "items")
         self.item_widgets: dict[str, tuple[RatingPicker, w.Textarea]] = {}
-        self.champion = forms._tag(w.HTML(), "champion")
+        self.champion = forms.tag(w.HTML(), "champion")
         self.download = w.HTML()
 
-        self.picker.open_button.on_click(guarded(self.feedback)(self._open))
-        self.mode.observe(guarded(self.feedback)(self._mode_changed), names="value")
-        self.line.observe(guarded(self.feedback)(self._line_changed), names="value")
-        self.principle.observe(guarded(self.feedback)(lambda _c: self._show_principle()), names="value")
-        self.previous.on_click(guarded(self.feedback)(lambda _b: self._step(-1)))
-        self.next.on_click(guarded(self.feedback)(lambda _b: self._step(1)))
+        self.mode.observe(self.guard(self._mode_changed), names="value")
+        self.line.observe(self.guard(self._line_changed), names="value")
+        self.principle.observe(self.guard(lambda _c: self._show_principle()), names="value")
+        self.previous.on_click(self.guard(lambda _b: self._step(-1)))
+        self.next.on_click(self.guard(lambda _b: self._step(1)))
 
         self.respond_panel = w.VBox([
             w.HTML("<p>Rate each item on your own, for your line only: you see your line's answers, never the "
@@ -108,29 +106,21 @@ class CosoAssessmentForm:
             self.picker, self.mode, self.feedback, self.respond_panel, self.champion_panel])
         self.widget.add_class("wb-coso-form")
         self._describe_line()
-        self._apply_mode()
+        self.refresh()
 
-    def _ipython_display_(self) -> None:
-        display(self.widget)
-
-    def on_request(self, user: str | None, query: dict[str, str]) -> None:
-        """A preheated form meets its page request (forms.serve): the signed-in user, the view and line the
-        query names, and the store read again if it names another organisation or period or anything was
-        saved since the form was built."""
+    # ---- a preheated form's page request (see StoreForm.on_request) ---------------------------------
+    def sign_in(self, user: str | None) -> None:
         if user:
             self.user = user
             self.name.value, self.name.disabled = user, True
-        reopen = self.picker.catch_up(query)
-        if reopen:
-            org, period = self.picker.value
-            self.opened = (org, period) if org and period else None
+
+    def follow(self, query: dict[str, str]) -> None:
+        """The line and the view the page's query names."""
         line = query.get("line", "")
         if line in {str(n) for n in self.q.line_numbers}:
             self.line.value = line  # its observer shows the line's answers
         if query.get("view", "").lower() == CHAMPION:
             self.mode.value = CHAMPION  # its observer shows the champion's view
-        if reopen:
-            self._apply_mode()
 
     # ---- what is shown -----------------------------------------------------------------------------
     def _principle_options(self) -> list[tuple[str, int]]:
@@ -197,18 +187,17 @@ class CosoAssessmentForm:
                 rating = RatingPicker("Rating", levels, f"rating-{item.id}")
                 rating.dropdown.layout.width = "520px"  # the longest level's label in full
                 rating.value = self.rating_label.get(str(data.get("rating", "")), "")
-                comment = forms._tag(w.Textarea(value=str(data.get("comment", "")), description="Comment / evidence",
-                                                placeholder="what you based the rating on (optional)",
-                                                continuous_update=False, style={"description_width": "140px"},
-                                                layout=w.Layout(width="720px", height="56px")), f"comment-{item.id}")
-                rating.dropdown.observe(guarded(self.feedback)(lambda _c, i=item.id: self._save_item(i)),
-                                        names="value")
-                comment.observe(guarded(self.feedback)(lambda _c, i=item.id: self._save_item(i)), names="value")
+                comment = forms.tag(w.Textarea(value=str(data.get("comment", "")), description="Comment / evidence",
+                                               placeholder="what you based the rating on (optional)",
+                                               continuous_update=False, style={"description_width": "140px"},
+                                               layout=w.Layout(width="720px", height="56px")), f"comment-{item.id}")
+                rating.dropdown.observe(self.guard(lambda _c, i=item.id: self._save_item(i)), names="value")
+                comment.observe(self.guard(lambda _c, i=item.id: self._save_item(i)), names="value")
                 self.item_widgets[item.id] = (rating, comment)
                 ref = f' <small style="color:#777">({html.escape(item.seed_ref)})</small>' if item.seed_ref else ""
                 box = w.VBox([w.HTML(f"<p style='margin:10px 0 2px 0'><b>{html.escape(item.id)}</b> "
                                      f"{html.escape(item.text)}{ref}</p>"), rating, comment])
-                boxes.append(forms._tag(box, f"item-{item.id}"))
+                boxes.append(forms.tag(box, f"item-{item.id}"))
             self.items_box.children = boxes
         self._show_progress()
 
@@ -231,7 +220,13 @@ class CosoAssessmentForm:
             + (f"; this principle {len(rated.intersection(here))} of {len(here)}" if here else "") + ".<br>"
             f"<small>{' · '.join(by_component)}</small></p>")
 
-    def _apply_mode(self) -> None:
+    def on_open(self) -> None:
+        org, period = self.picker.value
+        self.opened = (org, period) if org and period else None
+        self.refresh()
+
+    def refresh(self, message: str | None = None) -> None:
+        """Show the chosen view of the opened organisation and period: the line's items, or all lines' results."""
         champion = self.mode.value == CHAMPION
         self.respond_panel.layout.display = "none" if champion else ""
         self.champion_panel.layout.display = "" if champion else "none"
@@ -241,12 +236,12 @@ class CosoAssessmentForm:
             self.champion.value = self.download.value = ""
             self.sections.refresh(None, empty=RESPONDENT_EMPTY)
             self._show_principle()
+        if message:
+            self.feedback.ok(message)
 
     # ---- the champion's view -----------------------------------------------------------------------
-    def evaluation(self) -> coso.CosoResult | None:
+    def evaluation(self) -> CosoResult | None:
         """The assessment of every line's saved answers for the opened organisation and period (None: none)."""
-        from workbook_lib.core.records import table_from_store
-
         if self.opened is None:
             return None
         org, period = self.opened
@@ -255,7 +250,7 @@ class CosoAssessmentForm:
             return None
         params = self.params.model_copy(update={"organisation": org, "period": period, "source": "store",
                                                 "store_url": self.store.url})
-        return coso.run_coso_assessment(params, responses_table=table)
+        return run_coso_assessment(params, responses_table=table)
 
     def refresh_champion(self) -> None:
         if self.opened is None:
@@ -284,28 +279,14 @@ class CosoAssessmentForm:
             f"<p><b>{html.escape(org)}, {html.escape(period)}:</b> {len(result.complete)} of {len(result.items)} "
             f"items rated by all {len(self.q.lines)} lines. Who answered for each line:</p>"
             + shown.to_html(index=False, escape=True, classes="workbook-table wb-who-answered", border=0))
-        self.download.value = forms.download_link(self._excel(result), f"{org} {period} COSO assessment.xlsx",
+        self.download.value = self.excel_download(result_tables(result), f"{org} {period} COSO assessment.xlsx",
                                                   "Download the combined results (Excel)")
         self.sections.refresh(result, empty=f"No answers saved yet for {org}, {period}.")
 
-    def _excel(self, result: coso.CosoResult) -> bytes:
-        from workbook_lib.core.outputs import write_excel
-
-        with tempfile.TemporaryDirectory() as tmp:
-            return write_excel(coso.result_tables(result), Path(tmp) / "coso.xlsx").read_bytes()
-
     # ---- callbacks ---------------------------------------------------------------------------------
-    def _open(self, _button=None) -> None:
-        org, period = self.picker.value
-        if not org or not period:
-            raise StoreError("choose or type an organisation and a period")
-        self.opened = (org, period)
-        self._apply_mode()
-        self.feedback.ok(f"Opened {org}, {period}.")
-
     def _mode_changed(self, _change=None) -> None:
         self.feedback.clear()
-        self._apply_mode()
+        self.refresh()
 
     def _line_changed(self, _change=None) -> None:
         self.feedback.clear()
@@ -343,10 +324,6 @@ class CosoAssessmentForm:
         An item left with neither a rating nor a comment is withdrawn if it was saved before (the trail
         keeps it), and skipped otherwise. Raises InputError (nothing saved) when any answer is invalid.
         """
-        from workbook_lib.core.errors import Problem
-        from workbook_lib.core.records import canonical_rows
-        from workbook_lib.core.tables import ROW, Table
-
         if self.opened is None:
             raise StoreError("choose the organisation and period and press Open before rating")
         org, period = self.opened

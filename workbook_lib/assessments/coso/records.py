@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from workbook_lib.assessments.coso.scoring import (
+from workbook_lib.assessments.coso.inputs import RESPONSE_COLUMNS, validate_responses
+from workbook_lib.assessments.coso.model import (
     DEFAULT_QUESTIONNAIRE,
-    RESPONSE_COLUMNS,
     LoadedQuestionnaire,
     Questionnaire,
     load_questionnaire,
-    validate_responses,
 )
 from workbook_lib.core.records import RecordKind, blank, register_kind
 from workbook_lib.core.tables import Table
@@ -27,6 +26,7 @@ def _canonical(table: Table, questionnaire: Questionnaire) -> dict[str, dict[str
 
 
 def _context(name: str | None, params: Any) -> tuple[LoadedQuestionnaire, Questionnaire]:
+    """The questionnaire responses are checked against: the name given, else the parameters', else the default."""
     loaded = load_questionnaire(name or (params.questionnaire_ref() if params else DEFAULT_QUESTIONNAIRE))
     return loaded, loaded.questionnaire
 

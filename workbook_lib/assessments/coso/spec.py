@@ -3,24 +3,18 @@
 from pathlib import Path
 
 from workbook_lib.assessments.coso import figures
+from workbook_lib.assessments.coso.inputs import CosoParams
+from workbook_lib.assessments.coso.model import ASSESSMENT, shipped
 from workbook_lib.assessments.coso.records import RESPONSE
-from workbook_lib.assessments.coso.scoring import (
-    ASSESSMENT,
-    CosoParams,
-    CosoResult,
-    coso_summary,
-    load_coso_inputs,
-    result_tables,
-    run_coso_assessment,
-    shipped,
-)
+from workbook_lib.assessments.coso.report import write_outputs
+from workbook_lib.assessments.coso.run import load_coso_inputs, run_coso_assessment
+from workbook_lib.assessments.coso.scoring import CosoResult
 from workbook_lib.core.assessment import AssessmentSpec, DataFileRole
-from workbook_lib.core.outputs import write_outputs
 
 
 def outputs(result: CosoResult, params: CosoParams) -> list[Path]:
-    return write_outputs(coso_summary(result, params.organisation, params.period), result_tables(result),
-                         params.output_dir, ASSESSMENT)
+    """The JSON summary and Excel tables in the parameters' output folder."""
+    return write_outputs(result, params.organisation, params.period, params.output_dir)
 
 
 SPEC = AssessmentSpec(

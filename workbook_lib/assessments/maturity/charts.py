@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from workbook_lib.core.charts import altair
+
 if TYPE_CHECKING:
     import altair as alt
 
@@ -19,14 +21,8 @@ NOT_RATED = "not rated"
 NOT_RATED_COLOUR = "#bdbdbd"
 
 
-def _altair():
-    import altair as alt
-
-    return alt
-
-
 def _status_scale(result: MaturityResult, with_unrated: bool = False):
-    alt = _altair()
+    alt = altair()
     statuses = result.matrix.matrix.statuses
     domain = [s.name for s in statuses] + ([NOT_RATED] if with_unrated else [])
     colours = [s.colour for s in statuses] + ([NOT_RATED_COLOUR] if with_unrated else [])
@@ -51,7 +47,7 @@ def element_marks_data(result: MaturityResult) -> pd.DataFrame:
 
 def element_marks(result: MaturityResult) -> alt.HConcatChart:
     """Marks per element against the target status, one panel per assessment."""
-    alt = _altair()
+    alt = altair()
     m = result.matrix.matrix
     data = element_marks_data(result)
     colour = alt.Color("level:N", scale=_status_scale(result, with_unrated=True), title="Level")
@@ -80,7 +76,7 @@ def element_marks(result: MaturityResult) -> alt.HConcatChart:
 
 def assessment_bars(result: MaturityResult) -> alt.LayerChart:
     """Score per assessment against its maximum and the score the target status would give."""
-    alt = _altair()
+    alt = altair()
     m = result.matrix.matrix
     target = m.status(result.target_status).mark
     ba = result.by_assessment
@@ -118,7 +114,7 @@ def trend(result: MaturityResult) -> alt.LayerChart | None:
     The mean mark (1-3) is compared rather than the score, so a period that was not fully rated still
     sits on the same scale; the score, rated count and status are in the tooltip and the table.
     """
-    alt = _altair()
+    alt = altair()
     data = trend_data(result)
     if data.empty:
         return None

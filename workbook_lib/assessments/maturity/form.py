@@ -1,7 +1,7 @@
 """The maturity form: rate each element by choosing one of its three descriptions, and answer the capacity,
 skills and budget questions per line of assurance; the report below refreshes after every save.
 
-Two record kinds (see workbook_lib.records): ``maturity_mark`` keyed by element (``A1``) and
+Two record kinds (see workbook_lib.assessments.maturity.records): ``maturity_mark`` keyed by element (``A1``) and
 ``capacity_answer`` keyed by item and line (``3|2``). Edits are kept in the form until saved, so moving
 between assessments, groups and lines loses nothing; a save writes every changed entry of its tab, checked
 first with the same rules as a file (``records.canonical_rows``), and records who saved it.
@@ -11,24 +11,20 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable
-from typing import Any
 
 import ipywidgets as w
 import pandas as pd
-from IPython.display import display
 
-from workbook_lib.assessments.maturity.scoring import (
-    Element,
-    MaturityParams,
-    MaturityResult,
-    Status,
-    load_matrix,
-    run_maturity_scoring,
-)
-from workbook_lib.core import forms
+from workbook_lib.assessments.maturity.inputs import MaturityParams, mark_value
+from workbook_lib.assessments.maturity.model import Element, Status, load_matrix
+from workbook_lib.assessments.maturity.run import run_maturity_scoring
+from workbook_lib.assessments.maturity.scoring import MaturityResult
+from workbook_lib.core import forms, records
+from workbook_lib.core.charts import text_colour
 from workbook_lib.core.errors import InputError
-from workbook_lib.core.forms import Feedback, OrgPeriodPicker, Respondent, Sections, guarded
+from workbook_lib.core.forms import Sections, StoreForm
 from workbook_lib.core.store import Method, Store, StoreError
+from workbook_lib.core.tables import ROW, Table
 
 FORM_FILE = "maturity form"
 CAPACITY_FILE = "capacity form"
@@ -40,16 +36,6 @@ STYLE = """<style>
 .wb-maturity-form .wb-element { border-top: 1px solid #ddd; padding-top: 6px; margin-top: 6px; }
 .wb-maturity-form .wb-item-text { line-height: 1.35; }
 </style>"""
-
-
-def _esc(text: Any) -> str:
-    return html.escape(str(text))
-
-
-def _ink(colour: str) -> str:
-    """Black or white text, whichever reads better on ``colour`` (#rrggbb)."""
-    r, g, b = (int(colour[i:i + 2], 16) for i in (1, 3, 5))
-    return "#000000" if 0.299 * r + 0.587 * g + 0.114 * b > 150 else "#ffffff"
 
 
 class ElementChoice(w.VBox):
@@ -66,26 +52,26 @@ class ElementChoice(w.VBox):
         cards = []
         for status, text in zip(statuses, element.descriptions, strict=True):
             mark = str(status.mark)
-            button = forms._tag(w.Button(description=text, tooltip=f"{element.id}: {status.label}",
-                                         layout=w.Layout(width="100%", height="auto")),
-                                f"choice-{element.id}-{mark}")
+            button = forms.tag(w.Button(description=text, tooltip=f"{element.id}: {status.label}",
+                                        layout=w.Layout(width="100%", height="auto")),
+                               f"choice-{element.id}-{mark}")
             button.add_class("wb-choice")
             button.on_click(lambda _b, mark=mark: self._choose(mark))
             self.buttons[mark] = button
-            title = w.HTML(f'<div class="wb-card-title"><b>{status.mark} · {_esc(status.label)}</b></div>')
+            title = w.HTML(f'<div class="wb-card-title"><b>{status.mark} · {html.escape(status.label)}</b></div>')
             cards.append(w.VBox([title, button], layout=w.Layout(width="33%", padding="3px")))
-        self.not_rated = forms._tag(w.Button(description="Not yet rated", icon="circle-o",
-                                             tooltip="clear this element's mark", layout=w.Layout(width="150px")),
-                                    f"unrated-{element.id}")
+        self.not_rated = forms.tag(w.Button(description="Not yet rated", icon="circle-o",
+                                            tooltip="clear this element's mark", layout=w.Layout(width="150px")),
+                                   f"unrated-{element.id}")
         self.not_rated.on_click(lambda _b: self._choose(""))
-        self.comment = forms._tag(w.Text(description="Comment", placeholder="evidence or remark (optional)",
-                                         layout=w.Layout(width="70%")), f"comment-{element.id}")
+        self.comment = forms.tag(w.Text(description="Comment", placeholder="evidence or remark (optional)",
+                                        layout=w.Layout(width="70%")), f"comment-{element.id}")
         self.comment.observe(self._commented, names="value")
-        self.header = w.HTML(f"<b>{_esc(element.id)} {_esc(element.name)}</b>")
+        self.header = w.HTML(f"<b>{html.escape(element.id)} {html.escape(element.name)}</b>")
         super().__init__([self.header, w.HBox(cards, layout=w.Layout(width="100%")),
                           w.HBox([self.not_rated, self.comment])])
         self.add_class("wb-element")
-        forms._tag(self, f"element-{element.id}")
+        forms.tag(self, f"element-{element.id}")
         self._paint()
 
     @property
@@ -117,7 +103,8 @@ class ElementChoice(w.VBox):
             button = self.buttons[str(status.mark)]
             chosen = str(status.mark) == self._mark
             button.style.button_color = status.colour if chosen else "#f3f3f3"
-            button.style.text_color = _ink(status.colour) if chosen else "#222222"
+            ink = text_colour(status.colour, dark="#000000", light="#ffffff", threshold=150)
+            button.style.text_color = ink if chosen else "#222222"
             button.style.font_weight = "bold" if chosen else "normal"
             button.icon = "check" if chosen else ""
             (button.add_class if chosen else button.remove_class)("wb-chosen")
@@ -127,22 +114,16 @@ class ElementChoice(w.VBox):
         (self.not_rated.add_class if unrated else self.not_rated.remove_class)("wb-chosen")
 
 
-class MaturityForm:
+class MaturityForm(StoreForm):
     """Mark an organisation's maturity elements and answer the capacity questions for a period."""
 
+    params: MaturityParams
+
     def __init__(self, params: MaturityParams, sections: Sections, store: Store | None = None):
-        user = forms.signed_in_user()  # None and {} in a preheated kernel: see on_request
-        query = forms.query_values()
-        self.params = params
-        self.sections = sections
         self.loaded = load_matrix(params.matrix_ref())
         self.m = self.loaded.matrix
         self.method = Method(self.m.name, self.m.version, self.loaded.sha256)
-        self.store = store or Store(params.store_url)
-        self.feedback = Feedback()
-        self.picker = OrgPeriodPicker(self.store, query.get("organisation", params.organisation),
-                                      query.get("period", params.period))
-        self.respondent = Respondent(user)
+        super().__init__(params, sections, store)
         self.opened: tuple[str, str] | None = None
         self.result: MaturityResult | None = None
         # what the store holds and what the form shows: element -> (mark, comment); (item, line) -> (answer, comment)
@@ -151,19 +132,19 @@ class MaturityForm:
         self.saved_answers: dict[tuple[int, int], tuple[str, str]] = {}
         self.answers: dict[tuple[int, int], tuple[str, str]] = {}
         self._loading = False
-        cb = guarded(self.feedback)
+        cb = self.guard
 
         # ---- marks: one group of elements at a time ------------------------------------------------
-        self.assessment = forms._tag(w.ToggleButtons(options=[(f"{a.id} {a.name}", a.id) for a in self.m.assessments],
-                                                     description="Assessment"), "assessment")
-        self.group = forms._tag(w.Dropdown(description="Group", layout=w.Layout(width="420px")), "group")
-        self.next_group = forms._tag(w.Button(description="Next group", icon="arrow-right"), "next-group")
+        self.assessment = forms.tag(w.ToggleButtons(options=[(f"{a.id} {a.name}", a.id) for a in self.m.assessments],
+                                                    description="Assessment"), "assessment")
+        self.group = forms.tag(w.Dropdown(description="Group", layout=w.Layout(width="420px")), "group")
+        self.next_group = forms.tag(w.Button(description="Next group", icon="arrow-right"), "next-group")
         self.assessment_note = w.HTML()
         self.elements_box = w.VBox()
         self.choices: dict[str, ElementChoice] = {}  # built when their group is first shown
-        self.marks_progress = forms._tag(w.HTML(), "marks-progress")
-        self.save_marks = forms._tag(w.Button(description="Save marks", button_style="primary", icon="save"),
-                                     "save-marks")
+        self.marks_progress = forms.tag(w.HTML(), "marks-progress")
+        self.save_marks = forms.tag(w.Button(description="Save marks", button_style="primary", icon="save"),
+                                    "save-marks")
         self.assessment.observe(cb(self._assessment_changed), names="value")
         self.group.observe(cb(self._show_group), names="value")
         self.next_group.on_click(cb(self._next_group))
@@ -171,35 +152,18 @@ class MaturityForm:
 
         # ---- capacity: every item for one line at a time -----------------------------------------
         cap = self.m.capacity
-        self.line = forms._tag(w.ToggleButtons(options=[(f"{ln.line} {ln.name}", ln.line) for ln in cap.lines],
-                                               description="Line"), "capacity-line")
+        self.line = forms.tag(w.ToggleButtons(options=[(f"{ln.line} {ln.name}", ln.line) for ln in cap.lines],
+                                              description="Line"), "capacity-line")
         self.line_note = w.HTML()
         self.answer_buttons: dict[int, w.ToggleButtons] = {}
         self.answer_comments: dict[int, w.Text] = {}
-        rows: list[w.Widget] = []
-        for section in cap.sections:
-            rows.append(w.HTML(f"<h4 style='margin:10px 0 2px'>{_esc(section.capitalize())}</h4>"))
-            for item in (i for i in cap.items if i.section == section):
-                ref = f" <small style='color:#666'>(guide's no. {_esc(item.seed_ref)})</small>" \
-                    if item.seed_ref else ""
-                text = w.HTML(f"<div class='wb-item-text'><b>{item.id}.</b> {_esc(item.text)}{ref}</div>",
-                              layout=w.Layout(width="52%"))
-                buttons = forms._tag(w.ToggleButtons(options=[("Yes", "yes"), ("No", "no"), ("Not answered", "")],
-                                                     value="", style={"button_width": "108px"}),
-                                     f"answer-{item.id}")
-                comment = forms._tag(w.Text(placeholder="comment (optional)", layout=w.Layout(width="20%")),
-                                     f"answer-comment-{item.id}")
-                buttons.observe(cb(lambda _c, i=item.id: self._answered(i)), names="value")
-                comment.observe(cb(lambda _c, i=item.id: self._answered(i)), names="value")
-                self.answer_buttons[item.id], self.answer_comments[item.id] = buttons, comment
-                rows.append(w.HBox([text, buttons, comment], layout=w.Layout(align_items="center")))
-        self.capacity_progress = forms._tag(w.HTML(), "capacity-progress")
-        self.save_capacity = forms._tag(w.Button(description="Save answers", button_style="primary", icon="save"),
-                                        "save-capacity")
+        rows = self._capacity_rows()
+        self.capacity_progress = forms.tag(w.HTML(), "capacity-progress")
+        self.save_capacity = forms.tag(w.Button(description="Save answers", button_style="primary", icon="save"),
+                                       "save-capacity")
         self.line.observe(cb(self._show_line), names="value")
         self.respondent.line.observe(cb(self._respondent_line), names="value")
         self.save_capacity.on_click(cb(self._save_capacity))
-        self.picker.open_button.on_click(cb(self._open))
 
         marks_tab = w.VBox([
             w.HTML("<p>Choose, for each element, the description that fits the organisation best; the three are "
@@ -215,41 +179,52 @@ class MaturityForm:
         self.tabs = w.Tab([marks_tab, capacity_tab])
         self.tabs.set_title(0, "Maturity marks")
         self.tabs.set_title(1, "Capacity answers")
-        self.status = forms._tag(w.HTML(), "maturity-status")
+        self.status = forms.tag(w.HTML(), "maturity-status")
         self.widget = w.VBox([
-            w.HTML(STYLE + f"<h2>Risk-management maturity</h2><p>Marks use <b>{_esc(self.m.title)}</b> "
-                   f"(version {_esc(self.m.version)}). Choose the organisation and period, say who you are, then "
-                   "rate the elements and answer the capacity questions. Every save is kept with your name and "
+            w.HTML(STYLE + f"<h2>Risk-management maturity</h2><p>Marks use <b>{html.escape(self.m.title)}</b> "
+                   f"(version {html.escape(self.m.version)}). Choose the organisation and period, say who you are, "
+                   "then rate the elements and answer the capacity questions. Every save is kept with your name and "
                    "the time.</p>"),
             self.picker, self.respondent, self.feedback, self.status, self.tabs])
         self.widget.add_class("wb-maturity-form")
         self._assessment_changed()
-        self._open_chosen()
+        self.on_open()
 
-    def _ipython_display_(self) -> None:
-        display(self.widget)
+    def _capacity_rows(self) -> list[w.Widget]:
+        """Every capacity item under its section's heading: its text, yes / no / not answered, and a comment."""
+        cap = self.m.capacity
+        rows: list[w.Widget] = []
+        for section in cap.sections:
+            rows.append(w.HTML(f"<h4 style='margin:10px 0 2px'>{html.escape(section.capitalize())}</h4>"))
+            for item in (i for i in cap.items if i.section == section):
+                ref = f" <small style='color:#666'>(guide's no. {html.escape(item.seed_ref)})</small>" \
+                    if item.seed_ref else ""
+                text = w.HTML(f"<div class='wb-item-text'><b>{item.id}.</b> {html.escape(item.text)}{ref}</div>",
+                              layout=w.Layout(width="52%"))
+                buttons = forms.tag(w.ToggleButtons(options=[("Yes", "yes"), ("No", "no"), ("Not answered", "")],
+                                                    value="", style={"button_width": "108px"}),
+                                    f"answer-{item.id}")
+                comment = forms.tag(w.Text(placeholder="comment (optional)", layout=w.Layout(width="20%")),
+                                    f"answer-comment-{item.id}")
+                buttons.observe(self.guard(lambda _c, i=item.id: self._answered(i)), names="value")
+                comment.observe(self.guard(lambda _c, i=item.id: self._answered(i)), names="value")
+                self.answer_buttons[item.id], self.answer_comments[item.id] = buttons, comment
+                rows.append(w.HBox([text, buttons, comment], layout=w.Layout(align_items="center")))
+        return rows
 
-    def _open_chosen(self) -> None:
+    def on_open(self) -> None:
+        """Read what the store holds for the chosen organisation and period and show it."""
         org, period = self.picker.value
         if org and period:
             self._load(org, period)
         else:
             self.refresh()
 
-    def on_request(self, user: str | None, query: dict[str, str]) -> None:
-        """A preheated form meets its page request (forms.serve): the signed-in user, and the store read again
-        if the query names another organisation or period or anything was saved since the form was built."""
-        self.respondent.sign_in(user)
-        if self.picker.catch_up(query):
-            self._open_chosen()
-
     # ---- state -----------------------------------------------------------------------------------
     def _normal_mark(self, text: str) -> str:
         if not str(text).strip():
             return ""
-        from workbook_lib.assessments.maturity.scoring import _mark_value
-
-        mark = _mark_value(str(text), self.m.status_lookup())
+        mark = mark_value(str(text), self.m.status_lookup())
         return str(mark) if mark else str(text)
 
     def _load(self, org: str, period: str, marks: bool = True, answers: bool = True) -> None:
@@ -333,17 +308,17 @@ class MaturityForm:
         elif r.status:
             st = self.m.status(r.status)
             self.status.value = (f"<p><b>Elements rated {r.score.elements_rated} of {total}.</b> Maturity status: "
-                                 f"<b style='color:{st.colour}'>{_esc(st.label)}</b> (total {r.total_score} of "
-                                 f"{self.m.max_total}); toolkit version {_esc(st.toolkit)}.</p>")
+                                 f"<b style='color:{st.colour}'>{html.escape(st.label)}</b> (total {r.total_score} of "
+                                 f"{self.m.max_total}); toolkit version {html.escape(st.toolkit)}.</p>")
         else:
             partial = next((x for x in r.warnings if "not rated" in x), "")
             self.status.value = (f"<p><b>Elements rated {r.score.elements_rated} of {total}.</b></p>"
-                                 f"<p class='wb-warning' style='color:#8a5300'>{_esc(partial)}</p>")
+                                 f"<p class='wb-warning' style='color:#8a5300'>{html.escape(partial)}</p>")
 
     # ---- marks tab -------------------------------------------------------------------------------
     def _assessment_changed(self, _change: dict | None = None) -> None:
         a = next(x for x in self.m.assessments if x.id == self.assessment.value)
-        self.assessment_note.value = f"<p style='color:#555'><i>{_esc(a.description)}</i></p>"
+        self.assessment_note.value = f"<p style='color:#555'><i>{html.escape(a.description)}</i></p>"
         options = [(f"{g.name} ({len(g.elements)})", g.name) for g in a.groups]
         if [v for _k, v in self.group.options] == [v for _k, v in options]:
             self._show_group()
@@ -359,7 +334,7 @@ class MaturityForm:
         shown = []
         for e in g.elements:
             if e.id not in self.choices:
-                choice = ElementChoice(e, self.m.statuses, guarded(self.feedback)(self._marked))
+                choice = ElementChoice(e, self.m.statuses, self.guard(self._marked))
                 choice.set(*self.marks.get(e.id, ("", "")))
                 self.choices[e.id] = choice
             shown.append(self.choices[e.id])
@@ -387,9 +362,6 @@ class MaturityForm:
         return self.opened
 
     def _save_marks(self, _button=None) -> None:
-        from workbook_lib.core import records
-        from workbook_lib.core.tables import ROW, Table
-
         org, period = self._opened_for_save()
         author = self.respondent.author()
         pending = self.pending_marks()
@@ -402,7 +374,7 @@ class MaturityForm:
         try:
             canonical = records.canonical_rows("maturity_mark", table, self.m)
         except InputError as exc:
-            raise _named(exc, {n: e for n, e in enumerate(pending, start=1)}) from None
+            raise forms.problems_without_rows(exc, dict(enumerate(pending, start=1))) from None
         result = self.store.save(org, period, "maturity_mark", canonical, author, self.method, source="form")
         self._load(org, period, answers=False)  # capacity answers not yet saved stay as they are
         self.feedback.ok(f"Saved marks for {org}, {period}: {result.summary()}.")
@@ -411,8 +383,8 @@ class MaturityForm:
     def _fill_line(self) -> None:
         line = self.line.value
         ln = self.m.capacity.lines[line - 1]
-        self.line_note.value = (f"<p style='color:#555'>Answering for line {ln.line}, <b>{_esc(ln.name)}</b>"
-                                + (f": {_esc(ln.description)}" if ln.description else "") + ".</p>")
+        self.line_note.value = (f"<p style='color:#555'>Answering for line {ln.line}, <b>{html.escape(ln.name)}</b>"
+                                + (f": {html.escape(ln.description)}" if ln.description else "") + ".</p>")
         was = self._loading
         self._loading = True
         try:
@@ -441,9 +413,6 @@ class MaturityForm:
         self._progress()
 
     def _save_capacity(self, _button=None) -> None:
-        from workbook_lib.core import records
-        from workbook_lib.core.tables import ROW, Table
-
         org, period = self._opened_for_save()
         author = self.respondent.author()
         pending = self.pending_answers()
@@ -457,24 +426,10 @@ class MaturityForm:
         try:
             canonical = records.canonical_rows("capacity_answer", table, self.m)
         except InputError as exc:
-            raise _named(exc, {n: f"item {i}, line {ln}" for n, (i, ln) in enumerate(pending, start=1)}) from None
+            names = {n: f"item {i}, line {ln}" for n, (i, ln) in enumerate(pending, start=1)}
+            raise forms.problems_without_rows(exc, names) from None
         result = self.store.save(org, period, "capacity_answer", canonical, author, self.method, source="form")
         self._load(org, period, marks=False)  # marks not yet saved stay as they are
         lines = sorted({ln for _i, ln in pending})
         self.feedback.ok(f"Saved capacity answers (line {', '.join(map(str, lines))}) for {org}, {period}: "
                          f"{result.summary()}.")
-
-    # ---- opening ---------------------------------------------------------------------------------
-    def _open(self, _button=None) -> None:
-        org, period = self.picker.value
-        if not org or not period:
-            raise StoreError("choose or type an organisation and a period")
-        self._load(org, period)
-        self.feedback.ok(f"Opened {org}, {period}.")
-
-
-def _named(exc: InputError, names: dict[int, str]) -> InputError:
-    """A form's problems name the element or item and line, not a row of a table the user never saw."""
-    return InputError([type(p)(p.file, None, f"{names.get(p.row, '')} {p.column}".strip(), p.value, p.expected)
-                       for p in exc.problems])
-

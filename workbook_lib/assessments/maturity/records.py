@@ -4,16 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from workbook_lib.assessments.maturity.scoring import (
-    CAPACITY_COLUMNS,
-    DEFAULT_MATRIX,
-    MARKS_COLUMNS,
-    LoadedMatrix,
-    Matrix,
-    load_matrix,
-    validate_capacity,
-    validate_marks,
-)
+from workbook_lib.assessments.maturity.inputs import CAPACITY_COLUMNS, MARKS_COLUMNS, validate_capacity, validate_marks
+from workbook_lib.assessments.maturity.model import DEFAULT_MATRIX, LoadedMatrix, Matrix, load_matrix
 from workbook_lib.core.records import RecordKind, blank, register_kind
 from workbook_lib.core.tables import Table
 

@@ -3,25 +3,18 @@
 from pathlib import Path
 
 from workbook_lib.assessments.maturity import figures
+from workbook_lib.assessments.maturity.inputs import MaturityParams, absolute_inputs
+from workbook_lib.assessments.maturity.model import ASSESSMENT_NAME, shipped
 from workbook_lib.assessments.maturity.records import CAPACITY, MARK
-from workbook_lib.assessments.maturity.scoring import (
-    ASSESSMENT_NAME,
-    MaturityParams,
-    MaturityResult,
-    absolute_inputs,
-    load_maturity_inputs,
-    maturity_summary,
-    result_tables,
-    run_maturity_scoring,
-    shipped,
-)
+from workbook_lib.assessments.maturity.report import write_outputs
+from workbook_lib.assessments.maturity.run import load_maturity_inputs, run_maturity_scoring
+from workbook_lib.assessments.maturity.scoring import MaturityResult
 from workbook_lib.core.assessment import AssessmentSpec, DataFileRole
-from workbook_lib.core.outputs import write_outputs
 
 
 def outputs(result: MaturityResult, params: MaturityParams) -> list[Path]:
-    return write_outputs(maturity_summary(result, params.organisation, params.period), result_tables(result),
-                         params.output_dir, ASSESSMENT_NAME)
+    """The JSON summary and Excel workbook in the parameters' output folder."""
+    return write_outputs(result, params.organisation, params.period, params.output_dir)
 
 
 SPEC = AssessmentSpec(

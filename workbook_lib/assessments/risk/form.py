@@ -9,13 +9,18 @@ from typing import Any
 
 import ipywidgets as w
 import pandas as pd
-from IPython.display import display
 
+from workbook_lib.assessments.risk.methodology import load_methodology
 from workbook_lib.assessments.risk.params import RiskEvaluationParams
+from workbook_lib.assessments.risk.register import column_spec, validate_register
+from workbook_lib.assessments.risk.run import run_risk_evaluation
+from workbook_lib.assessments.risk.scoring import RiskEvaluation
 from workbook_lib.core import forms
 from workbook_lib.core.errors import InputError, Problem
-from workbook_lib.core.forms import Feedback, OrgPeriodPicker, RatingPicker, Respondent, Sections, guarded
+from workbook_lib.core.forms import RatingPicker, Sections, StoreForm
+from workbook_lib.core.records import read_for_kind, rows_from_table, save_table
 from workbook_lib.core.store import Method, Store, StoreError
+from workbook_lib.core.tables import ROW, Table
 
 NEW = "(new risk)"
 TEXT_FIELDS = [("risk_id", "Risk ID"), ("description", "Description"), ("category", "Category"),
@@ -25,30 +30,27 @@ TEXT_FIELDS = [("risk_id", "Risk ID"), ("description", "Description"), ("categor
 LONG_TEXT = {"description", "controls", "actions"}
 
 
-class RiskRegisterForm:
+class RiskRegisterForm(StoreForm):
     """Enter and review an organisation's risk register for a period, saved to the store."""
 
-    def __init__(self, params: RiskEvaluationParams, sections: Sections, store: Store | None = None):
-        from workbook_lib.assessments.risk.methodology import load_methodology
-        from workbook_lib.assessments.risk.register import column_spec
+    params: RiskEvaluationParams
 
-        self.params = params
-        self.sections = sections
+    def __init__(self, params: RiskEvaluationParams, sections: Sections, store: Store | None = None):
         self.loaded = load_methodology(params.methodology_ref())
         self.m = self.loaded.methodology
         self.method = Method(self.m.name, self.m.version, self.loaded.sha256)
-        self.feedback = Feedback()
+        super().__init__(params, sections, store)
         self.listing = w.HTML()
-        self.choose = forms._tag(w.Dropdown(description="Edit", options=[NEW]), "choose")
+        self.choose = forms.tag(w.Dropdown(description="Edit", options=[NEW]), "choose")
         self.fields: dict[str, w.Widget] = {}
         for name, label in TEXT_FIELDS:
             cls = w.Textarea if name in LONG_TEXT else w.Text
             widget = cls(description=label, style={"description_width": "140px"}, layout=w.Layout(width="640px"))
             if name.endswith("_date"):
                 widget.placeholder = "YYYY-MM-DD"
-            self.fields[name] = forms._tag(widget, name.replace("_", "-"))
+            self.fields[name] = forms.tag(widget, name.replace("_", "-"))
         if self.m.impact_categories:
-            self.fields["category"] = forms._tag(w.Combobox(
+            self.fields["category"] = forms.tag(w.Combobox(
                 description="Category", options=list(self.m.impact_categories), ensure_option=False,
                 style={"description_width": "140px"}, layout=w.Layout(width="640px")), "category")
         likelihood = [(lv.label, lv.description) for lv in self.m.likelihood]
@@ -69,28 +71,21 @@ class RiskRegisterForm:
             self.fields["control_effectiveness"] = w.Text(description="Control effectiveness",
                                                           style={"description_width": "140px"})
         responses = list(column_spec().responses)
-        self.response = forms._tag(w.Dropdown(description="Response", options=[("(none)", "")] + [
+        self.response = forms.tag(w.Dropdown(description="Response", options=[("(none)", "")] + [
             (r.capitalize(), r) for r in responses], style={"description_width": "140px"}), "response")
-        self.save = forms._tag(w.Button(description="Save risk", button_style="primary", icon="save"), "save")
-        self.upload = forms._tag(w.FileUpload(accept=".csv,.xlsx", multiple=False, description="Choose file"),
-                                 "upload")
-        self.check = forms._tag(w.Button(description="Check file", icon="check"), "check")
-        self.confirm_import = forms._tag(w.Button(description="Save imported risks", disabled=True,
-                                                  button_style="warning"), "confirm-import")
+        self.save = forms.tag(w.Button(description="Save risk", button_style="primary", icon="save"), "save")
+        self.upload = forms.tag(w.FileUpload(accept=".csv,.xlsx", multiple=False, description="Choose file"),
+                                "upload")
+        self.check = forms.tag(w.Button(description="Check file", icon="check"), "check")
+        self.confirm_import = forms.tag(w.Button(description="Save imported risks", disabled=True,
+                                                 button_style="warning"), "confirm-import")
         self.import_report = w.HTML()
         self.download = w.HTML()
         self._pending: Any = None  # a checked import waiting for confirmation
-
-        query = forms.query_values()  # empty in a preheated kernel: see on_request
-        self.store = store or Store(params.store_url)
-        self.picker = OrgPeriodPicker(self.store, query.get("organisation", params.organisation),
-                                      query.get("period", params.period))
-        self.respondent = Respondent(forms.signed_in_user())
-        self.choose.observe(guarded(self.feedback)(self._load_risk), names="value")
-        self.picker.open_button.on_click(guarded(self.feedback)(self._open))
-        self.save.on_click(guarded(self.feedback)(self._save))
-        self.check.on_click(guarded(self.feedback)(self._check_import))
-        self.confirm_import.on_click(guarded(self.feedback)(self._save_import))
+        self.choose.observe(self.guard(self._load_risk), names="value")
+        self.save.on_click(self.guard(self._save))
+        self.check.on_click(self.guard(self._check_import))
+        self.confirm_import.on_click(self.guard(self._save_import))
 
         f = self.fields
         editor = w.VBox([
@@ -115,16 +110,10 @@ class RiskRegisterForm:
         self.widget.add_class("wb-risk-form")
         self.refresh()
 
-    def _ipython_display_(self) -> None:
-        display(self.widget)
-
-    def on_request(self, user: str | None, query: dict[str, str]) -> None:
-        """A preheated form meets its page request (forms.serve): the signed-in user, and the store read again
-        if the query names another organisation or period or anything was saved since the form was built."""
-        self.respondent.sign_in(user)
-        if self.picker.catch_up(query):
-            self.choose.value = NEW
-            self.refresh()
+    def on_open(self) -> None:
+        """Show the chosen organisation and period's register, ready for a new risk."""
+        self.choose.value = NEW
+        self.refresh()
 
     # ---- state -----------------------------------------------------------------------------------
     def _current(self) -> dict[str, dict[str, str]]:
@@ -133,10 +122,8 @@ class RiskRegisterForm:
             return {}
         return {r.key: r.data for r in self.store.current(org, period, "risk")}
 
-    def evaluation(self):
+    def evaluation(self) -> RiskEvaluation:
         """The evaluated register saved for the chosen organisation and period (call when there is one)."""
-        from workbook_lib.assessments.risk.run import run_risk_evaluation
-
         org, period = self.picker.value
         params = self.params.model_copy(update={"organisation": org, "period": period, "source": "store"})
         return run_risk_evaluation(params)
@@ -152,7 +139,7 @@ class RiskRegisterForm:
             self.listing.value = (f"<p><b>{len(current)} risk(s)</b> saved for {html.escape(org)}, "
                                   f"{html.escape(period)}.</p>"
                                   + shown.to_html(index=False, escape=True, na_rep="", classes="wb-risk-list"))
-            self.download.value = forms.download_link(self._excel(pd.DataFrame(current.values())),
+            self.download.value = self.excel_download({"Register": pd.DataFrame(current.values())},
                                                       f"{org} {period} risk register.xlsx",
                                                       "Download the register (Excel)")
         else:
@@ -163,21 +150,7 @@ class RiskRegisterForm:
         if message:
             self.feedback.ok(message)
 
-    def _excel(self, frame: pd.DataFrame) -> bytes:
-        from workbook_lib.core.outputs import write_excel
-
-        with tempfile.TemporaryDirectory() as tmp:
-            path = write_excel({"Register": frame}, Path(tmp) / "register.xlsx")
-            return path.read_bytes()
-
     # ---- callbacks -------------------------------------------------------------------------------
-    def _open(self, _button=None) -> None:
-        org, period = self.picker.value
-        if not org or not period:
-            raise StoreError("choose or type an organisation and a period")
-        self.choose.value = NEW
-        self.refresh(f"Opened {org}, {period}.")
-
     def _load_risk(self, change: dict) -> None:
         data = self._current().get(change["new"], {}) if change["new"] != NEW else {}
         for name, widget in self.fields.items():
@@ -196,9 +169,6 @@ class RiskRegisterForm:
         return row
 
     def _save(self, _button=None) -> None:
-        from workbook_lib.assessments.risk.register import validate_register
-        from workbook_lib.core.tables import ROW, Table
-
         org, period = self.picker.value
         if not org or not period:
             raise StoreError("choose or type an organisation and a period before saving")
@@ -219,9 +189,6 @@ class RiskRegisterForm:
         self.feedback.ok(f"Saved {row['risk_id']}: {result.summary()}.")
 
     def _check_import(self, _button=None) -> None:
-        from workbook_lib.assessments.risk.register import validate_register
-        from workbook_lib.core.records import read_for_kind, rows_from_table
-
         self._pending = None
         self.confirm_import.disabled = True
         if not self.upload.value:
@@ -254,8 +221,6 @@ class RiskRegisterForm:
         self.feedback.info("File checked: review the table below, then save.")
 
     def _save_import(self, _button=None) -> None:
-        from workbook_lib.core.records import save_table
-
         if self._pending is None:
             raise StoreError("check a file before saving it")
         org, period = self.picker.value

@@ -2,7 +2,7 @@
 
 A methodology declares its likelihood and impact scales, how a score is formed (product or grid),
 the bands a score falls into, the control-effectiveness scale and the residual rule. Shipped
-methodologies live in ``workbook_lib/methodologies``; users may point at their own file.
+methodologies live in ``methodologies/`` next to this module; users may point at their own file.
 """
 
 from __future__ import annotations

@@ -31,7 +31,6 @@ def load_risk_inputs(params: RiskEvaluationParams) -> tuple[LoadedMethodology, R
 
 def register_from_store(params: RiskEvaluationParams, loaded: LoadedMethodology) -> Register:
     """The organisation's register for the period, as saved in the store, validated like a file."""
-
     with Store(params.store_url) as store:
         table = table_from_store(store, params.organisation, params.period, "risk")
         methods = methods_in_store(store, params.organisation, params.period, "risk")
@@ -47,13 +46,11 @@ def register_from_store(params: RiskEvaluationParams, loaded: LoadedMethodology)
 
 def run_risk_evaluation(params: RiskEvaluationParams) -> RiskEvaluation:
     """Load the methodology and register named by the parameters and evaluate the register."""
-
     loaded, register, appetite = load_risk_inputs(params)
     ev = evaluate(register, loaded, params.as_of, appetite=appetite, banding=params.banding,
                   partner_roles=params.partner_roles)
     ev.organisation, ev.period = params.organisation, params.period
     return ev
-
 
 
 def write_outputs(ev: RiskEvaluation, params: RiskEvaluationParams) -> list[Path]:

@@ -1,0 +1,128 @@
+"""StoreForm, the skeleton every assessment's form is built on: the Open button, a preheated kernel's page
+request (sign in, read the store again only when needed) and the Excel download, on a form of its own."""
+
+from __future__ import annotations
+
+import base64
+import io
+import re
+import tempfile
+from types import SimpleNamespace
+
+import ipywidgets as w
+import openpyxl
+import pandas as pd
+import pytest
+
+from workbook_lib.core import forms
+from workbook_lib.core.forms import Sections, StoreForm
+from workbook_lib.core.store import Author, Store
+
+ORG, PERIOD = "Karoo Vale Local Municipality", "2025-26"
+OTHER = "Riverside District"
+REQUEST_VARIABLES = ("SERVER_SOFTWARE", "QUERY_STRING", "WORKBOOK_USER_HEADER", "HTTP_X_FORWARDED_USER")
+
+
+class RegisterForm(StoreForm):
+    """The smallest form: lists the organisation and period's risks and offers them as a workbook."""
+
+    def __init__(self, store: Store, respondent: bool = True):
+        params = SimpleNamespace(store_url=store.url, organisation=ORG, period=PERIOD)
+        super().__init__(params, Sections(live=True), store, respondent=respondent)
+        self.refreshed: list[tuple[str, str]] = []
+        self.followed: list[dict[str, str]] = []
+        self.download = w.HTML()
+        self.widget = w.VBox([self.picker, self.feedback, self.download])
+        self.on_open()
+
+    def refresh(self, message: str | None = None) -> None:
+        org, period = self.picker.value
+        self.refreshed.append((org, period))
+        rows = [r.data for r in self.store.current(org, period, "risk")] if org and period else []
+        self.download.value = self.excel_download({"Register": pd.DataFrame(rows)}, f"{org} {period}.xlsx",
+                                                  "Download the register") if rows else ""
+        if message:
+            self.feedback.ok(message)
+
+    def follow(self, query: dict[str, str]) -> None:
+        self.followed.append(query)
+
+
+@pytest.fixture(autouse=True)
+def _preheated(monkeypatch):
+    """A kernel Voilà preheated: no request variables yet."""
+    for name in REQUEST_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("VOILA_PREHEAT", "True")
+
+
+@pytest.fixture
+def store(tmp_path):
+    with Store(str(tmp_path / "store.db")) as s:
+        s.save(ORG, PERIOD, "risk", {"R-1": {"risk_id": "R-1", "description": "Floods"},
+                                     "R-2": {"risk_id": "R-2", "description": "=cmd|' /C calc'!A0"}},
+               Author("Seeder"))
+        yield s
+
+
+def request(monkeypatch, query: str = "", user: str | None = None):
+    """What voila.utils.wait_for_request does when the page is asked for: the request's variables appear."""
+    def wait() -> None:
+        monkeypatch.setenv("SERVER_SOFTWARE", "voila/test")
+        monkeypatch.setenv("QUERY_STRING", query)
+        if user:
+            monkeypatch.setenv("HTTP_X_FORWARDED_USER", user)
+    return wait
+
+
+def test_an_unchanged_store_is_not_read_again_and_the_user_is_signed_in(store, monkeypatch):
+    form = RegisterForm(store)
+    assert form.refreshed == [(ORG, PERIOD)] and form.respondent.name.value == ""
+    forms.serve(form, wait=request(monkeypatch, query="line=2", user="Thandi Mokoena"))
+    assert form.refreshed == [(ORG, PERIOD)]
+    assert form.respondent.name.value == "Thandi Mokoena" and form.respondent.name.disabled
+    assert form.followed == [{"line": "2"}]
+
+
+def test_a_save_since_the_form_was_built_or_another_organisation_reads_the_store_again(store, monkeypatch):
+    form = RegisterForm(store)
+    store.save(ORG, PERIOD, "risk", {"R-3": {"risk_id": "R-3", "description": "Drought"}}, Author("Colleague"))
+    form.on_request(None, {})
+    assert form.refreshed == [(ORG, PERIOD)] * 2
+    form.on_request(None, {"organisation": OTHER})
+    assert form.refreshed[-1] == (OTHER, PERIOD) and form.download.value == ""
+    form.on_request(None, {"organisation": OTHER})  # nothing new
+    assert len(form.refreshed) == 3
+
+
+def test_open_needs_an_organisation_and_a_period(store):
+    form = RegisterForm(store)
+    form.picker.period.value = ""
+    form.picker.open_button.click()
+    assert "choose or type an organisation and a period" in form.feedback.value and len(form.refreshed) == 1
+    form.picker.period.value = "2026-27"
+    form.picker.open_button.click()
+    assert form.refreshed[-1] == (ORG, "2026-27") and f"Opened {ORG}, 2026-27." in form.feedback.value
+
+
+def test_a_form_may_ask_who_answers_on_its_own(store):
+    form = RegisterForm(store, respondent=False)
+    assert form.respondent is None
+    form.on_request("Thandi Mokoena", {})  # no respondent to sign in: nothing to do
+
+
+def test_the_excel_download_is_a_workbook_written_in_memory(store, tmp_path, monkeypatch):
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))  # where any temporary file would go
+    form = RegisterForm(store)
+    link = form.download.value
+    assert f'download="{ORG} {PERIOD}.xlsx"' in link and ">Download the register</a>" in link
+    encoded = re.search(r'href="data:application/vnd\.openxmlformats-officedocument\.spreadsheetml\.sheet;'
+                        r'base64,([^"]+)"', link).group(1)
+    book = openpyxl.load_workbook(io.BytesIO(base64.b64decode(encoded)))
+    assert book.sheetnames == ["Register"]
+    rows = list(book["Register"].values)
+    assert rows[0] == ("risk_id", "description")
+    assert sorted(rows[1:]) == [("R-1", "Floods"), ("R-2", "'=cmd|' /C calc'!A0")]  # never a formula
+    assert list(scratch.iterdir()) == []

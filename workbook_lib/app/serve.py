@@ -1,0 +1,71 @@
+"""Serving the assessment forms with Voilà (``workbook app``): the command line, its environment, and the
+start that hands this process over to Voilà.
+
+bench/voila.py and tests/test_app_server.py build the same command line with ``voila_command``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import NoReturn
+
+from workbook_lib.core.forms import USER_HEADERS
+from workbook_lib.core.params import NOTEBOOKS
+from workbook_lib.core.store import Store
+
+TEMPLATE_ROOT = Path(__file__).parent / "share"  # share/voila/templates/workbook: the forms' page template
+UNUSED_LAB_EXTENSIONS = ("jupyterlab-jupytext", "jupyterlab_pygments")  # code is never shown in a form
+
+
+def voila_command(port: int, host: str = "127.0.0.1", token: str | None = None, preheat: bool = False,
+                  open_browser: bool = False, folder: Path | None = None) -> list[str]:
+    """The Voilà command line serving the notebooks (or another ``folder``: bench/voila.py's floor) as
+    stakeholder forms."""
+    command = [sys.executable, "-m", "voila", str(folder or NOTEBOOKS), f"--port={port}", f"--Voila.ip={host}",
+               # Voilà's lab template without its CDN stylesheets (found through voila_environment)
+               "--template=workbook", "--strip_sources=True", "--show_tracebacks=False",
+               # lab extensions a form page never uses: less JavaScript to load before the form shows
+               *[f"--VoilaConfiguration.extension_denylist={name}" for name in UNUSED_LAB_EXTENSIONS],
+               # only images and styles are served as files: never a notebook's .py pair or a store
+               "--VoilaConfiguration.file_allowlist=.*\\.(png|svg|css)$",
+               # Voilà cannot always shut a kernel down when its page closes (voila#1458): cull idle ones
+               "--MappingKernelManager.cull_idle_timeout=1800", "--MappingKernelManager.cull_interval=120"]
+    command += [f"--VoilaConfiguration.http_header_envs={h}" for h in USER_HEADERS]
+    if token:
+        command.append(f"--token={token}")
+    if preheat:
+        # refill the pool 20 s after a kernel is handed out, not while that page is still loading (bench/voila.py)
+        command += ["--preheat_kernel=True", "--pool_size=1", "--VoilaKernelManager.fill_delay=20"]
+    if not open_browser:
+        command.append("--no-browser")
+    return command
+
+
+def voila_environment(base: dict[str, str]) -> dict[str, str]:
+    """The environment Voilà runs in: app mode for every kernel, and our page template on Jupyter's path."""
+    path = os.pathsep.join(p for p in (str(TEMPLATE_ROOT), base.get("JUPYTER_PATH", "")) if p)
+    return {**base, "WORKBOOK_APP": "1", "JUPYTER_PATH": path}
+
+
+def prepare_store() -> str:
+    """Create or upgrade the store (WORKBOOK_DB) once, before any kernel starts; where it is.
+
+    Raises StoreError when it cannot be opened."""
+    with Store() as store:
+        return store.describe()
+
+
+def landing_url(port: int, host: str = "127.0.0.1", token: str | None = None) -> str:
+    return f"http://{host}:{port}/voila/render/index.ipynb" + (f"?token={token}" if token else "")
+
+
+def exec_voila(port: int, host: str = "127.0.0.1", token: str | None = None, preheat: bool = False,
+               open_browser: bool = False) -> NoReturn:
+    """Replace this process with Voilà: a signal sent to `workbook app` (Ctrl-C, a service manager) reaches it."""
+    env = voila_environment(dict(os.environ))
+    command = voila_command(port, host, token, preheat, open_browser)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execve(command[0], command, env)

@@ -1,0 +1,321 @@
+"""What combined assurance reports: key figures, the JSON summary, the tables (views and the plan), the
+Combined Assurance Plan's text and what the notebook says."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from workbook_lib.assessments.assurance.analysis import CombinedAssurance
+from workbook_lib.assessments.assurance.inputs import PlanSettings
+from workbook_lib.assessments.assurance.model import WHOLE_RISK
+from workbook_lib.core.outputs import esc, plain, write_outputs
+
+
+# ---- figures, JSON -----------------------------------------------------------------------------------
+def key_figures(result: CombinedAssurance) -> str:
+    """One stable line of the figures a committee reads first (checked by the notebook tests)."""
+    scoped = result.in_scope
+    counts = scoped["coverage"].value_counts()
+    levels = ", ".join(f"{lv.name} {int(counts.get(lv.name, 0))}" for lv in result.framework.framework.coverage)
+    used = int((result.workload["controls_assured"] > 0).sum())
+    mframe = result.map.frame
+    events = float(result.workload["events_per_year"].sum())
+    return (f"risks {len(result.risks)} | in scope {len(scoped)} | coverage: {levels} | gaps {len(result.gaps)} | "
+            f"duplicated controls {len(result.duplications)} | map rows {len(mframe)} (not in register "
+            f"{len(result.not_in_register)}, no frequency {int((mframe['per_year'] == 0).sum())}) | providers used "
+            f"{used} of {len(result.providers)} | assurance events a year {events:,.0f}")
+
+
+def summary(result: CombinedAssurance, organisation: str, period: str) -> dict[str, Any]:
+    """The JSON contract of the combined-assurance analysis."""
+    risks = [
+        {"risk_id": r.risk_id, "residual_score": plain(r.residual_score), "residual_level": plain(r.residual_level),
+         "above_appetite": plain(r.above_appetite), "in_scope": bool(r.in_scope),
+         "lines": [int(x) for x in r.lines], "providers": list(r.providers), "coverage": r.coverage,
+         "required_coverage": plain(r.required_coverage), "gap": bool(r.gap)}
+        for r in result.risks.itertuples(index=False)
+    ]
+    duplications = [
+        {"risk_id": d.risk_id, "control": d.control, "providers": list(d.duplicating),
+         "frequencies": [f for p, f in zip(d.providers, d.frequencies, strict=True) if p in d.duplicating],
+         "in_scope": bool(d.in_scope)}
+        for d in result.duplications.itertuples(index=False)
+    ]
+    providers = [{"provider": w.provider, "line": int(w.line), "controls_assured": int(w.controls_assured)}
+                 for w in result.workload.itertuples(index=False)]
+    return {"assessment": "combined-assurance", "organisation": organisation, "period": period,
+            "risks": risks, "duplications": duplications, "providers": providers,
+            "warnings": list(result.warnings)}
+
+
+# ---- tables -----------------------------------------------------------------------------------------
+def _join(values: Iterable[Any]) -> str:
+    """Values as one cell's text."""
+    return ", ".join(str(v) for v in values)
+
+
+def risks_view(result: CombinedAssurance) -> pd.DataFrame:
+    """Every risk with its coverage, lists joined as text."""
+    view = result.risks.copy()
+    view["lines"] = view["lines"].map(_join)
+    view["providers"] = view["providers"].map(_join)
+    return view
+
+
+def gaps_view(result: CombinedAssurance) -> pd.DataFrame:
+    """The risks in scope with less coverage than required, and what would close the gap."""
+    cols = ["risk_id", "residual_score", "residual_level", "above_appetite", "lines", "providers", "coverage",
+            "required_coverage", "needed"]
+    return risks_view(result).loc[result.risks["gap"].to_numpy(), [c for c in cols if c in result.risks]]
+
+
+def duplications_view(result: CombinedAssurance) -> pd.DataFrame:
+    """The duplicated controls with the providers at or above the threshold frequency."""
+    d = result.duplications
+    names = {p.id: p.name for p in result.providers}
+    rows = [{"risk_id": r.risk_id, "control": r.control, "in_scope": r.in_scope,
+             "providers at or above threshold": _join(f"{names.get(p, p)} ({f})" for p, f in
+                                                      zip(r.providers, r.frequencies, strict=True)
+                                                      if p in r.duplicating),
+             "count": r.at_or_above_threshold, "threshold": f"more than {result.duplication_threshold} at "
+                                                            f"{result.duplication_frequency} or more often"}
+            for r in d.itertuples(index=False)]
+    return pd.DataFrame(rows, columns=["risk_id", "control", "in_scope", "providers at or above threshold",
+                                       "count", "threshold"])
+
+
+def controls_view(result: CombinedAssurance) -> pd.DataFrame:
+    """Every (risk, control) of the map, lists joined as text."""
+    view = result.controls.copy()
+    for col in ("providers", "frequencies", "lines", "duplicating"):
+        view[col] = view[col].map(_join)
+    return view
+
+
+def workload_view(result: CombinedAssurance) -> pd.DataFrame:
+    """Every provider's workload."""
+    return result.workload.copy()
+
+
+def map_view(result: CombinedAssurance) -> pd.DataFrame:
+    """The validated map, each row marked in the register and in scope."""
+    m = result.map.frame.copy()
+    registered = set(result.risks["risk_id"])
+    scoped = set(result.in_scope["risk_id"])
+    m["in_register"] = m["risk_id"].isin(registered)
+    m["in_scope"] = m["risk_id"].isin(scoped)
+    return m
+
+
+def plan_roles(result: CombinedAssurance) -> dict[str, str]:
+    """The plan's role titles: the framework's, replaced by those the parameters give."""
+    roles = result.framework.framework.plan_roles.model_dump()
+    plan = result.plan
+    if plan is not None:
+        for key in roles:
+            value = getattr(plan, key, None)
+            if value:
+                roles[key] = value
+    return roles
+
+
+def plan_table(result: CombinedAssurance) -> pd.DataFrame:
+    """The plan's table: per risk in scope (highest residual first), each control, provider and frequency;
+    risks without assurance and gaps carry the proposed addition."""
+    columns = ["risk_id", "description", "residual", "control", "provider", "line", "frequency", "coverage",
+               "required_coverage", "status"]
+    names = {p.id: p.name for p in result.providers}
+    scoped = result.in_scope.reset_index(drop=True)
+    risk = pd.DataFrame({
+        "risk_id": scoped["risk_id"], "_order": range(len(scoped)),
+        "description": scoped["description"] if "description" in scoped else "",
+        "residual": scoped["residual_level"].astype(str) + " (" + scoped["residual_score"].astype(str) + ")",
+        "coverage": scoped["coverage"], "required_coverage": scoped["required_coverage"],
+        "gap": scoped["gap"], "needed": scoped["needed"]})
+    m = result.map.frame
+    planned = risk.merge(m[["risk_id", "control", "provider", "line", "frequency", "frequency_name"]],
+                         on="risk_id", how="inner")
+    planned = planned.assign(
+        _sub=0, control=planned["control"].map(lambda v: v or WHOLE_RISK),
+        provider=planned["provider"].map(lambda v: names.get(v, v)),
+        status=np.where(planned["frequency"] != "", "planned", "no activity agreed"),
+        frequency=np.where(planned["frequency"] != "", planned["frequency_name"], "none listed"))
+    mapped = risk["risk_id"].isin(set(m["risk_id"]))
+    extra = risk[risk["gap"] | ~mapped]
+    extra = extra.assign(
+        _sub=1, control=np.where(extra["risk_id"].isin(set(m["risk_id"])), "(additional assurance)",
+                                 "(to be agreed)"),
+        provider="", line=None, frequency="",
+        status=np.where(extra["gap"], "gap: " + extra["needed"], "no assurance mapped"))
+    table = pd.concat([planned, extra], ignore_index=True).sort_values(["_order", "_sub"], kind="stable")
+    table = table[columns].reset_index(drop=True)
+    table["line"] = table["line"].astype("Int64")
+    return table
+
+
+def plan_sections(result: CombinedAssurance) -> list[tuple[str, str]]:
+    """The Combined Assurance Plan's text (plain text), generated from the parameters and the analysis."""
+    plan = result.plan or PlanSettings("the organisation", "the period")
+    roles = plan_roles(result)
+    fw = result.framework.framework
+    scoped = result.in_scope
+    as_of = f" as at {plan.as_of:%d %B %Y}" if plan.as_of else ""
+    gaps, dups = len(result.gaps), len(result.duplications)
+    lines_text = ", ".join(f"line {ln.line} ({ln.assurance.lower()})" for ln in fw.lines if ln.provides_assurance)
+    coverage_text = "; ".join(f"{lv.name} ({lv.description.rstrip('.').lower()})" if lv.description else lv.name
+                              for lv in fw.coverage)
+    sections = [
+        ("Introduction",
+         f"This plan sets out how {plan.organisation} will obtain assurance over its key risks for {plan.period}. "
+         f"It starts from the evaluated risk register{as_of}: {len(scoped)} of {len(result.risks)} risks fall "
+         f"within its scope ({result.scope.label}). For each of them it names the key controls, the provider "
+         f"that assures each control and how often, so that assurance effort follows the size of the exposure "
+         f"and every key risk has someone answerable for confirming that its controls work."),
+        ("Objectives",
+         "The plan aims to:\n"
+         "- name, for each key risk in scope, where its assurance comes from;\n"
+         f"- give the risk committee, the {roles['accounting_officer']} and executive management a single view "
+         f"of every assurance provider across the lines of assurance;\n"
+         f"- tie risk management to assurance work, so the {roles['accounting_officer']} can judge whether "
+         f"the risk management system is working;\n"
+         "- show where assurance is missing or too thin (gaps) and where providers repeat one another's work "
+         "(duplication)."),
+        ("Approach",
+         f"Providers are grouped by line: {lines_text}. Each row of the assurance map links a risk and one of "
+         f"its controls to a provider and a frequency code. Coverage of a risk falls in one of "
+         f"{len(fw.coverage)} levels: {coverage_text}. The coverage each risk should have follows its "
+         f"{'residual level' if result.required.by == 'residual_level' else 'position against the appetite'} "
+         f"({result.required.label}). A control is treated as duplicated when more than "
+         f"{result.duplication_threshold} providers each assure it "
+         f"{fw.frequency(result.duplication_frequency).name} or more often. On this basis the analysis finds "
+         f"{gaps} risk(s) with less coverage than required and {dups} duplicated control(s). The plan was built "
+         f"from the evaluated register and from what each provider has agreed to assure and when."),
+        ("Roles and responsibilities",
+         f"- {roles['plan_owner']}: keeps the plan current as the risk profile changes, coordinates the "
+         f"providers, and takes up every gap with the {roles['accounting_officer']}.\n"
+         f"- {roles['accounting_officer']}: decides finally which provider assures each risk, and confirms with "
+         f"the external auditor before relying on its work.\n"
+         f"- {roles['coordinator']} (internal audit): shares plans and results with the other providers, "
+         f"checks their independence and competence before relying on their work, reports any provider that "
+         f"does not deliver, follows up their recommendations, and carries the activities assigned to internal "
+         f"audit into the internal audit plan.\n"
+         f"- {roles['oversight_committee']}: adopts the plan, checks that it follows the risk assessment and "
+         f"includes every high risk, compares quarterly reports of assurance actually given with the plan, and "
+         f"reviews the corrective action taken where a risk is left without assurance.\n"
+         "- Risk owners: choose the assurance activities for their own risks and keep the listed controls "
+         "working."),
+    ]
+    if gaps:
+        items = "\n".join(f"- {r.risk_id} ({r.residual_level}; coverage {r.coverage}, {r.required_coverage} "
+                           f"required): {r.needed}"
+                          for r in result.gaps.itertuples(index=False))
+        sections.append(("Gaps to close", f"The following risks need more assurance than they receive:\n{items}"))
+    return sections
+
+
+def plan_markdown(result: CombinedAssurance) -> str:
+    """The plan's heading and text as escaped Markdown (the plan table follows it in the notebook)."""
+    plan = result.plan or PlanSettings("the organisation", "the period")
+    parts = [f"## Combined Assurance Plan: {esc(plan.organisation)}, {esc(plan.period)}"]
+    for heading, text in plan_sections(result):
+        body = "\n".join(("- " + esc(line[2:])) if line.startswith("- ") else esc(line) for line in text.split("\n"))
+        parts.append(f"### {esc(heading)}\n\n{body}")
+    parts.append("### The plan\n\nEvery risk in scope, highest residual first: its key controls, who assures "
+                 "each and how often. Rows marked *gap* are the additions the analysis proposes.")
+    return "\n\n".join(parts)
+
+
+def result_tables(result: CombinedAssurance) -> dict[str, pd.DataFrame]:
+    """Every table of the Excel workbook, by sheet name, the method and provenance last."""
+    fw = result.framework
+    tables = {
+        "Coverage by risk": risks_view(result),
+        "Gaps": gaps_view(result),
+        "Duplications": duplications_view(result),
+        "Controls": controls_view(result),
+        "Provider workload": workload_view(result),
+        "Assurance map": map_view(result),
+        "Not in register": result.not_in_register,
+        "In scope not mapped": result.not_mapped,
+        "Assurance plan": plan_table(result),
+        "Plan text": pd.DataFrame(plan_sections(result), columns=["section", "text"]),
+        "Warnings": pd.DataFrame({"warning": result.warnings}),
+    }
+    method = [("framework", fw.framework.name), ("framework version", fw.framework.version),
+              ("framework sha256", fw.sha256), ("scope", result.scope.label),
+              ("required coverage by", result.required.by), ("required coverage", result.required.label),
+              ("duplication", f"more than {result.duplication_threshold} providers at "
+                              f"{result.duplication_frequency} or more often"),
+              ("maturity status", result.maturity_status or "")]
+    if result.evaluation is not None:
+        ev = result.evaluation
+        method += [("methodology", ev.methodology.methodology.name),
+                   ("methodology version", ev.methodology.methodology.version),
+                   ("methodology sha256", ev.methodology.sha256), ("banding", ev.banding),
+                   ("as of", ev.as_of.isoformat())]
+    method += [(f"note: {n.topic}", n.decision) for n in fw.framework.notes]
+    tables["Method"] = pd.DataFrame(method, columns=["item", "value"])
+    return tables
+
+
+def write_assurance_outputs(result: CombinedAssurance, organisation: str, period: str, output_dir: str | Path,
+                            stem: str = "combined-assurance") -> list[Path]:
+    """The JSON summary and the Excel workbook (one sheet per table, the plan included)."""
+    return write_outputs(summary(result, organisation, period), result_tables(result), output_dir, stem)
+
+
+# ---- what the notebook says ----------------------------------------------------------------------
+def opening_narrative(result: CombinedAssurance, organisation: str, period: str) -> str:
+    """The report's opening: scope, coverage, gaps, duplication, maturity and warnings, as Markdown."""
+    fw = result.framework.framework
+    scoped = result.in_scope
+    counts = scoped["coverage"].value_counts()
+    spread = ", ".join(f"**{int(counts.get(lv.name, 0))}** {lv.name}" for lv in fw.coverage)
+    lines = [
+        f"## {esc(organisation)}: combined assurance, {esc(period)}",
+        f"The register holds **{len(result.risks)} risks**; **{len(scoped)}** are in scope "
+        f"({esc(result.scope.label)}). Their assurance coverage: {spread}.",
+    ]
+    gaps = result.gaps
+    if len(gaps):
+        lines.append(f"**{len(gaps)} risk(s) have less coverage than they need**: "
+                     + "; ".join(f"{esc(r.risk_id)} ({esc(r.residual_level)}, {esc(r.coverage)} against "
+                                 f"{esc(r.required_coverage)} required)" for r in gaps.itertuples(index=False))
+                     + ".")
+    else:
+        lines.append("Every risk in scope has at least the coverage it needs.")
+    if len(result.duplications):
+        often = result.framework.framework.frequency(result.duplication_frequency).name
+        listed = ", ".join(f"{esc(d.risk_id)} / {esc(d.control)}" for d in result.duplications.itertuples(index=False))
+        lines.append(f"**{len(result.duplications)} control(s)** are assured by more than "
+                     f"{result.duplication_threshold} providers, each {esc(often)} or more often: {listed}.")
+    if result.maturity_status:
+        lines.append(f"Maturity status: *{esc(result.maturity_status)}*.")
+    if result.warnings:
+        lines.append("**Warnings**\n\n" + "\n".join(f"- {esc(w)}" for w in result.warnings))
+    return "\n\n".join(lines)
+
+
+def method_note(result: CombinedAssurance) -> str:
+    """The method and provenance section: framework, rules, coverage levels, providers, decisions."""
+    lf = result.framework
+    fw = lf.framework
+    freq = ", ".join(f"{esc(f.code)} {esc(f.name)} ({f.per_year:g} a year)" for f in fw.frequencies)
+    cov = "\n".join(f"| {esc(lv.name)} | {esc(lv.description)} |" for lv in fw.coverage)
+    providers = "\n".join(f"| {p.line} | {esc(p.id)} | {esc(p.name)} | {'yes' if p.independent else 'no'} | "
+                          f"{esc(p.source)} |" for p in sorted(result.providers, key=lambda p: p.line))
+    notes = "\n".join(f"- **{esc(n.topic)}**: {esc(n.decision)}" for n in fw.notes)
+    return (f"## Method and provenance\n"
+            f"Framework **{esc(fw.name)}**, version {esc(fw.version)}, SHA-256 `{lf.sha256}`.\n\n"
+            f"Scope: {esc(result.scope.label)}. Required coverage by {esc(result.required.by.replace('_', ' '))}: "
+            f"{esc(result.required.label)}. Duplication: more than {result.duplication_threshold} providers at "
+            f"{esc(result.duplication_frequency)} or more often. Frequency codes: {freq}; blank means none.\n\n"
+            f"| Coverage | Rule |\n|---|---|\n{cov}\n\n"
+            f"| Line | Provider | Name | Independent | Defined in |\n|---|---|---|---|---|\n{providers}\n\n"
+            f"**Decisions recorded in the framework file** (where the guide is silent or leaves the choice to "
+            f"the organisation):\n\n{notes}")

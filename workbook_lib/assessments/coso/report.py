@@ -1,0 +1,279 @@
+"""What the COSO assessment reports: the JSON summary, the key figures line, the Excel tables, and the
+narratives and tables the notebook shows."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from workbook_lib.assessments.coso.model import (
+    ASSESSMENT,
+    INCOMPLETE,
+    NO_SINGLE_LINE,
+    NOT_ASSESSED,
+    NOT_PRESENT,
+    PRESENT,
+    STATUSES,
+    Questionnaire,
+)
+from workbook_lib.assessments.coso.scoring import CosoResult, rating_column
+from workbook_lib.core import outputs
+from workbook_lib.core.outputs import esc, plain
+
+
+# ---- outputs -----------------------------------------------------------------------------------------
+def summary(result: CosoResult, organisation: str, period: str) -> dict[str, Any]:
+    """The JSON contract of the COSO assessment (see README)."""
+    lines = result.q.line_numbers
+    items = [
+        {"item_id": r["item_id"], "principle": int(r["principle"]), "component": r["component"],
+         "ratings": {str(ln): plain(r[rating_column(ln)]) for ln in lines},
+         "combined_score": plain(r["combined_score"]), "band": plain(r["band"]),
+         "complete": bool(r["complete"]), "divergent": bool(r["divergent"])}
+        for r in result.items.to_dict("records")
+    ]
+    principles = [
+        {"principle": int(p["principle"]), "name": p["name"], "component": p["component"],
+         "assessed": bool(p["assessed"]), "mean_combined": plain(p["mean_combined"]),
+         "present_and_functioning": plain(p["present_and_functioning"])}
+        for p in result.principles.to_dict("records")
+    ]
+    return {"assessment": ASSESSMENT, "organisation": organisation, "period": period,
+            "questionnaire": result.questionnaire.provenance(), "items": items, "principles": principles,
+            "warnings": list(result.warnings)}
+
+
+def key_figures(result: CosoResult) -> str:
+    """One stable line of the figures a committee looks at first (checked by the notebook tests)."""
+    items = result.items
+    bands = items["band"].value_counts()
+    levels = ", ".join(f"{b.name} {int(bands.get(b.name, 0))}" for b in result.q.combined.bands)
+    o = result.overall
+    return (f"items {len(items)} | complete {int(items['complete'].sum())} | "
+            f"incomplete {int((~items['complete']).sum())} | combined: {levels} | "
+            f"divergent {int(items['divergent'].sum())} | principles {o['principles']}: "
+            f"present and functioning {o[PRESENT]}, not present and functioning {o[NOT_PRESENT]}, "
+            f"incomplete {o[INCOMPLETE]}, not assessed {o[NOT_ASSESSED]}")
+
+
+ITEM_COLUMNS_HEAD = ["item_id", "component", "principle", "principle_name", "seed_ref", "text"]
+ITEM_COLUMNS_TAIL = ["combined_score", "band", "complete", "missing_lines", "spread", "divergent", "stands_apart",
+                     "comments"]
+PRINCIPLE_COLUMNS = ["principle", "name", "component", "items", "complete_items", "completeness", "mean_combined",
+                     "min_combined", "band_of_mean", "red_items", "divergent_items", "assessed",
+                     "present_and_functioning", "status", "reason"]
+COMPONENT_COLUMNS = ["component_id", "component", "principles", "items", "complete_items", "completeness",
+                     "mean_combined", "min_combined", "band_of_mean", "red_items", "divergent_items",
+                     *("principles_" + s.replace(" ", "_") for s in STATUSES)]
+
+
+def items_table(result: CosoResult) -> pd.DataFrame:
+    """Every item with each line's rating, in the column order of the exports."""
+    ratings = [rating_column(ln) for ln in result.q.line_numbers]
+    return result.items[ITEM_COLUMNS_HEAD + ratings + ITEM_COLUMNS_TAIL]
+
+
+def method_table(result: CosoResult) -> pd.DataFrame:
+    """The questionnaire's provenance, rules, scale, lines, bands and notes as item-value rows."""
+    q = result.q
+    rule = q.present_and_functioning
+    rows = [("questionnaire", q.name), ("version", q.version), ("sha256", result.questionnaire.sha256),
+            ("title", q.title), ("source", q.source), ("responses", result.responses_file or "(none)"),
+            ("maturity status", result.maturity_status or "(not stated)"),
+            ("combined score", q.combined.rule), ("divergence threshold", str(result.divergence_threshold)),
+            ("present and functioning", rule.description or
+             f"all complete {rule.require_all_complete}, red items at most {rule.max_red_items}, "
+             f"mean at least {rule.min_mean_combined:g}")]
+    rows += [(f"rating {lv.value}: {lv.label}", lv.description) for lv in q.scale]
+    rows += [(f"line {ln.line}: {ln.name}", ln.key_question) for ln in q.lines]
+    rows += [(f"band {b.name} ({b.min}-{b.max})", b.meaning) for b in q.combined.bands]
+    rows += [(f"note: {n.topic}", n.decision) for n in q.notes]
+    return pd.DataFrame(rows, columns=["item", "value"])
+
+
+def result_tables(result: CosoResult) -> dict[str, pd.DataFrame]:
+    """The Excel workbook: one sheet per table."""
+    items = items_table(result)
+    return {
+        "Items": items,
+        "Principles": result.principles[PRINCIPLE_COLUMNS],
+        "Components": result.components[COMPONENT_COLUMNS],
+        "Divergent": items[result.items["divergent"]],
+        "Incomplete": items[~result.items["complete"]],
+        "Respondents": result.respondents,
+        "Method": method_table(result),
+        "Warnings": pd.DataFrame({"warning": result.warnings}, dtype=object),
+    }
+
+
+def write_outputs(result: CosoResult, organisation: str, period: str, output_dir: str | Path,
+                  stem: str = ASSESSMENT) -> list[Path]:
+    """The JSON summary and the Excel tables; returns [json path, xlsx path]."""
+    return outputs.write_outputs(summary(result, organisation, period), result_tables(result), output_dir, stem)
+
+
+# ---- what the notebook shows -------------------------------------------------------------------------
+def _ids(frame: pd.DataFrame, limit: int = 12) -> str:
+    """The first item IDs of ``frame``, escaped, and how many more."""
+    ids = frame["item_id"].tolist()
+    more = len(ids) - limit
+    return esc(", ".join(ids[:limit]) + (f" and {more} more" if more > 0 else ""))
+
+
+def _are(n: int) -> str:
+    """"is" for one, "are" for any other number."""
+    return "is" if n == 1 else "are"
+
+
+def _principle_list(frame: pd.DataFrame) -> str:
+    """The principle numbers of ``frame``, escaped."""
+    return esc(", ".join(str(p) for p in frame["principle"]))
+
+
+def opening_narrative(result: CosoResult, organisation: str, period: str, as_of: dt.date | None = None) -> str:
+    """The headline an audit committee reads first; the applicability warning, if any, comes first of all."""
+    q = result.q
+    items, p, o = result.items, result.principles, result.overall
+    lines = [f"## {esc(organisation)}: COSO control assessment, {esc(period)}"]
+    applicability = [w for w in result.warnings if w.startswith("Maturity status")]
+    if applicability:
+        lines.append("> **Applicability warning.** " + esc(applicability[0]))
+    when = f"As of **{as_of:%d %B %Y}**, the" if as_of else "The"
+    lines.append(
+        f"{when} questionnaire holds **{len(items)} items** testing **{len(p)} principles** in "
+        f"{len(q.components)} components. **{len(result.complete)}** items have been rated by all "
+        f"{len(q.lines)} lines of assurance"
+        + (f"; **{len(result.incomplete)} are incomplete** and are listed, never scored" if len(result.incomplete)
+           else "") + ".")
+    bands = result.complete["band"].value_counts()
+    lines.append("Combined scores: " + ", ".join(
+        f"**{int(bands.get(b.name, 0))}** {esc(b.name)} ({b.min}-{b.max})" for b in q.combined.bands) + "."
+        + (f" Red items, where management must improve the control environment first: {_ids(result.red)}."
+           if len(result.red) else " No item is red."))
+    pf = p[p["status"] == PRESENT]
+    not_pf = p[p["status"] == NOT_PRESENT]
+    lines.append(
+        f"**{o[PRESENT]} of {o['principles']} principles** are judged present and functioning"
+        + (f" ({_principle_list(pf)})" if len(pf) else "")
+        + f"; **{o[NOT_PRESENT]}** {_are(o[NOT_PRESENT])} not" + (f" ({_principle_list(not_pf)})" if len(not_pf)
+                                                                  else "")
+        + f"; {o[INCOMPLETE]} cannot be judged yet because ratings are missing"
+        + (f" ({_principle_list(p[p['status'] == INCOMPLETE])})" if o[INCOMPLETE] else "")
+        + f"; {o[NOT_ASSESSED]} {_are(o[NOT_ASSESSED])} not assessed"
+        + (f" ({_principle_list(p[p['status'] == NOT_ASSESSED])})" if o[NOT_ASSESSED] else "") + ".")
+    if len(result.divergent):
+        lines.append(f"The lines disagree by {result.divergence_threshold} or more points on "
+                     f"**{len(result.divergent)}** item(s): {_ids(result.divergent)}.")
+    maturity = result.maturity_status or "not stated"
+    lines.append(f"Questionnaire: *{esc(q.title)}* ({esc(q.name)} {esc(q.version)}); maturity status: "
+                 f"{esc(maturity)}.")
+    others = [w for w in result.warnings if w not in applicability]
+    if others:
+        lines.append("**Warnings**\n\n" + "\n".join(f"- {esc(w)}" for w in others))
+    return "\n\n".join(lines)
+
+
+def rating_guide(result: CosoResult) -> str:
+    """How the lines rated: the scale, each line's key question, and what the combined bands mean."""
+    q = result.q
+    scale = "\n".join(f"| {lv.value} | {esc(lv.label)} | {esc(lv.description)} |" for lv in q.scale)
+    lines = "\n".join(f"| {ln.line} | {esc(ln.name)} | {esc(ln.key_question)} |" for ln in q.lines)
+    bands = "\n".join(f"| {esc(b.name)} | {b.min}-{b.max} | {esc(b.meaning)} |" for b in q.combined.bands)
+    return ("## How the items were rated\n"
+            f"Each line of assurance rated every item on its own, from 1 to {q.max_rating}:\n\n"
+            f"| Rating | Level | Meaning |\n|---|---|---|\n{scale}\n\n"
+            f"Each line answered its own key question:\n\n| Line | Who | Key question |\n|---|---|---|\n{lines}\n\n"
+            f"The combined score is the {esc(q.combined.rule)} ({min(q.reachable_scores)}-{max(q.reachable_scores)}),"
+            f" read against the heat map:\n\n| Band | Combined | Meaning |\n|---|---|---|\n{bands}")
+
+
+def principles_narrative(result: CosoResult) -> str:
+    """Which principles are present and functioning, and why the others are not (or not yet) judged so."""
+    rule = result.q.present_and_functioning
+    p = result.principles
+    parts = [f"## Principles\n{esc(rule.description)}"]
+    for status, title in ((NOT_PRESENT, "Not present and functioning"), (INCOMPLETE, "Not judged: incomplete"),
+                          (NOT_ASSESSED, "Not assessed")):
+        chosen = p[p["status"] == status]
+        if len(chosen):
+            parts.append(f"**{title}**\n\n" + "\n".join(
+                f"- Principle {r.principle} ({esc(r.name)}): {esc(r.reason)}" for r in chosen.itertuples(index=False)))
+    return "\n\n".join(parts)
+
+
+def divergence_narrative(result: CosoResult) -> str:
+    """How many items the lines disagree on, and which line stands apart how often."""
+    d = result.divergent
+    head = (f"## Where the lines disagree\nAn item is divergent when its three ratings differ by "
+            f"{result.divergence_threshold} or more points (judged on complete items). The line that stands apart "
+            f"is the one furthest from the middle rating; when two lines are equally far, no single line stands "
+            f"apart.")
+    if not len(d):
+        return head + "\n\nNo complete item is divergent."
+    counts = d["stands_apart"].value_counts()
+    single = counts.drop(NO_SINGLE_LINE, errors="ignore")
+    text = "; ".join(f"{esc(name)} on {int(n)}" for name, n in single.items())
+    none = int(counts.get(NO_SINGLE_LINE, 0))
+    return (head + f"\n\n**{len(d)}** divergent item(s). The line standing apart: "
+            + (text or "none") + (f"; no single line stands apart on {none}." if none else "."))
+
+
+def _line_headings(frame: pd.DataFrame, q: Questionnaire) -> pd.DataFrame:
+    """rating_1 -> 'Management (1)' for what the notebook shows; exports keep the canonical names."""
+    return frame.rename(columns={rating_column(ln.line): f"{ln.label} ({ln.line})" for ln in q.lines})
+
+
+def principle_view(result: CosoResult) -> pd.DataFrame:
+    """The principles table the notebook shows."""
+    cols = ["principle", "name", "component", "items", "complete_items", "mean_combined", "min_combined",
+            "band_of_mean", "red_items", "divergent_items", "status", "reason"]
+    return result.principles[cols]
+
+
+def component_view(result: CosoResult) -> pd.DataFrame:
+    """The components table the notebook shows."""
+    return result.components[COMPONENT_COLUMNS[1:]]
+
+
+def divergent_view(result: CosoResult) -> pd.DataFrame:
+    """Divergent items, widest spread first, with the lines named."""
+    ratings = [rating_column(ln) for ln in result.q.line_numbers]
+    cols = ["item_id", "principle", *ratings, "combined_score", "band", "spread", "stands_apart", "comments"]
+    return _line_headings(result.divergent.sort_values(["spread", "item_id"], ascending=[False, True])[cols],
+                          result.q)
+
+
+def incomplete_view(result: CosoResult) -> pd.DataFrame:
+    """Incomplete items and the lines still missing."""
+    ratings = [rating_column(ln) for ln in result.q.line_numbers]
+    return _line_headings(result.incomplete[["item_id", "principle", *ratings, "missing_lines", "comments"]],
+                          result.q)
+
+
+def red_view(result: CosoResult) -> pd.DataFrame:
+    """Items in the red band, with each line's rating."""
+    ratings = [rating_column(ln) for ln in result.q.line_numbers]
+    return _line_headings(result.red[["item_id", "principle", "text", *ratings, "combined_score", "comments"]],
+                          result.q)
+
+
+def method_note(result: CosoResult) -> str:
+    """Provenance, the rules applied and every decision the questionnaire records about its source."""
+    q = result.q
+    rule = q.present_and_functioning
+    bands = "\n".join(f"| {esc(b.name)} | {b.min}-{b.max} | {esc(b.colour)} |" for b in q.combined.bands)
+    notes = "\n".join(f"- **{esc(n.topic)}**: {esc(n.decision)}" for n in q.notes)
+    return (f"## Method and provenance\n"
+            f"Questionnaire **{esc(q.name)}**, version {esc(q.version)}, SHA-256 `{result.questionnaire.sha256}`"
+            + (f"; source: {esc(q.source)}" if q.source else "") + ".\n\n"
+            f"Combined score = {esc(q.combined.rule)}; an item missing any line's rating is incomplete and is "
+            f"never summed. Means and minimums count complete items only. Red band: {esc(q.combined.red_band)}. "
+            f"Divergence threshold: {result.divergence_threshold}. Present and functioning: all items complete "
+            f"{'required' if rule.require_all_complete else 'not required'}, at most {rule.max_red_items} red "
+            f"item(s), mean combined at least {rule.min_mean_combined:g}.\n\n"
+            f"| Band | Combined | Colour |\n|---|---|---|\n{bands}\n\n"
+            f"**Decisions recorded in the questionnaire file** (where the source document is silent or "
+            f"inconsistent):\n\n{notes or '- none recorded'}")
