@@ -1,7 +1,7 @@
 """The layout's promise: a new assessment is its own folder plus one registration line.
 
 A copy of workbook_lib gets a toy assessment (parameters, a record kind, key figures, a notebook) in
-``assessments/toy/`` and one word in ``assessments/__init__.PACKAGES``; nothing else changes. The CLI, the
+``assessments/toy/`` and one line in ``assessments/__init__.PACKAGES``; nothing else changes. The CLI, the
 store import, the batch run and the landing page of that copy then know the toy without being told.
 """
 
@@ -102,8 +102,10 @@ def copy_with_toy(tmp_path_factory) -> Path:
     nbformat.write(_toy_notebook(), toy / "toy.ipynb")
     registry = root / "workbook_lib" / "assessments" / "__init__.py"
     text = registry.read_text(encoding="utf-8")
-    assert '"assurance")' in text
-    registry.write_text(text.replace('"assurance")', '"assurance", "toy")', 1), encoding="utf-8")
+    assert '    "combined-assurance": "assurance",\n' in text
+    registry.write_text(text.replace('    "combined-assurance": "assurance",\n',
+                                     '    "combined-assurance": "assurance",\n    "toy-assessment": "toy",\n', 1),
+                        encoding="utf-8")
     return root
 
 
@@ -121,7 +123,7 @@ def test_the_toy_touches_only_its_folder_and_one_registration_line(copy_with_toy
     before = (ROOT / "workbook_lib" / "assessments" / "__init__.py").read_text().splitlines()
     after = (copy_with_toy / "workbook_lib" / "assessments" / "__init__.py").read_text().splitlines()
     edits = [d for d in difflib.ndiff(before, after) if d[:1] in "+-"]
-    assert len(edits) == 2 and edits[0].startswith("- PACKAGES") and edits[1].startswith("+ PACKAGES")
+    assert edits == ['+     "toy-assessment": "toy",']
 
 
 def _workbook(root: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess:

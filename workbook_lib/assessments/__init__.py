@@ -14,15 +14,27 @@ from typing import Any
 from workbook_lib.core.assessment import AssessmentSpec
 from workbook_lib.core.params import ParameterError
 
-# one line per assessment: the package under workbook_lib.assessments whose ``spec`` module declares SPEC
-PACKAGES = ("risk", "coso", "maturity", "assurance")
+# one line per assessment: its name -> the package under workbook_lib.assessments whose ``spec`` declares SPEC
+PACKAGES = {
+    "risk-evaluation": "risk",
+    "coso-assessment": "coso",
+    "maturity-scoring": "maturity",
+    "combined-assurance": "assurance",
+}
 
 
 @functools.cache
+def _load(name: str) -> AssessmentSpec:
+    """One assessment's spec; a notebook kernel imports only the assessment it runs (and what it builds on)."""
+    spec = importlib.import_module(f"{__name__}.{PACKAGES[name]}.spec").SPEC
+    if spec.name != name:
+        raise RuntimeError(f"PACKAGES names {PACKAGES[name]!r} {name!r}, but its spec says {spec.name!r}")
+    return spec
+
+
 def registry() -> dict[str, AssessmentSpec]:
     """Every assessment by name, in the order of PACKAGES."""
-    specs = [importlib.import_module(f"{__name__}.{package}.spec").SPEC for package in PACKAGES]
-    return {s.name: s for s in specs}
+    return {name: _load(name) for name in PACKAGES}
 
 
 @functools.cache
@@ -32,10 +44,9 @@ def shared_fields() -> frozenset[str]:
 
 
 def get(name: str) -> AssessmentSpec:
-    try:
-        return registry()[name]
-    except KeyError:
-        raise ParameterError(f"unknown assessment {name!r}; choose from {', '.join(registry())}") from None
+    if name not in PACKAGES:
+        raise ParameterError(f"unknown assessment {name!r}; choose from {', '.join(PACKAGES)}")
+    return _load(name)
 
 
 def assessments_for(data: dict[str, Any]) -> list[str]:

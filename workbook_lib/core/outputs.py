@@ -11,6 +11,7 @@ import functools
 import json
 import re
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -143,6 +144,11 @@ def _strip_external(html: str) -> str:
 # ---- what the notebook shows -----------------------------------------------------------------------
 _ESCAPE = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#x27;",
                          "*": "&#42;", "_": "&#95;", "`": "&#96;", "[": "&#91;", "]": "&#93;"})
+
+
+def notes_markdown(notes: Iterable[Any]) -> str:
+    """A data file's recorded decisions (``Note``: topic, decision) as a Markdown list for a method note."""
+    return "\n".join(f"- **{esc(n.topic)}**: {esc(n.decision)}" for n in notes)
 
 
 def esc(text: Any) -> str:

@@ -13,7 +13,7 @@ import pandas as pd
 from workbook_lib.assessments.assurance.analysis import CombinedAssurance
 from workbook_lib.assessments.assurance.inputs import PlanSettings
 from workbook_lib.assessments.assurance.model import WHOLE_RISK
-from workbook_lib.core.outputs import esc, plain, write_outputs
+from workbook_lib.core.outputs import esc, notes_markdown, plain, write_outputs
 
 
 # ---- figures, JSON -----------------------------------------------------------------------------------
@@ -309,7 +309,7 @@ def method_note(result: CombinedAssurance) -> str:
     cov = "\n".join(f"| {esc(lv.name)} | {esc(lv.description)} |" for lv in fw.coverage)
     providers = "\n".join(f"| {p.line} | {esc(p.id)} | {esc(p.name)} | {'yes' if p.independent else 'no'} | "
                           f"{esc(p.source)} |" for p in sorted(result.providers, key=lambda p: p.line))
-    notes = "\n".join(f"- **{esc(n.topic)}**: {esc(n.decision)}" for n in fw.notes)
+    notes = notes_markdown(fw.notes)
     return (f"## Method and provenance\n"
             f"Framework **{esc(fw.name)}**, version {esc(fw.version)}, SHA-256 `{lf.sha256}`.\n\n"
             f"Scope: {esc(result.scope.label)}. Required coverage by {esc(result.required.by.replace('_', ' '))}: "

@@ -21,7 +21,7 @@ from workbook_lib.assessments.coso.model import (
 )
 from workbook_lib.assessments.coso.scoring import CosoResult, rating_column
 from workbook_lib.core import outputs
-from workbook_lib.core.outputs import esc, plain
+from workbook_lib.core.outputs import esc, notes_markdown, plain
 
 
 # ---- outputs -----------------------------------------------------------------------------------------
@@ -265,7 +265,7 @@ def method_note(result: CosoResult) -> str:
     q = result.q
     rule = q.present_and_functioning
     bands = "\n".join(f"| {esc(b.name)} | {b.min}-{b.max} | {esc(b.colour)} |" for b in q.combined.bands)
-    notes = "\n".join(f"- **{esc(n.topic)}**: {esc(n.decision)}" for n in q.notes)
+    notes = notes_markdown(q.notes)
     return (f"## Method and provenance\n"
             f"Questionnaire **{esc(q.name)}**, version {esc(q.version)}, SHA-256 `{result.questionnaire.sha256}`"
             + (f"; source: {esc(q.source)}" if q.source else "") + ".\n\n"

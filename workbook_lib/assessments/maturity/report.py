@@ -11,7 +11,7 @@ import pandas as pd
 from workbook_lib.assessments.maturity.model import ASSESSMENT_NAME, LoadedMatrix, Matrix, as_matrix
 from workbook_lib.assessments.maturity.scoring import CapacityResult, MaturityResult, percent
 from workbook_lib.core import outputs
-from workbook_lib.core.outputs import esc, plain
+from workbook_lib.core.outputs import esc, notes_markdown, plain
 
 
 # ---- outputs -----------------------------------------------------------------------------------------
@@ -279,7 +279,7 @@ def method_note(result: MaturityResult) -> str:
                       f"{b.published_max / m.banding.basis_elements:.2f} |" for b in m.bands)
     counts = ", ".join(f"{esc(a.id)} {len(a.elements)}" for a in m.assessments)
     marks = ", ".join(f"{s.mark} = {esc(s.label.lower())}" for s in m.statuses)
-    notes = "\n".join(f"- **{esc(n.topic)}**: {esc(n.decision)}" for n in m.notes)
+    notes = notes_markdown(m.notes)
     return (f"## Method and provenance\n"
             f"Maturity matrix **{esc(m.name)}**, version {esc(m.version)}, SHA-256 `{result.matrix.sha256}`.\n\n"
             f"Each of the **{m.element_count}** elements ({counts}) is marked {marks}; the total decides the "

@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 
 from workbook_lib.assessments.risk.scoring import RiskEvaluation
-from workbook_lib.core.outputs import esc, plain, write_excel, write_json
+from workbook_lib.core.outputs import esc, notes_markdown, plain, write_excel, write_json
 
 
 def risk_summary(ev: RiskEvaluation, organisation: str, period: str) -> dict[str, Any]:
@@ -151,7 +151,7 @@ def method_note(ev: RiskEvaluation) -> str:
     residual = (f"inherent score x control-effectiveness factor, rounded ({m.residual.rounding}): "
                 + ", ".join(f"{esc(c.label)} {c.factor:.0%}" for c in m.control_effectiveness)
                 if m.residual.rule == "control_factor" else "likelihood x impact re-rated after controls")
-    notes = "\n".join(f"- **{esc(n.topic)}**: {esc(n.decision)}" for n in m.notes)
+    notes = notes_markdown(m.notes)
     return (f"## Method and provenance\n"
             f"Methodology **{esc(m.name)}**, version {esc(m.version)}, SHA-256 `{ev.methodology.sha256}`.\n\n"
             f"Score = likelihood x impact ({m.scoring.rule}); residual = {residual}.\n\n"
