@@ -24,7 +24,7 @@ import sys
 import traceback
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
 import ipywidgets as w
@@ -33,7 +33,9 @@ from IPython.display import HTML, display
 
 from workbook_lib.core.errors import InputError
 from workbook_lib.core.outputs import write_excel
-from workbook_lib.core.store import Author, Store, StoreError
+
+if TYPE_CHECKING:
+    from workbook_lib.core.store import Author, Store
 
 log = logging.getLogger("workbook.forms")
 LINES_FILE = Path(__file__).parent / "data" / "lines_of_assurance.yaml"
@@ -228,6 +230,8 @@ class Respondent(w.HBox):
             self.name.value, self.name.disabled = user, True
 
     def author(self) -> Author:
+        from workbook_lib.core.store import Author, StoreError  # lazy: SQLAlchemy only once a form saves
+
         if not self.name.value.strip():
             raise StoreError("enter your name before saving: every change records who made it")
         return Author(self.name.value.strip(), self.line.value or None,
@@ -361,7 +365,11 @@ class StoreForm:
         self.params = params
         self.sections = sections
         self.query = query_values()  # empty in a preheated kernel: see on_request
-        self.store = store or Store(params.store_url)
+        if store is None:
+            from workbook_lib.core.store import Store  # lazy: a report kernel imports this module without a store
+
+            store = Store(params.store_url)
+        self.store = store
         self.feedback = Feedback()
         self.picker = OrgPeriodPicker(self.store, self.query.get("organisation", params.organisation),
                                       self.query.get("period", params.period))
@@ -404,6 +412,8 @@ class StoreForm:
     def _open(self, _button: Any = None) -> None:
         org, period = self.picker.value
         if not org or not period:
+            from workbook_lib.core.store import StoreError  # lazy: see StoreForm.__init__
+
             raise StoreError("choose or type an organisation and a period")
         self.on_open()
         self.feedback.ok(f"Opened {org}, {period}.")

@@ -10,13 +10,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from workbook_lib.core.errors import InputError, Problem
-from workbook_lib.core.store import KNOWN_KINDS, Author, Method, SaveResult, Store
+from workbook_lib.core.kinds import KNOWN_KINDS
 from workbook_lib.core.tables import ROW, Table, read_table
+
+if TYPE_CHECKING:
+    from workbook_lib.core.store import Author, Method, SaveResult, Store
 
 
 @dataclass(frozen=True)
@@ -129,6 +132,8 @@ def canonical_rows(kind: Kind, table: Table, context: Any) -> dict[str, dict[str
 
 def table_for(params: Any, kind: Kind) -> Table:
     """The records of ``kind`` the store holds for the parameters' organisation and period, as a Table."""
+    from workbook_lib.core.store import Store  # lazy: SQLAlchemy (0.15 s) only when a run reads the store
+
     with Store(params.store_url) as store:
         return table_from_store(store, params.organisation, params.period, kind)
 
@@ -138,6 +143,8 @@ def earlier_periods(params: Any, kind: Kind) -> list[tuple[str, Table]]:
 
     Periods are compared as text ("2024-25" < "2025-26"), which suits the year-based names the suite uses.
     """
+    from workbook_lib.core.store import Store  # lazy: SQLAlchemy (0.15 s) only when a run reads the store
+
     out = []
     with Store(params.store_url) as store:
         for period in sorted(store.periods(params.organisation)):

@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
+from workbook_lib.core.kinds import KNOWN_KINDS
 from workbook_lib.core.params import PROJECT_ROOT
 
 DEFAULT_DB = PROJECT_ROOT / "workbook.db"
@@ -32,10 +33,6 @@ HEAD = "0002"  # latest migration; tests/core/test_store.py checks it matches th
 BUSY_TIMEOUT_S = 60
 NETWORK_FILESYSTEMS = {"nfs", "nfs4", "cifs", "smb3", "smbfs", "sshfs", "fuse.sshfs", "9p", "afs", "ceph",
                        "glusterfs", "fuse.glusterfs", "lustre", "gpfs", "davfs", "fuse.s3fs", "fuse.rclone"}
-
-# record kinds the store accepts; each assessment declares its own (core.records.register_kind). Each record
-# is keyed within its organisation, period and kind.
-KNOWN_KINDS: set[str] = set()
 
 metadata = sa.MetaData()
 organisations = sa.Table(
