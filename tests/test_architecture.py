@@ -25,11 +25,8 @@ from tests.conftest import ROOT
 TOY_FILES = {
     "__init__.py": '"""A toy assessment: counts the items its parameters name."""\n',
     "run.py": '''
-        """Parameters, run and outputs of the toy assessment."""
+        """Parameters and run of the toy assessment."""
 
-        from pathlib import Path
-
-        from workbook_lib.core.outputs import write_outputs
         from workbook_lib.core.params import CommonParams
 
 
@@ -40,9 +37,6 @@ TOY_FILES = {
         def run(params: ToyParams) -> dict:
             return {"assessment": "toy-assessment", "items": len(params.items)}
 
-
-        def outputs(result: dict, params: ToyParams) -> list[Path]:
-            return write_outputs(result, {}, params.output_dir, "toy-assessment")
         ''',
     "records.py": '''
         """The toy's record kind."""
@@ -67,12 +61,13 @@ TOY_FILES = {
         from pathlib import Path
 
         from workbook_lib.assessments.toy.records import ITEM
-        from workbook_lib.assessments.toy.run import ToyParams, outputs, run
+        from workbook_lib.assessments.toy.run import ToyParams, run
         from workbook_lib.core.assessment import AssessmentSpec
 
         SPEC = AssessmentSpec(
             "toy-assessment", str(Path(__file__).with_name("toy.ipynb")), ToyParams, "Count the items.",
-            check=run, run=run, write_outputs=outputs, form="workbook_lib.assessments.toy.run:ToyParams",
+            check=run, run=run, summary=lambda result, _org, _period: result, tables=lambda _result: {},
+            form="workbook_lib.assessments.toy.run:ToyParams",
             requires=("items",), record_kinds=(ITEM,), key_figures=lambda summary: {"items": summary["items"]})
         ''',
 }

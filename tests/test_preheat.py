@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.form_kit import preheated  # noqa: F401 - the fixture
 from workbook_lib.assessments import shared_fields
 from workbook_lib.assessments.assurance.form import AssuranceForm
 from workbook_lib.assessments.assurance.inputs import CombinedAssuranceParams
@@ -25,15 +26,7 @@ from .conftest import PARAMETERS
 ORG, PERIOD = "Karoo Vale Local Municipality", "2025-26"
 OTHER, LATER = "Riverside District", "2026-27"
 REGISTER = PARAMETERS / "registers" / "karoo_vale_municipality_2025.csv"
-REQUEST_VARIABLES = ("SERVER_SOFTWARE", "QUERY_STRING", "WORKBOOK_USER_HEADER", "HTTP_X_FORWARDED_USER")
-
-
-@pytest.fixture(autouse=True)
-def _preheated(monkeypatch):
-    """A kernel Voilà preheated: no request variables yet."""
-    for name in REQUEST_VARIABLES:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("VOILA_PREHEAT", "True")
+pytestmark = pytest.mark.usefixtures("preheated")
 
 
 @pytest.fixture

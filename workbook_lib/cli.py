@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 import typer
 
-from workbook_lib.core.errors import InputError
+from workbook_lib.core.errors import InputError, StoreError
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -259,7 +259,6 @@ def serve_app(port: int = typer.Option(8866, help="port to listen on"),
     Data is saved in the store named by WORKBOOK_DB (default: workbook.db in the project).
     """
     from workbook_lib.app import serve  # lazy: ipywidgets, sqlalchemy and pydantic, for this command only
-    from workbook_lib.core.store import StoreError  # lazy: sqlalchemy
 
     try:
         where = serve.prepare_store()
@@ -272,7 +271,7 @@ def serve_app(port: int = typer.Option(8866, help="port to listen on"),
 
 # ---- the store -------------------------------------------------------------------------------------
 def _open_store(url: str | None) -> Store:
-    from workbook_lib.core.store import Store, StoreError  # lazy: sqlalchemy
+    from workbook_lib.core.store import Store  # lazy: sqlalchemy
 
     try:
         return Store(url)
@@ -348,7 +347,7 @@ def store_import(file: Path = typer.Argument(..., help="CSV or .xlsx to import")
 
 
 def _cli_author(who: str, line: str | None) -> Author:
-    from workbook_lib.core.store import Author, StoreError  # lazy: sqlalchemy
+    from workbook_lib.core.store import Author  # lazy: sqlalchemy
 
     try:
         return Author(who, line, identity="cli")

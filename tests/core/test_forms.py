@@ -14,13 +14,14 @@ import openpyxl
 import pandas as pd
 import pytest
 
+from tests.form_kit import preheated  # noqa: F401 - the fixture
 from workbook_lib.core import forms
 from workbook_lib.core.forms import Sections, StoreForm
 from workbook_lib.core.store import Author, Store
 
 ORG, PERIOD = "Karoo Vale Local Municipality", "2025-26"
 OTHER = "Riverside District"
-REQUEST_VARIABLES = ("SERVER_SOFTWARE", "QUERY_STRING", "WORKBOOK_USER_HEADER", "HTTP_X_FORWARDED_USER")
+pytestmark = pytest.mark.usefixtures("preheated")
 
 
 class RegisterForm(StoreForm):
@@ -46,14 +47,6 @@ class RegisterForm(StoreForm):
 
     def follow(self, query: dict[str, str]) -> None:
         self.followed.append(query)
-
-
-@pytest.fixture(autouse=True)
-def _preheated(monkeypatch):
-    """A kernel Voilà preheated: no request variables yet."""
-    for name in REQUEST_VARIABLES:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("VOILA_PREHEAT", "True")
 
 
 @pytest.fixture

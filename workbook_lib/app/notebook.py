@@ -36,7 +36,8 @@ class Notebook:
         if self.app:
             serve(self.form)
         elif self.params.output_dir:
-            self.spec.write_outputs(self.result, self.params)
+            p = self.params
+            self.spec.write_outputs(self.result, p.organisation, p.period, p.output_dir)
 
 
 def start(assessment: str, namespace: dict[str, Any]) -> Notebook:

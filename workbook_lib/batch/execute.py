@@ -26,10 +26,9 @@ from workbook_lib.batch.pdf import notebook_to_pdf
 from workbook_lib.core import params as wb_params
 from workbook_lib.core import provenance
 from workbook_lib.core.assessment import AssessmentSpec
-from workbook_lib.core.errors import InputError
+from workbook_lib.core.errors import InputError, StoreError
 from workbook_lib.core.outputs import notebook_to_html, slug, warm_html_exporter
 from workbook_lib.core.params import NOTEBOOKS
-from workbook_lib.core.store import StoreError
 
 # jsonschema imports rfc3987_syntax when it is installed, and that compiles a grammar at import (1.2-1.6 s)
 # for the "iri" formats, which no schema used here (nbformat, altair) has: skip it in the kernel (this

@@ -8,8 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 from pydantic import BaseModel
 
+from workbook_lib.core.outputs import write_outputs
 from workbook_lib.core.params import NOTEBOOKS
 from workbook_lib.core.records import RecordKind
 
@@ -31,7 +33,8 @@ class AssessmentSpec:
     purpose: str
     check: Callable[[Any], Any]  # loads and validates every input the parameters name; raises on a problem
     run: Callable[[Any], Any]  # parameters -> result the notebook shows
-    write_outputs: Callable[[Any, Any], list[Path]]  # (result, parameters) -> the JSON and Excel files written
+    summary: Callable[[Any, str, str], dict[str, Any]]  # (result, organisation, period) -> its JSON summary
+    tables: Callable[[Any], dict[str, pd.DataFrame]]  # result -> its Excel sheets
     form: str  # "module:Class" of the web form, imported only when a notebook runs as a form
     file_inputs: tuple[str, ...] = ()  # parameters naming input files (made absolute for the kernel)
     resolve_methodology: Callable[[Any, dict], dict] | None = None  # adjusts the injected parameters
@@ -45,6 +48,10 @@ class AssessmentSpec:
         if data.get("source") == "store":
             return all(k in data for k in self.requires if k not in self.file_inputs)
         return all(data.get(k) not in (None, "") for k in self.requires)
+
+    def write_outputs(self, result: Any, organisation: str, period: str, output_dir: str | Path) -> list[Path]:
+        """The JSON summary and the Excel workbook in ``output_dir``, named after the assessment."""
+        return write_outputs(self.summary(result, organisation, period), self.tables(result), output_dir, self.name)
 
     @property
     def path(self) -> Path:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, Self, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -63,15 +63,29 @@ class Note(Strict):
 
 
 class Loaded(BaseModel):
-    """A validated data file with the provenance every output records; subclasses name the content field."""
+    """A validated data file with the provenance every output records. A subclass declares one more field, the
+    file's content (e.g. ``methodology: Methodology``); its type is the model the file is validated with."""
 
     model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
     path: Path
     sha256: str
 
+    @classmethod
+    def _content_field(cls) -> str:
+        return next(name for name in cls.model_fields if name not in ("path", "sha256"))
+
+    @classmethod
+    def load(cls, name_or_path: str | Path, shipped: dict[str, Path], error: type[Exception], what: str,
+             base_dir: Path | None = None, fields: str | None = None) -> Self:
+        """Load a shipped file by name or a file by path (see :func:`load_data_file`)."""
+        field = cls._content_field()
+        value, path, sha256 = load_data_file(name_or_path, shipped, cls.model_fields[field].annotation, error, what,
+                                             base_dir, fields)
+        return cls(**{field: value, "path": path, "sha256": sha256})
+
     @property
     def content(self) -> Any:
-        raise NotImplementedError
+        return getattr(self, self._content_field())
 
     def provenance(self) -> dict[str, str]:
         return {"name": self.content.name, "version": self.content.version, "sha256": self.sha256}

@@ -53,3 +53,8 @@ class InputError(ValueError):
         frame = self.to_frame().fillna("")
         return (f"<p><strong>{len(self.problems)} problem(s) in the input; no report was produced.</strong></p>"
                 + frame.to_html(index=False, escape=True))
+
+
+class StoreError(RuntimeError):
+    """The store cannot be used as asked; the message says why and what to do. (Here, not in the store module,
+    so that catching it does not import SQLAlchemy.)"""

@@ -31,7 +31,7 @@ import ipywidgets as w
 import yaml
 from IPython.display import HTML, display
 
-from workbook_lib.core.errors import InputError
+from workbook_lib.core.errors import InputError, StoreError
 from workbook_lib.core.outputs import write_excel
 
 if TYPE_CHECKING:
@@ -230,7 +230,7 @@ class Respondent(w.HBox):
             self.name.value, self.name.disabled = user, True
 
     def author(self) -> Author:
-        from workbook_lib.core.store import Author, StoreError  # lazy: SQLAlchemy only once a form saves
+        from workbook_lib.core.store import Author  # lazy: SQLAlchemy only once a form saves
 
         if not self.name.value.strip():
             raise StoreError("enter your name before saving: every change records who made it")
@@ -412,8 +412,6 @@ class StoreForm:
     def _open(self, _button: Any = None) -> None:
         org, period = self.picker.value
         if not org or not period:
-            from workbook_lib.core.store import StoreError  # lazy: see StoreForm.__init__
-
             raise StoreError("choose or type an organisation and a period")
         self.on_open()
         self.feedback.ok(f"Opened {org}, {period}.")

@@ -15,12 +15,9 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy as sa
-
 from workbook_lib.core.assessment import AssessmentSpec
 from workbook_lib.core.outputs import esc
 from workbook_lib.core.params import PROJECT_ROOT
-from workbook_lib.core.store import database_url
 
 PACKAGE = "workbook-suite"
 # parameters naming input files besides an assessment's file_inputs (read when present)
@@ -88,6 +85,10 @@ def input_files(spec: AssessmentSpec, params: Any, params_file: Path) -> list[di
 
 def _store_description(url: str | None) -> str:
     """The store read, with any password hidden."""
+    import sqlalchemy as sa  # lazy: 0.15 s, only for a run that reads the store
+
+    from workbook_lib.core.store import database_url  # lazy: as above (the store imports SQLAlchemy)
+
     return sa.engine.make_url(database_url(url)).render_as_string(hide_password=True)
 
 

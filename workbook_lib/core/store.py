@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
+from workbook_lib.core.errors import StoreError
 from workbook_lib.core.kinds import KNOWN_KINDS
 from workbook_lib.core.params import PROJECT_ROOT
 
@@ -76,10 +77,6 @@ changes = sa.Table(
     sa.Column("after", sa.JSON, nullable=True),
 )
 sa.Index("ix_records_lookup", records.c.period_id, records.c.kind, records.c.key)
-
-
-class StoreError(RuntimeError):
-    """The store cannot be used as asked; the message says why and what to do."""
 
 
 @dataclass(frozen=True)

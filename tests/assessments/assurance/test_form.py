@@ -8,10 +8,11 @@ import openpyxl
 import pytest
 
 from tests.conftest import PARAMETERS
+from tests.form_kit import Recorder
 from workbook_lib.assessments import shared_fields
 from workbook_lib.assessments.assurance.form import AssuranceForm, section
 from workbook_lib.assessments.assurance.inputs import CombinedAssuranceParams
-from workbook_lib.core import forms, records
+from workbook_lib.core import records
 from workbook_lib.core.params import load_file
 from workbook_lib.core.store import Author, Store
 
@@ -38,18 +39,6 @@ def store(tmp_path, params):
         register = records.read_for_kind(params.resolve(params.register_file), "risk")
         s.save(ORG, PERIOD, "risk", records.rows_from_table(register, "risk"), Author("Seeder"), source="import")
         yield s
-
-
-class Recorder(forms.Sections):
-    """Sections that remember what they were last refreshed with."""
-
-    def __init__(self):
-        super().__init__(live=True)
-        self.calls: list = []
-
-    def refresh(self, result, empty=None):
-        self.calls.append((result, empty))
-        super().refresh(result, empty)
 
 
 def _form(store, params) -> tuple[AssuranceForm, Recorder]:

@@ -9,7 +9,8 @@ import json
 import openpyxl
 
 from tests.assessments.assurance.kit import EXPECTED, MAP_CSV, _analyse, _risks
-from workbook_lib.assessments.assurance.report import key_figures, plan_table, write_assurance_outputs
+from workbook_lib.assessments.assurance.report import key_figures, plan_table
+from workbook_lib.assessments.assurance.spec import SPEC
 
 
 # ---- the shipped example --------------------------------------------------------------------------------
@@ -52,7 +53,7 @@ def test_karoo_figures_recomputed_independently_from_the_map(karoo):
 
 
 def test_karoo_json_contract(karoo, tmp_path):
-    paths = write_assurance_outputs(karoo, "Karoo Vale Local Municipality", "2025-26", tmp_path)
+    paths = SPEC.write_outputs(karoo, "Karoo Vale Local Municipality", "2025-26", tmp_path)
     assert [p.name for p in paths] == ["combined-assurance.json", "combined-assurance.xlsx"]
     summary = json.loads(paths[0].read_text(encoding="utf-8"))
     assert set(summary) == {"assessment", "organisation", "period", "risks", "duplications", "providers", "warnings"}
@@ -93,6 +94,6 @@ def test_plan_table_lists_every_risk_in_scope_and_proposes_for_gaps(karoo):
 def test_text_that_looks_like_a_formula_is_neutralised(fw, providers, western_cape, tmp_path):
     result = _analyse(_risks(("R", 16, "High", True)), [("R", "=HYPERLINK(\"x\")", "internal_audit", "A")], fw,
                       providers, western_cape)
-    path = write_assurance_outputs(result, "Org", "P", tmp_path)[1]
+    path = SPEC.write_outputs(result, "Org", "P", tmp_path)[1]
     cells = [c for row in openpyxl.load_workbook(path)["Assurance map"].iter_rows(values_only=True) for c in row]
     assert "'=HYPERLINK(\"x\")" in cells and "=HYPERLINK(\"x\")" not in cells

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.form_kit import Recorder
 from workbook_lib.assessments.coso.form import CHAMPION, RESPOND, RESPONDENT_EMPTY, CosoAssessmentForm
 from workbook_lib.assessments.coso.inputs import CosoParams
 from workbook_lib.core import forms
@@ -23,18 +24,6 @@ def _no_request(monkeypatch):
 def store(tmp_path):
     with Store(str(tmp_path / "store.db")) as s:
         yield s
-
-
-class Recorder(forms.Sections):
-    """Sections that remember what they were last refreshed with."""
-
-    def __init__(self):
-        super().__init__(live=True)
-        self.calls: list = []
-
-    def refresh(self, result, empty=None):
-        self.calls.append((result, empty))
-        super().refresh(result, empty)
 
 
 def _form(store, **query) -> tuple[CosoAssessmentForm, Recorder]:

@@ -14,6 +14,7 @@ from tests.assessments.coso.kit import (
 )
 from tests.conftest import write_csv
 from workbook_lib.assessments.coso import inputs, report, scoring
+from workbook_lib.assessments.coso.spec import SPEC
 from workbook_lib.core.outputs import esc
 
 # ---- outputs -------------------------------------------------------------------------------------------
@@ -47,7 +48,7 @@ def test_write_outputs_json_and_neutralised_excel(tmp_path):
     path = write_csv(tmp_path / "r.csv", HEADER + "P01-01,1,3,Ann,=HYPERLINK(\"http://x\")\n"
                      "P01-01,2,1,Ben,\nP01-01,3,3,Cas,\n")
     result = scoring.assess(LOADED, inputs.load_responses(path, Q))
-    written = report.write_outputs(result, "Org", "2025", tmp_path / "out")
+    written = SPEC.write_outputs(result, "Org", "2025", tmp_path / "out")
     assert [p.name for p in written] == ["coso-assessment.json", "coso-assessment.xlsx"]
     assert json.loads(written[0].read_text())["items"][0]["combined_score"] == 7
     book = openpyxl.load_workbook(written[1])
@@ -68,7 +69,7 @@ def test_formula_comment_cell_is_neutralised(tmp_path):
     result = scoring.assess(LOADED, inputs.load_responses(path, Q))
     tables = report.result_tables(result)
     assert tables["Respondents"].loc[0, "respondents"].startswith("=cmd")
-    out = report.write_outputs(result, "O", "P", tmp_path / "o")[1]
+    out = SPEC.write_outputs(result, "O", "P", tmp_path / "o")[1]
     cell = openpyxl.load_workbook(out)["Respondents"]["D2"].value
     assert cell.startswith("'=cmd")
 

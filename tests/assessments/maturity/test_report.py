@@ -17,6 +17,7 @@ from workbook_lib.assessments.maturity import report
 from workbook_lib.assessments.maturity.inputs import load_marks
 from workbook_lib.assessments.maturity.report import key_figures, maturity_summary
 from workbook_lib.assessments.maturity.scoring import assess
+from workbook_lib.assessments.maturity.spec import SPEC
 
 
 def test_example_key_figures_match_the_expected_file(example):
@@ -43,7 +44,7 @@ def test_example_json_summary_contract(example, tmp_path):
                                         "B": {"score": 13, "rated": 7, "total": 7},
                                         "C": {"score": 11, "rated": 6, "total": 6}}
     assert summary["matrix"]["name"] == "maturity-matrix"
-    paths = report.write_outputs(result, params.organisation, params.period, tmp_path)
+    paths = SPEC.write_outputs(result, params.organisation, params.period, tmp_path)
     assert [p.name for p in paths] == ["maturity-scoring.json", "maturity-scoring.xlsx"]
     assert json.loads(paths[0].read_text(encoding="utf-8")) == json.loads(json.dumps(summary, default=str))
     book = openpyxl.load_workbook(paths[1])
@@ -56,7 +57,7 @@ def test_example_json_summary_contract(example, tmp_path):
 def test_excel_text_never_becomes_a_formula(tmp_path):
     path = write_csv(tmp_path / "m.csv", "element_id,mark,comment\nA1,2,=HYPERLINK(\"http://x\")\n")
     result = assess(LOADED, AS_OF, "p", marks=load_marks(path, M))
-    out = report.write_outputs(result, "Org", "p", tmp_path)[1]
+    out = SPEC.write_outputs(result, "Org", "p", tmp_path)[1]
     sheet = openpyxl.load_workbook(out)["Elements"]
     header = [c.value for c in sheet[1]]
     assert sheet.cell(row=2, column=header.index("comment") + 1).value.startswith("'=")

@@ -14,7 +14,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from workbook_lib.assessments.risk.methodology import MethodologyError
-from workbook_lib.core.datafiles import Loaded, Note, Strict, load_data_file, normalise_label, shipped_files
+from workbook_lib.core.datafiles import Loaded, Note, Strict, normalise_label, shipped_files
 from workbook_lib.core.errors import Problem
 from workbook_lib.core.params import ParameterError
 from workbook_lib.core.tables import header_key
@@ -207,10 +207,6 @@ class LoadedFramework(Loaded):
 
     framework: AssuranceFramework
 
-    @property
-    def content(self) -> AssuranceFramework:
-        return self.framework
-
 
 def shipped_frameworks() -> dict[str, Path]:
     """Shipped assurance framework names -> files."""
@@ -220,9 +216,8 @@ def shipped_frameworks() -> dict[str, Path]:
 def load_assurance_framework(name_or_path: str | Path = DEFAULT_FRAMEWORK,
                              base_dir: Path | None = None) -> LoadedFramework:
     """Load the shipped framework by name, or an organisation's own YAML file by path."""
-    framework, path, sha256 = load_data_file(name_or_path, shipped_frameworks(), AssuranceFramework,
-                                             FrameworkError, "assurance framework", base_dir, fields="framework")
-    return LoadedFramework(framework=framework, path=path, sha256=sha256)
+    return LoadedFramework.load(name_or_path, shipped_frameworks(), FrameworkError, "assurance framework", base_dir,
+                                fields="framework")
 
 
 def frequency_lookup(frequencies: Iterable[Frequency]) -> dict[str, Frequency]:

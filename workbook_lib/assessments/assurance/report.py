@@ -4,7 +4,6 @@ Combined Assurance Plan's text and what the notebook says."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -13,7 +12,7 @@ import pandas as pd
 from workbook_lib.assessments.assurance.analysis import CombinedAssurance
 from workbook_lib.assessments.assurance.inputs import PlanSettings
 from workbook_lib.assessments.assurance.model import WHOLE_RISK
-from workbook_lib.core.outputs import esc, notes_markdown, plain, write_outputs
+from workbook_lib.core.outputs import esc, notes_markdown, plain
 
 
 # ---- figures, JSON -----------------------------------------------------------------------------------
@@ -262,11 +261,6 @@ def result_tables(result: CombinedAssurance) -> dict[str, pd.DataFrame]:
     tables["Method"] = pd.DataFrame(method, columns=["item", "value"])
     return tables
 
-
-def write_assurance_outputs(result: CombinedAssurance, organisation: str, period: str, output_dir: str | Path,
-                            stem: str = "combined-assurance") -> list[Path]:
-    """The JSON summary and the Excel workbook (one sheet per table, the plan included)."""
-    return write_outputs(summary(result, organisation, period), result_tables(result), output_dir, stem)
 
 
 # ---- what the notebook says ----------------------------------------------------------------------

@@ -16,7 +16,6 @@ from workbook_lib.assessments.assurance.inputs import (
 from workbook_lib.assessments.assurance.model import LoadedFramework, load_assurance_framework
 from workbook_lib.assessments.assurance.providers import Provider, merge_providers
 from workbook_lib.assessments.assurance.records import ENTRY
-from workbook_lib.assessments.assurance.report import write_assurance_outputs
 from workbook_lib.assessments.assurance.rules import resolve_required, resolve_scope
 from workbook_lib.assessments.maturity.run import maturity_of
 from workbook_lib.assessments.risk.methodology import LoadedMethodology
@@ -90,8 +89,3 @@ def run_combined_assurance(params: CombinedAssuranceParams) -> CombinedAssurance
                      duplication_frequency=params.duplication_frequency, maturity_status=maturity_of(params))
     result.plan = params.plan_settings()
     return result
-
-
-def write_outputs(result: CombinedAssurance, params: CombinedAssuranceParams) -> list[Path]:
-    """The JSON summary and the Excel workbook in the parameters' output folder."""
-    return write_assurance_outputs(result, params.organisation, params.period, params.output_dir)

@@ -4,7 +4,8 @@ from workbook_lib.assessments.assurance import figures
 from workbook_lib.assessments.assurance.inputs import CombinedAssuranceParams
 from workbook_lib.assessments.assurance.model import shipped_frameworks
 from workbook_lib.assessments.assurance.records import ENTRY
-from workbook_lib.assessments.assurance.run import load_assurance_inputs, run_combined_assurance, write_outputs
+from workbook_lib.assessments.assurance.report import result_tables, summary
+from workbook_lib.assessments.assurance.run import load_assurance_inputs, run_combined_assurance
 from workbook_lib.assessments.risk.methodology import shipped
 from workbook_lib.assessments.risk.params import methodology_path
 from workbook_lib.core.assessment import AssessmentSpec, DataFileRole
@@ -13,7 +14,8 @@ SPEC = AssessmentSpec(
     "combined-assurance", "combined_assurance.ipynb", CombinedAssuranceParams,
     "Combined-assurance gap analysis: coverage by line per risk against its residual level, gaps, duplicated "
     "controls, provider workload and a draft assurance plan.",
-    check=load_assurance_inputs, run=run_combined_assurance, write_outputs=write_outputs,
+    check=load_assurance_inputs, run=run_combined_assurance, summary=summary,
+    tables=result_tables,
     form="workbook_lib.assessments.assurance.form:AssuranceForm",
     file_inputs=("register", "assurance_map"), resolve_methodology=methodology_path,
     requires=("methodology", "register", "assurance_map"), record_kinds=(ENTRY,),

@@ -16,7 +16,6 @@ from workbook_lib.core.datafiles import (
     Note,
     Strict,
     band_problems,
-    load_data_file,
     normalise_label,
     shipped_files,
     unique_names,
@@ -264,10 +263,6 @@ class LoadedQuestionnaire(Loaded):
 
     questionnaire: Questionnaire
 
-    @property
-    def content(self) -> Questionnaire:
-        return self.questionnaire
-
 
 def shipped() -> dict[str, Path]:
     """Shipped questionnaire names -> files."""
@@ -277,7 +272,5 @@ def shipped() -> dict[str, Path]:
 def load_questionnaire(name_or_path: str | Path = DEFAULT_QUESTIONNAIRE,
                        base_dir: Path | None = None) -> LoadedQuestionnaire:
     """Load a shipped questionnaire by name, or an organisation's own YAML file by path."""
-    questionnaire, path, sha256 = load_data_file(name_or_path, shipped(), Questionnaire, QuestionnaireError,
-                                                 "questionnaire", base_dir)
-    return LoadedQuestionnaire(questionnaire=questionnaire, path=path, sha256=sha256)
+    return LoadedQuestionnaire.load(name_or_path, shipped(), QuestionnaireError, "questionnaire", base_dir)
 

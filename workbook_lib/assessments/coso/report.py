@@ -4,7 +4,6 @@ narratives and tables the notebook shows."""
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -20,7 +19,6 @@ from workbook_lib.assessments.coso.model import (
     Questionnaire,
 )
 from workbook_lib.assessments.coso.scoring import CosoResult, rating_column
-from workbook_lib.core import outputs
 from workbook_lib.core.outputs import esc, notes_markdown, plain
 
 
@@ -108,11 +106,6 @@ def result_tables(result: CosoResult) -> dict[str, pd.DataFrame]:
         "Warnings": pd.DataFrame({"warning": result.warnings}, dtype=object),
     }
 
-
-def write_outputs(result: CosoResult, organisation: str, period: str, output_dir: str | Path,
-                  stem: str = ASSESSMENT) -> list[Path]:
-    """The JSON summary and the Excel tables; returns [json path, xlsx path]."""
-    return outputs.write_outputs(summary(result, organisation, period), result_tables(result), output_dir, stem)
 
 
 # ---- what the notebook shows -------------------------------------------------------------------------

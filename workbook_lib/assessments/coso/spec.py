@@ -1,27 +1,18 @@
 """The COSO control assessment, as the registry knows it."""
 
-from pathlib import Path
-
 from workbook_lib.assessments.coso import figures
 from workbook_lib.assessments.coso.inputs import CosoParams
 from workbook_lib.assessments.coso.model import ASSESSMENT, shipped
 from workbook_lib.assessments.coso.records import RESPONSE
-from workbook_lib.assessments.coso.report import write_outputs
+from workbook_lib.assessments.coso.report import result_tables, summary
 from workbook_lib.assessments.coso.run import load_coso_inputs, run_coso_assessment
-from workbook_lib.assessments.coso.scoring import CosoResult
 from workbook_lib.core.assessment import AssessmentSpec, DataFileRole
-
-
-def outputs(result: CosoResult, params: CosoParams) -> list[Path]:
-    """The JSON summary and Excel tables in the parameters' output folder."""
-    return write_outputs(result, params.organisation, params.period, params.output_dir)
-
 
 SPEC = AssessmentSpec(
     ASSESSMENT, "coso_assessment.ipynb", CosoParams,
     "Rate the COSO 17 principles by the three lines of assurance: combined scores, red items, divergence, "
     "present and functioning.",
-    check=load_coso_inputs, run=run_coso_assessment, write_outputs=outputs,
+    check=load_coso_inputs, run=run_coso_assessment, summary=summary, tables=result_tables,
     form="workbook_lib.assessments.coso.form:CosoAssessmentForm",
     file_inputs=("responses",), requires=("responses",), record_kinds=(RESPONSE,),
     data_files=(DataFileRole("questionnaire", "questionnaire_ref", shipped),), key_figures=figures.key_figures)

@@ -17,7 +17,6 @@ from workbook_lib.core.datafiles import (
     Loaded,
     Note,
     Strict,
-    load_data_file,
     normalise_label,
     shipped_files,
     unique_names,
@@ -352,10 +351,6 @@ class LoadedMatrix(Loaded):
 
     matrix: Matrix
 
-    @property
-    def content(self) -> Matrix:
-        return self.matrix
-
 
 def shipped() -> dict[str, Path]:
     """Shipped maturity matrix names -> files."""
@@ -364,9 +359,7 @@ def shipped() -> dict[str, Path]:
 
 def load_matrix(name_or_path: str | Path = DEFAULT_MATRIX, base_dir: Path | None = None) -> LoadedMatrix:
     """Load a shipped matrix by name, or the user's own YAML file by path."""
-    matrix, path, sha256 = load_data_file(name_or_path, shipped(), Matrix, MatrixError, "maturity matrix",
-                                          base_dir)
-    return LoadedMatrix(matrix=matrix, path=path, sha256=sha256)
+    return LoadedMatrix.load(name_or_path, shipped(), MatrixError, "maturity matrix", base_dir)
 
 
 

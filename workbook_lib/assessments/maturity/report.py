@@ -3,14 +3,12 @@ narratives the notebook shows."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from workbook_lib.assessments.maturity.model import ASSESSMENT_NAME, LoadedMatrix, Matrix, as_matrix
 from workbook_lib.assessments.maturity.scoring import CapacityResult, MaturityResult, percent
-from workbook_lib.core import outputs
 from workbook_lib.core.outputs import esc, notes_markdown, plain
 
 
@@ -119,12 +117,6 @@ def result_tables(result: MaturityResult) -> dict[str, pd.DataFrame]:
     return tables
 
 
-
-def write_outputs(result: MaturityResult, organisation: str, period: str, output_dir: str | Path,
-                  stem: str = ASSESSMENT_NAME) -> list[Path]:
-    """Write the JSON summary and the Excel workbook; returns their two paths."""
-    return outputs.write_outputs(maturity_summary(result, organisation, period), result_tables(result), output_dir,
-                                 stem)
 
 
 # ---- what the notebook shows ------------------------------------------------------------------------

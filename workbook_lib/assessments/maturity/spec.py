@@ -1,27 +1,19 @@
 """Risk-management maturity scoring, as the registry knows it."""
 
-from pathlib import Path
-
 from workbook_lib.assessments.maturity import figures
 from workbook_lib.assessments.maturity.inputs import MaturityParams, absolute_inputs
 from workbook_lib.assessments.maturity.model import ASSESSMENT_NAME, shipped
 from workbook_lib.assessments.maturity.records import CAPACITY, MARK
-from workbook_lib.assessments.maturity.report import write_outputs
+from workbook_lib.assessments.maturity.report import maturity_summary, result_tables
 from workbook_lib.assessments.maturity.run import load_maturity_inputs, run_maturity_scoring
-from workbook_lib.assessments.maturity.scoring import MaturityResult
 from workbook_lib.core.assessment import AssessmentSpec, DataFileRole
-
-
-def outputs(result: MaturityResult, params: MaturityParams) -> list[Path]:
-    """The JSON summary and Excel workbook in the parameters' output folder."""
-    return write_outputs(result, params.organisation, params.period, params.output_dir)
-
 
 SPEC = AssessmentSpec(
     ASSESSMENT_NAME, "maturity_scoring.ipynb", MaturityParams,
     "Rate risk-management maturity (fragmented, integrated, risk intelligent), the gaps to a target, a "
     "roadmap, the capacity of the three lines of assurance, and the trend over periods.",
-    check=load_maturity_inputs, run=run_maturity_scoring, write_outputs=outputs,
+    check=load_maturity_inputs, run=run_maturity_scoring, summary=maturity_summary,
+    tables=result_tables,
     form="workbook_lib.assessments.maturity.form:MaturityForm",
     file_inputs=("marks", "capacity"), resolve_methodology=absolute_inputs, requires=("marks",),
     record_kinds=(MARK, CAPACITY), data_files=(DataFileRole("matrix", "matrix_ref", shipped),),

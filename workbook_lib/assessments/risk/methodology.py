@@ -18,7 +18,6 @@ from workbook_lib.core.datafiles import (
     Note,
     Strict,
     band_problems,
-    load_data_file,
     normalise_label,
     shipped_files,
     unique_names,
@@ -199,10 +198,6 @@ class LoadedMethodology(Loaded):
 
     methodology: Methodology
 
-    @property
-    def content(self) -> Methodology:
-        return self.methodology
-
 
 def shipped() -> dict[str, Path]:
     """Shipped methodology names -> files."""
@@ -211,6 +206,4 @@ def shipped() -> dict[str, Path]:
 
 def load_methodology(name_or_path: str | Path, base_dir: Path | None = None) -> LoadedMethodology:
     """Load a shipped methodology by name, or the user's own YAML file by path."""
-    methodology, path, sha256 = load_data_file(name_or_path, shipped(), Methodology, MethodologyError,
-                                               "methodology", base_dir)
-    return LoadedMethodology(methodology=methodology, path=path, sha256=sha256)
+    return LoadedMethodology.load(name_or_path, shipped(), MethodologyError, "methodology", base_dir)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from workbook_lib.assessments.risk.scoring import RiskEvaluation
-from workbook_lib.core.outputs import esc, notes_markdown, plain, write_excel, write_json
+from workbook_lib.core.outputs import esc, notes_markdown, plain
 
 
 def risk_summary(ev: RiskEvaluation, organisation: str, period: str) -> dict[str, Any]:
@@ -68,13 +67,6 @@ def result_tables(ev: RiskEvaluation) -> dict[str, pd.DataFrame]:
         + [(f"note: {n.topic}", n.decision) for n in m.notes], columns=["item", "value"])
     return tables
 
-
-def write_risk_outputs(ev: RiskEvaluation, organisation: str, period: str, output_dir: str | Path,
-                       stem: str = "risk-evaluation") -> list[Path]:
-    out = Path(output_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    return [write_json(risk_summary(ev, organisation, period), out / f"{stem}.json"),
-            write_excel(result_tables(ev), out / f"{stem}.xlsx")]
 
 
 def attention(ev: RiskEvaluation) -> pd.DataFrame:

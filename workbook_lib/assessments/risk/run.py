@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from workbook_lib.assessments.risk.methodology import LoadedMethodology, load_methodology
 from workbook_lib.assessments.risk.params import RiskEvaluationParams
 from workbook_lib.assessments.risk.register import Register, load_register, validate_register
-from workbook_lib.assessments.risk.report import write_risk_outputs
 from workbook_lib.assessments.risk.scoring import Appetite, RiskEvaluation, evaluate
 from workbook_lib.core.records import methods_in_store, table_from_store
 from workbook_lib.core.store import Store
@@ -51,8 +48,3 @@ def run_risk_evaluation(params: RiskEvaluationParams) -> RiskEvaluation:
                   partner_roles=params.partner_roles)
     ev.organisation, ev.period = params.organisation, params.period
     return ev
-
-
-def write_outputs(ev: RiskEvaluation, params: RiskEvaluationParams) -> list[Path]:
-    """The JSON summary and the Excel tables in the parameters' output folder."""
-    return write_risk_outputs(ev, params.organisation, params.period, params.output_dir)

@@ -4,13 +4,15 @@ from workbook_lib.assessments.risk import figures
 from workbook_lib.assessments.risk.methodology import shipped
 from workbook_lib.assessments.risk.params import RiskEvaluationParams, methodology_path
 from workbook_lib.assessments.risk.records import RISK
-from workbook_lib.assessments.risk.run import load_risk_inputs, run_risk_evaluation, write_outputs
+from workbook_lib.assessments.risk.report import result_tables, risk_summary
+from workbook_lib.assessments.risk.run import load_risk_inputs, run_risk_evaluation
 from workbook_lib.core.assessment import AssessmentSpec, DataFileRole
 
 SPEC = AssessmentSpec(
     "risk-evaluation", "risk_evaluation.ipynb", RiskEvaluationParams,
     "Score a risk register: inherent and residual levels, appetite, decision makers, treatments.",
-    check=load_risk_inputs, run=run_risk_evaluation, write_outputs=write_outputs,
+    check=load_risk_inputs, run=run_risk_evaluation, summary=risk_summary,
+    tables=result_tables,
     form="workbook_lib.assessments.risk.form:RiskRegisterForm",
     file_inputs=("register",), resolve_methodology=methodology_path, requires=("methodology", "register"),
     record_kinds=(RISK,), data_files=(DataFileRole("methodology", "methodology_ref", shipped),),

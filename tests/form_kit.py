@@ -1,0 +1,30 @@
+"""What the form tests share: sections that record their refreshes, and a kernel Voilà preheated."""
+
+from __future__ import annotations
+
+import pytest
+
+from workbook_lib.core import forms
+
+# what Voilà sets per request; a preheated kernel has none of them until its page is asked for
+REQUEST_VARIABLES = ("SERVER_SOFTWARE", "QUERY_STRING", "WORKBOOK_USER_HEADER", "HTTP_X_FORWARDED_USER")
+
+
+class Recorder(forms.Sections):
+    """Sections that remember what they were last refreshed with."""
+
+    def __init__(self):
+        super().__init__(live=True)
+        self.calls: list = []
+
+    def refresh(self, result, empty=None):
+        self.calls.append((result, empty))
+        super().refresh(result, empty)
+
+
+@pytest.fixture
+def preheated(monkeypatch):
+    """A kernel Voilà preheated: no request variables yet (use with ``pytest.mark.usefixtures``)."""
+    for name in REQUEST_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("VOILA_PREHEAT", "True")
