@@ -44,7 +44,7 @@ TOY_FILES = {
         from workbook_lib.core.records import RecordKind, register_kind, rows_from_table
 
 
-        def _context(name, params):
+        def _context(name, params, **_options):
             class Loaded:
                 def provenance(self):
                     return {"name": "toy", "version": "1", "sha256": "0" * 64}

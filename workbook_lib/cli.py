@@ -327,9 +327,7 @@ def store_import(file: Path = typer.Argument(..., help="CSV or .xlsx to import")
         p = load_file(params, _spec(assessment).params, shared_fields()) if params is not None else None
         if record_kind.kind == "risk" and methodology is None and p is None:
             _fail_input("--methodology (or --params) is needed to check a register's ratings")
-        loaded, context = record_kind.context(methodology, p)
-        if role:  # partner-role columns named on the command line (a register's context is (methodology, roles))
-            context = (context[0], list(role))
+        loaded, context = record_kind.context(methodology, p, partner_roles=list(role) if role else None)
         table = read_for_kind(file, record_kind, sheet)
         rows = canonical_rows(record_kind, table, context)
     except ValueError as exc:  # InputError, ParameterError, MethodologyError, QuestionnaireError, MatrixError

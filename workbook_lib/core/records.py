@@ -29,15 +29,16 @@ class RecordKind:
     ``columns``: canonical column -> accepted headings (a callable: some come from a data file).
     ``canonical``: validates a table against ``context`` and returns key -> row in canonical form, so a form,
     an import and a file agree on what one record is (raises InputError listing every problem).
-    ``context``: loads what rows are checked against, ``(data file name or None, parameters or None) ->
-    (loaded data file, context for canonical)``; the name wins, then the parameters' choice, then the default.
+    ``context``: loads what rows are checked against, ``(data file name or None, parameters or None, **options)
+    -> (loaded data file, context for canonical)``; the name wins, then the parameters' choice, then the default.
+    Options a kind does not use are ignored (``partner_roles``: a register's partner-role columns).
     """
 
     kind: str
     key_columns: tuple[str, ...]
     columns: Callable[[], dict[str, list[str]]]
     canonical: Callable[[Table, Any], dict[str, dict[str, str]]] | None = None
-    context: Callable[[str | None, Any], tuple[Any, Any]] | None = None
+    context: Callable[..., tuple[Any, Any]] | None = None
 
     def key(self, row: dict[str, str]) -> str:
         return "|".join(str(row.get(c, "")).strip() for c in self.key_columns)

@@ -26,7 +26,7 @@ def _canonical(table: Table, context: tuple) -> dict[str, dict[str, str]]:
         for r in validate_assurance_map(table, providers, frequencies).frame.to_dict("records")}
 
 
-def _context(name: str | None, params: Any) -> tuple[LoadedFramework, tuple]:
+def _context(name: str | None, params: Any, **_options: Any) -> tuple[LoadedFramework, tuple]:
     loaded = load_assurance_framework(name or (params.framework_ref() if params else DEFAULT_FRAMEWORK))
     fw = loaded.framework
     if params is None:

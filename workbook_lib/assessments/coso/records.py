@@ -25,7 +25,7 @@ def _canonical(table: Table, questionnaire: Questionnaire) -> dict[str, dict[str
     return rows
 
 
-def _context(name: str | None, params: Any) -> tuple[LoadedQuestionnaire, Questionnaire]:
+def _context(name: str | None, params: Any, **_options: Any) -> tuple[LoadedQuestionnaire, Questionnaire]:
     """The questionnaire responses are checked against: the name given, else the parameters', else the default."""
     loaded = load_questionnaire(name or (params.questionnaire_ref() if params else DEFAULT_QUESTIONNAIRE))
     return loaded, loaded.questionnaire

@@ -25,7 +25,7 @@ def _capacity(table: Table, matrix: Matrix) -> dict[str, dict[str, str]]:
         for r in validate_capacity(table, matrix).frame.to_dict("records")}
 
 
-def _context(name: str | None, params: Any) -> tuple[LoadedMatrix, Matrix]:
+def _context(name: str | None, params: Any, **_options: Any) -> tuple[LoadedMatrix, Matrix]:
     loaded = load_matrix(name or (params.matrix_ref() if params else DEFAULT_MATRIX))
     return loaded, loaded.matrix
 

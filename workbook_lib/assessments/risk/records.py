@@ -21,11 +21,15 @@ def _canonical(table: Table, context: tuple[LoadedMethodology, list[str]]) -> di
     return rows_from_table(table, RISK)
 
 
-def _context(name: str | None, params: Any) -> tuple[LoadedMethodology, tuple[LoadedMethodology, list[str]]]:
+def _context(name: str | None, params: Any, partner_roles: list[str] | None = None
+             ) -> tuple[LoadedMethodology, tuple[LoadedMethodology, list[str]]]:
+    """The methodology, and the partner-role columns: those given, else the parameters' own."""
     if name is None and params is None:
         raise ValueError("a methodology (or a parameters file naming one) is needed to check a register's ratings")
     loaded = load_methodology(name or params.methodology_ref())
-    return loaded, (loaded, list(params.partner_roles) if params is not None else [])
+    if partner_roles is None:
+        partner_roles = list(params.partner_roles) if params is not None else []
+    return loaded, (loaded, partner_roles)
 
 
 RISK = register_kind(RecordKind("risk", ("risk_id",), _columns, _canonical, _context))
