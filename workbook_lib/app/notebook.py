@@ -43,8 +43,8 @@ class Notebook:
 def start(assessment: str, namespace: dict[str, Any]) -> Notebook:
     """Validate the parameters the notebook's namespace holds, then build the form or run the assessment.
 
-    Call it in the cell right after the parameters cell: every name defined by then that is not a module,
-    a function or IPython's own is a parameter, and an unknown one is an error (with a did-you-mean)."""
+    Call it in the cell right after the parameters cell: every plain value (text, number, date, list, mapping,
+    None) defined by then is a parameter, and an unknown one is an error (with a did-you-mean)."""
     spec = get(assessment)
     params = from_namespace(namespace, spec.params)
     use_static_renderer()

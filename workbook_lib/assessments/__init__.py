@@ -54,9 +54,9 @@ def assessments_for(data: dict[str, Any]) -> list[str]:
     whose inputs it provides."""
     listed = data.get("assessments")
     if listed:
-        unknown = [a for a in listed if a not in registry()]
+        unknown = [a for a in listed if a not in PACKAGES]
         if unknown:
             raise ParameterError(f"assessments: unknown {', '.join(map(str, unknown))}; "
-                                 f"choose from {', '.join(registry())}")
+                                 f"choose from {', '.join(PACKAGES)}")
         return list(listed)
     return [name for name, a in registry().items() if a.provided_by(data)]

@@ -13,16 +13,12 @@ from urllib.parse import quote
 
 from workbook_lib.assessments import registry
 from workbook_lib.batch.pool import RunResult
+from workbook_lib.core.figures import figure_text
 
 _CSS = """body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:2rem;color:#222}
 table{border-collapse:collapse;margin:1rem 0 2rem;font-size:.9rem}th,td{border:1px solid #ccc;padding:.3rem .5rem;
 text-align:left;vertical-align:top}th{background:#f0f0f0}.failed{background:#fde8e8}.ok{color:#1a7f37}
 .bad{color:#b42318;font-weight:bold}td:nth-child(2){white-space:nowrap}pre{white-space:pre-wrap;margin:0;font-size:.8rem}"""
-
-_SUMMARY_HEAD = ("<tr><th>Organisation</th><th>Period</th><th>Rated risks</th><th>Residual levels</th>"
-                 "<th>Above appetite</th><th>COSO principles present and functioning</th><th>COSO item bands</th>"
-                 "<th>Maturity status (score)</th><th>Assurance gaps (of risks in scope)</th>"
-                 "<th>Duplicated controls</th></tr>")
 
 _LINK_ORDER = {"html": 0, "pdf": 1, "xlsx": 2, "json": 3, "ipynb": 4, "failed.ipynb": 5}
 
@@ -43,37 +39,25 @@ def key_figures(summary: dict[str, Any]) -> dict[str, Any]:
     return spec.key_figures(summary) if spec is not None else {}
 
 
-def _text(value: Any) -> str:
-    if isinstance(value, list):
-        return " · ".join(f"{k} {n}" for k, n in value) or "none"
-    return "" if value is None else str(value)
-
-
 def _figures_html(figures: dict[str, Any]) -> str:
-    return "; ".join(f"{html.escape(k)} <b>{html.escape(_text(v))}</b>" for k, v in figures.items())
+    return "; ".join(f"{html.escape(k)} <b>{html.escape(figure_text(v))}</b>" for k, v in figures.items())
 
 
-def _summary_rows(out: Path, results: list[RunResult]) -> str:
-    """Cross-organisation summary: one row per organisation and period, one group of columns per assessment."""
+def _summary_table(out: Path, results: list[RunResult]) -> str:
+    """Cross-organisation summary: one row per organisation and period, each assessment's index columns."""
     grid: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
     for r in results:
         grid.setdefault((r.organisation, r.period), {})
         summary = _read_summary(out, r) if r.ok else None
         if summary is not None:
             grid[(r.organisation, r.period)][r.assessment] = key_figures(summary)
+    columns = [(spec.name, heading, cell) for spec in registry().values() for heading, cell in spec.index_columns]
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in ["Organisation", "Period"] + [c[1] for c in columns])
     rows = []
     for (org, period), by in sorted(grid.items()):
-        risk, coso = by.get("risk-evaluation", {}), by.get("coso-assessment", {})
-        mat, ca = by.get("maturity-scoring", {}), by.get("combined-assurance", {})
-        cells = [org, period,
-                 f"{risk['rated']}/{risk['risks']}" if risk else "", _text(risk.get("residual")) if risk else "",
-                 _text(risk.get("above appetite")),
-                 f"{coso['present and functioning']}/{coso['principles assessed']}" if coso else "",
-                 _text(coso.get("bands")) if coso else "",
-                 f"{mat.get('status')} ({mat.get('score')})" if mat else "",
-                 f"{ca['gaps']} of {ca['in scope']}" if ca else "", _text(ca.get("duplications"))]
+        cells = [org, period] + [figure_text(cell(by[name])) if by.get(name) else "" for name, _h, cell in columns]
         rows.append("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells) + "</tr>")
-    return "".join(rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
 
 def _run_row(out: Path, r: RunResult) -> str:
@@ -102,8 +86,7 @@ def write_index(out: Path, results: list[RunResult], title: str = "Assessment re
             f"<style>{_CSS}</style></head><body><h1>{html.escape(title)}</h1>"
             f"<p>{len(results)} run(s), {len(results) - n_failed} ok, "
             f'<span class="{"bad" if n_failed else "ok"}">{n_failed} failed</span>; written {stamp}.</p>'
-            f"<h2>All organisations side by side</h2><table><thead>{_SUMMARY_HEAD}</thead>"
-            f"<tbody>{_summary_rows(out, results)}</tbody></table>"
+            f"<h2>All organisations side by side</h2>{_summary_table(out, results)}"
             "<h2>Every run</h2><table><thead><tr><th>Organisation</th><th>Period</th><th>Assessment</th>"
             "<th>Status</th><th>Key figures</th><th>Reports</th><th>Parameters</th></tr></thead>"
             f"<tbody>{''.join(run_rows)}</tbody></table></body></html>\n")

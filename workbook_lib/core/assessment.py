@@ -11,6 +11,7 @@ from typing import Any
 import pandas as pd
 from pydantic import BaseModel
 
+from workbook_lib.core.figures import IndexColumn
 from workbook_lib.core.outputs import write_outputs
 from workbook_lib.core.params import NOTEBOOKS
 from workbook_lib.core.records import RecordKind
@@ -42,6 +43,7 @@ class AssessmentSpec:
     record_kinds: tuple[RecordKind, ...] = ()  # what its forms and imports keep in the store
     data_files: tuple[DataFileRole, ...] = ()
     key_figures: Callable[[dict[str, Any]], dict[str, Any]] = lambda _summary: {}  # from its JSON summary
+    index_columns: tuple[IndexColumn, ...] = ()  # its columns in the batch index's cross-organisation table
 
     def provided_by(self, data: dict[str, Any]) -> bool:
         """Whether a parameters file's values give this assessment its inputs (files, or the store)."""

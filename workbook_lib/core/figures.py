@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
+
+# a column of the batch index's cross-organisation table: its heading, and its cell from the key figures
+IndexColumn = tuple[str, Callable[[dict[str, Any]], Any]]
 
 
 def counts_by_level(pairs: Iterable[tuple[Any, float | None]], worst_first_high: bool) -> list[tuple[str, int]]:
@@ -23,3 +26,10 @@ def counts_by_level(pairs: Iterable[tuple[Any, float | None]], worst_first_high:
     mean = {k: sum(v) / len(v) for k, v in score.items()}
     order = sorted(count, key=lambda k: mean.get(k, 0.0), reverse=worst_first_high)
     return [(k, count[k]) for k in order]
+
+
+def figure_text(value: Any) -> str:
+    """A key figure as text: counts per level as "High 2 · Low 5" ("none" when empty), a missing one empty."""
+    if isinstance(value, list):
+        return " · ".join(f"{k} {n}" for k, n in value) or "none"
+    return "" if value is None else str(value)

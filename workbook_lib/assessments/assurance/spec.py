@@ -20,4 +20,5 @@ SPEC = AssessmentSpec(
     file_inputs=("register", "assurance_map"), resolve_methodology=methodology_path,
     requires=("methodology", "register", "assurance_map"), record_kinds=(ENTRY,),
     data_files=(DataFileRole("methodology", "methodology_ref", shipped),
-                DataFileRole("framework", "framework_ref", shipped_frameworks)), key_figures=figures.key_figures)
+                DataFileRole("framework", "framework_ref", shipped_frameworks)), key_figures=figures.key_figures,
+    index_columns=figures.INDEX_COLUMNS)

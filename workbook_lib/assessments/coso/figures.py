@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from workbook_lib.core.figures import counts_by_level
+from workbook_lib.core.figures import IndexColumn, counts_by_level
 
 
 def key_figures(summary: dict[str, Any]) -> dict[str, Any]:
@@ -16,3 +16,10 @@ def key_figures(summary: dict[str, Any]) -> dict[str, Any]:
             "present and functioning": sum(p.get("present_and_functioning") is True for p in assessed),
             "bands": counts_by_level(((i.get("band"), i.get("combined_score")) for i in items), False),
             "divergent items": sum(i.get("divergent") is True for i in items)}
+
+
+# the batch index's cross-organisation columns
+INDEX_COLUMNS: tuple[IndexColumn, ...] = (
+    ("COSO principles present and functioning", lambda f: f"{f['present and functioning']}/{f['principles assessed']}"),
+    ("COSO item bands", lambda f: f.get("bands")),
+)

@@ -15,4 +15,5 @@ SPEC = AssessmentSpec(
     check=load_coso_inputs, run=run_coso_assessment, summary=summary, tables=result_tables,
     form="workbook_lib.assessments.coso.form:CosoAssessmentForm",
     file_inputs=("responses",), requires=("responses",), record_kinds=(RESPONSE,),
-    data_files=(DataFileRole("questionnaire", "questionnaire_ref", shipped),), key_figures=figures.key_figures)
+    data_files=(DataFileRole("questionnaire", "questionnaire_ref", shipped),), key_figures=figures.key_figures,
+    index_columns=figures.INDEX_COLUMNS)

@@ -17,4 +17,5 @@ SPEC = AssessmentSpec(
     form="workbook_lib.assessments.maturity.form:MaturityForm",
     file_inputs=("marks", "capacity"), resolve_methodology=absolute_inputs, requires=("marks",),
     record_kinds=(MARK, CAPACITY), data_files=(DataFileRole("matrix", "matrix_ref", shipped),),
-    key_figures=figures.key_figures)
+    key_figures=figures.key_figures,
+    index_columns=figures.INDEX_COLUMNS)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from workbook_lib.core.figures import counts_by_level
+from workbook_lib.core.figures import IndexColumn, counts_by_level
 
 
 def key_figures(summary: dict[str, Any]) -> dict[str, Any]:
@@ -14,3 +14,11 @@ def key_figures(summary: dict[str, Any]) -> dict[str, Any]:
     return {"risks": len(risks), "rated": len(rated),
             "residual": counts_by_level(((r.get("residual_level"), r.get("residual_score")) for r in rated), True),
             "above appetite": sum(r.get("above_appetite") is True for r in rated)}
+
+
+# the batch index's cross-organisation columns
+INDEX_COLUMNS: tuple[IndexColumn, ...] = (
+    ("Rated risks", lambda f: f"{f['rated']}/{f['risks']}"),
+    ("Residual levels", lambda f: f.get("residual")),
+    ("Above appetite", lambda f: f.get("above appetite")),
+)

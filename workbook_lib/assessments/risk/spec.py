@@ -16,4 +16,5 @@ SPEC = AssessmentSpec(
     form="workbook_lib.assessments.risk.form:RiskRegisterForm",
     file_inputs=("register",), resolve_methodology=methodology_path, requires=("methodology", "register"),
     record_kinds=(RISK,), data_files=(DataFileRole("methodology", "methodology_ref", shipped),),
-    key_figures=figures.key_figures)
+    key_figures=figures.key_figures,
+    index_columns=figures.INDEX_COLUMNS)
