@@ -43,14 +43,13 @@ def _figures_html(figures: dict[str, Any]) -> str:
     return "; ".join(f"{html.escape(k)} <b>{html.escape(figure_text(v))}</b>" for k, v in figures.items())
 
 
-def _summary_table(out: Path, results: list[RunResult]) -> str:
+def _summary_table(results: list[RunResult], figures: dict[int, dict[str, Any]]) -> str:
     """Cross-organisation summary: one row per organisation and period, each assessment's index columns."""
     grid: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
     for r in results:
         grid.setdefault((r.organisation, r.period), {})
-        summary = _read_summary(out, r) if r.ok else None
-        if summary is not None:
-            grid[(r.organisation, r.period)][r.assessment] = key_figures(summary)
+        if id(r) in figures:
+            grid[(r.organisation, r.period)][r.assessment] = figures[id(r)]
     columns = [(spec.name, heading, cell) for spec in registry().values() for heading, cell in spec.index_columns]
     head = "".join(f"<th>{html.escape(h)}</th>" for h in ["Organisation", "Period"] + [c[1] for c in columns])
     rows = []
@@ -60,13 +59,13 @@ def _summary_table(out: Path, results: list[RunResult]) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
 
-def _run_row(out: Path, r: RunResult) -> str:
+def _run_row(r: RunResult, figures: dict[str, Any] | None) -> str:
     """One run: who, what, status, key figures (or the error), links to its reports, its parameters file."""
-    figures = _figures_html(key_figures(s)) if r.ok and (s := _read_summary(out, r)) else ""
+    shown = _figures_html(figures) if figures else ""
     names = sorted(r.outputs, key=lambda n: _LINK_ORDER.get(n.split(".", 1)[-1], 9))
     links = " ".join(f'<a href="{html.escape(quote(f"{r.folder}/{name}"))}">'
                      f"{html.escape(name.split('.', 1)[-1])}</a>" for name in names)
-    detail = figures if r.ok else (f"<pre>{html.escape(r.error)}</pre>"
+    detail = shown if r.ok else (f"<pre>{html.escape(r.error)}</pre>"
                                    + (f"cell {html.escape(r.cell)}" if r.cell else ""))
     status = '<span class="ok">ok</span>' if r.ok else f'<span class="bad">failed ({html.escape(r.kind)})</span>'
     return (f'<tr class="{"ok-row" if r.ok else "failed"}"><td>{html.escape(r.organisation)}</td>'
@@ -79,14 +78,16 @@ def write_index(out: Path, results: list[RunResult], title: str = "Assessment re
     Self-contained: inline CSS, no script, nothing from the network; every text escaped."""
     order = {name: i for i, name in enumerate(registry())}
     ranked = sorted(results, key=lambda r: (r.organisation, r.period, order.get(r.assessment, 99), r.params_file))
-    run_rows = [_run_row(out, r) for r in ranked]
+    # each run's JSON summary read once: its key figures serve both tables
+    figures = {id(r): key_figures(s) for r in results if r.ok and (s := _read_summary(out, r)) is not None}
+    run_rows = [_run_row(r, figures.get(id(r))) for r in ranked]
     n_failed = sum(not r.ok for r in results)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     page = (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
             f"<style>{_CSS}</style></head><body><h1>{html.escape(title)}</h1>"
             f"<p>{len(results)} run(s), {len(results) - n_failed} ok, "
             f'<span class="{"bad" if n_failed else "ok"}">{n_failed} failed</span>; written {stamp}.</p>'
-            f"<h2>All organisations side by side</h2>{_summary_table(out, results)}"
+            f"<h2>All organisations side by side</h2>{_summary_table(results, figures)}"
             "<h2>Every run</h2><table><thead><tr><th>Organisation</th><th>Period</th><th>Assessment</th>"
             "<th>Status</th><th>Key figures</th><th>Reports</th><th>Parameters</th></tr></thead>"
             f"<tbody>{''.join(run_rows)}</tbody></table></body></html>\n")
