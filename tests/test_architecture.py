@@ -154,3 +154,21 @@ def test_the_cli_store_batch_and_landing_page_find_the_toy(copy_with_toy, tmp_pa
                               "print(landing_page())"], env={**os.environ, "PYTHONPATH": str(copy_with_toy)},
                              cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert "Toy assessment" in landing.stdout
+
+
+@pytest.mark.parametrize(("assessment", "kinds"), [
+    ("risk-evaluation", {"risk"}),
+    ("coso-assessment", {"coso_response", "maturity_mark"}),
+    ("maturity-scoring", {"maturity_mark", "capacity_answer"}),
+    ("combined-assurance", {"assurance_entry", "risk", "maturity_mark"}),
+])
+def test_a_kernel_running_one_assessment_knows_every_record_kind_it_reads(assessment, kinds, tmp_path):
+    """A notebook kernel loads only its own assessment (and those it builds on): every record kind its run and
+    its form read from the store must be declared by what that imports, not by the whole registry."""
+    code = ("import importlib\nfrom workbook_lib.assessments import get\n"
+            "from workbook_lib.core.kinds import KNOWN_KINDS\n"
+            f"spec = get({assessment!r}); importlib.import_module(spec.form.split(':')[0])\n"
+            "print(' '.join(sorted(KNOWN_KINDS)))")
+    shown = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert shown.returncode == 0, shown.stderr
+    assert kinds <= set(shown.stdout.split())

@@ -23,7 +23,9 @@ from workbook_lib.assessments.assurance.analysis import CombinedAssurance
 from workbook_lib.assessments.assurance.charts import risk_label
 from workbook_lib.assessments.assurance.inputs import CombinedAssuranceParams
 from workbook_lib.assessments.assurance.model import WHOLE_RISK
+from workbook_lib.assessments.assurance.records import ENTRY
 from workbook_lib.assessments.assurance.report import result_tables
+from workbook_lib.assessments.risk.records import RISK
 from workbook_lib.core import forms
 from workbook_lib.core.errors import InputError, Problem
 from workbook_lib.core.forms import Sections, StoreForm
@@ -32,7 +34,7 @@ from workbook_lib.core.store import Method, Store, StoreError
 from workbook_lib.core.tables import ROW, Table
 
 log = logging.getLogger("workbook.assurance_form")
-KIND = "assurance_entry"
+KIND = ENTRY.kind
 FILE = "assurance form"
 NEW = ""  # the entry picker's value for a new entry
 KEY_LIMIT = 200  # the store's key column: risk ID, control and provider together
@@ -152,7 +154,7 @@ class AssuranceForm(StoreForm):
         self.entries, self.register_ids = {}, []
         if org and period:
             self.entries = {r.key: r.data for r in self.store.current(org, period, KIND)}
-            self.register_ids = [r.key for r in self.store.current(org, period, "risk")]
+            self.register_ids = [r.key for r in self.store.current(org, period, RISK.kind)]
         where = f"{html.escape(org or '(no organisation)')}, {html.escape(period or '(no period)')}"
         if not org or not period:
             self.status.value = "<p>Choose or type an organisation and a period, then press <i>Open</i>.</p>"

@@ -22,6 +22,7 @@ import pandas as pd
 
 from workbook_lib.assessments.coso.inputs import CosoParams
 from workbook_lib.assessments.coso.model import load_questionnaire
+from workbook_lib.assessments.coso.records import RESPONSE
 from workbook_lib.assessments.coso.report import result_tables
 from workbook_lib.assessments.coso.run import run_coso_assessment
 from workbook_lib.assessments.coso.scoring import CosoResult
@@ -32,7 +33,7 @@ from workbook_lib.core.records import canonical_rows, table_from_store
 from workbook_lib.core.store import Author, Method, SaveResult, Store, StoreError
 from workbook_lib.core.tables import ROW, Table
 
-KIND = "coso_response"
+KIND = RESPONSE.kind
 RESPOND, CHAMPION = "respond", "champion"
 RESPONDENT_EMPTY = ("The combined view is for the assurance champion: while you respond you see only your own "
                     "line's answers, so that each line rates independently.")

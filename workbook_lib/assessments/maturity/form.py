@@ -17,6 +17,7 @@ import pandas as pd
 
 from workbook_lib.assessments.maturity.inputs import MaturityParams, mark_value
 from workbook_lib.assessments.maturity.model import Element, Status, load_matrix
+from workbook_lib.assessments.maturity.records import CAPACITY, MARK
 from workbook_lib.assessments.maturity.run import run_maturity_scoring
 from workbook_lib.assessments.maturity.scoring import MaturityResult
 from workbook_lib.core import forms, records
@@ -236,13 +237,13 @@ class MaturityForm(StoreForm):
             if marks:
                 self.saved_marks = {r.key: (self._normal_mark(r.data.get("mark", "")),
                                             str(r.data.get("comment", "")))
-                                    for r in self.store.current(org, period, "maturity_mark")}
+                                    for r in self.store.current(org, period, MARK.kind)}
                 self.marks = dict(self.saved_marks)
                 for eid, choice in self.choices.items():
                     choice.set(*self.marks.get(eid, ("", "")))
             if answers:
                 self.saved_answers = {}
-                for r in self.store.current(org, period, "capacity_answer"):
+                for r in self.store.current(org, period, CAPACITY.kind):
                     try:
                         item, line = (int(x) for x in r.key.split("|"))
                     except ValueError:  # not a key this kind writes (canonical keys are "item|line")
@@ -372,10 +373,10 @@ class MaturityForm(StoreForm):
                  "comment": self.marks[e][1].strip()} for n, e in enumerate(pending, start=1)]
         table = Table(FORM_FILE, pd.DataFrame(rows, dtype=object), header_row=0)
         try:
-            canonical = records.canonical_rows("maturity_mark", table, self.m)
+            canonical = records.canonical_rows(MARK, table, self.m)
         except InputError as exc:
             raise forms.problems_without_rows(exc, dict(enumerate(pending, start=1))) from None
-        result = self.store.save(org, period, "maturity_mark", canonical, author, self.method, source="form")
+        result = self.store.save(org, period, MARK.kind, canonical, author, self.method, source="form")
         self._load(org, period, answers=False)  # capacity answers not yet saved stay as they are
         self.feedback.ok(f"Saved marks for {org}, {period}: {result.summary()}.")
 
@@ -424,11 +425,11 @@ class MaturityForm(StoreForm):
                 for n, (item, line) in enumerate(pending, start=1)]
         table = Table(CAPACITY_FILE, pd.DataFrame(rows, dtype=object), header_row=0)
         try:
-            canonical = records.canonical_rows("capacity_answer", table, self.m)
+            canonical = records.canonical_rows(CAPACITY, table, self.m)
         except InputError as exc:
             names = {n: f"item {i}, line {ln}" for n, (i, ln) in enumerate(pending, start=1)}
             raise forms.problems_without_rows(exc, names) from None
-        result = self.store.save(org, period, "capacity_answer", canonical, author, self.method, source="form")
+        result = self.store.save(org, period, CAPACITY.kind, canonical, author, self.method, source="form")
         self._load(org, period, marks=False)  # marks not yet saved stay as they are
         lines = sorted({ln for _i, ln in pending})
         self.feedback.ok(f"Saved capacity answers (line {', '.join(map(str, lines))}) for {org}, {period}: "

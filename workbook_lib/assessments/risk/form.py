@@ -12,6 +12,7 @@ import pandas as pd
 
 from workbook_lib.assessments.risk.methodology import load_methodology
 from workbook_lib.assessments.risk.params import RiskEvaluationParams
+from workbook_lib.assessments.risk.records import RISK
 from workbook_lib.assessments.risk.register import column_spec, validate_register
 from workbook_lib.assessments.risk.run import run_risk_evaluation
 from workbook_lib.assessments.risk.scoring import RiskEvaluation
@@ -120,7 +121,7 @@ class RiskRegisterForm(StoreForm):
         org, period = self.picker.value
         if not org or not period:
             return {}
-        return {r.key: r.data for r in self.store.current(org, period, "risk")}
+        return {r.key: r.data for r in self.store.current(org, period, RISK.kind)}
 
     def evaluation(self) -> RiskEvaluation:
         """The evaluated register saved for the chosen organisation and period (call when there is one)."""
@@ -183,7 +184,7 @@ class RiskRegisterForm(StoreForm):
             validate_register(table, self.m, self.params.partner_roles)
         except InputError as exc:
             raise forms.problems_without_rows(exc) from None
-        result = self.store.save(org, period, "risk", {row["risk_id"]: row}, author, self.method, source="form")
+        result = self.store.save(org, period, RISK.kind, {row["risk_id"]: row}, author, self.method, source="form")
         self.refresh()
         self.choose.value = row["risk_id"]  # keep editing the saved risk
         self.feedback.ok(f"Saved {row['risk_id']}: {result.summary()}.")
@@ -199,14 +200,14 @@ class RiskRegisterForm(StoreForm):
             path = Path(tmp) / name
             path.write_bytes(bytes(upload["content"]))
             try:
-                table = read_for_kind(path, "risk")
+                table = read_for_kind(path, RISK)
                 table.file = name
                 validate_register(table, self.m, self.params.partner_roles)
             except InputError as exc:
                 self.import_report.value = ""
                 raise InputError([type(p)(name, p.row, p.column, p.value, p.expected) for p in exc.problems]) \
                     from None
-        rows = rows_from_table(table, "risk")
+        rows = rows_from_table(table, RISK)
         current = self._current()
         status = ["new" if k not in current else "unchanged" if current[k] == v else "changed"
                   for k, v in rows.items()]
@@ -227,7 +228,7 @@ class RiskRegisterForm(StoreForm):
         if not org or not period:
             raise StoreError("choose or type an organisation and a period before importing")
         name, table = self._pending
-        result = save_table(self.store, org, period, "risk", table, self.respondent.author(), self.method,
+        result = save_table(self.store, org, period, RISK, table, self.respondent.author(), self.method,
                             source="import")
         self._pending = None
         self.confirm_import.disabled = True

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from workbook_lib.assessments.risk.methodology import LoadedMethodology, load_methodology
 from workbook_lib.assessments.risk.params import RiskEvaluationParams
+from workbook_lib.assessments.risk.records import RISK
 from workbook_lib.assessments.risk.register import Register, load_register, validate_register
 from workbook_lib.assessments.risk.scoring import Appetite, RiskEvaluation, evaluate
 from workbook_lib.core.records import methods_in_store, table_from_store
@@ -29,8 +30,8 @@ def load_risk_inputs(params: RiskEvaluationParams) -> tuple[LoadedMethodology, R
 def register_from_store(params: RiskEvaluationParams, loaded: LoadedMethodology) -> Register:
     """The organisation's register for the period, as saved in the store, validated like a file."""
     with Store(params.store_url) as store:
-        table = table_from_store(store, params.organisation, params.period, "risk")
-        methods = methods_in_store(store, params.organisation, params.period, "risk")
+        table = table_from_store(store, params.organisation, params.period, RISK)
+        methods = methods_in_store(store, params.organisation, params.period, RISK)
     register = validate_register(table, loaded.methodology, params.partner_roles)
     other = sorted({f"{m.name} {m.version or ''}".strip() for m in methods
                     if (m.name, m.sha256) != (loaded.methodology.name, loaded.sha256)})
