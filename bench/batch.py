@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import BIN, ROOT, machine, wall  # noqa: E402
 
 from workbook_lib.assessments import assessments_for, get, shared_fields  # noqa: E402
-from workbook_lib.batch import injected_parameters  # noqa: E402
+from workbook_lib.batch.execute import injected_parameters  # noqa: E402
 from workbook_lib.core import params as wb_params  # noqa: E402
 
 EXAMPLE = ROOT / "parameters" / "karoo-vale-2025-26.yaml"

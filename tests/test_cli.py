@@ -11,10 +11,13 @@ from pathlib import Path
 import openpyxl
 import papermill as pm
 import pytest
+import typer
 from bs4 import BeautifulSoup
 
 from tests.conftest import PARAMETERS, ROOT
-from workbook_lib.batch import RunFailed, execute
+from workbook_lib.batch.errors import RunFailed
+from workbook_lib.batch.execute import execute
+from workbook_lib.cli import run_assessment
 from workbook_lib.core import records as wb_records
 from workbook_lib.core.store import Store
 
@@ -251,3 +254,18 @@ def test_cli_import_validates_first_and_saves_nothing_on_error(tmp_path):
     assert workbook("store", "history", "--organisation", ORG, "-o", str(trail), env=env).returncode == 0
     lines = trail.read_text(encoding="utf-8-sig").splitlines()
     assert len(lines) == 22 and "Ann" in lines[1] and "import" in lines[1]
+
+
+def test_the_cli_shuts_down_the_kernel_it_starts_first(tmp_path, monkeypatch):
+    # workbook run (cli.run_assessment) starts the kernel before importing the batch and checking the inputs,
+    # and hands it to execute(): the CLI owns it and must stop it on every path
+    marker = f"WORKBOOK_TEST_MARK_CLI_{os.getpid()}"
+    monkeypatch.setenv(marker, "1")
+    params = tmp_path / "refused.yaml"
+    params.write_text("organisation: Refused\nperiod: P1\nas_of: 2026-01-01\nmethodology: western-cape-5x5\n"
+                      "register: no-such-register.csv\n")
+    with pytest.raises(typer.Exit):
+        run_assessment("risk-evaluation", params, tmp_path / "out")
+    assert not [c for c in _processes_with(marker) if "ipykernel" in c]
+    assert len(run_assessment("risk-evaluation", PARAMETERS / "mopac-met-2020.yaml", tmp_path / "out")) == 4
+    assert not [c for c in _processes_with(marker) if "ipykernel" in c]

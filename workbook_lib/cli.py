@@ -136,16 +136,23 @@ def run(assessment: str = typer.Argument(..., help="assessment to run, e.g. risk
 
 def run_assessment(assessment: str, params_file: Path, out: Path, timeout: int = 600) -> list[Path]:
     """Validate, execute, convert; move the four outputs into place only when all exist (see batch.execute)."""
-    from workbook_lib.batch import RunFailed, execute  # lazy: papermill, nbconvert, the assessments
+    from workbook_lib.batch.errors import RunFailed  # lazy: with the kernel module, cheap (jupyter_client)
+    from workbook_lib.batch.kernel import start_kernel_early
 
+    kernel = start_kernel_early()  # first: it boots while the assessments are imported and the inputs checked
     try:
-        outcome = execute(assessment, params_file, out, timeout, early_kernel=True)
+        from workbook_lib.batch.execute import execute  # lazy: papermill, nbconvert, the assessments
+
+        outcome = execute(assessment, params_file, out, timeout, kernel=kernel)
     except RunFailed as exc:
         if exc.problems is not None:
             _print_problems(exc.problems)
         else:
             typer.echo(exc.message, err=True)
         raise typer.Exit(exc.exit_code) from None
+    finally:
+        if kernel is not None:
+            kernel.shutdown()
     typer.echo(f"{assessment}: {outcome.organisation} {outcome.period} in {outcome.seconds:.1f}s", err=True)
     return outcome.paths
 
@@ -170,7 +177,8 @@ def batch(paths: list[Path] = typer.Argument(..., help="parameters files, or fol
     """
     from rich.console import Console  # lazy: rich, for this command only
 
-    from workbook_lib.batch import make_jobs, parameter_files, write_index  # lazy: papermill, the assessments
+    from workbook_lib.batch.index import write_index  # lazy: the assessments (pandas, pydantic)
+    from workbook_lib.batch.pool import make_jobs, parameter_files  # lazy: papermill, the assessments
 
     console = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
     files, missing = parameter_files(paths)
@@ -202,7 +210,7 @@ def _run_jobs(job_list: list[Job], out: Path, jobs: int | None, scheduler: str |
     """Run the jobs; on a terminal with a progress bar and only failures listed, else a line per run."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn  # lazy: rich
 
-    from workbook_lib.batch import run_batch  # lazy: papermill, the assessments
+    from workbook_lib.batch.pool import run_batch  # lazy: papermill, the assessments
 
     if not (sys.stderr.isatty() and job_list):
         return run_batch(job_list, out, jobs, scheduler,

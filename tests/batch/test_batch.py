@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 
-from workbook_lib import batch
-from workbook_lib.batch import Job, RunFailed, RunResult, pdf, pool
+from workbook_lib.batch import execute, index, pdf, pool
+from workbook_lib.batch.errors import RunFailed
 from workbook_lib.batch.execute import _is_kernel_failure
+from workbook_lib.batch.pool import Job, RunResult
 
 from ..conftest import PARAMETERS, ROOT
 
@@ -129,8 +130,8 @@ def test_safe_target_refuses_a_symlink_out_of_out(tmp_path):
     elsewhere.mkdir()
     (out / "Org").symlink_to(elsewhere)
     with pytest.raises(RunFailed, match="outside"):
-        batch.safe_target(out, "Org", "P1")
-    assert batch.safe_target(out, "../../Other/..", "..").is_relative_to(out.resolve())
+        execute.safe_target(out, "Org", "P1")
+    assert execute.safe_target(out, "../../Other/..", "..").is_relative_to(out.resolve())
 
 
 def test_batch_on_a_local_dask_cluster(tmp_path):
@@ -153,10 +154,10 @@ def test_folder_expansion_and_jobs(tmp_path):
     (tmp_path / "bad.yaml").write_text("organisation: [unclosed\n")
     (tmp_path / "sub").mkdir()
     shutil.copy(MOPAC, tmp_path / "sub" / "mopac.yaml")
-    files, problems = batch.parameter_files([tmp_path, tmp_path / "missing.yaml"])
+    files, problems = pool.parameter_files([tmp_path, tmp_path / "missing.yaml"])
     assert [f.name for f in files] == ["again.yml", "bad.yaml", "karoo.yaml"]
     assert [p.params_file for p in problems] == [str(tmp_path / "missing.yaml")]
-    jobs, failures = batch.make_jobs(files, tmp_path / "out")
+    jobs, failures = pool.make_jobs(files, tmp_path / "out")
     assert [j.assessment for j in jobs] == ["risk-evaluation", "coso-assessment", "maturity-scoring",
                                             "combined-assurance"]
     assert all(Path(j.params_file).name == "again.yml" for j in jobs)
@@ -174,10 +175,10 @@ def test_one_retry_for_a_dead_kernel_only(monkeypatch, tmp_path):
         raise RunFailed("ZeroDivisionError: division by zero", "cell", cell="7")
 
     monkeypatch.setattr(pool, "execute", flaky)  # where run_job looks it up
-    result = batch.run_job(Job(str(MOPAC), "risk-evaluation", str(tmp_path)))
+    result = pool.run_job(Job(str(MOPAC), "risk-evaluation", str(tmp_path)))
     assert result.attempts == 2 and result.kind == "cell" and result.cell == "7" and not result.ok
     calls.clear()
-    result = batch.run_job(Job(str(MOPAC), "coso-assessment", str(tmp_path)))
+    result = pool.run_job(Job(str(MOPAC), "coso-assessment", str(tmp_path)))
     assert result.attempts == 1 and len(calls) == 1  # a cell error is not retried
 
 
@@ -193,7 +194,7 @@ def test_kernel_failures_are_told_from_notebook_errors():
 def test_index_escapes_all_text(tmp_path):
     evil = "<script>alert(1)</script>"
     results = [RunResult("p.yaml", "risk-evaluation", "failed", evil, "<b>P</b>", kind="input", error=evil)]
-    page = batch.write_index(tmp_path, results).read_text()
+    page = index.write_index(tmp_path, results).read_text()
     soup = BeautifulSoup(page, "html.parser")
     assert not soup.find_all("script") and not soup.find_all("b", string="P")
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
@@ -202,4 +203,4 @@ def test_index_escapes_all_text(tmp_path):
 def test_pdf_without_chromium_says_so(monkeypatch, tmp_path):
     monkeypatch.setattr(pdf, "chromium_path", lambda: None)
     with pytest.raises(RunFailed, match="Chromium was not found"):
-        batch.notebook_to_pdf(tmp_path / "x.ipynb", tmp_path / "x.pdf", "x")
+        pdf.notebook_to_pdf(tmp_path / "x.ipynb", tmp_path / "x.pdf", "x")

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from workbook_lib.core.forms import USER_HEADERS
-from workbook_lib.core.params import NOTEBOOKS
+from workbook_lib.core.paths import NOTEBOOKS
 from workbook_lib.core.store import Store
 
 TEMPLATE_ROOT = Path(__file__).parent / "share"  # share/voila/templates/workbook: the forms' page template

@@ -17,26 +17,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from jupyter_client.manager import AsyncKernelManager
-from jupyter_core.utils import run_sync
-
 from workbook_lib.assessments import registry, shared_fields
 from workbook_lib.batch.errors import RunFailed
+from workbook_lib.batch.kernel import KERNEL, KERNEL_ARGS, EarlyKernel, start_kernel_early
 from workbook_lib.batch.pdf import notebook_to_pdf
 from workbook_lib.core import params as wb_params
 from workbook_lib.core import provenance
 from workbook_lib.core.assessment import AssessmentSpec
 from workbook_lib.core.errors import InputError, StoreError
 from workbook_lib.core.outputs import notebook_to_html, slug, warm_html_exporter
-from workbook_lib.core.params import NOTEBOOKS
 
-# jsonschema imports rfc3987_syntax when it is installed, and that compiles a grammar at import (1.2-1.6 s)
-# for the "iri" formats, which no schema used here (nbformat, altair) has: skip it in the kernel (this
-# process skips it in workbook_lib/__init__.py).
-SKIP_SLOW_IMPORTS = "__import__('sys').modules.setdefault('rfc3987_syntax', None)"
-
-KERNEL = "python3"
-KERNEL_ARGS = [f"--IPKernelApp.exec_lines={SKIP_SLOW_IMPORTS}"]
 DEFAULT_TIMEOUT = 600  # seconds per cell
 START_TIMEOUT = 120  # seconds for a kernel to start (two runs per core start kernels at once)
 OUTPUTS = ("ipynb", "html", "xlsx", "json")
@@ -97,32 +87,6 @@ def _running_cell(notebook: Path) -> str:
     return ""
 
 
-class EarlyKernel:
-    """A kernel started before the inputs are checked, so that its start-up (a new Python process importing
-    ipykernel) overlaps the checks; handed to papermill, and always shut down by this process."""
-
-    def __init__(self, cwd: Path):
-        self.km = AsyncKernelManager(kernel_name=KERNEL)
-        # the same thread's event loop that papermill (nbclient) uses later through run_sync
-        run_sync(self.km.start_kernel)(cwd=str(cwd), extra_arguments=KERNEL_ARGS)
-
-    def shutdown(self) -> None:
-        try:
-            if self.km.has_kernel:
-                run_sync(self.km.shutdown_kernel)(now=True)
-        except Exception:  # already dead: nothing left to stop
-            pass
-
-
-def _start_kernel_early() -> EarlyKernel | None:
-    """Start a kernel in the notebooks' folder now; None when that fails (papermill then starts its own,
-    and reports the failure the usual way)."""
-    try:
-        return EarlyKernel(NOTEBOOKS)
-    except Exception:
-        return None
-
-
 def _execute_notebook(spec: AssessmentSpec, injected: dict[str, Any], executed: Path, timeout: int, failed: Path,
                       params_file: Path, assessment: str, kernel: EarlyKernel | None = None) -> None:
     # lazy: ~0.2 s to import, paid while the early kernel boots (and never by a batch's parent process)
@@ -168,16 +132,18 @@ def injected_parameters(spec: AssessmentSpec, params: Any, output_dir: Path) -> 
 
 
 def execute(assessment: str, params_file: Path, out: Path, timeout: int = DEFAULT_TIMEOUT,
-            pdf: bool = False, early_kernel: bool = False) -> Outcome:
+            pdf: bool = False, early_kernel: bool = False, kernel: EarlyKernel | None = None) -> Outcome:
     """Validate, execute, add provenance, convert; move the outputs into place only when all exist.
 
     Raises RunFailed: kind "input" (nothing written), "cell" or "timeout" (only <assessment>.failed.ipynb),
     "kernel" (nothing written; worth one retry), "output" (an output missing, or the PDF could not be made).
     """
     params_file = Path(params_file)
+    if kernel is not None:  # started by the caller, who shuts it down
+        return _execute_checked(assessment, params_file, out, timeout, pdf, kernel)
     # a single run (workbook run) starts its kernel first, to boot while the inputs are checked; a batch
     # does not need to (its workers keep the cores busy), and papermill then cleans up its own client
-    kernel = _start_kernel_early() if early_kernel else None
+    kernel = start_kernel_early() if early_kernel else None
     try:
         return _execute_checked(assessment, params_file, out, timeout, pdf, kernel)
     finally:

@@ -13,7 +13,7 @@ from pydantic import BaseModel
 
 from workbook_lib.core.figures import IndexColumn
 from workbook_lib.core.outputs import write_outputs
-from workbook_lib.core.params import NOTEBOOKS
+from workbook_lib.core.paths import NOTEBOOKS
 from workbook_lib.core.records import RecordKind
 
 

@@ -16,9 +16,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-PROJECT_PARAMETERS = PROJECT_ROOT / "parameters"
-NOTEBOOKS = PROJECT_ROOT / "notebooks"  # every assessment notebook; kernels run here
+from workbook_lib.core.paths import NOTEBOOKS, PROJECT_PARAMETERS, PROJECT_ROOT  # noqa: F401 - re-exported
+
 # names every IPython namespace holds that are not parameters
 _PARAMETER_TYPES = (str, int, float, bool, type(None), list, dict, tuple, dt.date)
 _IPYTHON_NAMES = {"In", "Out", "exit", "quit", "get_ipython", "display"}

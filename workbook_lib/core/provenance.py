@@ -17,7 +17,7 @@ from typing import Any
 
 from workbook_lib.core.assessment import AssessmentSpec
 from workbook_lib.core.outputs import esc
-from workbook_lib.core.params import PROJECT_ROOT
+from workbook_lib.core.paths import PROJECT_ROOT
 
 PACKAGE = "workbook-suite"
 # parameters naming input files besides an assessment's file_inputs (read when present)

@@ -26,7 +26,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from workbook_lib.core.errors import StoreError
 from workbook_lib.core.kinds import KNOWN_KINDS
-from workbook_lib.core.params import PROJECT_ROOT
+from workbook_lib.core.paths import PROJECT_ROOT
 
 DEFAULT_DB = PROJECT_ROOT / "workbook.db"
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"

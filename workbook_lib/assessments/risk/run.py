@@ -8,7 +8,6 @@ from workbook_lib.assessments.risk.records import RISK
 from workbook_lib.assessments.risk.register import Register, load_register, validate_register
 from workbook_lib.assessments.risk.scoring import Appetite, RiskEvaluation, evaluate
 from workbook_lib.core.records import methods_in_store, table_from_store
-from workbook_lib.core.store import Store
 
 
 def load_risk_inputs(params: RiskEvaluationParams) -> tuple[LoadedMethodology, Register, Appetite]:
@@ -29,6 +28,8 @@ def load_risk_inputs(params: RiskEvaluationParams) -> tuple[LoadedMethodology, R
 
 def register_from_store(params: RiskEvaluationParams, loaded: LoadedMethodology) -> Register:
     """The organisation's register for the period, as saved in the store, validated like a file."""
+    from workbook_lib.core.store import Store  # lazy: SQLAlchemy (0.12 s), only for a run that reads the store
+
     with Store(params.store_url) as store:
         table = table_from_store(store, params.organisation, params.period, RISK)
         methods = methods_in_store(store, params.organisation, params.period, RISK)

@@ -1,0 +1,44 @@
+"""The kernel a single run (``workbook run``) starts before anything else, so that its start-up (a new Python
+process importing ipykernel) overlaps the parent's imports and input checks. Cheap to import on purpose."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from jupyter_client.manager import AsyncKernelManager
+from jupyter_core.utils import run_sync
+
+from workbook_lib.core.paths import NOTEBOOKS
+
+KERNEL = "python3"
+# jsonschema imports rfc3987_syntax when it is installed, and that compiles a grammar at import (1.2-1.6 s)
+# for the "iri" formats, which no schema used here (nbformat, altair) has: skip it in the kernel (this
+# process skips it in workbook_lib/__init__.py).
+SKIP_SLOW_IMPORTS = "__import__('sys').modules.setdefault('rfc3987_syntax', None)"
+KERNEL_ARGS = [f"--IPKernelApp.exec_lines={SKIP_SLOW_IMPORTS}"]
+
+
+class EarlyKernel:
+    """A kernel started before the inputs are checked, so that its start-up (a new Python process importing
+    ipykernel) overlaps the checks; handed to papermill, and always shut down by this process."""
+
+    def __init__(self, cwd: Path):
+        self.km = AsyncKernelManager(kernel_name=KERNEL)
+        # the same thread's event loop that papermill (nbclient) uses later through run_sync
+        run_sync(self.km.start_kernel)(cwd=str(cwd), extra_arguments=KERNEL_ARGS)
+
+    def shutdown(self) -> None:
+        try:
+            if self.km.has_kernel:
+                run_sync(self.km.shutdown_kernel)(now=True)
+        except Exception:  # already dead: nothing left to stop
+            pass
+
+
+def start_kernel_early(cwd: Path = NOTEBOOKS) -> EarlyKernel | None:
+    """Start a kernel in the notebooks' folder now; None when that fails (papermill then starts its own,
+    and reports the failure the usual way)."""
+    try:
+        return EarlyKernel(cwd)
+    except Exception:
+        return None
