@@ -10,10 +10,10 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Protocol, Self, TypeVar
+from typing import Any, Self, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -53,6 +53,33 @@ class Strict(BaseModel):
     """Base of every data-file model: unknown keys are errors, loaded values never change."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+COLOUR = r"^#[0-9a-fA-F]{6}$"  # a colour as data files give it
+
+
+class ScoreRange(Strict):
+    """A band of scores from ``min`` to ``max`` inclusive; a subclass names it (``label``)."""
+
+    min: int
+    max: int
+
+    @property
+    def label(self) -> str:
+        return getattr(self, "name", "")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        if self.min > self.max:
+            raise ValueError(f"band {self.label!r}: min {self.min} is above max {self.max}")
+        return self
+
+
+class ColouredBand(ScoreRange):
+    """A named band of scores drawn in its colour."""
+
+    name: str = Field(min_length=1)
+    colour: str = Field(pattern=COLOUR)
 
 
 class Note(Strict):
@@ -111,13 +138,7 @@ def unique_names(names: Iterable[str], what: str) -> None:
         seen.add(key)
 
 
-class BandLike(Protocol):
-    name: str
-    min: int
-    max: int
-
-
-def band_problems(bands: list[BandLike], reachable: list[int]) -> list[str]:
+def band_problems(bands: list[ColouredBand], reachable: list[int]) -> list[str]:
     """Gaps and overlaps of bands over the reachable scores, as readable sentences."""
     problems: list[str] = []
     ordered = sorted(bands, key=lambda b: b.min)

@@ -12,6 +12,8 @@ from pathlib import Path
 from pydantic import Field, field_validator, model_validator
 
 from workbook_lib.core.datafiles import (
+    COLOUR,
+    ColouredBand,
     Loaded,
     Note,
     Strict,
@@ -54,14 +56,13 @@ def normalise_maturity(value: str | None) -> str | None:
 
 
 # ---- the questionnaire as data ---------------------------------------------------------------------
-_COLOUR = r"^#[0-9a-fA-F]{6}$"
 
 
 class ScaleLevel(Strict):
     value: int = Field(ge=1)
     label: str = Field(min_length=1)
     description: str = ""
-    colour: str = Field(default="#bdbdbd", pattern=_COLOUR)
+    colour: str = Field(default="#bdbdbd", pattern=COLOUR)
 
 
 class AssuranceLine(Strict):
@@ -71,25 +72,15 @@ class AssuranceLine(Strict):
     role: str = ""
     key_question: str = Field(min_length=1)
     aliases: list[str] = []
-    colour: str = Field(default="#555555", pattern=_COLOUR)
+    colour: str = Field(default="#555555", pattern=COLOUR)
 
     @property
     def label(self) -> str:
         return self.short or self.name
 
 
-class CombinedBand(Strict):
-    name: str = Field(min_length=1)
-    min: int
-    max: int
-    colour: str = Field(pattern=_COLOUR)
+class CombinedBand(ColouredBand):
     meaning: str = ""
-
-    @model_validator(mode="after")
-    def _ordered(self) -> CombinedBand:
-        if self.min > self.max:
-            raise ValueError(f"band {self.name!r}: min {self.min} is above max {self.max}")
-        return self
 
 
 class Combined(Strict):
@@ -204,7 +195,7 @@ class Questionnaire(Strict):
         if self.combined.red_band not in {b.name for b in bands}:
             raise ValueError(f"combined.red_band {self.combined.red_band!r} is not one of the band names "
                              f"{[b.name for b in bands]}")
-        problems = band_problems(bands, self.reachable_scores)  # type: ignore[arg-type]  # same min/max/name
+        problems = band_problems(bands, self.reachable_scores)
         if problems:
             raise ValueError("combined bands: " + "; ".join(problems))
         return self

@@ -16,6 +16,7 @@ from pydantic import Field, model_validator
 from workbook_lib.core.datafiles import (
     Loaded,
     Note,
+    ScoreRange,
     Strict,
     normalise_label,
     shipped_files,
@@ -60,16 +61,12 @@ class IndexLevel(Strict):
     description: str = Field(min_length=1)
 
 
-class MatrixBand(Strict):
+class MatrixBand(ScoreRange):
     status: str
-    min: int
-    max: int
 
-    @model_validator(mode="after")
-    def _ordered(self) -> MatrixBand:
-        if self.min > self.max:
-            raise ValueError(f"band {self.status!r}: min {self.min} is above max {self.max}")
-        return self
+    @property
+    def label(self) -> str:
+        return self.status
 
 
 class Banding(Strict):

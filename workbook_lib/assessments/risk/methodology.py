@@ -14,6 +14,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from workbook_lib.core.datafiles import (
+    ColouredBand,
     Loaded,
     Note,
     Strict,
@@ -52,21 +53,11 @@ class ImpactLevel(Level):
     categories: dict[str, str] = {}
 
 
-class Band(Strict):
-    name: str = Field(min_length=1)
-    min: int
-    max: int
-    colour: str = Field(pattern=r"^#[0-9a-fA-F]{6}$")
+class Band(ColouredBand):
     action: str = ""
     decision_maker: str = ""
     register_destination: str = ""
     acceptability: str = ""
-
-    @model_validator(mode="after")
-    def _ordered(self) -> Band:
-        if self.min > self.max:
-            raise ValueError(f"band {self.name!r}: min {self.min} is above max {self.max}")
-        return self
 
 
 class Banding(Strict):
