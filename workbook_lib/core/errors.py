@@ -34,8 +34,11 @@ class Problem:
 class InputError(ValueError):
     """One or more problems in a user's input; nothing was produced from it."""
 
-    def __init__(self, problems: list[Problem]):
+    def __init__(self, problems: list[Problem], readings: list | None = None, skipped: list | None = None):
         self.problems = sorted(problems, key=lambda p: (p.file, p.row or 0, p.column or ""))
+        # how the file was understood (core.tables ColumnReading / SkippedRow), shown before the problems
+        self.readings = list(readings or [])
+        self.skipped = list(skipped or [])
         super().__init__(self.summary())
 
     def summary(self) -> str:

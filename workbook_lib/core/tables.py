@@ -28,12 +28,50 @@ def header_key(text: object) -> str:
     return re.sub(r"[^0-9a-z]", "", str(text).casefold())
 
 
+@dataclass(frozen=True)
+class ColumnReading:
+    """How one column of the user's file was understood (shown before any problem, and in the report)."""
+
+    heading: str  # the user's heading ("Residual risk / Likelihood" under a group heading)
+    letter: str  # the spreadsheet column letter(s), e.g. "C" or "C-G" for an X-mark group
+    meaning: str  # the canonical column, or "" when kept as written or ignored
+    how: str  # in plain words: why this meaning, or why none
+    style: str = ""  # for a rating column: how its values were read
+
+
+@dataclass(frozen=True)
+class SkippedRow:
+    row: int
+    reason: str
+    text: str
+
+
 @dataclass
 class Table:
     file: str
     frame: pd.DataFrame  # all cells as stripped strings, canonical column names where recognised
     header_row: int
     renamed: dict[str, str] = field(default_factory=dict)  # original heading -> canonical name
+    readings: list[ColumnReading] = field(default_factory=list)
+    skipped: list[SkippedRow] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)  # found while reading, reported with validation's
+
+    def heading_for(self, column: str) -> str:
+        """The user's heading for a canonical column (the column itself when it was not renamed)."""
+        for heading, canon in self.renamed.items():
+            if canon == column:
+                return heading
+        return column
+
+
+def column_letter(index: int) -> str:
+    """0 -> A, 25 -> Z, 26 -> AA."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
 
 
 def read_table(path: str | Path, columns: dict[str, list[str]], sheet: str | None = None) -> Table:
@@ -42,21 +80,8 @@ def read_table(path: str | Path, columns: dict[str, list[str]], sheet: str | Non
     ``columns`` maps canonical names to accepted aliases. Unknown columns are kept unchanged.
     Raises InputError for an unreadable or empty file, a missing header or duplicated columns.
     """
-    path = Path(path)
     name = str(path)
-    if not path.is_file():
-        raise InputError([Problem(name, None, None, "", "an existing CSV or .xlsx file")])
-    suffix = path.suffix.lower()
-    if suffix in {".xlsx", ".xlsm"}:
-        rows = _xlsx_rows(path, sheet)
-    elif suffix in {".csv", ".txt"}:
-        rows = _csv_rows(path)
-    else:
-        raise InputError([Problem(name, None, None, path.suffix, "a .csv or .xlsx file")])
-    rows = [(n, cells) for n, cells in rows if any(c != "" for c in cells)]
-    if not rows:
-        raise InputError([Problem(name, None, None, "", "a header row and data rows (the file is empty)")])
-
+    rows = read_rows(path, sheet)
     lookup = {header_key(alias): canon for canon, aliases in columns.items() for alias in (canon, *aliases)}
     header_at = _find_header(rows, lookup)
     if header_at is None:
@@ -82,9 +107,33 @@ def read_table(path: str | Path, columns: dict[str, list[str]], sheet: str | Non
         raise InputError(problems)
     data = [cells[:width] + [""] * (width - len(cells)) for _, cells in rows[header_at + 1:]]
     frame = pd.DataFrame(data, columns=names, dtype=object)
-    frame = frame.apply(lambda col: col.str.replace(_NEUTRALISED, "", regex=True)) if len(frame) else frame
+    frame = unneutralise(frame)
     frame.insert(0, ROW, [n for n, _ in rows[header_at + 1:]])
     return Table(file=name, frame=frame.reset_index(drop=True), header_row=header_row, renamed=renamed)
+
+
+def read_rows(path: str | Path, sheet: str | None = None) -> list[tuple[int, list[str]]]:
+    """The file's non-empty rows as (row number the user sees, cells as stripped text)."""
+    path = Path(path)
+    name = str(path)
+    if not path.is_file():
+        raise InputError([Problem(name, None, None, "", "an existing CSV or .xlsx file")])
+    suffix = path.suffix.lower()
+    if suffix in {".xlsx", ".xlsm"}:
+        rows = _xlsx_rows(path, sheet)
+    elif suffix in {".csv", ".txt"}:
+        rows = _csv_rows(path)
+    else:
+        raise InputError([Problem(name, None, None, path.suffix, "a .csv or .xlsx file")])
+    rows = [(n, cells) for n, cells in rows if any(c != "" for c in cells)]
+    if not rows:
+        raise InputError([Problem(name, None, None, "", "a header row and data rows (the file is empty)")])
+    return rows
+
+
+def unneutralise(frame: pd.DataFrame) -> pd.DataFrame:
+    """Undo the apostrophe an export put before formula-like text."""
+    return frame.apply(lambda col: col.str.replace(_NEUTRALISED, "", regex=True)) if len(frame) else frame
 
 
 def _find_header(rows: list[tuple[int, list[str]]], lookup: dict[str, str]) -> int | None:

@@ -142,12 +142,12 @@ def test_header_below_title_row_keeps_user_row_numbers(tmp_path):
     assert table.header_row == 2
     assert table.frame[ROW].tolist() == [3, 4]
     problems = _problems(path)
-    bad = [p for p in problems if p.column == "inherent_likelihood" and p.value == "banana"]
+    bad = [p for p in problems if p.column == "Likelihood (inherent likelihood)" and p.value == "banana"]
     assert len(bad) == 1 and bad[0].row == 4
 
 
 def test_blank_lines_are_skipped_but_counted(tmp_path):
-    text = "risk_id,description\n\nR1,First\n,\nR2,Second\n"
+    text = "risk_id,description,Likelihood,Impact\n\nR1,First,,\n,,,\nR2,Second,,\n"
     reg = load_register(_csv(tmp_path, text), WCAPE)
     assert reg.frame["row"].tolist() == [3, 5]
     assert reg.frame["risk_id"].tolist() == ["R1", "R2"]
@@ -178,7 +178,7 @@ def test_two_headings_for_one_column_are_refused(tmp_path):
 
 
 def test_unknown_columns_are_kept(tmp_path):
-    text = "risk_id,description,Directorate,Board notes\nR1,Roof,Place,Seen in May\n"
+    text = "risk_id,description,Directorate,Board notes,L,I\nR1,Roof,Place,Seen in May,2,3\n"
     reg = load_register(_csv(tmp_path, text), WCAPE)
     assert reg.extra_columns == ["Directorate", "Board notes"]
     assert reg.frame.loc[0, "Directorate"] == "Place"
@@ -186,7 +186,7 @@ def test_unknown_columns_are_kept(tmp_path):
 
 
 def test_neutralised_formula_cells_lose_the_apostrophe(tmp_path):
-    text = "risk_id,description,controls,Notes\nR1,'=SUM(A1),'+1 review,'@home\nR2,It's fine,'plain,x\n"
+    text = "risk_id,description,controls,Notes,L,I\nR1,'=SUM(A1),'+1 review,'@home,,\nR2,It's fine,'plain,x,,\n"
     reg = load_register(_csv(tmp_path, text), WCAPE)
     first, second = reg.frame.iloc[0], reg.frame.iloc[1]
     assert first["description"] == "=SUM(A1)"
@@ -312,24 +312,24 @@ def test_broken_register_reports_every_problem(tmp_path):
     assert "description" in missing.expected
 
     for row in (3, 5):
-        dup = found[(row, "risk_id")]
+        dup = found[(row, "Risk ID")]
         assert dup.value == "R1"
         assert "unique" in dup.expected and "3, 5" in dup.expected
 
-    label = found[(4, "inherent_likelihood")]
+    label = found[(4, "Likelihood (inherent likelihood)")]
     assert label.value == "Sometimes"
     assert "1-5" in label.expected and "Almost certain" in label.expected
 
-    out_of_range = found[(5, "inherent_likelihood")]
+    out_of_range = found[(5, "Likelihood (inherent likelihood)")]
     assert out_of_range.value == "7"
 
-    bad_date = found[(7, "due_date")]
+    bad_date = found[(7, "Due date")]
     assert bad_date.value == "31/02/2025"
     assert "date" in bad_date.expected
 
-    half = found[(8, "inherent_impact")]
+    half = found[(8, "Impact (inherent impact)")]  # the user's heading first, then its meaning
     assert half.value == ""
-    assert "inherent_likelihood" in half.expected and "'4'" in half.expected
+    assert "'Likelihood' is '4'" in half.expected
 
     # sorted by row so the user can walk down the file
     assert [p.row for p in problems] == sorted(p.row for p in problems)
@@ -347,8 +347,8 @@ def test_impact_without_likelihood_names_the_missing_one(tmp_path):
 
 
 def test_required_value_and_bad_response_and_progress(tmp_path):
-    text = "risk_id,description,response,progress,control_effectiveness\n" \
-           ",Roof,ignore it,150%,Effective\nR2,,tolerate,50,Sort of\n"
+    text = "risk_id,description,response,progress,control_effectiveness,Likelihood,Impact\n" \
+           ",Roof,ignore it,150%,Effective,,\nR2,,tolerate,50,Sort of,,\n"
     problems = _problems(_csv(tmp_path, text))
     got = {(p.row, p.column, p.value) for p in problems}
     assert got == {(2, "risk_id", ""), (2, "response", "ignore it"), (2, "progress", "150%"),
@@ -374,7 +374,7 @@ def test_empty_file_is_refused(tmp_path):
 
 
 def test_header_only_file_is_refused(tmp_path):
-    problems = _problems(_csv(tmp_path, "risk_id,description,inherent_likelihood\n"))
+    problems = _problems(_csv(tmp_path, "risk_id,description,inherent_likelihood,inherent_impact\n"))
     assert len(problems) == 1
     assert problems[0].row == 2
     assert "at least one risk below the header row" in problems[0].expected
@@ -457,14 +457,14 @@ def test_validation_raises_only_input_error(frame, m):
 # ---- regressions found while reviewing the reader --------------------------------------------------
 def test_stray_bom_on_cp1252_text_still_reads(tmp_path):
     path = tmp_path / "bom.csv"
-    path.write_bytes(b"\xef\xbb\xbf" + "risk_id,description\nR1,caf\u00e9 \u00a3\n".encode("cp1252"))
+    path.write_bytes(b"\xef\xbb\xbf" + "risk_id,description,L,I\nR1,caf\u00e9 \u00a3,2,2\n".encode("cp1252"))
     reg = load_register(path, load_methodology("western-cape-5x5").methodology)
     assert reg.frame.loc[0, "description"] == "caf\u00e9 \u00a3"
 
 
 def test_register_column_named_like_a_computed_one_is_kept_aside(tmp_path):
     path = tmp_path / "clash.csv"
-    path.write_text("risk_id,description,rated,row\nR1,Roof,yes,A\n")
+    path.write_text("risk_id,description,rated,row,Likelihood,Impact\nR1,Roof,yes,A,,\n")
     reg = load_register(path, load_methodology("western-cape-5x5").methodology)
     assert reg.frame.loc[0, "row"] == 2 and not reg.frame.loc[0, "rated"]
     assert reg.frame.loc[0, "rated (register)"] == "yes" and "row (register)" in reg.extra_columns
@@ -475,9 +475,9 @@ def test_likelihood_without_an_impact_column_is_an_error(tmp_path):
     path.write_text("risk_id,description,Likelihood\nR1,Roof,5\nR2,Wall,\n")
     with pytest.raises(InputError) as err:
         load_register(path, load_methodology("western-cape-5x5").methodology)
-    [problem] = err.value.problems
-    assert (problem.row, problem.column) == (2, "inherent_impact")
-    assert "rate both or neither" in problem.expected
+    [problem] = err.value.problems  # one problem for the column, not one per row
+    assert (problem.row, problem.column) == (1, "Likelihood (inherent likelihood)")
+    assert "inherent impact too" in problem.expected
 
 
 def test_csv_ratings_written_as_floats_are_accepted(tmp_path):

@@ -54,6 +54,8 @@ class ImpactLevel(Level):
 
 
 class Band(ColouredBand):
+    # other words a register may use for this band in its own level column (e.g. a RAG status: Red)
+    aliases: list[str] = []
     action: str = ""
     decision_maker: str = ""
     register_destination: str = ""
@@ -70,6 +72,24 @@ class ControlLevel(Strict):
     aliases: list[str] = []
     description: str = ""
     factor: float = Field(gt=0, le=1, description="share of the inherent score that remains")
+
+
+class ImpactMoney(Strict):
+    """Amounts of money read as impact levels: level k covers amounts up to ``upper_bounds[k-1]``."""
+
+    currency: str = ""
+    # one bound per level but the last, ascending: level 1 up to the first, the top level above the last
+    upper_bounds: list[float] = Field(min_length=1)
+
+    @field_validator("upper_bounds")
+    @classmethod
+    def _ascending(cls, bounds: list[float]) -> list[float]:
+        if any(b <= 0 for b in bounds) or any(b >= c for b, c in zip(bounds, bounds[1:], strict=False)):
+            raise ValueError(f"upper_bounds must be positive amounts in ascending order, got {bounds}")
+        return bounds
+
+    def level_of(self, amount: float) -> int:
+        return 1 + sum(amount > b for b in self.upper_bounds)
 
 
 class Scoring(Strict):
@@ -98,6 +118,7 @@ class Methodology(Strict):
     default_banding: str
     control_effectiveness: list[ControlLevel] = []
     residual: ResidualRule
+    impact_money: ImpactMoney | None = None
     notes: list[Note] = []
 
     # ---- validation -------------------------------------------------------------------------
@@ -132,6 +153,9 @@ class Methodology(Strict):
         for cat in (c for lv in self.impact for c in lv.categories):
             if cat not in self.impact_categories:
                 raise ValueError(f"impact category {cat!r} is not declared in impact_categories")
+        if self.impact_money and len(self.impact_money.upper_bounds) != n_i - 1:
+            raise ValueError(f"impact_money needs {n_i - 1} upper_bounds (one per impact level but the last), "
+                             f"got {len(self.impact_money.upper_bounds)}")
         reachable = self.reachable_scores
         for key, banding in self.bandings.items():
             problems = band_problems(banding.bands, reachable)

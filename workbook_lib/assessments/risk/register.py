@@ -18,16 +18,18 @@ import pandas as pd
 import pandera.pandas as pa
 import yaml
 
+from workbook_lib.assessments.risk.headings import fold, plain
+from workbook_lib.assessments.risk.interpret import ReadOptions, interpret_file, label
 from workbook_lib.assessments.risk.methodology import Methodology
 from workbook_lib.core.datafiles import normalise_label
 from workbook_lib.core.errors import InputError, Problem
-from workbook_lib.core.tables import ROW, Table, header_key, read_table
+from workbook_lib.core.tables import ROW, ColumnReading, SkippedRow, Table, header_key
 
 COLUMNS_FILE = Path(__file__).parent / "data" / "register_columns.yaml"
 RATINGS = ["inherent_likelihood", "inherent_impact", "residual_likelihood", "residual_impact"]
 DEFAULT_GROUP = "Whole register"
 # columns the suite computes; a register column with one of these names is kept as "<name> (register)"
-RESERVED = {"row", "rated", "complete", "control_factor", "inherent_score", "inherent_level", "residual_score",
+RESERVED = {"row", "rated", "complete", "closed", "disagreements", "control_factor", "inherent_score", "inherent_level", "residual_score",
             "residual_level", "appetite", "above_appetite", "decision_maker", "register_destination",
             "required_action", "arithmetic", "action_overdue", "review_overdue", "inherent_likelihood_label",
             "inherent_impact_label", "_band"}
@@ -43,11 +45,28 @@ class ColumnSpec:
     dates: list[str]
     responses: dict[str, list[str]]
     complete_progress: list[str]
+    shared_headings: dict[str, list[str]]
+    qualifiers: dict[str, list[str]]
+    axes: dict[str, list[str]]
+    fillers: list[str]
+    statuses: dict[str, list[str]]
+    generic_levels: dict[str, list[str]]
+    marks: list[str]
+    total_words: list[str]
 
     @property
     def response_lookup(self) -> dict[str, str]:
-        return {normalise_label(a): canon for canon, aliases in self.responses.items()
-                for a in (canon, *aliases)}
+        return self.responses_for(ReadOptions())
+
+    def responses_for(self, options: ReadOptions) -> dict[str, str]:
+        """Accepted spellings -> canonical response: the suite's words and the organisation's own."""
+        return {normalise_label(a): canon for vocab in (self.responses, options.responses)
+                for canon, aliases in vocab.items() for a in (canon, *aliases)}
+
+    def statuses_for(self, options: ReadOptions) -> dict[str, str]:
+        """Accepted spellings (folded) -> open, closed, eliminated or opportunity."""
+        return {fold(a): canon for vocab in (self.statuses, options.statuses)
+                for canon, aliases in vocab.items() for a in (canon, *aliases)}
 
 
 @cache
@@ -63,6 +82,9 @@ class Register:
     frame: pd.DataFrame
     extra_columns: list[str]
     warnings: list[str] = field(default_factory=list)
+    readings: list[ColumnReading] = field(default_factory=list)  # how each column of the file was read
+    skipped: list[SkippedRow] = field(default_factory=list)  # rows under the header that are not risks
+    headings: dict[str, str] = field(default_factory=dict)  # canonical column -> the user's heading
 
     @property
     def rated(self) -> pd.Series:
@@ -95,9 +117,11 @@ def _expected_levels(m: Methodology, axis: str) -> str:
     return f"{article} {axis} rating 1-{len(levels)} or one of: " + ", ".join(lv.label for lv in levels)
 
 
-def build_schema(m: Methodology, columns: list[str], partner_roles: list[str]) -> pa.DataFrameSchema:
+def build_schema(m: Methodology, columns: list[str], partner_roles: list[str],
+                 options: ReadOptions | None = None) -> pa.DataFrameSchema:
     """A pandera schema for a register in canonical columns, with checks that say what they expect."""
     spec = column_spec()
+    options = options or ReadOptions()
     checks: dict[str, pa.Column] = {}
     for name in spec.columns:
         col_checks: list[pa.Check] = []
@@ -116,9 +140,15 @@ def build_schema(m: Methodology, columns: list[str], partner_roles: list[str]) -
             col_checks.append(pa.Check(lambda s, lk=labels: (s == "") | s.map(normalise_label).isin(lk),
                                        error=expected))
         elif name == "response":
-            lookup = spec.response_lookup
+            lookup = spec.responses_for(options)
             col_checks.append(pa.Check(lambda s, lk=lookup: (s == "") | s.map(normalise_label).isin(lk),
-                                       error="a response: " + ", ".join(spec.responses)))
+                                       error="a response: " + ", ".join(spec.responses)
+                                       + " (or add your word under responses: in the parameters)"))
+        elif name == "status":
+            lookup = spec.statuses_for(options)
+            col_checks.append(pa.Check(lambda s, lk=lookup: (s == "") | s.map(fold).isin(lk),
+                                       error="a risk status: " + ", ".join(spec.statuses)
+                                       + " (or add your word under statuses: in the parameters)"))
         elif name in spec.dates:
             col_checks.append(pa.Check(lambda s: s.map(lambda v: v == "" or parse_date(v) is not None),
                                        error="a date such as 2025-06-30 or 30/06/2025"))
@@ -152,6 +182,27 @@ def _progress_ok(value: str, done: set[str]) -> bool:
 
 
 def _problems_from(exc: pa.errors.SchemaErrors, table: Table) -> list[Problem]:
+    problems = [_named(p, table) for p in _raw_problems(exc, table)]
+    # one problem per (row, column, expected): pandera may report a pair check once per column
+    return list(dict.fromkeys(problems))
+
+
+def _named(p: Problem, table: Table) -> Problem:
+    """Name a column by the user's heading first (and its meaning second)."""
+    if p.column is None or p.column not in column_spec().columns:
+        return p
+    return Problem(p.file, p.row, label(table.heading_for(p.column), p.column), p.value,
+                   _name_in(p.expected, table))
+
+
+def _name_in(expected: str, table: Table) -> str:
+    for canon in column_spec().columns:
+        if f"since {canon} is" in expected:
+            return expected.replace(f"since {canon} is", f"since {table.heading_for(canon)!r} is")
+    return expected
+
+
+def _raw_problems(exc: pa.errors.SchemaErrors, table: Table) -> list[Problem]:
     spec = column_spec()
     rows = table.frame[ROW]
     problems: list[Problem] = []
@@ -167,14 +218,16 @@ def _problems_from(exc: pa.errors.SchemaErrors, table: Table) -> list[Problem]:
         row = int(rows.iloc[int(index)]) if index is not None and not pd.isna(index) else None
         if check == "field_uniqueness":
             dupes = rows[table.frame[column] == value].tolist()
-            expected = f"a unique {column} (it appears on rows {', '.join(map(str, dupes))})"
+            expected = f"a unique {plain(str(column))} (it appears on rows {', '.join(map(str, dupes))})"
             problems.append(Problem(table.file, row, column, str(value), expected))
         elif check.startswith("pair:"):
             _, a, b = check.split(":")
             present_cols = [c for c in (a, b) if c in table.frame]
             if column != present_cols[0]:
                 continue  # a frame-wide check reports every column of the row; keep one
-            missing = a if a not in table.frame or table.frame.at[int(index), a] == "" else b
+            if a not in table.frame or b not in table.frame:
+                continue  # a whole column is missing: the reader reports it once, for the column
+            missing = a if table.frame.at[int(index), a] == "" else b
             present = b if missing == a else a
             problems.append(Problem(table.file, row, missing, "",
                                     f"a rating, since {present} is "
@@ -184,32 +237,38 @@ def _problems_from(exc: pa.errors.SchemaErrors, table: Table) -> list[Problem]:
         else:
             problems.append(Problem(table.file, row, None if column is None else str(column),
                                     str(value), check))
-    # one problem per (row, column, expected): pandera may report a pair check once per column
-    return list(dict.fromkeys(problems))
+    return problems
 
 
-def validate_register(table: Table, m: Methodology, partner_roles: list[str] | None = None) -> Register:
-    """Validate a table as a risk register under a methodology; raise InputError with every problem."""
+def validate_register(table: Table, m: Methodology, partner_roles: list[str] | None = None,
+                      options: ReadOptions | None = None) -> Register:
+    """Validate a table as a risk register under a methodology; raise InputError with every problem
+    (those found while reading the file too), with how the file was read."""
     partner_roles = list(partner_roles or [])
+    options = options or ReadOptions()
     frame = table.frame
+    problems = list(table.problems)
     if frame.empty:
-        raise InputError([Problem(table.file, table.header_row + 1, None, "",
-                                  "at least one risk below the header row")])
+        problems.append(Problem(table.file, table.header_row + 1, None, "", "at least one risk below the header row"))
+        raise InputError(problems, table.readings, table.skipped)
     role_keys = {header_key(r): r for r in partner_roles}
     frame = frame.rename(columns={c: role_keys[header_key(c)] for c in frame.columns
                                   if header_key(c) in role_keys and c not in partner_roles})
-    table = Table(table.file, frame, table.header_row, table.renamed)
-    schema = build_schema(m, list(frame.columns), partner_roles)
+    table = Table(table.file, frame, table.header_row, table.renamed, table.readings, table.skipped)
+    schema = build_schema(m, list(frame.columns), partner_roles, options)
     try:
         schema.validate(frame, lazy=True)
     except pa.errors.SchemaErrors as exc:
-        raise InputError(_problems_from(exc, table)) from None
-    except pa.errors.SchemaError as exc:  # pragma: no cover - lazy mode collects; kept for safety
-        raise InputError([Problem(table.file, None, None, "", str(exc))]) from None
-    return _normalise(table, m)
+        # a value the reader already reported (or a column it refused) is not reported twice
+        seen = {(p.row, p.column) for p in problems} | {(None, p.column) for p in problems}
+        problems += [p for p in _problems_from(exc, table)
+                     if (p.row, p.column) not in seen and (None, p.column) not in seen]
+    if problems:
+        raise InputError(problems, table.readings, table.skipped)
+    return _normalise(table, m, options)
 
 
-def _normalise(table: Table, m: Methodology) -> Register:
+def _normalise(table: Table, m: Methodology, options: ReadOptions) -> Register:
     spec = column_spec()
     src = table.frame
     out = pd.DataFrame({"row": src[ROW].astype(int)})
@@ -225,7 +284,9 @@ def _normalise(table: Table, m: Methodology) -> Register:
         out["control_factor"] = keys.map(lambda k: lookup[k].factor if k in lookup else np.nan)
     else:
         out["control_factor"] = np.nan
-    responses = spec.response_lookup
+    statuses = spec.statuses_for(options)
+    out["status"] = out["status"].map(lambda v: statuses.get(fold(v), "open") if v else "open")
+    responses = spec.responses_for(options)
     out["response"] = out["response"].map(lambda v: responses.get(normalise_label(v), "") if v else "")
     for name in spec.dates:
         out[name] = out[name].map(parse_date)
@@ -239,10 +300,12 @@ def _normalise(table: Table, m: Methodology) -> Register:
         name = f"{c} (register)" if c in RESERVED else c  # never overwrite a computed column
         out[name] = src[c]
         extra.append(name)
+    unrated = ~out["rated"] & out["status"].isin(["open", "opportunity"])
     warnings = [f"{rid} (row {row}) is not rated: listed as not rated, not scored."
-                for rid, row in zip(out.loc[~out["rated"], "risk_id"], out.loc[~out["rated"], "row"],
-                                    strict=True)]
-    return Register(file=table.file, frame=out, extra_columns=extra, warnings=warnings)
+                for rid, row in zip(out.loc[unrated, "risk_id"], out.loc[unrated, "row"], strict=True)]
+    headings = {c: table.heading_for(c) for c in spec.columns}
+    return Register(file=table.file, frame=out, extra_columns=extra, warnings=warnings, readings=table.readings,
+                    skipped=table.skipped, headings=headings)
 
 
 def _is_complete(value: str, done: set[str]) -> bool:
@@ -252,8 +315,13 @@ def _is_complete(value: str, done: set[str]) -> bool:
     return normalise_label(value or "") in done
 
 
+def read_register(path: str | Path, m: Methodology, sheet: str | None = None,
+                  options: ReadOptions | None = None) -> Table:
+    """A register file read into canonical columns (problems found while reading travel in the Table)."""
+    return interpret_file(path, m, column_spec(), options, sheet)
+
+
 def load_register(path: str | Path, m: Methodology, sheet: str | None = None,
-                  partner_roles: list[str] | None = None) -> Register:
+                  partner_roles: list[str] | None = None, options: ReadOptions | None = None) -> Register:
     """Read and validate a register file (CSV or .xlsx)."""
-    table = read_table(path, column_spec().columns, sheet=sheet)
-    return validate_register(table, m, partner_roles)
+    return validate_register(read_register(path, m, sheet, options), m, partner_roles, options)

@@ -1,0 +1,117 @@
+"""Where a register's header is, as found in the wild: below a title, on one row or two.
+
+Two header rows: a group heading ("Inherent risk", often a merged cell) over sub-headings ("Likelihood",
+"Impact") gives "Inherent risk / Likelihood". A group heading naming a rating over short level headings
+(VL L M H VH) with marks in the rows is an X-mark matrix. Rows under the table that are totals, notes or
+section titles are found here too, so that they are listed as skipped rather than read as risks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from workbook_lib.assessments.risk.headings import Headings, fold
+from workbook_lib.core.tables import HEADER_SCAN_ROWS
+
+RATINGS = ("inherent_likelihood", "inherent_impact", "residual_likelihood", "residual_impact")
+Rows = list[tuple[int, list[str]]]
+
+
+@dataclass
+class Source:
+    """One meaning-bearing column of the file (or the columns of one X-mark group)."""
+
+    heading: str
+    columns: list[int]
+    marks: list[str] = field(default_factory=list)  # X-mark group: the level headings, in order
+
+
+@dataclass
+class Layout:
+    header_at: int  # index in rows of the (first) header row
+    header_rows: int  # 1 or 2
+    sources: list[Source]
+
+    @property
+    def data_start(self) -> int:
+        return self.header_at + self.header_rows
+
+
+def _meanings(headings: list[str], vocab: Headings) -> set[str]:
+    found = set()
+    for h in headings:
+        if h and len(h) <= 80:
+            guess = vocab.guess(h)
+            if guess and guess.candidates:
+                found.add(guess.candidates[0])
+    return found
+
+
+def _is_mark_group(rows: Rows, start: int, columns: list[int], marks: set[str]) -> bool:
+    cells = [fold(cells[j]) if j < len(cells) else "" for _, cells in rows[start:start + 50] for j in columns]
+    filled = [c for c in cells if c]
+    return bool(filled) and all(c in marks for c in filled)
+
+
+def _two_rows(rows: Rows, i: int, vocab: Headings, marks: set[str]) -> tuple[list[Source], int]:
+    """The sources under a group row and a sub-heading row, and how many groups span several columns."""
+    top, sub = rows[i][1], rows[i + 1][1]
+    width = max(len(top), len(sub))
+    top, sub = top + [""] * (width - len(top)), sub + [""] * (width - len(sub))
+    groups: list[tuple[str, list[int]]] = []  # group heading -> its sub-headed columns
+    sources: list[Source] = []
+    for j in range(width):
+        t, s = top[j], sub[j]
+        if t and s:
+            groups.append((t, [j]))
+        elif not t and s and groups and groups[-1][1][-1] == j - 1:
+            groups[-1][1].append(j)
+        elif t or s:
+            sources.append(Source(t or s, [j]))
+            if t:
+                groups.append(("", [j]))  # a plain heading ends the group before it
+    for group, columns in groups:
+        if not group:
+            continue
+        guess = vocab.guess(group)
+        rating = guess is not None and guess.candidates[:1] and guess.candidates[0] in RATINGS
+        subs = [sub[j] for j in columns]
+        if rating and len(columns) >= 2 and _is_mark_group(rows, i + 2, columns, marks) \
+                and not _meanings(subs, vocab) - {guess.candidates[0]}:
+            sources.append(Source(group, columns, subs))
+        else:
+            sources.extend(Source(f"{group} / {sub[j]}", [j]) for j in columns)
+    spans = sum(1 for group, columns in groups if group and len(columns) >= 2)
+    return sorted(sources, key=lambda s: s.columns[0]), spans
+
+
+def find_layout(rows: Rows, vocab: Headings, marks: set[str]) -> Layout | None:
+    """The header among the first rows that names the most known columns (two rows if they name more)."""
+    best: tuple[int, Layout] | None = None
+    for i in range(min(HEADER_SCAN_ROWS, len(rows))):
+        cells = rows[i][1]
+        single = [Source(h or "", [j]) for j, h in enumerate(cells) if h]
+        score = len(_meanings([s.heading for s in single], vocab))
+        candidates = [(score, Layout(i, 1, single))]
+        if i + 1 < len(rows):
+            paired, spans = _two_rows(rows, i, vocab, marks)
+            pair_score = len(_meanings([s.heading for s in paired], vocab)) + spans
+            next_score = len(_meanings(rows[i + 1][1], vocab))
+            if pair_score > max(score, next_score):
+                candidates.append((pair_score, Layout(i, 2, paired)))
+        for s, layout in candidates:
+            if s >= 2 and (best is None or s > best[0]):
+                best = (s, layout)
+    return best[1] if best else None
+
+
+def skip_reason(cells: list[str], id_column: int | None, total_words: set[str]) -> str:
+    """Why a row under the header is not a risk ("" when it is one)."""
+    filled = [c for c in cells if c]
+    risk_id = cells[id_column] if id_column is not None and id_column < len(cells) else ""
+    if any(fold(c) in total_words or fold(c).split(" ")[0] in total_words for c in filled[:3]) \
+            and (not risk_id or fold(risk_id) in total_words):
+        return "a totals row"
+    if len(filled) == 1 and not risk_id:
+        return "a note or section title (one cell, no risk ID)"
+    return ""
