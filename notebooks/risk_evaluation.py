@@ -36,6 +36,11 @@ banding = None
 appetite = {"default": "Low", "categories": {"Financial": 4, "Compliance": 4}}
 partner_roles = []
 report_rows = 500  # rows per report table (worst first); every row is in the .xlsx
+columns = {}  # how to read your register's headings, e.g. {"Impact level": "inherent_impact", "Notes": "ignore"}
+ratings = {}  # what your rating words mean, e.g. {"H": 4, "M": 3, "L": 2}
+impact_money = None  # amounts of money as impact, e.g. {"currency": "GBP", "upper_bounds": [5000, 50000, ...]}
+response_words = {}  # your own words for responses, e.g. {"mitigate": ["Contain"]}
+status_words = {}  # your own words for risk statuses, e.g. {"closed": ["Done"]}
 source = "file"  # or "store": read the register saved through the web form
 store_url = None
 show_form = False
@@ -79,6 +84,24 @@ sections.show(charts.movement)
 # %%
 sections.show(lambda ev: html_table(report.attention(ev), empty="No residual risk is above appetite.",
                                             limit=params.report_rows, sheet="Risks"))
+
+# %% [markdown]
+# ## Where the register's own figures differ
+# When the register gives its own score or level for a risk, it is compared with the one computed here under
+# the methodology; every difference is listed with the arithmetic, so the register or the rating can be put right.
+
+# %%
+sections.show(lambda ev: html_table(ev.disagreements, limit=params.report_rows, sheet="Own figures differing",
+                                    empty="The register gives no score or level of its own, or every one agrees "
+                                          "with the computed one."))
+
+# %% [markdown]
+# ## Closed and eliminated risks
+# Listed as the register gives them; they are not scored, not counted against the appetite and not escalated.
+
+# %%
+sections.show(lambda ev: html_table(report.closed_view(ev), limit=params.report_rows, sheet="Risks",
+                                    empty="No risk in the register is closed or eliminated."))
 
 # %% [markdown]
 # ## Groups (proposals, programmes, activities)

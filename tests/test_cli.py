@@ -62,8 +62,12 @@ def test_json_contract(mopac_run):
     assert summary["methodology"]["name"] == "mopac-4-level" and len(summary["methodology"]["sha256"]) == 64
     assert len(summary["risks"]) == 17
     keys = {"risk_id", "group", "inherent_score", "inherent_level", "residual_score", "residual_level",
-            "above_appetite", "decision_maker", "rated"}
+            "above_appetite", "decision_maker", "rated", "status"}
     assert all(set(r) == keys for r in summary["risks"])
+    assert {r["status"] for r in summary["risks"]} == {"open"}
+    assert summary["disagreements"] == [] and summary["skipped_rows"] == []
+    read = {c["heading"]: c["read_as"] for c in summary["columns_read"]}
+    assert read["Risk No."] == "risk_id" and read["Likelihood"] == "inherent_likelihood" and read["Horizon"] == ""
     unrated = [r for r in summary["risks"] if not r["rated"]]
     assert [r["risk_id"] for r in unrated] == ["MET-08"]
     assert unrated[0]["inherent_score"] is None and unrated[0]["residual_score"] is None
@@ -95,7 +99,8 @@ def test_html_is_self_contained_escaped_and_without_code(karoo_run):
 
 def test_excel_sheets_and_formula_neutralisation(karoo_run):
     book = openpyxl.load_workbook(karoo_run / "risk-evaluation.xlsx")
-    assert book.sheetnames == ["Risks", "Groups", "Treatments", "Warnings", "Method"]
+    assert book.sheetnames == ["Risks", "Groups", "Treatments", "Warnings", "Own figures differing", "Columns read",
+                               "Rows skipped", "Method"]
     sheet = book["Risks"]
     header = [c.value for c in sheet[1]]
     assert header[:4] == ["risk_id", "group", "description", "category"]
@@ -119,7 +124,7 @@ def test_broken_register_gives_one_complete_error_list_and_no_report(tmp_path):
     result = workbook("run", "risk-evaluation", "--params", str(params), "--out", str(out))
     assert result.returncode == 2
     assert "5 problem(s) found; no report was produced." in result.stderr
-    for fragment in ("Often", "31/02/2026", "a unique risk_id", "a likelihood rating 1-5"):
+    for fragment in ("Often", "31/02/2026", "a unique risk ID", "a likelihood rating 1-5"):
         assert fragment in result.stderr
     assert " 4 " in result.stderr and " 5 " in result.stderr  # rows as seen in the file (title row counted)
     assert not out.exists()

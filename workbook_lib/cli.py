@@ -91,27 +91,83 @@ def methodology_show(name: str = typer.Argument(..., help="shipped name or path 
         typer.echo("Residual = likelihood x impact re-rated after controls")
 
 
+def _print_readings(file: Path, readings: list, skipped: list) -> None:
+    from workbook_lib.assessments.risk.interpret import readings_frame, skipped_lines  # lazy: pandas
+
+    if not readings:
+        return
+    typer.echo(f"How {file.name} was read (each column: your heading -> what it holds):")
+    typer.echo(readings_frame(readings).to_string(index=False, max_colwidth=70))
+    for line in skipped_lines(skipped):
+        typer.echo(f"skipped {line}")
+    typer.echo("")
+
+
+def _column_choices(column: list[str]) -> dict[str, str]:
+    choices = {}
+    for text in column:
+        heading, sep, meaning = text.rpartition("=")
+        if not sep or not heading.strip() or not meaning.strip():
+            _fail_input(f"--column {text!r}: expected \"Your heading=column name\" (or \"Your heading=ignore\")")
+        choices[heading.strip()] = meaning.strip()
+    return choices
+
+
 @app.command()
 def validate(file: Path = typer.Argument(..., help="register, CSV or .xlsx"),
-             methodology: str = typer.Option(..., "--methodology", "-m", help="shipped name or YAML path"),
+             methodology: str | None = typer.Option(None, "--methodology", "-m", help="shipped name or YAML path"),
+             params: Path | None = typer.Option(
+                 None, "--params", "-p", help="read the register as this parameters file says (methodology, "
+                                              "columns, ratings, impact_money, responses, statuses, roles)"),
              sheet: str | None = typer.Option(None, help="sheet name in an .xlsx (default: the first)"),
-             role: list[str] = typer.Option([], "--role", help="a partner-role column (repeatable)")) -> None:
-    """Check a register and print every problem; runs nothing else. Exit 2 if it is invalid."""
-    from workbook_lib.assessments.risk.methodology import MethodologyError, load_methodology  # lazy: pydantic
+             role: list[str] = typer.Option([], "--role", help="a partner-role column (repeatable)"),
+             column: list[str] = typer.Option([], "--column", help='how to read a heading: "Your heading=column '
+                                                                 'name" or "Your heading=ignore" (repeatable)'),
+             ) -> None:
+    """Show how a register is read, then check it and print every problem. Exit 2 if it is invalid."""
+    from workbook_lib.assessments.risk.interpret import ReadOptions  # lazy: pandas
+    from workbook_lib.assessments.risk.methodology import load_methodology  # lazy: pydantic
+    from workbook_lib.assessments.risk.params import RiskEvaluationParams  # lazy: pydantic
     from workbook_lib.assessments.risk.register import load_register  # lazy: pandas, pandera
+    from workbook_lib.core.params import load_file  # lazy: pydantic, yaml
 
     try:
-        lm = load_methodology(methodology)
-        reg = load_register(file, lm.methodology, sheet=sheet, partner_roles=role)
-    except MethodologyError as exc:
-        _fail_input(str(exc))
+        p = load_file(params, RiskEvaluationParams) if params is not None else None
+        if methodology is None and p is None:
+            _fail_input("--methodology (or --params) is needed to check a register's ratings")
+        lm = load_methodology(methodology or p.methodology_ref())
+        options = p.read_options() if p is not None else ReadOptions()
+        options = ReadOptions({**options.columns, **_column_choices(column)}, options.ratings, options.impact_money,
+                              options.responses, options.statuses)
+        roles = list(role) or (list(p.partner_roles) if p is not None else [])
+        reg = load_register(file, lm.methodology, sheet=sheet or (p.sheet if p else None), partner_roles=roles,
+                            options=options)
     except InputError as exc:
+        _print_readings(file, exc.readings, exc.skipped)
         _print_problems(exc)
         raise typer.Exit(EXIT_INPUT) from None
-    typer.echo(f"{file}: valid register, {len(reg.frame)} risks ({int(reg.rated.sum())} rated) "
-               f"under {lm.methodology.name}.")
+    except ValueError as exc:  # MethodologyError, ParameterError
+        _fail_input(str(exc))
+    _print_readings(file, reg.readings, reg.skipped)
+    status = reg.frame["status"].value_counts()
+    closed = int(status.get("closed", 0) + status.get("eliminated", 0))
+    typer.echo(f"{file}: valid register, {len(reg.frame)} risks ({int(reg.rated.sum())} rated"
+               + (f", {closed} closed or eliminated" if closed else "")
+               + (f", {int(status['opportunity'])} opportunities" if status.get("opportunity") else "")
+               + f") under {lm.methodology.name}.")
     for w in reg.warnings:
         typer.echo(f"warning: {w}")
+
+
+@methodology_app.command("check")
+def methodology_check(file: str = typer.Argument(..., help="a methodology YAML file (or a shipped name)")) -> None:
+    """Check a methodology file: print its matrix and bands, or every problem in plain words. Exit 2 if invalid."""
+    from workbook_lib.assessments.risk.check import check_methodology  # lazy: pydantic, yaml
+
+    ok, text = check_methodology(file)
+    typer.echo(text, err=not ok)
+    if not ok:
+        raise typer.Exit(EXIT_INPUT)
 
 
 @app.command()

@@ -14,12 +14,21 @@ from typing import Any
 import pandas as pd
 
 from workbook_lib.assessments.risk.headings import LEVEL, SCORE, Guess, Headings, fold, plain
-from workbook_lib.assessments.risk.layout import RATINGS, Layout, Source, find_layout, skip_reason
+from workbook_lib.assessments.risk.layout import RATINGS, Layout, Source, find_layout, is_mark, skip_reason
 from workbook_lib.assessments.risk.methodology import ImpactMoney, Methodology
 from workbook_lib.assessments.risk.ratings import RatingRead, generic_words, is_prose, read_ratings
+from workbook_lib.core.datafiles import normalise_label
 from workbook_lib.core.errors import InputError, Problem
-from workbook_lib.core.tables import ROW, ColumnReading, SkippedRow, Table, column_letter, header_key, read_rows, \
-    unneutralise
+from workbook_lib.core.tables import (
+    ROW,
+    ColumnReading,
+    SkippedRow,
+    Table,
+    column_letter,
+    header_key,
+    read_rows,
+    unneutralise,
+)
 
 IGNORE = "ignore"
 
@@ -65,7 +74,7 @@ class Interpreter:
         self.file, self.rows, self.m, self.options, self.spec = file, rows, m, options, spec
         self.vocab = Headings(spec)
         self.generic = generic_words(spec.generic_levels)
-        self.marks = {fold(x) for x in spec.marks}
+        self.marks = {normalise_label(x) for x in spec.marks}
         self.totals = {fold(x) for x in spec.total_words}
         self.problems: list[Problem] = []
         self.eliminated: set[int] = set()
@@ -205,11 +214,11 @@ class Interpreter:
         d.style = "X-marks: " + ", ".join(f"{h} = {v}" for h, v in zip(d.source.marks, values, strict=True))
         out = []
         for number, row in zip(rows, cells, strict=True):
-            marked = [i for i, c in enumerate(row) if fold(c) in self.marks]
+            marked = [i for i, c in enumerate(row) if is_mark(c, self.marks)]
             if len(marked) > 1:
                 self.problems.append(Problem(self.file, number, name, " and ".join(d.source.marks[i] for i in marked),
                                              f"one mark per row under {d.source.heading!r}"))
-            other = [c for c in row if c and fold(c) not in self.marks]
+            other = [c for c in row if c and not is_mark(c, self.marks)]
             if other:
                 self.problems.append(Problem(self.file, number, name, other[0], "a mark such as X, or nothing"))
             out.append(str(values[marked[0]]) if len(marked) == 1 else "")
@@ -307,3 +316,16 @@ def interpret_file(path: str | Path, m: Methodology, spec: Any, options: ReadOpt
     """Read a register file into canonical columns; problems found are in ``Table.problems``."""
     rows = read_rows(path, sheet)
     return Interpreter(str(path), rows, m, options or ReadOptions(), spec).table()
+
+
+def readings_frame(readings: list[ColumnReading]) -> pd.DataFrame:
+    """How each column was read, as a table for a person: no internal column names."""
+    return pd.DataFrame(
+        [(r.letter, r.heading, plain(r.meaning) if r.meaning else ("ignored" if r.how.startswith("ignored")
+                                                                    else "kept as written"),
+          r.how + (f"; values: {r.style}" if r.style and r.style != "empty" else ""))
+         for r in readings], columns=["Column", "Your heading", "Read as", "How"])
+
+
+def skipped_lines(skipped: list[SkippedRow]) -> list[str]:
+    return [f"row {s.row}: {s.reason} ({s.text})" for s in skipped]

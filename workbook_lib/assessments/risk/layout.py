@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from workbook_lib.assessments.risk.headings import Headings, fold
+from workbook_lib.core.datafiles import normalise_label
 from workbook_lib.core.tables import HEADER_SCAN_ROWS
 
 RATINGS = ("inherent_likelihood", "inherent_impact", "residual_likelihood", "residual_impact")
@@ -47,10 +48,14 @@ def _meanings(headings: list[str], vocab: Headings) -> set[str]:
     return found
 
 
+def is_mark(cell: str, marks: set[str]) -> bool:
+    return normalise_label(cell) in marks
+
+
 def _is_mark_group(rows: Rows, start: int, columns: list[int], marks: set[str]) -> bool:
-    cells = [fold(cells[j]) if j < len(cells) else "" for _, cells in rows[start:start + 50] for j in columns]
+    cells = [cells[j] if j < len(cells) else "" for _, cells in rows[start:start + 50] for j in columns]
     filled = [c for c in cells if c]
-    return bool(filled) and all(c in marks for c in filled)
+    return bool(filled) and all(is_mark(c, marks) for c in filled)
 
 
 def _two_rows(rows: Rows, i: int, vocab: Headings, marks: set[str]) -> tuple[list[Source], int]:
@@ -76,8 +81,9 @@ def _two_rows(rows: Rows, i: int, vocab: Headings, marks: set[str]) -> tuple[lis
         guess = vocab.guess(group)
         rating = guess is not None and guess.candidates[:1] and guess.candidates[0] in RATINGS
         subs = [sub[j] for j in columns]
+        # level headings are short and name no other column (a single "L" or "I" may look like a rating)
         if rating and len(columns) >= 2 and _is_mark_group(rows, i + 2, columns, marks) \
-                and not _meanings(subs, vocab) - {guess.candidates[0]}:
+                and all(len(h) <= 20 for h in subs) and not _meanings(subs, vocab) - set(RATINGS):
             sources.append(Source(group, columns, subs))
         else:
             sources.extend(Source(f"{group} / {sub[j]}", [j]) for j in columns)
@@ -112,6 +118,6 @@ def skip_reason(cells: list[str], id_column: int | None, total_words: set[str]) 
     if any(fold(c) in total_words or fold(c).split(" ")[0] in total_words for c in filled[:3]) \
             and (not risk_id or fold(risk_id) in total_words):
         return "a totals row"
-    if len(filled) == 1 and not risk_id:
+    if len(filled) == 1 and (not risk_id or len(risk_id.split()) >= 3):
         return "a note or section title (one cell, no risk ID)"
     return ""

@@ -7,7 +7,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from workbook_lib.assessments.risk.methodology import shipped
+from workbook_lib.assessments.risk.interpret import IGNORE, ReadOptions
+from workbook_lib.assessments.risk.methodology import ImpactMoney, shipped
+from workbook_lib.assessments.risk.register import column_spec
 from workbook_lib.core.params import CommonParams
 
 
@@ -28,6 +30,37 @@ class RiskEvaluationParams(CommonParams):
     partner_roles: list[str] = []
     # the most rows a report table shows (the worst first); every row stays in the Excel workbook
     report_rows: int = Field(500, ge=1, description="rows shown per report table; the rest are in the .xlsx")
+    # how this organisation's register is read (docs/registers.md)
+    columns: dict[str, str] = Field({}, description="your heading -> what it holds (a column name) or ignore")
+    ratings: dict[str, int | dict[str, int]] = Field(
+        {}, description="your rating words -> level, e.g. {H: 4, M: 3, L: 2}; or per likelihood/impact")
+    impact_money: ImpactMoney | None = None
+    # (not "responses": in a shared parameters file that names the COSO questionnaire's answers)
+    response_words: dict[str, list[str]] = Field({}, description="your words for a response: {mitigate: [Contain]}")
+    status_words: dict[str, list[str]] = Field({}, description="your words for a status: {closed: [Gesloten]}")
+
+    @field_validator("columns")
+    @classmethod
+    def _known_columns(cls, value: dict[str, str]) -> dict[str, str]:
+        known = [*column_spec().columns, IGNORE]
+        bad = {h: c for h, c in value.items() if c not in known}
+        if bad:
+            raise ValueError(f"{', '.join(f'{h!r}: {c!r}' for h, c in bad.items())} - each heading must map to "
+                             f"one of: {', '.join(known)}")
+        return value
+
+    @field_validator("response_words", "status_words")
+    @classmethod
+    def _known_keys(cls, value: dict[str, list[str]], info: Any) -> dict[str, list[str]]:
+        known = getattr(column_spec(), {"response_words": "responses", "status_words": "statuses"}[info.field_name])
+        bad = [k for k in value if k not in known]
+        if bad:
+            raise ValueError(f"{', '.join(map(repr, bad))}: expected one of {', '.join(known)}")
+        return value
+
+    def read_options(self) -> ReadOptions:
+        return ReadOptions(dict(self.columns), dict(self.ratings), self.impact_money, dict(self.response_words),
+                           dict(self.status_words))
 
     @classmethod
     def cross_field_problems(cls, data: dict[str, Any]) -> list[str]:

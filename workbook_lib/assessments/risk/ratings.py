@@ -20,7 +20,7 @@ Axis = Literal["likelihood", "impact"]
 ELIMINATED = "eliminated"  # a 0% likelihood: the risk can no longer happen
 _INTEGER = re.compile(r"^\d+(?:\.0+)?$")
 _PERCENT = re.compile(r"^(\d+(?:[.,]\d+)?)\s*%$")
-_NUMBER = re.compile(r"^\d+(?:[.,]\d+)?$")
+_NUMBER = re.compile(r"^(\d+(?:[.,]\d+)?)$")
 _MONEY = re.compile(r"^(?P<cur>[£$€¥]|R|GBP|EUR|USD|ZAR)?\s*(?P<num>\d{1,3}(?:[ ,.]\d{3})+|\d+(?:\.\d+)?)\s*"
                     r"(?P<mult>k|m|bn|mn|million|thousand)?\s*(?P<cur2>GBP|EUR|USD|ZAR|€)?$", re.IGNORECASE)
 _MULTIPLIERS = {"k": 1e3, "thousand": 1e3, "m": 1e6, "mn": 1e6, "million": 1e6, "bn": 1e9}

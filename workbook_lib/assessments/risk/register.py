@@ -29,8 +29,8 @@ COLUMNS_FILE = Path(__file__).parent / "data" / "register_columns.yaml"
 RATINGS = ["inherent_likelihood", "inherent_impact", "residual_likelihood", "residual_impact"]
 DEFAULT_GROUP = "Whole register"
 # columns the suite computes; a register column with one of these names is kept as "<name> (register)"
-RESERVED = {"row", "rated", "complete", "closed", "disagreements", "control_factor", "inherent_score", "inherent_level", "residual_score",
-            "residual_level", "appetite", "above_appetite", "decision_maker", "register_destination",
+RESERVED = {"row", "rated", "complete", "closed", "control_factor", "inherent_score", "inherent_level",
+            "residual_score", "residual_level", "appetite", "above_appetite", "decision_maker", "register_destination",
             "required_action", "arithmetic", "action_overdue", "review_overdue", "inherent_likelihood_label",
             "inherent_impact_label", "_band"}
 _NUMBER = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*%?\s*$")
@@ -143,12 +143,12 @@ def build_schema(m: Methodology, columns: list[str], partner_roles: list[str],
             lookup = spec.responses_for(options)
             col_checks.append(pa.Check(lambda s, lk=lookup: (s == "") | s.map(normalise_label).isin(lk),
                                        error="a response: " + ", ".join(spec.responses)
-                                       + " (or add your word under responses: in the parameters)"))
+                                       + " (or add your word under response_words: in the parameters)"))
         elif name == "status":
             lookup = spec.statuses_for(options)
             col_checks.append(pa.Check(lambda s, lk=lookup: (s == "") | s.map(fold).isin(lk),
                                        error="a risk status: " + ", ".join(spec.statuses)
-                                       + " (or add your word under statuses: in the parameters)"))
+                                       + " (or add your word under status_words: in the parameters)"))
         elif name in spec.dates:
             col_checks.append(pa.Check(lambda s: s.map(lambda v: v == "" or parse_date(v) is not None),
                                        error="a date such as 2025-06-30 or 30/06/2025"))

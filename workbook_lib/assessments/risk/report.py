@@ -6,6 +6,7 @@ from typing import Any
 
 import pandas as pd
 
+from workbook_lib.assessments.risk.interpret import readings_frame, skipped_lines
 from workbook_lib.assessments.risk.scoring import RiskEvaluation
 from workbook_lib.core.outputs import esc, notes_markdown, plain
 
@@ -17,7 +18,7 @@ def risk_summary(ev: RiskEvaluation, organisation: str, period: str) -> dict[str
          "inherent_score": plain(r.inherent_score), "inherent_level": plain(r.inherent_level),
          "residual_score": plain(r.residual_score), "residual_level": plain(r.residual_level),
          "above_appetite": plain(r.above_appetite), "decision_maker": plain(r.decision_maker),
-         "rated": bool(r.rated)}
+         "rated": bool(r.rated), "status": r.status}
         for r in ev.risks.itertuples(index=False)
     ]
     groups = [
@@ -27,7 +28,14 @@ def risk_summary(ev: RiskEvaluation, organisation: str, period: str) -> dict[str
     ]
     return {"assessment": "risk-evaluation", "organisation": organisation, "period": period,
             "as_of": ev.as_of.isoformat(), "methodology": ev.methodology.provenance(),
-            "banding": ev.banding, "risks": risks, "groups": groups, "warnings": list(ev.warnings)}
+            "banding": ev.banding, "risks": risks, "groups": groups, "warnings": list(ev.warnings),
+            "disagreements": [
+                {"risk_id": d["Risk"], "row": int(d["Row"]), "column": d["Your column"],
+                 "file_value": d["The file says"], "computed": d["Computed"], "arithmetic": d["Arithmetic"]}
+                for d in ev.disagreements.to_dict("records")],
+            "columns_read": [{"column": r.letter, "heading": r.heading, "read_as": r.meaning, "how": r.how,
+                              "values": r.style} for r in ev.readings],
+            "skipped_rows": [{"row": s.row, "reason": s.reason, "text": s.text} for s in ev.skipped]}
 
 
 def key_figures(ev: RiskEvaluation) -> str:
@@ -37,7 +45,9 @@ def key_figures(ev: RiskEvaluation) -> str:
     levels = ", ".join(f"{b} {int(res.get(b, 0))}" for b in bands)
     above = int((ev.risks["above_appetite"] == True).sum())  # noqa: E712 - object column with None
     return (f"risks {len(ev.risks)} | rated {len(ev.rated)} | not rated {len(ev.unrated)} | "
-            f"residual: {levels} | above appetite {above} | overdue actions "
+            f"closed {len(ev.closed)} | residual: {levels} | above appetite {above} | "
+            f"own figures differing {ev.disagreements['Risk'].nunique() if len(ev.disagreements) else 0} | "
+            f"overdue actions "
             f"{int(ev.risks['action_overdue'].sum())} | overdue reviews {int(ev.risks['review_overdue'].sum())}")
 
 
@@ -46,12 +56,12 @@ RISK_COLUMNS = ["risk_id", "group", "description", "category", "owner", "inheren
                 "residual_likelihood", "residual_impact", "residual_score", "residual_level", "appetite",
                 "above_appetite", "decision_maker", "register_destination", "required_action", "arithmetic",
                 "response", "treatment_owner", "actions", "due_date", "review_date", "progress",
-                "action_overdue", "review_overdue", "rated"]
+                "action_overdue", "review_overdue", "rated", "status"]
 
 
 def result_tables(ev: RiskEvaluation) -> dict[str, pd.DataFrame]:
     extra = [c for c in ev.risks.columns if c not in RISK_COLUMNS and not c.endswith("_label")
-             and c not in {"row", "complete"}]
+             and c not in {"row", "complete", "closed"}]
     tables = {
         "Risks": ev.risks[RISK_COLUMNS + extra],
         "Groups": ev.groups,
@@ -60,6 +70,10 @@ def result_tables(ev: RiskEvaluation) -> dict[str, pd.DataFrame]:
     if ev.roles is not None:
         tables["Partner roles"] = ev.roles
     tables["Warnings"] = pd.DataFrame({"warning": ev.warnings})
+    tables["Own figures differing"] = ev.disagreements
+    tables["Columns read"] = readings_frame(ev.readings)
+    tables["Rows skipped"] = pd.DataFrame([(s.row, s.reason, s.text) for s in ev.skipped],
+                                          columns=["Row", "Why", "What it says"])
     m = ev.methodology.methodology
     tables["Method"] = pd.DataFrame(
         [("methodology", m.name), ("version", m.version), ("sha256", ev.methodology.sha256),
@@ -104,6 +118,8 @@ def opening_narrative(ev: RiskEvaluation, organisation: str, period: str) -> str
         f"**{len(rated)}** are rated"
         + (f" and **{len(unrated)} are not rated** ({esc(', '.join(unrated['risk_id']))}); unrated risks are "
            f"listed, never scored" if len(unrated) else "") + ".",
+        *([f"**{len(ev.closed)}** closed or eliminated risk(s) are listed, not scored or escalated "
+           f"({esc(', '.join(ev.closed['risk_id']))})."] if len(ev.closed) else []),
         f"After controls, **{n_worst}** risk(s) remain in the highest band (*{esc(worst)}*), and "
         f"**{len(above)}** sit above the risk appetite"
         + (f": {esc(', '.join(above['risk_id']))}." if len(above) else "."),
@@ -112,6 +128,10 @@ def opening_narrative(ev: RiskEvaluation, organisation: str, period: str) -> str
         t = top.iloc[0]
         lines.append(f"The highest residual risk is **{esc(t.risk_id)}** ({esc(t.residual_level)}, score "
                      f"{t.residual_score}); its acceptance rests with: {esc(t.decision_maker)}.")
+    if len(ev.disagreements):
+        lines.append(f"**The register's own score or level differs from the computed one for "
+                     f"{ev.disagreements['Risk'].nunique()} risk(s)**: see *Where the register's own figures "
+                     f"differ*.")
     od = overdue(ev)
     if len(od):
         lines.append(f"**{int(od['action_overdue'].sum())}** treatment action(s) and "
@@ -121,6 +141,15 @@ def opening_narrative(ev: RiskEvaluation, organisation: str, period: str) -> str
     if ev.warnings:
         lines.append("**Warnings**\n\n" + "\n".join(f"- {esc(w)}" for w in ev.warnings))
     return "\n\n".join(lines)
+
+
+def _cell(text: object) -> str:
+    """Text for a Markdown table cell: escaped, and a '|' in it does not end the cell."""
+    return esc(str(text)).replace("|", "\\|")
+
+
+def closed_view(ev: RiskEvaluation) -> pd.DataFrame:
+    return ev.closed[["risk_id", "description", "status", "owner", "inherent_likelihood", "inherent_impact"]]
 
 
 def roles_narrative(ev: RiskEvaluation) -> str:
@@ -144,9 +173,16 @@ def method_note(ev: RiskEvaluation) -> str:
                 + ", ".join(f"{esc(c.label)} {c.factor:.0%}" for c in m.control_effectiveness)
                 if m.residual.rule == "control_factor" else "likelihood x impact re-rated after controls")
     notes = notes_markdown(m.notes)
+    read = ""
+    if ev.readings:
+        rows_read = "\n".join("| " + " | ".join(_cell(v) for v in r.values()) + " |"
+                               for r in readings_frame(ev.readings).to_dict("records"))
+        skipped = "".join(f"\n- Skipped {esc(line)}" for line in skipped_lines(ev.skipped))
+        read = (f"**How the register was read** (your heading and what the suite took it to hold):\n\n"
+                f"| Column | Your heading | Read as | How |\n|---|---|---|---|\n{rows_read}\n{skipped}\n\n")
     return (f"## Method and provenance\n"
             f"Methodology **{esc(m.name)}**, version {esc(m.version)}, SHA-256 `{ev.methodology.sha256}`.\n\n"
             f"Score = likelihood x impact ({m.scoring.rule}); residual = {residual}.\n\n"
-            f"| Band | Scores | Decision maker | Register |\n|---|---|---|---|\n{rows}\n\n"
+            f"| Band | Scores | Decision maker | Register |\n|---|---|---|---|\n{rows}\n\n{read}"
             f"**Decisions recorded in the methodology file** (where the source document is silent or "
             f"inconsistent):\n\n{notes}")

@@ -22,7 +22,7 @@ def load_risk_inputs(params: RiskEvaluationParams) -> tuple[LoadedMethodology, R
         register = register_from_store(params, loaded)
     else:
         register = load_register(params.resolve(params.register_file), loaded.methodology, sheet=params.sheet,
-                                 partner_roles=params.partner_roles)
+                                 partner_roles=params.partner_roles, options=params.read_options())
     return loaded, register, appetite
 
 
@@ -33,7 +33,7 @@ def register_from_store(params: RiskEvaluationParams, loaded: LoadedMethodology)
     with Store(params.store_url) as store:
         table = table_from_store(store, params.organisation, params.period, RISK)
         methods = methods_in_store(store, params.organisation, params.period, RISK)
-    register = validate_register(table, loaded.methodology, params.partner_roles)
+    register = validate_register(table, loaded.methodology, params.partner_roles, params.read_options())
     other = sorted({f"{m.name} {m.version or ''}".strip() for m in methods
                     if (m.name, m.sha256) != (loaded.methodology.name, loaded.sha256)})
     if other:

@@ -15,7 +15,9 @@ import pandas as pd
 
 from workbook_lib.assessments.risk.methodology import LoadedMethodology, Methodology, MethodologyError
 from workbook_lib.assessments.risk.register import Register
+from workbook_lib.core.datafiles import normalise_label
 
+CLOSED = ("closed", "eliminated")
 AppetiteValue = int | str
 
 
@@ -148,14 +150,24 @@ class RiskEvaluation:
     warnings: list[str]
     organisation: str = ""  # what the register is of, when known
     period: str = ""
+    disagreements: pd.DataFrame = field(default_factory=pd.DataFrame)  # the file's own figures vs the computed
+    readings: list = field(default_factory=list)  # how each column of the register was read (ColumnReading)
+    skipped: list = field(default_factory=list)  # rows under the header that are not risks (SkippedRow)
 
     @property
     def rated(self) -> pd.DataFrame:
+        """Scored risks: rated, and open or an opportunity."""
         return self.risks[self.risks["rated"]]
 
     @property
     def unrated(self) -> pd.DataFrame:
-        return self.risks[~self.risks["rated"]]
+        """Open risks (or opportunities) without ratings."""
+        return self.risks[~self.risks["rated"] & ~self.risks["closed"]]
+
+    @property
+    def closed(self) -> pd.DataFrame:
+        """Closed and eliminated risks: listed, never scored or escalated."""
+        return self.risks[self.risks["closed"]]
 
 
 def _label(values: pd.Series, levels: list) -> pd.Series:
@@ -211,20 +223,34 @@ def evaluate(register: Register, loaded: LoadedMethodology, as_of: dt.date,
     if not isinstance(appetite, Appetite):
         appetite = Appetite.resolve(appetite, m, banding)
     frame = register.frame.reset_index(drop=True)
+    if "status" not in frame:
+        frame = frame.assign(status="open")
     scored = score_frame(frame, m, appetite, banding)
+    closed = frame["status"].isin(CLOSED).to_numpy()
+    if closed.any():  # listed with the file's ratings, never scored or escalated
+        for column in ("inherent_score", "residual_score", "appetite"):
+            scored.loc[closed, column] = pd.NA
+        for column in ("inherent_level", "residual_level", "above_appetite"):
+            scored.loc[closed, column] = None
+        scored.loc[closed, "_band"] = -1
+    # an opportunity is scored on its upside but never counted above appetite
+    scored.loc[(frame["status"] == "opportunity").to_numpy(), "above_appetite"] = None
     risks = pd.concat([frame, scored], axis=1)
+    risks["closed"] = closed
+    risks["rated"] = risks["rated"] & ~risks["closed"]
     band_of = {i: b for i, b in enumerate(bands)}
     risks["decision_maker"] = risks["_band"].map(lambda i: band_of[i].decision_maker if i >= 0 else None)
     risks["register_destination"] = risks["_band"].map(
         lambda i: band_of[i].register_destination if i >= 0 else None)
     risks["required_action"] = risks["_band"].map(lambda i: band_of[i].action if i >= 0 else None)
     risks["arithmetic"] = _arithmetic(risks, m)
+    risks.loc[risks["closed"], "arithmetic"] = "closed: " + risks.loc[risks["closed"], "status"] + ", not scored"
     risks["inherent_likelihood_label"] = _label(risks["inherent_likelihood"], m.likelihood)
     risks["inherent_impact_label"] = _label(risks["inherent_impact"], m.impact)
     risks["action_overdue"] = risks["due_date"].map(lambda d: d is not None and d < as_of) & ~risks["complete"]
     risks["review_overdue"] = risks["review_date"].map(lambda d: d is not None and d < as_of)
 
-    warnings = list(register.warnings)
+    warnings = list(register.warnings) + _unused_residuals(risks, m, register.headings)
     rated = risks["rated"]
     if m.residual.rule == "rerated":
         missing = rated & (risks["residual_likelihood"].isna() | risks["residual_impact"].isna())
@@ -256,10 +282,53 @@ def evaluate(register: Register, loaded: LoadedMethodology, as_of: dt.date,
         uncovered = roles.loc[~roles["covered"], "risk_id"].tolist()
         if uncovered:
             warnings.append(f"No partner role covers: {', '.join(uncovered)}.")
+    disagreements = own_figures(risks, m, banding, register.headings)
+    if len(disagreements):
+        warnings.append(f"The register's own score or level differs from the computed one for "
+                        f"{disagreements['Risk'].nunique()} risk(s): see the table of differences.")
     return RiskEvaluation(methodology=loaded, banding=banding, as_of=as_of,
                           risks=risks.drop(columns=["_band"]), groups=groups,
                           treatments=treatments.reset_index(drop=True),
-                          roles=roles, warnings=warnings)
+                          roles=roles, warnings=warnings, disagreements=disagreements,
+                          readings=list(register.readings), skipped=list(register.skipped))
+
+
+def _unused_residuals(risks: pd.DataFrame, m: Methodology, headings: dict[str, str]) -> list[str]:
+    """A residual rating read from the file and not used for the score is said, never dropped silently."""
+    if m.residual.rule != "control_factor" or "residual_likelihood" not in risks:
+        return []
+    given = risks["residual_likelihood"].notna() & risks["residual_impact"].notna() & ~risks["closed"]
+    if not given.any():
+        return []
+    names = " and ".join(repr(headings.get(c, c)) for c in ("residual_likelihood", "residual_impact"))
+    return [f"{names} give residual ratings for {int(given.sum())} risk(s), but {m.name} computes the residual "
+            f"score from control effectiveness: those ratings are listed in the Risks table, not scored."]
+
+
+def own_figures(risks: pd.DataFrame, m: Methodology, banding: str | None,
+                headings: dict[str, str]) -> pd.DataFrame:
+    """Every risk whose own score or level in the file differs from the computed one, with the arithmetic."""
+    bands = m.banding(banding).bands
+    names = {normalise_label(word): b.name for b in bands for word in (b.name, *b.aliases)}
+    rows = []
+    for stage in ("inherent", "residual"):
+        for kind in ("score", "level"):
+            column = f"stated_{stage}_{kind}"
+            if column not in risks:
+                continue
+            computed = risks[f"{stage}_{kind}"]
+            for i in risks.index[(risks[column].fillna("") != "") & risks["rated"]]:
+                said, got = str(risks.at[i, column]).strip(), computed.at[i]
+                if kind == "score":
+                    same = said.replace(".0", "", 1) == str(got)
+                else:
+                    same = names.get(normalise_label(said)) == got
+                    if normalise_label(said) not in names:
+                        got = f"{got} ('{said}' is not a band of {m.name})"
+                if not same:
+                    rows.append((risks.at[i, "risk_id"], int(risks.at[i, "row"]), headings.get(column, column), said,
+                                 str(got), risks.at[i, "arithmetic"]))
+    return pd.DataFrame(rows, columns=["Risk", "Row", "Your column", "The file says", "Computed", "Arithmetic"])
 
 
 def _groups(risks: pd.DataFrame, bands: list) -> pd.DataFrame:
