@@ -377,6 +377,8 @@ def store_import(file: Path = typer.Argument(..., help="CSV or .xlsx to import")
                                                   "questionnaire, matrix, framework and the organisation's providers)"),
                  sheet: str | None = typer.Option(None, help="sheet name in an .xlsx"),
                  role: list[str] = typer.Option([], "--role", help="a partner-role column (repeatable)"),
+                 column: list[str] = typer.Option([], "--column", help='risk-evaluation: how to read a heading, '
+                                                                     '"Your heading=column name" or "=ignore"'),
                  who: str = typer.Option(..., "--who", help="your name, recorded in the audit trail"),
                  line: str | None = typer.Option(None, "--line", help="your line of assurance"),
                  store: str | None = typer.Option(None, "--store", help="store URL (default WORKBOOK_DB)")) -> None:
@@ -391,15 +393,18 @@ def store_import(file: Path = typer.Argument(..., help="CSV or .xlsx to import")
         p = load_file(params, _spec(assessment).params, shared_fields()) if params is not None else None
         if record_kind.kind == "risk" and methodology is None and p is None:
             _fail_input("--methodology (or --params) is needed to check a register's ratings")
-        loaded, context = record_kind.context(methodology, p, partner_roles=list(role) if role else None)
-        table = read_for_kind(file, record_kind, sheet)
+        loaded, context = record_kind.context(methodology, p, partner_roles=list(role) if role else None,
+                                              columns=_column_choices(column))
+        table = read_for_kind(file, record_kind, sheet, context)
         rows = canonical_rows(record_kind, table, context)
     except ValueError as exc:  # InputError, ParameterError, MethodologyError, QuestionnaireError, MatrixError
         if isinstance(exc, InputError):
+            _print_readings(file, exc.readings, exc.skipped)
             _print_problems(exc)
             typer.echo("Nothing was saved.", err=True)
             raise typer.Exit(EXIT_INPUT) from None
         _fail_input(str(exc))
+    _print_readings(file, table.readings, table.skipped)
     prov = loaded.provenance()
     method = Method(prov["name"], prov["version"], prov["sha256"])
     with _open_store(store) as st:

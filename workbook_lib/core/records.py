@@ -31,7 +31,10 @@ class RecordKind:
     an import and a file agree on what one record is (raises InputError listing every problem).
     ``context``: loads what rows are checked against, ``(data file name or None, parameters or None, **options)
     -> (loaded data file, context for canonical)``; the name wins, then the parameters' choice, then the default.
-    Options a kind does not use are ignored (``partner_roles``: a register's partner-role columns).
+    Options a kind does not use are ignored (``partner_roles``: a register's partner-role columns; ``columns``:
+    the user's heading -> canonical column choices).
+    ``read``: reads a file of this kind with the context (a kind whose files need understanding, such as a risk
+    register's headings and rating styles); without it, ``read_table`` with ``columns``.
     """
 
     kind: str
@@ -39,6 +42,7 @@ class RecordKind:
     columns: Callable[[], dict[str, list[str]]]
     canonical: Callable[[Table, Any], dict[str, dict[str, str]]] | None = None
     context: Callable[..., tuple[Any, Any]] | None = None
+    read: Callable[[Path, str | None, Any], Table] | None = None
 
     def key(self, row: dict[str, str]) -> str:
         return "|".join(str(row.get(c, "")).strip() for c in self.key_columns)
@@ -110,8 +114,11 @@ def save_table(store: Store, organisation: str, period: str, kind: Kind, table: 
                       source)
 
 
-def read_for_kind(path: str | Path, kind: Kind, sheet: str | None = None) -> Table:
-    return read_table(path, spec_for(kind).columns(), sheet=sheet)
+def read_for_kind(path: str | Path, kind: Kind, sheet: str | None = None, context: Any = None) -> Table:
+    spec = spec_for(kind)
+    if spec.read is not None and context is not None:
+        return spec.read(Path(path), sheet, context)
+    return read_table(path, spec.columns(), sheet=sheet)
 
 
 def export_frame(store: Store, organisation: str, period: str, kind: Kind) -> pd.DataFrame:

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import html
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import ipywidgets as w
 import pandas as pd
 
+from workbook_lib.assessments.risk.headings import fold, plain
+from workbook_lib.assessments.risk.interpret import IGNORE, skipped_lines
 from workbook_lib.assessments.risk.methodology import load_methodology
 from workbook_lib.assessments.risk.params import RiskEvaluationParams
-from workbook_lib.assessments.risk.records import RISK
+from workbook_lib.assessments.risk.records import RISK, RegisterContext
 from workbook_lib.assessments.risk.register import column_spec, validate_register
 from workbook_lib.assessments.risk.run import run_risk_evaluation
 from workbook_lib.assessments.risk.scoring import RiskEvaluation
@@ -74,6 +77,9 @@ class RiskRegisterForm(StoreForm):
         responses = list(column_spec().responses)
         self.response = forms.tag(w.Dropdown(description="Response", options=[("(none)", "")] + [
             (r.capitalize(), r) for r in responses], style={"description_width": "140px"}), "response")
+        self.status = forms.tag(w.Dropdown(description="Status", options=[
+            (word.capitalize(), word) for word in column_spec().statuses], value="open",
+            style={"description_width": "140px"}), "status")
         self.save = forms.tag(w.Button(description="Save risk", button_style="primary", icon="save"), "save")
         self.upload = forms.tag(w.FileUpload(accept=".csv,.xlsx", multiple=False, description="Choose file"),
                                 "upload")
@@ -81,16 +87,22 @@ class RiskRegisterForm(StoreForm):
         self.confirm_import = forms.tag(w.Button(description="Save imported risks", disabled=True,
                                                  button_style="warning"), "confirm-import")
         self.import_report = w.HTML()
+        self.reading = w.VBox()  # how the checked file was read, and the user's choices per column
+        self.recheck = forms.tag(w.Button(description="Check again with these choices", icon="refresh"), "recheck")
+        self.column_choices: dict[str, str] = {}
+        self._choosers: dict[str, w.Dropdown] = {}
+        self._import_name = ""
         self.download = w.HTML()
         self._pending: Any = None  # a checked import waiting for confirmation
         self.choose.observe(self.guard(self._load_risk), names="value")
         self.save.on_click(self.guard(self._save))
         self.check.on_click(self.guard(self._check_import))
         self.confirm_import.on_click(self.guard(self._save_import))
+        self.recheck.on_click(self.guard(self._check_again))
 
         f = self.fields
         editor = w.VBox([
-            self.choose, f["risk_id"], f["description"], f["category"], f["owner"], f["group"],
+            self.choose, f["risk_id"], f["description"], f["category"], f["owner"], f["group"], self.status,
             w.HTML("<b>Before controls</b>"), self.ratings["inherent_likelihood"], self.ratings["inherent_impact"],
             w.HTML("<b>Controls</b>"), f["controls"],
             self.ratings.get("control_effectiveness") or f["control_effectiveness"],
@@ -100,7 +112,8 @@ class RiskRegisterForm(StoreForm):
             f["review_date"], f["progress"], self.save])
         importer = w.VBox([w.HTML("Import a register (CSV or Excel): it is checked first and nothing is saved "
                                   "until you confirm a valid file."),
-                           w.HBox([self.upload, self.check, self.confirm_import]), self.import_report])
+                           w.HBox([self.upload, self.check, self.confirm_import]), self.reading,
+                           self.import_report])
         tabs = w.Tab([editor, importer])
         tabs.set_title(0, "Add or edit a risk")
         tabs.set_title(1, "Import a register")
@@ -160,6 +173,8 @@ class RiskRegisterForm(StoreForm):
             picker.value = data.get(name, "")
         self.response.value = data.get("response", "") if data.get("response", "") in \
             {v for _k, v in self.response.options} else ""
+        words = column_spec().statuses_for(self.params.read_options())
+        self.status.value = words.get(fold(data.get("status", "")), "open")
         self.fields["risk_id"].disabled = bool(data)  # a saved risk keeps its ID
         self.feedback.clear()
 
@@ -167,6 +182,7 @@ class RiskRegisterForm(StoreForm):
         row = {name: str(widget.value).strip() for name, widget in self.fields.items()}
         row.update({name: picker.value for name, picker in self.ratings.items()})
         row["response"] = self.response.value
+        row["status"] = self.status.value
         return row
 
     def _save(self, _button=None) -> None:
@@ -181,7 +197,7 @@ class RiskRegisterForm(StoreForm):
                                       "a new risk ID; this one exists: choose it under Edit to change it")])
         table = Table("risk form", pd.DataFrame([{ROW: 1, **row}], dtype=object), header_row=0)
         try:
-            validate_register(table, self.m, self.params.partner_roles)
+            validate_register(table, self.m, self.params.partner_roles, self.params.read_options())
         except InputError as exc:
             raise forms.problems_without_rows(exc) from None
         result = self.store.save(org, period, RISK.kind, {row["risk_id"]: row}, author, self.method, source="form")
@@ -196,30 +212,66 @@ class RiskRegisterForm(StoreForm):
             raise StoreError("choose a CSV or Excel file first")
         upload = self.upload.value[0]
         name = Path(upload["name"]).name  # never a path from the browser
+        if name != self._import_name:  # a new file starts from the suite's own reading
+            self._import_name, self.column_choices = name, {}
+        options = self.params.read_options()
+        options = replace(options, columns={**options.columns, **self.column_choices})
+        context = RegisterContext(self.loaded, list(self.params.partner_roles), options)
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / name
             path.write_bytes(bytes(upload["content"]))
             try:
-                table = read_for_kind(path, RISK)
+                table = read_for_kind(path, RISK, context=context)
                 table.file = name
-                validate_register(table, self.m, self.params.partner_roles)
+                table.problems = [replace(p, file=name) for p in table.problems]
+                validate_register(table, self.m, self.params.partner_roles, options)
             except InputError as exc:
-                self.import_report.value = ""
-                raise InputError([type(p)(name, p.row, p.column, p.value, p.expected) for p in exc.problems]) \
-                    from None
+                self._show_reading(name, exc.readings, exc.skipped)
+                raise InputError([replace(p, file=name) for p in exc.problems]) from None
         rows = rows_from_table(table, RISK)
         current = self._current()
         status = ["new" if k not in current else "unchanged" if current[k] == v else "changed"
                   for k, v in rows.items()]
-        preview = pd.DataFrame({"risk_id": list(rows), "description": [v.get("description", "") for v in
-                                                                          rows.values()], "status": status})
+        preview = pd.DataFrame({"Risk ID": list(rows), "Description": [v.get("description", "") for v in
+                                                                          rows.values()], "In the store": status})
+        self._show_reading(name, table.readings, table.skipped)
         self.import_report.value = (f"<p><b>{html.escape(name)} is valid:</b> {status.count('new')} new, "
                                     f"{status.count('changed')} changed, {status.count('unchanged')} unchanged. "
                                     "Nothing is saved until you press <i>Save imported risks</i>.</p>"
                                     + preview.to_html(index=False, escape=True))
         self._pending = (name, table)
         self.confirm_import.disabled = False
-        self.feedback.info("File checked: review the table below, then save.")
+        self.feedback.info("File checked: review how it was read and the table below, then save.")
+
+    def _show_reading(self, name: str, readings: list, skipped: list) -> None:
+        """How each column of the file was read, with a choice per column to read it otherwise."""
+        self.import_report.value = ""
+        if not readings:
+            self.reading.children = []
+            return
+        choices = [("as read above", "")] + [("not imported (ignore)", IGNORE)] + [
+            (plain(c), c) for c in column_spec().columns]
+        self._choosers = {}
+        rows = []
+        for r in readings:
+            chooser = forms.tag(w.Dropdown(options=choices, value=self.column_choices.get(r.heading, ""),
+                                           layout=w.Layout(width="240px")), "read-as")
+            self._choosers[r.heading] = chooser
+            read_as = plain(r.meaning) if r.meaning else ("not imported" if r.how.startswith("ignored")
+                                                           else "kept as written")
+            how = r.how + (f"; values: {r.style}" if r.style and r.style != "empty" else "")
+            rows.append(w.HBox([w.HTML(f"<b>{html.escape(r.letter)}</b> {html.escape(r.heading)} &rarr; "
+                                       f"{html.escape(read_as)} <small>({html.escape(how)})</small>",
+                                       layout=w.Layout(width="620px")), chooser]))
+        skipped_html = "".join(f"<li>Skipped {html.escape(line)}</li>" for line in skipped_lines(skipped))
+        self.reading.children = [w.HTML(f"<p><b>How {html.escape(name)} was read</b>: your heading &rarr; what it "
+                                        f"holds. To read a column otherwise, choose it on the right and check "
+                                        f"again.</p>" + (f"<ul>{skipped_html}</ul>" if skipped_html else "")),
+                                 *rows, self.recheck]
+
+    def _check_again(self, _button=None) -> None:
+        self.column_choices = {h: c.value for h, c in self._choosers.items() if c.value}
+        self._check_import()
 
     def _save_import(self, _button=None) -> None:
         if self._pending is None:
@@ -233,4 +285,5 @@ class RiskRegisterForm(StoreForm):
         self._pending = None
         self.confirm_import.disabled = True
         self.import_report.value = ""
+        self.reading.children = []
         self.refresh(f"Imported {name}: {result.summary()}.")
