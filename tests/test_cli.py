@@ -126,7 +126,7 @@ def test_broken_register_gives_one_complete_error_list_and_no_report(tmp_path):
     assert "5 problem(s) found; no report was produced." in result.stderr
     for fragment in ("Often", "31/02/2026", "a unique risk ID", "a likelihood rating 1-5"):
         assert fragment in result.stderr
-    assert " 4 " in result.stderr and " 5 " in result.stderr  # rows as seen in the file (title row counted)
+    assert "row 4," in result.stderr and "row 5," in result.stderr  # rows as seen in the file (title row counted)
     assert not out.exists()
 
 

@@ -43,9 +43,9 @@ def _fail_input(message: str) -> NoReturn:
 
 
 def _print_problems(exc: InputError) -> None:
-    frame = exc.to_frame().fillna("")
     typer.echo(f"{len(exc.problems)} problem(s) found; no report was produced.", err=True)
-    typer.echo(frame.to_string(index=False, max_colwidth=None), err=True)
+    for p in exc.problems:  # one line each: the file, the row, the user's heading, the value, what was expected
+        typer.echo(f"  - {p.line()}", err=True)
 
 
 @app.command()

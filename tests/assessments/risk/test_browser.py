@@ -105,3 +105,29 @@ def test_import_checks_first_then_saves(page, app_server, tmp_path):
     page.wait_for_selector(".wb-ok:has-text('Imported good.csv: 2 added')")
     assert [r.key for r in Store(str(db)).current(ORG, "2028-29", "risk")] == ["I-1", "I-2"]
     assert page.locator("a.wb-download").count() == 1
+
+
+def test_import_shows_how_each_column_was_read_and_takes_the_users_choice(page, app_server, tmp_path):
+    base, db = app_server
+    open_form(page, base, f"?organisation={quote(ORG)}&period=2029-30")
+    fill(page, "respondent", "Import Person")
+    unusual = tmp_path / "unusual.csv"  # headings the suite cannot know: it must not guess them
+    unusual.write_text("Ref,Risk,Odds,Effect,State\nU-1,Flooded depot,4,3,Open\nU-2,Old payroll,2,2,Closed\n")
+    page.get_by_role("tab", name="Import a register").click()
+    upload(page, unusual)
+    page.locator(".wb-check").click()
+    page.wait_for_selector(".wb-error:has-text('likelihood and impact')")
+    page.wait_for_selector("text=How unusual.csv was read")
+    rows = page.locator(".wb-read-as select")
+    assert rows.count() == 5 and page.locator(".wb-confirm-import").is_disabled()
+    rows.nth(2).select_option(label="inherent likelihood")
+    rows.nth(3).select_option(label="inherent impact")
+    rows.nth(4).select_option(label="status")
+    page.locator(".wb-recheck").click()
+    page.wait_for_selector("text=unusual.csv is valid")
+    assert "Odds → inherent likelihood" in page.locator(".wb-risk-form").inner_text()
+    page.locator(".wb-confirm-import").click()
+    page.wait_for_selector(".wb-ok:has-text('Imported unusual.csv: 2 added')")
+    saved = {r.key: r.data for r in Store(str(db)).current(ORG, "2029-30", "risk")}
+    assert (saved["U-1"]["inherent_likelihood"], saved["U-1"]["inherent_impact"]) == ("4", "3")
+    assert saved["U-2"]["status"] == "Closed"

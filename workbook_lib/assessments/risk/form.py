@@ -85,10 +85,12 @@ class RiskRegisterForm(StoreForm):
                                 "upload")
         self.check = forms.tag(w.Button(description="Check file", icon="check"), "check")
         self.confirm_import = forms.tag(w.Button(description="Save imported risks", disabled=True,
-                                                 button_style="warning"), "confirm-import")
+                                                 button_style="warning", layout=w.Layout(width="auto")),
+                                        "confirm-import")
         self.import_report = w.HTML()
         self.reading = w.VBox()  # how the checked file was read, and the user's choices per column
-        self.recheck = forms.tag(w.Button(description="Check again with these choices", icon="refresh"), "recheck")
+        self.recheck = forms.tag(w.Button(description="Check again with these choices", icon="refresh",
+                                         layout=w.Layout(width="auto")), "recheck")
         self.column_choices: dict[str, str] = {}
         self._choosers: dict[str, w.Dropdown] = {}
         self._import_name = ""
