@@ -62,7 +62,7 @@ def test_json_contract(mopac_run):
     assert summary["methodology"]["name"] == "mopac-4-level" and len(summary["methodology"]["sha256"]) == 64
     assert len(summary["risks"]) == 17
     keys = {"risk_id", "group", "inherent_score", "inherent_level", "residual_score", "residual_level",
-            "above_appetite", "decision_maker", "rated", "status"}
+            "above_appetite", "decision_maker", "rated", "status", "residual_basis"}
     assert all(set(r) == keys for r in summary["risks"])
     assert {r["status"] for r in summary["risks"]} == {"open"}
     assert summary["disagreements"] == [] and summary["skipped_rows"] == []

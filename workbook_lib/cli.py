@@ -151,7 +151,8 @@ def validate(file: Path = typer.Argument(..., help="register, CSV or .xlsx"),
     _print_readings(file, reg.readings, reg.skipped)
     status = reg.frame["status"].value_counts()
     closed = int(status.get("closed", 0) + status.get("eliminated", 0))
-    typer.echo(f"{file}: valid register, {len(reg.frame)} risks ({int(reg.rated.sum())} rated"
+    scored = reg.rated & reg.frame["status"].isin(["open", "opportunity"])  # as the report counts them
+    typer.echo(f"{file}: valid register, {len(reg.frame)} risks ({int(scored.sum())} rated"
                + (f", {closed} closed or eliminated" if closed else "")
                + (f", {int(status['opportunity'])} opportunities" if status.get("opportunity") else "")
                + f") under {lm.methodology.name}.")

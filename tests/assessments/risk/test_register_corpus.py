@@ -260,7 +260,7 @@ def test_totals_and_footer_rows_are_skipped():
     assert meanings(reg.readings)["Risk Score"] == "stated_inherent_score"
     assert reg.frame["row"].tolist() == list(range(4, 11))  # header on row 3 under a title
     assert [(s.row, s.reason) for s in reg.skipped] == [
-        (11, "a totals row"), (13, "a note or section title (one cell, no risk ID)")]
+        (11, "a totals row"), (13, "a note or section title (one cell)")]
     assert "68" in reg.skipped[0].text
     ev = evaluated(reg)
     assert ev.disagreements.empty  # every Risk Score is L x I
@@ -326,9 +326,10 @@ def test_two_header_rows_xlsx(workbooks):
     assert levels(reg, "VAL-01", "VAL-05", "VAL-08", stage="residual") == {
         "VAL-01": (2, 4), "VAL-05": (3, 4), "VAL-08": (1, 5)}
     ev = evaluated(reg)
-    # the file's inherent scores are all L x I; the residual ratings are not used by this method, and it says so
-    assert "Inherent risk / Score" not in set(ev.disagreements["Your column"])
-    assert any("'Residual risk / Likelihood' and 'Residual risk / Impact'" in w for w in ev.warnings)
+    # the file's scores are all L x I, and its residual re-ratings are used even under the factor rule
+    assert ev.disagreements.empty
+    risks = ev.risks.set_index("risk_id")
+    assert (risks.at["VAL-05", "residual_score"], risks.at["VAL-05", "residual_basis"]) == (12, "rerated")
 
 
 def test_totals_row_xlsx(workbooks):
@@ -336,7 +337,7 @@ def test_totals_row_xlsx(workbooks):
     assert meanings(reg.readings)["Score"] == "stated_inherent_score"
     assert reg.frame["risk_id"].tolist() == [f"TR-0{i}" for i in range(1, 7)]
     assert [(s.row, s.reason) for s in reg.skipped] == [
-        (8, "a totals row"), (10, "a note or section title (one cell, no risk ID)")]
+        (8, "a totals row"), (10, "a note or section title (one cell)")]
     assert "Source: risk workshop" in reg.skipped[1].text
     ev = evaluated(reg)
     assert ev.disagreements.empty
@@ -354,9 +355,6 @@ def test_xmarks_xlsx_lower_case_marks(workbooks):
 # ---- 0% likelihood (docs/methodologies.md: "0% means the risk is eliminated") --------------------------
 
 
-@pytest.mark.xfail(strict=True, raises=InputError,
-                   reason="a 0% likelihood blanks the likelihood, and the pair check then refuses the row because "
-                          "its impact is given")
 def test_zero_percent_likelihood_with_an_impact_is_eliminated(tmp_path):
     path = write_csv(tmp_path, [["Risk ID", "Description", "Probability", "Impact"],
                                 ["Z-01", "Landfill gas escapes from the closed tip", "0%", "3"],
@@ -367,19 +365,8 @@ def test_zero_percent_likelihood_with_an_impact_is_eliminated(tmp_path):
     assert list(ev.closed["risk_id"]) == ["Z-01"]
 
 
-# interpret.Interpreter._mark_eliminated overwrites only the statuses "", "open" and "Open"
-NOT_OPEN_ENOUGH = pytest.mark.xfail(strict=True, reason="_mark_eliminated compares the raw status with '', 'open', "
-                                                        "'Open' instead of the open words of register_columns.yaml")
-
-
-@pytest.mark.parametrize("open_word", [
-    "", "Open",
-    pytest.param("Aperto", marks=NOT_OPEN_ENOUGH),
-    pytest.param("Active", marks=NOT_OPEN_ENOUGH),
-    pytest.param("OPEN", marks=NOT_OPEN_ENOUGH),
-])
+@pytest.mark.parametrize("open_word", ["", "Open", "Aperto", "Active", "OPEN"])
 def test_zero_percent_likelihood_marks_an_open_risk_eliminated(tmp_path, open_word):
-    # impact left empty, so that the row is not refused (see the test above)
     path = write_csv(tmp_path, [["Risk ID", "Description", "Probability", "Impact", "Status"],
                                 ["Z-01", "Landfill gas escapes from the closed tip", "0%", "", open_word],
                                 ["Z-02", "Flooding of the depot", "30%", "4", "Open"]])

@@ -179,16 +179,15 @@ def _arithmetic_reference(row, rule):
     if not row["rated"]:
         return "not rated"
     inh = f"inherent {row.inherent_likelihood} x {row.inherent_impact} = {row.inherent_score} ({row.inherent_level})"
-    if rule == "rerated":
-        if pd.notna(row.residual_likelihood) and pd.notna(row.residual_impact):
-            res = f"residual {row.residual_likelihood} x {row.residual_impact} = {row.residual_score}"
-        else:
-            res = f"residual = inherent {row.residual_score} (no re-rating given)"
+    if pd.notna(row.residual_likelihood) and pd.notna(row.residual_impact):  # a re-rating wins under any rule
+        res = f"residual {row.residual_likelihood} x {row.residual_impact} = {row.residual_score}"
+    elif rule == "rerated":
+        res = f"residual = inherent {row.residual_score} (no re-rating given)"
     elif pd.notna(row.control_factor):
         res = (f"residual {row.inherent_score} x {row.control_factor:.0%} ({row.control_effectiveness}) "
                f"= {row.inherent_score * row.control_factor:g} -> {row.residual_score}")
     else:
-        res = f"residual = inherent {row.residual_score} (no control-effectiveness rating)"
+        res = f"residual = inherent {row.residual_score} (no re-rating or control-effectiveness rating)"
     return f"{inh}; {res} ({row.residual_level})"
 
 

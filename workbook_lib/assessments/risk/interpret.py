@@ -152,11 +152,12 @@ class Interpreter:
             statuses = self.status_words()
             filled = [v for v in values if v]
             d.canonical = "status" if filled and all(fold(v) in statuses for v in filled) else "progress"
-            d.style = "risk status words" if d.canonical == "status" else ""
         elif options[0] in (SCORE, LEVEL) and len(options) > 1:
             filled = [v for v in values if v]
             numeric = filled and all(v.replace(".", "", 1).isdigit() for v in filled)
             d.canonical = SCORE if numeric else LEVEL
+        if d.canonical == "status":
+            d.style = "risk status words"
         if d.canonical in RATINGS or d.canonical in (SCORE, LEVEL) or d.canonical.startswith("stated_"):
             return
         if d.canonical not in self.spec.columns and d.rank == 3:
@@ -261,10 +262,12 @@ class Interpreter:
         held = {d.canonical: d for d in decisions if d.canonical in RATINGS}
         unusable = [d for d in decisions if d.aims_at and d.aims_at not in held]
         for d in unusable:
+            holds = "holds text" if d.how.startswith("text") else "has values that are not ratings"
             self.problems.append(Problem(self.file, header_row, d.source.heading, "",
-                                         f"{plain(d.aims_at)} ratings, but this column {d.how.split(':')[0]}; "
-                                         f"no other column holds them: name the column that does in the "
-                                         f"parameters (columns: {{'your heading': {d.aims_at}}})"))
+                                         f"{plain(d.aims_at)} ratings, but this column {holds} (kept as written) "
+                                         f"and no other column holds them: add a column of "
+                                         f"{d.aims_at.split('_')[1]} ratings, or name the column that holds them "
+                                         f"in the parameters (columns: {{'your heading': {d.aims_at}}})"))
         for a, b in (RATINGS[:2], RATINGS[2:]):
             if (a in held) != (b in held):
                 have, missing = (held[a], b) if a in held else (held[b], a)
@@ -308,7 +311,9 @@ class Interpreter:
         if "status" not in frame:
             frame["status"] = ""
             readings.append(ColumnReading("(0% likelihood)", "", "status", "a 0% likelihood means eliminated"))
-        frame.loc[rows & frame["status"].isin(["", "open", "Open"]), "status"] = "eliminated"
+        words = self.status_words()
+        still_open = frame["status"].map(lambda v: not v or words.get(fold(v)) == "open")
+        frame.loc[rows & still_open, "status"] = "eliminated"
 
 
 def interpret_file(path: str | Path, m: Methodology, spec: Any, options: ReadOptions | None = None,

@@ -118,6 +118,8 @@ def skip_reason(cells: list[str], id_column: int | None, total_words: set[str]) 
     if any(fold(c) in total_words or fold(c).split(" ")[0] in total_words for c in filled[:3]) \
             and (not risk_id or fold(risk_id) in total_words):
         return "a totals row"
-    if len(filled) == 1 and (not risk_id or len(risk_id.split()) >= 3):
-        return "a note or section title (one cell, no risk ID)"
+    # a risk has at least an ID and a description: one cell alone is a note or a section title, unless it
+    # looks like a risk ID (one word with a digit), which is then reported as a risk missing its description
+    if len(filled) == 1 and not (risk_id and len(risk_id.split()) == 1 and any(c.isdigit() for c in risk_id)):
+        return "a note or section title (one cell)"
     return ""

@@ -160,18 +160,22 @@ def build_schema(m: Methodology, columns: list[str], partner_roles: list[str],
                                  unique=name == "risk_id", nullable=False)
     for role in partner_roles:
         checks[role] = pa.Column(None, required=True, nullable=False)
+    statuses = spec.statuses_for(options)
     pair_checks = [
-        pa.Check(lambda df, a=a, b=b: _pair_ok(df, a, b), error=f"pair:{a}:{b}")
+        pa.Check(lambda df, a=a, b=b: _pair_ok(df, a, b, statuses), error=f"pair:{a}:{b}")
         for a, b in spec.rating_pairs if a in columns or b in columns
     ]
     return pa.DataFrameSchema(checks, checks=pair_checks, strict=False, coerce=False)
 
 
-def _pair_ok(df: pd.DataFrame, a: str, b: str) -> pd.Series:
-    """Both ratings of a pair or neither; a column that is absent counts as empty."""
+def _pair_ok(df: pd.DataFrame, a: str, b: str, statuses: dict[str, str]) -> pd.Series:
+    """Both ratings of a pair or neither (a column that is absent counts as empty); a closed or eliminated
+    risk is not scored, so half a pair is kept as written (a 0% likelihood beside its impact)."""
     empty_a = df[a] == "" if a in df else pd.Series(True, index=df.index)
     empty_b = df[b] == "" if b in df else pd.Series(True, index=df.index)
-    return empty_a == empty_b
+    closed = (df["status"].map(lambda v: statuses.get(fold(v)) in ("closed", "eliminated"))
+              if "status" in df else pd.Series(False, index=df.index))
+    return (empty_a == empty_b) | closed
 
 
 def _progress_ok(value: str, done: set[str]) -> bool:

@@ -18,7 +18,7 @@ def risk_summary(ev: RiskEvaluation, organisation: str, period: str) -> dict[str
          "inherent_score": plain(r.inherent_score), "inherent_level": plain(r.inherent_level),
          "residual_score": plain(r.residual_score), "residual_level": plain(r.residual_level),
          "above_appetite": plain(r.above_appetite), "decision_maker": plain(r.decision_maker),
-         "rated": bool(r.rated), "status": r.status}
+         "rated": bool(r.rated), "status": r.status, "residual_basis": plain(r.residual_basis)}
         for r in ev.risks.itertuples(index=False)
     ]
     groups = [
@@ -53,8 +53,8 @@ def key_figures(ev: RiskEvaluation) -> str:
 
 RISK_COLUMNS = ["risk_id", "group", "description", "category", "owner", "inherent_likelihood", "inherent_impact",
                 "inherent_score", "inherent_level", "controls", "control_effectiveness", "control_factor",
-                "residual_likelihood", "residual_impact", "residual_score", "residual_level", "appetite",
-                "above_appetite", "decision_maker", "register_destination", "required_action", "arithmetic",
+                "residual_likelihood", "residual_impact", "residual_score", "residual_level", "residual_basis",
+                "appetite", "above_appetite", "decision_maker", "register_destination", "required_action", "arithmetic",
                 "response", "treatment_owner", "actions", "due_date", "review_date", "progress",
                 "action_overdue", "review_overdue", "rated", "status"]
 

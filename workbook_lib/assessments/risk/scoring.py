@@ -89,17 +89,28 @@ def band_index(scores: np.ndarray, m: Methodology, banding: str | None = None) -
     return out
 
 
+def residual_basis(residual_likelihood: np.ndarray, residual_impact: np.ndarray, factor: np.ndarray,
+                   m: Methodology) -> np.ndarray:
+    """Per risk: "rerated" when the file re-rates likelihood and impact after controls (whatever the rule),
+    else "control_factor" when the rule has a factor for the risk's control effectiveness, else "none"."""
+    rerated = ~(np.isnan(residual_likelihood) | np.isnan(residual_impact))
+    factored = ~np.isnan(factor) if m.residual.rule == "control_factor" else np.zeros(len(factor), bool)
+    return np.where(rerated, "rerated", np.where(factored, "control_factor", "none"))
+
+
 def residual_score(inherent: np.ndarray, residual_likelihood: np.ndarray, residual_impact: np.ndarray,
                    factor: np.ndarray, m: Methodology) -> np.ndarray:
-    """Residual by the methodology's rule; where the inputs for it are missing, the inherent score."""
-    if m.residual.rule == "rerated":
-        rerated = score(residual_likelihood, residual_impact, m)
-        return np.where(np.isnan(rerated), inherent, rerated)
-    rounder = {"ceil": np.ceil, "floor": np.floor, "round": np.round}[m.residual.rounding]
-    # round away float noise first: 20 x 0.45 must give 9, not 10
-    reduced = rounder(np.round(inherent * factor, 9))
-    reduced = np.clip(reduced, 1, m.max_score)
-    return np.where(np.isnan(factor), inherent, reduced)
+    """Residual per risk: its re-rating when given, else the methodology's factor, else the inherent score.
+
+    A value read from the file is never replaced: residual ratings win over the factor rule."""
+    rerated = score(residual_likelihood, residual_impact, m)
+    out = np.where(np.isnan(rerated), inherent, rerated)
+    if m.residual.rule == "control_factor":
+        rounder = {"ceil": np.ceil, "floor": np.floor, "round": np.round}[m.residual.rounding]
+        # round away float noise first: 20 x 0.45 must give 9, not 10
+        reduced = np.clip(rounder(np.round(inherent * factor, 9)), 1, m.max_score)
+        out = np.where(np.isnan(rerated) & ~np.isnan(factor), reduced, out)
+    return out
 
 
 def score_frame(frame: pd.DataFrame, m: Methodology, appetite: Appetite | None = None,
@@ -119,6 +130,7 @@ def score_frame(frame: pd.DataFrame, m: Methodology, appetite: Appetite | None =
     inherent = score(col("inherent_likelihood"), col("inherent_impact"), m)
     residual = residual_score(inherent, col("residual_likelihood"), col("residual_impact"),
                               col("control_factor"), m)
+    basis = residual_basis(col("residual_likelihood"), col("residual_impact"), col("control_factor"), m)
     bands = m.banding(banding).bands
     names = np.array([b.name for b in bands] + [None], dtype=object)
     inh_idx, res_idx = band_index(inherent, m, banding), band_index(residual, m, banding)
@@ -133,6 +145,7 @@ def score_frame(frame: pd.DataFrame, m: Methodology, appetite: Appetite | None =
         "residual_level": names[res_idx],
         "appetite": pd.array(threshold, dtype="Int64"),
         "above_appetite": above,
+        "residual_basis": np.where(np.isnan(inherent), None, basis),
         "_band": res_idx,
     }, index=frame.index)
 
@@ -198,18 +211,15 @@ def _arithmetic(risks: pd.DataFrame, m: Methodology) -> pd.Series:
                                        "residual_score", "residual_level")}
     inherent = ("inherent " + f["inherent_likelihood"] + " x " + f["inherent_impact"] + " = " + f["inherent_score"]
                 + " (" + f["inherent_level"] + ")")
-    if m.residual.rule == "rerated":
-        given = r["residual_likelihood"].notna() & r["residual_impact"].notna()
-        residual = ("residual " + _formatted(r["residual_likelihood"]) + " x " + _formatted(r["residual_impact"])
-                    + " = " + f["residual_score"]).where(
-            given, "residual = inherent " + f["residual_score"] + " (no re-rating given)")
-    else:
-        given = r["control_factor"].notna()
-        raw = (r["inherent_score"].where(given) * r["control_factor"]).astype(float)
-        residual = ("residual " + f["inherent_score"] + " x " + _formatted(r["control_factor"], ".0%") + " ("
-                    + _formatted(r["control_effectiveness"]) + ") = " + _formatted(raw, "g") + " -> "
-                    + f["residual_score"]).where(
-            given, "residual = inherent " + f["residual_score"] + " (no control-effectiveness rating)")
+    basis = r["residual_basis"]
+    rerated = ("residual " + _formatted(r["residual_likelihood"]) + " x " + _formatted(r["residual_impact"])
+               + " = " + f["residual_score"])
+    raw = (r["inherent_score"].where(basis == "control_factor") * r["control_factor"]).astype(float)
+    factored = ("residual " + f["inherent_score"] + " x " + _formatted(r["control_factor"], ".0%") + " ("
+                + _formatted(r["control_effectiveness"]) + ") = " + _formatted(raw, "g") + " -> " + f["residual_score"])
+    missing = "no re-rating given" if m.residual.rule == "rerated" else "no re-rating or control-effectiveness rating"
+    residual = rerated.where(basis == "rerated", factored.where(
+        basis == "control_factor", "residual = inherent " + f["residual_score"] + f" ({missing})"))
     text.loc[rated] = inherent + "; " + residual + " (" + f["residual_level"] + ")"
     return text
 
@@ -230,7 +240,7 @@ def evaluate(register: Register, loaded: LoadedMethodology, as_of: dt.date,
     if closed.any():  # listed with the file's ratings, never scored or escalated
         for column in ("inherent_score", "residual_score", "appetite"):
             scored.loc[closed, column] = pd.NA
-        for column in ("inherent_level", "residual_level", "above_appetite"):
+        for column in ("inherent_level", "residual_level", "above_appetite", "residual_basis"):
             scored.loc[closed, column] = None
         scored.loc[closed, "_band"] = -1
     # an opportunity is scored on its upside but never counted above appetite
@@ -250,21 +260,17 @@ def evaluate(register: Register, loaded: LoadedMethodology, as_of: dt.date,
     risks["action_overdue"] = risks["due_date"].map(lambda d: d is not None and d < as_of) & ~risks["complete"]
     risks["review_overdue"] = risks["review_date"].map(lambda d: d is not None and d < as_of)
 
-    warnings = list(register.warnings) + _unused_residuals(risks, m, register.headings)
+    warnings = list(register.warnings)
     rated = risks["rated"]
-    if m.residual.rule == "rerated":
-        missing = rated & (risks["residual_likelihood"].isna() | risks["residual_impact"].isna())
-        if missing.all() and missing.any():
-            warnings.append("The register gives no residual ratings: each risk's current rating is used as "
-                            "both inherent and residual.")
-        elif missing.any():
-            warnings.append(f"{int(missing.sum())} rated risk(s) have no residual re-rating; residual taken as "
-                            f"inherent: {', '.join(risks.loc[missing, 'risk_id'])}.")
-    else:
-        missing = rated & risks["control_factor"].isna()
-        if missing.any():
-            warnings.append(f"{int(missing.sum())} rated risk(s) have no control-effectiveness rating; residual "
-                            f"taken as inherent: {', '.join(risks.loc[missing, 'risk_id'])}.")
+    missing = rated & (risks["residual_basis"] == "none")
+    if m.residual.rule == "rerated" and missing.all() and missing.any():
+        warnings.append("The register gives no residual ratings: each risk's current rating is used as "
+                        "both inherent and residual.")
+    elif missing.any():
+        what = ("residual re-rating" if m.residual.rule == "rerated"
+                else "residual re-rating or control-effectiveness rating")
+        warnings.append(f"{int(missing.sum())} rated risk(s) have no {what}; residual taken as "
+                        f"inherent: {', '.join(risks.loc[missing, 'risk_id'])}.")
     if appetite.default is None and not appetite.categories:
         warnings.append("No risk appetite was given: no risk is flagged as above appetite.")
     else:
@@ -291,18 +297,6 @@ def evaluate(register: Register, loaded: LoadedMethodology, as_of: dt.date,
                           treatments=treatments.reset_index(drop=True),
                           roles=roles, warnings=warnings, disagreements=disagreements,
                           readings=list(register.readings), skipped=list(register.skipped))
-
-
-def _unused_residuals(risks: pd.DataFrame, m: Methodology, headings: dict[str, str]) -> list[str]:
-    """A residual rating read from the file and not used for the score is said, never dropped silently."""
-    if m.residual.rule != "control_factor" or "residual_likelihood" not in risks:
-        return []
-    given = risks["residual_likelihood"].notna() & risks["residual_impact"].notna() & ~risks["closed"]
-    if not given.any():
-        return []
-    names = " and ".join(repr(headings.get(c, c)) for c in ("residual_likelihood", "residual_impact"))
-    return [f"{names} give residual ratings for {int(given.sum())} risk(s), but {m.name} computes the residual "
-            f"score from control effectiveness: those ratings are listed in the Risks table, not scored."]
 
 
 def own_figures(risks: pd.DataFrame, m: Methodology, banding: str | None,
