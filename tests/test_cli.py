@@ -274,3 +274,24 @@ def test_the_cli_shuts_down_the_kernel_it_starts_first(tmp_path, monkeypatch):
     assert not [c for c in _processes_with(marker) if "ipykernel" in c]
     assert len(run_assessment("risk-evaluation", PARAMETERS / "mopac-met-2020.yaml", tmp_path / "out")) == 4
     assert not [c for c in _processes_with(marker) if "ipykernel" in c]
+
+
+def test_cli_import_reads_a_register_as_validate_does_and_takes_column_choices(tmp_path):
+    db = tmp_path / "cols.db"
+    env = {"WORKBOOK_DB": str(db)}
+    register = tmp_path / "own.csv"
+    register.write_text("Ref,Risk,Odds,Effect,Likelihood (1-5),Notes\nQ-1,Flooded depot,4,3,,kept\n"
+                        "Q-2,Old payroll,2,2,,\n")
+    args = ("store", "import", str(register), "-a", "risk-evaluation", "--organisation", ORG, "--period", "2030-31",
+            "-m", "western-cape-5x5", "--who", "Ann")
+    refused = workbook(*args, env=env)
+    assert refused.returncode == 2 and "Nothing was saved" in refused.stderr
+    assert "How own.csv was read" in refused.stdout and "Odds" in refused.stdout
+    saved = workbook(*args, "--column", "Odds=inherent_likelihood", "--column", "Effect=inherent_impact",
+                     "--column", "Likelihood (1-5)=ignore", env=env)
+    assert saved.returncode == 0, saved.stdout + saved.stderr
+    assert "2 added" in saved.stdout
+    rows = {r.key: r.data for r in Store(str(db)).current(ORG, "2030-31", "risk")}
+    first = rows["Q-1"]
+    assert (first["inherent_likelihood"], first["inherent_impact"], first["Notes"]) == ("4", "3", "kept")
+    assert "Likelihood (1-5)" not in rows["Q-1"]  # ignored: not imported

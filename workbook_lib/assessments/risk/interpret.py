@@ -151,7 +151,9 @@ class Interpreter:
         elif options == ["status", "progress"]:
             statuses = self.status_words()
             filled = [v for v in values if v]
-            d.canonical = "status" if filled and all(fold(v) in statuses for v in filled) else "progress"
+            # status when most values are status words (an unknown one is then reported), else action progress
+            hits = sum(fold(v) in statuses for v in filled)
+            d.canonical = "status" if filled and hits * 2 >= len(filled) else "progress"
         elif options[0] in (SCORE, LEVEL) and len(options) > 1:
             filled = [v for v in values if v]
             numeric = filled and all(v.replace(".", "", 1).isdigit() for v in filled)

@@ -98,11 +98,13 @@ def _generic_refusal(filled: list[str], axis: Axis, m: Methodology, generic: dic
     lookup = m.scale_lookup(axis)
     if all(labels.get(lookup.get(w, 0)) == generic[w] for w in words):
         return ""
-    ladder = list(dict.fromkeys(generic.values()))
-    used = sorted({generic[w] for w in words}, key=ladder.index)
+    ladder = list(dict.fromkeys(generic.values()))  # very low .. very high
+    used = {generic[w] for w in words}
+    if used <= set(ladder[1:-1]):  # low, medium, high: a three-step ladder, centred on the scale
+        ladder = ladder[1:-1]
     n = len(getattr(m, axis))
-    first = max(0, (n - len(used)) // 2) + 1
-    by_meaning = {meaning: min(first + i, n) for i, meaning in enumerate(used)}
+    first = max(0, (n - len(ladder)) // 2) + 1
+    by_meaning = {meaning: min(first + i, n) for i, meaning in enumerate(ladder)}
     spelled = {v: by_meaning[generic[normalise_label(v)]] for v in dict.fromkeys(filled)}
     proposal = ", ".join(f"{k}: {v}" for k, v in sorted(spelled.items(), key=lambda kv: -kv[1]))
     return (f"short level words ({', '.join(sorted(spelled))}) do not name this methodology's {n} {axis} levels "
