@@ -85,7 +85,8 @@ def read_table(path: str | Path, columns: dict[str, list[str]], sheet: str | Non
     lookup = {header_key(alias): canon for canon, aliases in columns.items() for alias in (canon, *aliases)}
     header_at = _find_header(rows, lookup)
     if header_at is None:
-        sample = ", ".join(list(columns)[:6])
+        # as a person would head them: each column's first accepted heading, not its internal name
+        sample = ", ".join((aliases[0] if aliases else canon) for canon, aliases in list(columns.items())[:6])
         raise InputError([Problem(name, rows[0][0], None, " | ".join(rows[0][1][:6]),
                                   f"a header row naming columns such as {sample}")])
     header_row, header = rows[header_at]

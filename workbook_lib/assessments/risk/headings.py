@@ -9,15 +9,11 @@ decide whether it is used (``interpret``).
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING
 
+from workbook_lib.assessments.risk.vocabulary import ColumnSpec, fold
 from workbook_lib.core.tables import header_key
-
-if TYPE_CHECKING:
-    from workbook_lib.assessments.risk.register import ColumnSpec
 
 SCORE, LEVEL = "score", "level"  # a register's own score or level, before it is known which pair it belongs to
 PLAIN = {"risk_id": "risk ID", "stated_inherent_score": "the file's inherent score",
@@ -25,14 +21,6 @@ PLAIN = {"risk_id": "risk ID", "stated_inherent_score": "the file's inherent sco
          "stated_residual_level": "the file's residual level", SCORE: "the file's own score",
          LEVEL: "the file's own level"}
 _HINTS = re.compile(r"\b(\d+|x|to|pct|percent|percentage|percentuale|h m l|hml|vl vh|1 5|1 4)\b")
-
-
-def fold(text: str) -> str:
-    """Lower case, no accents, words split at camel case, underscores and punctuation."""
-    text = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", str(text))
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
-    return " ".join(re.sub(r"[^0-9a-z%]+", " ", text).replace("%", " % ").split())
 
 
 def plain(canonical: str) -> str:

@@ -10,22 +10,20 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
-import yaml
 
 from workbook_lib.assessments.risk.headings import fold, plain
 from workbook_lib.assessments.risk.interpret import ReadOptions, interpret_file, label
 from workbook_lib.assessments.risk.methodology import Methodology
+from workbook_lib.assessments.risk.vocabulary import column_spec
 from workbook_lib.core.datafiles import normalise_label
 from workbook_lib.core.errors import InputError, Problem
 from workbook_lib.core.tables import ROW, ColumnReading, SkippedRow, Table, header_key
 
-COLUMNS_FILE = Path(__file__).parent / "data" / "register_columns.yaml"
 RATINGS = ["inherent_likelihood", "inherent_impact", "residual_likelihood", "residual_impact"]
 DEFAULT_GROUP = "Whole register"
 # columns the suite computes; a register column with one of these names is kept as "<name> (register)"
@@ -35,43 +33,6 @@ RESERVED = {"row", "rated", "complete", "closed", "control_factor", "inherent_sc
             "inherent_impact_label", "_band"}
 _NUMBER = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*%?\s*$")
 _DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%d %B %Y", "%d %b %Y", "%Y/%m/%d")
-
-
-@dataclass(frozen=True)
-class ColumnSpec:
-    columns: dict[str, list[str]]
-    required: list[str]
-    rating_pairs: list[list[str]]
-    dates: list[str]
-    responses: dict[str, list[str]]
-    complete_progress: list[str]
-    shared_headings: dict[str, list[str]]
-    qualifiers: dict[str, list[str]]
-    axes: dict[str, list[str]]
-    fillers: list[str]
-    statuses: dict[str, list[str]]
-    generic_levels: dict[str, list[str]]
-    marks: list[str]
-    total_words: list[str]
-
-    @property
-    def response_lookup(self) -> dict[str, str]:
-        return self.responses_for(ReadOptions())
-
-    def responses_for(self, options: ReadOptions) -> dict[str, str]:
-        """Accepted spellings -> canonical response: the suite's words and the organisation's own."""
-        return {normalise_label(a): canon for vocab in (self.responses, options.responses)
-                for canon, aliases in vocab.items() for a in (canon, *aliases)}
-
-    def statuses_for(self, options: ReadOptions) -> dict[str, str]:
-        """Accepted spellings (folded) -> open, closed, eliminated or opportunity."""
-        return {fold(a): canon for vocab in (self.statuses, options.statuses)
-                for canon, aliases in vocab.items() for a in (canon, *aliases)}
-
-
-@cache
-def column_spec() -> ColumnSpec:
-    return ColumnSpec(**yaml.safe_load(COLUMNS_FILE.read_text(encoding="utf-8")))
 
 
 @dataclass
@@ -215,8 +176,8 @@ def _raw_problems(exc: pa.errors.SchemaErrors, table: Table) -> list[Problem]:
         check, column, value, index = str(case.check), case.column, case.failure_case, case.index
         if check == "column_in_dataframe":
             aliases = spec.columns.get(str(value), [])
-            expected = f"a column {value!r}" + (f" (or {', '.join(repr(a) for a in aliases[:4])})"
-                                                 if aliases else "")
+            expected = f"a column for the {plain(str(value))}" + (
+                f", headed e.g. {', '.join(repr(a) for a in aliases[:4])}" if aliases else "")
             problems.append(Problem(table.file, table.header_row, str(value), "(missing)", expected))
             continue
         row = int(rows.iloc[int(index)]) if index is not None and not pd.isna(index) else None
