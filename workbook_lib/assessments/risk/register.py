@@ -238,7 +238,7 @@ def _normalise(table: Table, m: Methodology, options: ReadOptions) -> Register:
     src = table.frame
     out = pd.DataFrame({"row": src[ROW].astype(int)})
     for name in spec.columns:
-        out[name] = src[name] if name in src else ""
+        out[name] = src[name] if name in src else pd.Series("", index=out.index, dtype=object)
     for name in RATINGS:
         axis = name.split("_", 1)[1]
         out[name] = _level_map(out[name], m.scale_lookup(axis)).astype("Int64")
