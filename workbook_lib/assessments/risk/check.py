@@ -40,7 +40,8 @@ _CROSS_FIELD: dict[str, tuple[str, ...]] = {
 }
 
 
-def _field_names(model: type[BaseModel] = Methodology) -> set[str]:
+def field_names(model: type[BaseModel] = Methodology) -> set[str]:
+    """Every field name of a model and of the models inside it."""
     names: set[str] = set()
     todo: list[Any] = [model]
     while todo:
@@ -76,7 +77,7 @@ def _problem(err: Any) -> str:
             msg += (" - add `residual: {rule: rerated}` (likelihood and impact re-rated after controls) or "
                     "`residual: {rule: control_factor}` with a control_effectiveness scale")
     elif kind == "extra_forbidden":
-        close = difflib.get_close_matches(key, sorted(_field_names()), n=1)
+        close = difflib.get_close_matches(key, sorted(field_names()), n=1)
         msg = "is not a known field here" + (f" - did you mean {close[0]!r}?" if close else "")
     elif kind in ("model_type", "dict_type"):
         msg = f"should be a group of fields (key: value lines), not {_shown(value)}"
