@@ -48,7 +48,7 @@ def row_baseline(frame: pd.DataFrame, m, appetite: Appetite, banding: str | None
         if pd.isna(row.inherent_likelihood) or pd.isna(row.inherent_impact):
             return pd.Series([None, None, None, None, None, None])
         inh = m.score_grid[int(row.inherent_likelihood) - 1][int(row.inherent_impact) - 1]
-        if m.residual.rule == "rerated" and pd.notna(row.residual_likelihood) and pd.notna(row.residual_impact):
+        if pd.notna(row.residual_likelihood) and pd.notna(row.residual_impact):  # a re-rating wins under any rule
             res = m.score_grid[int(row.residual_likelihood) - 1][int(row.residual_impact) - 1]
         elif m.residual.rule == "control_factor" and pd.notna(row.control_factor):
             res = int(min(max(rounder(round(inh * row.control_factor, 9)), 1), m.max_score))
@@ -112,6 +112,7 @@ def main() -> None:
 
     reg = Reg()
     reg.frame, reg.warnings, reg.extra_columns, reg.file = frame, [], [], "synthetic"
+    reg.readings, reg.skipped, reg.headings = [], [], {}
     start = time.perf_counter()
     try:
         evaluate(reg, loaded, pd.Timestamp("2025-11-30").date(), appetite=appetite)

@@ -152,7 +152,8 @@ class Interpreter:
             statuses = self.status_words()
             filled = [v for v in values if v]
             # status when most values are status words (an unknown one is then reported), else action progress
-            hits = sum(fold(v) in statuses for v in filled)
+            folded = {v: fold(v) in statuses for v in set(filled)}
+            hits = sum(folded[v] for v in filled)
             d.canonical = "status" if filled and hits * 2 >= len(filled) else "progress"
         elif options[0] in (SCORE, LEVEL) and len(options) > 1:
             filled = [v for v in values if v]

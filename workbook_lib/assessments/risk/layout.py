@@ -115,8 +115,9 @@ def skip_reason(cells: list[str], id_column: int | None, total_words: set[str]) 
     """Why a row under the header is not a risk ("" when it is one)."""
     filled = [c for c in cells if c]
     risk_id = cells[id_column] if id_column is not None and id_column < len(cells) else ""
-    if any(fold(c) in total_words or fold(c).split(" ")[0] in total_words for c in filled[:3]) \
-            and (not risk_id or fold(risk_id) in total_words):
+    starts = tuple({w[:3] for w in total_words})  # a cheap test first: most rows are risks
+    if any(c[:3].casefold().startswith(starts) and (fold(c) in total_words or fold(c).split(" ")[0] in total_words)
+           for c in filled[:3]) and (not risk_id or fold(risk_id) in total_words):
         return "a totals row"
     # a risk has at least an ID and a description: one cell alone is a note or a section title, unless it
     # looks like a risk ID (one word with a digit), which is then reported as a risk missing its description

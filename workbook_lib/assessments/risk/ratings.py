@@ -55,7 +55,7 @@ def read_ratings(values: list[str], axis: Axis, m: Methodology, *, percent_headi
                  generic: dict[str, str] | None = None) -> RatingRead:
     """Read one rating column. ``own``: the organisation's ``ratings:`` (value -> level);
     ``generic``: short level word -> its meaning (register_columns.yaml's generic_levels)."""
-    filled = [v for v in values if v]
+    filled = list({v for v in values if v})  # each distinct value once: a style depends on the set of values
     if not filled:
         return RatingRead(list(values), "empty")
     own = {normalise_label(k): v for k, v in (own or {}).items()}
@@ -80,9 +80,9 @@ def read_ratings(values: list[str], axis: Axis, m: Methodology, *, percent_headi
 
 def _read_with(values: list[str], lookup: dict[str, int], expected: str, style: str) -> RatingRead:
     out, failed = [], {}
+    levels = {v: lookup.get(re.sub(r"^(\d+)\.0+$", r"\1", normalise_label(v))) for v in set(values) if v}
     for i, v in enumerate(values):
-        key = re.sub(r"^(\d+)\.0+$", r"\1", normalise_label(v))
-        level = lookup.get(key) if v else None
+        level = levels[v] if v else None
         if v and level is None:
             failed[i] = expected
         out.append(str(level) if level is not None else v)
@@ -106,7 +106,7 @@ def _generic_refusal(filled: list[str], axis: Axis, m: Methodology, generic: dic
     first = max(0, (n - len(ladder)) // 2) + 1
     by_meaning = {meaning: min(first + i, n) for i, meaning in enumerate(ladder)}
     spelled = {v: by_meaning[generic[normalise_label(v)]] for v in dict.fromkeys(filled)}
-    proposal = ", ".join(f"{k}: {v}" for k, v in sorted(spelled.items(), key=lambda kv: -kv[1]))
+    proposal = ", ".join(f"{k}: {v}" for k, v in sorted(spelled.items(), key=lambda kv: (-kv[1], kv[0])))
     return (f"short level words ({', '.join(sorted(spelled))}) do not name this methodology's {n} {axis} levels "
             f"({', '.join(lv.label for lv in getattr(m, axis))}), so they are not guessed; say what each means "
             f"in the parameters, e.g. ratings: {{{proposal}}}")
@@ -148,11 +148,12 @@ def _percentages(values: list[str], axis: Axis, m: Methodology) -> RatingRead:
     if isinstance(ranges, str):
         return RatingRead(list(values), "percentages", refused=f"{ranges}; give likelihood as a level")
     out, failed, eliminated = [], {}, set()
+    percent = {v: (_PERCENT.match(v) or _NUMBER.match(v)) for v in set(values) if v}
     for i, v in enumerate(values):
-        match = _PERCENT.match(v) or _NUMBER.match(v)
         if not v:
             out.append("")
             continue
+        match = percent[v]
         p = float(match.group(1).replace(",", ".")) if match else -1.0
         level = level_for_percent(p, ranges) if 0 < p <= 100 else None
         if p == 0:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,7 @@ from workbook_lib.core.datafiles import normalise_label
 COLUMNS_FILE = Path(__file__).parent / "data" / "register_columns.yaml"
 
 
+@lru_cache(maxsize=1 << 16)  # a register repeats its status and rating words on every row
 def fold(text: str) -> str:
     """Lower case, no accents, words split at camel case, underscores and punctuation."""
     text = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", str(text))
