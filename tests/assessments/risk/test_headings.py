@@ -161,3 +161,23 @@ def test_validate_prints_the_reading_before_the_problems_and_takes_parameters(tm
 
 def test_plain_names_have_no_underscores():
     assert all("_" not in plain(c) for c in column_spec().columns)
+
+
+@pytest.mark.parametrize("name, expected, closed", [
+    ("french.csv", {"Réf": "risk_id", "Description du risque": "description", "Probabilité": "inherent_likelihood",
+                    "Gravité": "inherent_impact", "Niveau de risque": "stated_inherent_level", "Statut": "status",
+                    "Propriétaire du risque": "owner", "Réponse": "response"}, ["FR-3"]),
+    ("german.csv", {"Risiko-ID": "risk_id", "Risikobeschreibung": "description",
+                    "Eintrittswahrscheinlichkeit": "inherent_likelihood", "Auswirkung": "inherent_impact",
+                    "Risikostatus": "status", "Risikoeigner": "owner"}, ["DE-3"]),
+])
+def test_registers_in_other_languages(name, expected, closed):
+    reg = load_register(Path(__file__).parents[2] / "data" / "registers" / name, WCAPE.methodology)
+    assert _read_as(reg) == expected
+    ev = evaluate(reg, WCAPE, __import__("datetime").date(2025, 1, 1))
+    assert ev.closed["risk_id"].tolist() == closed
+    if name == "french.csv":
+        assert reg.frame["response"].tolist() == ["mitigate", "accept", "transfer"]
+        # its own levels are not this methodology's band names: every one is listed, none dropped
+        assert ev.disagreements["Risk"].tolist() == ["FR-1", "FR-2"]
+        assert "'Moyen' is not a band of western-cape-5x5" in ev.disagreements["Computed"].iloc[0]
