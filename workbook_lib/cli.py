@@ -84,11 +84,7 @@ def methodology_show(name: str = typer.Argument(..., help="shipped name or path 
     typer.echo("")
     for b in bands.bands:
         typer.echo(f"{b.min:>3}-{b.max:<3} {b.name:14} {b.decision_maker}  ->  {b.register_destination}")
-    if m.residual.rule == "control_factor":
-        typer.echo("Residual = inherent x factor (" + ", ".join(
-            f"{c.label} {c.factor:.0%}" for c in m.control_effectiveness) + f"), rounded {m.residual.rounding}")
-    else:
-        typer.echo("Residual = likelihood x impact re-rated after controls")
+    typer.echo(f"Residual = {m.residual_in_words()}")
 
 
 def _print_readings(file: Path, readings: list, skipped: list) -> None:

@@ -2,11 +2,27 @@
 
 Altair and vl-convert are imported when the first chart is drawn, not when a notebook starts (0.5-0.8 s of
 every kernel's start-up otherwise; bench/startup.py measures it).
+
+Legible text: vl-convert sizes a chart by its own font's metrics, but the report is read in the reader's
+sans-serif, which may be wider (DejaVu Sans, Verdana). So no text is cut to a limit, titles are wrapped to
+the chart's width, and axes and legends keep room for ``EM`` font sizes per character
+(tests/test_chart_legibility.py checks every chart against that estimate).
 """
 
 from __future__ import annotations
 
+import math
+import textwrap
+from collections.abc import Iterable
 from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import altair as alt
+
+EM = 0.6  # a character's width in font sizes, wide enough for the widest common sans-serif
+MEASURED = 0.35  # the narrowest vl-convert measures ordinary text (the rest is room to keep)
+TITLE_SIZE, SUBTITLE_SIZE, LABEL_SIZE, LEGEND_TITLE_SIZE = 13, 11, 10, 11
 
 
 def use_static_renderer() -> None:
@@ -25,3 +41,36 @@ def text_colour(background: str, dark: str = "#222222", light: str = "#ffffff", 
     """Dark or light text, whichever reads better on ``background`` (#rrggbb), by perceived brightness."""
     r, g, b = (int(background[i:i + 2], 16) for i in (1, 3, 5))
     return light if 0.299 * r + 0.587 * g + 0.114 * b < threshold else dark
+
+
+def text_width(texts: Iterable[Any], font_size: float = LABEL_SIZE) -> int:
+    """The estimated width in px of the longest of ``texts`` (``EM`` font sizes per character)."""
+    return math.ceil(EM * font_size * max((len(str(t)) for t in texts), default=0))
+
+
+def wrap(text: str, width: float, font_size: float = TITLE_SIZE) -> list[str]:
+    """``text`` in lines whose estimated width fits ``width`` px (a word longer than that stays whole)."""
+    return textwrap.wrap(text, max(int(width / (EM * font_size)), 12)) or [""]
+
+
+def title(text: str, width: float, subtitle: str = "") -> alt.TitleParams:
+    """A chart title wrapped to ``width`` px, with an optional subtitle (a caption) wrapped likewise."""
+    extra = {"subtitle": wrap(subtitle, width, SUBTITLE_SIZE), "subtitleFontSize": SUBTITLE_SIZE} if subtitle else {}
+    return altair().TitleParams(wrap(text, width), fontSize=TITLE_SIZE, limit=0, **extra)
+
+
+def label_axis(texts: Iterable[Any], font_size: float = LABEL_SIZE, **kw: Any) -> alt.Axis:
+    """An axis whose labels are never cut, with room (``minExtent``) for the longest in a wide font."""
+    room = text_width(texts, font_size) + 8  # ticks and padding
+    return altair().Axis(labelLimit=0, labelFontSize=font_size, minExtent=room, **kw)
+
+
+def legend(texts: Iterable[Any], **kw: Any) -> alt.Legend:
+    """A legend whose title and labels (``texts``) are never cut. Beside the chart it is padded for its longest
+    text in a wide font; above or below it, as a column, it must be narrower than the chart (the caller's care)."""
+    texts = list(texts) + [kw.get("title") or ""]
+    room = math.ceil((EM - MEASURED) * LEGEND_TITLE_SIZE * max((len(str(t)) for t in texts), default=0))
+    if kw.get("orient") in ("top", "bottom"):
+        kw = {"direction": "vertical", **kw}
+        room = 0
+    return altair().Legend(labelLimit=0, titleLimit=0, padding=max(room, 2), **kw)

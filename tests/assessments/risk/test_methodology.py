@@ -174,7 +174,9 @@ def test_wcape_control_factors(wcape_m):
     factors = [c.factor for c in wcape_m.control_effectiveness]
     assert all(0 < f <= 1 for f in factors)
     assert factors == sorted(factors)
-    assert wcape_m.residual.rule == "control_factor"
+    # the guide re-rates after controls; the factors are the fallback for effectiveness-only registers
+    assert (wcape_m.residual.rule, wcape_m.residual.fallback, wcape_m.uses_factor) == ("rerated", "control_factor",
+                                                                                      True)
 
 
 def test_wcape_effective_is_an_alias(wcape_m):

@@ -7,12 +7,13 @@ aggregates, so it stays small for any register size.
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from workbook_lib.assessments.assurance.analysis import CombinedAssurance
-from workbook_lib.core.charts import altair, text_colour
+from workbook_lib.core.charts import LABEL_SIZE, altair, label_axis, legend, text_colour, text_width, title
 
 if TYPE_CHECKING:
     import altair as alt
@@ -68,25 +69,29 @@ def assurance_grid(result: CombinedAssurance, max_risks: int = MAX_RISKS) -> alt
     _, left_off = grid_risks(result, max_risks)
     risk_order = list(dict.fromkeys(cells["risk"]))
     charts = []
+    # provider names slant at 35 degrees: room below the grid for the longest
+    slant = text_width(cells["provider"]) * math.sin(math.radians(35)) + LABEL_SIZE
     for line, part in cells.groupby("line", sort=True):
         providers = list(dict.fromkeys(part["provider"]))
         base = alt.Chart(part).encode(
-            x=alt.X("provider:N", sort=providers, title=None, axis=alt.Axis(labelAngle=-35, labelLimit=160)),
+            x=alt.X("provider:N", sort=providers, title=None,
+                    axis=alt.Axis(labelAngle=-35, labelLimit=0, minExtent=slant)),
             y=alt.Y("risk:N", sort=risk_order, title=None,
-                    axis=alt.Axis(labels=not charts, labelLimit=260)))
+                    axis=alt.Axis(labels=False) if charts else label_axis(risk_order)))
         rect = base.mark_rect(stroke="white", strokeWidth=1.5).encode(
             color=alt.Color("colour:N", scale=None),
             tooltip=["risk_id", "provider", "frequency", "code", "controls"])
         text = base.mark_text(fontSize=11, fontWeight="bold").encode(
             text="code:N", color=alt.Color("text_colour:N", scale=None))
-        charts.append((rect + text).properties(title=line, width=62 * len(providers),
+        width = 62 * len(providers)
+        charts.append((rect + text).properties(title=title(line, width), width=width,
                                                height=max(18 * len(risk_order), 40)))
-    title = "Assurance map: frequency code per risk and provider"
+    heading = "Assurance map: frequency code per risk and provider"
     if left_off:
-        title += f" (top {len(risk_order)} risks by residual; {left_off} more in the tables)"
+        heading += f" (top {len(risk_order)} risks by residual; {left_off} more in the tables)"
     if not charts:
-        return alt.hconcat(alt.Chart(pd.DataFrame({"x": []})).mark_point()).properties(title=title)
-    return alt.hconcat(*charts, spacing=6).properties(title=title)
+        return alt.hconcat(alt.Chart(pd.DataFrame({"x": []})).mark_point()).properties(title=title(heading, 400))
+    return alt.hconcat(*charts, spacing=6).properties(title=title(heading, 62 * len(cells["provider"].unique())))
 
 
 def coverage_matrix_cells(result: CombinedAssurance) -> pd.DataFrame:
@@ -114,8 +119,9 @@ def coverage_matrix(result: CombinedAssurance) -> alt.LayerChart:
     cells = coverage_matrix_cells(result)
     cov_order = [lv.name for lv in fw.coverage]
     base = alt.Chart(cells).encode(
-        x=alt.X("residual_level:N", sort=result.level_names, title="Residual level", axis=alt.Axis(labelAngle=0)),
-        y=alt.Y("coverage:N", sort=cov_order, title="Coverage"))
+        x=alt.X("residual_level:N", sort=result.level_names, title="Residual level",
+                axis=alt.Axis(labelAngle=0, labelLimit=0)),
+        y=alt.Y("coverage:N", sort=cov_order, title="Coverage", axis=label_axis(cov_order)))
     rect = base.mark_rect(strokeWidth=3).encode(
         color=alt.Color("colour:N", scale=None),
         opacity=alt.condition(alt.datum.risks > 0, alt.value(1.0), alt.value(0.18)),
@@ -123,9 +129,9 @@ def coverage_matrix(result: CombinedAssurance) -> alt.LayerChart:
         tooltip=["residual_level", "coverage", "risks", "gaps", "ids"])
     count = base.mark_text(fontSize=13, fontWeight="bold", dy=-7).encode(text="label:N")
     ids = base.mark_text(fontSize=8, dy=8).encode(text="ids:N")
-    return (rect + count + ids).properties(
-        title=f"Coverage against residual level ({len(result.in_scope)} risks in scope; red border: gaps)",
-        width=110 * max(len(result.level_names), 1), height=46 * len(cov_order))
+    width = max(110, text_width(cells["ids"], 8) + 8) * max(len(result.level_names), 1)
+    heading = f"Coverage against residual level ({len(result.in_scope)} risks in scope; red border: gaps)"
+    return (rect + count + ids).properties(title=title(heading, width), width=width, height=46 * len(cov_order))
 
 
 def coverage_by_risk(result: CombinedAssurance, max_risks: int = MAX_RISKS) -> alt.LayerChart:
@@ -142,23 +148,23 @@ def coverage_by_risk(result: CombinedAssurance, max_risks: int = MAX_RISKS) -> a
                         columns=["risk", "risk_id", "coverage", "required", "gap", "residual_level", "needed"])
     order = list(data["risk"])
     x = alt.X("coverage:N", sort=cov_order, scale=alt.Scale(domain=cov_order), title="Coverage",
-              axis=alt.Axis(labelAngle=0))
-    y = alt.Y("risk:N", sort=order, title=None, axis=alt.Axis(labelLimit=260))
+              axis=alt.Axis(labelAngle=0, labelLimit=0))
+    y = alt.Y("risk:N", sort=order, title=None, axis=label_axis(order))
     rule = alt.Chart(data[data["gap"]]).mark_rule(color="#b2182b", strokeWidth=2).encode(
         x=x, x2="required:N", y=y)
     found = alt.Chart(data).mark_circle(size=180, opacity=1).encode(
         x=x, y=y, color=alt.Color("coverage:N", scale=alt.Scale(domain=list(colours), range=list(colours.values())),
-                                  title="Coverage found"),
+                                  legend=legend(colours, title="Coverage found")),
         tooltip=["risk_id", "residual_level", "coverage", "required", "needed"])
     required = alt.Chart(data).mark_point(size=320, shape="circle", filled=False, color="#222222",
                                           strokeWidth=1.5).encode(
         x=alt.X("required:N", sort=cov_order, scale=alt.Scale(domain=cov_order)), y=y,
         tooltip=["risk_id", "required"])
     left_off = max(len(result.in_scope) - max_risks, 0)
-    title = "Coverage found (dot) against coverage required (ring), risks in scope"
+    heading = "Coverage found (dot) against coverage required (ring), risks in scope"
     if left_off:
-        title += f" (top {max_risks}; {left_off} more in the tables)"
-    return (rule + required + found).properties(title=title, width=360, height=max(22 * len(order), 40))
+        heading += f" (top {max_risks}; {left_off} more in the tables)"
+    return (rule + required + found).properties(title=title(heading, 360), width=360, height=max(22 * len(order), 40))
 
 
 def workload(result: CombinedAssurance) -> alt.Chart:
@@ -171,15 +177,15 @@ def workload(result: CombinedAssurance) -> alt.Chart:
     order = list(data["name"])
     top = max(int(data["controls_assured"].max()) if len(data) else 0, 1)
     lines = [ln for ln in fw.lines if ln.line in set(data["line"])]
+    line_names = [f"Line {ln.line}: {ln.assurance}" for ln in lines]
     base = alt.Chart(data).encode(
-        y=alt.Y("name:N", sort=order, title=None, axis=alt.Axis(labelLimit=220)),
+        y=alt.Y("name:N", sort=order, title=None, axis=label_axis(order)),
         x=alt.X("controls_assured:Q", title="Controls assured", scale=alt.Scale(domain=[0, top * 1.3])))
     bars = base.mark_bar().encode(
-        color=alt.Color("line_name:N", title="Line", legend=alt.Legend(labelLimit=320, orient="bottom"),
-                        scale=alt.Scale(domain=[f"Line {ln.line}: {ln.assurance}" for ln in lines],
-                                        range=[ln.colour for ln in lines])),
+        color=alt.Color("line_name:N", legend=legend(line_names, title="Line", orient="bottom"),
+                        scale=alt.Scale(domain=line_names, range=[ln.colour for ln in lines])),
         tooltip=["provider", "name", "line", "controls_assured", "risks_covered", "in_scope_risks_covered",
                  "events_per_year"])
     text = base.mark_text(align="left", dx=4, fontSize=10).encode(text="events:N")
-    return (bars + text).properties(title="Provider workload: controls assured (label: assurance events a year)",
-                                    width=380, height=22 * max(len(order), 1))
+    heading = "Provider workload: controls assured (label: assurance events a year)"
+    return (bars + text).properties(title=title(heading, 380), width=380, height=22 * max(len(order), 1))

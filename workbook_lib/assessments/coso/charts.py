@@ -14,14 +14,14 @@ import pandas as pd
 
 from workbook_lib.assessments.coso.model import NOT_ASSESSED
 from workbook_lib.assessments.coso.scoring import CosoResult, rating_column
-from workbook_lib.core.charts import altair
+from workbook_lib.core.charts import altair, label_axis, legend, text_width, title
 
 if TYPE_CHECKING:
     import altair as alt
 
 NOT_RATED_COLOUR = "#eeeeee"
 NOT_JUDGED_COLOUR = "#bdbdbd"
-MAX_LABEL = 60
+MAX_LABEL = 80  # longer than any shipped principle name
 
 
 def _short(text: str, limit: int = MAX_LABEL) -> str:
@@ -65,16 +65,17 @@ def item_grid(result: CosoResult) -> alt.Chart:
     columns = [ln.label for ln in result.q.lines] + ["Combined"]
     order = result.items["item_id"].tolist()
     base = alt.Chart(cells).encode(
-        x=alt.X("column:N", sort=columns, title=None, axis=alt.Axis(orient="top", labelAngle=0)),
-        y=alt.Y("item_id:N", sort=order, title=None))
+        x=alt.X("column:N", sort=columns, title=None, axis=alt.Axis(orient="top", labelAngle=0, labelLimit=0)),
+        y=alt.Y("item_id:N", sort=order, title=None, axis=label_axis(order)))
     rect = base.mark_rect(stroke="white", strokeWidth=1).encode(
         color=alt.Color("colour:N", scale=None),
         tooltip=[alt.Tooltip("item_id:N", title="Item"), alt.Tooltip("principle:Q", title="Principle"),
                  alt.Tooltip("column:N", title="Line"), alt.Tooltip("text:N", title="Rating"),
                  alt.Tooltip("meaning:N", title="Meaning")])
     text = base.mark_text(fontSize=9).encode(text="text:N")
-    return (rect + text).properties(width=80 * len(columns), height=13 * len(order),
-                                    title="Ratings by line and combined score, per item")
+    width = max(80, text_width(columns) + 8) * len(columns)
+    return (rect + text).properties(width=width, height=13 * len(order),
+                                    title=title("Ratings by line and combined score, per item", width))
 
 
 def _bar_data(frame: pd.DataFrame, label: pd.Series) -> pd.DataFrame:
@@ -91,24 +92,24 @@ def _bar_data(frame: pd.DataFrame, label: pd.Series) -> pd.DataFrame:
     })
 
 
-def _bars(data: pd.DataFrame, result: CosoResult, title: str) -> alt.LayerChart:
+def _bars(data: pd.DataFrame, result: CosoResult, heading: str) -> alt.LayerChart:
     """Horizontal bars of the mean in band colours, labelled, with dashed rules where the bands begin."""
     alt = altair()
     q = result.q
     bands = q.combined.bands
     top = max(q.reachable_scores)
-    colour = alt.Color("band:N", scale=alt.Scale(domain=[b.name for b in bands] + ["no complete item"],
-                                                 range=[b.colour for b in bands] + [NOT_JUDGED_COLOUR]),
-                       legend=alt.Legend(title="Band of the mean"))
+    names = [b.name for b in bands] + ["no complete item"]
+    colour = alt.Color("band:N", scale=alt.Scale(domain=names, range=[b.colour for b in bands] + [NOT_JUDGED_COLOUR]),
+                       legend=legend(names, title="Band of the mean"))
     order = data["label"].tolist()
-    base = alt.Chart(data).encode(y=alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelLimit=320)))
+    base = alt.Chart(data).encode(y=alt.Y("label:N", sort=order, title=None, axis=label_axis(order)))
     bars = base.mark_bar().encode(
         x=alt.X("mean:Q", scale=alt.Scale(domain=[0, top], nice=False), title="Mean combined score (complete items)"),
         color=colour, tooltip=["label", "mean", "band", "status", "complete"])
     text = base.mark_text(align="left", dx=3, fontSize=10).encode(x="mean:Q", text="text:N")
     edges = pd.DataFrame({"edge": [b.min for b in bands[1:]]})
     rules = alt.Chart(edges).mark_rule(strokeDash=[3, 3], color="#777777").encode(x="edge:Q")
-    return (bars + text + rules).properties(width=420, height=20 * len(data), title=title)
+    return (bars + text + rules).properties(width=420, height=20 * len(data), title=title(heading, 420))
 
 
 def principle_bars(result: CosoResult) -> alt.LayerChart:
@@ -150,7 +151,7 @@ def divergence_chart(result: CosoResult) -> alt.LayerChart | alt.Chart:
             text="text:N").properties(width=300, height=40)
     order = result.divergent.sort_values(["spread", "item_id"], ascending=[False, True])["item_id"].tolist()
     span = points.groupby("item_id")["rating"].agg(["min", "max"]).reset_index()
-    y = alt.Y("item_id:N", sort=order, title="Divergent item")
+    y = alt.Y("item_id:N", sort=order, title="Divergent item", axis=label_axis(order))
     x_scale = alt.Scale(domain=[0.5, q.max_rating + 0.5])
     x_axis = alt.Axis(values=list(range(1, q.max_rating + 1)), format="d")
     labels = [ln.label for ln in q.lines]
@@ -159,9 +160,10 @@ def divergence_chart(result: CosoResult) -> alt.LayerChart | alt.Chart:
     dots = alt.Chart(points).mark_point(filled=True, opacity=0.9).encode(
         y=y, x=alt.X("rating:Q", scale=x_scale, axis=x_axis), yOffset=alt.YOffset("line:N", sort=labels),
         color=alt.Color("line:N", scale=alt.Scale(domain=labels,
-                                                  range=[ln.colour for ln in q.lines]), title="Line"),
+                                                  range=[ln.colour for ln in q.lines]),
+                        legend=legend(labels, title="Line")),
         size=alt.Size("apart:N", scale=alt.Scale(domain=[False, True], range=[80, 220]),
-                      legend=alt.Legend(title="Stands apart")),
+                      legend=legend(["false", "true"], title="Stands apart")),
         tooltip=["item_id", "line", "rating", "stands_apart", "spread"])
-    return (rule + dots).properties(width=360, height=30 * len(order),
-                                    title=f"Items where the lines differ by {result.divergence_threshold} or more")
+    heading = f"Items where the lines differ by {result.divergence_threshold} or more"
+    return (rule + dots).properties(width=360, height=30 * len(order), title=title(heading, 360))

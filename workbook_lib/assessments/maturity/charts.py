@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from workbook_lib.core.charts import altair
+from workbook_lib.core.charts import altair, label_axis, legend, text_width, title
 
 if TYPE_CHECKING:
     import altair as alt
@@ -50,10 +50,12 @@ def element_marks(result: MaturityResult) -> alt.HConcatChart:
     alt = altair()
     m = result.matrix.matrix
     data = element_marks_data(result)
-    colour = alt.Color("level:N", scale=_status_scale(result, with_unrated=True), title="Level")
-    y_axis = alt.Axis(values=[s.mark for s in m.statuses], title="Mark",
-                      labelExpr=" + ".join(["''"] + [f"(datum.value == {s.mark} ? '{s.mark} {s.label}' : '')"
-                                                     for s in m.statuses]))
+    levels = [s.name for s in m.statuses] + [NOT_RATED]
+    colour = alt.Color("level:N", scale=_status_scale(result, with_unrated=True), legend=legend(levels, title="Level"))
+    marks = [f"{s.mark} {s.label}" for s in m.statuses]
+    y_axis = label_axis(marks, values=[s.mark for s in m.statuses], title="Mark",
+                        labelExpr=" + ".join(["''"] + [f"(datum.value == {s.mark} ? '{s.mark} {s.label}' : '')"
+                                                       for s in m.statuses]))
     panels = []
     for i, a in enumerate(m.assessments):
         part = data[data["element_id"].isin([e.id for e in a.elements])]
@@ -67,11 +69,11 @@ def element_marks(result: MaturityResult) -> alt.HConcatChart:
             tooltip=["element_id", "name", "group", "shown_mark", "level"])
         target = base.mark_rule(color="#b2182b", strokeDash=[5, 3], strokeWidth=2).encode(
             y="mean(target):Q")
-        panels.append((bars + target).properties(width=34 * len(part), height=200,
-                                                  title=f"{a.id} {a.name}"))
-    title = (f"Marks per element against the target ({result.target_status}, dashed line); "
-             f"outlined bars are below it")
-    return alt.hconcat(*panels).properties(title=title).resolve_scale(color="shared")
+        width = max(34 * len(part), 120)
+        panels.append((bars + target).properties(width=width, height=200, title=title(f"{a.id} {a.name}", width)))
+    heading = (f"Marks per element against the target ({result.target_status}, dashed line); "
+               f"outlined bars are below it")
+    return alt.hconcat(*panels).properties(title=title(heading, 600)).resolve_scale(color="shared")
 
 
 def assessment_bars(result: MaturityResult) -> alt.LayerChart:
@@ -86,15 +88,18 @@ def assessment_bars(result: MaturityResult) -> alt.LayerChart:
         "label": [f"{s} of {mx}" + (f" ({r} of {t} rated)" if r < t else "")
                   for s, mx, r, t in zip(ba["score"], ba["max_score"], ba["rated"], ba["total"], strict=True)],
     })
-    base = alt.Chart(data).encode(y=alt.Y("assessment:N", title=None, sort=None))
-    full = base.mark_bar(color="#eeeeee").encode(x=alt.X("max_score:Q", title="Score"))
+    base = alt.Chart(data).encode(y=alt.Y("assessment:N", title=None, sort=None, axis=label_axis(data["assessment"])))
+    width = 360 + text_width(data["label"], 11) + 10  # the bars, then their labels
+    top = float(data["max_score"].max()) if len(data) else 1.0
+    full = base.mark_bar(color="#eeeeee").encode(
+        x=alt.X("max_score:Q", title="Score", scale=alt.Scale(domain=[0, top * width / 360], nice=False)))
     score = base.mark_bar(color=m.status(result.status).colour if result.status else "#6a6a6a").encode(
         x="score:Q", tooltip=["assessment", "score", "max_score", "target_score", "rated", "total"])
     tick = base.mark_tick(color="#b2182b", thickness=3, size=26).encode(x="target_score:Q")
     text = base.mark_text(align="left", dx=6).encode(x="max_score:Q", text="label:N")
     return (full + score + tick + text).properties(
-        width=360, height=40 * len(data),
-        title=f"Score per assessment (red tick: every element at {result.target_status})")
+        width=width, height=40 * len(data),
+        title=title(f"Score per assessment (red tick: every element at {result.target_status})", width))
 
 
 def trend_data(result: MaturityResult) -> pd.DataFrame:
@@ -124,7 +129,7 @@ def trend(result: MaturityResult) -> alt.LayerChart | None:
     lines = alt.Chart(data).mark_line(point=True).encode(
         x=alt.X("period:N", sort=periods, title="Period", axis=alt.Axis(labelAngle=0)),
         y=alt.Y("mean_mark:Q", scale=y_scale, title="Mean mark"),
-        color=alt.Color("assessment:N", title="Assessment"),
+        color=alt.Color("assessment:N", legend=legend(data["assessment"].unique(), title="Assessment")),
         strokeDash=alt.condition("datum.assessment == 'Total'", alt.value([1, 0]), alt.value([4, 2])),
         tooltip=["period", "assessment", "mean_mark", "score", "rated", "total", "status"])
     # the mean marks at which the status changes (published upper bound / published element count)
@@ -135,5 +140,6 @@ def trend(result: MaturityResult) -> alt.LayerChart | None:
         y=alt.Y("mean_mark:Q", scale=y_scale))
     labels = alt.Chart(bounds).mark_text(align="left", dx=3, dy=-6, color="#666666", fontSize=10).encode(
         y=alt.Y("mean_mark:Q", scale=y_scale), x=alt.value(0), text="label:N")
-    return (rules + labels + lines).properties(width=60 + 90 * len(periods), height=220,
-                                               title="Trend: mean mark per assessment (1-3)")
+    width = 60 + 90 * len(periods)
+    return (rules + labels + lines).properties(width=width, height=220,
+                                               title=title("Trend: mean mark per assessment (1-3)", width))

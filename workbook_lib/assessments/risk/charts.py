@@ -2,7 +2,7 @@
 
 Every chart aggregates before plotting (cells of the matrix, band pairs, top categories), so a register
 of 100,000 risks neither hits Altair's row limit nor embeds every row in the report. Charts render as
-static SVG (vl-convert), so reports need no network.
+static SVG (vl-convert), so reports need no network; core.charts keeps their text whole and inside.
 """
 
 from __future__ import annotations
@@ -13,80 +13,178 @@ import pandas as pd
 
 from workbook_lib.assessments.risk.scoring import RiskEvaluation
 from workbook_lib.core.charts import altair as _altair
+from workbook_lib.core.charts import label_axis, legend, text_colour, text_width, title
 
 if TYPE_CHECKING:
     import altair as alt
 
 MAX_IDS_IN_CELL = 6
+IDS_PER_LINE = 2
 MAX_BARS = 15
+ID_SIZE, COUNT_SIZE, LINE = 8, 13, 10  # font sizes and the IDs' line height, px
+
+
+def _n(count: int, noun: str = "risk", plural: str = "") -> str:
+    return f"{count} {noun if count == 1 else plural or noun + 's'}"
+
+
+def _id_lines(ids: list[str], count: int) -> list[str]:
+    """The first ``MAX_IDS_IN_CELL`` of ``count`` IDs, ``IDS_PER_LINE`` a line, and how many more."""
+    shown = ids[:MAX_IDS_IN_CELL]
+    lines = [", ".join(shown[k:k + IDS_PER_LINE]) for k in range(0, len(shown), IDS_PER_LINE)]
+    return lines + ([f"+{count - len(shown)} more"] if count > len(shown) else [])
+
+
+def _positions(ev: RiskEvaluation, stage: str) -> pd.DataFrame:
+    """(l, i, id) of the scored risks in a matrix cell: inherent; or residual, by each risk's basis
+    (its re-rated cell; its inherent cell without re-rating; none when its residual came from a factor)."""
+    rated = ev.rated
+    if stage == "residual":
+        rated = rated[rated["residual_basis"].isin(["rerated", "none"])]
+    rerated = (rated["residual_basis"] == "rerated") & (stage == "residual")
+    return pd.DataFrame({"l": rated["residual_likelihood"].where(rerated, rated["inherent_likelihood"]).astype(int),
+                         "i": rated["residual_impact"].where(rerated, rated["inherent_impact"]).astype(int),
+                         "id": rated["risk_id"].astype(str)})
+
+
+def _grouped(keys: list[str], frame: pd.DataFrame) -> dict[tuple, tuple[int, list[str]]]:
+    """{key tuple: (count, the first IDs)} for the rows of ``frame`` grouped by ``keys``."""
+    if frame.empty:
+        return {}
+    return {k if isinstance(k, tuple) else (k,): (len(ids), ids.iloc[:MAX_IDS_IN_CELL].tolist())
+            for k, ids in frame.groupby(keys)["id"]}
 
 
 def matrix_cells(ev: RiskEvaluation, stage: str) -> pd.DataFrame:
-    """One row per likelihood x impact cell: score, band, colour, count and the risk IDs in it."""
+    """One row per likelihood x impact cell: score, band, colour, count and the risk IDs in it.
+
+    The residual matrix holds re-rated risks at their residual cell and risks without re-rating at their
+    inherent cell; a residual from a control-effectiveness factor has no cell (see ``factor_bands``)."""
     m = ev.methodology.methodology
-    lk, ik = ("inherent_likelihood", "inherent_impact")
-    rated = ev.rated
-    if stage == "residual" and m.residual.rule == "rerated":
-        lk_vals = rated["residual_likelihood"].fillna(rated[lk])
-        ik_vals = rated["residual_impact"].fillna(rated[ik])
-    else:
-        lk_vals, ik_vals = rated[lk], rated[ik]
-    counts = pd.DataFrame({"l": lk_vals.astype(int), "i": ik_vals.astype(int), "id": rated["risk_id"]})
-    grouped = counts.groupby(["l", "i"])["id"].agg(["count", list]) if len(counts) else None
+    grouped = _grouped(["l", "i"], _positions(ev, stage))
     rows = []
     for lv in m.likelihood:
         for iv in m.impact:
             s = m.score_grid[lv.value - 1][iv.value - 1]
             band = m.band_for(s, ev.banding)
-            n, ids = 0, []
-            if grouped is not None and (lv.value, iv.value) in grouped.index:
-                n, ids = grouped.loc[(lv.value, iv.value)]
-            more = len(ids) - MAX_IDS_IN_CELL
-            shown = ", ".join(ids[:MAX_IDS_IN_CELL]) + (f" +{more}" if more > 0 else "")
+            n, ids = grouped.get((lv.value, iv.value), (0, []))
+            more = n - MAX_IDS_IN_CELL
             rows.append({"likelihood": f"{lv.value} {lv.label}", "impact": f"{iv.value} {iv.label}",
                          "l": lv.value, "i": iv.value, "score": s, "band": band.name, "colour": band.colour,
-                         "count": int(n), "ids": shown, "label": f"{s}" + (f" · {int(n)}" if n else "")})
+                         "text_colour": text_colour(band.colour), "count": int(n),
+                         "ids": ", ".join(ids) + (f" +{more}" if more > 0 else ""),
+                         "id_lines": _id_lines(ids, n), "label": f"{s}" + (f" · {int(n)}" if n else "")})
     return pd.DataFrame(rows)
 
 
-def _heatmap(ev: RiskEvaluation, stage: str) -> alt.Chart:
+def factor_bands(ev: RiskEvaluation) -> pd.DataFrame:
+    """One row per band: the scored risks whose residual came from a control-effectiveness factor."""
+    m = ev.methodology.methodology
+    rated = ev.rated[ev.rated["residual_basis"] == "control_factor"]
+    grouped = _grouped(["band"], pd.DataFrame({"band": rated["residual_level"], "id": rated["risk_id"].astype(str)}))
+    rows = []
+    for b in reversed(m.banding(ev.banding).bands):
+        n, ids = grouped.get((b.name,), (0, []))
+        rows.append({"range": f"{b.name} ({b.min}-{b.max})", "band": b.name, "colour": b.colour,
+                     "text_colour": text_colour(b.colour), "count": n, "ids": ", ".join(ids),
+                     "id_lines": _id_lines(ids, n), "label": str(n) if n else "", "column": "Residual score"})
+    return pd.DataFrame(rows)
+
+
+def _cell_size(cells: pd.DataFrame, labels: list[str]) -> tuple[int, int]:
+    """Width and height of a cell that holds its count, ID lines and (x axis) label words."""
+    words = [w for label in labels for w in label.split(" ")]
+    width = max(64, text_width(words) + 8, text_width([x for ls in cells["id_lines"] for x in ls], ID_SIZE) + 8)
+    return width, max(42, COUNT_SIZE + 10 + LINE * max((len(ls) for ls in cells["id_lines"]), default=0))
+
+
+def _cell_marks(base: alt.Chart, colour: alt.Color, height: float, tooltip: list[str], **place) -> alt.LayerChart:
+    """A coloured cell (placed by ``place``, else by ``base``) with its count or score on top, its IDs below."""
+    rect = base.mark_rect(stroke="white", strokeWidth=2).encode(color=colour, tooltip=tooltip, **place)
+    text_colour_ = _altair().Color("text_colour:N", scale=None)
+    count = base.mark_text(fontSize=COUNT_SIZE, fontWeight="bold", baseline="top", dy=-height / 2 + 3).encode(
+        text="label:N", color=text_colour_)
+    ids = base.mark_text(fontSize=ID_SIZE, baseline="top", lineHeight=LINE, dy=-height / 2 + COUNT_SIZE + 6).encode(
+        text="id_lines:N", color=text_colour_)
+    return rect + count + ids
+
+
+def _band_colour(ev: RiskEvaluation) -> alt.Color:
+    bands = ev.methodology.methodology.banding(ev.banding).bands
+    names = [b.name for b in bands]
+    return _altair().Color("band:N", scale=_altair().Scale(domain=names, range=[b.colour for b in bands]),
+                           legend=legend(names, title="Band"))
+
+
+def _heatmap(ev: RiskEvaluation, stage: str) -> alt.LayerChart:
     alt = _altair()
     m = ev.methodology.methodology
     cells = matrix_cells(ev, stage)
-    bands = m.banding(ev.banding).bands
-    colour = alt.Color("band:N", scale=alt.Scale(domain=[b.name for b in bands], range=[b.colour for b in bands]),
-                       legend=alt.Legend(title="Band"))
     l_order = [f"{lv.value} {lv.label}" for lv in reversed(m.likelihood)]
     i_order = [f"{iv.value} {iv.label}" for iv in m.impact]
+    width, height = _cell_size(cells, i_order)
+    split = "[slice(datum.label, 0, indexof(datum.label, ' ')), slice(datum.label, indexof(datum.label, ' ') + 1)]"
     base = alt.Chart(cells).encode(
-        x=alt.X("impact:N", sort=i_order, title="Impact"),
-        y=alt.Y("likelihood:N", sort=l_order, title="Likelihood"))
-    rect = base.mark_rect(stroke="white", strokeWidth=2).encode(
-        color=colour, tooltip=["likelihood", "impact", "score", "band", "count", "ids"])
-    count = base.mark_text(fontSize=13, fontWeight="bold", dy=-7).encode(text="label:N")
-    ids = base.mark_text(fontSize=8, dy=8).encode(text="ids:N")
-    title = f"{stage.capitalize()} risk ({int(cells['count'].sum())} rated risks)"
-    return (rect + count + ids).properties(width=60 * len(m.impact), height=42 * len(m.likelihood),
-                                           title=title)
+        x=alt.X("impact:N", sort=i_order, title="Impact", axis=alt.Axis(labelAngle=0, labelExpr=split, labelLimit=0)),
+        y=alt.Y("likelihood:N", sort=l_order, title="Likelihood", axis=label_axis(l_order)))
+    layers = _cell_marks(base, _band_colour(ev), height, ["likelihood", "impact", "score", "band", "count", "ids"])
+    w = width * len(m.impact)
+    if stage == "residual":
+        basis = ev.rated["residual_basis"].value_counts()
+        rerated, same, factored = (int(basis.get(k, 0)) for k in ("rerated", "none", "control_factor"))
+        parts = ([f"{_n(rerated, 're-rated risk')} in their cell"] if rerated else []) + (
+            [f"{same} without re-rating at their inherent cell"] if same else [])
+        caption = " ".join(
+            (["Without re-rating, a risk's residual equals its inherent score, so it stays at its inherent cell."]
+             if same else []) + ([f"{_n(factored)} with a residual from control effectiveness "
+                                  f"{'has' if factored == 1 else 'have'} no cell (score only): see beside."]
+                                 if factored else []))
+        head = title(f"Residual risk: {', '.join(parts) or 'no risk in a cell'}", w, caption)
+    else:
+        head = title(f"Inherent risk: {_n(int(cells['count'].sum()), 'rated risk')}", w)
+    return layers.properties(width=w, height=height * len(m.likelihood), title=head)
+
+
+def _factor_chart(ev: RiskEvaluation, height: int) -> alt.LayerChart:
+    """The residual bands of risks whose residual came from a control-effectiveness factor (no cell)."""
+    alt = _altair()
+    cells = factor_bands(ev)
+    width, need = _cell_size(cells, [])
+    width, height = max(width, 200), max(height, need * len(cells))
+    order = cells["range"].tolist()
+    base = alt.Chart(cells).encode(
+        x=alt.X("column:N", title=None, axis=alt.Axis(labelAngle=0, labelLimit=0, ticks=False)),
+        y=alt.Y("range:N", sort=order, title="Residual score band", axis=label_axis(order)))
+    layers = _cell_marks(base, _band_colour(ev), height / len(cells), ["range", "count", "ids"])
+    head = title(f"Residual from control effectiveness: {_n(int(cells['count'].sum()))}", width,
+                 "no cell: score only")
+    return layers.properties(width=width, height=height, title=head)
 
 
 def heatmaps(ev: RiskEvaluation) -> alt.HConcatChart:
-    """Inherent and residual matrices side by side, cells in band colours with count and IDs."""
-    return _altair().hconcat(_heatmap(ev, "inherent"), _heatmap(ev, "residual")).resolve_scale(color="shared")
+    """Inherent and residual matrices side by side, cells in band colours with count and IDs; beside them,
+    when any risk's residual came from a control-effectiveness factor, those risks by residual band."""
+    inherent, residual = _heatmap(ev, "inherent"), _heatmap(ev, "residual")
+    charts = [inherent, residual]
+    if (ev.rated["residual_basis"] == "control_factor").any():
+        charts.append(_factor_chart(ev, residual.height))
+    return _altair().hconcat(*charts).resolve_scale(color="shared")
 
 
-def movement(ev: RiskEvaluation) -> alt.Chart:
+def movement(ev: RiskEvaluation) -> alt.LayerChart:
     """How many risks moved from each inherent level to each residual level."""
     alt = _altair()
     bands = [b.name for b in ev.methodology.methodology.banding(ev.banding).bands]
     pairs = (ev.rated.groupby(["inherent_level", "residual_level"]).size().rename("risks").reset_index()
              if len(ev.rated) else pd.DataFrame(columns=["inherent_level", "residual_level", "risks"]))
     base = alt.Chart(pairs).encode(
-        x=alt.X("residual_level:N", sort=bands, title="Residual level"),
-        y=alt.Y("inherent_level:N", sort=list(reversed(bands)), title="Inherent level"))
-    return (base.mark_rect().encode(color=alt.Color("risks:Q", scale=alt.Scale(scheme="blues"), title="Risks"))
-            + base.mark_text(fontWeight="bold").encode(text="risks:Q")).properties(
-        title="Movement: inherent level -> residual level", width=70 * len(bands), height=40 * len(bands))
+        x=alt.X("residual_level:N", sort=bands, title="Residual level", axis=alt.Axis(labelAngle=0, labelLimit=0)),
+        y=alt.Y("inherent_level:N", sort=list(reversed(bands)), title="Inherent level", axis=label_axis(bands)))
+    width = max(70, text_width(bands) + 10) * len(bands)
+    colour = alt.Color("risks:Q", scale=alt.Scale(scheme="blues"), legend=legend([], title="Risks"))
+    text = base.mark_text(fontWeight="bold").encode(text="risks:Q")
+    return (base.mark_rect().encode(color=colour) + text).properties(
+        title=title("Movement: inherent level -> residual level", width), width=width, height=40 * len(bands))
 
 
 def residual_by(ev: RiskEvaluation, column: str) -> alt.Chart:
@@ -99,11 +197,70 @@ def residual_by(ev: RiskEvaluation, column: str) -> alt.Chart:
     keys = keys.where(keys.isin(top), "Other")
     data = (pd.DataFrame({column: keys, "level": rated["residual_level"]})
             .groupby([column, "level"]).size().rename("risks").reset_index())
+    names = [b.name for b in bands]
     return alt.Chart(data).mark_bar().encode(
-        y=alt.Y(f"{column}:N", sort="-x", title=column.replace("_", " ").capitalize()),
+        y=alt.Y(f"{column}:N", sort="-x", title=column.replace("_", " ").capitalize(),
+                axis=label_axis(data[column].unique())),
         x=alt.X("sum(risks):Q", title="Rated risks"),
-        color=alt.Color("level:N", scale=alt.Scale(domain=[b.name for b in bands], range=[b.colour for b in bands]),
-                        title="Residual level"),
+        color=alt.Color("level:N", scale=alt.Scale(domain=names, range=[b.colour for b in bands]),
+                        legend=legend(names, title="Residual level")),
         order=alt.Order("level:N"),
         tooltip=[column, "level", "risks"],
-    ).properties(title=f"Residual level by {column.replace('_', ' ')}", width=420)
+    ).properties(title=title(f"Residual level by {column.replace('_', ' ')}", 420), width=420)
+
+
+THREAT, OPPORTUNITY, EMPTY = "#f4a582", "#a6d96a", "#f4f4f4"
+
+
+def value_cells(ev: RiskEvaluation) -> pd.DataFrame:
+    """One row per cell of the value map: x is the impact level, negative for threats and positive for
+    opportunities; y the likelihood; with the count and IDs of the scored risks at that position (the
+    residual cell where re-rated, else the inherent cell)."""
+    m = ev.methodology.methodology
+    rated = ev.rated
+    rerated = rated["residual_basis"] == "rerated"
+    impact = rated["residual_impact"].where(rerated, rated["inherent_impact"]).astype(int)
+    side = (rated["status"] == "opportunity").map({True: 1, False: -1})
+    grouped = _grouped(["x", "l"], pd.DataFrame({
+        "x": impact * side, "l": rated["residual_likelihood"].where(rerated, rated["inherent_likelihood"]).astype(int),
+        "id": rated["risk_id"].astype(str)}))
+    rows = []
+    for x in [-iv.value for iv in reversed(m.impact)] + [iv.value for iv in m.impact]:
+        mid = x - 0.5 if x > 0 else x + 0.5  # cells side by side, the zero line between -1 and +1
+        for lv in m.likelihood:
+            n, ids = grouped.get((x, lv.value), (0, []))
+            colour = EMPTY if not n else OPPORTUNITY if x > 0 else THREAT
+            rows.append({"x": x, "mid": mid, "x0": mid - 0.5, "x1": mid + 0.5, "l": lv.value,
+                         "likelihood": f"{lv.value} {lv.label}",
+                         "side": "opportunity" if x > 0 else "threat", "impact": m.impact[abs(x) - 1].label,
+                         "count": n, "ids": ", ".join(ids), "id_lines": _id_lines(ids, n), "colour": colour,
+                         "text_colour": "#222222", "label": str(n) if n else ""})
+    return pd.DataFrame(rows)
+
+
+def value_map(ev: RiskEvaluation) -> alt.LayerChart:
+    """Threats on the left, opportunities on the right, likelihood up (the provincial ERM guide's value map):
+    scored risks counted per cell with their IDs."""
+    alt = _altair()
+    m = ev.methodology.methodology
+    cells = value_cells(ev)
+    n = len(m.impact)
+    width, height = _cell_size(cells, [])
+    l_order = [f"{lv.value} {lv.label}" for lv in reversed(m.likelihood)]
+    x_scale = alt.Scale(domain=[-n, n], nice=False, zero=False)
+    x_axis = alt.Axis(values=sorted(set(cells["mid"])), labelExpr="abs(datum.value) + 0.5", grid=False)
+    base = alt.Chart(cells).encode(
+        x=alt.X("mid:Q", scale=x_scale, title="Impact (threat: left, opportunity: right)", axis=x_axis),
+        y=alt.Y("likelihood:N", sort=l_order, title="Likelihood", axis=label_axis(l_order)))
+    marks = _cell_marks(base, alt.Color("colour:N", scale=None), height, ["side", "likelihood", "impact", "count",
+                                                                         "ids"], x="x0:Q", x2="x1:Q")
+    sides = pd.DataFrame({"x": [-n / 2, n / 2], "text": ["Threats", "Opportunities"]})
+    words = alt.Chart(sides).mark_text(fontSize=12, fontWeight="bold", baseline="bottom", dy=-4).encode(
+        x=alt.X("x:Q", scale=x_scale), y=alt.value(0), text="text:N")
+    zero = alt.Chart(pd.DataFrame({"x": [0]})).mark_rule(color="#222222", strokeWidth=2).encode(
+        x=alt.X("x:Q", scale=x_scale))
+    threats, opportunities = (int(cells.loc[cells["side"] == s, "count"].sum()) for s in ("threat", "opportunity"))
+    head = title(f"Value map: {_n(threats, 'threat')}, " + (_n(opportunities, "opportunity", "opportunities")
+                                                             if opportunities else "no opportunities recorded"),
+                 width * 2 * n, "Position: the residual cell where re-rated, else the inherent cell.")
+    return (marks + zero + words).properties(width=width * 2 * n, height=height * len(m.likelihood), title=head)

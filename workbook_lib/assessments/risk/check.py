@@ -165,12 +165,14 @@ def _describe(lm: LoadedMethodology) -> str:
             out.append(f"  {b.min:>3}-{b.max:<3} {b.name}{also}: {b.decision_maker or '(no decision maker)'}"
                        f" -> {b.register_destination or '(no register named)'}")
     out.append("")
-    if m.residual.rule == "control_factor":
-        out.append("Residual: inherent score x the share that remains after controls (" + ", ".join(
-            f"{c.label} {c.factor:.0%}" for c in m.control_effectiveness)
-            + f"), rounded ({m.residual.rounding}) to a whole score")
-    else:
-        out.append("Residual: likelihood and impact are rated again after controls (re-rated), and scored as above")
+    out.append(f"Residual: {m.residual_in_words()}")
+    if m.escalation:
+        e = m.escalation
+        limits = [f"{k} up to {m.threshold(k)}" for k in ("tolerance", "acceptance") if m.threshold(k) is not None]
+        raised = [f"{w}: {a}" for w, a in (("above appetite", e.above_appetite), ("above tolerance",
+                  e.above_tolerance), ("above the acceptance level", e.above_acceptance)) if a]
+        out.append(f"Who accepts: the highest of the band's decision maker and ({'; '.join(raised)}); "
+                   f"{', '.join(limits)}; authorities, lowest first: {', '.join(e.authorities)}")
     if m.residual.note:
         out.append(f"  {m.residual.note}")
     probs = [(lv, lv.probability) for lv in m.likelihood if lv.probability is not None]

@@ -100,9 +100,27 @@ class Scoring(Strict):
 
 class ResidualRule(Strict):
     rule: Literal["rerated", "control_factor"]
+    # with rule rerated: a risk with a control-effectiveness rating and no re-rating takes the factor
+    fallback: Literal["control_factor"] | None = None
     # how a factor-reduced score returns to the integer scale
     rounding: Literal["ceil", "round", "floor"] = "ceil"
     note: str = ""
+
+
+class Escalation(Strict):
+    """Who must accept a residual risk, by its position against the appetite, the tolerance and the acceptance
+    level: the highest of its band's decision maker and what its position requires."""
+
+    authorities: list[str] = Field(min_length=1, description="lowest to highest; band decision makers are among them")
+    tolerance: int | str | None = Field(None, description="highest score within tolerance, or a band name (its top)")
+    acceptance: int | str | None = Field(None, description="highest score within the acceptance level, or a band")
+    above_appetite: str | None = None  # the least authority for a residual above the organisation's appetite
+    above_tolerance: str | None = None
+    above_acceptance: str | None = None
+    note: str = ""
+
+    def rank(self, authority: str) -> int:
+        return self.authorities.index(authority)
 
 
 class Methodology(Strict):
@@ -119,6 +137,7 @@ class Methodology(Strict):
     control_effectiveness: list[ControlLevel] = []
     residual: ResidualRule
     impact_money: ImpactMoney | None = None
+    escalation: Escalation | None = None
     notes: list[Note] = []
 
     # ---- validation -------------------------------------------------------------------------
@@ -148,20 +167,46 @@ class Methodology(Strict):
             raise ValueError("scoring.grid is only allowed with rule: grid")
         if self.default_banding not in self.bandings:
             raise ValueError(f"default_banding {self.default_banding!r} is not one of {sorted(self.bandings)}")
-        if self.residual.rule == "control_factor" and not self.control_effectiveness:
-            raise ValueError("residual rule control_factor needs a control_effectiveness scale with factors")
+        if self.residual.fallback and self.residual.rule != "rerated":
+            raise ValueError("residual fallback is only for rule: rerated (the factor is the rule already)")
+        if self.uses_factor and not self.control_effectiveness:
+            raise ValueError("residual rule control_factor (or fallback) needs a control_effectiveness scale with "
+                             "factors")
         for cat in (c for lv in self.impact for c in lv.categories):
             if cat not in self.impact_categories:
                 raise ValueError(f"impact category {cat!r} is not declared in impact_categories")
         if self.impact_money and len(self.impact_money.upper_bounds) != n_i - 1:
             raise ValueError(f"impact_money needs {n_i - 1} upper_bounds (one per impact level but the last), "
                              f"got {len(self.impact_money.upper_bounds)}")
+        if self.escalation:
+            self._check_escalation(self.escalation)
         reachable = self.reachable_scores
         for key, banding in self.bandings.items():
             problems = band_problems(banding.bands, reachable)
             if problems:
                 raise ValueError(f"banding {key!r}: " + "; ".join(problems))
         return self
+
+    def _check_escalation(self, e: Escalation) -> None:
+        names = [*(b.decision_maker for bd in self.bandings.values() for b in bd.bands),
+                 *(a for a in (e.above_appetite, e.above_tolerance, e.above_acceptance) if a)]
+        unknown = sorted({n for n in names if n not in e.authorities})
+        if unknown:
+            raise ValueError(f"escalation: {', '.join(map(repr, unknown))} not among the authorities "
+                             f"{e.authorities} (every band's decision maker must be one of them)")
+        for key in ("tolerance", "acceptance"):
+            self.threshold(key)
+
+    def threshold(self, key: Literal["tolerance", "acceptance"], banding: str | None = None) -> int | None:
+        """The highest score within tolerance (or the acceptance level): a score, or a band's top score."""
+        value = getattr(self.escalation, key) if self.escalation else None
+        if value is None or isinstance(value, int):
+            return value
+        for band in self.bandings[banding or self.default_banding].bands:
+            if band.name.casefold() == str(value).casefold():
+                return band.max
+        raise ValueError(f"escalation {key} {value!r} is neither a score nor a band of "
+                         f"{banding or self.default_banding}")
 
     # ---- derived facts ----------------------------------------------------------------------
     @cached_property
@@ -174,6 +219,20 @@ class Methodology(Strict):
     @cached_property
     def reachable_scores(self) -> list[int]:
         return sorted({s for row in self.score_grid for s in row})
+
+    @property
+    def uses_factor(self) -> bool:
+        """Whether a control-effectiveness factor gives a residual (the rule, or the fallback of a re-rating)."""
+        return self.residual.rule == "control_factor" or self.residual.fallback == "control_factor"
+
+    def residual_in_words(self) -> str:
+        factor = ("inherent score x the remaining-risk factor of its control effectiveness ("
+                  + ", ".join(f"{c.label} {c.factor:.0%}" for c in self.control_effectiveness)
+                  + f"), rounded ({self.residual.rounding})") if self.control_effectiveness else ""
+        if self.residual.rule == "control_factor":
+            return factor + "; a risk the register re-rates after controls keeps its re-rating"
+        text = "likelihood x impact re-rated after controls, with the same scales"
+        return text + (f"; a risk with only a control-effectiveness rating: {factor}" if self.uses_factor else "")
 
     @property
     def max_score(self) -> int:

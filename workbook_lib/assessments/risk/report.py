@@ -54,9 +54,9 @@ def key_figures(ev: RiskEvaluation) -> str:
 RISK_COLUMNS = ["risk_id", "group", "description", "category", "owner", "inherent_likelihood", "inherent_impact",
                 "inherent_score", "inherent_level", "controls", "control_effectiveness", "control_factor",
                 "residual_likelihood", "residual_impact", "residual_score", "residual_level", "residual_basis",
-                "appetite", "above_appetite", "decision_maker", "register_destination", "required_action", "arithmetic",
-                "response", "treatment_owner", "actions", "due_date", "review_date", "progress",
-                "action_overdue", "review_overdue", "rated", "status"]
+                "appetite", "above_appetite", "decision_maker", "decision_basis", "register_destination",
+                "required_action", "arithmetic", "response", "treatment_owner", "actions", "due_date", "review_date",
+                "progress", "action_overdue", "review_overdue", "rated", "status"]
 
 
 def result_tables(ev: RiskEvaluation) -> dict[str, pd.DataFrame]:
@@ -77,7 +77,7 @@ def result_tables(ev: RiskEvaluation) -> dict[str, pd.DataFrame]:
     m = ev.methodology.methodology
     tables["Method"] = pd.DataFrame(
         [("methodology", m.name), ("version", m.version), ("sha256", ev.methodology.sha256),
-         ("banding", ev.banding), ("residual rule", m.residual.rule), ("as of", ev.as_of.isoformat())]
+         ("banding", ev.banding), ("residual", m.residual_in_words()), ("as of", ev.as_of.isoformat())]
         + [(f"note: {n.topic}", n.decision) for n in m.notes], columns=["item", "value"])
     return tables
 
@@ -86,7 +86,7 @@ def result_tables(ev: RiskEvaluation) -> dict[str, pd.DataFrame]:
 def attention(ev: RiskEvaluation) -> pd.DataFrame:
     above = ev.risks[ev.risks["above_appetite"] == True]  # noqa: E712
     cols = ["risk_id", "group", "category", "owner", "residual_score", "residual_level", "appetite",
-            "decision_maker", "register_destination", "arithmetic"]
+            "decision_maker", "decision_basis", "register_destination", "arithmetic"]
     return above.sort_values("residual_score", ascending=False)[cols]
 
 
@@ -124,6 +124,12 @@ def opening_narrative(ev: RiskEvaluation, organisation: str, period: str) -> str
         f"**{len(above)}** sit above the risk appetite"
         + (f": {esc(', '.join(above['risk_id']))}." if len(above) else "."),
     ]
+    basis = rated["residual_basis"].value_counts()
+    if len(rated):
+        parts = [f"{int(basis.get(k, 0))} {words}" for k, words in (
+            ("rerated", "re-rated after controls"), ("control_factor", "from their control-effectiveness factor"),
+            ("none", "equal to the inherent score (no re-rating or effectiveness rating)")) if basis.get(k, 0)]
+        lines.append("Residual scores: " + "; ".join(parts) + ".")
     if len(top):
         t = top.iloc[0]
         lines.append(f"The highest residual risk is **{esc(t.risk_id)}** ({esc(t.residual_level)}, score "
@@ -169,9 +175,7 @@ def method_note(ev: RiskEvaluation) -> str:
     bands = m.banding(ev.banding).bands
     rows = "\n".join(f"| {esc(b.name)} | {b.min}-{b.max} | {esc(b.decision_maker)} | {esc(b.register_destination)} |"
                      for b in bands)
-    residual = (f"inherent score x control-effectiveness factor, rounded ({m.residual.rounding}): "
-                + ", ".join(f"{esc(c.label)} {c.factor:.0%}" for c in m.control_effectiveness)
-                if m.residual.rule == "control_factor" else "likelihood x impact re-rated after controls")
+    residual = esc(m.residual_in_words())
     notes = notes_markdown(m.notes)
     read = ""
     if ev.readings:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from workbook_lib.assessments.risk.acceptance import decision_makers, highest
 from workbook_lib.assessments.risk.methodology import LoadedMethodology, Methodology, MethodologyError
 from workbook_lib.assessments.risk.register import Register
 from workbook_lib.core.datafiles import normalise_label
@@ -94,7 +95,7 @@ def residual_basis(residual_likelihood: np.ndarray, residual_impact: np.ndarray,
     """Per risk: "rerated" when the file re-rates likelihood and impact after controls (whatever the rule),
     else "control_factor" when the rule has a factor for the risk's control effectiveness, else "none"."""
     rerated = ~(np.isnan(residual_likelihood) | np.isnan(residual_impact))
-    factored = ~np.isnan(factor) if m.residual.rule == "control_factor" else np.zeros(len(factor), bool)
+    factored = ~np.isnan(factor) if m.uses_factor else np.zeros(len(factor), bool)
     return np.where(rerated, "rerated", np.where(factored, "control_factor", "none"))
 
 
@@ -105,7 +106,7 @@ def residual_score(inherent: np.ndarray, residual_likelihood: np.ndarray, residu
     A value read from the file is never replaced: residual ratings win over the factor rule."""
     rerated = score(residual_likelihood, residual_impact, m)
     out = np.where(np.isnan(rerated), inherent, rerated)
-    if m.residual.rule == "control_factor":
+    if m.uses_factor:
         rounder = {"ceil": np.ceil, "floor": np.floor, "round": np.round}[m.residual.rounding]
         # round away float noise first: 20 x 0.45 must give 9, not 10
         reduced = np.clip(rounder(np.round(inherent * factor, 9)), 1, m.max_score)
@@ -129,7 +130,7 @@ def score_frame(frame: pd.DataFrame, m: Methodology, appetite: Appetite | None =
 
     inherent = score(col("inherent_likelihood"), col("inherent_impact"), m)
     residual = residual_score(inherent, col("residual_likelihood"), col("residual_impact"),
-                              col("control_factor"), m)
+                              col("control_factor"), m)  # a re-rating, else the factor (rule or fallback)
     basis = residual_basis(col("residual_likelihood"), col("residual_impact"), col("control_factor"), m)
     bands = m.banding(banding).bands
     names = np.array([b.name for b in bands] + [None], dtype=object)
@@ -217,7 +218,7 @@ def _arithmetic(risks: pd.DataFrame, m: Methodology) -> pd.Series:
     raw = (r["inherent_score"].where(basis == "control_factor") * r["control_factor"]).astype(float)
     factored = ("residual " + f["inherent_score"] + " x " + _formatted(r["control_factor"], ".0%") + " ("
                 + _formatted(r["control_effectiveness"]) + ") = " + _formatted(raw, "g") + " -> " + f["residual_score"])
-    missing = "no re-rating given" if m.residual.rule == "rerated" else "no re-rating or control-effectiveness rating"
+    missing = "no re-rating or control-effectiveness rating" if m.uses_factor else "no re-rating given"
     residual = rerated.where(basis == "rerated", factored.where(
         basis == "control_factor", "residual = inherent " + f["residual_score"] + f" ({missing})"))
     text.loc[rated] = inherent + "; " + residual + " (" + f["residual_level"] + ")"
@@ -249,7 +250,7 @@ def evaluate(register: Register, loaded: LoadedMethodology, as_of: dt.date,
     risks["closed"] = closed
     risks["rated"] = risks["rated"] & ~risks["closed"]
     band_of = {i: b for i, b in enumerate(bands)}
-    risks["decision_maker"] = risks["_band"].map(lambda i: band_of[i].decision_maker if i >= 0 else None)
+    risks["decision_maker"], risks["decision_basis"] = decision_makers(risks, m, banding)
     risks["register_destination"] = risks["_band"].map(
         lambda i: band_of[i].register_destination if i >= 0 else None)
     risks["required_action"] = risks["_band"].map(lambda i: band_of[i].action if i >= 0 else None)
@@ -263,12 +264,11 @@ def evaluate(register: Register, loaded: LoadedMethodology, as_of: dt.date,
     warnings = list(register.warnings)
     rated = risks["rated"]
     missing = rated & (risks["residual_basis"] == "none")
-    if m.residual.rule == "rerated" and missing.all() and missing.any():
+    if not m.uses_factor and missing.all() and missing.any():
         warnings.append("The register gives no residual ratings: each risk's current rating is used as "
                         "both inherent and residual.")
     elif missing.any():
-        what = ("residual re-rating" if m.residual.rule == "rerated"
-                else "residual re-rating or control-effectiveness rating")
+        what = "residual re-rating or control-effectiveness rating" if m.uses_factor else "residual re-rating"
         warnings.append(f"{int(missing.sum())} rated risk(s) have no {what}; residual taken as "
                         f"inherent: {', '.join(risks.loc[missing, 'risk_id'])}.")
     if appetite.default is None and not appetite.categories:
@@ -278,7 +278,7 @@ def evaluate(register: Register, loaded: LoadedMethodology, as_of: dt.date,
         if unknown:
             warnings.append(f"Appetite is set for categories not in the register: {', '.join(unknown)}.")
 
-    groups = _groups(risks, bands)
+    groups = _groups(risks, bands, m)
     treatments = risks.loc[(risks["response"] != "") | (risks["actions"] != "") | risks["due_date"].notna()
                            | risks["review_date"].notna(),
                            ["risk_id", "group", "residual_level", "response", "treatment_owner", "actions",
@@ -325,7 +325,7 @@ def own_figures(risks: pd.DataFrame, m: Methodology, banding: str | None,
     return pd.DataFrame(rows, columns=["Risk", "Row", "Your column", "The file says", "Computed", "Arithmetic"])
 
 
-def _groups(risks: pd.DataFrame, bands: list) -> pd.DataFrame:
+def _groups(risks: pd.DataFrame, bands: list, m: Methodology) -> pd.DataFrame:
     """A group's overall final risk is the highest residual among its rated risks."""
     rows = []
     for name, part in risks.groupby("group", sort=False):
@@ -336,7 +336,9 @@ def _groups(risks: pd.DataFrame, bands: list) -> pd.DataFrame:
             "group": name, "risks": len(part), "not_rated": int((~part["rated"]).sum()),
             "residual_score": None if pd.isna(top) else int(top),
             "residual_level": band.name if band else None,
-            "decision_maker": band.decision_maker if band else None,
+            # with an escalation, the highest authority any of its risks needs (one above appetite suffices)
+            "decision_maker": (highest(scored["decision_maker"], m) if m.escalation else band.decision_maker)
+            if band else None,
             "register_destination": band.register_destination if band else None,
             "driving_risks": ", ".join(scored.loc[scored["residual_score"] == top, "risk_id"]) if band else "",
         })
