@@ -16,9 +16,9 @@
 # %% [markdown]
 # # Risk evaluation
 #
-# This workbook scores a risk register against a risk methodology: each risk's **inherent** level
-# (before controls), its **residual** level (after controls), whether the residual risk sits above the
-# organisation's **risk appetite**, who may accept it, and where it must be recorded. It then looks at
+# This workbook scores a risk register against a risk methodology: each risk's level as the register
+# rates it (inherent and residual, or one current rating, as the methodology says), whether it sits above
+# the organisation's **risk appetite**, who may accept it, and where it must be recorded. It then looks at
 # treatment plans, reviews and, where the register records them, the roles partners play.
 #
 # Change the parameters below (or pass a parameters file to `workbook run risk-evaluation`) and run all.
@@ -67,14 +67,21 @@ sections.show(lambda ev: print(report.key_figures(ev)))
 
 # %% [markdown]
 # ## Where the risks sit
-# Each cell of the matrix shows its score and, after the dot, how many risks fall in it, with their IDs.
-# Colours are the methodology's bands. The left matrix is before controls, the right one after.
 
 # %%
+sections.show(lambda ev: Markdown(report.matrix_note(ev)))
 sections.show(charts.heatmaps)
 
 # %%
 sections.show(charts.movement)
+
+# %% [markdown]
+# ## Threats and opportunities
+# The value map sets threats to the left and opportunities to the right, by impact, with likelihood upwards.
+# Opportunities are scored on the same scales but never counted against the appetite.
+
+# %%
+sections.show(charts.value_map)
 
 # %% [markdown]
 # ## Risks that need a decision

@@ -69,13 +69,13 @@ def test_json_contract(mopac_run):
     read = {c["heading"]: c["read_as"] for c in summary["columns_read"]}
     assert read["Risk No."] == "risk_id" and read["Likelihood"] == "inherent_likelihood" and read["Horizon"] == ""
     unrated = [r for r in summary["risks"] if not r["rated"]]
-    assert [r["risk_id"] for r in unrated] == ["MET-08"]
+    assert [r["risk_id"] for r in unrated] == ["Risk 8"]
     assert unrated[0]["inherent_score"] is None and unrated[0]["residual_score"] is None
-    met01 = next(r for r in summary["risks"] if r["risk_id"] == "MET-01")
+    met01 = next(r for r in summary["risks"] if r["risk_id"] == "Risk 1")
     assert (met01["inherent_score"], met01["residual_level"], met01["above_appetite"]) == (16, "Very High", True)
     assert summary["groups"] == [{"group": "Whole register", "residual_score": 16, "residual_level": "Very High",
-                                  "decision_maker": "Deputy Mayor for Policing and Crime with the Commissioner"}]
-    assert any("MET-08" in w for w in summary["warnings"])
+                                  "decision_maker": "Joint senior-level focus (DMPC and the Commissioner)"}]
+    assert any("Risk 8" in w for w in summary["warnings"])
 
 
 def test_html_is_self_contained_escaped_and_without_code(karoo_run):
@@ -91,7 +91,7 @@ def test_html_is_self_contained_escaped_and_without_code(karoo_run):
     assert "&lt;b&gt;raw markup&lt;/b&gt;" in html
     assert not any("raw markup" in b.get_text() for b in soup.find_all("b"))
     # charts are inline SVG images; no code cells are shown
-    assert len(soup.select('img[src^="data:image/svg+xml"]')) == 3  # matrices, movement, breakdowns
+    assert len(soup.select('img[src^="data:image/svg+xml"]')) == 4  # matrices, movement, value map, breakdowns
     assert "run_risk_evaluation" not in soup.get_text()
     assert "Karoo Vale Local Municipality: risk evaluation" in soup.get_text()
     assert "Method and provenance" in soup.get_text()
@@ -132,7 +132,7 @@ def test_broken_register_gives_one_complete_error_list_and_no_report(tmp_path):
 
 def test_validate_command(tmp_path):
     ok = workbook("validate", str(PARAMETERS / "registers" / "mopac_met_alignment_2020.csv"), "-m", "mopac-4-level")
-    assert ok.returncode == 0 and "17 risks (16 rated)" in ok.stdout and "MET-08" in ok.stdout
+    assert ok.returncode == 0 and "17 risks (16 rated)" in ok.stdout and "Risk 8" in ok.stdout
     bad = tmp_path / "bad.csv"
     bad.write_text("risk_id,description,inherent_likelihood,inherent_impact\nA,,9,\n")
     result = workbook("validate", str(bad), "-m", "torbay-2004")
@@ -295,3 +295,13 @@ def test_cli_import_reads_a_register_as_validate_does_and_takes_column_choices(t
     first = rows["Q-1"]
     assert (first["inherent_likelihood"], first["inherent_impact"], first["Notes"]) == ("4", "3", "kept")
     assert "Likelihood (1-5)" not in rows["Q-1"]  # ignored: not imported
+
+
+def test_mopac_report_labels_what_the_document_gives_and_marks_what_we_add(mopac_run):
+    text = BeautifulSoup((mopac_run / "risk-evaluation.html").read_text(), "html.parser").get_text(" ")
+    assert "before controls" not in text.lower()  # the document gives current ratings only
+    assert "one current rating (after the controls in place)" in text
+    assert "Not in the source; set by this organisation" in text
+    assert "acceptance rests with" not in text  # the document names no one who accepts a risk
+    summary = json.loads((mopac_run / "risk-evaluation.json").read_text())
+    assert [r["risk_id"] for r in summary["risks"]][:3] == ["Risk 1", "Risk 2", "Risk 3"]  # the document's numbers

@@ -99,8 +99,8 @@ def test_residual_matrix_places_each_risk_by_its_residual_basis(tmp_path, wester
     assert spec["hconcat"][2]["title"]["subtitle"] == ["no cell: score only"]
 
 
-def test_heatmaps_without_factor_based_risks_show_two_matrices(tmp_path, mopac):
-    ev = _mixed(tmp_path, mopac, "risk_id,description,inherent_likelihood,inherent_impact,residual_likelihood,"
+def test_heatmaps_without_factor_based_risks_show_two_matrices(tmp_path, torbay):
+    ev = _mixed(tmp_path, torbay, "risk_id,description,inherent_likelihood,inherent_impact,residual_likelihood,"
                                  "residual_impact\nM-1,d,4,4,1,2\nM-2,d,2,2,,\n")
     spec = charts.heatmaps(ev).to_dict()
     assert len(spec["hconcat"]) == 2
@@ -120,3 +120,12 @@ def test_value_map_puts_threats_left_and_opportunities_right(tmp_path, western_c
     assert "Impact (threat: left, opportunity: right)" in json.dumps(spec)
     threats_only = _mixed(tmp_path, western_cape, MIXED.replace(",opportunity", ",open"))
     assert "no opportunities recorded" in " ".join(charts.value_map(threats_only).to_dict()["title"]["text"])
+
+
+def test_current_ratings_show_one_matrix_and_no_movement(tmp_path, mopac):
+    # the MOPAC register gives one current rating per risk: no inherent matrix, no before/after movement
+    ev = _mixed(tmp_path, mopac, "risk_id,description,inherent_likelihood,inherent_impact\nM-1,d,4,4\nM-2,d,2,2\n")
+    spec = charts.heatmaps(ev).to_dict()
+    assert len(spec["hconcat"]) == 1
+    assert spec["hconcat"][0]["title"]["text"][0].startswith("Current risk")
+    assert charts.movement(ev) is None

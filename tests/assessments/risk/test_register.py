@@ -45,18 +45,18 @@ def test_mopac_example_register_validates():
     reg = load_register(REGISTERS / "mopac_met_alignment_2020.csv", MOPAC, partner_roles=MOPAC_ROLES)
     frame = reg.frame
     assert len(frame) == 17
-    assert frame["risk_id"].tolist() == [f"MET-{i:02d}" for i in range(1, 18)]
+    assert frame["risk_id"].tolist() == [f"Risk {i}" for i in range(1, 18)]  # the document's risk numbers
     assert frame["row"].tolist() == list(range(2, 19))
     unrated = frame.loc[~frame["rated"], "risk_id"].tolist()
-    assert unrated == ["MET-08"]
-    met08 = frame.set_index("risk_id").loc["MET-08"]
+    assert unrated == ["Risk 8"]
+    met08 = frame.set_index("risk_id").loc["Risk 8"]
     assert met08["row"] == 9
     assert pd.isna(met08["inherent_likelihood"]) and pd.isna(met08["inherent_impact"])
     assert len(reg.warnings) == 1
-    assert "MET-08" in reg.warnings[0] and "row 9" in reg.warnings[0]
-    met01 = frame.set_index("risk_id").loc["MET-01"]
+    assert "Risk 8" in reg.warnings[0] and "row 9" in reg.warnings[0]
+    met01 = frame.set_index("risk_id").loc["Risk 1"]
     assert (met01["inherent_likelihood"], met01["inherent_impact"]) == (4, 4)  # "Very High"
-    met02 = frame.set_index("risk_id").loc["MET-02"]
+    met02 = frame.set_index("risk_id").loc["Risk 2"]
     assert (met02["inherent_likelihood"], met02["inherent_impact"]) == (3, 2)  # High, Medium
     for role in MOPAC_ROLES:
         assert role in reg.extra_columns

@@ -86,14 +86,14 @@ def test_unrated_risk_is_listed_never_scored(mopac):
                         partner_roles=["Oversee", "Convene", "Communicate", "Deliver"])
     ev = evaluate(reg, mopac, dt.date(2020, 7, 27), appetite="Medium",
                   partner_roles=["Oversee", "Convene", "Communicate", "Deliver"])
-    row = ev.risks.set_index("risk_id").loc["MET-08"]
+    row = ev.risks.set_index("risk_id").loc["Risk 8"]
     assert not row["rated"] and pd.isna(row["inherent_score"]) and pd.isna(row["residual_score"])
     assert row["above_appetite"] is None
     assert len(ev.rated) == 16 and ev.risks["inherent_score"].min() >= 1
-    # partner alignment: MET-17 has no partner role
-    assert ev.roles.loc[~ev.roles["covered"], "risk_id"].tolist() == ["MET-17"]
+    # partner alignment: Risk 17 has no partner role
+    assert ev.roles.loc[~ev.roles["covered"], "risk_id"].tolist() == ["Risk 17"]
     assert ev.roles["Oversee"].sum() == 16
-    assert any("MET-17" in w for w in ev.warnings)
+    assert any("Risk 17" in w for w in ev.warnings)
 
 
 def test_treatments_overdue_against_as_of(tmp_path, western_cape):
@@ -252,3 +252,14 @@ def test_torbay_bands_keep_their_decision_makers(tmp_path, torbay):
     risk = _evaluate(tmp_path, text, torbay, appetite=1).risks.iloc[0]
     assert risk.above_appetite is True or risk.above_appetite == True  # noqa: E712
     assert risk.decision_maker == torbay.methodology.band_for(24).decision_maker
+
+
+def test_an_opportunity_is_scored_but_never_above_appetite(tmp_path, western_cape):
+    text = ("risk_id,description,inherent_likelihood,inherent_impact,status\n"
+            "O,Grant for solar panels,2,4,Opportunity\nT,Depot flood,2,4,Open\n")
+    ev = _evaluate(tmp_path, text, western_cape, appetite=1)
+    risks = ev.risks.set_index("risk_id")
+    assert risks.at["O", "residual_score"] == 8 and risks.at["O", "above_appetite"] is None
+    assert risks.at["T", "above_appetite"] == True  # noqa: E712
+    assert risks.at["O", "decision_maker"] == "Risk owner (line manager)"  # an upside is not escalated
+    assert risks.at["T", "decision_maker"] == "Municipal Manager"

@@ -129,7 +129,11 @@ def _heatmap(ev: RiskEvaluation, stage: str) -> alt.LayerChart:
         y=alt.Y("likelihood:N", sort=l_order, title="Likelihood", axis=label_axis(l_order)))
     layers = _cell_marks(base, _band_colour(ev), height, ["likelihood", "impact", "score", "band", "count", "ids"])
     w = width * len(m.impact)
-    if stage == "residual":
+    if stage == "residual" and m.rating_stage == "current":  # one current rating per risk: no before/after
+        head = title(f"Current risk: {_n(int(cells['count'].sum()), 'rated risk')}", w,
+                     "the register's current ratings, after the controls in place; the source gives no "
+                     "inherent rating")
+    elif stage == "residual":
         basis = ev.rated["residual_basis"].value_counts()
         rerated, same, factored = (int(basis.get(k, 0)) for k in ("rerated", "none", "control_factor"))
         parts = ([f"{_n(rerated, 're-rated risk')} in their cell"] if rerated else []) + (
@@ -164,15 +168,19 @@ def _factor_chart(ev: RiskEvaluation, height: int) -> alt.LayerChart:
 def heatmaps(ev: RiskEvaluation) -> alt.HConcatChart:
     """Inherent and residual matrices side by side, cells in band colours with count and IDs; beside them,
     when any risk's residual came from a control-effectiveness factor, those risks by residual band."""
-    inherent, residual = _heatmap(ev, "inherent"), _heatmap(ev, "residual")
-    charts = [inherent, residual]
+    residual = _heatmap(ev, "residual")
+    if ev.methodology.methodology.rating_stage == "current":
+        return _altair().hconcat(residual)
+    charts = [_heatmap(ev, "inherent"), residual]
     if (ev.rated["residual_basis"] == "control_factor").any():
         charts.append(_factor_chart(ev, residual.height))
     return _altair().hconcat(*charts).resolve_scale(color="shared")
 
 
-def movement(ev: RiskEvaluation) -> alt.LayerChart:
-    """How many risks moved from each inherent level to each residual level."""
+def movement(ev: RiskEvaluation) -> alt.LayerChart | None:
+    """How many risks moved from each inherent level to each residual level (None for current ratings only)."""
+    if ev.methodology.methodology.rating_stage == "current":
+        return None
     alt = _altair()
     bands = [b.name for b in ev.methodology.methodology.banding(ev.banding).bands]
     pairs = (ev.rated.groupby(["inherent_level", "residual_level"]).size().rename("risks").reset_index()

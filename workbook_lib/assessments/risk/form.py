@@ -60,9 +60,11 @@ class RiskRegisterForm(StoreForm):
         likelihood = [(lv.label, lv.description) for lv in self.m.likelihood]
         impact = [(iv.label, iv.description or "; ".join(f"{k}: {v}" for k, v in iv.categories.items()))
                   for iv in self.m.impact]
+        current = self.m.rating_stage == "current"  # one current rating per risk: no before/after
+        first = "Current" if current else "Inherent"
         self.ratings = {
-            "inherent_likelihood": RatingPicker("Inherent likelihood", likelihood, "inherent-likelihood"),
-            "inherent_impact": RatingPicker("Inherent impact", impact, "inherent-impact"),
+            "inherent_likelihood": RatingPicker(f"{first} likelihood", likelihood, "inherent-likelihood"),
+            "inherent_impact": RatingPicker(f"{first} impact", impact, "inherent-impact"),
             "residual_likelihood": RatingPicker("Residual likelihood", likelihood, "residual-likelihood"),
             "residual_impact": RatingPicker("Residual impact", impact, "residual-impact"),
         }
@@ -105,11 +107,12 @@ class RiskRegisterForm(StoreForm):
         f = self.fields
         editor = w.VBox([
             self.choose, f["risk_id"], f["description"], f["category"], f["owner"], f["group"], self.status,
-            w.HTML("<b>Before controls</b>"), self.ratings["inherent_likelihood"], self.ratings["inherent_impact"],
+            w.HTML("<b>Current rating (with the controls in place)</b>" if current else "<b>Before controls</b>"),
+            self.ratings["inherent_likelihood"], self.ratings["inherent_impact"],
             w.HTML("<b>Controls</b>"), f["controls"],
             self.ratings.get("control_effectiveness") or f["control_effectiveness"],
-            w.HTML("<b>After controls (residual)</b>"), self.ratings["residual_likelihood"],
-            self.ratings["residual_impact"],
+            *([] if current else [w.HTML("<b>After controls (residual)</b>"), self.ratings["residual_likelihood"],
+                                  self.ratings["residual_impact"]]),
             w.HTML("<b>Treatment</b>"), self.response, f["treatment_owner"], f["actions"], f["due_date"],
             f["review_date"], f["progress"], self.save])
         importer = w.VBox([w.HTML("Import a register (CSV or Excel): it is checked first and nothing is saved "

@@ -138,6 +138,10 @@ class Methodology(Strict):
     residual: ResidualRule
     impact_money: ImpactMoney | None = None
     escalation: Escalation | None = None
+    # "current": the source gives one current rating per risk (after existing controls) and no inherent one
+    rating_stage: Literal["inherent_and_residual", "current"] = "inherent_and_residual"
+    # what this file adds that its source does not give; every report marks it "not in the source"
+    not_in_source: list[str] = []
     notes: list[Note] = []
 
     # ---- validation -------------------------------------------------------------------------

@@ -112,6 +112,7 @@ def opening_narrative(ev: RiskEvaluation, organisation: str, period: str) -> str
     bands = m.banding(ev.banding).bands
     worst = bands[-1].name
     n_worst = int((rated["residual_level"] == worst).sum())
+    current = m.rating_stage == "current"
     lines = [
         f"## {esc(organisation)}: risk evaluation, {esc(period)}",
         f"As of **{ev.as_of:%d %B %Y}**, the register holds **{len(ev.risks)} risks**; "
@@ -120,20 +121,27 @@ def opening_narrative(ev: RiskEvaluation, organisation: str, period: str) -> str
            f"listed, never scored" if len(unrated) else "") + ".",
         *([f"**{len(ev.closed)}** closed or eliminated risk(s) are listed, not scored or escalated "
            f"({esc(', '.join(ev.closed['risk_id']))})."] if len(ev.closed) else []),
-        f"After controls, **{n_worst}** risk(s) remain in the highest band (*{esc(worst)}*), and "
+        f"{'On their current ratings' if current else 'After controls'}, **{n_worst}** risk(s) "
+        f"{'are' if current else 'remain'} in the highest band (*{esc(worst)}*), and "
         f"**{len(above)}** sit above the risk appetite"
         + (f": {esc(', '.join(above['risk_id']))}." if len(above) else "."),
     ]
     basis = rated["residual_basis"].value_counts()
-    if len(rated):
+    if current:
+        lines.append("Each risk has one current rating (after the controls in place); the source gives no "
+                     "separate inherent rating, so none is shown.")
+    elif len(rated):
         parts = [f"{int(basis.get(k, 0))} {words}" for k, words in (
             ("rerated", "re-rated after controls"), ("control_factor", "from their control-effectiveness factor"),
             ("none", "equal to the inherent score (no re-rating or effectiveness rating)")) if basis.get(k, 0)]
         lines.append("Residual scores: " + "; ".join(parts) + ".")
     if len(top):
         t = top.iloc[0]
-        lines.append(f"The highest residual risk is **{esc(t.risk_id)}** ({esc(t.residual_level)}, score "
-                     f"{t.residual_score}); its acceptance rests with: {esc(t.decision_maker)}.")
+        who = (f"the decision maker this organisation set for its band (not in the source): "
+               f"{esc(t.decision_maker)}" if _added(m, "decision maker") else
+               f"its acceptance rests with: {esc(t.decision_maker)}")
+        lines.append(f"The highest {'current' if current else 'residual'} risk is **{esc(t.risk_id)}** "
+                     f"({esc(t.residual_level)}, score {t.residual_score}); {who}.")
     if len(ev.disagreements):
         lines.append(f"**The register's own score or level differs from the computed one for "
                      f"{ev.disagreements['Risk'].nunique()} risk(s)**: see *Where the register's own figures "
@@ -147,6 +155,24 @@ def opening_narrative(ev: RiskEvaluation, organisation: str, period: str) -> str
     if ev.warnings:
         lines.append("**Warnings**\n\n" + "\n".join(f"- {esc(w)}" for w in ev.warnings))
     return "\n\n".join(lines)
+
+
+def _added(m: Any, what: str) -> bool:
+    """Whether the methodology says it added ``what`` (not in its source)."""
+    return any(what in item for item in m.not_in_source)
+
+
+def matrix_note(ev: RiskEvaluation) -> str:
+    """What the matrices show, in words that fit the methodology (current ratings, or before and after)."""
+    m = ev.methodology.methodology
+    cells = ("Each cell shows its score and, after the dot, how many risks fall in it, with their IDs. Colours "
+             "are the methodology's bands.")
+    if m.rating_stage == "current":
+        return cells + " The register gives one current rating per risk, after the controls in place."
+    return (cells + " The left matrix is inherent risk; the right one residual risk: a re-rated risk in its "
+            "residual cell, a risk without re-rating at its inherent cell. A residual that comes from a "
+            "control-effectiveness factor has a score but no cell: those risks are counted by band beside the "
+            "matrices.")
 
 
 def _cell(text: object) -> str:
@@ -184,9 +210,25 @@ def method_note(ev: RiskEvaluation) -> str:
         skipped = "".join(f"\n- Skipped {esc(line)}" for line in skipped_lines(ev.skipped))
         read = (f"**How the register was read** (your heading and what the suite took it to hold):\n\n"
                 f"| Column | Your heading | Read as | How |\n|---|---|---|---|\n{rows_read}\n{skipped}\n\n")
+    added = ""
+    if m.not_in_source:
+        added = ("**Not in the source; set by this organisation:** " + "; ".join(esc(x) for x in m.not_in_source)
+                 + ".\n\n")
+    escalation = ""
+    if m.escalation:
+        e = m.escalation
+        tol, acc = m.threshold("tolerance", ev.banding), m.threshold("acceptance", ev.banding)
+        steps = [(f"above appetite: {esc(e.above_appetite)}", e.above_appetite),
+                 (f"above tolerance (score over {tol}): {esc(e.above_tolerance)}", e.above_tolerance and tol),
+                 (f"above the acceptance level (score over {acc}): {esc(e.above_acceptance)}",
+                  e.above_acceptance and acc)]
+        escalation = ("**Who accepts a risk:** the highest of its band's decision maker and, where it applies, "
+                      + "; ".join(text for text, on in steps if on) + f". {esc(e.note)}\n\n")
+    stage = ("Ratings are **current** (after the controls in place); the source gives no inherent rating.\n\n"
+             if m.rating_stage == "current" else "")
     return (f"## Method and provenance\n"
             f"Methodology **{esc(m.name)}**, version {esc(m.version)}, SHA-256 `{ev.methodology.sha256}`.\n\n"
-            f"Score = likelihood x impact ({m.scoring.rule}); residual = {residual}.\n\n"
-            f"| Band | Scores | Decision maker | Register |\n|---|---|---|---|\n{rows}\n\n{read}"
+            f"Score = likelihood x impact ({m.scoring.rule}); residual = {residual}.\n\n{stage}{added}"
+            f"| Band | Scores | Decision maker | Register |\n|---|---|---|---|\n{rows}\n\n{escalation}{read}"
             f"**Decisions recorded in the methodology file** (where the source document is silent or "
             f"inconsistent):\n\n{notes}")

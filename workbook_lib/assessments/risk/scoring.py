@@ -264,7 +264,9 @@ def evaluate(register: Register, loaded: LoadedMethodology, as_of: dt.date,
     warnings = list(register.warnings)
     rated = risks["rated"]
     missing = rated & (risks["residual_basis"] == "none")
-    if not m.uses_factor and missing.all() and missing.any():
+    if m.rating_stage == "current":
+        pass  # one current rating per risk is the methodology's design, said in the method note
+    elif not m.uses_factor and missing.all() and missing.any():
         warnings.append("The register gives no residual ratings: each risk's current rating is used as "
                         "both inherent and residual.")
     elif missing.any():
