@@ -150,7 +150,9 @@ def validate(file: Path = typer.Argument(..., help="register, CSV or .xlsx"),
     scored = reg.rated & reg.frame["status"].isin(["open", "opportunity"])  # as the report counts them
     typer.echo(f"{file}: valid register, {len(reg.frame)} risks ({int(scored.sum())} rated"
                + (f", {closed} closed or eliminated" if closed else "")
-               + (f", {int(status['opportunity'])} opportunities" if status.get("opportunity") else "")
+               + (f", {int(status['opportunity'])} "
+                  f"{'opportunity' if status['opportunity'] == 1 else 'opportunities'}" if status.get("opportunity")
+                  else "")
                + f") under {lm.methodology.name}.")
     for w in reg.warnings:
         typer.echo(f"warning: {w}")

@@ -129,3 +129,16 @@ def test_current_ratings_show_one_matrix_and_no_movement(tmp_path, mopac):
     assert len(spec["hconcat"]) == 1
     assert spec["hconcat"][0]["title"]["text"][0].startswith("Current risk")
     assert charts.movement(ev) is None
+
+
+def test_the_shipped_opportunity_is_on_the_right_of_the_value_map_and_not_above_appetite(western_cape):
+    from tests.conftest import ROOT
+
+    register = load_register(ROOT / "parameters" / "registers" / "karoo_vale_municipality_2025.csv",
+                             western_cape.methodology)
+    karoo_eval = evaluate(register, western_cape, dt.date(2025, 11, 30), appetite="Low")
+    risk = karoo_eval.risks.set_index("risk_id").loc["KV-008"]  # a smart-meter rollout: an upside
+    assert risk.status == "opportunity" and risk.above_appetite is None
+    cells = charts.value_cells(karoo_eval)
+    right = cells[(cells["x"] > 0) & (cells["count"] > 0)]
+    assert right["ids"].tolist() == ["KV-008"]
