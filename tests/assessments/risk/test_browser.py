@@ -107,12 +107,25 @@ def test_import_checks_first_then_saves(page, app_server, tmp_path):
     assert page.locator("a.wb-download").count() == 1
 
 
+# whether a chart on the page (inline SVG, or an image of one) shows the text ``arg``
+SVG_TEXT_SHOWN = """(text) => document.body.innerHTML.includes(text)
+    || [...document.querySelectorAll('img')].some(i => {
+    const src = i.src, at = src.indexOf(',');
+    if (!src.startsWith('data:image/svg+xml') || at < 0) return false;
+    try {
+        const body = src.slice(at + 1);
+        return (src.slice(0, at).includes('base64') ? atob(body) : decodeURIComponent(body)).includes(text);
+    } catch (e) { return false; }
+})"""
+
+
 def test_import_shows_how_each_column_was_read_and_takes_the_users_choice(page, app_server, tmp_path):
     base, db = app_server
     open_form(page, base, f"?organisation={quote(ORG)}&period=2029-30")
     fill(page, "respondent", "Import Person")
     unusual = tmp_path / "unusual.csv"  # headings the suite cannot know: it must not guess them
-    unusual.write_text("Ref,Risk,Odds,Effect,State\nU-1,Flooded depot,4,3,Open\nU-2,Old payroll,2,2,Closed\n")
+    unusual.write_text("Ref,Risk,Odds,Effect,State\nU-1,Flooded depot,4,3,Open\nU-2,Old payroll,2,2,Closed\n"
+                       "U-3,Solar grant,3,2,Opportunity\n")
     page.get_by_role("tab", name="Import a register").click()
     upload(page, unusual)
     page.locator(".wb-check").click()
@@ -127,7 +140,10 @@ def test_import_shows_how_each_column_was_read_and_takes_the_users_choice(page, 
     page.wait_for_selector("text=unusual.csv is valid")
     assert "Odds → inherent likelihood" in page.locator(".wb-risk-form").inner_text()
     page.locator(".wb-confirm-import").click()
-    page.wait_for_selector(".wb-ok:has-text('Imported unusual.csv: 2 added')")
+    page.wait_for_selector(".wb-ok:has-text('Imported unusual.csv: 3 added')")
+    # the report below the form refreshes: the value map shows the opportunity on its own side
+    page.wait_for_selector("text=Threats and opportunities")
+    page.wait_for_function(SVG_TEXT_SHOWN, arg="1 threat, 1 opportunity")
     saved = {r.key: r.data for r in Store(str(db)).current(ORG, "2029-30", "risk")}
     assert (saved["U-1"]["inherent_likelihood"], saved["U-1"]["inherent_impact"]) == ("4", "3")
     assert saved["U-2"]["status"] == "Closed"
