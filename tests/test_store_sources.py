@@ -16,7 +16,7 @@ from workbook_lib.assessments.maturity.run import run_maturity_scoring
 from workbook_lib.core import records
 from workbook_lib.core.errors import InputError
 from workbook_lib.core.params import load_file
-from workbook_lib.core.store import Author, Store
+from workbook_lib.core.store import Author, Store, StoreError
 
 from .conftest import PARAMETERS
 
@@ -54,6 +54,10 @@ def test_coso_from_the_store_equals_the_file(db):
 
 
 def test_coso_with_an_empty_store_is_valid_and_everything_is_incomplete(db):
+    with pytest.raises(StoreError, match="there is no store at"):  # a run never creates a store
+        run_coso_assessment(_store_params(CosoParams, db))
+    assert not db.exists()
+    Store(str(db)).close()  # an existing store with nothing saved yet for this organisation and period
     result = run_coso_assessment(_store_params(CosoParams, db))
     assert len(result.items) > 0 and not result.items["complete"].any()
 

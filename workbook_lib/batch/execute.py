@@ -8,7 +8,9 @@ provenance, converts to HTML (and PDF on request) and moves the outputs into
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
+import os
 import shutil
 import tempfile
 import threading
@@ -40,14 +42,45 @@ class Outcome:
     seconds: float
 
 
+MAX_NAME = 80  # a folder name longer than this is cut, with a hash of the whole name (ENAMETOOLONG at 255)
+
+
+def folder_name(text: str) -> str:
+    """A safe folder name for an organisation or period; a long one keeps its start and a hash of the whole."""
+    name = slug(text)
+    if len(name) <= MAX_NAME:
+        return name
+    return name[:60].rstrip("-.") + "-" + hashlib.sha256(str(text).encode("utf-8")).hexdigest()[:10]
+
+
 def safe_target(out: Path, organisation: str, period: str) -> Path:
-    """OUT/<organisation>/<period> with safe slugs; refused if it would resolve outside OUT (e.g. a symlink)."""
+    """OUT/<organisation>/<period> with safe names; refused if it would resolve outside OUT (e.g. a symlink)."""
+    if out.exists() and not out.is_dir():
+        raise RunFailed(f"{out} is a file, not a folder: choose a folder for the outputs (--out)", "input")
     root = out.resolve()
-    target = (root / slug(organisation) / slug(period)).resolve()
+    target = (root / folder_name(organisation) / folder_name(period)).resolve()
     if not target.is_relative_to(root) or target == root:
         raise RunFailed(f"organisation {organisation!r} and period {period!r} would write outside {root}; "
                         "nothing was written", "input")
     return target
+
+
+def remove_stale_staging(target: Path, stem: str) -> None:
+    """Remove the staging folders of this assessment's earlier runs whose process is gone (killed outright)."""
+    for folder in target.glob(f".staging-{stem}-*"):
+        pid = folder.name.removeprefix(f".staging-{stem}-").split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: alive
+        return True
+    return True
 
 
 def _validated(assessment: str, params_file: Path) -> tuple[AssessmentSpec, Any, dict[str, Any]]:
@@ -158,7 +191,8 @@ def _execute_checked(assessment: str, params_file: Path, out: Path, timeout: int
     target.mkdir(parents=True, exist_ok=True)
     stem = assessment
     failed = target / f"{stem}.failed.ipynb"
-    with tempfile.TemporaryDirectory(prefix=".staging-", dir=target) as staging_dir:
+    remove_stale_staging(target, stem)
+    with tempfile.TemporaryDirectory(prefix=f".staging-{stem}-{os.getpid()}-", dir=target) as staging_dir:
         staging = Path(staging_dir)
         injected = injected_parameters(spec, p, staging)
         executed = staging / f"{stem}.ipynb"

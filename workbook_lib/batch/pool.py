@@ -15,9 +15,8 @@ from pathlib import Path
 
 from workbook_lib.assessments import assessments_for
 from workbook_lib.batch.errors import RunFailed
-from workbook_lib.batch.execute import DEFAULT_TIMEOUT, OUTPUTS, execute, safe_target
+from workbook_lib.batch.execute import DEFAULT_TIMEOUT, OUTPUTS, execute, folder_name, safe_target
 from workbook_lib.core import params as wb_params
-from workbook_lib.core.outputs import slug
 
 
 @dataclass(frozen=True)
@@ -153,7 +152,7 @@ def make_jobs(files: Iterable[Path], out: Path, timeout: int = DEFAULT_TIMEOUT,
                                       error="runs no assessment: list them under assessments:, or give the "
                                             "inputs of one (e.g. methodology and register)"))
         for name in names:
-            key = (slug(org), slug(period), name)
+            key = (folder_name(org), folder_name(period), name)  # the folders the runs would share
             if key in seen:
                 failures.append(RunResult(str(f), name, "failed", org, period, kind="input",
                                           error=f"same organisation, period and assessment as {seen[key]}; "

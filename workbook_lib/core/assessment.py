@@ -3,6 +3,7 @@ assessments: each assessment package builds one :class:`AssessmentSpec` in its `
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,8 +53,15 @@ class AssessmentSpec:
         return all(data.get(k) not in (None, "") for k in self.requires)
 
     def write_outputs(self, result: Any, organisation: str, period: str, output_dir: str | Path) -> list[Path]:
-        """The JSON summary and the Excel workbook in ``output_dir``, named after the assessment."""
-        return write_outputs(self.summary(result, organisation, period), self.tables(result), output_dir, self.name)
+        """The JSON summary and the Excel workbook in ``output_dir``, named after the assessment. Temporary files
+        (the Excel writer's) go in ``output_dir`` too, so a run's staging folder takes them away with it."""
+        saved = tempfile.tempdir
+        tempfile.tempdir = str(output_dir)
+        try:
+            return write_outputs(self.summary(result, organisation, period), self.tables(result), output_dir,
+                                 self.name)
+        finally:
+            tempfile.tempdir = saved
 
     @property
     def path(self) -> Path:

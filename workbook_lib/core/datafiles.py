@@ -16,6 +16,47 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 M = TypeVar("M", bound=BaseModel)
+# a user's YAML may not expand (anchors and aliases counted as often as they are used) past this many values:
+# a few lines of nested aliases ("billion laughs") otherwise become billions of values for pydantic to walk
+MAX_YAML_VALUES = 100_000
+
+
+class YamlRefused(ValueError):
+    """A YAML document refused before it is built (it would expand past MAX_YAML_VALUES)."""
+
+
+def _expanded_size(node: yaml.Node, sizes: dict[int, int]) -> int:
+    """How many values a node stands for once every alias is expanded (each node counted once, memoised)."""
+    known = sizes.get(id(node))
+    if known is not None:
+        return known
+    if isinstance(node, yaml.MappingNode):
+        total = 1 + sum(_expanded_size(k, sizes) + _expanded_size(v, sizes) for k, v in node.value)
+    elif isinstance(node, yaml.SequenceNode):
+        total = 1 + sum(_expanded_size(item, sizes) for item in node.value)
+    else:
+        total = 1
+    sizes[id(node)] = total
+    return total
+
+
+def load_yaml(text: str) -> Any:
+    """``yaml.safe_load`` that refuses a document expanding past MAX_YAML_VALUES values (never builds it)."""
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        try:
+            size = _expanded_size(node, {})
+        except RecursionError:
+            raise YamlRefused("the YAML is nested too deeply to be a data file") from None
+        if size > MAX_YAML_VALUES:
+            raise YamlRefused(f"the YAML expands to more than {MAX_YAML_VALUES:,} values (anchors and aliases "
+                              f"repeated inside each other); write the values out, or use fewer aliases")
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
 
 
 def load_data_file(name_or_path: str | Path, shipped: dict[str, Path], model: type[M], error: type[Exception],
@@ -33,7 +74,9 @@ def load_data_file(name_or_path: str | Path, shipped: dict[str, Path], model: ty
                         f"nor an existing file (looked for {path})")
     raw = path.read_bytes()
     try:
-        data = yaml.safe_load(raw.decode("utf-8"))
+        data = load_yaml(raw.decode("utf-8"))
+    except YamlRefused as exc:
+        raise error(f"{path}: refused: {exc}") from None
     except (UnicodeDecodeError, yaml.YAMLError) as exc:
         raise error(f"{path}: not readable YAML: {exc}") from exc
     if not isinstance(data, dict):

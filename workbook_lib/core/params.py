@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import os
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from workbook_lib.core.datafiles import YamlRefused, load_yaml
 from workbook_lib.core.paths import NOTEBOOKS, PROJECT_PARAMETERS, PROJECT_ROOT  # noqa: F401 - re-exported
 
 # names every IPython namespace holds that are not parameters
@@ -88,12 +90,36 @@ def read_file(path: str | Path) -> dict[str, Any]:
     if not path.is_file():
         raise ParameterError(f"{path}: parameters file not found")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = load_yaml(path.read_text(encoding="utf-8")) or {}
+    except YamlRefused as exc:
+        raise ParameterError(f"{path}: refused: {exc}") from None
     except (yaml.YAMLError, UnicodeDecodeError, ValueError) as exc:  # ValueError: e.g. a 13th month
         raise ParameterError(f"{path}: not readable YAML: {exc}") from None
     if not isinstance(data, dict):
         raise ParameterError(f"{path}: expected a mapping of parameter names to values")
     return data
+
+
+def allowed_stores() -> set[str]:
+    """The stores a parameters file may name: the configured one (WORKBOOK_DB, else the project's file) and
+    those the operator lists in WORKBOOK_ALLOWED_STORES (URLs or paths, separated by spaces or commas)."""
+    from workbook_lib.core.store import database_url  # lazy: SQLAlchemy, only for a file that names a store
+
+    listed = os.environ.get("WORKBOOK_ALLOWED_STORES", "").replace(",", " ").split()
+    return {database_url(None), *(database_url(x) for x in listed)}
+
+
+def _check_store_url(path: Path, url: Any) -> None:
+    """A parameters file is a user's data: it may name only an allowed store, and naming another creates
+    nothing (checked before any store is opened)."""
+    if url in (None, ""):
+        return
+    from workbook_lib.core.store import database_url  # lazy: SQLAlchemy
+
+    if database_url(str(url)) not in allowed_stores():
+        raise ParameterError(f"{path}: invalid parameters\n  - store_url: not a store this installation allows; "
+                             "leave it out to use the configured store (WORKBOOK_DB), or ask the operator to "
+                             "add it to WORKBOOK_ALLOWED_STORES")
 
 
 def load_file(path: str | Path, model: type[BaseModel],
@@ -107,6 +133,7 @@ def load_file(path: str | Path, model: type[BaseModel],
     """
     path = Path(path)
     data = read_file(path) if data is None else data
+    _check_store_url(path, data.get("store_url"))
     own = {f.alias or name for name, f in model.model_fields.items()}
     data = {k: v for k, v in data.items() if k in own or (k not in shared_fields and k != "assessments")}
     data.setdefault("parameters_dir", str(path.resolve().parent))

@@ -142,7 +142,7 @@ def table_for(params: Any, kind: Kind) -> Table:
     """The records of ``kind`` the store holds for the parameters' organisation and period, as a Table."""
     from workbook_lib.core.store import Store  # lazy: SQLAlchemy (0.15 s) only when a run reads the store
 
-    with Store(params.store_url) as store:
+    with Store(params.store_url, create=False) as store:
         return table_from_store(store, params.organisation, params.period, kind)
 
 
@@ -154,7 +154,7 @@ def earlier_periods(params: Any, kind: Kind) -> list[tuple[str, Table]]:
     from workbook_lib.core.store import Store  # lazy: SQLAlchemy (0.15 s) only when a run reads the store
 
     out = []
-    with Store(params.store_url) as store:
+    with Store(params.store_url, create=False) as store:
         for period in sorted(store.periods(params.organisation)):
             if period < params.period and store.current(params.organisation, period, spec_for(kind).kind):
                 out.append((period, table_from_store(store, params.organisation, period, kind)))

@@ -167,11 +167,17 @@ def _check_local(db_path: Path) -> None:
             "(WORKBOOK_DB=postgresql://...). WORKBOOK_DB_ALLOW_NETWORK=1 overrides this check.")
 
 
-def _sqlite_engine(url: str) -> Engine:
+def _sqlite_engine(url: str, create: bool = True) -> Engine:
     db_path = Path(sa.engine.make_url(url).database or "")
     if str(db_path) not in {"", ":memory:"}:
+        if not create and not db_path.is_file():  # a run that only reads never creates an empty store
+            raise StoreError(f"there is no store at {db_path}: nothing has been saved there yet (save through "
+                             "the web form or `workbook store import` first, or name the right store)")
         _check_local(db_path)
-        db_path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            db_path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"the store's folder {db_path.parent} cannot be created ({exc.strerror})") from None
     engine = sa.create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_S})
 
     @event.listens_for(engine, "connect")
@@ -197,15 +203,21 @@ def _sqlite_engine(url: str) -> Engine:
 class Store:
     """One store (SQLite file or PostgreSQL database), migrated to the latest schema on open."""
 
-    def __init__(self, url: str | None = None, migrate: bool = True):
+    def __init__(self, url: str | None = None, migrate: bool = True, create: bool = True):
+        """``create=False``: only an existing store is opened (a run that reads never creates one)."""
         self.url = database_url(url)
         if self.url.startswith("sqlite"):
-            self.engine = _sqlite_engine(self.url)
+            self.engine = _sqlite_engine(self.url, create)
         else:
             self.engine = sa.create_engine(self.url, pool_pre_ping=True)
         self.writer = self.engine.execution_options(workbook_write=True)
         if migrate:
-            self.migrate()
+            try:
+                self.migrate()
+            except sa.exc.DatabaseError as exc:  # a file that is not a database, a server that refuses
+                self.engine.dispose()
+                reason = str(exc.orig).splitlines()[0] if exc.orig else type(exc).__name__
+                raise StoreError(f"{self.describe()} is not a usable workbook store ({reason})") from None
 
     @property
     def dialect(self) -> str:

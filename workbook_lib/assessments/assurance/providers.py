@@ -14,6 +14,7 @@ import yaml
 from pydantic import ValidationError
 
 from workbook_lib.assessments.assurance.model import AssuranceFramework, Line, ProviderSpec, provider_problems
+from workbook_lib.core.datafiles import YamlRefused, load_yaml
 from workbook_lib.core.errors import InputError, Problem
 from workbook_lib.core.tables import header_key
 
@@ -100,8 +101,8 @@ def _read_provider_file(path: Path) -> list[ProviderSpec]:
     if not path.is_file():
         raise InputError([Problem(source, None, None, "", "an existing YAML file of providers")])
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, yaml.YAMLError) as exc:
+        data = load_yaml(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, yaml.YAMLError, YamlRefused) as exc:
         raise InputError([Problem(source, None, None, "", f"readable YAML ({exc})")]) from None
     if isinstance(data, dict) and set(data) == {"providers"}:
         data = data["providers"]

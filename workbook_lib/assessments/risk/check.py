@@ -22,7 +22,7 @@ from workbook_lib.assessments.risk.methodology import (
     load_methodology,
     shipped,
 )
-from workbook_lib.core.datafiles import band_problems, number_ranges
+from workbook_lib.core.datafiles import YamlRefused, band_problems, load_yaml, number_ranges
 
 
 class _FieldsOnly(Methodology):
@@ -118,7 +118,9 @@ def _failure(ref: str, exc: MethodologyError) -> str:
     if not path.is_file():
         return first
     try:
-        data = yaml.safe_load(path.read_bytes().decode("utf-8"))
+        data = load_yaml(path.read_bytes().decode("utf-8"))
+    except YamlRefused:
+        return first
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

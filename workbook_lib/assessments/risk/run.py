@@ -30,7 +30,7 @@ def register_from_store(params: RiskEvaluationParams, loaded: LoadedMethodology)
     """The organisation's register for the period, as saved in the store, validated like a file."""
     from workbook_lib.core.store import Store  # lazy: SQLAlchemy (0.12 s), only for a run that reads the store
 
-    with Store(params.store_url) as store:
+    with Store(params.store_url, create=False) as store:
         table = table_from_store(store, params.organisation, params.period, RISK)
         methods = methods_in_store(store, params.organisation, params.period, RISK)
     register = validate_register(table, loaded.methodology, params.partner_roles, params.read_options())
