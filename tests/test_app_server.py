@@ -114,3 +114,47 @@ def test_voila_command_preheats_one_kernel_and_refills_later():
     assert env["WORKBOOK_APP"] == "1" and env["JUPYTER_PATH"].endswith(os.pathsep + "/elsewhere")
     template = Path(env["JUPYTER_PATH"].split(os.pathsep)[0]) / "voila" / "templates" / "workbook" / "index.html.j2"
     assert "fontawesome" in template.read_text()  # the links it removes are named exactly there
+
+
+def test_a_flood_of_page_requests_is_capped_and_answered_busy(tmp_path):
+    """Every page GET starts a kernel: past WORKBOOK_MAX_KERNELS the app answers 503, never runs out of memory."""
+    import concurrent.futures
+    import urllib.error
+
+    import psutil
+
+    port = free_port()
+    env = {**os.environ, "WORKBOOK_DB": str(tmp_path / "app.db"), "WORKBOOK_MAX_KERNELS": "2"}
+    proc = subprocess.Popen([sys.executable, "-m", "workbook_lib.cli", "app", "--port", str(port)], cwd=ROOT,
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def get(_: int) -> int:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/voila/render/risk_evaluation.ipynb",
+                                        timeout=180) as response:
+                response.read()
+                return response.status
+        except urllib.error.HTTPError as exc:
+            bodies.append(exc.read().decode("utf-8", "replace"))
+            return exc.code
+
+    bodies: list[str] = []
+    try:
+        deadline = time.time() + 90
+        while not _listening(port):
+            assert proc.poll() is None and time.time() < deadline, "workbook app did not start"
+            time.sleep(0.3)
+        with concurrent.futures.ThreadPoolExecutor(6) as pool:
+            statuses = sorted(pool.map(get, range(6)))
+        assert statuses.count(200) == 2 and statuses.count(503) == 4, statuses
+        assert all("try again in a moment" in b for b in bodies), bodies[0][:2000]
+        kernels = [p for p in psutil.Process(proc.pid).children(recursive=True)
+                   if "ipykernel" in " ".join(p.cmdline())]
+        assert len(kernels) <= 2
+        assert get(0) == 503  # still full: the two pages' kernels live until culled
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()

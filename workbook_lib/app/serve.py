@@ -30,8 +30,12 @@ def voila_command(port: int, host: str = "127.0.0.1", token: str | None = None, 
                *[f"--VoilaConfiguration.extension_denylist={name}" for name in UNUSED_LAB_EXTENSIONS],
                # only images and styles are served as files: never a notebook's .py pair or a store
                "--VoilaConfiguration.file_allowlist=.*\\.(png|svg|css)$",
-               # Voilà cannot always shut a kernel down when its page closes (voila#1458): cull idle ones
-               "--MappingKernelManager.cull_idle_timeout=1800", "--MappingKernelManager.cull_interval=120"]
+               # at most WORKBOOK_MAX_KERNELS live kernels: past it a page is answered 503 (app/kernels.py)
+               "--VoilaConfiguration.multi_kernel_manager_class=workbook_lib.app.kernels.CappedKernelManager",
+               # Voilà cannot always shut a kernel down when its page closes (voila#1458): a kernel with no page
+               # connected is culled after two idle minutes (one with its page open is never culled)
+               "--MappingKernelManager.cull_idle_timeout=120", "--MappingKernelManager.cull_interval=30",
+               "--MappingKernelManager.cull_connected=False"]
     command += [f"--VoilaConfiguration.http_header_envs={h}" for h in USER_HEADERS]
     if token:
         command.append(f"--token={token}")
