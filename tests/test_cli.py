@@ -242,7 +242,7 @@ def test_cli_import_validates_first_and_saves_nothing_on_error(tmp_path):
     result = workbook("store", "import", str(bad), "-a", "risk-evaluation", "--organisation", ORG, "--period",
                       PERIOD, "-m", "western-cape-5x5", "--who", "Ann", env=env)
     assert result.returncode == 2
-    assert "Nope" in result.stderr and "description" in result.stderr and "Nothing was saved" in result.stderr
+    assert "Nope" in result.stderr and "description" in result.stderr and "problem(s) found; nothing was saved." in result.stderr
     assert Store(str(db)).current(ORG, PERIOD, "risk") == []
 
     good = PARAMETERS / "registers" / "karoo_vale_municipality_2025.csv"
@@ -285,7 +285,7 @@ def test_cli_import_reads_a_register_as_validate_does_and_takes_column_choices(t
     args = ("store", "import", str(register), "-a", "risk-evaluation", "--organisation", ORG, "--period", "2030-31",
             "-m", "western-cape-5x5", "--who", "Ann")
     refused = workbook(*args, env=env)
-    assert refused.returncode == 2 and "Nothing was saved" in refused.stderr
+    assert refused.returncode == 2 and "nothing was saved" in refused.stderr
     assert "How own.csv was read" in refused.stdout and "Odds" in refused.stdout
     saved = workbook(*args, "--column", "Odds=inherent_likelihood", "--column", "Effect=inherent_impact",
                      "--column", "Likelihood (1-5)=ignore", env=env)

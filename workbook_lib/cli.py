@@ -42,8 +42,8 @@ def _fail_input(message: str) -> NoReturn:
     raise typer.Exit(EXIT_INPUT)
 
 
-def _print_problems(exc: InputError) -> None:
-    typer.echo(f"{len(exc.problems)} problem(s) found; no report was produced.", err=True)
+def _print_problems(exc: InputError, outcome: str = "no report was produced") -> None:
+    typer.echo(f"{len(exc.problems)} problem(s) found; {outcome}.", err=True)
     for p in exc.problems:  # one line each: the file, the row, the user's heading, the value, what was expected
         typer.echo(f"  - {p.line()}", err=True)
 
@@ -140,7 +140,7 @@ def validate(file: Path = typer.Argument(..., help="register, CSV or .xlsx"),
                             options=options)
     except InputError as exc:
         _print_readings(file, exc.readings, exc.skipped)
-        _print_problems(exc)
+        _print_problems(exc, "the register is not valid as it stands")
         raise typer.Exit(EXIT_INPUT) from None
     except ValueError as exc:  # MethodologyError, ParameterError
         _fail_input(str(exc))
@@ -399,8 +399,7 @@ def store_import(file: Path = typer.Argument(..., help="CSV or .xlsx to import")
     except ValueError as exc:  # InputError, ParameterError, MethodologyError, QuestionnaireError, MatrixError
         if isinstance(exc, InputError):
             _print_readings(file, exc.readings, exc.skipped)
-            _print_problems(exc)
-            typer.echo("Nothing was saved.", err=True)
+            _print_problems(exc, "nothing was saved")
             raise typer.Exit(EXIT_INPUT) from None
         _fail_input(str(exc))
     _print_readings(file, table.readings, table.skipped)

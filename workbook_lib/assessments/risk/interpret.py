@@ -84,7 +84,7 @@ class Interpreter:
         layout = find_layout(self.rows, self.vocab, self.marks)
         if layout is None:
             first = self.rows[0]
-            raise InputError([Problem(self.file, first[0], None, " | ".join(first[1][:6]),
+            raise InputError([Problem(self.file, first[0], None, " | ".join(first[1][:6])[:60],
                                       "a header row naming columns such as Risk ID, Description, Likelihood, "
                                       "Impact, Owner")])
         header_row = self.rows[layout.data_start - 1][0]
