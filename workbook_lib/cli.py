@@ -428,21 +428,18 @@ def store_export(assessment: str = typer.Option(..., "--assessment", "-a"),
                  kind: str | None = typer.Option(None, help="record kind, where an assessment keeps several"),
                  store: str | None = typer.Option(None, "--store", help="store URL (default WORKBOOK_DB)")) -> None:
     """Write the current records (latest versions) to Excel or CSV, formulas neutralised."""
-    from workbook_lib.core.outputs import neutralise, write_excel  # lazy: pandas, openpyxl
+    from workbook_lib.core.outputs import write_table  # lazy: pandas, openpyxl
     from workbook_lib.core.records import export_frame  # lazy: pandas
 
     kind = _kind_for(assessment, kind).kind
+    if out.suffix.lower() not in {".csv", ".xlsx"}:
+        _fail_input(f"{out}: choose a .xlsx or .csv file name")
     with _open_store(store) as st:
         frame = export_frame(st, organisation, period, kind)
     if frame.empty:
         _fail_input(f"no {kind} records for {organisation} / {period} in the store")
     out.parent.mkdir(parents=True, exist_ok=True)
-    if out.suffix.lower() == ".csv":
-        frame.map(neutralise).to_csv(out, index=False, encoding="utf-8-sig")
-    elif out.suffix.lower() == ".xlsx":
-        write_excel({kind: frame}, out)
-    else:
-        _fail_input(f"{out}: choose a .xlsx or .csv file name")
+    write_table(frame, out, sheet=kind)  # headings and values neutralised, characters Excel cannot hold replaced
     typer.echo(f"{len(frame)} {kind} records written to {out}")
 
 
@@ -456,7 +453,7 @@ def store_history(organisation: str | None = typer.Option(None, "--organisation"
     """The audit trail: who changed which record, when (UTC), and what changed."""
     import pandas as pd  # lazy: 0.3 s, for this command only
 
-    from workbook_lib.core.outputs import neutralise, write_excel  # lazy: pandas, openpyxl
+    from workbook_lib.core.outputs import write_table  # lazy: pandas, openpyxl
 
     kinds = [k.kind for k in _spec(assessment).record_kinds] if assessment else [None]
     with _open_store(store) as st:
@@ -467,10 +464,9 @@ def store_history(organisation: str | None = typer.Option(None, "--organisation"
     frame["at"] = frame["at"].map(lambda t: t.strftime("%Y-%m-%d %H:%M:%S UTC"))
     if out is not None:
         flat = frame.assign(before=frame["before"].map(_json_text), after=frame["after"].map(_json_text))
-        if out.suffix.lower() == ".csv":
-            flat.map(neutralise).to_csv(out, index=False, encoding="utf-8-sig")
-        else:
-            write_excel({"history": flat}, out)
+        if out.suffix.lower() not in {".csv", ".xlsx"}:
+            _fail_input(f"{out}: choose a .xlsx or .csv file name")
+        write_table(flat, out, sheet="history")
         typer.echo(f"{len(frame)} changes written to {out}")
         return
     if frame.empty:

@@ -6,12 +6,15 @@ carries its charts inline and loads nothing from the network.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import json
+import os
 import re
 import threading
-from collections.abc import Iterable
+import uuid
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -33,6 +36,20 @@ def slug(text: str) -> str:
     return s or "unnamed"
 
 
+@contextlib.contextmanager
+def _replacing(path: Path) -> Iterator[Path]:
+    """A temporary name beside ``path``; renamed to ``path`` when the block completes, removed if it fails.
+
+    So a reader (or a crash) never meets a half-written output, and a failed write keeps the previous file."""
+    tmp = path.with_name(f".{path.name[:200]}.{uuid.uuid4().hex[:12]}.tmp")
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
 # ---- JSON ------------------------------------------------------------------------------------------
 def plain(value: Any) -> Any:
     """A value as JSON takes it: missing -> None, numpy scalars -> Python ones."""
@@ -43,9 +60,42 @@ def plain(value: Any) -> Any:
     return value
 
 
-# ---- Excel -----------------------------------------------------------------------------------------
+# ---- CSV and Excel: one way for every table the suite writes ------------------------------------------
+_SURROGATE = re.compile(r"[\ud800-\udfff]")  # a lone surrogate cannot be encoded as UTF-8
+# what an Excel cell cannot hold: openpyxl's ILLEGAL_CHARACTERS_RE (control characters but tab, LF, CR)
+# plus lone surrogates; kept here so the module loads without openpyxl (a test checks it matches)
+_EXCEL_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
+_SHEET_ILLEGAL = re.compile(r"[\[\]:*?/\\\x00-\x1f\ud800-\udfff]")  # not allowed in an Excel sheet name
+
+
+def write_table(frame: pd.DataFrame, path: Path, sheet: str | None = None) -> Path:
+    """One table as .csv (UTF-8 with BOM, so Excel reads it as UTF-8) or .xlsx, by the file name's suffix.
+
+    Headings and values are neutralised (never a formula); characters a file cannot hold never crash the write
+    (in CSV a NUL is dropped, in Excel each control character becomes U+FFFD). ``sheet`` names the Excel sheet
+    (default: the file name's stem). Any other suffix: ValueError, and nothing is written."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix == ".xlsx":
+        return write_excel({sheet or path.stem: frame}, path)
+    if suffix != ".csv":
+        raise ValueError(f"{path}: choose a .xlsx or .csv file name")
+    safe = frame.set_axis([_csv_cell(str(c)) for c in frame.columns], axis=1).map(_csv_cell)
+    with _replacing(path) as tmp:
+        safe.to_csv(tmp, index=False, encoding="utf-8-sig")
+    return path
+
+
+def _csv_cell(value: Any) -> Any:
+    """A CSV cell: text without NUL (CSV readers reject it) or lone surrogates (not UTF-8), then neutralised."""
+    if isinstance(value, str):
+        return neutralise(_SURROGATE.sub("\ufffd", value.replace("\x00", "")))
+    return value
+
+
 def write_excel(tables: dict[str, pd.DataFrame], path: Path | BinaryIO) -> Path | BinaryIO:
-    """One sheet per table, its header in bold; every text cell neutralised so it can never run as a formula.
+    """One sheet per table, its header in bold; every heading and text cell neutralised so it can never run as
+    a formula, and each character Excel cannot hold shown as U+FFFD; sheet names made valid and unique.
 
     Written row by row in openpyxl's write-only mode: 1.4-1.8x faster than pandas' writer on 100k rows
     (most of a large register's run was writing its workbook)."""
@@ -56,33 +106,66 @@ def write_excel(tables: dict[str, pd.DataFrame], path: Path | BinaryIO) -> Path 
 
     book = Workbook(write_only=True)
     bold = Font(bold=True)
-    for name, frame in tables.items():
-        sheet = book.create_sheet(name[:31])
+    for name, frame in zip(sheet_names(tables), tables.values(), strict=True):
+        sheet = book.create_sheet(name)
         header = []
         for column in frame.columns:
-            cell = WriteOnlyCell(sheet, value=neutralise(str(column)))
+            cell = WriteOnlyCell(sheet, value=_excel_cell(str(column)))
             cell.font = bold
             header.append(cell)
         sheet.append(header)
         for row in _excel_rows(frame):
             sheet.append(row)
-    book.save(path)
+    if isinstance(path, (str, os.PathLike)):
+        with _replacing(Path(path)) as tmp:
+            book.save(tmp)
+    else:
+        book.save(path)  # a file object (the forms' download): the caller owns it
     return path
 
 
+def sheet_names(names: Iterable[str]) -> list[str]:
+    """Valid Excel sheet names: no []:*?/\\ or control character, no apostrophe at either end, at most 31
+    characters, not empty, and unique (Excel compares them ignoring case): "Risks", "Risks (2)", ..."""
+    seen: set[str] = set()
+    out = []
+    for name in names:
+        base = _SHEET_ILLEGAL.sub("_", str(name)).strip(" '")[:31].rstrip(" '") or "Sheet"
+        candidate, n = base, 1
+        while candidate.lower() in seen:
+            n += 1
+            suffix = f" ({n})"
+            candidate = base[:31 - len(suffix)].rstrip(" '") + suffix
+        seen.add(candidate.lower())
+        out.append(candidate)
+    return out
+
+
+def _excel_cell(value: Any) -> Any:
+    """A text cell Excel can hold and never runs: control characters -> U+FFFD, then neutralised."""
+    if isinstance(value, str):
+        return neutralise(_EXCEL_ILLEGAL.sub("\ufffd", value))
+    return value
+
+
 def _excel_rows(frame: pd.DataFrame):
-    """The frame's rows as plain values: missing ones empty, text neutralised, numbers as numbers."""
+    """The frame's rows as plain values: missing ones empty, text made safe, numbers as numbers."""
     columns = []
-    for name in frame.columns:
-        values = frame[name]
-        text = values.dtype == object or pd.api.types.is_string_dtype(values)
+    for i in range(frame.shape[1]):  # by position: a heading may be repeated
+        values = frame.iloc[:, i]
+        typed = not isinstance(values.dtype, pd.CategoricalDtype) and (
+            pd.api.types.is_numeric_dtype(values) or pd.api.types.is_datetime64_any_dtype(values))
         values = values.astype(object).where(values.notna(), None)
-        columns.append((values.map(neutralise) if text else values).tolist())
+        # anything not numeric or a date may hold text (object, string, categorical columns): make it safe
+        columns.append((values if typed else values.map(_excel_cell)).tolist())
     return zip(*columns, strict=True)
 
 
 def write_json(summary: dict[str, Any], path: Path) -> Path:
-    path.write_text(json.dumps(summary, indent=2, ensure_ascii=False, default=_json_default), encoding="utf-8")
+    """The summary as UTF-8 JSON (control characters and NUL come out as \\u escapes), written whole or not at all."""
+    text = json.dumps(summary, indent=2, ensure_ascii=False, default=_json_default)
+    with _replacing(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
     return path
 
 
@@ -142,8 +225,14 @@ def _strip_external(html: str) -> str:
 
 
 # ---- what the notebook shows -----------------------------------------------------------------------
+# HTML's specials; Markdown's emphasis, code, link, heading, strikethrough and escape characters; nbconvert's
+# math delimiter ($, whose content it escapes again); '@' so no e-mail address is linked
 _ESCAPE = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#x27;",
-                         "*": "&#42;", "_": "&#95;", "`": "&#96;", "[": "&#91;", "]": "&#93;"})
+                         "*": "&#42;", "_": "&#95;", "`": "&#96;", "[": "&#91;", "]": "&#93;", "#": "&#35;",
+                         "~": "&#126;", "\\": "&#92;", "$": "&#36;", "@": "&#64;"})
+# what Markdown renderers link without brackets: a scheme's "://" (nbconvert's mistune: http(s)://; GitHub
+# Markdown and JupyterLab also ftp://) and "www."; an entity in place of ':' or '.' leaves nothing to link
+_BARE_LINK = re.compile(r":(?=//)|(?<=www)\.", re.I)
 
 
 def notes_markdown(notes: Iterable[Any]) -> str:
@@ -152,8 +241,10 @@ def notes_markdown(notes: Iterable[Any]) -> str:
 
 
 def esc(text: Any) -> str:
-    """User text made safe for Markdown/HTML output (no markup, no emphasis, no links)."""
-    return str(text).translate(_ESCAPE)
+    """User text made safe for Markdown/HTML output (no markup, no emphasis, no links: a bare URL, "www." or
+    e-mail address stays visible text). Escape once: each character becomes one entity, which the renderer
+    shows as that character."""
+    return _BARE_LINK.sub(lambda m: "&#58;" if m.group() == ":" else "&#46;", str(text).translate(_ESCAPE))
 
 
 def html_table(frame: pd.DataFrame, empty: str = "Nothing to show.", limit: int | None = None,
@@ -188,7 +279,9 @@ def html_table(frame: pd.DataFrame, empty: str = "Nothing to show.", limit: int 
 
 def write_outputs(summary: dict[str, Any], tables: dict[str, pd.DataFrame], output_dir: str | Path,
                   stem: str) -> list[Path]:
-    """An assessment's JSON summary and its Excel workbook in ``output_dir``; returns [json path, xlsx path]."""
+    """An assessment's JSON summary and its Excel workbook in ``output_dir``; returns [json path, xlsx path].
+
+    Each is written under a temporary name and renamed when complete: never a half-written file."""
     out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)
     return [write_json(summary, out / f"{stem}.json"), write_excel(tables, out / f"{stem}.xlsx")]

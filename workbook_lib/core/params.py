@@ -50,10 +50,11 @@ class CommonParams(BaseModel):
             return path
         bases = [Path(self.parameters_dir)] if self.parameters_dir else []
         bases += [Path.cwd(), PROJECT_PARAMETERS]
+        # absolute, but links are not followed: the reader refuses a link to another file
         for base in bases:
             if (base / path).exists():
-                return (base / path).resolve()
-        return (bases[0] / path).resolve()  # reported as missing by the reader, with this path
+                return Path(os.path.abspath(base / path))
+        return Path(os.path.abspath(bases[0] / path))  # reported as missing by the reader, with this path
 
 
 def _format(exc: ValidationError, model: type[BaseModel], source: str) -> str:

@@ -25,9 +25,11 @@ from workbook_lib.core.tables import (
     SkippedRow,
     Table,
     column_letter,
+    echo_row,
     header_key,
     read_rows,
     unneutralise,
+    unneutralise_text,
 )
 
 IGNORE = "ignore"
@@ -84,7 +86,7 @@ class Interpreter:
         layout = find_layout(self.rows, self.vocab, self.marks)
         if layout is None:
             first = self.rows[0]
-            raise InputError([Problem(self.file, first[0], None, " | ".join(first[1][:6])[:60],
+            raise InputError([Problem(self.file, first[0], None, echo_row(first[1]),
                                       "a header row naming columns such as Risk ID, Description, Likelihood, "
                                       "Impact, Owner")])
         header_row = self.rows[layout.data_start - 1][0]
@@ -297,7 +299,8 @@ class Interpreter:
             elif d.how.startswith("ignored"):
                 meaning = ""
             else:
-                name = d.source.heading if d.source.heading not in frame else f"{d.source.heading} ({d.letter})"
+                heading = unneutralise_text(d.source.heading)  # an export's apostrophe before "=..." goes
+                name = heading if heading not in frame else f"{heading} ({d.letter})"
                 frame[name] = [cells[j] if j < len(cells) else "" for _, cells in data]
                 meaning = ""
             if d.canonical in RATINGS and d.values is not None and is_prose(d.values):
