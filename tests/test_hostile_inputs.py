@@ -130,3 +130,13 @@ def test_a_run_leaves_no_staging_and_no_temporary_files(tmp_path):
     left = [p.name for p in out.rglob("*") if p.name.startswith((".staging", "openpyxl", "tmp"))]
     assert left == []
     assert not [p for p in tmp.iterdir() if p.name.startswith("openpyxl")]
+
+
+def test_batch_with_out_naming_a_file_is_one_clear_line(tmp_path):
+    a_file = tmp_path / "report.txt"
+    a_file.write_text("not a folder")
+    params = ROOT / "parameters" / "mopac-met-2020.yaml"
+    result = subprocess.run([WORKBOOK, "batch", str(params), "--out", str(a_file)], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.strip() == f"{a_file} is a file, not a folder: choose a folder for the outputs (--out)"

@@ -42,6 +42,16 @@ def _fail_input(message: str) -> NoReturn:
     raise typer.Exit(EXIT_INPUT)
 
 
+def _output_folder(out: Path) -> None:
+    """Create the output folder, or say in one line why it cannot be one."""
+    if out.exists() and not out.is_dir():
+        _fail_input(f"{out} is a file, not a folder: choose a folder for the outputs (--out)")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        _fail_input(f"{out}: the output folder cannot be created ({exc.strerror})")
+
+
 def _print_problems(exc: InputError, outcome: str = "no report was produced") -> None:
     typer.echo(f"{len(exc.problems)} problem(s) found; {outcome}.", err=True)
     for p in exc.problems:  # one line each: the file, the row, the user's heading, the value, what was expected
@@ -241,7 +251,7 @@ def batch(paths: list[Path] = typer.Argument(..., help="parameters files, or fol
     failures = missing + failures
     if not job_list and not failures:
         _fail_input("no parameters files found in " + ", ".join(map(str, paths)))
-    out.mkdir(parents=True, exist_ok=True)
+    _output_folder(out)
     where = f"Dask scheduler {scheduler}" if scheduler else f"{jobs or os.cpu_count()} process(es)"
     console.print(f"{len(job_list)} run(s) from {len(files)} parameters file(s) on {where}")
     started = time.perf_counter()

@@ -147,3 +147,19 @@ def test_import_shows_how_each_column_was_read_and_takes_the_users_choice(page, 
     saved = {r.key: r.data for r in Store(str(db)).current(ORG, "2029-30", "risk")}
     assert (saved["U-1"]["inherent_likelihood"], saved["U-1"]["inherent_impact"]) == ("4", "3")
     assert saved["U-2"]["status"] == "Closed"
+
+
+def test_a_hostile_workbook_uploaded_in_the_form_is_refused_in_one_line(page, app_server, tmp_path):
+    from tests import hostile
+
+    base, db = app_server
+    open_form(page, base, f"?organisation={quote(ORG)}&period=2031-32")
+    fill(page, "respondent", "Import Person")
+    page.get_by_role("tab", name="Import a register").click()
+    upload(page, hostile.billion_laughs_xlsx(tmp_path))
+    page.locator(".wb-check").click()
+    page.wait_for_selector(".wb-error:has-text('XML entity declarations')")
+    text = page.locator(".wb-risk-form").inner_text()
+    assert hostile.SECRET not in text and "Traceback" not in text
+    assert page.locator(".wb-confirm-import").is_disabled()
+    assert Store(str(db)).current(ORG, "2031-32", "risk") == []
