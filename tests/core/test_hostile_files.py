@@ -46,7 +46,8 @@ def first(error: InputError) -> str:
 def peak(path: Path, env: dict[str, str] | None = None) -> tuple[str, float]:
     """Read ``path`` in a fresh interpreter: (its first problem line, its peak memory in MB)."""
     code = textwrap.dedent(f"""
-        import json, resource
+        import json, re
+        from pathlib import Path
         from workbook_lib.core.errors import InputError
         from workbook_lib.core.tables import read_rows
         try:
@@ -54,7 +55,9 @@ def peak(path: Path, env: dict[str, str] | None = None) -> tuple[str, float]:
             line = "read"
         except InputError as error:
             line = error.problems[0].line()
-        print(json.dumps([line, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024]))
+        # VmHWM: this process's own peak (ru_maxrss would carry the parent's across fork and exec)
+        hwm = re.search(r"VmHWM:\\s+(\\d+) kB", Path("/proc/self/status").read_text()).group(1)
+        print(json.dumps([line, int(hwm) / 1024]))
     """)
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60,
                           env={**_environ(), **(env or {})})
