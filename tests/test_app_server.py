@@ -158,3 +158,39 @@ def test_a_flood_of_page_requests_is_capped_and_answered_busy(tmp_path):
             proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+def test_a_page_left_gives_its_kernel_back(tmp_path):
+    """A kernel whose page is gone (no websocket) is culled after WORKBOOK_KERNEL_IDLE_S (60 s; 3 s here)."""
+    import psutil
+
+    port = free_port()
+    env = {**os.environ, "WORKBOOK_DB": str(tmp_path / "app.db"), "WORKBOOK_MAX_KERNELS": "1",
+           "WORKBOOK_KERNEL_IDLE_S": "3"}
+    proc = subprocess.Popen([sys.executable, "-m", "workbook_lib.cli", "app", "--port", str(port)], cwd=ROOT,
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def kernels() -> int:
+        return sum("ipykernel" in " ".join(p.cmdline()) for p in psutil.Process(proc.pid).children(recursive=True))
+
+    url = f"http://127.0.0.1:{port}/voila/render/risk_evaluation.ipynb"
+    try:
+        deadline = time.time() + 90
+        while not _listening(port):
+            assert proc.poll() is None and time.time() < deadline, "workbook app did not start"
+            time.sleep(0.3)
+        with urllib.request.urlopen(url, timeout=180) as response:  # a page opened and left at once
+            assert response.status == 200
+        assert kernels() == 1
+        deadline = time.time() + 60
+        while kernels() and time.time() < deadline:
+            time.sleep(0.5)
+        assert kernels() == 0, "the left page's kernel is still running"
+        with urllib.request.urlopen(url, timeout=180) as response:  # its place is free again (the cap is 1)
+            assert response.status == 200
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()

@@ -2,7 +2,7 @@
 
 Every form page starts a kernel (about 150 MB). Past ``WORKBOOK_MAX_KERNELS`` live kernels (default 12), a new
 page is answered 503 "busy, try again in a moment" instead of starting another; kernels whose page has gone
-(no websocket) are culled after two idle minutes (``voila_command``), which frees places again. Voilà loads
+(no websocket) are culled after an idle minute (``voila_command``), which frees places again. Voilà loads
 this class by name (``--VoilaConfiguration.multi_kernel_manager_class``): only the Voilà process imports it.
 """
 

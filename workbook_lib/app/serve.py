@@ -23,6 +23,7 @@ def voila_command(port: int, host: str = "127.0.0.1", token: str | None = None, 
                   open_browser: bool = False, folder: Path | None = None) -> list[str]:
     """The Voilà command line serving the notebooks (or another ``folder``: bench/voila.py's floor) as
     stakeholder forms."""
+    idle = int(os.environ.get("WORKBOOK_KERNEL_IDLE_S", "60"))  # seconds before a page-less kernel goes
     command = [sys.executable, "-m", "voila", str(folder or NOTEBOOKS), f"--port={port}", f"--Voila.ip={host}",
                # Voilà's lab template without its CDN stylesheets (found through voila_environment)
                "--template=workbook", "--strip_sources=True", "--show_tracebacks=False",
@@ -33,8 +34,9 @@ def voila_command(port: int, host: str = "127.0.0.1", token: str | None = None, 
                # at most WORKBOOK_MAX_KERNELS live kernels: past it a page is answered 503 (app/kernels.py)
                "--VoilaConfiguration.multi_kernel_manager_class=workbook_lib.app.kernels.CappedKernelManager",
                # Voilà cannot always shut a kernel down when its page closes (voila#1458): a kernel with no page
-               # connected is culled after two idle minutes (one with its page open is never culled)
-               "--MappingKernelManager.cull_idle_timeout=120", "--MappingKernelManager.cull_interval=30",
+               # connected is culled after an idle minute (one with its page open, or preheated, is never culled)
+               f"--MappingKernelManager.cull_idle_timeout={idle}",
+               f"--MappingKernelManager.cull_interval={max(1, idle // 4)}",
                "--MappingKernelManager.cull_connected=False"]
     command += [f"--VoilaConfiguration.http_header_envs={h}" for h in USER_HEADERS]
     if token:
