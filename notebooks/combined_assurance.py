@@ -23,10 +23,9 @@
 # also finds controls that too many providers check (**duplication**), shows each provider's
 # **workload**, and drafts a **Combined Assurance Plan** that can be exported to Excel.
 #
-# Change the parameters below (or pass a parameters file to `workbook run combined-assurance`) and run all.
-# Served as a web form (`workbook app`), risk owners and assurance providers record in the form above the
-# results which controls they assure and how often, against the register saved in the store; every section
-# below refreshes after each save.
+# The assurance map records, for each key control, which assurance providers check it and how often; the
+# results follow from it and from the risk register, and end with the method used and the files they are
+# based on.
 
 # %% tags=["parameters"]
 organisation = "Karoo Vale Local Municipality"

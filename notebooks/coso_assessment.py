@@ -23,10 +23,9 @@
 # where management must improve first. Items the lines see very differently are flagged, and each
 # principle is judged **present and functioning** (or not) by a rule kept in the questionnaire.
 #
-# Change the parameters below (or pass a parameters file to `workbook run coso-assessment`) and run all.
-# Served as a web form (`workbook app`), each line of assurance rates the items in the form above the
-# results, and the answers are kept in the store; the results below are the assurance champion's view of
-# all lines together, and refresh from the store.
+# The results bring the ratings of all three lines together: each principle and component, the items in the
+# red band, the items the lines see differently, the items not yet rated by every line, and who answered,
+# followed by the method used and the files it is based on.
 
 # %% tags=["parameters"]
 organisation = "Karoo Vale Local Municipality"

@@ -23,10 +23,9 @@
 # next level looks like, sketches a roadmap, summarises the capacity, skills and budget answers of the
 # three lines of assurance and, where earlier periods are given, shows the trend.
 #
-# Change the parameters below (or pass a parameters file to `workbook run maturity-scoring`) and run all.
-# Served as a web form (`workbook app`), the marks and capacity answers are entered in the form above the
-# results and kept in the store; earlier periods of the organisation in the store give the trend, and every
-# section below refreshes after each save.
+# The results show the maturity status and score of each assessment, the elements to improve, the roadmap,
+# the capacity answers by line, the trend over earlier periods where there are any, and every element's
+# mark, followed by the method used and the files it is based on.
 
 # %% tags=["parameters"]
 organisation = "Karoo Vale Local Municipality"

@@ -21,9 +21,9 @@
 # the organisation's **risk appetite**, who may accept it, and where it must be recorded. It then looks at
 # treatment plans, reviews and, where the register records them, the roles partners play.
 #
-# Change the parameters below (or pass a parameters file to `workbook run risk-evaluation`) and run all.
-# Served as a web form (`workbook app`), the register is entered in the form above the results and kept
-# in the store; every section below refreshes after each save.
+# It shows the key figures, where the risks sit on the matrix, the risks that need a decision, how the
+# register's own figures compare, the groups of risks, overdue treatment actions and reviews, and every risk
+# in the register, and ends with the method used and the files it is based on.
 
 # %% tags=["parameters"]
 organisation = "Karoo Vale Local Municipality"
@@ -142,8 +142,8 @@ sections.show(lambda ev: html_table(ev.roles, limit=params.report_rows, sheet="P
 
 # %% [markdown]
 # ## All risks
-# In register order; a register longer than `report_rows` shows its highest residual scores here, and every
-# risk is in the Excel workbook.
+# In register order; a long register shows its highest residual scores here, and every risk is in the Excel
+# workbook.
 
 # %%
 sections.show(lambda ev: html_table(report.register_view(ev), limit=params.report_rows,

@@ -249,7 +249,8 @@ def esc(text: Any) -> str:
 
 def html_table(frame: pd.DataFrame, empty: str = "Nothing to show.", limit: int | None = None,
                worst_first: tuple[str, bool] | None = None, sheet: str | None = None):
-    """An escaped HTML table (user text never becomes markup).
+    """An escaped HTML table (user text never becomes markup), in words a reader uses: each column headed by
+    ``column_heading`` (data/labels.yaml), True/False shown as Yes/No, missing values empty.
 
     With ``limit``, a longer table shows only ``limit`` rows: the worst first when ``worst_first`` is given as
     (column, ascending), and a note says how many rows there are and that every row is in the Excel workbook's
@@ -272,9 +273,42 @@ def html_table(frame: pd.DataFrame, empty: str = "Nothing to show.", limit: int 
         frame = frame.head(limit)
     shown = frame.copy()
     for col in shown.columns:
-        shown[col] = shown[col].map(lambda v: "" if v is None or (not isinstance(v, (str, list)) and pd.isna(v))
-                                    else v)
+        shown[col] = shown[col].map(_shown_value)
+    shown.columns = [column_heading(c) for c in shown.columns]
     return HTML(note + shown.to_html(index=False, escape=True, classes="workbook-table", border=0))
+
+
+LABELS_FILE = Path(__file__).parent / "data" / "labels.yaml"
+
+
+@functools.lru_cache(maxsize=1)
+def column_labels() -> dict[str, str]:
+    """Column name -> the heading a reader sees (data/labels.yaml); read once per process."""
+    import yaml  # lazy: only when a table is shown
+
+    return dict(yaml.safe_load(LABELS_FILE.read_text(encoding="utf-8"))["labels"])
+
+
+def column_heading(name: Any) -> str:
+    """The heading a report or form shows for a column: its label; else a heading that already reads as words
+    (a space or a capital, no underscore) as it is; else the name in words ("in_scope" -> "In scope")."""
+    text = str(name)
+    label = column_labels().get(text)
+    if label is not None:
+        return label
+    if "_" not in text and (" " in text or text != text.lower()):
+        return text
+    words = text.replace("_", " ").strip()
+    return words[:1].upper() + words[1:]
+
+
+def _shown_value(value: Any) -> Any:
+    """A cell as a reader sees it: missing -> empty, a boolean -> Yes / No, anything else as it is."""
+    if value is None or (not isinstance(value, (str, list)) and pd.isna(value)):
+        return ""
+    if pd.api.types.is_bool(value):
+        return "Yes" if value else "No"
+    return value
 
 
 def write_outputs(summary: dict[str, Any], tables: dict[str, pd.DataFrame], output_dir: str | Path,
