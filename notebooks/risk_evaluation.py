@@ -117,7 +117,8 @@ sections.show(lambda ev: html_table(report.closed_view(ev), limit=params.report_
 
 # %%
 sections.show(lambda ev: html_table(ev.groups, limit=params.report_rows, worst_first=("residual_score", False),
-                                            sheet="Groups"))
+                                    sheet="Groups", empty="The register puts no risk in a group (a proposal, "
+                                                          "programme or activity)."))
 
 # %% [markdown]
 # ## Residual risk by category and owner

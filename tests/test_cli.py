@@ -73,8 +73,7 @@ def test_json_contract(mopac_run):
     assert unrated[0]["inherent_score"] is None and unrated[0]["residual_score"] is None
     met01 = next(r for r in summary["risks"] if r["risk_id"] == "Risk 1")
     assert (met01["inherent_score"], met01["residual_level"], met01["above_appetite"]) == (16, "Very High", True)
-    assert summary["groups"] == [{"group": "Whole register", "residual_score": 16, "residual_level": "Very High",
-                                  "decision_maker": "Joint senior-level focus (DMPC and the Commissioner)"}]
+    assert summary["groups"] == []  # the register puts no risk in a group: no made-up "whole register" group
     assert any("Risk 8" in w for w in summary["warnings"])
 
 

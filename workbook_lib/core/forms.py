@@ -20,6 +20,7 @@ import html
 import io
 import logging
 import os
+import re
 import sys
 import traceback
 from collections.abc import Callable
@@ -31,7 +32,7 @@ import ipywidgets as w
 import yaml
 from IPython.display import HTML, display
 
-from workbook_lib.core.errors import InputError, StoreError
+from workbook_lib.core.errors import InputError, Problem, StoreError
 from workbook_lib.core.outputs import write_excel
 
 if TYPE_CHECKING:
@@ -118,7 +119,11 @@ class Feedback(w.HTML):
         self.value = f'<div class="wb-info">{message_html}</div>'
 
     def error(self, exc: BaseException) -> None:
-        if isinstance(exc, InputError):
+        if isinstance(exc, FormError):  # a form's fields: one line each, named as on the form
+            lines = "".join(f"<li>{html.escape(line)}</li>" for line in exc.lines())
+            body = (f"<b>{len(exc.problems)} problem(s); nothing was saved.</b>"
+                    f'<ul class="wb-problems" style="margin:4px 0">{lines}</ul>')
+        elif isinstance(exc, InputError):
             frame = exc.to_frame().fillna("")
             body = (f"<b>{len(exc.problems)} problem(s); nothing was saved.</b>"
                     + frame.to_html(index=False, escape=True))
@@ -132,8 +137,9 @@ class Feedback(w.HTML):
         self.value = ""
 
 
-def guarded(feedback: Feedback) -> Callable:
-    """Decorate a widget callback so any exception is shown in ``feedback`` (and logged), not lost."""
+def guarded(feedback: Feedback, *also: Feedback) -> Callable:
+    """Decorate a widget callback so any exception is shown in ``feedback`` (and in each of ``also``, e.g. one
+    beside the button that was pressed) and logged, not lost."""
 
     def decorate(callback: Callable) -> Callable:
         @functools.wraps(callback)
@@ -142,7 +148,8 @@ def guarded(feedback: Feedback) -> Callable:
                 return callback(*args, **kwargs)
             except Exception as exc:  # noqa: BLE001 - shown to the user, never swallowed
                 log.error("form callback %s failed:\n%s", callback.__name__, traceback.format_exc())
-                feedback.error(exc)
+                for shown in (feedback, *also):
+                    shown.error(exc)
                 return None
 
         return run
@@ -343,6 +350,45 @@ def problems_without_rows(exc: InputError, names: dict[int, str] | None = None) 
     return InputError([type(p)(p.file, None, column(p), p.value, p.expected) for p in exc.problems])
 
 
+class FormError(InputError):
+    """Problems in what was typed into a form: each names its field as the form shows it, and has no file or
+    row (the user typed no file). Shown as one line per problem, in the form's order."""
+
+    def __init__(self, problems: list[Problem]):
+        super().__init__(problems)
+        self.problems = list(problems)  # the form's order, not sorted by file and row
+        self.args = (self.summary(),)
+
+    def lines(self) -> list[str]:
+        return [_form_line(p) for p in self.problems]
+
+    def summary(self) -> str:
+        n = len(self.problems)
+        head = f"{n} problem{'s' if n != 1 else ''} found; nothing was saved:"
+        return "\n".join([head, *(f"  - {line}" for line in self.lines())])
+
+
+def _form_line(p: Problem) -> str:
+    typed = f" (you entered {p.value!r})" if p.value not in ("", None) else ""
+    return f"{p.column + ': ' if p.column else ''}expected {p.expected}{typed}"
+
+
+def form_problems(exc: InputError, labels: dict[str, str]) -> FormError:
+    """A form's problems in the form's words: each column (and each column named in what was expected) by its
+    field's label (``labels``: column -> label, in the form's order), without the file or row of the one-row
+    table the form validated."""
+    def words(text: str) -> str:
+        for name, shown in labels.items():  # a bare word ("status") only when quoted, a column_name always
+            bare = rf"|\b{re.escape(name)}\b" if "_" in name else ""
+            text = re.sub(rf"'{re.escape(name)}'{bare}", lambda _m, s=shown: s, text)
+        return text.replace("this column is required", "this field is required")
+
+    order = {name: i for i, name in enumerate(labels)}
+    problems = sorted(exc.problems, key=lambda p: order.get(p.column or "", len(order)))
+    return FormError([Problem("", None, labels.get(p.column or "", p.column), p.value, words(p.expected))
+                      for p in problems])
+
+
 # ---- the skeleton of every assessment's form ---------------------------------------------------------------
 class StoreForm:
     """What every assessment's web form shares: the feedback line, the organisation and period picker and its
@@ -379,9 +425,10 @@ class StoreForm:
     def _ipython_display_(self) -> None:
         display(self.widget)
 
-    def guard(self, callback: Callable) -> Callable:
-        """``callback`` with any exception shown in the form's feedback (see :func:`guarded`)."""
-        return guarded(self.feedback)(callback)
+    def guard(self, callback: Callable, *also: Feedback) -> Callable:
+        """``callback`` with any exception shown in the form's feedback, and in each of ``also`` (e.g. a feedback
+        beside the button), see :func:`guarded`."""
+        return guarded(self.feedback, *also)(callback)
 
     # ---- hooks ------------------------------------------------------------------------------------------
     def refresh(self, message: str | None = None) -> None:

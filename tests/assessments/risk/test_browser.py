@@ -76,10 +76,11 @@ def test_an_invalid_entry_shows_a_clear_error_and_stores_nothing(page, app_serve
     choose(page, "inherent-likelihood", "2 · Unlikely")  # impact left blank
     fill(page, "due-date", "31 Feb 2027")
     page.locator(".wb-save").click()
-    page.wait_for_selector(".wb-error:has-text('inherent_impact')")
-    text = page.locator(".wb-error").inner_text()
+    page.wait_for_selector(".wb-save-feedback .wb-error:has-text('Inherent impact')")  # beside the Save button
+    text = page.locator(".wb-save-feedback .wb-error").inner_text()
     assert "nothing was saved" in text.lower()
-    assert "inherent_impact" in text and "due_date" in text and "31 Feb 2027" in text
+    assert "Inherent impact" in text and "Action due" in text and "31 Feb 2027" in text  # the form's labels
+    assert "inherent_impact" not in text and "due_date" not in text and "risk form" not in text
     assert Store(str(db)).current(ORG, "2027-28", "risk") == []
 
 

@@ -234,9 +234,9 @@ def test_western_cape_falls_back_to_the_factor_only_without_a_re_rating(tmp_path
 
 
 def test_a_residual_above_appetite_is_never_a_line_managers_to_accept(tmp_path, western_cape):
-    text = ("risk_id,description,category,inherent_likelihood,inherent_impact,residual_likelihood,residual_impact\n"
-            "M,Medium above appetite,Financial,4,4,3,3\nL,Low above appetite,Financial,4,4,2,3\n"
-            "W,Low within appetite,Other,4,4,2,3\n")
+    text = ("risk_id,description,category,group,inherent_likelihood,inherent_impact,residual_likelihood,"
+            "residual_impact\nM,Medium above appetite,Financial,P,4,4,3,3\nL,Low above appetite,Financial,P,4,4,2,3\n"
+            "W,Low within appetite,Other,P,4,4,2,3\n")
     ev = _evaluate(tmp_path, text, western_cape, appetite={"default": "Low", "categories": {"Financial": 4}})
     risks = ev.risks.set_index("risk_id")
     assert risks.at["M", "decision_maker"] == "Municipal Manager"  # above tolerance and above appetite

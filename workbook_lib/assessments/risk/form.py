@@ -22,6 +22,7 @@ from workbook_lib.assessments.risk.scoring import RiskEvaluation
 from workbook_lib.core import forms
 from workbook_lib.core.errors import InputError, Problem
 from workbook_lib.core.forms import RatingPicker, Sections, StoreForm
+from workbook_lib.core.outputs import html_table
 from workbook_lib.core.records import read_for_kind, rows_from_table, save_table
 from workbook_lib.core.store import Method, Store, StoreError
 from workbook_lib.core.tables import ROW, Table
@@ -83,6 +84,10 @@ class RiskRegisterForm(StoreForm):
             (word.capitalize(), word) for word in column_spec().statuses], value="open",
             style={"description_width": "140px"}), "status")
         self.save = forms.tag(w.Button(description="Save risk", button_style="primary", icon="save"), "save")
+        # the result of a save, where the user clicked; after a new risk is saved, a way to add the next one
+        self.save_feedback = forms.tag(forms.Feedback(), "save-feedback")
+        self.add_another = forms.tag(w.Button(description="Add another risk", icon="plus",
+                                              layout=w.Layout(display="none", width="auto")), "add-another")
         self.upload = forms.tag(w.FileUpload(accept=".csv,.xlsx", multiple=False, description="Choose file"),
                                 "upload")
         self.check = forms.tag(w.Button(description="Check file", icon="check"), "check")
@@ -99,7 +104,8 @@ class RiskRegisterForm(StoreForm):
         self.download = w.HTML()
         self._pending: Any = None  # a checked import waiting for confirmation
         self.choose.observe(self.guard(self._load_risk), names="value")
-        self.save.on_click(self.guard(self._save))
+        self.save.on_click(self.guard(self._save, self.save_feedback))
+        self.add_another.on_click(self.guard(self._add_another, self.save_feedback))
         self.check.on_click(self.guard(self._check_import))
         self.confirm_import.on_click(self.guard(self._save_import))
         self.recheck.on_click(self.guard(self._check_again))
@@ -114,7 +120,7 @@ class RiskRegisterForm(StoreForm):
             *([] if current else [w.HTML("<b>After controls (residual)</b>"), self.ratings["residual_likelihood"],
                                   self.ratings["residual_impact"]]),
             w.HTML("<b>Treatment</b>"), self.response, f["treatment_owner"], f["actions"], f["due_date"],
-            f["review_date"], f["progress"], self.save])
+            f["review_date"], f["progress"], w.HBox([self.save, self.add_another]), self.save_feedback])
         importer = w.VBox([w.HTML("Import a register (CSV or Excel): it is checked first and nothing is saved "
                                   "until you confirm a valid file."),
                            w.HBox([self.upload, self.check, self.confirm_import]), self.reading,
@@ -127,6 +133,12 @@ class RiskRegisterForm(StoreForm):
                                  "Every save is kept with your name and the time.</p>"),
                           self.picker, self.respondent, self.feedback, self.listing, self.download, tabs])
         self.widget.add_class("wb-risk-form")
+        # each field's label as the form shows it, in the form's order: what a problem on saving is called
+        self.labels = {name: widget.description for name, widget in
+                       [*self.fields.items(), *((n, p.dropdown) for n, p in self.ratings.items()),
+                        ("response", self.response), ("status", self.status)]}
+        self.labels = {name: self.labels[name] for name in [*column_spec().columns, *self.labels]
+                       if name in self.labels}
         self.refresh()
 
     def on_open(self) -> None:
@@ -155,9 +167,10 @@ class RiskRegisterForm(StoreForm):
         if ev is not None:
             shown = ev.risks[["risk_id", "description", "owner", "inherent_level", "residual_score",
                               "residual_level", "above_appetite"]]
+            # in a reader's words: human headings, Yes/No, nothing shown for a missing value
             self.listing.value = (f"<p><b>{len(current)} risk(s)</b> saved for {html.escape(org)}, "
                                   f"{html.escape(period)}.</p>"
-                                  + shown.to_html(index=False, escape=True, na_rep="", classes="wb-risk-list"))
+                                  f'<div class="wb-risk-list">{html_table(shown).data}</div>')
             self.download.value = self.excel_download({"Register": pd.DataFrame(current.values())},
                                                       f"{org} {period} risk register.xlsx",
                                                       "Download the register (Excel)")
@@ -182,6 +195,8 @@ class RiskRegisterForm(StoreForm):
         self.status.value = words.get(fold(data.get("status", "")), "open")
         self.fields["risk_id"].disabled = bool(data)  # a saved risk keeps its ID
         self.feedback.clear()
+        self.save_feedback.clear()
+        self.add_another.layout.display = "none"
 
     def row(self) -> dict[str, str]:
         row = {name: str(widget.value).strip() for name, widget in self.fields.items()}
@@ -198,17 +213,27 @@ class RiskRegisterForm(StoreForm):
         row = self.row()
         editing = self.choose.value != NEW
         if not editing and row["risk_id"] in self._current():
-            raise InputError([Problem("risk form", None, "risk_id", row["risk_id"],
-                                      "a new risk ID; this one exists: choose it under Edit to change it")])
+            raise forms.FormError([Problem("", None, self.labels["risk_id"], row["risk_id"],
+                                           "a new risk ID; this one exists: choose it under Edit to change it")])
         table = Table("risk form", pd.DataFrame([{ROW: 1, **row}], dtype=object), header_row=0)
         try:
             validate_register(table, self.m, self.params.partner_roles, self.params.read_options())
         except InputError as exc:
-            raise forms.problems_without_rows(exc) from None
+            raise forms.form_problems(exc, self.labels) from None
         result = self.store.save(org, period, RISK.kind, {row["risk_id"]: row}, author, self.method, source="form")
         self.refresh()
         self.choose.value = row["risk_id"]  # keep editing the saved risk
-        self.feedback.ok(f"Saved {row['risk_id']}: {result.summary()}.")
+        message = f"Saved {row['risk_id']}: {result.summary()}."
+        self.feedback.ok(message)
+        self.save_feedback.ok(message)  # beside the button the user pressed
+        self.add_another.layout.display = "none" if editing else ""
+
+    def _add_another(self, _button=None) -> None:
+        """Clear the fields for a new risk."""
+        if self.choose.value != NEW:
+            self.choose.value = NEW  # loads the empty risk
+        else:
+            self._load_risk({"new": NEW})
 
     def _check_import(self, _button=None) -> None:
         self._pending = None

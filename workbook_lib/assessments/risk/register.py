@@ -25,7 +25,6 @@ from workbook_lib.core.errors import InputError, Problem
 from workbook_lib.core.tables import ROW, ColumnReading, SkippedRow, Table, header_key
 
 RATINGS = ["inherent_likelihood", "inherent_impact", "residual_likelihood", "residual_impact"]
-DEFAULT_GROUP = "Whole register"
 # columns the suite computes; a register column with one of these names is kept as "<name> (register)"
 RESERVED = {"row", "rated", "complete", "closed", "control_factor", "inherent_score", "inherent_level",
             "residual_score", "residual_level", "appetite", "above_appetite", "decision_maker", "register_destination",
@@ -116,7 +115,8 @@ def build_schema(m: Methodology, columns: list[str], partner_roles: list[str],
         elif name == "progress":
             done = {normalise_label(x) for x in spec.complete_progress}
             col_checks.append(pa.Check(lambda s, d=done: s.map(lambda v: _progress_ok(v, d)),
-                                       error="a percentage 0-100, a status word, or empty"))
+                                       error="a percentage 0-100 or one of: "
+                                       + ", ".join([*spec.progress_words, *spec.complete_progress])))
         checks[name] = pa.Column(None, checks=col_checks, required=name in spec.required,
                                  unique=name == "risk_id", nullable=False)
     for role in partner_roles:
@@ -140,10 +140,14 @@ def _pair_ok(df: pd.DataFrame, a: str, b: str, statuses: dict[str, str]) -> pd.S
 
 
 def _progress_ok(value: str, done: set[str]) -> bool:
+    """Empty, a percentage 0-100 (with or without %), a word for complete (``done``) or a progress word."""
     match = _NUMBER.match(value)
     if match:
         return 0 <= float(match.group(1)) <= 100
-    return True  # free-text status is kept as written
+    if not value.strip() or normalise_label(value) in done:
+        return True
+    spec = column_spec()
+    return fold(value) in {fold(word) for word in (*spec.progress_words, *spec.complete_progress)}
 
 
 def _problems_from(exc: pa.errors.SchemaErrors, table: Table) -> list[Problem]:
@@ -257,7 +261,6 @@ def _normalise(table: Table, m: Methodology, options: ReadOptions) -> Register:
         out[name] = out[name].map(parse_date)
     done = {normalise_label(x) for x in spec.complete_progress}
     out["complete"] = out["progress"].map(lambda v: _is_complete(v, done))
-    out["group"] = out["group"].where(out["group"] != "", DEFAULT_GROUP)
     out["rated"] = out["inherent_likelihood"].notna() & out["inherent_impact"].notna()
     known = set(spec.columns) | {ROW}
     extra = []

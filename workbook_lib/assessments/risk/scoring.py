@@ -330,7 +330,7 @@ def own_figures(risks: pd.DataFrame, m: Methodology, banding: str | None,
 def _groups(risks: pd.DataFrame, bands: list, m: Methodology) -> pd.DataFrame:
     """A group's overall final risk is the highest residual among its rated risks."""
     rows = []
-    for name, part in risks.groupby("group", sort=False):
+    for name, part in risks[risks["group"] != ""].groupby("group", sort=False):  # ungrouped risks: no group
         scored = part[part["rated"]]
         top = scored["residual_score"].max() if len(scored) else pd.NA
         band = bands[int(scored.loc[scored["residual_score"].idxmax(), "_band"])] if len(scored) else None

@@ -33,6 +33,7 @@ class ColumnSpec:
     dates: list[str]
     responses: dict[str, list[str]]
     complete_progress: list[str]
+    progress_words: list[str]  # progress of the actions besides a percentage or a word for complete
     shared_headings: dict[str, list[str]]
     qualifiers: dict[str, list[str]]
     axes: dict[str, list[str]]
