@@ -1,0 +1,163 @@
+"""A room full of users: N simulated users each open the risk form, save a risk and leave, over a few minutes.
+
+    .venv/bin/python bench/load_test.py [--users 40] [--every 4] [--idle 10]
+
+Serves ``workbook app --preheat`` on a free loopback port with a throw-away store, and drives Debian's Chromium
+with Playwright (async, one browser, a new context per user). User k arrives at k x --every seconds, waits for
+the form, types a risk and saves it, then closes its page. Afterwards it checks that every save is in the store
+with its audit row, that no user saw an error or a busy page, and that the live kernels return to the preheated
+pool once the left pages' kernels are culled (WORKBOOK_KERNEL_IDLE_S=--idle). It prints p50/p95 time to an
+interactive form, p50/p95 time to "Saved", the peak memory of the server and its kernels (sampled every
+0.5 s) and the most kernels alive at once. Loopback only; bounded by --users.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import psutil
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import ROOT, machine  # noqa: E402
+from voila import ARGS, free_port  # noqa: E402
+
+ORG, PERIOD = "Load Test Municipality", "2025-26"
+PAGE = "/voila/render/risk_evaluation.ipynb"
+
+
+async def one_user(browser, base: str, k: int, delay: float, results: list[dict]) -> None:
+    await asyncio.sleep(delay)
+    context = await browser.new_context(viewport={"width": 1300, "height": 1800})
+    page = await context.new_page()
+    page.set_default_timeout(180_000)
+    started = time.perf_counter()
+    outcome = {"user": k, "error": ""}
+    try:
+        response = await page.goto(f"{base}{PAGE}?organisation={ORG.replace(' ', '%20')}&period={PERIOD}",
+                                   wait_until="commit")
+        if response is not None and response.status == 503:
+            raise RuntimeError("busy page (503)")
+        await page.wait_for_selector(".wb-risk-form .wb-save")
+        outcome["interactive"] = time.perf_counter() - started
+        await page.locator(".wb-respondent input").first.fill(f"User {k}")
+        await page.locator(".wb-risk-id input").first.fill(f"LT-{k:03d}")
+        await page.locator(".wb-description textarea").first.fill(f"Load test risk number {k}")
+        await page.locator(".wb-inherent-likelihood select").select_option(label="3 · Moderate")
+        await page.locator(".wb-inherent-impact select").select_option(label="2 · Minor")
+        await page.locator(".wb-save").click()
+        await page.wait_for_selector(f".wb-ok:has-text('Saved LT-{k:03d}')")
+        outcome["saved"] = time.perf_counter() - started
+    except Exception as exc:  # noqa: BLE001 - every failure is a result to report
+        outcome["error"] = f"{type(exc).__name__}: {str(exc).splitlines()[0][:120]}"
+    await context.close()
+    results.append(outcome)
+
+
+def sample(proc: psutil.Process, stop: list[bool], peaks: dict) -> None:
+    while not stop[0]:
+        try:
+            family = [proc, *proc.children(recursive=True)]
+            rss = sum(p.memory_info().rss for p in family if p.is_running())
+            kernels = sum("ipykernel" in " ".join(p.cmdline()) for p in family[1:])
+        except psutil.Error:
+            continue
+        peaks["rss"] = max(peaks.get("rss", 0), rss)
+        peaks["kernels"] = max(peaks.get("kernels", 0), kernels)
+        time.sleep(0.5)
+
+
+def kernels_alive(proc: psutil.Process) -> int:
+    return sum("ipykernel" in " ".join(p.cmdline()) for p in proc.children(recursive=True))
+
+
+async def drive(base: str, users: int, every: float) -> list[dict]:
+    from playwright.async_api import async_playwright
+
+    results: list[dict] = []
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=shutil.which("chromium"), args=ARGS)
+        await asyncio.gather(*(one_user(browser, base, k, k * every, results) for k in range(users)))
+        await browser.close()
+    return results
+
+
+def pct(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100)[int(q) - 1] if len(values) > 1 else (values or [float("nan")])[0]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--users", type=int, default=40)
+    ap.add_argument("--every", type=float, default=4.0, help="seconds between arrivals")
+    ap.add_argument("--idle", type=int, default=10, help="WORKBOOK_KERNEL_IDLE_S for the server")
+    args = ap.parse_args()
+    print(machine())
+    port = free_port()
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "load.db"
+        env = {**os.environ, "WORKBOOK_DB": str(db), "WORKBOOK_KERNEL_IDLE_S": str(args.idle)}
+        server = subprocess.Popen([sys.executable, "-m", "workbook_lib.cli", "app", "--port", str(port), "--preheat"],
+                                  cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = psutil.Process(server.pid)
+        stop, peaks = [False], {}
+        try:
+            base = f"http://127.0.0.1:{port}"
+            deadline = time.time() + 120
+            while True:
+                try:
+                    urllib.request.urlopen(base + "/", timeout=2)
+                    break
+                except OSError:
+                    assert time.time() < deadline, "workbook app did not start"
+                    time.sleep(0.5)
+            time.sleep(20)  # the preheated kernel runs the notebook
+            import threading
+
+            sampler = threading.Thread(target=sample, args=(proc, stop, peaks), daemon=True)
+            sampler.start()
+            started = time.perf_counter()
+            results = asyncio.run(drive(base, args.users, args.every))
+            took = time.perf_counter() - started
+            settle = time.time() + 4 * args.idle + 60
+            while kernels_alive(proc) > 1 and time.time() < settle:
+                time.sleep(1)
+            left = kernels_alive(proc)
+            stop[0] = True
+        finally:
+            server.send_signal(signal.SIGTERM)
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+        import workbook_lib.assessments.risk.records  # noqa: F401 - declares the "risk" record kind
+        from workbook_lib.core.store import Store
+
+        with Store(str(db), create=False) as store:
+            saved = {r.key for r in store.current(ORG, PERIOD, "risk")}
+            audit = len(store.history(ORG, PERIOD, "risk", None))
+    errors = [r for r in results if r["error"]]
+    ready = [r["interactive"] for r in results if "interactive" in r]
+    done = [r["saved"] for r in results if "saved" in r]
+    print(f"users {args.users}, one every {args.every:g} s, over {took:.0f} s")
+    print(f"saved {len(saved)} of {args.users}; audit rows {audit}; errors or busy pages {len(errors)}")
+    for r in errors[:5]:
+        print(f"  user {r['user']}: {r['error']}")
+    print(f"interactive p50 {pct(ready, 50):.1f} s, p95 {pct(ready, 95):.1f} s; saved p50 {pct(done, 50):.1f} s, "
+          f"p95 {pct(done, 95):.1f} s")
+    print(f"peak memory {peaks.get('rss', 0) / 2**20:.0f} MB (server and kernels); most kernels alive "
+          f"{peaks.get('kernels', 0)}; kernels left after the culling {left}")
+
+
+if __name__ == "__main__":
+    main()
