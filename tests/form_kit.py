@@ -23,6 +23,13 @@ class Recorder(forms.Sections):
 
 
 @pytest.fixture
+def no_request(monkeypatch):
+    """Outside Voilà: no request variables and no preheat (a form module uses it for every test)."""
+    for name in (*REQUEST_VARIABLES, "VOILA_PREHEAT"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
 def preheated(monkeypatch):
     """A kernel Voilà preheated: no request variables yet (use with ``pytest.mark.usefixtures``)."""
     for name in REQUEST_VARIABLES:

@@ -10,6 +10,7 @@ import json
 import os
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
@@ -143,8 +144,7 @@ def validate(file: Path = typer.Argument(..., help="register, CSV or .xlsx"),
             _fail_input("--methodology (or --params) is needed to check a register's ratings")
         lm = load_methodology(methodology or p.methodology_ref())
         options = p.read_options() if p is not None else ReadOptions()
-        options = ReadOptions({**options.columns, **_column_choices(column)}, options.ratings, options.impact_money,
-                              options.responses, options.statuses)
+        options = replace(options, columns={**options.columns, **_column_choices(column)})
         roles = list(role) or (list(p.partner_roles) if p is not None else [])
         reg = load_register(file, lm.methodology, sheet=sheet or (p.sheet if p else None), partner_roles=roles,
                             options=options)

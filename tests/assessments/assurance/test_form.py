@@ -8,7 +8,7 @@ import openpyxl
 import pytest
 
 from tests.conftest import PARAMETERS
-from tests.form_kit import Recorder
+from tests.form_kit import Recorder, no_request  # noqa: F401 - a fixture
 from workbook_lib.assessments import shared_fields
 from workbook_lib.assessments.assurance.form import AssuranceForm, section
 from workbook_lib.assessments.assurance.inputs import CombinedAssuranceParams
@@ -21,10 +21,7 @@ LINE_1 = "1st line - management and risk owners"
 CONTROL = "Quarterly bulk water loss review"
 
 
-@pytest.fixture(autouse=True)
-def _no_request(monkeypatch):
-    for name in ("QUERY_STRING", "VOILA_PREHEAT", "WORKBOOK_USER_HEADER", "HTTP_X_FORWARDED_USER"):
-        monkeypatch.delenv(name, raising=False)
+pytestmark = pytest.mark.usefixtures("no_request")
 
 
 @pytest.fixture(scope="module")

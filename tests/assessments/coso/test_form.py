@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.form_kit import Recorder
+from tests.form_kit import Recorder, no_request  # noqa: F401 - a fixture
 from workbook_lib.assessments.coso.form import CHAMPION, RESPOND, RESPONDENT_EMPTY, CosoAssessmentForm
 from workbook_lib.assessments.coso.inputs import CosoParams
 from workbook_lib.core import forms
@@ -14,10 +14,7 @@ ORG, PERIOD = "Form Test Municipality", "2026-27"
 P1 = ["P01-01", "P01-02", "P01-03", "P01-04", "P01-05", "P01-06"]
 
 
-@pytest.fixture(autouse=True)
-def _no_request(monkeypatch):
-    for name in ("QUERY_STRING", "VOILA_PREHEAT", "WORKBOOK_USER_HEADER", "HTTP_X_FORWARDED_USER"):
-        monkeypatch.delenv(name, raising=False)
+pytestmark = pytest.mark.usefixtures("no_request")
 
 
 @pytest.fixture

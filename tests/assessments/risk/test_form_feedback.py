@@ -8,7 +8,7 @@ import re
 import pytest
 
 from tests.conftest import write_csv
-from tests.form_kit import Recorder
+from tests.form_kit import Recorder, no_request  # noqa: F401 - a fixture
 from workbook_lib.assessments.risk.form import NEW, RiskRegisterForm
 from workbook_lib.assessments.risk.methodology import load_methodology
 from workbook_lib.assessments.risk.params import RiskEvaluationParams
@@ -21,10 +21,7 @@ WCAPE = load_methodology("western-cape-5x5").methodology
 INTERNAL = ("inherent_impact", "inherent_likelihood", "due_date", "risk_id", "risk form", "row", "file")
 
 
-@pytest.fixture(autouse=True)
-def _no_request(monkeypatch):
-    for name in ("QUERY_STRING", "VOILA_PREHEAT", "WORKBOOK_USER_HEADER", "HTTP_X_FORWARDED_USER"):
-        monkeypatch.delenv(name, raising=False)
+pytestmark = pytest.mark.usefixtures("no_request")
 
 
 @pytest.fixture

@@ -33,11 +33,15 @@ def decision_makers(risks: pd.DataFrame, m: Methodology, banding: str | None) ->
         limit = np.full(len(risks), float(limit)) if np.isscalar(limit) else limit
         mask = (residual > limit) & threat & scored if mask is None else mask & scored
         rank = np.where(mask, np.maximum(rank, e.rank(authority)), rank)
-        text = pd.Series(f"; {words} (", index=risks.index) + pd.Series(residual, index=risks.index).map(
-            lambda v: f"{v:g}") + " > " + pd.Series(limit, index=risks.index).map(lambda v: f"{v:g}") + ")"
-        why = why.where(~mask, why + text)
+        why[mask] = why[mask] + f"; {words} (" + _g(residual[mask]) + " > " + _g(limit[mask]) + ")"
     authorities = np.array([*e.authorities, None], dtype=object)
     return pd.Series(authorities[rank], index=risks.index, dtype=object), why
+
+
+def _g(values: np.ndarray) -> np.ndarray:
+    """Numbers as text ("12", "4.5"), each distinct value formatted once."""
+    unique, inverse = np.unique(values, return_inverse=True)
+    return np.array([f"{v:g}" for v in unique], dtype=object)[inverse]
 
 
 def highest(makers: pd.Series, m: Methodology) -> str | None:

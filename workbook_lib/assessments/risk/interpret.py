@@ -16,7 +16,7 @@ import pandas as pd
 from workbook_lib.assessments.risk.headings import LEVEL, SCORE, Guess, Headings, fold, plain
 from workbook_lib.assessments.risk.layout import RATINGS, Layout, Source, find_layout, is_mark, skip_reason
 from workbook_lib.assessments.risk.methodology import ImpactMoney, Methodology
-from workbook_lib.assessments.risk.ratings import RatingRead, generic_words, is_prose, read_ratings
+from workbook_lib.assessments.risk.ratings import RatingRead, generic_words, read_ratings
 from workbook_lib.core.datafiles import normalise_label
 from workbook_lib.core.errors import InputError, Problem
 from workbook_lib.core.tables import (
@@ -65,6 +65,7 @@ class _Decision:
     canonical: str = ""
     how: str = ""
     style: str = ""
+    guess: Guess | None = None  # what the heading may mean: its candidates, until the values decide
     values: list[str] | None = None  # converted values (ratings), else the cells as written
     rank: int = 0  # 3 your columns: entry, 2 accepted heading, 1 words in the heading
     aims_at: str = ""  # a rating it could not be used for
@@ -77,7 +78,7 @@ class Interpreter:
         self.vocab = Headings(spec)
         self.generic = generic_words(spec.generic_levels)
         self.marks = {normalise_label(x) for x in spec.marks}
-        self.totals = {fold(x) for x in spec.total_words}
+        self.totals = frozenset(fold(x) for x in spec.total_words)
         self.problems: list[Problem] = []
         self.eliminated: set[int] = set()
 
@@ -130,18 +131,13 @@ class Interpreter:
             d.rank = d.rank or (1 if guess.by_words else 2)
             d.how = {3: "your columns: entry", 2: "accepted heading", 1: "understood from the heading's words"}[
                 d.rank]
-            d.values = None
-            d.style = ",".join(guess.candidates)  # candidates until the values decide
-            if guess.percent:
-                d.style += ";percent"
+            d.guess = guess
         return d
 
     def _read_values(self, d: _Decision, data: list[tuple[int, list[str]]], header_row: int) -> None:
         if not d.canonical:
             return
-        candidates, _, percent = d.style.partition(";")
-        d.style = ""
-        options = candidates.split(",")
+        options = list(d.guess.candidates) if d.guess else [d.canonical]
         cells = [[cells[j] if j < len(cells) else "" for j in d.source.columns] for _, cells in data]
         if d.source.marks:
             d.values = self._marks(d, cells, [n for n, _ in data])
@@ -149,7 +145,7 @@ class Interpreter:
         values = [c[0] for c in cells]
         d.values = values
         if options[0] in RATINGS:
-            self._ratings(d, values, [n for n, _ in data], bool(percent))
+            self._ratings(d, values, [n for n, _ in data], bool(d.guess and d.guess.percent))
         elif options == ["status", "progress"]:
             statuses = self.status_words()
             filled = [v for v in values if v]
@@ -303,8 +299,6 @@ class Interpreter:
                 name = heading if heading not in frame else f"{heading} ({d.letter})"
                 frame[name] = [cells[j] if j < len(cells) else "" for _, cells in data]
                 meaning = ""
-            if d.canonical in RATINGS and d.values is not None and is_prose(d.values):
-                d.style = "text"
             readings.append(ColumnReading(d.source.heading, d.letter, meaning, d.how, d.style))
         if self.eliminated:
             self._mark_eliminated(frame, readings)

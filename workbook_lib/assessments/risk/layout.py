@@ -9,6 +9,7 @@ section titles are found here too, so that they are listed as skipped rather tha
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
 
 from workbook_lib.assessments.risk.headings import Headings, fold
 from workbook_lib.core.datafiles import normalise_label
@@ -111,11 +112,17 @@ def find_layout(rows: Rows, vocab: Headings, marks: set[str]) -> Layout | None:
     return best[1] if best else None
 
 
-def skip_reason(cells: list[str], id_column: int | None, total_words: set[str]) -> str:
+@cache
+def _starts(total_words: frozenset[str]) -> tuple[str, ...]:
+    """The first letters of the totals words: a cheap first test, as most rows are risks."""
+    return tuple({w[:3] for w in total_words})
+
+
+def skip_reason(cells: list[str], id_column: int | None, total_words: frozenset[str]) -> str:
     """Why a row under the header is not a risk ("" when it is one)."""
     filled = [c for c in cells if c]
     risk_id = cells[id_column] if id_column is not None and id_column < len(cells) else ""
-    starts = tuple({w[:3] for w in total_words})  # a cheap test first: most rows are risks
+    starts = _starts(total_words)
     if any(c[:3].casefold().startswith(starts) and (fold(c) in total_words or fold(c).split(" ")[0] in total_words)
            for c in filled[:3]) and (not risk_id or fold(risk_id) in total_words):
         return "a totals row"
