@@ -4,14 +4,20 @@ line it builds."""
 
 from __future__ import annotations
 
+import concurrent.futures
+import contextlib
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
+from collections.abc import Callable, Iterator
 from pathlib import Path
+
+import psutil
 
 from tests.browser_kit import ROOT, open_form
 from tests.conftest import PARAMETERS
@@ -116,81 +122,66 @@ def test_voila_command_preheats_one_kernel_and_refills_later():
     assert "fontawesome" in template.read_text()  # the links it removes are named exactly there
 
 
-def test_a_flood_of_page_requests_is_capped_and_answered_busy(tmp_path):
-    """Every page GET starts a kernel: past WORKBOOK_MAX_KERNELS the app answers 503, never runs out of memory."""
-    import concurrent.futures
-    import urllib.error
-
-    import psutil
-
+@contextlib.contextmanager
+def _capped_app(tmp_path: Path, **settings: str) -> Iterator[tuple[int, Callable[[], int]]]:
+    """``workbook app`` with the given environment settings, listening: (port, live kernels now); stopped after."""
     port = free_port()
-    env = {**os.environ, "WORKBOOK_DB": str(tmp_path / "app.db"), "WORKBOOK_MAX_KERNELS": "2"}
-    proc = subprocess.Popen([sys.executable, "-m", "workbook_lib.cli", "app", "--port", str(port)], cwd=ROOT,
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-    def get(_: int) -> int:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/voila/render/risk_evaluation.ipynb",
-                                        timeout=180) as response:
-                response.read()
-                return response.status
-        except urllib.error.HTTPError as exc:
-            bodies.append(exc.read().decode("utf-8", "replace"))
-            return exc.code
-
-    bodies: list[str] = []
-    try:
-        deadline = time.time() + 90
-        while not _listening(port):
-            assert proc.poll() is None and time.time() < deadline, "workbook app did not start"
-            time.sleep(0.3)
-        with concurrent.futures.ThreadPoolExecutor(6) as pool:
-            statuses = sorted(pool.map(get, range(6)))
-        assert statuses.count(200) == 2 and statuses.count(503) == 4, statuses
-        assert all("try again in a moment" in b for b in bodies), bodies[0][:2000]
-        kernels = [p for p in psutil.Process(proc.pid).children(recursive=True)
-                   if "ipykernel" in " ".join(p.cmdline())]
-        assert len(kernels) <= 2
-        assert get(0) == 503  # still full: the two pages' kernels live until culled
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-
-
-def test_a_page_left_gives_its_kernel_back(tmp_path):
-    """A kernel whose page is gone (no websocket) is culled after WORKBOOK_KERNEL_IDLE_S (60 s; 3 s here)."""
-    import psutil
-
-    port = free_port()
-    env = {**os.environ, "WORKBOOK_DB": str(tmp_path / "app.db"), "WORKBOOK_MAX_KERNELS": "1",
-           "WORKBOOK_KERNEL_IDLE_S": "3"}
+    env = {**os.environ, "WORKBOOK_DB": str(tmp_path / "app.db"), **settings}
     proc = subprocess.Popen([sys.executable, "-m", "workbook_lib.cli", "app", "--port", str(port)], cwd=ROOT,
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def kernels() -> int:
         return sum("ipykernel" in " ".join(p.cmdline()) for p in psutil.Process(proc.pid).children(recursive=True))
 
-    url = f"http://127.0.0.1:{port}/voila/render/risk_evaluation.ipynb"
     try:
         deadline = time.time() + 90
         while not _listening(port):
             assert proc.poll() is None and time.time() < deadline, "workbook app did not start"
             time.sleep(0.3)
-        with urllib.request.urlopen(url, timeout=180) as response:  # a page opened and left at once
-            assert response.status == 200
-        assert kernels() == 1
-        deadline = time.time() + 60
-        while kernels() and time.time() < deadline:
-            time.sleep(0.5)
-        assert kernels() == 0, "the left page's kernel is still running"
-        with urllib.request.urlopen(url, timeout=180) as response:  # its place is free again (the cap is 1)
-            assert response.status == 200
+        yield port, kernels
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
             proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+def _form_url(port: int) -> str:
+    return f"http://127.0.0.1:{port}/voila/render/risk_evaluation.ipynb"
+
+
+def test_a_flood_of_page_requests_is_capped_and_answered_busy(tmp_path):
+    """Every page GET starts a kernel: past WORKBOOK_MAX_KERNELS the app answers 503, never runs out of memory."""
+    bodies: list[str] = []
+
+    def get(_: int) -> int:
+        try:
+            with urllib.request.urlopen(_form_url(port), timeout=180) as response:
+                response.read()
+                return response.status
+        except urllib.error.HTTPError as exc:
+            bodies.append(exc.read().decode("utf-8", "replace"))
+            return exc.code
+
+    with _capped_app(tmp_path, WORKBOOK_MAX_KERNELS="2") as (port, kernels):
+        with concurrent.futures.ThreadPoolExecutor(6) as pool:
+            statuses = sorted(pool.map(get, range(6)))
+        assert statuses.count(200) == 2 and statuses.count(503) == 4, statuses
+        assert all("try again in a moment" in b for b in bodies), bodies[0][:2000]
+        assert kernels() <= 2
+        assert get(0) == 503  # still full: the two pages' kernels live until culled
+
+
+def test_a_page_left_gives_its_kernel_back(tmp_path):
+    """A kernel whose page is gone (no websocket) is culled after WORKBOOK_KERNEL_IDLE_S (60 s; 3 s here)."""
+    with _capped_app(tmp_path, WORKBOOK_MAX_KERNELS="1", WORKBOOK_KERNEL_IDLE_S="3") as (port, kernels):
+        with urllib.request.urlopen(_form_url(port), timeout=180) as response:  # a page opened and left at once
+            assert response.status == 200
+        assert kernels() == 1
+        deadline = time.time() + 60
+        while kernels() and time.time() < deadline:
+            time.sleep(0.5)
+        assert kernels() == 0, "the left page's kernel is still running"
+        with urllib.request.urlopen(_form_url(port), timeout=180) as response:  # its place is free again
+            assert response.status == 200
