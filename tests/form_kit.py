@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from workbook_lib.core import forms
+from workbook_lib.core.settings import OrgSettings, save_settings
+from workbook_lib.core.store import Author, Store
 
 # what Voilà sets per request; a preheated kernel has none of them until its page is asked for
 REQUEST_VARIABLES = ("SERVER_SOFTWARE", "QUERY_STRING", "WORKBOOK_USER_HEADER", "HTTP_X_FORWARDED_USER")
@@ -35,3 +37,18 @@ def preheated(monkeypatch):
     for name in REQUEST_VARIABLES:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("VOILA_PREHEAT", "True")
+
+
+def settle(store: Store, organisation: str, period: str, **values) -> None:
+    """Save an organisation's settings, as its risk champion would on the Settings page."""
+    save_settings(store, organisation, period, OrgSettings(**values), Author("Risk champion"))
+
+
+def example_settings(params) -> dict:
+    """The settings the shipped example's parameters file gives (appetite, providers, maturity status...)."""
+    values = {k: getattr(params, k, None) for k in OrgSettings.model_fields}
+    if hasattr(params, "appetite_spec"):
+        values["appetite"] = params.appetite_spec()
+    if getattr(params, "providers", None):
+        values["providers"] = [p.model_dump(exclude_none=True) for p in params.providers]
+    return {k: v for k, v in values.items() if v not in (None, "", [], {})}

@@ -7,8 +7,9 @@ The notebook's cells then show ``nb.sections`` and end with ``nb.finish()``.
 
 from __future__ import annotations
 
+import html
 import importlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from IPython.display import HTML, display
@@ -19,6 +20,7 @@ from workbook_lib.core.charts import use_static_renderer
 from workbook_lib.core.errors import InputError
 from workbook_lib.core.forms import Sections, app_mode, serve
 from workbook_lib.core.params import from_namespace
+from workbook_lib.core.settings import Applied, effective
 
 
 @dataclass
@@ -29,6 +31,7 @@ class Notebook:
     sections: Sections
     form: Any = None  # the web form, in the app
     result: Any = None  # the assessment's result, in a report
+    applied: Applied = field(default_factory=Applied)  # the organisation's settings a store run used
 
     def finish(self) -> None:
         """The notebook's last cell: write the JSON and Excel outputs when a run names an output folder
@@ -37,7 +40,8 @@ class Notebook:
             serve(self.form)
         elif self.params.output_dir:
             p = self.params
-            self.spec.write_outputs(self.result, p.organisation, p.period, p.output_dir)
+            extra = {"settings": self.applied.as_json()} if self.applied.settings is not None else {}
+            self.spec.write_outputs(self.result, p.organisation, p.period, p.output_dir, extra)
 
 
 def start(assessment: str, namespace: dict[str, Any]) -> Notebook:
@@ -55,9 +59,19 @@ def start(assessment: str, namespace: dict[str, Any]) -> Notebook:
         form = getattr(importlib.import_module(module), cls)(params, sections)
         display(form)
         return Notebook(spec, params, app, sections, form=form)
+    params, applied = effective(params)  # source: store: the organisation's settings from the store
+    if applied.lines():
+        display(HTML(settings_note(applied)))
     try:
         result = spec.run(params)
     except InputError as problems:
         display(HTML(problems._repr_html_()))
         raise
-    return Notebook(spec, params, app, Sections(live=False, result=result), result=result)
+    return Notebook(spec, params, app, Sections(live=False, result=result), result=result, applied=applied)
+
+
+def settings_note(applied: Applied) -> str:
+    """The settings a run used, as a short block of the report."""
+    lines = "".join(f"<li>{html.escape(line)}</li>" for line in applied.lines()[1:])
+    return (f'<div class="wb-settings-used"><p><b>{html.escape(applied.lines()[0])}</b></p>'
+            f"<ul>{lines}</ul></div>")

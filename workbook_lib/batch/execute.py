@@ -28,6 +28,7 @@ from workbook_lib.core import provenance
 from workbook_lib.core.assessment import AssessmentSpec
 from workbook_lib.core.errors import InputError, StoreError
 from workbook_lib.core.outputs import notebook_to_html, slug, warm_html_exporter
+from workbook_lib.core.settings import effective
 
 DEFAULT_TIMEOUT = 600  # seconds per cell
 START_TIMEOUT = 120  # seconds for a kernel to start (two runs per core start kernels at once)
@@ -92,7 +93,9 @@ def _validated(assessment: str, params_file: Path) -> tuple[AssessmentSpec, Any,
     try:
         given = wb_params.read_file(params_file)
         params = wb_params.load_file(params_file, spec.params, shared_fields(), data=given)
-        spec.check(params)  # fail fast, with the full error table, before starting a kernel
+        # fail fast, with the full error table, before starting a kernel (with the organisation's settings, as
+        # the kernel will apply them: core/settings.py)
+        spec.check(effective(params)[0])
     except InputError as exc:
         raise RunFailed(exc.summary(), "input", problems=exc) from None
     except (ValueError, StoreError) as exc:  # ParameterError, and each assessment's own (MethodologyError, ...)

@@ -52,14 +52,16 @@ class AssessmentSpec:
             return all(k in data for k in self.requires if k not in self.file_inputs)
         return all(data.get(k) not in (None, "") for k in self.requires)
 
-    def write_outputs(self, result: Any, organisation: str, period: str, output_dir: str | Path) -> list[Path]:
+    def write_outputs(self, result: Any, organisation: str, period: str, output_dir: str | Path,
+                      extra: dict[str, Any] | None = None) -> list[Path]:
         """The JSON summary and the Excel workbook in ``output_dir``, named after the assessment. Temporary files
-        (the Excel writer's) go in ``output_dir`` too, so a run's staging folder takes them away with it."""
+        (the Excel writer's) go in ``output_dir`` too, so a run's staging folder takes them away with it.
+        ``extra``: more keys for the JSON summary (e.g. the organisation's settings a store run used)."""
         saved = tempfile.tempdir
         tempfile.tempdir = str(output_dir)
         try:
-            return write_outputs(self.summary(result, organisation, period), self.tables(result), output_dir,
-                                 self.name)
+            summary = {**self.summary(result, organisation, period), **(extra or {})}
+            return write_outputs(summary, self.tables(result), output_dir, self.name)
         finally:
             tempfile.tempdir = saved
 

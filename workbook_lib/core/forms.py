@@ -34,6 +34,7 @@ from IPython.display import HTML, display
 
 from workbook_lib.core.errors import InputError, Problem, StoreError
 from workbook_lib.core.outputs import write_excel
+from workbook_lib.core.settings import Applied, effective, label
 
 if TYPE_CHECKING:
     from workbook_lib.core.store import Author, Store
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("workbook.forms")
 LINES_FILE = Path(__file__).parent / "data" / "lines_of_assurance.yaml"
 # request headers an authenticating proxy may pass (via Voilà's http_header_envs) naming the signed-in user
+SETTINGS_NOTEBOOK = "settings.ipynb"  # the organisation's settings page, beside the forms
 USER_HEADERS = ("X-Forwarded-User", "X-Remote-User", "Remote-User", "X-Auth-Request-User")
 
 
@@ -389,6 +391,32 @@ def form_problems(exc: InputError, labels: dict[str, str]) -> FormError:
                       for p in problems])
 
 
+def settings_summary(applied: Applied, expects: tuple[str, ...]) -> str:
+    """One short block above a form: the organisation's settings it uses, and any it needs that are not set, with
+    a link to the Settings page."""
+    settings = applied.settings
+    if settings is None:
+        return ""
+    from urllib.parse import urlencode
+
+    link = f"{SETTINGS_NOTEBOOK}?{urlencode({'organisation': settings.organisation, 'period': settings.period})}"
+    anchor = f'<a class="wb-settings-link" href="{html.escape(link)}">Settings page</a>'
+    used = " · ".join(f"{html.escape(label(k))}: <b>{html.escape(v)}</b>" for k, v in applied.used.items()
+                      if k in expects)
+    used += "".join(f" · {html.escape(label(k))}: <b>{html.escape(v)}</b> (the suite's default until you choose one)"
+                    for k, v in applied.defaults.items() if k in expects)
+    missing = [label(k) for k in expects if k in applied.missing and k not in applied.defaults]
+    parts = [f"<small>{html.escape(settings.origin().capitalize())}. {used}</small>" if used else ""]
+    if missing:
+        parts.append(f'<p class="wb-settings-missing" style="color:#8a4b00"><b>Not set yet for '
+                     f"{html.escape(settings.organisation)}:</b> {html.escape(', '.join(missing))}. "
+                     f"Set {'them' if len(missing) > 1 else 'it'} on the {anchor}; until then "
+                     f"{'they are' if len(missing) > 1 else 'it is'} left out of the results below.</p>")
+    else:
+        parts.append(f"<small> Change them on the {anchor}.</small>")
+    return f'<div class="wb-settings-summary">{"".join(parts)}</div>'
+
+
 # ---- the skeleton of every assessment's form ---------------------------------------------------------------
 class StoreForm:
     """What every assessment's web form shares: the feedback line, the organisation and period picker and its
@@ -421,6 +449,9 @@ class StoreForm:
                                       self.query.get("period", params.period))
         self.respondent = Respondent(signed_in_user()) if respondent else None
         self.picker.open_button.on_click(self.guard(self._open))
+        # the organisation's settings the form uses, and what is missing (core/settings.py)
+        self.applied = Applied()
+        self.settings_view = tag(w.HTML(), "settings-used")
 
     def _ipython_display_(self) -> None:
         display(self.widget)
@@ -462,6 +493,17 @@ class StoreForm:
             raise StoreError("choose or type an organisation and a period")
         self.on_open()
         self.feedback.ok(f"Opened {org}, {period}.")
+
+    def params_for(self, organisation: str, period: str, **more: Any) -> Any:
+        """The parameters for the organisation and period, read from the store with the organisation's settings
+        (never the notebook's example values; "as of" is today); the settings line above the form is redrawn."""
+        base = self.params.model_copy(update={"organisation": organisation, "period": period, "source": "store",
+                                              "store_url": self.store.url, **more})
+        params, self.applied = effective(base, self.store, neutral=True)
+        self.settings_view.value = settings_summary(self.applied, self.expects)
+        return params
+
+    expects: tuple[str, ...] = ()  # the settings this form needs: a missing one is named with how to set it
 
     @staticmethod
     def excel_download(tables: dict[str, Any], filename: str, label: str) -> str:

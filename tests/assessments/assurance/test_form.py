@@ -8,7 +8,7 @@ import openpyxl
 import pytest
 
 from tests.conftest import PARAMETERS
-from tests.form_kit import Recorder, no_request  # noqa: F401 - a fixture
+from tests.form_kit import Recorder, example_settings, no_request, settle  # noqa: F401 - a fixture
 from workbook_lib.assessments import shared_fields
 from workbook_lib.assessments.assurance.form import AssuranceForm, section
 from workbook_lib.assessments.assurance.inputs import CombinedAssuranceParams
@@ -35,6 +35,7 @@ def store(tmp_path, params):
     with Store(str(tmp_path / "store.db")) as s:
         register = records.read_for_kind(params.resolve(params.register_file), "risk")
         s.save(ORG, PERIOD, "risk", records.rows_from_table(register, "risk"), Author("Seeder"), source="import")
+        settle(s, ORG, PERIOD, **example_settings(params))
         yield s
 
 
@@ -178,7 +179,10 @@ def test_without_a_register_the_form_says_where_to_enter_it(store, params):
     assert "wb-no-register" in form.status.value
     assert 'href="risk_evaluation.ipynb?organisation=Form+Test+Municipality&amp;period=2030-31"' in \
         form.status.value
-    assert form.result is None and sections.calls[-1] == (None, f"No risk register is saved for {ORG}, 2030-31.")
+    assert form.result is None and sections.calls[-1][0] is None
+    # the empty results say what to do first
+    assert sections.calls[-1][1] == (f"No risk register is saved for {ORG}, 2030-31. Combined assurance starts "
+                                     "from the risk register: enter it first, then record here who assures each risk.")
     assert form.download.value == "" and form.risk.options == (("(choose a risk)", ""),)
     _who(form)
     form.save.click()

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from tests.conftest import write_csv
-from tests.form_kit import Recorder, no_request  # noqa: F401 - a fixture
+from tests.form_kit import Recorder, no_request, settle  # noqa: F401 - a fixture
 from workbook_lib.assessments.risk.form import NEW, RiskRegisterForm
 from workbook_lib.assessments.risk.methodology import load_methodology
 from workbook_lib.assessments.risk.params import RiskEvaluationParams
@@ -80,7 +80,7 @@ def test_an_existing_risk_id_is_named_by_its_label(store):
 
 def test_a_saved_risk_is_confirmed_beside_the_save_button_and_add_another_clears_the_form(store):
     form = _form(store)
-    editor = list(form.widget.children[-1].children[0].children)  # the "Add or edit a risk" tab
+    editor = list(form.body.children[-1].children[0].children)  # the "Add or edit a risk" tab
     save_row = next(c for c in editor if form.save in getattr(c, "children", ()))
     assert form.add_another in save_row.children  # beside the Save button
     assert editor[editor.index(save_row) + 1] is form.save_feedback  # and the result right beneath them
@@ -110,7 +110,8 @@ def test_a_saved_risk_is_confirmed_beside_the_save_button_and_add_another_clears
 
 
 def test_the_listing_has_human_headings_and_yes_or_no(store):
-    form = _form(store, appetite=12)
+    settle(store, ORG, PERIOD, appetite=12)
+    form = _form(store)
     _risk(form, "KV-001", likelihood="Almost certain", impact="Major")
     form.save.click()
     form.add_another.click()

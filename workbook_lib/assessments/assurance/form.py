@@ -57,8 +57,11 @@ class AssuranceForm(StoreForm):
 
     params: CombinedAssuranceParams
 
+    expects = ("methodology", "appetite", "providers", "maturity_status", "period_start", "period_end")
+
     def __init__(self, params: CombinedAssuranceParams, sections: Sections, store: Store | None = None):
-        self.loaded, self.providers = assurance.framework_and_providers(params)
+        # the framework's providers; the organisation's own are added from its settings when a period is opened
+        self.loaded, self.providers = assurance.framework_and_providers(params.model_copy(update={"providers": None}))
         self.fw = self.loaded.framework
         self.method = Method(self.fw.name, self.fw.version, self.loaded.sha256)
         super().__init__(params, sections, store)
@@ -111,7 +114,7 @@ class AssuranceForm(StoreForm):
                    "Choose the organisation and period, say who you are, pick a risk of the register and record which "
                    "provider assures which of its controls and how often. Every save is kept with your name and "
                    "the time; the map, coverage and gaps below update after each save.</p>"),
-            self.picker, self.respondent, self.feedback, self.status, self.download, editor])
+            self.picker, self.respondent, self.settings_view, self.feedback, self.status, self.download, editor])
         self.widget.add_class("wb-assurance-form")
         self.guard(self.refresh)()
 
@@ -140,12 +143,18 @@ class AssuranceForm(StoreForm):
         self.provider_help.value = f'<small style="color:#555">{html.escape(text)}</small>'
 
     # ---- state -----------------------------------------------------------------------------------
-    def analysis(self) -> CombinedAssurance:
+    def analysis(self, params: CombinedAssuranceParams | None = None) -> CombinedAssurance:
         """The analysis of the register and entries saved for the opened organisation and period."""
-        org, period = self.opened
-        params = self.params.model_copy(update={"organisation": org, "period": period, "source": "store",
-                                                "store_url": self.store.url})
-        return assurance.run_combined_assurance(params)
+        return assurance.run_combined_assurance(params or self.params_for(*self.opened))
+
+    def _use_providers(self, params: CombinedAssuranceParams) -> None:
+        """The framework's providers and the organisation's own (its settings) in the provider list."""
+        self.loaded, self.providers = assurance.framework_and_providers(params)
+        self.by_id = {p.id: p for p in self.providers}
+        chosen = self.provider.value
+        ordered = sorted(self.providers, key=lambda p: p.line)
+        self.provider.options = [("(choose)", "")] + [(self._provider_label(p.id), p.id) for p in ordered]
+        self.provider.value = chosen if chosen in self.by_id else ""
 
     def refresh(self, message: str | None = None) -> None:
         """Read the opened organisation and period from the store, run the analysis, redraw everything."""
@@ -156,6 +165,9 @@ class AssuranceForm(StoreForm):
             self.entries = {r.key: r.data for r in self.store.current(org, period, KIND)}
             self.register_ids = [r.key for r in self.store.current(org, period, RISK.kind)]
         where = f"{html.escape(org or '(no organisation)')}, {html.escape(period or '(no period)')}"
+        params = self.params_for(org, period) if org and period else None
+        if params is not None:
+            self._use_providers(params)
         if not org or not period:
             self.status.value = "<p>Choose or type an organisation and a period, then press <i>Open</i>.</p>"
             empty = "Choose an organisation and a period."
@@ -166,11 +178,17 @@ class AssuranceForm(StoreForm):
                 "The assurance map is recorded against the risks of the register: enter the register first "
                 f'with the <a class="wb-register-link" href="{html.escape(link)}">risk register form</a>, then '
                 "come back here and press <i>Open</i>.</p>")
-            empty = f"No risk register is saved for {org}, {period}."
+            empty = (f"No risk register is saved for {org}, {period}. Combined assurance starts from the risk "
+                     "register: enter it first, then record here who assures each risk.")
+        elif not params.methodology:
+            self.status.value = ('<p class="wb-no-methodology"><b>Choose the risk methodology first</b> on the '
+                                 "Settings page (the link above): the register's risks are scored with it to decide "
+                                 "which are in scope.</p>")
+            empty = f"Nothing to show yet for {org}, {period}: the risk methodology is not set."
         else:
             empty = f"The analysis of {org}, {period} could not be run."
             try:
-                self.result = self.analysis()
+                self.result = self.analysis(params)
             except Exception as exc:  # noqa: BLE001 - shown in the form, the entries stay editable
                 log.error("analysis failed:\n%s", traceback.format_exc())
                 self.status.value = self._analysis_error(exc)

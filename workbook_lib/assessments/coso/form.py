@@ -44,6 +44,8 @@ ACCESS_NOTE = ("Who may open the champion view is decided by the sign-in in fron
 class CosoAssessmentForm(StoreForm):
     """Rate the COSO questionnaire for one line of assurance, or review all lines as the champion."""
 
+    expects = ("maturity_status", "period_start", "period_end")
+
     params: CosoParams
 
     def __init__(self, params: CosoParams, sections: Sections, store: Store | None = None):
@@ -104,7 +106,7 @@ class CosoAssessmentForm(StoreForm):
             w.HTML(f"<h2>COSO control assessment</h2><p>Questionnaire: <b>{html.escape(self.q.title)}</b> "
                    f"({html.escape(self.q.name)} {html.escape(self.q.version)}). Choose the organisation and "
                    "period and press <i>Open</i>, then respond for your line of assurance.</p>"),
-            self.picker, self.mode, self.feedback, self.respond_panel, self.champion_panel])
+            self.picker, self.settings_view, self.mode, self.feedback, self.respond_panel, self.champion_panel])
         self.widget.add_class("wb-coso-form")
         self._describe_line()
         self.refresh()
@@ -249,9 +251,7 @@ class CosoAssessmentForm(StoreForm):
         table = table_from_store(self.store, org, period, KIND)
         if not len(table.frame):
             return None
-        params = self.params.model_copy(update={"organisation": org, "period": period, "source": "store",
-                                                "store_url": self.store.url})
-        return run_coso_assessment(params, responses_table=table)
+        return run_coso_assessment(self.params_for(org, period), responses_table=table)
 
     def refresh_champion(self) -> None:
         if self.opened is None:
@@ -260,12 +260,15 @@ class CosoAssessmentForm(StoreForm):
             self.sections.refresh(None, empty="Choose the organisation and period and press Open.")
             return
         org, period = self.opened
+        self.params_for(org, period)  # the settings line, also before any answer is saved
         result = self.evaluation()
         if result is None:
             self.champion.value = (f"<p>No line has saved an answer yet for {html.escape(org)}, "
-                                   f"{html.escape(period)}.</p>")
+                                   f"{html.escape(period)}. Each line of assurance answers under <i>Respond for "
+                                   "my line</i>; this view fills in as their answers are saved.</p>")
             self.download.value = ""
-            self.sections.refresh(None, empty=f"No answers saved yet for {org}, {period}.")
+            self.sections.refresh(None, empty=f"No answers saved yet for {org}, {period}. The results appear here "
+                                                "once a line of assurance has saved its answers.")
             return
         last: dict[str, Any] = {}
         for r in self.store.current(org, period, KIND):

@@ -118,6 +118,8 @@ class ElementChoice(w.VBox):
 class MaturityForm(StoreForm):
     """Mark an organisation's maturity elements and answer the capacity questions for a period."""
 
+    expects = ("period_start", "period_end")
+
     params: MaturityParams
 
     def __init__(self, params: MaturityParams, sections: Sections, store: Store | None = None):
@@ -186,7 +188,7 @@ class MaturityForm(StoreForm):
                    f"(version {html.escape(self.m.version)}). Choose the organisation and period, say who you are, "
                    "then rate the elements and answer the capacity questions. Every save is kept with your name and "
                    "the time.</p>"),
-            self.picker, self.respondent, self.feedback, self.status, self.tabs])
+            self.picker, self.respondent, self.settings_view, self.feedback, self.status, self.tabs])
         self.widget.add_class("wb-maturity-form")
         self._assessment_changed()
         self.on_open()
@@ -268,9 +270,7 @@ class MaturityForm(StoreForm):
         org, period = self.opened or self.picker.value
         history = [h for h in self.params.history
                    if org == self.params.organisation and h.period.strip() < period.strip()]
-        params = self.params.model_copy(update={"organisation": org, "period": period, "source": "store",
-                                                "store_url": self.store.url, "history": history})
-        return run_maturity_scoring(params)
+        return run_maturity_scoring(self.params_for(org, period, history=history))
 
     def refresh(self, message: str | None = None) -> None:
         """Re-evaluate what is saved and redraw the progress, the status and every report section."""
@@ -279,9 +279,12 @@ class MaturityForm(StoreForm):
             self.sections.refresh(None, empty="Choose an organisation and a period, then press Open.")
         else:
             org, period = self.opened
+            self.params_for(org, period)  # the settings line, also before anything is saved
             saved = bool(self.saved_marks or self.saved_answers)
             self.result = self.evaluation() if saved else None
-            self.sections.refresh(self.result, empty=f"Nothing saved yet for {org}, {period}.")
+            self.sections.refresh(self.result, empty=f"Nothing saved yet for {org}, {period}. Rate the elements under "
+                                                     "Maturity marks and save: the maturity index, status and "
+                                                     "charts appear here.")
         self._progress()
         if message:
             self.feedback.ok(message)

@@ -17,6 +17,7 @@ from workbook_lib.assessments.risk.methodology import load_methodology
 from workbook_lib.assessments.risk.params import RiskEvaluationParams
 from workbook_lib.assessments.risk.records import RISK, RegisterContext
 from workbook_lib.assessments.risk.register import column_spec, validate_register
+from workbook_lib.assessments.risk.report import result_tables
 from workbook_lib.assessments.risk.run import run_risk_evaluation
 from workbook_lib.assessments.risk.scoring import RiskEvaluation
 from workbook_lib.core import forms
@@ -40,12 +41,40 @@ class RiskRegisterForm(StoreForm):
 
     params: RiskEvaluationParams
 
+    expects = ("methodology", "appetite", "tolerance", "period_start", "period_end")
+
     def __init__(self, params: RiskEvaluationParams, sections: Sections, store: Store | None = None):
-        self.loaded = load_methodology(params.methodology_ref())
-        self.m = self.loaded.methodology
-        self.method = Method(self.m.name, self.m.version, self.loaded.sha256)
         super().__init__(params, sections, store)
+        self.loaded: Any = None  # the methodology of the organisation's settings; None: not chosen yet
+        self.m: Any = None
         self.listing = w.HTML()
+        self.download = w.HTML()
+        self.column_choices: dict[str, str] = {}
+        self._choosers: dict[str, w.Dropdown] = {}
+        self._import_name = ""
+        self._pending: Any = None  # a checked import waiting for confirmation
+        self.body = w.VBox()  # the editor and the importer, built for the methodology in the settings
+        self.widget = w.VBox([w.HTML("<h2>Risk register</h2>"), self.picker, self.respondent, self.settings_view,
+                              self.feedback, self.listing, self.download, self.body])
+        self.widget.add_class("wb-risk-form")
+        self.refresh()
+
+    def _use_methodology(self, params: RiskEvaluationParams) -> None:
+        """Build the editor for the methodology the settings name (again only when it changed)."""
+        if not params.methodology:
+            self.loaded = self.m = None
+            self.body.children = [w.HTML(
+                '<p class="wb-no-methodology"><b>Choose the risk methodology first.</b> Risks are rated on its '
+                "scales: set it on the Settings page (the link above), then come back to this page.</p>")]
+            return
+        loaded = load_methodology(params.methodology_ref())
+        if self.loaded is not None and loaded.sha256 == self.loaded.sha256:
+            return
+        self.loaded, self.m = loaded, loaded.methodology
+        self.method = Method(self.m.name, self.m.version, self.loaded.sha256)
+        self._build_editor()
+
+    def _build_editor(self) -> None:
         self.choose = forms.tag(w.Dropdown(description="Edit", options=[NEW]), "choose")
         self.fields: dict[str, w.Widget] = {}
         for name, label in TEXT_FIELDS:
@@ -98,11 +127,6 @@ class RiskRegisterForm(StoreForm):
         self.reading = w.VBox()  # how the checked file was read, and the user's choices per column
         self.recheck = forms.tag(w.Button(description="Check again with these choices", icon="refresh",
                                          layout=w.Layout(width="auto")), "recheck")
-        self.column_choices: dict[str, str] = {}
-        self._choosers: dict[str, w.Dropdown] = {}
-        self._import_name = ""
-        self.download = w.HTML()
-        self._pending: Any = None  # a checked import waiting for confirmation
         self.choose.observe(self.guard(self._load_risk), names="value")
         self.save.on_click(self.guard(self._save, self.save_feedback))
         self.add_another.on_click(self.guard(self._add_another, self.save_feedback))
@@ -128,22 +152,20 @@ class RiskRegisterForm(StoreForm):
         tabs = w.Tab([editor, importer])
         tabs.set_title(0, "Add or edit a risk")
         tabs.set_title(1, "Import a register")
-        self.widget = w.VBox([w.HTML(f"<h2>Risk register</h2><p>Ratings use <b>{html.escape(self.m.title)}</b>. "
-                                 "Choose the organisation and period, say who you are, then add or edit risks. "
-                                 "Every save is kept with your name and the time.</p>"),
-                          self.picker, self.respondent, self.feedback, self.listing, self.download, tabs])
-        self.widget.add_class("wb-risk-form")
+        self.body.children = [w.HTML(f"<p>Ratings use <b>{html.escape(self.m.title)}</b>. Choose the organisation "
+                                     "and period, say who you are, then add or edit risks. Every save is kept "
+                                     "with your name and the time.</p>"), tabs]
         # each field's label as the form shows it, in the form's order: what a problem on saving is called
         self.labels = {name: widget.description for name, widget in
                        [*self.fields.items(), *((n, p.dropdown) for n, p in self.ratings.items()),
                         ("response", self.response), ("status", self.status)]}
         self.labels = {name: self.labels[name] for name in [*column_spec().columns, *self.labels]
                        if name in self.labels}
-        self.refresh()
 
     def on_open(self) -> None:
         """Show the chosen organisation and period's register, ready for a new risk."""
-        self.choose.value = NEW
+        if self.m is not None:
+            self.choose.value = NEW
         self.refresh()
 
     # ---- state -----------------------------------------------------------------------------------
@@ -154,16 +176,27 @@ class RiskRegisterForm(StoreForm):
         return {r.key: r.data for r in self.store.current(org, period, RISK.kind)}
 
     def evaluation(self) -> RiskEvaluation:
-        """The evaluated register saved for the chosen organisation and period (call when there is one)."""
-        org, period = self.picker.value
-        params = self.params.model_copy(update={"organisation": org, "period": period, "source": "store"})
-        return run_risk_evaluation(params)
+        """The evaluated register saved for the chosen organisation and period, with the organisation's settings
+        (call when there is one)."""
+        return run_risk_evaluation(self.params_for(*self.picker.value))
 
     def refresh(self, message: str | None = None) -> None:
-        current = self._current()
         org, period = self.picker.value
-        self.choose.options = [NEW] + sorted(current)
-        ev = self.evaluation() if current else None
+        self.listing.value = self.download.value = ""
+        if not org or not period:
+            self.settings_view.value = ""
+            self.loaded = self.m = None
+            self.body.children = [w.HTML("<p>Choose or type your organisation and the period, then press "
+                                         "<i>Open</i>.</p>")]
+            self.sections.refresh(None, empty="Choose an organisation and a period, then press Open.")
+            return
+        params = self.params_for(org, period)
+        self._use_methodology(params)
+        current = self._current()
+        ev = None
+        if self.m is not None:
+            self.choose.options = [NEW] + sorted(current)
+            ev = run_risk_evaluation(params) if current else None
         if ev is not None:
             shown = ev.risks[["risk_id", "description", "owner", "inherent_level", "residual_score",
                               "residual_level", "above_appetite"]]
@@ -171,14 +204,19 @@ class RiskRegisterForm(StoreForm):
             self.listing.value = (f"<p><b>{len(current)} risk(s)</b> saved for {html.escape(org)}, "
                                   f"{html.escape(period)}.</p>"
                                   f'<div class="wb-risk-list">{html_table(shown).data}</div>')
-            self.download.value = self.excel_download({"Register": pd.DataFrame(current.values())},
-                                                      f"{org} {period} risk register.xlsx",
-                                                      "Download the register (Excel)")
+            # the evaluated register (scores, levels, decision makers), as the report's Excel workbook
+            self.download.value = self.excel_download(result_tables(ev), f"{org} {period} risk register.xlsx",
+                                                      "Download the evaluated register (Excel)")
+            empty = ""
+        elif self.m is None:
+            empty = (f"Nothing to show yet for {org}, {period}: choose the risk methodology on the Settings page, "
+                     "then add risks here.")
         else:
-            self.listing.value = (f"<p>No risks saved yet for {html.escape(org or '(no organisation)')}, "
-                                  f"{html.escape(period or '(no period)')}.</p>")
-            self.download.value = ""
-        self.sections.refresh(ev, empty=f"No risks saved yet for {org}, {period}.")
+            self.listing.value = (f"<p>No risks saved yet for {html.escape(org)}, {html.escape(period)}. Add the "
+                                  "first one below, or import your register (second tab).</p>")
+            empty = (f"No risks saved yet for {org}, {period}. The evaluation (heat maps, appetite, decision makers) "
+                     "appears here once the first risk is saved.")
+        self.sections.refresh(ev, empty=empty)
         if message:
             self.feedback.ok(message)
 

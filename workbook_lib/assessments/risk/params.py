@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from workbook_lib.assessments.risk.interpret import IGNORE, ReadOptions
 from workbook_lib.assessments.risk.methodology import ImpactMoney, shipped
 from workbook_lib.assessments.risk.register import column_spec
-from workbook_lib.core.params import CommonParams
+from workbook_lib.core.params import CommonParams, ParameterError
 
 
 class AppetiteSpec(BaseModel):
@@ -20,13 +20,16 @@ class AppetiteSpec(BaseModel):
 
 
 class RiskEvaluationParams(CommonParams):
-    methodology: str = Field(min_length=1, description="shipped methodology name or path to a YAML file")
+    # required for a file run; with source: store it may come from the organisation's settings (core/settings.py)
+    methodology: str | None = Field(None, min_length=1, description="shipped methodology name or path to a YAML file")
     # "register" is the parameter's name; the attribute avoids shadowing ABCMeta.register
     register_file: str | None = Field(None, min_length=1, alias="register",
                                       description="risk register, CSV or .xlsx (source: file)")
     sheet: str | None = None
     banding: str | None = None
     appetite: int | str | AppetiteSpec | None = None
+    # the highest residual score (or band) within tolerance; None: the methodology's escalation.tolerance
+    tolerance: int | str | None = None
     partner_roles: list[str] = []
     # the most rows a report table shows (the worst first); every row stays in the Excel workbook
     report_rows: int = Field(500, ge=1, description="rows shown per report table; the rest are in the .xlsx")
@@ -65,9 +68,12 @@ class RiskEvaluationParams(CommonParams):
     @classmethod
     def cross_field_problems(cls, data: dict[str, Any]) -> list[str]:
         """Problems between fields, reported together with the per-field ones."""
+        problems = []
         if data.get("source", "file") == "file" and not data.get("register"):
-            return ["register: missing; name the register file, or set source: store"]
-        return []
+            problems.append("register: missing; name the register file, or set source: store")
+        if data.get("source", "file") == "file" and not data.get("methodology"):
+            problems.append("methodology: missing; name a shipped methodology or a methodology file")
+        return problems
 
     @field_validator("appetite", mode="before")
     @classmethod
@@ -78,10 +84,14 @@ class RiskEvaluationParams(CommonParams):
         return self.appetite.model_dump() if isinstance(self.appetite, AppetiteSpec) else self.appetite
 
     def methodology_ref(self) -> str | Path:
+        if not self.methodology:
+            raise ParameterError(f"methodology: not set for {self.organisation}; choose one on the app's Settings "
+                                 "page (or `workbook settings set`), or name it in the parameters file")
         return self.methodology if self.methodology in shipped() else self.resolve(self.methodology)
 
 
 def methodology_path(params: RiskEvaluationParams, injected: dict) -> dict:
     """The kernel gets the methodology as an absolute path (it runs in notebooks/)."""
-    injected["methodology"] = str(params.methodology_ref())
+    if params.methodology:
+        injected["methodology"] = str(params.methodology_ref())
     return injected

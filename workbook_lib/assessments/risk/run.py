@@ -7,6 +7,7 @@ from workbook_lib.assessments.risk.params import RiskEvaluationParams
 from workbook_lib.assessments.risk.records import RISK
 from workbook_lib.assessments.risk.register import Register, load_register, validate_register
 from workbook_lib.assessments.risk.scoring import Appetite, RiskEvaluation, evaluate
+from workbook_lib.core.params import ParameterError
 from workbook_lib.core.records import methods_in_store, table_from_store
 
 
@@ -15,7 +16,7 @@ def load_risk_inputs(params: RiskEvaluationParams) -> tuple[LoadedMethodology, R
 
     Raises MethodologyError or InputError; evaluates nothing, so ``workbook run`` can fail fast.
     """
-    loaded = load_methodology(params.methodology_ref())
+    loaded = with_tolerance(load_methodology(params.methodology_ref()), params.tolerance)
     loaded.methodology.banding(params.banding)
     appetite = Appetite.resolve(params.appetite_spec(), loaded.methodology, params.banding)
     if params.source == "store":
@@ -24,6 +25,23 @@ def load_risk_inputs(params: RiskEvaluationParams) -> tuple[LoadedMethodology, R
         register = load_register(params.resolve(params.register_file), loaded.methodology, sheet=params.sheet,
                                  partner_roles=params.partner_roles, options=params.read_options())
     return loaded, register, appetite
+
+
+def with_tolerance(loaded: LoadedMethodology, tolerance: int | str | None) -> LoadedMethodology:
+    """The methodology with the organisation's own tolerance (a score or band name) in its escalation rule."""
+    if tolerance in (None, ""):
+        return loaded
+    m = loaded.methodology
+    if m.escalation is None:
+        raise ParameterError(f"tolerance {tolerance!r}: {m.title} has no escalation rule saying who acts above "
+                             "tolerance; leave the tolerance blank or choose a methodology with one")
+    m = m.model_copy(update={"escalation": m.escalation.model_copy(update={"tolerance": tolerance})})
+    try:
+        m.threshold("tolerance")
+    except ValueError:
+        bands = ", ".join(b.name for b in m.bandings[m.default_banding].bands)
+        raise ParameterError(f"tolerance {tolerance!r}: expected a score or one of the bands {bands}") from None
+    return loaded.model_copy(update={"methodology": m})
 
 
 def register_from_store(params: RiskEvaluationParams, loaded: LoadedMethodology) -> Register:
