@@ -1,4 +1,5 @@
-"""The app's landing page: every assessment, what it is for, and a link to its form."""
+"""The app's landing page: the order of work (settings first), every assessment, what it is for, and a link to its
+form."""
 
 from __future__ import annotations
 
@@ -6,13 +7,22 @@ import html
 from urllib.parse import urlencode
 
 from workbook_lib.assessments import registry
+from workbook_lib.core.forms import SETTINGS_NOTEBOOK
+
+SETTINGS_PURPOSE = ("Your organisation's risk methodology, appetite and tolerance, its own assurance providers, where "
+                    "its maturity status comes from and the reporting period. Every form and report uses them.")
 
 
 def landing_page(organisation: str = "", period: str = "") -> str:
-    """HTML listing every assessment, what it is for, and a link to its form."""
+    """HTML listing the settings page and every assessment in the order of work, each with a link to its form."""
     query = urlencode({k: v for k, v in (("organisation", organisation), ("period", period)) if v})
-    rows = "".join(
-        f'<tr><td><a class="wb-app-link" href="{html.escape(a.notebook)}{"?" + query if query else ""}">'
-        f"{html.escape(a.title)}</a></td><td>{html.escape(a.purpose)}</td></tr>"
-        for a in registry().values())
-    return f"<table><thead><tr><th>Assessment</th><th>What it is for</th></tr></thead><tbody>{rows}</tbody></table>"
+    suffix = "?" + query if query else ""
+    rows = [f'<tr><td>1</td><td><a class="wb-settings-link" href="{html.escape(SETTINGS_NOTEBOOK + suffix)}">'
+            f"Organisation settings</a></td><td>{html.escape(SETTINGS_PURPOSE)}</td><td>Start here</td></tr>"]
+    for step, a in enumerate(sorted(registry().values(), key=lambda a: a.step), start=2):
+        after = f"After {a.after}" if a.after else "After the settings"
+        rows.append(f'<tr><td>{step}</td><td><a class="wb-app-link" href="{html.escape(a.notebook + suffix)}">'
+                    f"{html.escape(a.title)}</a></td><td>{html.escape(a.purpose)}</td><td>{html.escape(after)}</td></tr>")
+    return ("<p>Work through the steps in order; each form says what it still needs.</p>"
+            "<table><thead><tr><th>Step</th><th>Form</th><th>What it is for</th><th>When</th></tr></thead>"
+            f"<tbody>{''.join(rows)}</tbody></table>")

@@ -45,6 +45,9 @@ class AssessmentSpec:
     data_files: tuple[DataFileRole, ...] = ()
     key_figures: Callable[[dict[str, Any]], dict[str, Any]] = lambda _summary: {}  # from its JSON summary
     index_columns: tuple[IndexColumn, ...] = ()  # its columns in the batch index's cross-organisation table
+    after: str = ""  # what is best done first (the landing page's order of work), e.g. "the risk register"
+    step: int = 50  # its place in the order of work on the landing page (lowest first)
+    heading: str = ""  # its name as the landing page shows it (default: from its name)
 
     def provided_by(self, data: dict[str, Any]) -> bool:
         """Whether a parameters file's values give this assessment its inputs (files, or the store)."""
@@ -71,4 +74,4 @@ class AssessmentSpec:
 
     @property
     def title(self) -> str:
-        return self.name.replace("-", " ").capitalize()
+        return self.heading or self.name.replace("-", " ").capitalize()

@@ -148,8 +148,11 @@ def read_settings(store: Store, organisation: str, period: str) -> Settings:
 
 def save_settings(store: Store, organisation: str, period: str, values: OrgSettings, author: Author,
                   source: str = "form") -> SaveResult:
-    """Save every setting as the next version of its record; a setting cleared is saved as blank (not set)."""
+    """Save every setting that changed as the next version of its record; a setting cleared is saved as blank
+    (not set), one never set is not recorded."""
+    known = {r.key for r in store.current(organisation, period, SETTING.kind)}
     rows = {name: {"setting": name, "value": dump_value(getattr(values, name))} for name in OrgSettings.model_fields}
+    rows = {name: row for name, row in rows.items() if row["value"] or name in known}
     return store.save(organisation, period, SETTING.kind, rows, author, None, source)
 
 

@@ -21,4 +21,6 @@ SPEC = AssessmentSpec(
     requires=("methodology", "register", "assurance_map"), record_kinds=(ENTRY,),
     data_files=(DataFileRole("methodology", "methodology_ref", shipped),
                 DataFileRole("framework", "framework_ref", shipped_frameworks)), key_figures=figures.key_figures,
-    index_columns=figures.INDEX_COLUMNS)
+    index_columns=figures.INDEX_COLUMNS,
+    after="the risk register: combined assurance maps who assures its risks",
+    step=5, heading="Combined assurance")

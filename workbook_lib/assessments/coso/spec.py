@@ -16,4 +16,6 @@ SPEC = AssessmentSpec(
     form="workbook_lib.assessments.coso.form:CosoAssessmentForm",
     file_inputs=("responses",), requires=("responses",), record_kinds=(RESPONSE,),
     data_files=(DataFileRole("questionnaire", "questionnaire_ref", shipped),), key_figures=figures.key_figures,
-    index_columns=figures.INDEX_COLUMNS)
+    index_columns=figures.INDEX_COLUMNS,
+    after="the maturity marks, where the maturity status is scored from them",
+    step=4, heading="COSO control assessment")

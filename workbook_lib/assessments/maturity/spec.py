@@ -18,4 +18,5 @@ SPEC = AssessmentSpec(
     file_inputs=("marks", "capacity"), resolve_methodology=absolute_inputs, requires=("marks",),
     record_kinds=(MARK, CAPACITY), data_files=(DataFileRole("matrix", "matrix_ref", shipped),),
     key_figures=figures.key_figures,
-    index_columns=figures.INDEX_COLUMNS)
+    index_columns=figures.INDEX_COLUMNS,
+    step=3, heading="Risk-management maturity")

@@ -17,4 +17,5 @@ SPEC = AssessmentSpec(
     file_inputs=("register",), resolve_methodology=methodology_path, requires=("methodology", "register"),
     record_kinds=(RISK,), data_files=(DataFileRole("methodology", "methodology_ref", shipped),),
     key_figures=figures.key_figures,
-    index_columns=figures.INDEX_COLUMNS)
+    index_columns=figures.INDEX_COLUMNS,
+    step=2, heading="Risk register")
