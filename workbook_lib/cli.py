@@ -34,6 +34,10 @@ methodology_app = typer.Typer(help="Inspect one methodology.", no_args_is_help=T
 app.add_typer(methodology_app, name="methodology")
 store_app = typer.Typer(help="The store behind the web forms: import, export, audit trail.", no_args_is_help=True)
 app.add_typer(store_app, name="store")
+settings_app = typer.Typer(help="An organisation's settings in the store (methodology, appetite, tolerance, "
+                                "providers, maturity status, period dates): show, import, export.",
+                           no_args_is_help=True)
+app.add_typer(settings_app, name="settings")
 
 EXIT_INPUT = 2  # bad parameters or input: nothing was produced
 
@@ -451,6 +455,76 @@ def store_export(assessment: str = typer.Option(..., "--assessment", "-a"),
     out.parent.mkdir(parents=True, exist_ok=True)
     write_table(frame, out, sheet=kind)  # headings and values neutralised, characters Excel cannot hold replaced
     typer.echo(f"{len(frame)} {kind} records written to {out}")
+
+
+# ---- an organisation's settings ----------------------------------------------------------------------------
+@settings_app.command("show")
+def settings_show(organisation: str = typer.Option(..., "--organisation"), period: str = typer.Option(..., "--period"),
+                  store: str | None = typer.Option(None, "--store", help="store URL (default WORKBOOK_DB)")) -> None:
+    """The settings forms and `source: store` runs use for the organisation and period, and where they came from."""
+    from workbook_lib.core.settings import dump_value, label, read_settings, sentence  # lazy: pydantic, sqlalchemy
+
+    with _open_store(store) as st:
+        settings = read_settings(st, organisation, period)
+    typer.echo(sentence(settings.origin()) + ".")
+    for name, value in settings.values.given().items():
+        who = settings.saved.get(name)
+        saved = f"  [{who[0]}, {who[1]:%Y-%m-%d}]" if who else ""
+        typer.echo(f"  {label(name)} ({name}): {dump_value(value)}{saved}")
+
+
+@settings_app.command("import")
+def settings_import(file: Path = typer.Argument(..., help="a YAML file of settings, or a parameters file"),
+                    organisation: str = typer.Option(..., "--organisation"),
+                    period: str = typer.Option(..., "--period"),
+                    from_params: bool = typer.Option(False, "--from-params",
+                                                     help="FILE is a parameters file: take the settings it gives"),
+                    who: str = typer.Option(..., "--who", help="your name, recorded in the audit trail"),
+                    line: str | None = typer.Option(None, "--line", help="your line of assurance"),
+                    store: str | None = typer.Option(None, "--store", help="store URL (default WORKBOOK_DB)")) -> None:
+    """Save settings from a YAML file (every key a setting) or a parameters file's settings (--from-params)."""
+    from workbook_lib.core.params import ParameterError, read_file  # lazy: pydantic
+    from workbook_lib.core.settings import OrgSettings, dump_value, from_rows, label, save_settings
+
+    try:
+        data = read_file(file)
+        if from_params:
+            taken = [k for k in OrgSettings.model_fields if data.get(k) not in (None, "", [], {})]
+            data = {k: data[k] for k in taken}
+            typer.echo(f"{file}: taking {', '.join(label(k).lower() for k in taken) or 'nothing'} "
+                       "(the other parameters are not settings)")
+        values = from_rows({str(k): dump_value(v) for k, v in data.items()})
+    except ParameterError as exc:
+        _fail_input(f"{file}: {exc}")
+    from workbook_lib.app.settings_page import settings_problems  # lazy: the risk and assurance models
+
+    problems = settings_problems(values)
+    if problems:
+        _fail_input(f"{file}: settings not saved:\n" + "\n".join(f"  - {p}" for p in problems))
+    author = _cli_author(who, line)
+    with _open_store(store) as st:
+        result = save_settings(st, organisation, period, values, author, source="import")
+        typer.echo(f"{file}: settings of {organisation}, {period}: {result.summary()} in {st.describe()}.")
+
+
+@settings_app.command("export")
+def settings_export(organisation: str = typer.Option(..., "--organisation"),
+                    period: str = typer.Option(..., "--period"),
+                    out: Path = typer.Option(..., "--out", "-o", help="YAML file to write"),
+                    store: str | None = typer.Option(None, "--store", help="store URL (default WORKBOOK_DB)")) -> None:
+    """Write the settings to a YAML file that `workbook settings import` reads back."""
+    import yaml  # lazy
+
+    from workbook_lib.core.outputs import write_text  # lazy: pandas
+    from workbook_lib.core.settings import read_settings
+
+    with _open_store(store) as st:
+        settings = read_settings(st, organisation, period)
+    given = settings.values.model_dump(mode="json", exclude_none=True)
+    if not given:
+        _fail_input(f"no settings saved for {organisation} (period {period} or earlier)")
+    write_text(out, f"# {settings.origin()}\n" + yaml.safe_dump(given, sort_keys=False, allow_unicode=True))
+    typer.echo(f"{len(given)} settings written to {out}")
 
 
 @store_app.command("history")

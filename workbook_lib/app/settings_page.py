@@ -24,7 +24,16 @@ from workbook_lib.core.errors import Problem, StoreError
 from workbook_lib.core.forms import Feedback, FormError, Sections, StoreForm, app_mode, tag
 from workbook_lib.core.outputs import html_table
 from workbook_lib.core.params import from_namespace
-from workbook_lib.core.settings import FROM_MARKS, OrgSettings, dump_value, label, read_settings, save_settings
+from workbook_lib.core.settings import (
+    FROM_MARKS,
+    OrgSettings,
+    descriptions,
+    dump_value,
+    label,
+    read_settings,
+    save_settings,
+    sentence,
+)
 from workbook_lib.core.store import Store
 
 WIDE = {"description_width": "190px"}
@@ -160,7 +169,7 @@ class SettingsForm(StoreForm):
             problems.append(Problem("", None, field, value, expected))
 
         methodology = self.methodology.value or None
-        m = self.methodologies.get(methodology or "") or next(iter(self.methodologies.values()))
+        m = self.methodologies.get(methodology or suite_default()) or next(iter(self.methodologies.values()))
         appetite: dict[str, Any] = {}
         if self.appetite.value.strip():
             appetite["default"] = _number_or_text(self.appetite.value)
@@ -183,7 +192,7 @@ class SettingsForm(StoreForm):
         tolerance = _number_or_text(self.tolerance.value) if self.tolerance.value.strip() else None
         if tolerance is not None:
             try:
-                with_tolerance(load_methodology(methodology or next(iter(self.methodologies))), tolerance)
+                with_tolerance(load_methodology(methodology or suite_default()), tolerance)
             except ValueError as exc:
                 problem(self.tolerance.description, self.tolerance.value,
                         str(exc).split(": expected ", 1)[-1])
@@ -229,6 +238,37 @@ class SettingsForm(StoreForm):
         self.save_feedback.ok(message)
 
 
+def settings_problems(values: OrgSettings) -> list[str]:
+    """What in a set of settings no assessment could use (a settings file, the command line), each by its label."""
+    problems: list[str] = []
+    methods = shipped()
+    if values.methodology and values.methodology not in methods:
+        problems.append(f"{label('methodology')}: {values.methodology!r} is not a shipped methodology; "
+                        f"choose one of {', '.join(methods)}")
+        return problems
+    loaded = load_methodology(values.methodology or suite_default())
+    m = loaded.methodology
+    checks = [("banding", lambda: m.banding(values.banding)),
+              ("appetite", lambda: Appetite.resolve(values.appetite, m, values.banding)),
+              ("tolerance", lambda: with_tolerance(loaded, values.tolerance)),
+              ("providers", lambda: [ProviderSpec.model_validate(p) for p in values.providers or []])]
+    for name, check in checks:
+        try:
+            check()
+        except ValueError as exc:
+            problems.append(f"{label(name)}: {str(exc).splitlines()[0]}")
+    status = values.maturity_status
+    if status and status.strip().casefold() not in {FROM_MARKS, *MATURITY_STATUSES}:
+        problems.append(f"{label('maturity_status')}: {status!r}; expected {FROM_MARKS!r} or one of "
+                        f"{', '.join(MATURITY_STATUSES)}")
+    return problems
+
+
+def suite_default() -> str:
+    """The methodology an organisation's settings are checked against until it chooses one."""
+    return descriptions()["methodology"]["suite_default"]
+
+
 def _number_or_text(value: str) -> int | str:
     text = value.strip()
     return int(text) if text.isdigit() else text
@@ -242,11 +282,11 @@ def settings_report(params: SettingsParams) -> HTML:
         settings = read_settings(store, params.organisation, params.period)
     given = settings.values.given()
     if not given:
-        return HTML(f"<p>{html.escape(settings.origin().capitalize())}.</p>")
+        return HTML(f"<p>{html.escape(sentence(settings.origin()))}.</p>")
     frame = pd.DataFrame({"Setting": [label(k) for k in given],
                           "Value": [dump_value(v) for v in given.values()],
                           "Last changed by": [settings.saved.get(k, ("", None))[0] for k in given]})
-    return HTML(f"<p>{html.escape(settings.origin().capitalize())}.</p>" + html_table(frame).data)
+    return HTML(f"<p>{html.escape(sentence(settings.origin()))}.</p>" + html_table(frame).data)
 
 
 def start(namespace: dict[str, Any]) -> SettingsForm | None:

@@ -34,7 +34,7 @@ from IPython.display import HTML, display
 
 from workbook_lib.core.errors import InputError, Problem, StoreError
 from workbook_lib.core.outputs import write_excel
-from workbook_lib.core.settings import Applied, effective, label
+from workbook_lib.core.settings import Applied, effective, label, sentence
 
 if TYPE_CHECKING:
     from workbook_lib.core.store import Author, Store
@@ -406,7 +406,7 @@ def settings_summary(applied: Applied, expects: tuple[str, ...]) -> str:
     used += "".join(f" · {html.escape(label(k))}: <b>{html.escape(v)}</b> (the suite's default until you choose one)"
                     for k, v in applied.defaults.items() if k in expects)
     missing = [label(k) for k in expects if k in applied.missing and k not in applied.defaults]
-    parts = [f"<small>{html.escape(settings.origin().capitalize())}. {used}</small>" if used else ""]
+    parts = [f"<small>{html.escape(sentence(settings.origin()))}. {used}</small>" if used else ""]
     if missing:
         parts.append(f'<p class="wb-settings-missing" style="color:#8a4b00"><b>Not set yet for '
                      f"{html.escape(settings.organisation)}:</b> {html.escape(', '.join(missing))}. "

@@ -50,6 +50,15 @@ def _replacing(path: Path) -> Iterator[Path]:
         raise
 
 
+def write_text(path: Path, text: str) -> Path:
+    """A text file written whole or not at all."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with _replacing(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return path
+
+
 # ---- JSON ------------------------------------------------------------------------------------------
 def plain(value: Any) -> Any:
     """A value as JSON takes it: missing -> None, numpy scalars -> Python ones."""

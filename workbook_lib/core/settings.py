@@ -61,6 +61,11 @@ def descriptions() -> dict[str, dict[str, str]]:
     return load_yaml(SETTINGS_FILE.read_text(encoding="utf-8"))["settings"]
 
 
+def sentence(text: str) -> str:
+    """``text`` with a capital first letter, the rest as written (an organisation's name keeps its capitals)."""
+    return text[:1].upper() + text[1:]
+
+
 def label(name: str) -> str:
     return descriptions().get(name, {}).get("label", name.replace("_", " ").capitalize())
 

@@ -1,0 +1,110 @@
+"""The metrics catalogue as data: each metric's risk type, its tolerance as written, its unit and, where the text
+leaves them open, its direction and target (with the decision taken). Loaded from the shipped YAML file
+(``workbook_lib/assessments/monitoring/data/table-25-metrics.yaml``) or the user's own.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter
+from pathlib import Path
+from typing import Literal, Self
+
+from pydantic import ConfigDict, Field, model_validator
+
+from workbook_lib.assessments.monitoring.tolerance import Direction, State, Tolerance, ToleranceError, parse_tolerance
+from workbook_lib.core.datafiles import Strict, load_data_file, normalise_label, shipped_files
+
+SHIPPED_DIR = Path(__file__).parent / "data"
+DEFAULT_CATALOGUE = "table-25-metrics"
+SNAKE_CASE = r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$"
+# a metric's unit as the catalogue declares it -> the tolerance's unit (None: a count)
+UNIT_OF = {"%": "%", "days": "days", "ratio": "ratio", "count": None}
+
+
+class CatalogueError(ValueError):
+    """A metrics catalogue file is missing, unreadable or inconsistent."""
+
+
+class Metric(Strict):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(pattern=SNAKE_CASE)
+    name: str = Field(min_length=1)
+    risk_type: str = Field(min_length=1)
+    tolerance: str = Field(description="the tolerance range as the source writes it")
+    unit: Literal["%", "days", "ratio", "count"]
+    direction: Direction | None = None
+    target: float | None = None
+    warning: float | None = Field(default=None, ge=0, le=1, description="warning zone, a fraction of a bound")
+    decision: str | None = None
+    description: str = Field(min_length=1)
+
+    @property
+    def range(self) -> Tolerance:
+        """The tolerance read as a range; a text without a unit takes the metric's (a bare 0 of a % metric is 0%)."""
+        parsed = parse_tolerance(self.tolerance, self.direction, self.target)
+        if parsed.unit is None and UNIT_OF[self.unit] is not None:
+            parsed = dataclasses.replace(parsed, unit=UNIT_OF[self.unit])
+        return parsed
+
+    def state(self, value: object) -> State:
+        """A measured value against the metric's tolerance and warning zone."""
+        return self.range.state(value, self.warning)
+
+
+def _metric_problems(metric: Metric) -> list[str]:
+    """What is wrong with one metric's tolerance (unreadable, or in another unit than declared)."""
+    try:
+        unit = parse_tolerance(metric.tolerance, metric.direction, metric.target).unit
+    except ToleranceError as exc:
+        return [f"metric {metric.id!r}: {exc}"]
+    if unit is not None and unit != UNIT_OF[metric.unit]:
+        return [f"metric {metric.id!r}: tolerance {metric.tolerance!r} is in {unit}, but its unit is {metric.unit}"]
+    return []
+
+
+class Catalogue(Strict):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    title: str = Field(min_length=1)
+    source: str = Field(min_length=1)
+    metrics: list[Metric] = Field(min_length=1)
+    decisions: list[str] = []
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        """Every problem at once: ids used twice, names used twice (case-insensitively), unreadable tolerances."""
+        problems = [f"metric id {i!r} is used {n} times" for i, n in Counter(m.id for m in self.metrics).items()
+                    if n > 1]
+        by_name: dict[str, list[Metric]] = {}
+        for m in self.metrics:
+            by_name.setdefault(normalise_label(m.name), []).append(m)
+        problems += [f"metric name {same[0].name!r} is used {len(same)} times (ids {', '.join(m.id for m in same)})"
+                     for same in by_name.values() if len(same) > 1]
+        for metric in self.metrics:
+            problems += _metric_problems(metric)
+        if problems:
+            raise ValueError(f"{len(problems)} problem(s):\n    - " + "\n    - ".join(problems))
+        return self
+
+    @property
+    def risk_types(self) -> list[str]:
+        """The risk types in the order they first appear."""
+        return list(dict.fromkeys(m.risk_type for m in self.metrics))
+
+    def find(self, name_or_id: str) -> Metric:
+        """The metric whose id or name matches (case-insensitively, spaces collapsed); KeyError if none."""
+        key = normalise_label(name_or_id)
+        for metric in self.metrics:
+            if key in (normalise_label(metric.id), normalise_label(metric.name)):
+                return metric
+        raise KeyError(f"no metric with id or name {name_or_id!r} in catalogue {self.title!r}")
+
+
+def load_catalogue(path: str | Path | None = None) -> Catalogue:
+    """The shipped catalogue (``table-25-metrics``), or a catalogue file by shipped name or path."""
+    catalogue, _path, _sha256 = load_data_file(DEFAULT_CATALOGUE if path is None else path,
+                                               shipped_files(SHIPPED_DIR), Catalogue, CatalogueError,
+                                               "metrics catalogue")
+    return catalogue

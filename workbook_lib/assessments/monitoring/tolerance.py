@@ -1,0 +1,256 @@
+"""Tolerance ranges as people write them ("< 10%", "80-90%", "1.5 to 2 : 1", "zero tolerance") read into a typed,
+frozen :class:`Tolerance`. One grammar, documented in docs/tolerance-grammar.md:
+
+- ``0`` / ``zero`` / ``zero tolerance``: at most 0 (nothing tolerated);
+- ``< x``, ``<= x``, ``> x``, ``>= x`` (also ``≤ ≥``): one bound, exclusive or inclusive as written;
+- ``a - b`` / ``a to b`` (also an en dash): both ends, inclusive;
+- a bare value (``75 days``, ``10%``, ``2 : 1``): one inclusive bound whose side is the declared ``direction``;
+- ``+/- x`` / ``± x``: ``target - x`` to ``target + x`` inclusive (a ``target`` is required).
+
+A value may carry a unit: ``%`` (kept in percent, never divided by 100), ``day``/``days`` or ``: 1`` (a ratio);
+without one it is a count.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Literal
+
+Direction = Literal["at_most", "at_least"]
+State = Literal["within", "near", "outside", "missing"]
+DIRECTIONS: tuple[str, ...] = ("at_most", "at_least")
+UNITS: tuple[str | None, ...] = ("%", "days", "ratio", None)  # None: a count
+
+FORMS = ("0 or zero tolerance; < 10%, <= 5%, > 80%, >= 75% (or ≤ ≥); 80-90% or 80% to 90%; 1.5 to 2 : 1 (a ratio); "
+         "a bare value such as 75 days or 10% with a direction (at_most or at_least); +/- 5% or ± 5% with a target")
+
+# unicode spellings folded to the grammar's ASCII: minus signs and dashes, ≤ ≥, full-width percent, odd spaces
+_FOLD = str.maketrans({"−": "-", "–": "-", "—": "-", "‒": "-", "﹣": "-", "－": "-", "≤": "<=", "≥": ">=",
+                       "⩽": "<=", "⩾": ">=", "％": "%", "\u00a0": " ", "\u202f": " "})
+_NUM = r"-?(?:\d+(?:\.\d+)?|\.\d+)"
+_UNIT = rf"%|days?|:\s*{_NUM}"
+
+
+def _value(name: str) -> str:
+    """A number and its optional unit, as named groups ``name`` and ``name_unit``."""
+    return rf"(?P<{name}>{_NUM})\s*(?P<{name}_unit>{_UNIT})?"
+
+
+_FORMS: dict[str, re.Pattern[str]] = {
+    "zero": re.compile(r"zero(?: tolerance)?"),
+    "plus_minus": re.compile(rf"(?:±|\+\s*/\s*-|\+-)\s*{_value('x')}"),
+    "bound": re.compile(rf"(?P<op><=|>=|<|>)\s*{_value('x')}"),
+    "range": re.compile(rf"{_value('a')}\s*(?:-|to)\s*{_value('b')}"),
+    "bare": re.compile(_value("x")),
+}
+_OP_DIRECTION = {"<": "at_most", "<=": "at_most", ">": "at_least", ">=": "at_least"}
+
+
+class ToleranceError(ValueError):
+    """A tolerance text that cannot be read, or a range that cannot exist."""
+
+
+def _number_text(x: float) -> str:
+    """A bound as people write it: 10.0 -> "10", 2.5 -> "2.5", never in exponent notation."""
+    text = format(Decimal(repr(x)), "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
+
+
+def _with_unit(x: float, unit: str | None) -> str:
+    number = _number_text(x)
+    if unit == "%":
+        return f"{number}%"
+    if unit == "days":
+        return f"{number} day" if x == 1 else f"{number} days"
+    if unit == "ratio":
+        return f"{number} : 1"
+    return number
+
+
+def _as_number(value: object) -> float | None:
+    """A value to compare as a float; None for a missing one (None or NaN)."""
+    if value is None:
+        return None
+    if isinstance(value, str | bytes):
+        raise TypeError(f"a value to compare with a tolerance is a number, not text: {value!r}")
+    x = float(value)  # type: ignore[arg-type]
+    return None if math.isnan(x) else x
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """A range of acceptable values: ``low``/``high`` (None: unbounded on that side), each inclusive or not,
+    in ``unit`` ("%", "days", "ratio" or None for a count). ``text`` is the tolerance as written."""
+
+    text: str
+    low: float | None
+    high: float | None
+    low_inclusive: bool = True
+    high_inclusive: bool = True
+    unit: str | None = None
+
+    def __post_init__(self) -> None:
+        for side in ("low", "high"):
+            bound = getattr(self, side)
+            if bound is None:
+                object.__setattr__(self, f"{side}_inclusive", False)  # no edge to include
+                continue
+            bound = float(bound)
+            if not math.isfinite(bound):
+                raise ToleranceError(f"tolerance {self.text!r}: the {side} bound must be a finite number")
+            object.__setattr__(self, side, bound)
+        if self.low is None and self.high is None:
+            raise ToleranceError(f"tolerance {self.text!r}: a range needs at least one bound")
+        if self.unit not in UNITS:
+            raise ToleranceError(f"tolerance {self.text!r}: unknown unit {self.unit!r}; expected %, days, ratio or "
+                                 f"none (a count)")
+        if self.low is not None and self.high is not None:
+            if self.low > self.high:
+                raise ToleranceError(f"tolerance {self.text!r}: the low end {_number_text(self.low)} is above the "
+                                     f"high end {_number_text(self.high)}")
+            if self.low == self.high and not (self.low_inclusive and self.high_inclusive):
+                raise ToleranceError(f"tolerance {self.text!r}: the range is empty")
+
+    def contains(self, value: object) -> bool:
+        """Whether a value lies in the range; a missing value (None, NaN) never does."""
+        x = _as_number(value)
+        if x is None:
+            return False
+        if self.low is not None and (x < self.low or (x == self.low and not self.low_inclusive)):
+            return False
+        return not (self.high is not None and (x > self.high or (x == self.high and not self.high_inclusive)))
+
+    def _zone(self, bound: float, warning: float) -> float:
+        """The warning zone's width at a bound: a fraction of the bound's size; at a bound of 0, of the range's
+        width when both ends are set; else empty."""
+        if bound != 0:
+            return warning * abs(bound)
+        if self.low is not None and self.high is not None:
+            return warning * (self.high - self.low)
+        return 0.0
+
+    def state(self, value: object, warning: float | None = None) -> State:
+        """"missing" (None, NaN), "outside", "near" (inside, within the warning zone of a bound) or "within".
+
+        ``warning`` is a fraction (0 to 1): a value inside the range no further from a bound than ``warning``
+        times the bound's absolute value (the zone includes its inner edge) is "near"."""
+        if warning is not None and not (isinstance(warning, numbers.Real) and 0 <= warning <= 1):
+            raise ValueError(f"a warning zone is a fraction from 0 to 1, got {warning!r}")
+        x = _as_number(value)
+        if x is None:
+            return "missing"
+        if not self.contains(x):
+            return "outside"
+        if warning:
+            for bound in (self.low, self.high):
+                if bound is not None:
+                    zone = self._zone(bound, warning)
+                    if zone > 0 and abs(x - bound) <= zone:
+                        return "near"
+        return "within"
+
+    def describe(self) -> str:
+        """The range in plain words: "at most 10%", "between 80% and 90%", "exactly 0"."""
+        low, high, unit = self.low, self.high, self.unit
+        if low is not None and low == high:
+            return f"exactly {_with_unit(low, unit)}"
+        if low is None and high == 0 and self.high_inclusive and unit is None:
+            return "exactly 0"  # a count cannot go below 0
+        low_words = None if low is None else ("at least " if self.low_inclusive else "more than ") + _with_unit(
+            low, unit)
+        high_words = None if high is None else ("at most " if self.high_inclusive else "less than ") + _with_unit(
+            high, unit)
+        if low_words is None or high_words is None:
+            return low_words or high_words or ""
+        if self.low_inclusive and self.high_inclusive and unit != "ratio":
+            return f"between {_with_unit(low, unit)} and {_with_unit(high, unit)}"  # type: ignore[arg-type]
+        return f"{low_words} and {high_words}"  # a ratio's colons read better spelled out
+
+
+def _refuse(text: str, why: str) -> ToleranceError:
+    return ToleranceError(f"cannot read tolerance {text!r}: {why}; expected one of: {FORMS}")
+
+
+def _unit(raw: str | None, text: str) -> str | None:
+    """A written unit as the range's unit ("%", "days", "ratio") or None."""
+    if raw is None:
+        return None
+    if raw == "%":
+        return "%"
+    if raw.startswith("day"):
+        return "days"
+    if float(raw[1:]) != 1:
+        raise _refuse(text, f"a ratio is written against 1 (e.g. 1.5 : 1), not '{' '.join(raw.split())}'")
+    return "ratio"
+
+
+def _units(match: re.Match[str], text: str) -> str | None:
+    """The unit of a range: written on either end or both; both ends must agree."""
+    a, b = _unit(match["a_unit"], text), _unit(match["b_unit"], text)
+    if a is not None and b is not None and a != b:
+        raise _refuse(text, f"its two ends have different units ({a} and {b})")
+    return a or b
+
+
+def _one_sided(text: str, x: float, direction: str, inclusive: bool, unit: str | None) -> Tolerance:
+    if direction == "at_most":
+        return Tolerance(text, None, x, high_inclusive=inclusive, unit=unit)
+    return Tolerance(text, x, None, low_inclusive=inclusive, unit=unit)
+
+
+def _read(kind: str, m: re.Match[str], text: str, direction: str | None, target: float | None) -> Tolerance:
+    if kind == "zero":
+        if direction == "at_least":
+            raise _refuse(text, "zero tolerance means at most 0, but the direction given is at_least")
+        return Tolerance(text, None, 0.0, unit=None)
+    if kind == "plus_minus":
+        spread, unit = float(m["x"]), _unit(m["x_unit"], text)
+        if target is None:
+            raise _refuse(text, "a +/- tolerance is around a target, and no target was given")
+        if spread < 0:
+            raise _refuse(text, "the spread of a +/- tolerance cannot be negative")
+        return Tolerance(text, target - spread, target + spread, unit=unit)  # 5% around a % target: points
+    if kind == "range":
+        return Tolerance(text, float(m["a"]), float(m["b"]), unit=_units(m, text))
+    x, unit = float(m["x"]), _unit(m["x_unit"], text)
+    if kind == "bound":
+        op = m["op"]
+        if direction is not None and direction != _OP_DIRECTION[op]:
+            raise _refuse(text, f"'{op}' means {_OP_DIRECTION[op]}, but the direction given is {direction}")
+        return _one_sided(text, x, _OP_DIRECTION[op], inclusive=op.endswith("="), unit=unit)
+    if direction is None and x != 0:
+        raise _refuse(text, "a bare value says no direction: declare direction at_most or at_least, or write it "
+                            "with < <= > >=")
+    return _one_sided(text, x, direction or "at_most", inclusive=True, unit=unit)  # a bare 0 is zero tolerance
+
+
+def parse_tolerance(text: str, direction: str | None = None, target: float | None = None) -> Tolerance:
+    """Read a tolerance as written into a :class:`Tolerance` (see the module's grammar).
+
+    ``direction`` ("at_most" / "at_least") gives the side of a bare value; ``target`` the centre of a +/- form.
+    Either given where the text cannot use it, or contradicting it, is refused: nothing is ignored silently."""
+    if not isinstance(text, str):
+        raise ToleranceError(f"a tolerance is text, got {type(text).__name__} {text!r}")
+    if direction is not None and direction not in DIRECTIONS:
+        raise ToleranceError(f"tolerance {text!r}: unknown direction {direction!r}; expected at_most or at_least")
+    if target is not None and not (isinstance(target, numbers.Real) and math.isfinite(target)):
+        raise ToleranceError(f"tolerance {text!r}: the target must be a finite number, got {target!r}")
+    folded = " ".join(text.translate(_FOLD).casefold().split())
+    if not folded:
+        raise _refuse(text, "it is empty")
+    for kind, pattern in _FORMS.items():
+        m = pattern.fullmatch(folded)
+        if m is None:
+            continue
+        if target is not None and kind != "plus_minus":
+            raise _refuse(text, "a target applies only to a +/- tolerance")
+        if direction is not None and kind in ("range", "plus_minus"):
+            raise _refuse(text, "it gives both ends, so a direction does not apply")
+        return _read(kind, m, text, direction, target)
+    raise _refuse(text, "it matches none of the forms")
