@@ -205,7 +205,10 @@ def _execute_checked(assessment: str, params_file: Path, out: Path, timeout: int
         warming.start()
         _execute_notebook(spec, injected, executed, timeout, failed, params_file, assessment, kernel)
         warming.join()
-        prov = provenance.record(assessment, spec, p, params_file, given, started_at, time.perf_counter() - started)
+        # the data files the run used: with source: store, those the organisation's settings name
+        used = effective(p)[0]
+        prov = provenance.record(assessment, spec, used, params_file, given, started_at,
+                                 time.perf_counter() - started)
         provenance.add_to_notebook(executed, prov)
         if (staging / f"{stem}.json").is_file():
             provenance.add_to_json(staging / f"{stem}.json", prov)

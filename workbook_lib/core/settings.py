@@ -101,6 +101,8 @@ def dump_value(value: Any) -> str:
         return value.isoformat()
     if isinstance(value, str):
         return value
+    if isinstance(value, int | float):
+        return str(value)
     return yaml.safe_dump(value, default_flow_style=True, sort_keys=False, allow_unicode=True, width=10_000).strip()
 
 
@@ -134,7 +136,7 @@ def from_rows(rows: dict[str, str]) -> OrgSettings:
         problems += [f"{label(str(e['loc'][0]))}: {e['msg']} (got {e.get('input')!r})" for e in exc.errors()]
         settings = None
     if problems:
-        raise ParameterError("settings not saved:\n" + "\n".join(f"  - {p}" for p in problems))
+        raise ParameterError("settings that cannot be used:\n" + "\n".join(f"  - {p}" for p in problems))
     return settings
 
 

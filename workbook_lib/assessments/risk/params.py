@@ -86,7 +86,7 @@ class RiskEvaluationParams(CommonParams):
     def methodology_ref(self) -> str | Path:
         if not self.methodology:
             raise ParameterError(f"methodology: not set for {self.organisation}; choose one on the app's Settings "
-                                 "page (or `workbook settings set`), or name it in the parameters file")
+                                 "page (or `workbook settings import`), or name it in the parameters file")
         return self.methodology if self.methodology in shipped() else self.resolve(self.methodology)
 
 

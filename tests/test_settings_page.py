@@ -1,0 +1,159 @@
+"""The Settings page as its user meets it (in-process; tests/test_settings_browser.py drives it in Chromium), and
+the promise it exists for: a form and a ``source: store`` run of the same organisation and period agree."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tests.conftest import PARAMETERS, ROOT
+from tests.form_kit import Recorder, no_request  # noqa: F401 - a fixture
+from workbook_lib.app.settings_page import SettingsForm, SettingsParams, settings_problems
+from workbook_lib.assessments import shared_fields
+from workbook_lib.assessments.assurance.form import AssuranceForm
+from workbook_lib.assessments.assurance.inputs import CombinedAssuranceParams
+from workbook_lib.assessments.risk.form import RiskRegisterForm
+from workbook_lib.core import records
+from workbook_lib.core.params import load_file
+from workbook_lib.core.settings import OrgSettings, read_settings
+from workbook_lib.core.store import Author, Store
+
+pytestmark = pytest.mark.usefixtures("no_request")
+ORG, PERIOD = "Blue Crane Local Municipality", "2025-26"
+WORKBOOK = str(Path(sys.executable).parent / "workbook")
+
+
+@pytest.fixture
+def store(tmp_path):
+    with Store(str(tmp_path / "store.db")) as s:
+        yield s
+
+
+def _page(store: Store) -> SettingsForm:
+    page = SettingsForm(SettingsParams(organisation=ORG, period=PERIOD, store_url=store.url), Recorder(), store=store)
+    page.respondent.name.value = "Sipho Ndlovu"
+    return page
+
+
+def test_a_new_organisation_starts_with_nothing_set_and_says_so(store):
+    page = _page(store)
+    assert "No settings saved for Blue Crane" in page.origin.value
+    assert page.appetite.value == "" and page.providers.value == "" and page.maturity.value == ""
+    assert page.methodology.value == ""  # "(not chosen: the suite's default)"
+
+
+def test_every_problem_is_named_by_its_field_and_nothing_is_saved(store):
+    page = _page(store)
+    page.appetite.value = "Enormous"
+    page.categories.value = "Financial 4"
+    page.tolerance.value = "Huge"
+    page.providers.value = "Fire services"
+    page.start.value, page.end.value = dt.date(2026, 6, 30), dt.date(2025, 7, 1)
+    page.save.click()
+    shown = page.save_feedback.value
+    for field in ("Risk appetite", "Appetite per category", "Risk tolerance", "Assurance providers of your own",
+                  "Period ends"):
+        assert field in shown
+    assert "nothing was saved" in shown and store.current(ORG, PERIOD, "setting") == []
+
+
+def test_saved_settings_are_read_back_with_their_trail_and_carried_to_the_next_period(store):
+    page = _page(store)
+    page.methodology.value = "western-cape-5x5"
+    page.appetite.value = "Low"
+    page.categories.value = "Financial: 4\nCompliance: Medium"
+    page.tolerance.value = "Medium"
+    page.providers.value = "Fire services; 2\nProvincial treasury; 4; independent"
+    page.maturity.value = "marks"
+    page.start.value, page.end.value = dt.date(2025, 7, 1), dt.date(2026, 6, 30)
+    page.save.click()
+    assert "Saved the settings of Blue Crane" in page.save_feedback.value
+    saved = read_settings(store, ORG, PERIOD).values
+    assert saved.appetite == {"default": "Low", "categories": {"Financial": 4, "Compliance": "Medium"}}
+    assert saved.providers == [{"id": "fire_services", "name": "Fire services", "line": 2},
+                               {"id": "provincial_treasury", "name": "Provincial treasury", "line": 4,
+                                "independent": True}]
+    assert saved.maturity_status == "marks" and saved.period_end == dt.date(2026, 6, 30)
+    assert "Sipho Ndlovu" in page.trail.value and "Risk appetite" in page.trail.value
+    # the next period opens on these, and says where they come from
+    page.picker.period.value = "2026-27"
+    page.picker.open_button.click()
+    assert "settings for <b>2025-26</b>" in page.origin.value and page.appetite.value == "Low"
+    assert "Fire services; 2" in page.providers.value
+
+
+def test_a_settings_file_is_checked_like_the_page():
+    assert settings_problems(OrgSettings(methodology="western-cape-5x5", appetite="Low", tolerance="Medium")) == []
+    problems = settings_problems(OrgSettings(appetite="Huge", maturity_status="great", banding="other"))
+    assert [p.split(":")[0] for p in problems] == ["Banding", "Risk appetite", "Maturity status"]
+    assert settings_problems(OrgSettings(methodology="no-such"))[0].startswith("Risk methodology: 'no-such'")
+
+
+# ---- a form and a batch run of the same organisation agree --------------------------------------------------
+def _workbook(*args: str, db: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([WORKBOOK, *args], cwd=ROOT, capture_output=True, text=True, timeout=600,
+                          env={**os.environ, "WORKBOOK_DB": str(db)})
+
+
+def test_the_forms_and_a_store_run_show_the_same_figures(tmp_path):
+    db = tmp_path / "store.db"
+    karoo = load_file(PARAMETERS / "karoo-vale-2025-26.yaml", CombinedAssuranceParams, shared_fields())
+    with Store(str(db)) as store:
+        register = records.read_for_kind(karoo.resolve(karoo.register_file), "risk")
+        store.save(ORG, PERIOD, "risk", records.rows_from_table(register, "risk"), Author("Seeder"), source="import")
+    settings = tmp_path / "blue-crane-settings.yaml"
+    settings.write_text("methodology: western-cape-5x5\nappetite: {default: 4, categories: {Financial: 9}}\n"
+                        "tolerance: 6\nproviders: [{id: fire_services, name: Fire services, line: 2}]\n"
+                        "maturity_status: fragmented\n", encoding="utf-8")
+    imported = _workbook("settings", "import", str(settings), "--organisation", ORG, "--period", PERIOD,
+                         "--who", "Sipho Ndlovu", db=db)
+    assert imported.returncode == 0, imported.stderr
+
+    # the forms, for the organisation opened there
+    with Store(str(db)) as store:
+        risk_form = RiskRegisterForm(karoo.model_copy(update={"organisation": ORG, "period": PERIOD}), Recorder(),
+                                     store=store)
+        ev = risk_form.evaluation()
+        assurance_form = AssuranceForm(karoo.model_copy(update={"organisation": ORG, "period": PERIOD}), Recorder(),
+                                       store=store)
+        result = assurance_form.result
+    assert any("Fire services" in label for label, _v in assurance_form.provider.options)
+    assert not any("Occupational health" in label for label, _v in assurance_form.provider.options)
+
+    # a batch run from the store: a parameters file with no appetite, provider or maturity status of its own
+    params = tmp_path / "blue-crane.yaml"
+    params.write_text(f"organisation: {ORG}\nperiod: '{PERIOD}'\nas_of: {dt.date.today().isoformat()}\n"
+                      "source: store\n", encoding="utf-8")
+    out = tmp_path / "out"
+    for assessment in ("risk-evaluation", "combined-assurance"):
+        ran = _workbook("run", assessment, "--params", str(params), "--out", str(out), db=db)
+        assert ran.returncode == 0, ran.stdout + ran.stderr
+    folder = next(out.rglob("risk-evaluation.json")).parent
+    risk_json = json.loads((folder / "risk-evaluation.json").read_text())
+    assurance_json = json.loads((folder / "combined-assurance.json").read_text())
+
+    # the same risks above appetite, with the same decision makers (tolerance 6: the Municipal Manager above it)
+    form_risks = ev.risks.set_index("risk_id")
+    run_risks = {r["risk_id"]: r for r in risk_json["risks"]}
+    assert set(run_risks) == set(form_risks.index)
+    for risk_id, row in form_risks.iterrows():
+        shown = None if pd.isna(row["above_appetite"]) else bool(row["above_appetite"])  # None: an opportunity
+        assert run_risks[risk_id]["above_appetite"] == shown, risk_id
+        assert run_risks[risk_id]["decision_maker"] == row["decision_maker"], risk_id
+    assert sum(bool(r["above_appetite"]) for r in run_risks.values()) > 0
+    assert risk_json["settings"]["used"]["appetite"] == "default: 4; categories: Financial: 9"
+    assert risk_json["as_of"] == dt.date.today().isoformat() == ev.as_of.isoformat()
+    # the same risks in scope and the same gaps
+    form_scope = result.risks.set_index("risk_id")
+    for r in assurance_json["risks"]:
+        assert r["in_scope"] == bool(form_scope.loc[r["risk_id"], "in_scope"]), r["risk_id"]
+        assert r["gap"] == bool(form_scope.loc[r["risk_id"], "gap"]), r["risk_id"]
+    assert sum(r["gap"] for r in assurance_json["risks"]) == len(result.gaps) > 0
+    assert assurance_json["settings"]["used"]["providers"] == "Fire services"
