@@ -76,7 +76,7 @@ sections.show(lambda result: Markdown(report.opening_narrative(result, result.pl
 
 # %%
 # NBVAL_CHECK_OUTPUT
-sections.show(lambda result: print(report.key_figures(result)))
+sections.key_figures(report.key_figures)
 
 # %% [markdown]
 # ## The assurance map

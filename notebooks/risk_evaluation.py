@@ -63,7 +63,7 @@ sections.show(lambda ev: Markdown(report.opening_narrative(ev, ev.organisation, 
 
 # %%
 # NBVAL_CHECK_OUTPUT
-sections.show(lambda ev: print(report.key_figures(ev)))
+sections.key_figures(report.key_figures)
 
 # %% [markdown]
 # ## Where the risks sit

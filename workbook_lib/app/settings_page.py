@@ -28,8 +28,9 @@ from workbook_lib.core.settings import (
     FROM_MARKS,
     OrgSettings,
     descriptions,
-    dump_value,
+    in_words,
     label,
+    parse_value,
     read_settings,
     save_settings,
     sentence,
@@ -152,7 +153,8 @@ class SettingsForm(StoreForm):
             self.feedback.ok(message)
 
     def _trail(self, org: str, period: str) -> str:
-        rows = [{"Setting": label(h["key"]), "Value": (h["after"] or {}).get("value", ""), "Changed by": h["who"],
+        rows = [{"Setting": label(h["key"]), "Value": _shown(h["key"], (h["after"] or {}).get("value", "")),
+                 "Changed by": h["who"],
                  "When": h["at"].strftime("%Y-%m-%d %H:%M UTC")}
                 for h in self.store.history(org, period, "setting")]
         if not rows:
@@ -269,6 +271,15 @@ def suite_default() -> str:
     return descriptions()["methodology"]["suite_default"]
 
 
+def _shown(name: str, text: str) -> str:
+    """A stored setting's text in words (blank: "not set")."""
+    try:
+        value = parse_value(name, text)
+    except ValueError:
+        return text
+    return "(not set)" if value in (None, "") else in_words(value)
+
+
 def _number_or_text(value: str) -> int | str:
     text = value.strip()
     return int(text) if text.isdigit() else text
@@ -284,7 +295,7 @@ def settings_report(params: SettingsParams) -> HTML:
     if not given:
         return HTML(f"<p>{html.escape(sentence(settings.origin()))}.</p>")
     frame = pd.DataFrame({"Setting": [label(k) for k in given],
-                          "Value": [dump_value(v) for v in given.values()],
+                          "Value": [in_words(v) for v in given.values()],
                           "Last changed by": [settings.saved.get(k, ("", None))[0] for k in given]})
     return HTML(f"<p>{html.escape(sentence(settings.origin()))}.</p>" + html_table(frame).data)
 

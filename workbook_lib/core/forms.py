@@ -125,6 +125,11 @@ class Feedback(w.HTML):
             lines = "".join(f"<li>{html.escape(line)}</li>" for line in exc.lines())
             body = (f"<b>{len(exc.problems)} problem(s); nothing was saved.</b>"
                     f'<ul class="wb-problems" style="margin:4px 0">{lines}</ul>')
+        elif isinstance(exc, InputError) and all(p.row is None for p in exc.problems):
+            # typed into the form: each problem by its field, no file or row (a form is not a file)
+            lines = "".join(f"<li>{html.escape(_form_line(p, with_file=True))}</li>" for p in exc.problems)
+            body = (f"<b>{len(exc.problems)} problem(s); nothing was saved.</b>"
+                    f'<ul class="wb-problems" style="margin:4px 0">{lines}</ul>')
         elif isinstance(exc, InputError):
             frame = exc.to_frame().fillna("")
             body = (f"<b>{len(exc.problems)} problem(s); nothing was saved.</b>"
@@ -302,6 +307,12 @@ class Sections:
         display(out)
         self._render(out, render)
 
+    def key_figures(self, figures: Callable[[Any], str]) -> None:
+        """The key-figures line the tests check (nbval) and the JSON carries: printed in a report's notebook, left
+        out of the HTML report (core/outputs.notebook_to_html) and never shown in a form."""
+        if not self.live and self.result is not None:
+            print(figures(self.result))
+
     def refresh(self, result: Any, empty: str | None = None) -> None:
         self.result = result
         if empty is not None:
@@ -370,9 +381,11 @@ class FormError(InputError):
         return "\n".join([head, *(f"  - {line}" for line in self.lines())])
 
 
-def _form_line(p: Problem) -> str:
+def _form_line(p: Problem, with_file: bool = False) -> str:
+    """One problem in a form's words; ``with_file``: name the file first when it is an uploaded file."""
     typed = f" (you entered {p.value!r})" if p.value not in ("", None) else ""
-    return f"{p.column + ': ' if p.column else ''}expected {p.expected}{typed}"
+    uploaded = with_file and Path(str(p.file or "")).suffix.lower() in {".csv", ".xlsx", ".xls", ".txt"}
+    return f"{p.file + ': ' if uploaded else ''}{p.column + ': ' if p.column else ''}expected {p.expected}{typed}"
 
 
 def form_problems(exc: InputError, labels: dict[str, str]) -> FormError:

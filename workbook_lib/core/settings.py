@@ -194,9 +194,10 @@ class Applied:
                 "not_set": list(self.missing), "parameters_not_used": dict(self.replaced)}
 
 
-def _in_words(value: Any) -> str:
+def in_words(value: Any) -> str:
+    """A setting's value as a reader sees it (providers by name, appetite as 'default: 4; categories: ...')."""
     if isinstance(value, dict):
-        parts = [f"{k}: {_in_words(v)}" for k, v in value.items() if v not in (None, {}, [])]
+        parts = [f"{k}: {in_words(v)}" for k, v in value.items() if v not in (None, {}, [])]
         return "; ".join(parts)
     if isinstance(value, list):
         return ", ".join(str(v.get("name", v)) if isinstance(v, dict) else str(v) for v in value)
@@ -223,16 +224,16 @@ def apply(params: Any, settings: Settings, neutral: bool) -> tuple[Any, Applied]
         if name in given:
             value = _parameter_value(name, given[name])
             updates[alias] = value
-            applied.used[name] = _in_words(given[name])
+            applied.used[name] = in_words(given[name])
             mine = current.get(alias)
             if not neutral and mine not in (None, "", [], {}) and mine != value and params.source == "store" \
                     and name in params.model_fields_set:
-                applied.replaced[name] = _in_words(mine)
+                applied.replaced[name] = in_words(mine)
         else:
             applied.missing.append(name)
             if neutral and descriptions().get(name, {}).get("when_not_set") == "suite default" \
                     and current.get(alias) not in (None, ""):
-                applied.defaults[name] = _in_words(current.get(alias))
+                applied.defaults[name] = in_words(current.get(alias))
             elif neutral:
                 updates[alias] = None if fields[name].is_required() else fields[name].default
     if neutral:

@@ -347,8 +347,9 @@ class CosoAssessmentForm(StoreForm):
             try:
                 changes.update(canonical_rows(KIND, Table(file="COSO form", frame=frame, header_row=0), self.q))
             except InputError as exc:  # name the item, not a row number the respondent never saw
-                raise InputError([Problem(f"item {rows[p.row - 1]['item_id']}" if p.row else p.file, None,
-                                          p.column, p.value, p.expected) for p in exc.problems]) from None
+                raise InputError([Problem("", None, " ".join(x for x in (
+                    f"item {rows[p.row - 1]['item_id']}" if p.row else None, p.column) if x) or None, p.value,
+                    p.expected) for p in exc.problems]) from None
         changes.update({f"{item_id}|{line}": None for item_id in withdraw})
         result = self.store.save(org, period, KIND, changes, author, self.method, source="form") if changes \
             else SaveResult()
