@@ -148,7 +148,7 @@ def test_the_forms_and_a_store_run_show_the_same_figures(tmp_path):
         assert run_risks[risk_id]["above_appetite"] == shown, risk_id
         assert run_risks[risk_id]["decision_maker"] == row["decision_maker"], risk_id
     assert sum(bool(r["above_appetite"]) for r in run_risks.values()) > 0
-    assert risk_json["settings"]["used"]["appetite"] == "default: 4; categories: Financial: 9"
+    assert risk_json["settings"]["used"]["appetite"] == "4; per category Financial: 9"
     assert risk_json["as_of"] == dt.date.today().isoformat() == ev.as_of.isoformat()
     # the same risks in scope and the same gaps
     form_scope = result.risks.set_index("risk_id")

@@ -37,7 +37,7 @@ from workbook_lib.core.settings import (
 )
 from workbook_lib.core.store import Store
 
-WIDE = {"description_width": "190px"}
+WIDE = {"description_width": "240px"}
 
 
 class SettingsParams(BaseModel):
@@ -63,7 +63,7 @@ class SettingsForm(StoreForm):
         super().__init__(params, sections, store)
         methods = {name: load_methodology(name).methodology for name in shipped()}
         self.methodologies = methods
-        text = {"style": WIDE, "layout": w.Layout(width="640px")}
+        text = {"style": WIDE, "layout": w.Layout(width="690px")}
         self.methodology = tag(w.Dropdown(description=label("methodology"), options=[
             ("(not chosen: the suite's default)", "")] + [(f"{m.title} ({n})", n) for n, m in methods.items()],
             **text), "setting-methodology")

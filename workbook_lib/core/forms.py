@@ -414,10 +414,9 @@ def settings_summary(applied: Applied, expects: tuple[str, ...]) -> str:
 
     link = f"{SETTINGS_NOTEBOOK}?{urlencode({'organisation': settings.organisation, 'period': settings.period})}"
     anchor = f'<a class="wb-settings-link" href="{html.escape(link)}">Settings page</a>'
-    used = " · ".join(f"{html.escape(label(k))}: <b>{html.escape(v)}</b>" for k, v in applied.used.items()
-                      if k in expects)
+    used = " · ".join(f"{html.escape(label(k))}: <b>{html.escape(v)}</b>" for k, v in applied.used.items())
     used += "".join(f" · {html.escape(label(k))}: <b>{html.escape(v)}</b> (the suite's default until you choose one)"
-                    for k, v in applied.defaults.items() if k in expects)
+                    for k, v in applied.defaults.items())
     missing = [label(k) for k in expects if k in applied.missing and k not in applied.defaults]
     parts = [f"<small>{html.escape(sentence(settings.origin()))}. {used}</small>" if used else ""]
     if missing:
@@ -516,7 +515,7 @@ class StoreForm:
         self.settings_view.value = settings_summary(self.applied, self.expects)
         return params
 
-    expects: tuple[str, ...] = ()  # the settings this form needs: a missing one is named with how to set it
+    expects: tuple[str, ...] = ()  # settings the form's results need: a missing one is named, with how to set it
 
     @staticmethod
     def excel_download(tables: dict[str, Any], filename: str, label: str) -> str:

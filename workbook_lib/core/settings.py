@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
 SETTINGS_FILE = Path(__file__).parent / "data" / "settings.yaml"
 FROM_MARKS = "marks"  # maturity_status: scored from the maturity marks saved for the period
+REPORTED = ("period_start", "period_end")  # settings no assessment takes as a parameter, stated in reports
 
 SETTING = register_kind(RecordKind("setting", ("setting",),
                                    lambda: {"setting": ["setting", "name"], "value": ["value"]}))
@@ -195,12 +196,18 @@ class Applied:
 
 
 def in_words(value: Any) -> str:
-    """A setting's value as a reader sees it (providers by name, appetite as 'default: 4; categories: ...')."""
+    """A setting's value as a reader sees it: providers by name, an appetite as "Low; per category Financial: 4",
+    a date as 1 July 2025."""
+    if isinstance(value, dict) and set(value) <= {"default", "categories"}:
+        parts = [] if value.get("default") in (None, "") else [str(value["default"])]
+        categories = ", ".join(f"{k}: {v}" for k, v in (value.get("categories") or {}).items())
+        return "; ".join(parts + ([f"per category {categories}"] if categories else []))
     if isinstance(value, dict):
-        parts = [f"{k}: {in_words(v)}" for k, v in value.items() if v not in (None, {}, [])]
-        return "; ".join(parts)
+        return "; ".join(f"{k}: {in_words(v)}" for k, v in value.items() if v not in (None, {}, []))
     if isinstance(value, list):
         return ", ".join(str(v.get("name", v)) if isinstance(v, dict) else str(v) for v in value)
+    if isinstance(value, dt.date):
+        return f"{value.day} {value:%B %Y}"
     return str(value)
 
 
@@ -219,6 +226,8 @@ def apply(params: Any, settings: Settings, neutral: bool) -> tuple[Any, Applied]
     updates: dict[str, Any] = {}
     for name in OrgSettings.model_fields:
         if name not in fields:
+            if name in REPORTED and name in given:  # not a parameter, but the report states it
+                applied.used[name] = in_words(given[name])
             continue
         alias = fields[name].alias or name
         if name in given:

@@ -57,7 +57,7 @@ class AssuranceForm(StoreForm):
 
     params: CombinedAssuranceParams
 
-    expects = ("methodology", "appetite", "providers", "maturity_status", "period_start", "period_end")
+    expects = ("methodology", "appetite", "maturity_status")
 
     def __init__(self, params: CombinedAssuranceParams, sections: Sections, store: Store | None = None):
         # the framework's providers; the organisation's own are added from its settings when a period is opened

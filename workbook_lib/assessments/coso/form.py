@@ -44,7 +44,7 @@ ACCESS_NOTE = ("Who may open the champion view is decided by the sign-in in fron
 class CosoAssessmentForm(StoreForm):
     """Rate the COSO questionnaire for one line of assurance, or review all lines as the champion."""
 
-    expects = ("maturity_status", "period_start", "period_end")
+    expects = ("maturity_status",)
 
     params: CosoParams
 

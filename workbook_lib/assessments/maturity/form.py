@@ -118,7 +118,7 @@ class ElementChoice(w.VBox):
 class MaturityForm(StoreForm):
     """Mark an organisation's maturity elements and answer the capacity questions for a period."""
 
-    expects = ("period_start", "period_end")
+    expects = ()
 
     params: MaturityParams
 

@@ -41,7 +41,7 @@ class RiskRegisterForm(StoreForm):
 
     params: RiskEvaluationParams
 
-    expects = ("methodology", "appetite", "tolerance", "period_start", "period_end")
+    expects = ("methodology", "appetite")
 
     def __init__(self, params: RiskEvaluationParams, sections: Sections, store: Store | None = None):
         super().__init__(params, sections, store)
