@@ -43,7 +43,9 @@ def voila_command(port: int, host: str = "127.0.0.1", token: str | None = None, 
         command.append(f"--token={token}")
     if preheat:
         # refill the pool 20 s after a kernel is handed out, not while that page is still loading (bench/voila.py)
-        command += ["--preheat_kernel=True", "--pool_size=1", "--VoilaKernelManager.fill_delay=20"]
+        command += ["--preheat_kernel=True", "--pool_size=1", "--VoilaKernelManager.fill_delay=20",
+                    # the settings page is opened rarely: no kernel kept waiting for it
+                    "--VoilaKernelManager.preheat_denylist=settings.ipynb"]
     if not open_browser:
         command.append("--no-browser")
     return command

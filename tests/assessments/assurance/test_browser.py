@@ -8,7 +8,11 @@ import openpyxl
 
 from tests.browser_kit import choose, fill, open_app
 from tests.conftest import PARAMETERS
+from tests.form_kit import example_settings, settle
+from workbook_lib.assessments import shared_fields
+from workbook_lib.assessments.assurance.inputs import CombinedAssuranceParams
 from workbook_lib.core import records
+from workbook_lib.core.params import load_file
 from workbook_lib.core.store import Author, Store
 
 ORG, PERIOD = "Browser Assurance Municipality", "2025-26"
@@ -22,11 +26,14 @@ MC_KEY = "KV-002|quarterly bulk water loss review|management_controls"
 
 
 def _seed_register(db) -> None:
-    """The Karoo Vale register saved for ORG/PERIOD, as the risk register form or an import would."""
+    """The Karoo Vale register saved for ORG/PERIOD, as the risk register form or an import would, and the
+    example's settings (appetite, own provider), as the risk champion would save them on the Settings page."""
     table = records.read_for_kind(PARAMETERS / "registers" / "karoo_vale_municipality_2025.csv", "risk")
+    karoo = load_file(PARAMETERS / "karoo-vale-2025-26.yaml", CombinedAssuranceParams, shared_fields())
     with Store(str(db)) as store:
         store.save(ORG, PERIOD, "risk", records.rows_from_table(table, "risk"), Author("Register Clerk"),
                    source="import")
+        settle(store, ORG, PERIOD, **example_settings(karoo))
 
 
 def _gaps(page) -> str:
@@ -37,7 +44,7 @@ def test_entries_close_a_gap_a_removal_reopens_it_and_the_plan_downloads(page, a
     base, db = app_server
     _seed_register(db)
     open_app(page, base, NOTEBOOK, READY, "?" + urlencode({"organisation": ORG, "period": PERIOD}))
-    page.wait_for_selector("text=gaps 11 |")  # the report from the store: no entry yet, every risk a gap
+    page.wait_for_selector(".wb-status:has-text('11 gap(s)')")  # from the store: no entry yet, every risk a gap
     assert "KV-002" in _gaps(page)
     fill(page, "respondent", "Pieter Smit")
     choose(page, "line", LINE_3)
@@ -58,7 +65,7 @@ def test_entries_close_a_gap_a_removal_reopens_it_and_the_plan_downloads(page, a
     page.locator(".wb-save").click()
     page.wait_for_selector(".wb-ok:has-text('Management processes and controls: 1 added')")
     page.wait_for_selector(".wb-risk-info .wb-no-gap")
-    page.wait_for_selector("text=gaps 10 |")  # the report sections refreshed after the save
+    page.wait_for_selector(".wb-status:has-text('10 gap(s)')")  # the results refreshed after the save
     assert "KV-002" not in _gaps(page)
     assert "coverage extensive" in page.locator(".wb-risk-info").inner_text().lower()
     entries = page.locator(".wb-entries").inner_text()
@@ -77,7 +84,7 @@ def test_entries_close_a_gap_a_removal_reopens_it_and_the_plan_downloads(page, a
     page.wait_for_selector(".wb-save:has-text('Save changes')")
     page.locator(".wb-remove").click()
     page.wait_for_selector(".wb-ok:has-text('Removed KV-002')")
-    page.wait_for_selector("text=gaps 11 |")
+    page.wait_for_selector(".wb-status:has-text('11 gap(s)')")
     assert "KV-002" in _gaps(page)  # back in the gap table
     page.wait_for_selector(".wb-risk-info:has-text('Coverage inadequate')")
     assert "Internal audit" not in page.locator(".wb-entries").inner_text()

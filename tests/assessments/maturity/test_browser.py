@@ -55,7 +55,7 @@ def test_rate_by_clicking_descriptions_answer_for_line_2_and_find_it_all_again(p
     page.locator(".wb-save-marks").click()
     page.wait_for_selector(".wb-ok:has-text('Saved marks'):has-text('4 added')")
     page.wait_for_selector(".wb-marks-progress:has-text('Elements rated 4 of 23')")
-    page.wait_for_selector("text=elements 23 | rated 4 | total 8 of 69 | status not classified")  # key figures
+    page.wait_for_selector("text=4 of 23 elements are rated")  # the opening narrative, refreshed
     assert "no maturity status is given" in page.locator(".wb-maturity-status").inner_text()
     assert page.locator("script:has-text('alert(1)')").count() == 0  # text is escaped, never run
 
@@ -66,7 +66,7 @@ def test_rate_by_clicking_descriptions_answer_for_line_2_and_find_it_all_again(p
     _answer(page, 11, "Yes")
     page.locator(".wb-save-capacity").click()
     page.wait_for_selector(".wb-ok:has-text('Saved capacity answers (line 2)')")
-    page.wait_for_selector("text=capacity yes: line 1 n/a, line 2 67%, line 3 n/a")
+    page.wait_for_selector("text=/\\b3 of \\d+ answers given/")  # the capacity narrative, refreshed
 
     page.reload(wait_until="commit")  # come back later: open the organisation and period again
     page.wait_for_selector(READY)

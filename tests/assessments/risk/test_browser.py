@@ -42,7 +42,7 @@ def test_add_a_risk_save_reload_and_find_it_in_the_store(page, app_server):
     fill(page, "review-date", "2026-03-31")
     page.locator(".wb-save").click()
     page.wait_for_selector(".wb-ok:has-text('Saved BT-01')")
-    page.wait_for_selector("text=risks 1 | rated 1")  # the results re-rendered after the save
+    page.wait_for_selector("text=the register holds 1 risks")  # the results re-rendered after the save
     assert page.locator(".wb-risk-list").inner_text().count("BT-01") == 1
     assert page.locator("script:has-text('alert(1)')").count() == 0  # text is escaped, never run
 
@@ -52,7 +52,7 @@ def test_add_a_risk_save_reload_and_find_it_in_the_store(page, app_server):
     fill(page, "period", PERIOD)
     page.locator(".wb-open").click()
     page.wait_for_selector(".wb-risk-list:has-text('BT-01')")
-    page.wait_for_selector("text=risks 1 | rated 1")
+    page.wait_for_selector("text=the register holds 1 risks")
 
     store = Store(str(db))
     saved = {r.key: r for r in store.current(ORG, PERIOD, "risk")}
