@@ -3,8 +3,12 @@ button, "Add another risk", the listing in a reader's words, and progress checke
 
 from __future__ import annotations
 
+import base64
+import datetime as dt
+import io
 import re
 
+import openpyxl
 import pytest
 
 from tests.conftest import write_csv
@@ -161,3 +165,21 @@ def test_a_register_file_checks_progress_too(tmp_path):
     [problem] = info.value.problems
     assert (problem.row, problem.column, problem.value) == (2, "progress", "half")
     assert problem.expected.startswith("a percentage 0-100 or one of: not started, started, in progress")
+
+
+def test_the_download_holds_the_evaluated_register_for_the_organisations_settings(store):
+    settle(store, ORG, PERIOD, appetite=8, tolerance="Low")
+    form = _form(store, appetite=20)  # the notebook's own appetite is not the organisation's: never used
+    _risk(form, "KV-030", likelihood="Likely", impact="Major")
+    form.save.click()
+    link = re.search(r'href="data:[^;]+;base64,([^"]+)"', form.download.value)
+    assert link and "evaluated register" in form.download.value
+    book = openpyxl.load_workbook(io.BytesIO(base64.b64decode(link.group(1))))
+    risks = book[book.sheetnames[0]] if "Risks" not in book.sheetnames else book["Risks"]
+    header = [c.value for c in next(risks.iter_rows(max_row=1))]
+    row = dict(zip(header, [c.value for c in next(risks.iter_rows(min_row=2, max_row=2))], strict=False))
+    assert {"inherent_score", "inherent_level", "residual_level", "decision_maker"} <= set(header)
+    assert row["risk_id"] == "KV-030" and row["inherent_score"] == 16 and row["inherent_level"] == "High"
+    assert row["above_appetite"] in (True, "Yes", 1)  # 16 > the organisation's appetite of 8
+    assert row["decision_maker"] == "Municipal Manager"  # above tolerance (Low): the escalation rule
+    assert form.params_for(ORG, PERIOD).as_of == dt.date.today()
