@@ -157,3 +157,27 @@ def test_the_forms_and_a_store_run_show_the_same_figures(tmp_path):
         assert r["gap"] == bool(form_scope.loc[r["risk_id"], "gap"]), r["risk_id"]
     assert sum(r["gap"] for r in assurance_json["risks"]) == len(result.gaps) > 0
     assert assurance_json["settings"]["used"]["providers"] == "Fire services"
+
+
+def test_workbook_settings_import_show_export_round_trip(tmp_path):
+    db = tmp_path / "store.db"
+    params = PARAMETERS / "karoo-vale-2025-26.yaml"
+    taken = _workbook("settings", "import", str(params), "--from-params", "--organisation", ORG, "--period", PERIOD,
+                      "--who", "Sipho Ndlovu", db=db)
+    assert taken.returncode == 0, taken.stderr
+    assert "taking risk methodology, risk appetite" in taken.stdout and "6 added" in taken.stdout
+    shown = _workbook("settings", "show", "--organisation", ORG, "--period", "2026-27", db=db)
+    assert "carried over to 2026-27" in shown.stdout and "Risk appetite (appetite): {default: Low" in shown.stdout
+    exported = tmp_path / "settings.yaml"
+    assert _workbook("settings", "export", "--organisation", ORG, "--period", PERIOD, "--out", str(exported),
+                     db=db).returncode == 0
+    again = _workbook("settings", "import", str(exported), "--organisation", ORG, "--period", PERIOD, "--who", "Sipho",
+                      db=db)
+    assert again.returncode == 0 and "0 added, 0 changed, 6 unchanged" in again.stdout
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("appetite: Enormous\napetite: 4\n", encoding="utf-8")
+    refused = _workbook("settings", "import", str(bad), "--organisation", ORG, "--period", PERIOD, "--who", "Sipho",
+                        db=db)
+    assert refused.returncode == 2 and "apetite: not a setting" in refused.stderr
+    with Store(str(db)) as store:
+        assert len(store.history(ORG, PERIOD, "setting")) == 6  # nothing saved by the refused file

@@ -1,6 +1,6 @@
 """The app's kernel manager: a cap on live kernels, so a flood of page requests cannot exhaust memory.
 
-Every form page starts a kernel (150-250 MB). Past ``WORKBOOK_MAX_KERNELS`` live kernels (default 16, about 4 GB;
+Every form page starts a kernel (150-250 MB). Past ``WORKBOOK_MAX_KERNELS`` live kernels (default 12, about 3 GB;
 with ``--preheat`` the kernels kept waiting, one per notebook but the settings page's, count too), a new page is
 answered 503 with a busy page that asks again by itself a few seconds later (share/.../503.html); kernels whose page has gone
 (no websocket) are culled after an idle minute (``voila_command``), which frees places again. Voilà loads
@@ -15,7 +15,7 @@ from typing import Any
 from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
 from tornado.web import HTTPError
 
-DEFAULT_MAX_KERNELS = 16
+DEFAULT_MAX_KERNELS = 12
 BUSY = "The forms are busy: every place is taken. Please try again in a moment."
 
 

@@ -46,6 +46,7 @@ class RiskRegisterForm(StoreForm):
     def __init__(self, params: RiskEvaluationParams, sections: Sections, store: Store | None = None):
         super().__init__(params, sections, store)
         self.loaded: Any = None  # the methodology of the organisation's settings; None: not chosen yet
+        self._methodology_ref = ""
         self.m: Any = None
         self.listing = w.HTML()
         self.download = w.HTML()
@@ -67,10 +68,11 @@ class RiskRegisterForm(StoreForm):
                 '<p class="wb-no-methodology"><b>Choose the risk methodology first.</b> Risks are rated on its '
                 "scales: set it on the Settings page (the link above), then come back to this page.</p>")]
             return
-        loaded = load_methodology(params.methodology_ref())
-        if self.loaded is not None and loaded.sha256 == self.loaded.sha256:
-            return
-        self.loaded, self.m = loaded, loaded.methodology
+        ref = str(params.methodology_ref())
+        if self.loaded is not None and ref == self._methodology_ref:
+            return  # the same methodology: the editor stays as it is (and keeps what is typed)
+        loaded = load_methodology(ref)
+        self._methodology_ref, self.loaded, self.m = ref, loaded, loaded.methodology
         self.method = Method(self.m.name, self.m.version, self.loaded.sha256)
         self._build_editor()
 
