@@ -2,8 +2,8 @@
 
 Every form page starts a kernel (150-250 MB). Past ``WORKBOOK_MAX_KERNELS`` live kernels (default 12, about 3 GB;
 with ``--preheat`` the kernels kept waiting, one per notebook but the settings page's, count too), a new page is
-answered 503 with a busy page that asks again by itself a few seconds later (share/.../503.html); kernels whose page has gone
-(no websocket) are culled after an idle minute (``voila_command``), which frees places again. Voilà loads
+answered 503 with a busy page that asks again by itself a few seconds later (share/.../503.html); kernels whose
+page has gone (no websocket) are culled after an idle minute (``voila_command``), which frees places again. Voilà loads
 this class by name (``--VoilaConfiguration.multi_kernel_manager_class``): only the Voilà process imports it.
 """
 

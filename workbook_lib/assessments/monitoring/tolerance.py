@@ -62,7 +62,7 @@ def _number_text(x: float) -> str:
     return "0" if text == "-0" else text
 
 
-def _with_unit(x: float, unit: str | None) -> str:
+def with_unit(x: float, unit: str | None) -> str:
     number = _number_text(x)
     if unit == "%":
         return f"{number}%"
@@ -159,17 +159,17 @@ class Tolerance:
         """The range in plain words: "at most 10%", "between 80% and 90%", "exactly 0"."""
         low, high, unit = self.low, self.high, self.unit
         if low is not None and low == high:
-            return f"exactly {_with_unit(low, unit)}"
+            return f"exactly {with_unit(low, unit)}"
         if low is None and high == 0 and self.high_inclusive and unit is None:
             return "exactly 0"  # a count cannot go below 0
-        low_words = None if low is None else ("at least " if self.low_inclusive else "more than ") + _with_unit(
+        low_words = None if low is None else ("at least " if self.low_inclusive else "more than ") + with_unit(
             low, unit)
-        high_words = None if high is None else ("at most " if self.high_inclusive else "less than ") + _with_unit(
+        high_words = None if high is None else ("at most " if self.high_inclusive else "less than ") + with_unit(
             high, unit)
         if low_words is None or high_words is None:
             return low_words or high_words or ""
         if self.low_inclusive and self.high_inclusive and unit != "ratio":
-            return f"between {_with_unit(low, unit)} and {_with_unit(high, unit)}"  # type: ignore[arg-type]
+            return f"between {with_unit(low, unit)} and {with_unit(high, unit)}"  # type: ignore[arg-type]
         return f"{low_words} and {high_words}"  # a ratio's colons read better spelled out
 
 
