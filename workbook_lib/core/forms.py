@@ -414,9 +414,10 @@ def settings_summary(applied: Applied, expects: tuple[str, ...]) -> str:
 
     link = f"{SETTINGS_NOTEBOOK}?{urlencode({'organisation': settings.organisation, 'period': settings.period})}"
     anchor = f'<a class="wb-settings-link" href="{html.escape(link)}">Settings page</a>'
-    used = " · ".join(f"{html.escape(label(k))}: <b>{html.escape(v)}</b>" for k, v in applied.used.items())
-    used += "".join(f" · {html.escape(label(k))}: <b>{html.escape(v)}</b> (the suite's default until you choose one)"
-                    for k, v in applied.defaults.items())
+    items = [f"{html.escape(label(k))}: <b>{html.escape(v)}</b>" for k, v in applied.used.items()]
+    items += [f"{html.escape(label(k))}: <b>{html.escape(v)}</b> (the suite's default until you choose one)"
+              for k, v in applied.defaults.items()]
+    used = " · ".join(items)
     missing = [label(k) for k in expects if k in applied.missing and k not in applied.defaults]
     parts = [f"<small>{html.escape(sentence(settings.origin()))}. {used}</small>" if used else ""]
     if missing:
