@@ -72,6 +72,6 @@ def start(assessment: str, namespace: dict[str, Any]) -> Notebook:
 
 def settings_note(applied: Applied) -> str:
     """The settings a run used, as a short block of the report."""
-    lines = "".join(f"<li>{html.escape(line)}</li>" for line in applied.lines()[1:])
-    return (f'<div class="wb-settings-used"><p><b>{html.escape(applied.lines()[0])}</b></p>'
-            f"<ul>{lines}</ul></div>")
+    head, *rest = applied.lines()
+    items = "".join(f"<li>{html.escape(line)}</li>" for line in rest)
+    return f'<div class="wb-settings-used"><p><b>{html.escape(head)}</b></p><ul>{items}</ul></div>'

@@ -170,8 +170,6 @@ class SettingsForm(StoreForm):
         def problem(field: str, value: str, expected: str) -> None:
             problems.append(Problem("", None, field, value, expected))
 
-        methodology = self.methodology.value or None
-        m = self.methodologies.get(methodology or suite_default()) or next(iter(self.methodologies.values()))
         appetite: dict[str, Any] = {}
         if self.appetite.value.strip():
             appetite["default"] = _number_or_text(self.appetite.value)
@@ -187,17 +185,7 @@ class SettingsForm(StoreForm):
             categories[name.strip()] = _number_or_text(value)
         if categories:
             appetite["categories"] = categories
-        try:
-            Appetite.resolve(appetite or None, m, self.banding.value or None)
-        except ValueError as exc:
-            problem("Risk appetite", self.appetite.value, str(exc))
         tolerance = _number_or_text(self.tolerance.value) if self.tolerance.value.strip() else None
-        if tolerance is not None:
-            try:
-                with_tolerance(load_methodology(methodology or suite_default()), tolerance)
-            except ValueError as exc:
-                problem(self.tolerance.description, self.tolerance.value,
-                        str(exc).split(": expected ", 1)[-1])
         providers = []
         for line in self.providers.value.splitlines():
             if not line.strip():
@@ -220,12 +208,17 @@ class SettingsForm(StoreForm):
         start, end = self.start.value, self.end.value
         if start and end and end < start:
             problem(self.end.description, end.isoformat(), f"a day after the period starts ({start.isoformat()})")
+        values = OrgSettings(methodology=self.methodology.value or None, banding=self.banding.value or None,
+                             appetite=appetite or None, tolerance=tolerance, providers=providers or None,
+                             maturity_status=self.maturity.value or None, period_start=start, period_end=end,
+                             **{n: wd.value.strip() or None for n, wd in self.roles.items()})
+        # what the methodology decides (appetite and tolerance against its bands), as for a settings file
+        typed = {"appetite": self.appetite.value, "tolerance": self.tolerance.value}
+        for name, message in _problems(values):
+            problem(label(name), typed.get(name, ""), message.split("expected ", 1)[-1])
         if problems:
             raise FormError(problems)
-        return OrgSettings(methodology=methodology, banding=self.banding.value or None, appetite=appetite or None,
-                           tolerance=tolerance, providers=providers or None,
-                           maturity_status=self.maturity.value or None, period_start=start, period_end=end,
-                           **{n: wd.value.strip() or None for n, wd in self.roles.items()})
+        return values
 
     def _save(self, _button: Any = None) -> None:
         org, period = self.picker.value
@@ -242,12 +235,16 @@ class SettingsForm(StoreForm):
 
 def settings_problems(values: OrgSettings) -> list[str]:
     """What in a set of settings no assessment could use (a settings file, the command line), each by its label."""
-    problems: list[str] = []
+    return [f"{label(name)}: {message}" for name, message in _problems(values)]
+
+
+def _problems(values: OrgSettings) -> list[tuple[str, str]]:
+    """(setting, what is wrong) for every setting no assessment could use."""
+    problems: list[tuple[str, str]] = []
     methods = shipped()
     if values.methodology and values.methodology not in methods:
-        problems.append(f"{label('methodology')}: {values.methodology!r} is not a shipped methodology; "
-                        f"choose one of {', '.join(methods)}")
-        return problems
+        return [("methodology", f"{values.methodology!r} is not a shipped methodology; choose one of "
+                                f"{', '.join(methods)}")]
     loaded = load_methodology(values.methodology or suite_default())
     m = loaded.methodology
     checks = [("banding", lambda: m.banding(values.banding)),
@@ -258,11 +255,11 @@ def settings_problems(values: OrgSettings) -> list[str]:
         try:
             check()
         except ValueError as exc:
-            problems.append(f"{label(name)}: {str(exc).splitlines()[0]}")
+            problems.append((name, str(exc).splitlines()[0]))
     status = values.maturity_status
     if status and status.strip().casefold() not in {FROM_MARKS, *MATURITY_STATUSES}:
-        problems.append(f"{label('maturity_status')}: {status!r}; expected {FROM_MARKS!r} or one of "
-                        f"{', '.join(MATURITY_STATUSES)}")
+        problems.append(("maturity_status", f"{status!r}; expected {FROM_MARKS!r} or one of "
+                                            f"{', '.join(MATURITY_STATUSES)}"))
     return problems
 
 

@@ -84,8 +84,10 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _validated(assessment: str, params_file: Path) -> tuple[AssessmentSpec, Any, dict[str, Any]]:
-    """(spec, params, the file's mapping as given); RunFailed(kind=input) listing every problem."""
+def _validated(assessment: str, params_file: Path) -> tuple[AssessmentSpec, Any, Any, dict[str, Any]]:
+    """(spec, params, the params with the organisation's settings applied as the kernel will apply them
+    (core/settings.py; the same params for a file run), the file's mapping as given); RunFailed(kind=input)
+    listing every problem."""
     specs = registry()
     if assessment not in specs:
         raise RunFailed(f"unknown assessment {assessment!r}; choose one of {', '.join(specs)}", "input")
@@ -93,14 +95,13 @@ def _validated(assessment: str, params_file: Path) -> tuple[AssessmentSpec, Any,
     try:
         given = wb_params.read_file(params_file)
         params = wb_params.load_file(params_file, spec.params, shared_fields(), data=given)
-        # fail fast, with the full error table, before starting a kernel (with the organisation's settings, as
-        # the kernel will apply them: core/settings.py)
-        spec.check(effective(params)[0])
+        used = effective(params)[0]
+        spec.check(used)  # fail fast, with the full error table, before starting a kernel
     except InputError as exc:
         raise RunFailed(exc.summary(), "input", problems=exc) from None
     except (ValueError, StoreError) as exc:  # ParameterError, and each assessment's own (MethodologyError, ...)
         raise RunFailed(str(exc), "input") from None
-    return spec, params, given
+    return spec, params, used, given
 
 
 # ---- the kernel ------------------------------------------------------------------------------------
@@ -189,7 +190,7 @@ def execute(assessment: str, params_file: Path, out: Path, timeout: int = DEFAUL
 
 def _execute_checked(assessment: str, params_file: Path, out: Path, timeout: int, pdf: bool,
                      kernel: EarlyKernel | None) -> Outcome:
-    spec, p, given = _validated(assessment, params_file)
+    spec, p, used, given = _validated(assessment, params_file)
     target = safe_target(out, p.organisation, p.period)  # absolute: the kernel runs in notebooks/
     target.mkdir(parents=True, exist_ok=True)
     stem = assessment
@@ -206,7 +207,6 @@ def _execute_checked(assessment: str, params_file: Path, out: Path, timeout: int
         _execute_notebook(spec, injected, executed, timeout, failed, params_file, assessment, kernel)
         warming.join()
         # the data files the run used: with source: store, those the organisation's settings name
-        used = effective(p)[0]
         prov = provenance.record(assessment, spec, used, params_file, given, started_at,
                                  time.perf_counter() - started)
         provenance.add_to_notebook(executed, prov)

@@ -121,12 +121,8 @@ class Feedback(w.HTML):
         self.value = f'<div class="wb-info">{message_html}</div>'
 
     def error(self, exc: BaseException) -> None:
-        if isinstance(exc, FormError):  # a form's fields: one line each, named as on the form
-            lines = "".join(f"<li>{html.escape(line)}</li>" for line in exc.lines())
-            body = (f"<b>{len(exc.problems)} problem(s); nothing was saved.</b>"
-                    f'<ul class="wb-problems" style="margin:4px 0">{lines}</ul>')
-        elif isinstance(exc, InputError) and all(p.row is None for p in exc.problems):
-            # typed into the form: each problem by its field, no file or row (a form is not a file)
+        if isinstance(exc, InputError) and all(p.row is None for p in exc.problems):
+            # typed into the form (a FormError among them): each problem by its field, no file or row
             lines = "".join(f"<li>{html.escape(_form_line(p, with_file=True))}</li>" for p in exc.problems)
             body = (f"<b>{len(exc.problems)} problem(s); nothing was saved.</b>"
                     f'<ul class="wb-problems" style="margin:4px 0">{lines}</ul>')

@@ -149,7 +149,7 @@ class AssuranceForm(StoreForm):
 
     def _use_providers(self, params: CombinedAssuranceParams) -> None:
         """The framework's providers and the organisation's own (its settings) in the provider list."""
-        self.loaded, self.providers = assurance.framework_and_providers(params)
+        self.providers = assurance.providers_for(self.loaded, params)
         self.by_id = {p.id: p for p in self.providers}
         chosen = self.provider.value
         ordered = sorted(self.providers, key=lambda p: p.line)

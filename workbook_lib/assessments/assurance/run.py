@@ -42,11 +42,16 @@ class AssuranceInputs:
 def framework_and_providers(params: CombinedAssuranceParams) -> tuple[LoadedFramework, list[Provider]]:
     """The framework the parameters name and its providers with the organisation's own (as the run uses)."""
     framework = load_assurance_framework(params.framework_ref())
+    return framework, providers_for(framework, params)
+
+
+def providers_for(framework: LoadedFramework, params: CombinedAssuranceParams) -> list[Provider]:
+    """The framework's providers with the organisation's own the parameters give (a list, or a YAML file)."""
     base = Path(params.parameters_dir) if params.parameters_dir else None
     extra = params.providers
     if isinstance(extra, str):
         extra = params.resolve(extra)
-    return framework, merge_providers(framework.framework, extra, base)
+    return merge_providers(framework.framework, extra, base)
 
 
 def load_assurance_inputs(params: CombinedAssuranceParams) -> AssuranceInputs:

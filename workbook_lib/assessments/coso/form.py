@@ -260,9 +260,9 @@ class CosoAssessmentForm(StoreForm):
             self.sections.refresh(None, empty="Choose the organisation and period and press Open.")
             return
         org, period = self.opened
-        self.params_for(org, period)  # the settings line, also before any answer is saved
-        result = self.evaluation()
+        result = self.evaluation()  # reads the organisation's settings too (the line above the form)
         if result is None:
+            self.params_for(org, period)  # the settings line, also before any answer is saved
             self.champion.value = (f"<p>No line has saved an answer yet for {html.escape(org)}, "
                                    f"{html.escape(period)}. Each line of assurance answers under <i>Respond for "
                                    "my line</i>; this view fills in as their answers are saved.</p>")

@@ -279,9 +279,11 @@ class MaturityForm(StoreForm):
             self.sections.refresh(None, empty="Choose an organisation and a period, then press Open.")
         else:
             org, period = self.opened
-            self.params_for(org, period)  # the settings line, also before anything is saved
-            saved = bool(self.saved_marks or self.saved_answers)
-            self.result = self.evaluation() if saved else None
+            self.result = None
+            if self.saved_marks or self.saved_answers:
+                self.result = self.evaluation()  # reads the organisation's settings too (the line above the form)
+            else:
+                self.params_for(org, period)  # the settings line, also before anything is saved
             self.sections.refresh(self.result, empty=f"Nothing saved yet for {org}, {period}. Rate the elements under "
                                                      "Maturity marks and save: the maturity index, status and "
                                                      "charts appear here.")
