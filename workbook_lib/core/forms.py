@@ -26,7 +26,7 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlencode
 
 import ipywidgets as w
 import yaml
@@ -406,8 +406,6 @@ def settings_summary(applied: Applied, expects: tuple[str, ...]) -> str:
     settings = applied.settings
     if settings is None:
         return ""
-    from urllib.parse import urlencode
-
     link = f"{SETTINGS_NOTEBOOK}?{urlencode({'organisation': settings.organisation, 'period': settings.period})}"
     anchor = f'<a class="wb-settings-link" href="{html.escape(link)}">Settings page</a>'
     items = [f"{html.escape(label(k))}: <b>{html.escape(v)}</b>" for k, v in applied.used.items()]
