@@ -417,6 +417,11 @@ def store_import(file: Path = typer.Argument(..., help="CSV or .xlsx to import")
             raise typer.Exit(EXIT_INPUT) from None
         _fail_input(str(exc))
     _print_readings(file, table.readings, table.skipped)
+    other = sorted({r["period"] for r in rows.values() if "period" in r and r["period"].strip().casefold()
+                    != period.strip().casefold()})
+    if other:  # a record kind whose rows name their period (risk-monitoring's readings)
+        _fail_input(f"{file}: its rows are for {', '.join(other)}, not {period}; nothing was saved. Import it with "
+                    f"--period {other[0]}, or import it in the form, which saves each period's rows under it")
     prov = loaded.provenance()
     method = Method(prov["name"], prov["version"], prov["sha256"])
     with _open_store(store) as st:

@@ -20,6 +20,7 @@ PACKAGES = {
     "coso-assessment": "coso",
     "maturity-scoring": "maturity",
     "combined-assurance": "assurance",
+    "risk-monitoring": "monitoring",
 }
 
 

@@ -55,10 +55,12 @@ def _entry(role: str, given: str, path: Path | None) -> dict[str, Any]:
 
 def _data_files(spec: AssessmentSpec, params: Any) -> list[dict[str, Any]]:
     """The assessment's data files (methodology, questionnaire, ...): a shipped name (its YAML in the package) or
-    a path."""
+    a path; an optional one not set (its ref gives None) is left out."""
     entries = []
     for data_file in spec.data_files:
         ref = getattr(params, data_file.ref)()
+        if ref is None:
+            continue
         path = data_file.shipped().get(ref) if isinstance(ref, str) else ref
         role = data_file.role + (" (shipped)" if isinstance(ref, str) else "")
         entries.append(_entry(role, str(getattr(params, data_file.role)), path))

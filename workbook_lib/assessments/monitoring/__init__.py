@@ -1,1 +1,2 @@
-"""Risk monitoring (groundwork): tolerance ranges as written, read into typed ranges, and the metrics catalogue."""
+"""Risk monitoring: tolerance metrics and key risk indicators (KRIs) read against their tolerance ranges over the
+periods, the ratings they call to revisit, and who must act when a metric is outside tolerance."""

@@ -13,7 +13,7 @@ from typing import Literal, Self
 from pydantic import ConfigDict, Field, model_validator
 
 from workbook_lib.assessments.monitoring.tolerance import Direction, State, Tolerance, ToleranceError, parse_tolerance
-from workbook_lib.core.datafiles import Strict, load_data_file, normalise_label, shipped_files
+from workbook_lib.core.datafiles import Loaded, Strict, load_data_file, normalise_label, shipped_files
 
 SHIPPED_DIR = Path(__file__).parent / "data"
 DEFAULT_CATALOGUE = "table-25-metrics"
@@ -102,9 +102,26 @@ class Catalogue(Strict):
         raise KeyError(f"no metric with id or name {name_or_id!r} in catalogue {self.title!r}")
 
 
+def shipped() -> dict[str, Path]:
+    """Shipped catalogue names -> files."""
+    return shipped_files(SHIPPED_DIR, "*-metrics.yaml")
+
+
 def load_catalogue(path: str | Path | None = None) -> Catalogue:
     """The shipped catalogue (``table-25-metrics``), or a catalogue file by shipped name or path."""
-    catalogue, _path, _sha256 = load_data_file(DEFAULT_CATALOGUE if path is None else path,
-                                               shipped_files(SHIPPED_DIR), Catalogue, CatalogueError,
-                                               "metrics catalogue")
+    catalogue, _path, _sha256 = load_data_file(DEFAULT_CATALOGUE if path is None else path, shipped(), Catalogue,
+                                               CatalogueError, "metrics catalogue")
     return catalogue
+
+
+class LoadedCatalogue(Loaded):
+    """A catalogue with the provenance every output records (its file's name stands for its name; no version)."""
+
+    catalogue: Catalogue
+
+    def provenance(self) -> dict[str, str]:
+        return {"name": self.path.stem, "version": "", "sha256": self.sha256}
+
+
+def load_loaded_catalogue(name_or_path: str | Path = DEFAULT_CATALOGUE) -> LoadedCatalogue:
+    return LoadedCatalogue.load(name_or_path, shipped(), CatalogueError, "metrics catalogue")

@@ -61,7 +61,7 @@ def _kri_problems(source: str, number: int, exc: ValidationError) -> list[Proble
         elif error["type"] == "missing":
             expected = "a metric id or name"
         elif column is None:
-            expected, value = "at least one risk ID (risks) or category (categories)", ""
+            expected, value = "at least one risk ID or risk category it informs", ""
         elif column == "metric":
             expected = "a metric id or name"
         else:

@@ -40,7 +40,7 @@ _NUMBER = r"[-+]?(?:\d+(?:[.,]\d+)?|[.,]\d+)"
 _VALUE = re.compile(rf"(?P<number>{_NUMBER})\s*(?P<unit>%|days?|:\s*(?P<against>{_NUMBER}))?")
 _THOUSANDS = re.compile(r"[-+]?[1-9]\d{0,2},\d{3}")  # "1,500": a thousands separator or a decimal comma?
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_EXAMPLES = {"%": "12% or 12", "days": "75 days or 75", "ratio": "1.7 : 1 or 1.7", "count": "a whole number such as 2"}
+EXAMPLES = {"%": "12% or 12", "days": "75 days or 75", "ratio": "1.7 : 1 or 1.7", "count": "a whole number such as 2"}
 _UNIT_WORDS = {"%": "percent", "days": "days", "ratio": "a ratio to 1", "count": "a count"}
 
 
@@ -96,7 +96,7 @@ def read_value(text: str, metric: Metric | None) -> tuple[float | None, str]:
 
     ``metric`` None (an unknown metric): the value is read, its unit not checked."""
     expected = (f"a number in {_UNIT_WORDS[metric.unit]} (the unit of {metric.name}), such as "
-                f"{_EXAMPLES[metric.unit]}" if metric else "a number such as 12%, 1,5, 1.7 : 1 or 75 days")
+                f"{EXAMPLES[metric.unit]}" if metric else "a number such as 12%, 1,5, 1.7 : 1 or 75 days")
     folded = " ".join(text.translate(_FOLD).casefold().split())
     m = _VALUE.fullmatch(folded)
     if m is None:
