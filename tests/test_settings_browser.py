@@ -21,6 +21,7 @@ PAGES = {  # notebook -> what shows it is ready
     "maturity_scoring.ipynb": ".wb-maturity-form",
     "coso_assessment.ipynb": ".wb-coso-form",
     "combined_assurance.ipynb": ".wb-assurance-form .wb-save",
+    "risk_monitoring.ipynb": ".wb-monitoring-form .wb-save",
 }
 # names a reader should never see: the suite's column names and setting names, and developer phrases
 INTERNAL = sorted({n for n in [*column_labels(), *OrgSettings.model_fields, "seed_ref", "in_scope_risks_covered",

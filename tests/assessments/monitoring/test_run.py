@@ -1,0 +1,249 @@
+"""The risk monitoring run end to end: the shipped Karoo Vale example (three periods of readings, KRIs, the
+register), the JSON contract, the Excel sheets, the report in words, inputs refused with every problem at once,
+and a store run across three periods with the KRI links saved in the store."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tests.conftest import PARAMETERS, write_csv
+from workbook_lib.assessments import get, shared_fields
+from workbook_lib.assessments.monitoring import charts, figures, report
+from workbook_lib.assessments.monitoring.inputs import MonitoringParams
+from workbook_lib.assessments.monitoring.records import KRI_LINK, READING
+from workbook_lib.assessments.monitoring.run import run_monitoring
+from workbook_lib.assessments.risk.records import RISK
+from workbook_lib.core import records
+from workbook_lib.core.errors import InputError
+from workbook_lib.core.params import ParameterError, load_file
+from workbook_lib.core.store import Author, Method, Store
+from workbook_lib.core.tables import read_table
+
+ROOT = Path(__file__).resolve().parents[3]
+KAROO = PARAMETERS / "karoo-vale-2025-26.yaml"
+SPEC = get("risk-monitoring")
+HEADER = "Metric,Period,Value,Date,Source,Note\n"
+
+
+@pytest.fixture(scope="module")
+def karoo():
+    return run_monitoring(load_file(KAROO, MonitoringParams, shared_fields()))
+
+
+def _state(result, metric: str) -> str:
+    return result.states.set_index("metric").loc[metric, "state"]
+
+
+def test_karoo_metrics_against_their_tolerance(karoo):
+    assert karoo.periods == ["2023-24", "2024-25", "2025-26"]
+    assert len(karoo.states) == 21
+    # outside as written: < 10% leaves 12% out, "80-90%" leaves 78% out, 75 days (at most) leaves 92 days out
+    assert _state(karoo, "debt_impairment") == "outside"
+    assert _state(karoo, "minimum_service_delivery_levels") == "outside"
+    assert _state(karoo, "debtors_collection_days") == "outside"
+    assert _state(karoo, "high_impact_non_compliance_issues") == "outside"  # 1 against zero tolerance
+    # near with the example's 10% warning zone: 18.5% under < 20% is within 2 points of the limit
+    assert _state(karoo, "reliance_on_government_grants") == "near"
+    assert _state(karoo, "current_ratio") == "near"  # 1.6 : 1 within 0.15 of 1.5
+    assert _state(karoo, "creditor_payment_days") == "within"
+    assert _state(karoo, "indigent_growth") == "within"  # -1.2% against at most 0%
+    # no reading for 2025-26: missing, never within, with the last known reading listed
+    assert set(karoo.missing["metric"]) == {"ineffective_controls", "customer_satisfaction_delivery_protests"}
+    missing = report.missing_view(karoo).set_index("Metric")
+    assert missing.loc["Customer satisfaction – delivery protests", "Last reading"] == "86% in 2024-25"
+    assert [karoo.count(s) for s in ("outside", "near", "within", "missing")] == [7, 4, 8, 2]
+    vacancy = karoo.states.set_index("metric").loc["vacancy_rate"]
+    assert vacancy["trend"] == [8.0, 11.0, 14.0] and vacancy["trend_words"] == "rising"
+
+
+def test_low_rated_risks_with_a_kri_outside_tolerance_are_flagged_to_revisit(karoo):
+    revisit = karoo.revisit.set_index(["risk_id", "metric"])
+    # KV-020 (vacancies) is rated Low; the vacancy rate is 14% against < 10%
+    assert revisit.loc[("KV-020", "vacancy_rate"), "revisit"]
+    assert revisit.loc[("KV-020", "vacancy_rate"), "residual_level"] == "Low"
+    assert "rated Low" in revisit.loc[("KV-020", "vacancy_rate"), "reason"]
+    # KV-005 is rated High: listed with its decision maker, not a rating to revisit
+    assert not revisit.loc[("KV-005", "debtors_collection_days"), "revisit"]
+    assert revisit.loc[("KV-005", "debtors_collection_days"), "decision_maker"] == "Municipal Manager"
+    # a KRI whose metric is within tolerance links nothing here (KV-021: cyber incidents 0%)
+    assert "KV-021" not in set(karoo.revisit["risk_id"])
+
+
+def test_escalations_name_the_methodologys_authority_above_tolerance(karoo):
+    esc = karoo.escalations.set_index("metric")
+    assert len(esc) == karoo.count("outside")
+    assert set(esc["who"]) == {"Municipal Manager"}
+    assert esc.loc["debtors_collection_days", "risk_ids"] == ["KV-005", "KV-007"]
+    assert esc.loc["own_revenue_growth", "risk_ids"] == []  # no KRI links it: escalated all the same
+
+
+def test_json_contract(karoo):
+    summary = json.loads(json.dumps(SPEC.summary(karoo, karoo.organisation, karoo.period)))
+    assert summary["assessment"] == "risk-monitoring"
+    metric = {m["metric"]: m for m in summary["metrics"]}["debtors_collection_days"]
+    assert metric == {**metric, "name": "Debtors collection days", "tolerance": "75 days", "latest": 92.0,
+                      "state": "outside", "direction": "rising"}
+    assert metric["trend"] == [{"period": "2023-24", "value": 68.0}, {"period": "2024-25", "value": 81.0},
+                               {"period": "2025-26", "value": 92.0}]
+    missing = {m["metric"]: m for m in summary["metrics"]}["ineffective_controls"]
+    assert missing["state"] == "missing" and missing["latest"] is None and missing["trend"][-1]["value"] is None
+    assert summary["counts"] == {"outside": 7, "near": 4, "within": 8, "missing": 2}
+    assert {r["risk_id"] for r in summary["risks_to_revisit"] if r["revisit"]} == {
+        "KV-007", "KV-020", "KV-018", "KV-011", "KV-019"}
+    assert all(e["who"] == "Municipal Manager" for e in summary["escalations"])
+    assert figures.key_figures(summary) == {"metrics": 21, "outside": 7, "near": 4, "missing": 2, "revisit": 5}
+    assert [c(figures.key_figures(summary)) for _h, c in figures.INDEX_COLUMNS] == ["7 of 21", 2, 5]
+
+
+def test_key_figures_match_the_notebooks_expected_line(karoo):
+    expected = (ROOT / "tests" / "expected" / "risk-monitoring--karoo-vale-2025-26.txt").read_text().strip()
+    assert report.key_figures(karoo) == expected
+
+
+def test_report_tables_read_in_words(karoo):
+    view = report.metrics_view(karoo).set_index("Metric")
+    assert view.loc["Current ratio", "Latest reading"] == "1.6 : 1"
+    assert view.loc["Current ratio", "Tolerance"] == "at least 1.5 : 1 and at most 2 : 1 (written 1.5 to 2 : 1)"
+    assert view.loc["Debtors collection days", "Trend"] == "68 days → 81 days → 92 days"
+    assert view.loc["% Ineffective controls – assessed by both internal/external audit", "Movement"] == ""
+    assert set(view["State"]) == {"Outside tolerance", "Near the limit", "Within tolerance", "No reading"}
+    for frame in (report.revisit_view(karoo), report.escalations_view(karoo), report.readings_view(karoo)):
+        assert not any("_" in c for c in frame.columns)
+        assert not frame.isin([True, False, "True", "False", "nan", "NaN"]).any().any()
+    text = report.opening_narrative(karoo)
+    assert "7 are outside tolerance" in text and "a missing reading is not taken as within tolerance" in text
+
+
+def test_excel_sheets(karoo):
+    tables = SPEC.tables(karoo)
+    assert list(tables) == ["Metrics", "Ratings to revisit", "Escalations", "Missing readings", "Readings", "Notes",
+                            "Method"]
+    assert len(tables["Readings"]) == 61
+    assert set(tables["Ratings to revisit"]["revisit"]) == {"Yes", "No"}
+
+
+def test_charts_draw_a_panel_per_metric_read(karoo):
+    chart = charts.trends(karoo).to_dict()
+    assert len(chart["concat"]) == 21  # every metric has a reading in some period
+    frame, info = charts.trend_data(karoo, "vacancy_rate")
+    assert list(frame["state"]) == ["Within tolerance", "Outside tolerance", "Outside tolerance"]  # 8, 11, 14 vs < 10%
+    assert info["band"]["y2"] == 10 and info["limits"] == [10.0]
+    assert info["band"]["y"] == info["domain"][0]  # no lower limit: the band runs to the panel's edge
+    assert charts.state_overview(karoo).to_dict()["mark"]["type"] == "bar"
+
+
+def _readings(tmp_path: Path, text: str) -> Path:
+    return write_csv(tmp_path / "readings.csv", HEADER + text)
+
+
+def _params(tmp_path: Path, readings: Path, **more) -> MonitoringParams:
+    return MonitoringParams(organisation="Test", period="2025-26", as_of="2025-11-30", readings=str(readings),
+                            parameters_dir=str(tmp_path), **more)
+
+
+def test_every_input_problem_is_reported_at_once(tmp_path):
+    path = _readings(tmp_path, "Vacancy rate,2025-26,abc,,,\nNo such metric,2025-26,3,,,\ncurrent_ratio,2025-26,2 : 3,,,\n")
+    params = _params(tmp_path, path, kris=[{"metric": "vacancy rate", "risks": []}])
+    with pytest.raises(InputError) as caught:
+        run_monitoring(params)
+    problems = caught.value.problems
+    where = {(p.row, p.column) for p in problems}
+    assert {(2, "Value"), (3, "Metric"), (4, "Value")} <= where
+    assert any("kris" in p.file and "risk ID or risk category" in p.expected for p in problems)
+
+
+def test_a_file_run_needs_readings_and_a_register_needs_its_methodology(tmp_path):
+    with pytest.raises(ParameterError) as caught:
+        load_file(write_csv(tmp_path / "p.yaml", "organisation: X\nperiod: '2025-26'\nas_of: 2025-11-30\n"
+                                                 "register: r.csv\n"), MonitoringParams, shared_fields())
+    assert "readings: missing" in str(caught.value) and "methodology: missing" in str(caught.value)
+
+
+def test_later_periods_are_set_aside_with_a_note_and_no_register_is_said(tmp_path):
+    path = _readings(tmp_path, "vacancy_rate,2025-26,9%,,,\nvacancy_rate,2026-27,12%,,,\n")
+    result = run_monitoring(_params(tmp_path, path))
+    assert result.periods == ["2025-26"]
+    assert _state(result, "vacancy_rate") == "within"
+    assert any("2026-27, after 2025-26, are not used" in n for n in result.notes)
+    assert any("No risk register is given" in n for n in result.notes)
+    assert result.authority is None and result.escalations.empty and result.revisit.empty
+    assert "the authority the organisation names" not in report.opening_narrative(result)
+
+
+def test_a_run_warning_zone_replaces_the_catalogues(tmp_path):
+    path = _readings(tmp_path, "vacancy_rate,2025-26,9.5%,,,\n")
+    assert _state(run_monitoring(_params(tmp_path, path)), "vacancy_rate") == "within"
+    assert _state(run_monitoring(_params(tmp_path, path, warning=0.1)), "vacancy_rate") == "near"
+
+
+# ---- the store: three periods of readings, KRI links saved, the register saved ------------------------------
+ORG = "Store Monitoring Municipality"
+
+
+def _save_period(store: Store, period: str, rows: str) -> None:
+    table = read_table(write_csv(Path(store.url.split("///", 1)[1]).with_name(f"{period}.csv"), HEADER + rows),
+                       records.spec_for(READING).columns())
+    store.save(ORG, period, READING.kind, records.canonical_rows(READING, table, SPEC_CATALOGUE()),
+               Author("Risk officer"), Method("table-25-metrics", "", "x"), source="import")
+
+
+def SPEC_CATALOGUE():  # noqa: N802 - the context the kind checks against
+    return READING.context(None, None)[1]
+
+
+@pytest.fixture
+def stored(tmp_path, western_cape):
+    db = tmp_path / "store.db"
+    url = f"sqlite:///{db}"
+    with Store(url) as store:
+        _save_period(store, "2023-24", "vacancy_rate,2023-24,7%,2024-06-30,HR,\ncurrent_ratio,2023-24,1.9,,,\n")
+        _save_period(store, "2024-25", "vacancy_rate,2024-25,9.5%,2025-06-30,HR,\ncurrent_ratio,2024-25,1.7,,,\n")
+        _save_period(store, "2025-26", "vacancy_rate,2025-26,13%,2025-09-30,HR,\n")
+        register = read_table(PARAMETERS / "registers" / "karoo_vale_municipality_2025.csv",
+                              records.spec_for(RISK).columns())
+        loaded, context = RISK.context("western-cape-5x5", None)
+        store.save(ORG, "2025-26", RISK.kind, records.canonical_rows(RISK, register, context),
+                   Author("Risk officer"), Method("western-cape-5x5", "1", loaded.sha256), source="import")
+        links = pd.DataFrame({"row": [2], "metric": ["Vacancy rate"], "risks": ["KV-020"], "categories": [""]})
+        table = records.Table("links", links, header_row=1)
+        store.save(ORG, "2024-25", KRI_LINK.kind, records.canonical_rows(KRI_LINK, table, SPEC_CATALOGUE()),
+                   Author("Risk officer"), Method("table-25-metrics", "", "x"), source="form")
+    return url
+
+
+def test_a_store_run_reads_three_periods_and_carries_the_kri_links_over(stored):
+    params = MonitoringParams(organisation=ORG, period="2025-26", as_of="2025-11-30", source="store",
+                              store_url=stored, methodology="western-cape-5x5",
+                              kris=[{"metric": "debt_impairment", "risks": ["KV-005"]}])
+    result = run_monitoring(params)
+    assert result.periods == ["2023-24", "2024-25", "2025-26"]
+    row = result.states.set_index("metric").loc["vacancy_rate"]
+    assert row["trend"] == [7.0, 9.5, 13.0] and row["state"] == "outside"
+    assert _state(result, "current_ratio") == "missing"  # read in earlier periods, not in 2025-26
+    # the links saved for 2024-25 are used (not the parameters'), and the report says where they came from
+    assert [k.metric for k in result.kris] == ["vacancy_rate"]
+    assert "Key risk indicators: 1, saved for 2024-25, carried over." in result.notes
+    flagged = result.revisit.set_index("risk_id").loc["KV-020"]
+    assert flagged["revisit"] and flagged["residual_level"] == "Low"
+    assert result.escalations.iloc[0]["who"] == "Municipal Manager"
+
+
+def test_workbook_run_writes_the_four_outputs(tmp_path):
+    out = tmp_path / "out"
+    done = subprocess.run([sys.executable, "-m", "workbook_lib.cli", "run", "risk-monitoring", "--params", str(KAROO),
+                           "--out", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    folder = out / "Karoo-Vale-Local-Municipality" / "2025-26"
+    assert {p.suffix for p in folder.iterdir()} >= {".ipynb", ".html", ".xlsx", ".json"}
+    summary = json.loads((folder / "risk-monitoring.json").read_text())
+    assert summary["counts"]["outside"] == 7
+    page = (folder / "risk-monitoring.html").read_text()
+    assert "Readings missing for the period" in page
+    assert page.count("<img") == 2 and page.count('src="data:image/svg+xml') == 2  # the charts, inline
+    assert "cdn." not in page and "NBVAL" not in page
