@@ -159,10 +159,10 @@ def test_folder_expansion_and_jobs(tmp_path):
     assert [p.params_file for p in problems] == [str(tmp_path / "missing.yaml")]
     jobs, failures = pool.make_jobs(files, tmp_path / "out")
     assert [j.assessment for j in jobs] == ["risk-evaluation", "coso-assessment", "maturity-scoring",
-                                            "combined-assurance"]
+                                            "combined-assurance", "risk-monitoring"]
     assert all(Path(j.params_file).name == "again.yml" for j in jobs)
     assert sum("not readable YAML" in f.error for f in failures) == 1
-    assert sum("same organisation, period and assessment" in f.error for f in failures) == 4
+    assert sum("same organisation, period and assessment" in f.error for f in failures) == 5
 
 
 def test_one_retry_for_a_dead_kernel_only(monkeypatch, tmp_path):
