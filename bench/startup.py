@@ -23,7 +23,8 @@ from _common import BIN, ROOT, machine, wall  # noqa: E402
 
 PARAMS = "parameters/karoo-vale-2025-26.yaml"
 NOTEBOOKS = {"risk-evaluation": "risk_evaluation", "coso-assessment": "coso_assessment",
-             "maturity-scoring": "maturity_scoring", "combined-assurance": "combined_assurance"}
+             "maturity-scoring": "maturity_scoring", "combined-assurance": "combined_assurance",
+             "risk-monitoring": "risk_monitoring"}
 LAZY = ["import altair", "import vl_convert"]  # what the chart modules import on first use
 IMPORT = re.compile(r"^(from \S+ import .+|import .+)$")
 

@@ -142,3 +142,24 @@ def test_the_form_links_to_settings_when_the_methodology_is_not_set(db):
     form = _form(db)
     assert "the suite&#x27;s default until you choose one" in form.settings_view.value or \
         "suite's default" in form.settings_view.value
+
+
+def test_an_excel_file_of_readings_is_imported_with_its_own_headings(db, tmp_path):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["Indicator", "Reporting period", "Actual", "As at", "Data source"])
+    sheet.append(["Vacancy rate", "2025-26", 0.14, "2025-09-30", "HR report"])  # a spreadsheet percentage
+    sheet.append(["Current ratio", "2025-26", "1.6 : 1", "2025-09-30", "Budget office"])
+    path = tmp_path / "readings.xlsx"
+    book.save(path)
+    form = _form(db)
+    _upload(form, path)
+    form.import_button.click()
+    message = form.feedback.value
+    assert "2 readings" in message, message
+    assert "Indicator as metric" in message and "Actual as value" in message  # how the headings were read
+    assert "read as 0.14%" in message  # a fraction in a percent metric is said, never silently re-read
+    saved = {r.key: r.data for r in Store(db).current(ORG, PERIOD, READING.kind)}
+    assert saved["current_ratio"]["value"] == "1.6 : 1" and saved["vacancy_rate"]["source"] == "HR report"

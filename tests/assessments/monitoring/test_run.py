@@ -148,7 +148,8 @@ def _params(tmp_path: Path, readings: Path, **more) -> MonitoringParams:
 
 
 def test_every_input_problem_is_reported_at_once(tmp_path):
-    path = _readings(tmp_path, "Vacancy rate,2025-26,abc,,,\nNo such metric,2025-26,3,,,\ncurrent_ratio,2025-26,2 : 3,,,\n")
+    path = _readings(tmp_path, "Vacancy rate,2025-26,abc,,,\nNo such metric,2025-26,3,,,\n"
+                               "current_ratio,2025-26,2 : 3,,,\n")
     params = _params(tmp_path, path, kris=[{"metric": "vacancy rate", "risks": []}])
     with pytest.raises(InputError) as caught:
         run_monitoring(params)
