@@ -165,7 +165,8 @@ def test_workbook_settings_import_show_export_round_trip(tmp_path):
     taken = _workbook("settings", "import", str(params), "--from-params", "--organisation", ORG, "--period", PERIOD,
                       "--who", "Sipho Ndlovu", db=db)
     assert taken.returncode == 0, taken.stderr
-    assert "taking risk methodology, risk appetite" in taken.stdout and "6 added" in taken.stdout
+    assert "taking risk methodology, risk appetite" in taken.stdout and "7 added" in taken.stdout
+    assert "tolerance warning zone" in taken.stdout  # risk monitoring's, from the file
     shown = _workbook("settings", "show", "--organisation", ORG, "--period", "2026-27", db=db)
     assert "carried over to 2026-27" in shown.stdout and "Risk appetite (appetite): {default: Low" in shown.stdout
     exported = tmp_path / "settings.yaml"
@@ -173,11 +174,11 @@ def test_workbook_settings_import_show_export_round_trip(tmp_path):
                      db=db).returncode == 0
     again = _workbook("settings", "import", str(exported), "--organisation", ORG, "--period", PERIOD, "--who", "Sipho",
                       db=db)
-    assert again.returncode == 0 and "0 added, 0 changed, 6 unchanged" in again.stdout
+    assert again.returncode == 0 and "0 added, 0 changed, 7 unchanged" in again.stdout
     bad = tmp_path / "bad.yaml"
     bad.write_text("appetite: Enormous\napetite: 4\n", encoding="utf-8")
     refused = _workbook("settings", "import", str(bad), "--organisation", ORG, "--period", PERIOD, "--who", "Sipho",
                         db=db)
     assert refused.returncode == 2 and "apetite: not a setting" in refused.stderr
     with Store(str(db)) as store:
-        assert len(store.history(ORG, PERIOD, "setting")) == 6  # nothing saved by the refused file
+        assert len(store.history(ORG, PERIOD, "setting")) == 7  # nothing saved by the refused file

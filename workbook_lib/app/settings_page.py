@@ -87,6 +87,8 @@ class SettingsForm(StoreForm):
         self.roles = {name: tag(w.Text(description=label(name), placeholder="blank: the framework's title", **text),
                                 f"setting-{name.replace('_', '-')}")
                       for name in ("plan_owner", "accounting_officer", "oversight_committee")}
+        self.warning = tag(w.Text(description=label("warning"), placeholder="e.g. 10%: within 10% of a limit is "
+                                  "near it; blank: none", **text), "setting-warning")
         self.save = tag(w.Button(description="Save settings", button_style="primary", icon="save",
                                  layout=w.Layout(width="auto")), "save")
         self.save_feedback = tag(Feedback(), "save-feedback")
@@ -104,6 +106,7 @@ class SettingsForm(StoreForm):
             self.tolerance,
             w.HTML("<b>Combined assurance</b>"), self.providers, *self.roles.values(),
             w.HTML("<b>Maturity and period</b>"), self.maturity, self.start, self.end,
+            w.HTML("<b>Risk monitoring</b>"), self.warning,
             w.HBox([self.save]), self.save_feedback, self.trail])
         self.widget.add_class("wb-settings-form")
         self.refresh()
@@ -136,6 +139,7 @@ class SettingsForm(StoreForm):
             for p in v.providers or [])
         self.maturity.value = v.maturity_status if v.maturity_status in {s for _l, s in self.maturity.options} else ""
         self.start.value, self.end.value = v.period_start, v.period_end
+        self.warning.value = "" if v.warning is None else f"{v.warning * 100:g}%"
         for name, widget in self.roles.items():
             widget.value = getattr(v, name) or ""
         if settings.from_period is None:
@@ -208,10 +212,15 @@ class SettingsForm(StoreForm):
         start, end = self.start.value, self.end.value
         if start and end and end < start:
             problem(self.end.description, end.isoformat(), f"a day after the period starts ({start.isoformat()})")
+        warning = _percent(self.warning.value)
+        if warning is not None and not 0 <= warning <= 1:
+            problem(self.warning.description, self.warning.value.strip(), "a share of a limit from 0% to 100%, "
+                    "e.g. 10%")
+            warning = None
         values = OrgSettings(methodology=self.methodology.value or None, banding=self.banding.value or None,
                              appetite=appetite or None, tolerance=tolerance, providers=providers or None,
                              maturity_status=self.maturity.value or None, period_start=start, period_end=end,
-                             **{n: wd.value.strip() or None for n, wd in self.roles.items()})
+                             warning=warning, **{n: wd.value.strip() or None for n, wd in self.roles.items()})
         # what the methodology decides (appetite and tolerance against its bands), as for a settings file
         typed = {"appetite": self.appetite.value, "tolerance": self.tolerance.value}
         for name, message in _problems(values):
@@ -275,6 +284,17 @@ def _shown(name: str, text: str) -> str:
     except ValueError:
         return text
     return "(not set)" if value in (None, "") else in_words(value)
+
+
+def _percent(value: str) -> float | None:
+    """A share typed as 10% or 10 (percent) as a fraction; None when blank; NaN when not a number."""
+    text = value.strip().rstrip("%").strip().replace(",", ".")
+    if not text:
+        return None
+    try:
+        return float(text) / 100
+    except ValueError:
+        return float("nan")
 
 
 def _number_or_text(value: str) -> int | str:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from workbook_lib.core.datafiles import YamlRefused, load_yaml
 from workbook_lib.core.errors import StoreError
@@ -50,6 +50,7 @@ class OrgSettings(BaseModel):
     plan_owner: str | None = None
     accounting_officer: str | None = None
     oversight_committee: str | None = None
+    warning: float | None = Field(None, ge=0, le=1)  # risk monitoring's warning zone, a fraction of a limit
 
     def given(self) -> dict[str, Any]:
         """The settings that are set, in the order of the model."""
@@ -208,6 +209,8 @@ def in_words(value: Any) -> str:
         return ", ".join(str(v.get("name", v)) if isinstance(v, dict) else str(v) for v in value)
     if isinstance(value, dt.date):
         return f"{value.day} {value:%B %Y}"
+    if isinstance(value, float):  # the one fractional setting is a share (the warning zone): 0.1 reads 10%
+        return f"{value * 100:g}%"
     return str(value)
 
 

@@ -108,16 +108,19 @@ class MonitoringForm(StoreForm):
         self.rows = {m.id: MetricRow(m, m.range.describe()) for m in self.catalogue.metrics}
         self.date = forms.tag(w.DatePicker(description="Readings as at", style={"description_width": "110px"}),
                               "as-at")
-        self.save = forms.tag(w.Button(description="Save readings", button_style="primary", icon="save"), "save")
+        self.save = forms.tag(w.Button(description="Save readings", button_style="primary", icon="save",
+                                           layout=w.Layout(width="auto")), "save")
         self.save_feedback = forms.Feedback()
         self.upload = forms.tag(w.FileUpload(accept=".csv,.xlsx", multiple=False, description="Choose file"),
                                 "upload")
-        self.import_button = forms.tag(w.Button(description="Import readings", icon="upload"), "import")
+        self.import_button = forms.tag(w.Button(description="Import readings", icon="upload",
+                                                layout=w.Layout(width="auto")), "import")
         self.save.on_click(self.guard(self._save, self.save_feedback))
         self.import_button.on_click(self.guard(self._import))
         self.links = {m.id: LinkRow(m) for m in self.catalogue.metrics}
         self.links_note = forms.tag(w.HTML(), "kri-note")
-        self.save_links = forms.tag(w.Button(description="Save key risk indicators", icon="link"), "save-links")
+        self.save_links = forms.tag(w.Button(description="Save key risk indicators", icon="link",
+                                              layout=w.Layout(width="auto")), "save-links")
         self.links_feedback = forms.Feedback()
         self.save_links.on_click(self.guard(self._save_links, self.links_feedback))
         self.saved_links: dict[str, dict[str, str]] = {}
