@@ -163,3 +163,16 @@ def test_an_excel_file_of_readings_is_imported_with_its_own_headings(db, tmp_pat
     assert "read as 0.14%" in message  # a fraction in a percent metric is said, never silently re-read
     saved = {r.key: r.data for r in Store(db).current(ORG, PERIOD, READING.kind)}
     assert saved["current_ratio"]["value"] == "1.6 : 1" and saved["vacancy_rate"]["source"] == "HR report"
+
+
+def test_the_warning_zone_is_the_organisations_setting_never_the_examples(db):
+    from tests.form_kit import settle
+
+    form = _form(db, warning=0.1)  # the notebook's example value
+    form.rows["vacancy_rate"].value.value = "9.5%"  # inside < 10%, within 10% of the limit
+    form.save.click()
+    assert 'data-state="within"' in form.rows["vacancy_rate"].state.value
+    settle(Store(db), ORG, PERIOD, warning=0.1)
+    form.picker.open_button.click()
+    assert 'data-state="near"' in form.rows["vacancy_rate"].state.value
+    assert "Tolerance warning zone: <b>10%</b>" in form.settings_view.value
