@@ -21,9 +21,9 @@
 # the organisation's **risk appetite**, who may accept it, and where it must be recorded. It then looks at
 # treatment plans, reviews and, where the register records them, the roles partners play.
 #
-# It shows the key figures, where the risks sit on the matrix, the risks that need a decision, how the
-# register's own figures compare, the groups of risks, overdue treatment actions and reviews, and every risk
-# in the register, and ends with the method used and the files it is based on.
+# It shows the key figures, where the risks sit on the matrix, how the risks moved since an earlier period, the
+# risks that need a decision, how the register's own figures compare, the groups of risks, overdue treatment
+# actions and reviews, and every risk in the register, and ends with the method used and the files it is based on.
 
 # %% tags=["parameters"]
 organisation = "Karoo Vale Local Municipality"
@@ -41,6 +41,12 @@ ratings = {}  # what your rating words mean, e.g. {"H": 4, "M": 3, "L": 2}
 impact_money = None  # amounts of money as impact, e.g. {"currency": "GBP", "upper_bounds": [5000, 50000, ...]}
 response_words = {}  # your own words for responses, e.g. {"mitigate": ["Contain"]}
 status_words = {}  # your own words for risk statuses, e.g. {"closed": ["Done"]}
+# earlier periods to compare with, e.g.
+#   [{"period": "2024-25", "register": "registers/karoo_vale_municipality_2024.csv"}]
+# (or "report": the risk-evaluation.json an earlier run wrote); none here, so a file run of another register
+# (plain papermill with its own parameters file) never compares with this example's last year
+earlier = []
+renamed_ids = {}  # risk IDs renamed since the earlier period, e.g. {"KV-REC-01": "KV-013"}
 source = "file"  # or "store": read the register saved through the web form
 store_url = None
 show_form = False
@@ -74,6 +80,14 @@ sections.show(charts.heatmaps)
 
 # %%
 sections.show(charts.movement)
+
+# %%
+# the heading names the earlier period: "Movement since 2024-25"
+sections.show(lambda ev: Markdown(report.movement_since(ev)))
+sections.show(charts.movement_since)
+sections.show(lambda ev: html_table(report.movement_view(ev), limit=params.report_rows, sheet="Movement",
+                                    empty="No risk moved: every risk is as it was.")
+              if ev.movement is not None else None)
 
 # %% [markdown]
 # ## Threats and opportunities

@@ -169,14 +169,16 @@ def _long_parameters(tmp: Path) -> Path:
     """A copy of the shipped parameters whose Karoo Vale risks have long IDs, a long category and owner, and
     whose own assurance provider has a long name."""
     shutil.copytree(PARAMETERS, tmp, dirs_exist_ok=True)
-    for name in ("registers/karoo_vale_municipality_2025.csv", "assurance/karoo_vale_assurance_map_2025.csv"):
+    for name in ("registers/karoo_vale_municipality_2025.csv", "registers/karoo_vale_municipality_2024.csv",
+                 "assurance/karoo_vale_assurance_map_2025.csv"):
         path = tmp / name
         text = re.sub(r"\bKV-(\d{3})\b", r"KV-\1-FIN", path.read_text(encoding="utf-8-sig"))
         text = text.replace(";Technology;", f";{LONG_CATEGORY};").replace(";ICT Manager;", f";{LONG_OWNER};")
         path.write_text(text, encoding="utf-8")
-    params = tmp / "karoo-vale-2025-26.yaml"
-    params.write_text(params.read_text(encoding="utf-8").replace(
-        "name: Occupational health and safety", f"name: {LONG_PROVIDER}"), encoding="utf-8")
+    params = tmp / "karoo-vale-2025-26.yaml"  # its renamed IDs and key risk indicators name the long IDs too
+    text = re.sub(r"\bKV-(\d{3})\b", r"KV-\1-FIN", params.read_text(encoding="utf-8"))
+    params.write_text(text.replace("name: Occupational health and safety", f"name: {LONG_PROVIDER}"),
+                      encoding="utf-8")
     return params
 
 
@@ -200,13 +202,32 @@ KV-026-OPP,d,Economic development opportunity register,{owner},2,5,,,Fully effec
 """
 
 
+def _with_earlier(tmp: Path):
+    """The Karoo Vale register with a 2024-25 register before it: every rated risk a level of likelihood up or down
+    (more moves than the chart draws), and KV-001 under an older, longer ID."""
+    register = PARAMETERS / "registers/karoo_vale_municipality_2025.csv"
+    lines = register.read_text(encoding="utf-8-sig").splitlines()
+    earlier = [lines[0]]
+    for n, line in enumerate(lines[1:]):
+        cells = line.split(";")
+        if cells[5].isdigit():
+            cells[5] = str(min(5, max(1, int(cells[5]) + (1 if n % 2 else -1))))
+        earlier.append(";".join(cells).replace("KV-001;", "KV-001-WATER-LOSSES;"))
+    path = write_csv(tmp / "karoo_2024.csv", "\n".join(earlier) + "\n")
+    return run_risk_evaluation(RiskEvaluationParams(
+        organisation="Karoo Vale Local Municipality", period="2025-26", as_of="2025-11-30",
+        methodology="western-cape-5x5", register=str(register), appetite="Low",
+        earlier=[{"period": "2024-25", "register": str(path)}], renamed_ids={"KV-001-WATER-LOSSES": "KV-001"}))
+
+
 @pytest.fixture(scope="module")
 def risk_results(long_params, western_cape, tmp_path_factory) -> dict[str, Any]:
     mixed = write_csv(tmp_path_factory.mktemp("mixed") / "mixed.csv",
                       MIXED.format(cat=LONG_CATEGORY, owner=LONG_OWNER))
     ev = evaluate(load_register(mixed, western_cape.methodology), western_cape, dt.date(2025, 11, 30), appetite=8)
     return {"karoo": _risk(PARAMETERS / "karoo-vale-2025-26.yaml"), "mopac": _risk(PARAMETERS / "mopac-met-2020.yaml"),
-            "karoo-long": _risk(long_params), "mixed-long": ev}
+            "karoo-long": _risk(long_params), "mixed-long": ev,
+            "karoo-earlier": _with_earlier(tmp_path_factory.mktemp("earlier"))}
 
 
 @pytest.fixture(scope="module")
@@ -231,6 +252,7 @@ def assurance_results(long_params) -> dict[str, Any]:
 RISK_CHARTS: dict[str, Callable[[Any], Any]] = {
     "heatmaps": lambda ev: risk_charts.heatmaps(ev),
     "movement": lambda ev: risk_charts.movement(ev),
+    "movement_since": lambda ev: risk_charts.movement_since(ev),
     "residual_by category": lambda ev: risk_charts.residual_by(ev, "category"),
     "residual_by owner": lambda ev: risk_charts.residual_by(ev, "owner"),
     "residual_by category & owner": lambda ev: risk_charts.residual_by(ev, "category") & risk_charts.residual_by(
@@ -272,12 +294,12 @@ def _check(chart: Any) -> None:
     assert not problems, "\n".join(problems)
 
 
-@pytest.mark.parametrize("example", ["karoo", "mopac", "karoo-long", "mixed-long"])
+@pytest.mark.parametrize("example", ["karoo", "mopac", "karoo-long", "mixed-long", "karoo-earlier"])
 @pytest.mark.parametrize("name", list(RISK_CHARTS))
 def test_risk_charts_are_legible(risk_results, example, name):
     chart = RISK_CHARTS[name](risk_results[example])
-    if chart is None:  # e.g. no before/after movement for current ratings only
-        assert name == "movement" and example == "mopac"
+    if chart is None:  # no before/after movement for current ratings only; no earlier period to move from
+        assert (name, example) == ("movement", "mopac") or (name == "movement_since" and example != "karoo-earlier")
         return
     _check(chart)
 

@@ -90,7 +90,8 @@ def test_html_is_self_contained_escaped_and_without_code(karoo_run):
     assert "&lt;b&gt;raw markup&lt;/b&gt;" in html
     assert not any("raw markup" in b.get_text() for b in soup.find_all("b"))
     # charts are inline SVG images; no code cells are shown
-    assert len(soup.select('img[src^="data:image/svg+xml"]')) == 4  # matrices, movement, value map, breakdowns
+    # matrices, movement, movement since 2024-25, value map, breakdowns
+    assert len(soup.select('img[src^="data:image/svg+xml"]')) == 5
     assert "run_risk_evaluation" not in soup.get_text()
     assert "Karoo Vale Local Municipality: risk evaluation" in soup.get_text()
     assert "Method and provenance" in soup.get_text()
@@ -98,8 +99,8 @@ def test_html_is_self_contained_escaped_and_without_code(karoo_run):
 
 def test_excel_sheets_and_formula_neutralisation(karoo_run):
     book = openpyxl.load_workbook(karoo_run / "risk-evaluation.xlsx")
-    assert book.sheetnames == ["Risks", "Groups", "Treatments", "Warnings", "Own figures differing", "Columns read",
-                               "Rows skipped", "Method"]
+    assert book.sheetnames == ["Risks", "Groups", "Treatments", "Movement", "Warnings", "Own figures differing",
+                               "Columns read", "Rows skipped", "Method"]
     sheet = book["Risks"]
     header = [c.value for c in sheet[1]]
     assert header[:4] == ["risk_id", "group", "description", "category"]

@@ -48,6 +48,7 @@ class AssessmentSpec:
     after: str = ""  # what is best done first (the landing page's order of work), e.g. "the risk register"
     step: int = 50  # its place in the order of work on the landing page (lowest first)
     heading: str = ""  # its name as the landing page shows it (default: from its name)
+    reads_earlier: bool = False  # reads the files of ``earlier:`` (earlier periods' registers or reports)
 
     def provided_by(self, data: dict[str, Any]) -> bool:
         """Whether a parameters file's values give this assessment its inputs (files, or the store)."""

@@ -80,6 +80,11 @@ def input_files(spec: AssessmentSpec, params: Any, params_file: Path) -> list[di
             if isinstance(entry, dict) and entry.get("marks"):
                 entries.append(_entry(f"history {entry.get('period', '')} marks".replace("  ", " "), entry["marks"],
                                       params.resolve(entry["marks"])))
+    for entry in (dumped.get("earlier") or []) if spec.reads_earlier else []:  # with source: store too
+        for key in ("register", "report"):
+            if isinstance(entry, dict) and entry.get(key):
+                entries.append(_entry(f"earlier {entry.get('period', '')} {key}", entry[key],
+                                      params.resolve(entry[key])))
     if isinstance(dumped.get("providers"), str):
         entries.append(_entry("providers", dumped["providers"], params.resolve(dumped["providers"])))
     return entries + _data_files(spec, params)

@@ -53,7 +53,7 @@ def _register(params: MonitoringParams) -> tuple[Register | None, list[str]]:
                           "indicators' links to risks are not checked."]
     elif not params.register_file:
         return None, ["No risk register is given, so the key risk indicators' links to risks are not checked."]
-    ev = run_risk_evaluation(params)
+    ev = run_risk_evaluation(params, earlier=False)  # the register's ratings now; its movement is not needed
     m = ev.methodology.methodology
     lowest = min(m.banding(ev.banding).bands, key=lambda b: b.min).name
     authority = m.escalation.above_tolerance if m.escalation else None

@@ -3,7 +3,8 @@ risks, risks closed or no longer listed, and risks whose residual level rose or 
 matched by risk ID; an ID renamed since the earlier period is mapped with ``renamed`` (earlier ID -> current ID).
 
 Levels are compared by their place in the methodology's banding (lowest band first), scores by their difference.
-Not yet shown in a report (the report section, the JSON and the batch index's column are still to come).
+``Movement`` is what a run keeps (risk.run): every step from one period to the next, shown by risk.report and
+risk.charts.
 """
 
 from __future__ import annotations
@@ -33,6 +34,20 @@ class Changes:
 
     def summary(self) -> dict[str, int]:
         return {c: self.count(c) for c in (NEW, CLOSED, GONE, WORSE, BETTER, SAME, UNRATED)}
+
+
+@dataclass(frozen=True)
+class Movement:
+    """The changes from each earlier period to the next, oldest first (the last into the current period), where
+    each earlier period came from (a file, or the store) and notes on how they were read."""
+
+    steps: list[Changes]
+    sources: dict[str, str]
+    notes: list[str]
+
+    @property
+    def latest(self) -> Changes:
+        return self.steps[-1]
 
 
 def _rank(ev: RiskEvaluation) -> dict[str, int]:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from workbook_lib.assessments.risk.changes import BETTER, WORSE
 from workbook_lib.assessments.risk.scoring import RiskEvaluation
 from workbook_lib.core.charts import altair as _altair
 from workbook_lib.core.charts import label_axis, legend, text_colour, text_width, title
@@ -193,6 +194,70 @@ def movement(ev: RiskEvaluation) -> alt.LayerChart | None:
     text = base.mark_text(fontWeight="bold").encode(text="risks:Q")
     return (base.mark_rect().encode(color=colour) + text).properties(
         title=title("Movement: inherent level -> residual level", width), width=width, height=40 * len(bands))
+
+
+MAX_MOVES = 15  # risks drawn in the movement since an earlier period (the largest moves; the rest are counted)
+MOVE_COLOURS = {WORSE: "#b2182b", BETTER: "#1a7837"}
+ROW = 24  # px per risk
+
+
+def moves(ev: RiskEvaluation) -> pd.DataFrame:
+    """The risks whose score rose or fell since the latest earlier period, worse first, the largest moves first (at
+    most ``MAX_MOVES``): label (the ID, with its earlier ID when renamed), scores before and now, change and colour."""
+    frame = ev.movement.latest.frame
+    moved = frame[frame["change"].isin([WORSE, BETTER]) & frame["by"].fillna(0).ne(0)]
+    moved = moved.assign(_worse=moved["change"] == WORSE, _bands=moved["bands"].abs(), _by=moved["by"].abs())
+    moved = moved.sort_values(["_worse", "_bands", "_by", "risk_id"], ascending=[False, False, False, True],
+                              kind="stable").head(MAX_MOVES)
+    renamed = moved["earlier_id"].notna()
+    label = moved["risk_id"].astype(str).where(~renamed, moved["risk_id"].astype(str) + " (was "
+                                               + moved["earlier_id"].astype(str) + ")")
+    return pd.DataFrame({"label": label, "before": moved["score_before"], "now": moved["score_now"],
+                         "change": moved["change"], "colour": moved["change"].map(MOVE_COLOURS),
+                         "levels": moved["level_before"].astype(str) + " -> " + moved["level_now"].astype(str),
+                         "shape": moved["change"].map({WORSE: "triangle-right", BETTER: "triangle-left"})
+                         }).reset_index(drop=True)
+
+
+def movement_since(ev: RiskEvaluation) -> alt.LayerChart | None:
+    """Each risk whose score moved since the latest earlier period: a line from its score then (a circle) to its
+    score now (an arrow head), over the methodology's bands; None without an earlier period or a move."""
+    if ev.movement is None:
+        return None
+    data = moves(ev)
+    if data.empty:
+        return None
+    alt = _altair()
+    c = ev.movement.latest
+    m = ev.methodology.methodology
+    bands = sorted(m.banding(ev.banding).bands, key=lambda b: b.min)
+    names = [b.name for b in bands]
+    scale = alt.Scale(domain=[bands[0].min - 0.5, bands[-1].max + 0.5], nice=False, zero=False)
+
+    def x(name: str) -> alt.X:
+        return alt.X(f"{name}:Q", scale=scale, title="Current score" if m.rating_stage == "current" else
+                     "Residual score")
+
+    shade = alt.Chart(pd.DataFrame([{"x": b.min - 0.5, "x2": b.max + 0.5, "band": b.name} for b in bands])).mark_rect(
+        opacity=0.25).encode(x=x("x"), x2="x2:Q", color=alt.Color("band:N", scale=alt.Scale(
+            domain=names, range=[b.colour for b in bands]), legend=legend(names, title="Band")))
+    order = data["label"].tolist()
+    y = alt.Y("label:N", sort=order, title=None, axis=label_axis(order))
+    marks = {"color": alt.Color("colour:N", scale=None), "y": y, "tooltip": ["label", "levels", "before", "now"]}
+    base = alt.Chart(data)
+    line = base.mark_rule(strokeWidth=2).encode(x=x("before"), x2="now:Q", **marks)
+    was = base.mark_point(filled=False, size=50, strokeWidth=1.5).encode(x=x("before"), **marks)
+    now = base.mark_point(filled=True, size=90, opacity=1).encode(
+        x=x("now"), shape=alt.Shape("shape:N", scale=None), **marks)
+    worse, better = c.count(WORSE), c.count(BETTER)
+    shown = len(data)
+    width = 420
+    caption = (f"Each line runs from the risk's {c.before} score (circle) to its {c.now} score (arrow head): red "
+               f"worse, green better; the shading shows the bands."
+               + (f" The {shown} largest moves are shown; every risk is in the table below." if shown < worse + better
+                  else ""))
+    head = title(f"Since {c.before}: {worse} worse, {better} better", width, caption)
+    return (shade + line + was + now).properties(width=width, height=ROW * len(data), title=head)
 
 
 def residual_by(ev: RiskEvaluation, column: str) -> alt.Chart:

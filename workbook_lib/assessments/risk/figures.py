@@ -8,12 +8,22 @@ from workbook_lib.core.figures import IndexColumn, counts_by_level
 
 
 def key_figures(summary: dict[str, Any]) -> dict[str, Any]:
-    """Risks, rated risks, residual levels (worst first) and rated risks above appetite."""
+    """Risks, rated risks, residual levels (worst first), rated risks above appetite and, with an earlier period,
+    how many risks got worse since it."""
     risks = summary.get("risks", [])
     rated = [r for r in risks if r.get("rated")]
-    return {"risks": len(risks), "rated": len(rated),
-            "residual": counts_by_level(((r.get("residual_level"), r.get("residual_score")) for r in rated), True),
-            "above appetite": sum(r.get("above_appetite") is True for r in rated)}
+    figures = {"risks": len(risks), "rated": len(rated),
+               "residual": counts_by_level(((r.get("residual_level"), r.get("residual_score")) for r in rated),
+                                           True),
+               "above appetite": sum(r.get("above_appetite") is True for r in rated)}
+    movement = summary.get("movement")
+    if isinstance(movement, dict):
+        figures |= {"worse": movement.get("counts", {}).get("worse", 0), "since": movement.get("from_period")}
+    return figures
+
+
+def _worse(figures: dict[str, Any]) -> str:
+    return f"{figures['worse']} since {figures['since']}" if "worse" in figures else "no earlier period"
 
 
 # the batch index's cross-organisation columns
@@ -21,4 +31,5 @@ INDEX_COLUMNS: tuple[IndexColumn, ...] = (
     ("Rated risks", lambda f: f"{f['rated']}/{f['risks']}"),
     ("Residual levels", lambda f: f.get("residual")),
     ("Above appetite", lambda f: f.get("above appetite")),
+    ("Risks worse", _worse),
 )

@@ -180,7 +180,12 @@ class RiskRegisterForm(StoreForm):
     def evaluation(self) -> RiskEvaluation:
         """The evaluated register saved for the chosen organisation and period, with the organisation's settings
         (call when there is one)."""
-        return run_risk_evaluation(self.params_for(*self.picker.value))
+        return run_risk_evaluation(self._params(*self.picker.value))
+
+    def _params(self, organisation: str, period: str) -> RiskEvaluationParams:
+        """The parameters for the chosen organisation and period: earlier periods come from the store only (the
+        notebook's earlier files and renamed IDs are its example organisation's)."""
+        return self.params_for(organisation, period, earlier=[], renamed_ids={})
 
     def refresh(self, message: str | None = None) -> None:
         org, period = self.picker.value
@@ -192,7 +197,7 @@ class RiskRegisterForm(StoreForm):
                                          "<i>Open</i>.</p>")]
             self.sections.refresh(None, empty="Choose an organisation and a period, then press Open.")
             return
-        params = self.params_for(org, period)
+        params = self._params(org, period)
         self._use_methodology(params)
         current = self._current()
         ev = None

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from workbook_lib.assessments.risk.interpret import IGNORE, ReadOptions
 from workbook_lib.assessments.risk.methodology import ImpactMoney, shipped
@@ -17,6 +18,34 @@ class AppetiteSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
     default: int | str | None = None
     categories: dict[str, int | str] = {}
+
+
+class EarlierPeriod(BaseModel):
+    """An earlier period given as a file: its register (read and evaluated with the current settings) or the JSON
+    summary an earlier run wrote (risk-evaluation.json)."""
+
+    model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True, populate_by_name=True)
+    period: str = Field(min_length=1)
+    # "register" is the parameter's name; the attribute avoids shadowing ABCMeta.register
+    register_file: str | None = Field(None, min_length=1, alias="register")
+    report: str | None = Field(None, min_length=1)
+    sheet: str | None = None
+
+    @model_validator(mode="after")
+    def _one_file(self) -> EarlierPeriod:
+        if (self.register_file is None) == (self.report is None):
+            raise PydanticCustomError("earlier", "earlier period {period}: give either its register (register: "
+                                      "the register file) or its report (report: the risk-evaluation.json an "
+                                      "earlier run wrote), one of the two", {"period": self.period})
+        return self
+
+    @property
+    def file(self) -> str:
+        return self.register_file or self.report or ""
+
+
+def _key(period: str) -> str:
+    return period.strip().casefold()
 
 
 class RiskEvaluationParams(CommonParams):
@@ -41,6 +70,54 @@ class RiskEvaluationParams(CommonParams):
     # (not "responses": in a shared parameters file that names the COSO questionnaire's answers)
     response_words: dict[str, list[str]] = Field({}, description="your words for a response: {mitigate: [Contain]}")
     status_words: dict[str, list[str]] = Field({}, description="your words for a status: {closed: [Gesloten]}")
+    # how the risks moved since earlier periods (docs/registers.md); with source: store, the store's too
+    earlier: list[EarlierPeriod] = Field([], description="earlier periods: [{period, register or report}]")
+    renamed_ids: dict[str, str | dict[str, str]] = Field(
+        {}, description="earlier risk ID -> current ID, e.g. {KV-003: KV-003A}; or per period: {2024-25: {...}}")
+
+    @field_validator("earlier", "renamed_ids", mode="before")
+    @classmethod
+    def _none_is_empty(cls, value: Any, info: Any) -> Any:
+        return ({} if info.field_name == "renamed_ids" else []) if value is None else value
+
+    @field_validator("renamed_ids")
+    @classmethod
+    def _one_shape(cls, value: dict[str, str | dict[str, str]]) -> dict[str, str | dict[str, str]]:
+        if len({isinstance(v, dict) for v in value.values()}) > 1:
+            raise PydanticCustomError("renamed_ids", "either earlier ID -> current ID (e.g. KV-003: KV-003A), or "
+                                      "per period, the period the new IDs first appear in -> its renamed IDs "
+                                      "(e.g. 2024-25: {W-4: FL-4}); not both in one mapping")
+        return value
+
+    @field_validator("earlier")
+    @classmethod
+    def _distinct_periods(cls, value: list[EarlierPeriod], info: Any) -> list[EarlierPeriod]:
+        current = str(info.data.get("period") or "")
+        seen: set[str] = set()
+        for entry in value:
+            if _key(entry.period) == _key(current):
+                raise PydanticCustomError("earlier", "period {period} is the current period; an earlier period "
+                                          "comes before it", {"period": entry.period})
+            if _key(entry.period) in seen:
+                raise PydanticCustomError("earlier", "period {period} is given twice; give each earlier period "
+                                          "once", {"period": entry.period})
+            if current and _key(entry.period) > _key(current):
+                raise PydanticCustomError("earlier", "period {period} comes after the current period {current} "
+                                          "(periods are compared as text: 2024-25 before 2025-26)",
+                                          {"period": entry.period, "current": current})
+            seen.add(_key(entry.period))
+        return value
+
+    def renames(self, periods: list[str]) -> dict[str, dict[str, str]]:
+        """The renamed IDs per period the new IDs first appear in; a flat mapping is the current period's."""
+        if self.renamed_ids and all(isinstance(v, str) for v in self.renamed_ids.values()):
+            return {self.period: dict(self.renamed_ids)}  # type: ignore[arg-type]
+        unknown = [p for p in self.renamed_ids if p not in periods[1:]]
+        if unknown:
+            raise ParameterError(f"renamed_ids: {', '.join(unknown)} is not a period the risks are compared into "
+                                 f"(here: {', '.join(periods[1:]) or 'none'}); key each mapping by the period the "
+                                 "new IDs first appear in")
+        return {p: dict(m) for p, m in self.renamed_ids.items()}  # type: ignore[arg-type]
 
     @field_validator("columns")
     @classmethod
@@ -91,7 +168,11 @@ class RiskEvaluationParams(CommonParams):
 
 
 def methodology_path(params: RiskEvaluationParams, injected: dict) -> dict:
-    """The kernel gets the methodology as an absolute path (it runs in notebooks/)."""
+    """The kernel gets the methodology and the earlier periods' files as absolute paths (it runs in notebooks/)."""
     if params.methodology:
         injected["methodology"] = str(params.methodology_ref())
+    for entry in injected.get("earlier") or []:
+        for key in ("register", "report"):
+            if entry.get(key):
+                entry[key] = str(params.resolve(entry[key]))
     return injected

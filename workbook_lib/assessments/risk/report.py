@@ -6,6 +6,17 @@ from typing import Any
 
 import pandas as pd
 
+from workbook_lib.assessments.risk.changes import (
+    BETTER,
+    CLOSED,
+    GONE,
+    NEW,
+    SAME,
+    UNRATED,
+    WORSE,
+    Changes,
+    Movement,
+)
 from workbook_lib.assessments.risk.interpret import readings_frame, skipped_lines
 from workbook_lib.assessments.risk.scoring import RiskEvaluation
 from workbook_lib.core.outputs import esc, notes_markdown, plain
@@ -35,7 +46,8 @@ def risk_summary(ev: RiskEvaluation, organisation: str, period: str) -> dict[str
                 for d in ev.disagreements.to_dict("records")],
             "columns_read": [{"column": r.letter, "heading": r.heading, "read_as": r.meaning, "how": r.how,
                               "values": r.style} for r in ev.readings],
-            "skipped_rows": [{"row": s.row, "reason": s.reason, "text": s.text} for s in ev.skipped]}
+            "skipped_rows": [{"row": s.row, "reason": s.reason, "text": s.text} for s in ev.skipped],
+            "movement": movement_summary(ev)}
 
 
 def key_figures(ev: RiskEvaluation) -> str:
@@ -48,7 +60,16 @@ def key_figures(ev: RiskEvaluation) -> str:
             f"closed {len(ev.closed)} | residual: {levels} | above appetite {above} | "
             f"own figures differing {ev.disagreements['Risk'].nunique() if len(ev.disagreements) else 0} | "
             f"overdue actions "
-            f"{int(ev.risks['action_overdue'].sum())} | overdue reviews {int(ev.risks['review_overdue'].sum())}")
+            f"{int(ev.risks['action_overdue'].sum())} | overdue reviews {int(ev.risks['review_overdue'].sum())}"
+            + _movement_figures(ev))
+
+
+def _movement_figures(ev: RiskEvaluation) -> str:
+    """The movement's counts for the key-figures line (nothing without an earlier period)."""
+    if ev.movement is None:
+        return ""
+    c = ev.movement.latest
+    return f" | since {c.before}: " + ", ".join(f"{k} {c.count(k)}" for k in (WORSE, BETTER, NEW, CLOSED, GONE))
 
 
 RISK_COLUMNS = ["risk_id", "group", "description", "category", "owner", "inherent_likelihood", "inherent_impact",
@@ -69,6 +90,10 @@ def result_tables(ev: RiskEvaluation) -> dict[str, pd.DataFrame]:
     }
     if ev.roles is not None:
         tables["Partner roles"] = ev.roles
+    if ev.movement is not None:
+        tables["Movement"] = movement_frame(ev.movement.latest)
+        if len(ev.movement.steps) > 1:
+            tables["Movement by period"] = movement_series(ev)
     tables["Warnings"] = pd.DataFrame({"warning": ev.warnings})
     tables["Own figures differing"] = ev.disagreements
     tables["Columns read"] = readings_frame(ev.readings)
@@ -232,3 +257,152 @@ def method_note(ev: RiskEvaluation) -> str:
             f"| Band | Scores | Decision maker | Register |\n|---|---|---|---|\n{rows}\n\n{escalation}{read}"
             f"**Decisions recorded in the methodology file** (where the source document is silent or "
             f"inconsistent):\n\n{notes}")
+
+
+# ---- movement since earlier periods (risk.changes) ------------------------------------------------------
+COUNTED = (WORSE, BETTER, NEW, CLOSED, GONE, SAME, UNRATED)
+MAX_IDS = 5  # risk IDs named in a sentence; the rest are counted
+_NUMBERS = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six"}
+
+
+def _whole(value: Any) -> Any:
+    """A score or difference as JSON and the Excel workbook take it: a whole number as an int, missing as None."""
+    value = plain(value)
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def movement_frame(changes: Changes) -> pd.DataFrame:
+    """One row per risk of either period, worst change first (the Excel sheet "Movement")."""
+    frame = changes.frame.astype(object).where(changes.frame.notna(), None)
+    for column in ("bands", "score_before", "score_now", "by"):
+        frame[column] = pd.Series([_whole(v) for v in frame[column]], index=frame.index, dtype=object)
+    return frame
+
+
+def movement_summary(ev: RiskEvaluation) -> dict[str, Any] | None:
+    """The JSON's ``movement``: from the latest earlier period into this one; None without an earlier period."""
+    if ev.movement is None:
+        return None
+    mv = ev.movement
+    c = mv.latest
+    risks = [{k: _whole(v) if k in {"bands", "score_before", "score_now", "by"} else plain(v)
+              for k, v in r.items() if k != "description"} for r in c.frame.to_dict("records")]
+    return {"from_period": c.before, "to_period": c.now, "counts": c.summary(), "risks": risks,
+            "earlier": [{"period": p, "source": s} for p, s in mv.sources.items()],
+            "series": [{"from_period": s.before, "to_period": s.now, "counts": s.summary()} for s in mv.steps],
+            "notes": list(mv.notes)}
+
+
+def movement_series(ev: RiskEvaluation) -> pd.DataFrame:
+    """The counts of each change from each period to the next, oldest first."""
+    return pd.DataFrame([{"From": s.before, "To": s.now, **{k.capitalize(): s.count(k) for k in COUNTED}}
+                         for s in ev.movement.steps])
+
+
+def movement_view(ev: RiskEvaluation) -> pd.DataFrame:
+    """The risks that moved (or were renamed) since the latest earlier period, worst first, as the report shows
+    them: levels and scores before and now, how many bands and points they moved (unchanged risks are in the Excel
+    workbook)."""
+    frame = movement_frame(ev.movement.latest)
+    frame = frame[(frame["change"] != SAME) | frame["earlier_id"].notna()]  # a renamed risk is shown too
+    view = frame.assign(change=frame["change"].str.capitalize(), bands=frame["bands"].map(_signed),
+                        by=frame["by"].map(_signed))
+    return view if view["earlier_id"].notna().any() else view.drop(columns=["earlier_id"])
+
+
+def _signed(value: Any) -> Any:
+    """A move as a reader writes it: +2, -4 or 0."""
+    return f"{value:+g}" if isinstance(value, int | float) and value else value
+
+
+def _n(count: int, one: str, many: str) -> str:
+    return f"{count} {one if count == 1 else many}"
+
+
+def _ids(frame: pd.DataFrame) -> str:
+    ids = [str(x) for x in frame["risk_id"]]
+    more = len(ids) - MAX_IDS
+    return esc(", ".join(ids[:MAX_IDS]) + (f" and {more} more" if more > 0 else ""))
+
+
+def _moved(part: pd.DataFrame, up: bool) -> str:
+    """How the risk that moved most moved, e.g. "KV-004 rose two bands, from Medium to High, score 9 to 16"; with
+    more than one risk, "most of all KV-004, which rose ..."."""
+    row = part.sort_values(["bands", "by", "risk_id"], ascending=[not up, not up, True], kind="stable").iloc[0]
+    bands = abs(int(row["bands"]))
+    before, now = _whole(row["score_before"]), _whole(row["score_now"])
+    verb = "rose" if up else "fell"
+    who = esc(row["risk_id"])
+    if bands:
+        what = (f"{verb} {_NUMBERS.get(bands, bands)} band{'s' if bands > 1 else ''}, from {esc(row['level_before'])} "
+                f"to {esc(row['level_now'])}, score {before} to {now}")
+        return f"most of all {who}, which {what}" if len(part) > 1 else f"{who} {what}"
+    what = f"score {verb} from {before} to {now}, still {esc(row['level_now'])}"
+    return f"most of all {who}, whose {what}" if len(part) > 1 else f"{who}'s {what}"
+
+
+def _movement_parts(c: Changes) -> list[str]:
+    """The sentence's parts: each change with how many risks, the largest moves and the IDs new or gone."""
+    f = c.frame
+    parts = []
+    for change, one, many, detail in (
+            (WORSE, "risk got worse", "risks got worse", lambda part: _moved(part, True)),
+            (NEW, "is new", "are new", _ids), (CLOSED, "was closed", "were closed", _ids),
+            (GONE, "is no longer listed", "are no longer listed", _ids),
+            (BETTER, "improved", "improved", lambda part: _moved(part, False)),
+            (SAME, "is unchanged", "are unchanged", None)):
+        part = f[f["change"] == change]
+        if len(part):
+            text = _n(len(part), one, many)
+            text = f"**{text}**" if change in (WORSE, NEW) else text
+            parts.append(text + (f" ({detail(part)})" if detail else ""))
+    return parts
+
+
+def movement_since(ev: RiskEvaluation) -> str:
+    """The movement section's heading and what a committee reads first: how many risks are new, closed, worse or
+    better since the latest earlier period, and by how much; without an earlier period, how to give one."""
+    if ev.movement is None:
+        return ("## Movement since an earlier period\n\nThere is no earlier period to compare with: save an earlier "
+                "period's register in the store, or name it (or its report) under *earlier* in the parameters, to see "
+                "which risks are new, closed, worse or better since then.")
+    mv, c = ev.movement, ev.movement.latest
+    parts = _movement_parts(c)
+    said = ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0] if parts else ""
+    text = f"Since {esc(c.before)}, {said}." if said else f"Since {esc(c.before)}, no risk can be compared."
+    unrated = c.count(UNRATED)
+    if unrated:
+        text += (f" {_n(unrated, 'risk', 'risks')} could not be compared (not rated, or closed, in one of the two "
+                 "periods).")
+    lines = [f"## Movement since {esc(c.before)}", text, _renamed(c),
+             _sources(mv) + " " + " ".join(esc(n) for n in mv.notes),
+             "Risks are matched by risk ID. The table of risks below the chart lists every risk that is new, closed, "
+             "no longer listed, worse or better (and any renamed), the worst first; unchanged risks are in the Excel "
+             "workbook, sheet \"Movement\"."]
+    if len(mv.steps) > 1:
+        lines.append(_series_markdown(ev))
+    return "\n\n".join(line.strip() for line in lines if line)
+
+
+def _renamed(c: Changes) -> str:
+    """The risks matched under a new ID, e.g. "W-4 is now FL-4" (none: nothing)."""
+    renamed = c.frame[c.frame["earlier_id"].notna()]
+    if not len(renamed):
+        return ""
+    pairs = [f"{esc(r.earlier_id)} is now {esc(r.risk_id)}" for r in renamed.head(MAX_IDS).itertuples()]
+    more = len(renamed) - MAX_IDS
+    return "Renamed risks are matched under their new IDs: " + "; ".join(pairs) + (
+        f"; and {more} more" if more > 0 else "") + "."
+
+
+def _sources(mv: Movement) -> str:
+    """Where each earlier period's figures come from, in words."""
+    said = ", ".join(f"{esc(p)} ({esc(s)})" for p, s in mv.sources.items())
+    return f"Earlier registers are scored with this report's methodology, banding and appetite. Read from: {said}."
+
+
+def _series_markdown(ev: RiskEvaluation) -> str:
+    series = movement_series(ev)
+    head = "| " + " | ".join(series.columns) + " |\n|" + "---|" * len(series.columns)
+    rows = "\n".join("| " + " | ".join(_cell(v) for v in r) + " |" for r in series.itertuples(index=False))
+    return f"**Across the periods** (each period against the one before):\n\n{head}\n{rows}"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -167,6 +168,7 @@ class RiskEvaluation:
     disagreements: pd.DataFrame = field(default_factory=pd.DataFrame)  # the file's own figures vs the computed
     readings: list = field(default_factory=list)  # how each column of the register was read (ColumnReading)
     skipped: list = field(default_factory=list)  # rows under the header that are not risks (SkippedRow)
+    movement: Any = None  # how the risks moved since earlier periods (risk.changes.Movement; set by risk.run)
 
     @property
     def rated(self) -> pd.DataFrame:

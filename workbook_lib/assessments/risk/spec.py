@@ -5,17 +5,17 @@ from workbook_lib.assessments.risk.methodology import shipped
 from workbook_lib.assessments.risk.params import RiskEvaluationParams, methodology_path
 from workbook_lib.assessments.risk.records import RISK
 from workbook_lib.assessments.risk.report import result_tables, risk_summary
-from workbook_lib.assessments.risk.run import load_risk_inputs, run_risk_evaluation
+from workbook_lib.assessments.risk.run import check_risk_inputs, run_risk_evaluation
 from workbook_lib.core.assessment import AssessmentSpec, DataFileRole
 
 SPEC = AssessmentSpec(
     "risk-evaluation", "risk_evaluation.ipynb", RiskEvaluationParams,
     "Score a risk register: inherent and residual levels, appetite, decision makers, treatments.",
-    check=load_risk_inputs, run=run_risk_evaluation, summary=risk_summary,
+    check=check_risk_inputs, run=run_risk_evaluation, summary=risk_summary,
     tables=result_tables,
     form="workbook_lib.assessments.risk.form:RiskRegisterForm",
     file_inputs=("register",), resolve_methodology=methodology_path, requires=("methodology", "register"),
     record_kinds=(RISK,), data_files=(DataFileRole("methodology", "methodology_ref", shipped),),
     key_figures=figures.key_figures,
     index_columns=figures.INDEX_COLUMNS,
-    step=2, heading="Risk register")
+    step=2, heading="Risk register", reads_earlier=True)
