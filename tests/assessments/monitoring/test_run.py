@@ -130,7 +130,11 @@ def test_excel_sheets(karoo):
 
 def test_charts_draw_a_panel_per_metric_read(karoo):
     chart = charts.trends(karoo).to_dict()
-    assert len(chart["concat"]) == 21  # every metric has a reading in some period
+    data, headings = charts.trend_frame(karoo)
+    assert len(headings) == 21  # every metric has a reading in some period: a panel each
+    assert chart["facet"]["field"] == "panel" and chart["resolve"]["scale"]["y"] == "independent"
+    assert headings[0] == "Minimum service delivery|levels|Tolerance: between 80% and|90%"  # worst first, wrapped
+    assert len(data[(data["kind"] == "reading")]) == 61
     frame, info = charts.trend_data(karoo, "vacancy_rate")
     assert list(frame["state"]) == ["Within tolerance", "Outside tolerance", "Outside tolerance"]  # 8, 11, 14 vs < 10%
     assert info["band"]["y2"] == 10 and info["limits"] == [10.0]
