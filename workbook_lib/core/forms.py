@@ -510,6 +510,16 @@ class StoreForm:
         self.settings_view.value = settings_summary(self.applied, self.expects)
         return params
 
+    def opened_for_save(self, opened: tuple[str, str] | None) -> tuple[str, str]:
+        """The organisation and period the form shows (``opened``), which a save goes to; refused when none is
+        open or the picker names another (changes not saved would go to the wrong place)."""
+        if not opened or not opened[0] or not opened[1]:
+            raise StoreError("choose or type an organisation and a period, then press Open")
+        if self.picker.value != tuple(opened):
+            raise StoreError(f"the form shows {opened[0]}, {opened[1]}: press Open to load {self.picker.value[0]}, "
+                             f"{self.picker.value[1]} first (changes not saved are dropped)")
+        return opened[0], opened[1]
+
     expects: tuple[str, ...] = ()  # settings the form's results need: a missing one is named, with how to set it
 
     @staticmethod

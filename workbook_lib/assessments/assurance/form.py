@@ -318,12 +318,7 @@ class AssuranceForm(StoreForm):
 
     def _where(self) -> tuple[str, str]:
         """The opened organisation and period, which every save goes to."""
-        org, period = self.opened
-        if not org or not period:
-            raise StoreError("choose or type an organisation and a period, then press Open")
-        if self.picker.value != self.opened:
-            raise StoreError(f"press Open to load {self.picker.value[0]}, {self.picker.value[1]} first "
-                             f"(the form shows {org}, {period})")
+        org, period = self.opened_for_save(self.opened)
         if not self.register_ids:
             raise StoreError(f"no risk register is saved for {org}, {period}: enter it with the risk register "
                              "form first")

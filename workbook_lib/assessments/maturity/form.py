@@ -24,7 +24,7 @@ from workbook_lib.core import forms, records
 from workbook_lib.core.charts import text_colour
 from workbook_lib.core.errors import InputError
 from workbook_lib.core.forms import Sections, StoreForm
-from workbook_lib.core.store import Method, Store, StoreError
+from workbook_lib.core.store import Method, Store
 from workbook_lib.core.tables import ROW, Table
 
 FORM_FILE = "maturity form"
@@ -358,17 +358,8 @@ class MaturityForm(StoreForm):
         self.marks[element_id] = self.choices[element_id].value
         self._progress()
 
-    def _opened_for_save(self) -> tuple[str, str]:
-        org, period = self.picker.value
-        if self.opened is None or not org or not period:
-            raise StoreError("choose or type an organisation and a period, and press Open, before saving")
-        if (org, period) != self.opened:
-            raise StoreError(f"the form shows {self.opened[0]}, {self.opened[1]}: press Open to switch to "
-                             f"{org}, {period} first (changes not saved are dropped)")
-        return self.opened
-
     def _save_marks(self, _button=None) -> None:
-        org, period = self._opened_for_save()
+        org, period = self.opened_for_save(self.opened)
         author = self.respondent.author()
         pending = self.pending_marks()
         if not pending:
@@ -419,7 +410,7 @@ class MaturityForm(StoreForm):
         self._progress()
 
     def _save_capacity(self, _button=None) -> None:
-        org, period = self._opened_for_save()
+        org, period = self.opened_for_save(self.opened)
         author = self.respondent.author()
         pending = self.pending_answers()
         if not pending:

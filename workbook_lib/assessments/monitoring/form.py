@@ -213,15 +213,6 @@ class MonitoringForm(StoreForm):
                                                   "Download the monitoring results (Excel)")
 
     # ---- saving ----------------------------------------------------------------------------------
-    def _where(self) -> tuple[str, str]:
-        org, period = self.opened
-        if not org or not period:
-            raise StoreError("choose or type an organisation and a period, then press Open")
-        if self.picker.value != self.opened:
-            raise StoreError(f"press Open to load {self.picker.value[0]}, {self.picker.value[1]} first "
-                             f"(the form shows {org}, {period})")
-        return org, period
-
     def _typed(self, period: str, who: str) -> tuple[Table, dict[int, str], list[str]]:
         """The readings typed into the form as a table (a row per metric with a value), the metric each row is,
         and the metrics whose saved reading was cleared."""
@@ -240,7 +231,7 @@ class MonitoringForm(StoreForm):
         return Table(FILE, pd.DataFrame(records, columns=columns, dtype=object), header_row=0), names, cleared
 
     def _save(self, _button: Any = None) -> None:
-        org, period = self._where()
+        org, period = self.opened_for_save(self.opened)
         author = self.respondent.author()
         table, names, cleared = self._typed(period, author.name)
         if table.frame.empty and not cleared:
@@ -251,19 +242,25 @@ class MonitoringForm(StoreForm):
                 rows = stored_rows(table, validate_readings(table, self.catalogue))
             except InputError as exc:
                 raise forms.problems_without_rows(exc, names) from None
-        changes: dict[str, dict[str, str] | None] = {k: v for k, v in rows.items() if self.saved.get(k) != v}
-        changes.update({k: None for k in cleared})
+        self._save_changes(KIND, rows, self.saved, cleared, author, "the readings", self.save_feedback)
+
+    def _save_changes(self, kind: str, rows: dict[str, dict[str, str]], saved: dict[str, dict[str, str]],
+                      withdrawn: list[str], author: Any, what: str, beside: forms.Feedback) -> None:
+        """Save the rows that differ from those ``saved`` and withdraw ``withdrawn``; say so above and beside."""
+        org, period = self.opened
+        changes: dict[str, dict[str, str] | None] = {k: v for k, v in rows.items() if saved.get(k) != v}
+        changes.update({k: None for k in withdrawn})
         if not changes:
-            self.save_feedback.ok("Nothing changed since the last save.")
+            beside.ok("Nothing changed since the last save.")
             return
-        result = self.store.save(org, period, KIND, changes, author, self.method, source="form")
+        result = self.store.save(org, period, kind, changes, author, self.method, source="form")
         self.refresh()
-        message = f"Saved the readings for {org}, {period}: {result.summary()}."
+        message = f"Saved {what} for {org}, {period}: {result.summary()}."
         self.feedback.ok(message)
-        self.save_feedback.ok(message)
+        beside.ok(message)
 
     def _save_links(self, _button: Any = None) -> None:
-        org, period = self._where()
+        org, period = self.opened_for_save(self.opened)
         author = self.respondent.author()
         records, names = [], {}
         for number, (metric_id, row) in enumerate(self.links.items(), start=1):
@@ -276,19 +273,11 @@ class MonitoringForm(StoreForm):
             rows = {k.metric: kri_row(k) for k in kris_of(table, self.catalogue)}
         except InputError as exc:
             raise forms.problems_without_rows(exc, names) from None
-        changes: dict[str, dict[str, str] | None] = {k: v for k, v in rows.items() if self.saved_links.get(k) != v}
-        changes.update({k: None for k in self.saved_links if k not in rows})
-        if not changes:
-            self.links_feedback.ok("Nothing changed since the last save.")
-            return
-        result = self.store.save(org, period, KRI_LINK.kind, changes, author, self.method, source="form")
-        self.refresh()
-        message = f"Saved the key risk indicators for {org}, {period}: {result.summary()}."
-        self.feedback.ok(message)
-        self.links_feedback.ok(message)
+        self._save_changes(KRI_LINK.kind, rows, self.saved_links, [k for k in self.saved_links if k not in rows],
+                           author, "the key risk indicators", self.links_feedback)
 
     def _import(self, _button: Any = None) -> None:
-        org, _period = self._where()
+        org, _period = self.opened_for_save(self.opened)
         author = self.respondent.author()
         if not self.upload.value:
             raise StoreError("choose a CSV or Excel file of readings first")
