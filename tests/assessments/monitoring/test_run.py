@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from tests import hostile
 from tests.conftest import PARAMETERS, write_csv
 from workbook_lib.assessments import get, shared_fields
 from workbook_lib.assessments.monitoring import charts, figures, report
@@ -252,3 +253,32 @@ def test_workbook_run_writes_the_four_outputs(tmp_path):
     assert "Readings missing for the period" in page
     assert page.count("<img") == 2 and page.count('src="data:image/svg+xml') == 2  # the charts, inline
     assert "cdn." not in page and "NBVAL" not in page
+
+
+@pytest.mark.parametrize(("make", "said"), [(lambda f: hostile.zip_bomb_xlsx(f), "inflates to"),
+                                            (lambda f: hostile.symlinked_csv(f), "a link to another file"),
+                                            (lambda f: hostile.nul_csv(f), "control character (U+0000)")])
+def test_a_hostile_readings_file_is_refused_clearly(tmp_path, make, said):
+    path = make(tmp_path)
+    with pytest.raises(InputError) as caught:
+        run_monitoring(_params(tmp_path, path))
+    assert said in str(caught.value)
+
+
+def test_text_from_a_readings_file_is_neutralised_in_the_workbook(tmp_path):
+    from openpyxl import load_workbook
+
+    from workbook_lib.core.outputs import write_excel
+
+    path = _readings(tmp_path, 'vacancy_rate,2025-26,14%,,=HYPERLINK("http://x"),@SUM(A1)\n'
+                               "current_ratio,2025-26,1.6,,Budget office,<script>alert(1)</script>\n")
+    result = run_monitoring(_params(tmp_path, path))
+    write_excel(SPEC.tables(result), tmp_path / "out.xlsx")
+    readings = load_workbook(tmp_path / "out.xlsx")["Readings"]
+    cells = [c for row in readings.iter_rows(min_row=2) for c in row]
+    assert not any(c.data_type == "f" for c in cells)
+    assert {"'=HYPERLINK(\"http://x\")", "'@SUM(A1)"} <= {c.value for c in cells}
+    from workbook_lib.core.outputs import html_table
+
+    shown = html_table(report.readings_view(result)).data
+    assert "<script>" not in shown and "&lt;script&gt;alert(1)&lt;/script&gt;" in shown
