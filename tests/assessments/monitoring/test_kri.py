@@ -261,3 +261,15 @@ def test_a_metric_outside_tolerance_without_a_kri_still_escalates(tmp_path, cata
     states = metric_states(catalogue, readings(tmp_path, catalogue, [("going_concern_issues", "Q1", "1")]), "Q1")
     frame = escalations(states, [], None, "Municipal Manager")
     assert list(frame["metric"]) == ["going_concern_issues"] and frame.at[0, "risk_ids"] == []
+
+
+def test_a_closed_risk_or_an_opportunity_is_listed_but_never_a_rating_to_revisit(outside, catalogue):
+    risks = pd.DataFrame([("R1", "Financial", "Low", "", "closed", True), ("R2", "Financial", "Low", "", "opportunity",
+                                                                          False),
+                          ("R3", "Financial", "Low", "", "open", False)],
+                         columns=["risk_id", "category", "residual_level", "decision_maker", "status", "closed"])
+    kris = load_kris([{"metric": "debt_impairment", "categories": ["Financial"]}], catalogue)
+    frame = risks_to_revisit(outside, kris, risks, "Low")[0].set_index("risk_id")
+    assert list(frame["revisit"]) == [False, False, True]
+    assert frame.at["R1", "reason"].endswith("the risk is closed")
+    assert frame.at["R2", "reason"].endswith("the risk is an opportunity")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from typing import Annotated, Any, Self
 
+import numpy as np
 import pandas as pd
 from pydantic import BeforeValidator, Field, StringConstraints, ValidationError, model_validator
 
@@ -183,9 +184,19 @@ def _links(kri: Kri, name: str, risks: pd.DataFrame | None) -> tuple[list[tuple[
     return list(found.items()), warnings
 
 
-def _reason(state: pd.Series, level: str, revisit: bool) -> str:
+def _inactive(risk: pd.Series) -> str:
+    """"closed" or "an opportunity" for a risk whose rating is not to revisit for a tolerance breach, else ""."""
+    closed = risk.get("closed")
+    if (isinstance(closed, bool | np.bool_) and closed) or _text(risk.get("status")).casefold() == "closed":
+        return "closed"
+    return "an opportunity" if _text(risk.get("status")).casefold() == "opportunity" else ""
+
+
+def _reason(state: pd.Series, level: str, revisit: bool, inactive: str = "") -> str:
     base = (f"{state['name']} {value_words(state['latest'], state['unit'])} is outside tolerance "
             f"({state['tolerance_words']})")
+    if inactive:
+        return f"{base}; the risk is {inactive}"
     if revisit:
         return f"{base} but the risk is rated {level}"
     return f"{base}; the risk is rated {level}" if level else f"{base}; the risk is not rated"
@@ -194,7 +205,8 @@ def _reason(state: pd.Series, level: str, revisit: bool) -> str:
 def risks_to_revisit(states: pd.DataFrame, kris: list[Kri], risks: pd.DataFrame,
                      lowest_band: str) -> tuple[pd.DataFrame, list[str]]:
     """For every KRI whose metric is outside tolerance, the risks it links (by ID or category) with their rating
-    and decision maker; ``revisit`` is True for a risk rated in ``lowest_band``: its metric says otherwise.
+    and decision maker; ``revisit`` is True for a risk rated in ``lowest_band``: its metric says otherwise (never for
+    a closed risk or an opportunity, whose reason says so).
     Also the warnings: every link (of any KRI) that finds no risk, and every KRI whose metric has no state."""
     risks = risks.reset_index(drop=True)  # one row per label, whatever index the register came with
     rows, warnings = [], []
@@ -210,12 +222,13 @@ def risks_to_revisit(states: pd.DataFrame, kris: list[Kri], risks: pd.DataFrame,
         for index, how in linked:
             risk = risks.loc[index]
             level = _text(risk.get("residual_level"))
-            revisit = bool(level) and normalise_label(level) == normalise_label(lowest_band)
+            inactive = _inactive(risk)  # a closed risk or an opportunity is listed, never a rating to revisit
+            revisit = not inactive and bool(level) and normalise_label(level) == normalise_label(lowest_band)
             rows.append({"metric": state["metric"], "name": state["name"], "latest": state["latest"],
                          "tolerance_words": state["tolerance_words"], "risk_id": _text(risk["risk_id"]),
                          "category": _text(risk.get("category")), "residual_level": level,
                          "decision_maker": _text(risk.get("decision_maker")), "linked_by": how, "revisit": revisit,
-                         "reason": _reason(state, level, revisit)})
+                         "reason": _reason(state, level, revisit, inactive)})
     frame = pd.DataFrame(rows, columns=REVISIT_COLUMNS).drop_duplicates(["metric", "risk_id"], ignore_index=True)
     return frame.astype({"revisit": bool}), list(dict.fromkeys(warnings))
 
