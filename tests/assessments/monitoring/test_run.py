@@ -119,6 +119,7 @@ def test_report_tables_read_in_words(karoo):
         assert not frame.isin([True, False, "True", "False", "nan", "NaN"]).any().any()
     text = report.opening_narrative(karoo)
     assert "7 are outside tolerance" in text and "a missing reading is not taken as within tolerance" in text
+    assert text.endswith("call for escalation to the Municipal Manager.")
 
 
 def test_excel_sheets(karoo):

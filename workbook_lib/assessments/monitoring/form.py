@@ -22,7 +22,6 @@ import pandas as pd
 
 from workbook_lib.assessments.monitoring.catalogue import LoadedCatalogue, Metric, load_loaded_catalogue
 from workbook_lib.assessments.monitoring.inputs import MonitoringParams, states
-from workbook_lib.assessments.monitoring.kri import value_words
 from workbook_lib.assessments.monitoring.monitor import MonitoringResult
 from workbook_lib.assessments.monitoring.readings import EXAMPLES, READINGS_COLUMNS, validate_readings
 from workbook_lib.assessments.monitoring.records import KRI_LINK, READING, kri_row, kris_of, stored_rows
@@ -62,13 +61,14 @@ class MetricRow(w.HBox):
     def set(self, data: dict[str, str]) -> None:
         self.value.value, self.source.value, self.note.value = (data.get(k, "") for k in ("value", "source", "note"))
 
-    def show_state(self, state: str | None, words: str = "") -> None:
+    def show_state(self, state: str | None) -> None:
+        """The reading's state as a coloured badge (the reading itself is in the field beside it)."""
         if state is None:
             self.state.value = ""
             return
         look = states().states[state]
         self.state.value = (f'<span class="wb-state" data-state="{state}" style="background:{look.colour}">'
-                            f"{html.escape(look.label)}</span> <small>{html.escape(words)}</small>")
+                            f"{html.escape(look.label)}</span>")
 
 
 class LinkRow(w.HBox):
@@ -202,9 +202,8 @@ class MonitoringForm(StoreForm):
                 self.status.value = f"<p>{len(self.saved)} reading(s) saved for {html.escape(org)}, " \
                                     f"{html.escape(period)}.</p>"
             return
-        for _, s in r.states.iterrows():
-            self.rows[s["metric"]].show_state(s["state"], value_words(s["latest"], s["unit"])
-                                              if s["state"] != "missing" else "")
+        for metric, state in zip(r.states["metric"], r.states["state"], strict=True):
+            self.rows[metric].show_state(state)
         counts = ", ".join(f"{r.count(s)} {states().label(s).lower()}" for s in ("outside", "near", "within"))
         self.status.value = (f"<p><b>{len(self.saved)} of {len(self.rows)} metrics read</b> for "
                              f"{html.escape(org)}, {html.escape(period)}: {html.escape(counts)}; "

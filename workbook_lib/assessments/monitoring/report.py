@@ -180,7 +180,8 @@ def opening_narrative(result: MonitoringResult) -> str:
         parts.append(f"**{revisit['risk_id'].nunique()} risk(s) rated Low have a key risk indicator outside "
                      f"tolerance** ({_names(revisit, 'risk_id')}): their ratings are to be revisited.")
     if len(result.escalations):
-        who = result.authority or "the authority the organisation names (the methodology names none)"
+        who = f"the {result.authority}" if result.authority else ("the authority the organisation names (the "
+                                                                  "methodology names none)")
         parts.append(f"{len(result.escalations)} metric(s) outside tolerance call for escalation to {who}.")
     return " ".join(parts)
 
