@@ -139,7 +139,7 @@ class SettingsForm(StoreForm):
             for p in v.providers or [])
         self.maturity.value = v.maturity_status if v.maturity_status in {s for _l, s in self.maturity.options} else ""
         self.start.value, self.end.value = v.period_start, v.period_end
-        self.warning.value = "" if v.warning is None else f"{v.warning * 100:g}%"
+        self.warning.value = "" if v.warning is None else in_words(v.warning, "warning")
         for name, widget in self.roles.items():
             widget.value = getattr(v, name) or ""
         if settings.from_period is None:
@@ -283,7 +283,7 @@ def _shown(name: str, text: str) -> str:
         value = parse_value(name, text)
     except ValueError:
         return text
-    return "(not set)" if value in (None, "") else in_words(value)
+    return "(not set)" if value in (None, "") else in_words(value, name)
 
 
 def _percent(value: str) -> float | None:
@@ -312,7 +312,7 @@ def settings_report(params: SettingsParams) -> HTML:
     if not given:
         return HTML(f"<p>{html.escape(sentence(settings.origin()))}.</p>")
     frame = pd.DataFrame({"Setting": [label(k) for k in given],
-                          "Value": [in_words(v) for v in given.values()],
+                          "Value": [in_words(v, k) for k, v in given.items()],
                           "Last changed by": [settings.saved.get(k, ("", None))[0] for k in given]})
     return HTML(f"<p>{html.escape(sentence(settings.origin()))}.</p>" + html_table(frame).data)
 

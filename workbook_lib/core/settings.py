@@ -196,9 +196,11 @@ class Applied:
                 "not_set": list(self.missing), "parameters_not_used": dict(self.replaced)}
 
 
-def in_words(value: Any) -> str:
+def in_words(value: Any, name: str | None = None) -> str:
     """A setting's value as a reader sees it: providers by name, an appetite as "Low; per category Financial: 4",
-    a date as 1 July 2025."""
+    a date as 1 July 2025, a share (a setting ``shown_as: percent`` in settings.yaml) as 10%."""
+    if name is not None and descriptions().get(name, {}).get("shown_as") == "percent" and value is not None:
+        return f"{float(value) * 100:g}%"
     if isinstance(value, dict) and set(value) <= {"default", "categories"}:
         parts = [] if value.get("default") in (None, "") else [str(value["default"])]
         categories = ", ".join(f"{k}: {v}" for k, v in (value.get("categories") or {}).items())
@@ -209,8 +211,6 @@ def in_words(value: Any) -> str:
         return ", ".join(str(v.get("name", v)) if isinstance(v, dict) else str(v) for v in value)
     if isinstance(value, dt.date):
         return f"{value.day} {value:%B %Y}"
-    if isinstance(value, float):  # the one fractional setting is a share (the warning zone): 0.1 reads 10%
-        return f"{value * 100:g}%"
     return str(value)
 
 
@@ -230,22 +230,22 @@ def apply(params: Any, settings: Settings, neutral: bool) -> tuple[Any, Applied]
     for name in OrgSettings.model_fields:
         if name not in fields:
             if name in REPORTED and name in given:  # not a parameter, but the report states it
-                applied.used[name] = in_words(given[name])
+                applied.used[name] = in_words(given[name], name)
             continue
         alias = fields[name].alias or name
         if name in given:
             value = _parameter_value(name, given[name])
             updates[alias] = value
-            applied.used[name] = in_words(given[name])
+            applied.used[name] = in_words(given[name], name)
             mine = current.get(alias)
             if not neutral and mine not in (None, "", [], {}) and mine != value and params.source == "store" \
                     and name in params.model_fields_set:
-                applied.replaced[name] = in_words(mine)
+                applied.replaced[name] = in_words(mine, name)
         else:
             applied.missing.append(name)
             if neutral and descriptions().get(name, {}).get("when_not_set") == "suite default" \
                     and current.get(alias) not in (None, ""):
-                applied.defaults[name] = in_words(current.get(alias))
+                applied.defaults[name] = in_words(current.get(alias), name)
             elif neutral:
                 updates[alias] = None if fields[name].is_required() else fields[name].default
     if neutral:

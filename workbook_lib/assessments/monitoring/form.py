@@ -23,7 +23,7 @@ import pandas as pd
 from workbook_lib.assessments.monitoring.catalogue import LoadedCatalogue, Metric, load_loaded_catalogue
 from workbook_lib.assessments.monitoring.inputs import MonitoringParams, states
 from workbook_lib.assessments.monitoring.monitor import MonitoringResult
-from workbook_lib.assessments.monitoring.readings import EXAMPLES, READINGS_COLUMNS, validate_readings
+from workbook_lib.assessments.monitoring.readings import EXAMPLES, READINGS_COLUMNS, Readings, validate_readings
 from workbook_lib.assessments.monitoring.records import KRI_LINK, READING, kri_row, kris_of, stored_rows
 from workbook_lib.assessments.monitoring.report import result_tables
 from workbook_lib.assessments.monitoring.run import run_monitoring, stored_kris
@@ -294,7 +294,7 @@ class MonitoringForm(StoreForm):
             part = readings.frame[readings.frame["period"].map(normalise_label) == normalise_label(period)]
             rows_of = set(part["row"])
             sub = Table(name, table.frame[table.frame[ROW].isin(rows_of)], table.header_row, table.renamed)
-            result = self.store.save(org, period, KIND, stored_rows(sub, readings.__class__(name, part)), author,
+            result = self.store.save(org, period, KIND, stored_rows(sub, Readings(name, part)), author,
                                      self.method, source="import")
             saved.append(f"{period}: {result.summary()}")
         headings = ", ".join(f"{h} as {c.replace('_', ' ')}" for h, c in table.renamed.items()

@@ -20,11 +20,10 @@ STATE_ORDER = ("outside", "near", "within", "missing")  # worst first
 @dataclass
 class Register:
     """What the monitoring takes from the evaluated register: its risks (risk_id, category, residual_level,
-    decision_maker), the lowest band's name (a rating to revisit) and who acts above tolerance."""
+    decision_maker) and the lowest band's name (a rating to revisit)."""
 
     risks: pd.DataFrame
     lowest_band: str
-    authority: str | None
     label: str  # the register as the user knows it (a file name, or the store)
 
 

@@ -45,7 +45,7 @@ def summary(result: MonitoringResult, organisation: str, period: str) -> dict[st
                              for _, r in result.revisit.iterrows()],
         "escalations": [{"metric": r["metric"], "name": r["name"], "latest": _number(r["latest"]),
                          "tolerance": r["tolerance_words"], "risk_ids": list(r["risk_ids"]),
-                         "who": r["authority"], "action": r["action"]} for _, r in _escalations(result).iterrows()],
+                         "who": result.authority, "action": r["action"]} for _, r in result.escalations.iterrows()],
         "kris": [k.model_dump() for k in result.kris],
         "register": result.register.label if result.register else None,
         "methodology": result.methodology,
@@ -53,13 +53,6 @@ def summary(result: MonitoringResult, organisation: str, period: str) -> dict[st
         "notes": list(result.notes),
         "catalogue": result.catalogue.provenance() | {"title": result.catalogue.catalogue.title},
     }
-
-
-def _escalations(result: MonitoringResult) -> pd.DataFrame:
-    """The escalations with ``authority``: who must approve, or None where the methodology names nobody."""
-    found = result.escalations.copy()
-    found["authority"] = result.authority
-    return found
 
 
 def key_figures(result: MonitoringResult) -> str:
@@ -88,21 +81,23 @@ def metrics_view(result: MonitoringResult) -> pd.DataFrame:
 
 
 def revisit_view(result: MonitoringResult) -> pd.DataFrame:
-    rows = [{"Risk": r["risk_id"], "Metric": r["name"], "Reading": value_words(_number(r["latest"]), _unit(result,
-             r["metric"])), "Tolerance": r["tolerance_words"], "Residual level": r["residual_level"] or "not rated",
-             "Decision maker": r["decision_maker"] or "", "Linked by": r["linked_by"],
-             "Revisit the rating": "Yes" if r["revisit"] else "No", "Why": r["reason"]}
+    units = _units(result)
+    rows = [{"Risk": r["risk_id"], "Metric": r["name"],
+             "Reading": value_words(_number(r["latest"]), units[r["metric"]]), "Tolerance": r["tolerance_words"],
+             "Residual level": r["residual_level"] or "not rated", "Decision maker": r["decision_maker"] or "",
+             "Linked by": r["linked_by"], "Revisit the rating": "Yes" if r["revisit"] else "No", "Why": r["reason"]}
             for _, r in result.revisit.iterrows()]
     return pd.DataFrame(rows)
 
 
 def escalations_view(result: MonitoringResult) -> pd.DataFrame:
-    rows = [{"Metric": r["name"], "Reading": value_words(_number(r["latest"]), _unit(result, r["metric"])),
+    units = _units(result)
+    rows = [{"Metric": r["name"], "Reading": value_words(_number(r["latest"]), units[r["metric"]]),
              "Tolerance": r["tolerance_words"], "Risks": ", ".join(r["risk_ids"]) or "none linked",
-             "Who must act": r["authority"] or "not named by the methodology",
+             "Who must act": result.authority or "not named by the methodology",
              "Action": "Approve staying outside tolerance only where it cannot be avoided; monitor the metric every "
                        "period until it is back within tolerance"}
-            for _, r in _escalations(result).iterrows()]
+            for _, r in result.escalations.iterrows()]
     return pd.DataFrame(rows)
 
 
@@ -120,12 +115,13 @@ def _last_known(result: MonitoringResult, row: pd.Series) -> str:
     return f"{value_words(value, row['unit'])} in {period}"
 
 
-def _unit(result: MonitoringResult, metric: str) -> str:
-    return str(result.states.loc[result.states["metric"] == metric, "unit"].iloc[0])
+def _units(result: MonitoringResult) -> dict[str, str]:
+    """Each metric's unit, by its id."""
+    return dict(zip(result.states["metric"], result.states["unit"], strict=True))
 
 
 def readings_view(result: MonitoringResult) -> pd.DataFrame:
-    units = dict(zip(result.states["metric"], result.states["unit"], strict=True))
+    units = _units(result)
     rows = [{"Metric": r["metric_name"], "Period": r["period"], "Reading": value_words(r["value"], units[r["metric"]]),
              "Date": r["date"].isoformat() if hasattr(r["date"], "isoformat") else "", "Source": r["source"],
              "Note": r["note"], "Recorded by": r["recorded_by"]} for _, r in result.readings.iterrows()]
@@ -139,7 +135,7 @@ def result_tables(result: MonitoringResult) -> dict[str, pd.DataFrame]:
     st["state"] = st["state"].map(states().label)
     revisit = result.revisit.copy()
     revisit["revisit"] = revisit["revisit"].map({True: "Yes", False: "No"})
-    esc = _escalations(result).drop(columns="who")
+    esc = result.escalations.drop(columns="who").assign(authority=result.authority)
     esc["risk_ids"] = esc["risk_ids"].map(", ".join)
     cat = result.catalogue
     method = [("catalogue", cat.catalogue.title), ("catalogue file", cat.path.name), ("sha256", cat.sha256),

@@ -11,7 +11,7 @@ from workbook_lib.assessments.monitoring.kri import Kri, load_kris
 from workbook_lib.assessments.monitoring.monitor import MonitoringResult, Register, assess
 from workbook_lib.assessments.monitoring.readings import COLUMNS, READINGS_COLUMNS, Readings, validate_readings
 from workbook_lib.assessments.monitoring.records import KRI_LINK, READING, kris_of
-from workbook_lib.assessments.risk.methodology import load_methodology
+from workbook_lib.assessments.risk.methodology import Methodology, load_methodology
 from workbook_lib.assessments.risk.records import RISK
 from workbook_lib.assessments.risk.run import run_risk_evaluation
 from workbook_lib.core.errors import InputError, Problem
@@ -45,20 +45,25 @@ def _file_readings(params: MonitoringParams, catalogue: LoadedCatalogue, table: 
     return validate_readings(table, catalogue.catalogue)
 
 
-def _register(params: MonitoringParams) -> tuple[Register | None, list[str]]:
-    """The evaluated register when the parameters name one (a file) or the store holds risks for the period."""
+def _register(params: MonitoringParams) -> tuple[Register | None, Methodology | None, list[str]]:
+    """The evaluated register when the parameters name one (a file) or the store holds risks for the period, the
+    methodology it was rated on (else the one the parameters name, if any), and notes."""
     if params.source == "store":
         if not params.methodology or not len(table_for(params, RISK).frame):
-            return None, [f"No risks are saved for {params.organisation} in {params.period}, so the key risk "
-                          "indicators' links to risks are not checked."]
+            return None, _methodology(params), [f"No risks are saved for {params.organisation} in {params.period}, "
+                                                "so the key risk indicators' links to risks are not checked."]
     elif not params.register_file:
-        return None, ["No risk register is given, so the key risk indicators' links to risks are not checked."]
+        return None, _methodology(params), ["No risk register is given, so the key risk indicators' links to risks "
+                                            "are not checked."]
     ev = run_risk_evaluation(params, earlier=False)  # the register's ratings now; its movement is not needed
     m = ev.methodology.methodology
     lowest = min(m.banding(ev.banding).bands, key=lambda b: b.min).name
-    authority = m.escalation.above_tolerance if m.escalation else None
     label = params.register_file or f"the risks saved for {params.organisation}"
-    return Register(ev.risks, lowest, authority, str(label)), list(ev.warnings)
+    return Register(ev.risks, lowest, str(label)), m, list(ev.warnings)
+
+
+def _methodology(params: MonitoringParams) -> Methodology | None:
+    return load_methodology(params.methodology_ref()).methodology if params.methodology else None
 
 
 def stored_kris(params: MonitoringParams, catalogue: LoadedCatalogue) -> tuple[list[Kri], str | None]:
@@ -110,11 +115,8 @@ def load_monitoring_inputs(params: MonitoringParams, readings_table: Table | Non
 def run_monitoring(params: MonitoringParams, readings_table: Table | None = None) -> MonitoringResult:
     """Monitor the period the parameters name."""
     catalogue, readings, kris, kris_note = load_monitoring_inputs(params, readings_table)
-    register, notes = _register(params)
-    notes = [kris_note, *notes]
-    authority, title = (register.authority, None) if register else (None, None)
-    if params.methodology:
-        m = load_methodology(params.methodology_ref()).methodology
-        authority, title = (m.escalation.above_tolerance if m.escalation else None), m.title
+    register, m, notes = _register(params)
+    authority = m.escalation.above_tolerance if m is not None and m.escalation else None
     return assess(catalogue, readings, params.period, params.as_of, kris, register, authority,
-                  organisation=params.organisation, methodology=title, warning=params.warning, notes=notes)
+                  organisation=params.organisation, methodology=m.title if m is not None else None,
+                  warning=params.warning, notes=[kris_note, *notes])

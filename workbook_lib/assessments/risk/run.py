@@ -130,7 +130,6 @@ def _earlier_in_store(params: RiskEvaluationParams, loaded: LoadedMethodology, i
         inputs.earlier.append(Earlier(period, STORE, register=register))
 
 
-# ---- an earlier report's JSON summary -------------------------------------------------------------------
 # ---- renamed risk IDs -----------------------------------------------------------------------------------
 def _ids(earlier: Earlier) -> set[str]:
     frame = earlier.register.frame if earlier.register is not None else earlier.report
