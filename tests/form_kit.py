@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from workbook_lib.core import forms
-from workbook_lib.core.settings import OrgSettings, save_settings
+from workbook_lib.core.settings import save_settings, settings_model
 from workbook_lib.core.store import Author, Store
 
 # what Voilà sets per request; a preheated kernel has none of them until its page is asked for
@@ -41,12 +41,12 @@ def preheated(monkeypatch):
 
 def settle(store: Store, organisation: str, period: str, **values) -> None:
     """Save an organisation's settings, as its risk champion would on the Settings page."""
-    save_settings(store, organisation, period, OrgSettings(**values), Author("Risk champion"))
+    save_settings(store, organisation, period, settings_model()(**values), Author("Risk champion"))
 
 
 def example_settings(params) -> dict:
     """The settings the shipped example's parameters file gives (appetite, providers, maturity status...)."""
-    values = {k: getattr(params, k, None) for k in OrgSettings.model_fields}
+    values = {k: getattr(params, k, None) for k in settings_model().model_fields}
     if hasattr(params, "appetite_spec"):
         values["appetite"] = params.appetite_spec()
     if getattr(params, "providers", None):

@@ -10,7 +10,7 @@ import pytest
 
 from tests.browser_kit import choose, fill, open_app, open_form
 from workbook_lib.core.outputs import column_labels
-from workbook_lib.core.settings import OrgSettings
+from workbook_lib.core.settings import settings_model
 
 ORG, PERIOD = "Blue Crane Local Municipality", "2025-26"
 QUERY = "?organisation=Blue+Crane+Local+Municipality&period=2025-26"
@@ -24,7 +24,7 @@ PAGES = {  # notebook -> what shows it is ready
     "risk_monitoring.ipynb": ".wb-monitoring-form .wb-save",
 }
 # names a reader should never see: the suite's column names and setting names, and developer phrases
-INTERNAL = sorted({n for n in [*column_labels(), *OrgSettings.model_fields, "seed_ref", "in_scope_risks_covered",
+INTERNAL = sorted({n for n in [*column_labels(), *settings_model().model_fields, "seed_ref", "in_scope_risks_covered",
                                "report_rows"] if "_" in n})
 # ("None" is not among them: the provincial guide's lowest control effectiveness level is called None)
 DEVELOPER = re.compile(r"\b(True|False|NaN|nan|Traceback)\b|<NA>|run all|parameters below|"

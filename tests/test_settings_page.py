@@ -15,14 +15,14 @@ import pytest
 
 from tests.conftest import PARAMETERS, ROOT
 from tests.form_kit import Recorder, no_request  # noqa: F401 - a fixture
-from workbook_lib.app.settings_page import SettingsForm, SettingsParams, settings_problems
-from workbook_lib.assessments import shared_fields
+from workbook_lib.app.settings_page import SettingsForm, SettingsParams
+from workbook_lib.assessments import settings_problems, shared_fields
 from workbook_lib.assessments.assurance.form import AssuranceForm
 from workbook_lib.assessments.assurance.inputs import CombinedAssuranceParams
 from workbook_lib.assessments.risk.form import RiskRegisterForm
 from workbook_lib.core import records
 from workbook_lib.core.params import load_file
-from workbook_lib.core.settings import OrgSettings, read_settings
+from workbook_lib.core.settings import read_settings, settings_model
 from workbook_lib.core.store import Author, Store
 
 pytestmark = pytest.mark.usefixtures("no_request")
@@ -90,10 +90,10 @@ def test_saved_settings_are_read_back_with_their_trail_and_carried_to_the_next_p
 
 
 def test_a_settings_file_is_checked_like_the_page():
-    assert settings_problems(OrgSettings(methodology="western-cape-5x5", appetite="Low", tolerance="Medium")) == []
-    problems = settings_problems(OrgSettings(appetite="Huge", maturity_status="great", banding="other"))
+    assert settings_problems(settings_model()(methodology="western-cape-5x5", appetite="Low", tolerance="Medium")) == []
+    problems = settings_problems(settings_model()(appetite="Huge", maturity_status="great", banding="other"))
     assert [p.split(":")[0] for p in problems] == ["Banding", "Risk appetite", "Maturity status"]
-    assert settings_problems(OrgSettings(methodology="no-such"))[0].startswith("Risk methodology: 'no-such'")
+    assert settings_problems(settings_model()(methodology="no-such"))[0].startswith("Risk methodology: 'no-such'")
 
 
 # ---- a form and a batch run of the same organisation agree --------------------------------------------------

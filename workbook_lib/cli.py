@@ -10,12 +10,13 @@ import json
 import os
 import sys
 import time
-from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING
 
 import typer
 
+from workbook_lib.assessments import command_modules
+from workbook_lib.core.commands import EXIT_INPUT, column_choices, fail_input, print_problems, print_readings
 from workbook_lib.core.errors import InputError, StoreError
 
 if TYPE_CHECKING:
@@ -30,8 +31,6 @@ if TYPE_CHECKING:
 app = typer.Typer(help="Risk and assurance workbooks: run assessments headless, check inputs, "
                        "inspect methodologies.", no_args_is_help=True, add_completion=False,
                   pretty_exceptions_enable=False)
-methodology_app = typer.Typer(help="Inspect one methodology.", no_args_is_help=True)
-app.add_typer(methodology_app, name="methodology")
 store_app = typer.Typer(help="The store behind the web forms: import, export, audit trail.", no_args_is_help=True)
 app.add_typer(store_app, name="store")
 settings_app = typer.Typer(help="An organisation's settings in the store (methodology, appetite, tolerance, "
@@ -39,148 +38,18 @@ settings_app = typer.Typer(help="An organisation's settings in the store (method
                            no_args_is_help=True)
 app.add_typer(settings_app, name="settings")
 
-EXIT_INPUT = 2  # bad parameters or input: nothing was produced
-
-
-def _fail_input(message: str) -> NoReturn:
-    typer.echo(message, err=True)
-    raise typer.Exit(EXIT_INPUT)
+for module in command_modules():  # the commands each assessment adds (its commands.py), found by the registry
+    module.register(app)
 
 
 def _output_folder(out: Path) -> None:
     """Create the output folder, or say in one line why it cannot be one."""
     if out.exists() and not out.is_dir():
-        _fail_input(f"{out} is a file, not a folder: choose a folder for the outputs (--out)")
+        fail_input(f"{out} is a file, not a folder: choose a folder for the outputs (--out)")
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        _fail_input(f"{out}: the output folder cannot be created ({exc.strerror})")
-
-
-def _print_problems(exc: InputError, outcome: str = "no report was produced") -> None:
-    typer.echo(f"{len(exc.problems)} problem(s) found; {outcome}.", err=True)
-    for p in exc.problems:  # one line each: the file, the row, the user's heading, the value, what was expected
-        typer.echo(f"  - {p.line()}", err=True)
-
-
-@app.command()
-def methodologies() -> None:
-    """List the shipped methodologies."""
-    from workbook_lib.assessments.risk.methodology import load_methodology, shipped  # lazy: pydantic, pandas
-
-    for name in shipped():
-        lm = load_methodology(name)
-        m = lm.methodology
-        typer.echo(f"{name:20} {len(m.likelihood)} x {len(m.impact)}  v{m.version}  {m.title}")
-
-
-@methodology_app.command("show")
-def methodology_show(name: str = typer.Argument(..., help="shipped name or path to a YAML file"),
-                     banding: str | None = typer.Option(None, help="an alternative banding")) -> None:
-    """Print the likelihood x impact matrix with band names, and the bands."""
-    from workbook_lib.assessments.risk.methodology import MethodologyError, load_methodology  # lazy: pydantic
-
-    try:
-        lm = load_methodology(name)
-        m = lm.methodology
-        bands = m.banding(banding)
-    except MethodologyError as exc:
-        _fail_input(str(exc))
-    typer.echo(f"{m.title} ({m.name} v{m.version}, sha256 {lm.sha256[:12]}), banding: {bands.title}")
-    width = max(14, *(len(b.name) + 4 for b in bands.bands))
-    l_width = max(len(f"{lv.value} {lv.label}") for lv in m.likelihood) + 2
-    typer.echo(" " * l_width + "".join(f"{iv.value} {iv.label}"[:width - 1].ljust(width) for iv in m.impact))
-    for lv in reversed(m.likelihood):
-        cells = []
-        for iv in m.impact:
-            s = m.score_grid[lv.value - 1][iv.value - 1]
-            cells.append(f"{s} {m.band_for(s, banding).name}"[:width - 1].ljust(width))
-        typer.echo(f"{lv.value} {lv.label}".ljust(l_width) + "".join(cells))
-    typer.echo("")
-    for b in bands.bands:
-        typer.echo(f"{b.min:>3}-{b.max:<3} {b.name:14} {b.decision_maker}  ->  {b.register_destination}")
-    typer.echo(f"Residual = {m.residual_in_words()}")
-
-
-def _print_readings(file: Path, readings: list, skipped: list) -> None:
-    from workbook_lib.assessments.risk.interpret import readings_frame, skipped_lines  # lazy: pandas
-
-    if not readings:
-        return
-    typer.echo(f"How {file.name} was read (each column: your heading -> what it holds):")
-    typer.echo(readings_frame(readings).to_string(index=False, max_colwidth=70))
-    for line in skipped_lines(skipped):
-        typer.echo(f"skipped {line}")
-    typer.echo("")
-
-
-def _column_choices(column: list[str]) -> dict[str, str]:
-    choices = {}
-    for text in column:
-        heading, sep, meaning = text.rpartition("=")
-        if not sep or not heading.strip() or not meaning.strip():
-            _fail_input(f"--column {text!r}: expected \"Your heading=column name\" (or \"Your heading=ignore\")")
-        choices[heading.strip()] = meaning.strip()
-    return choices
-
-
-@app.command()
-def validate(file: Path = typer.Argument(..., help="register, CSV or .xlsx"),
-             methodology: str | None = typer.Option(None, "--methodology", "-m", help="shipped name or YAML path"),
-             params: Path | None = typer.Option(
-                 None, "--params", "-p", help="read the register as this parameters file says (methodology, "
-                                              "columns, ratings, impact_money, responses, statuses, roles)"),
-             sheet: str | None = typer.Option(None, help="sheet name in an .xlsx (default: the first)"),
-             role: list[str] = typer.Option([], "--role", help="a partner-role column (repeatable)"),
-             column: list[str] = typer.Option([], "--column", help='how to read a heading: "Your heading=column '
-                                                                 'name" or "Your heading=ignore" (repeatable)'),
-             ) -> None:
-    """Show how a register is read, then check it and print every problem. Exit 2 if it is invalid."""
-    from workbook_lib.assessments.risk.interpret import ReadOptions  # lazy: pandas
-    from workbook_lib.assessments.risk.methodology import load_methodology  # lazy: pydantic
-    from workbook_lib.assessments.risk.params import RiskEvaluationParams  # lazy: pydantic
-    from workbook_lib.assessments.risk.register import load_register  # lazy: pandas, pandera
-    from workbook_lib.core.params import load_file  # lazy: pydantic, yaml
-
-    try:
-        p = load_file(params, RiskEvaluationParams) if params is not None else None
-        if methodology is None and p is None:
-            _fail_input("--methodology (or --params) is needed to check a register's ratings")
-        lm = load_methodology(methodology or p.methodology_ref())
-        options = p.read_options() if p is not None else ReadOptions()
-        options = replace(options, columns={**options.columns, **_column_choices(column)})
-        roles = list(role) or (list(p.partner_roles) if p is not None else [])
-        reg = load_register(file, lm.methodology, sheet=sheet or (p.sheet if p else None), partner_roles=roles,
-                            options=options)
-    except InputError as exc:
-        _print_readings(file, exc.readings, exc.skipped)
-        _print_problems(exc, "the register is not valid as it stands")
-        raise typer.Exit(EXIT_INPUT) from None
-    except ValueError as exc:  # MethodologyError, ParameterError
-        _fail_input(str(exc))
-    _print_readings(file, reg.readings, reg.skipped)
-    status = reg.frame["status"].value_counts()
-    closed = int(status.get("closed", 0) + status.get("eliminated", 0))
-    scored = reg.rated & reg.frame["status"].isin(["open", "opportunity"])  # as the report counts them
-    typer.echo(f"{file}: valid register, {len(reg.frame)} risks ({int(scored.sum())} rated"
-               + (f", {closed} closed or eliminated" if closed else "")
-               + (f", {int(status['opportunity'])} "
-                  f"{'opportunity' if status['opportunity'] == 1 else 'opportunities'}" if status.get("opportunity")
-                  else "")
-               + f") under {lm.methodology.name}.")
-    for w in reg.warnings:
-        typer.echo(f"warning: {w}")
-
-
-@methodology_app.command("check")
-def methodology_check(file: str = typer.Argument(..., help="a methodology YAML file (or a shipped name)")) -> None:
-    """Check a methodology file: print its matrix and bands, or every problem in plain words. Exit 2 if invalid."""
-    from workbook_lib.assessments.risk.check import check_methodology  # lazy: pydantic, yaml
-
-    ok, text = check_methodology(file)
-    typer.echo(text, err=not ok)
-    if not ok:
-        raise typer.Exit(EXIT_INPUT)
+        fail_input(f"{out}: the output folder cannot be created ({exc.strerror})")
 
 
 @app.command()
@@ -196,7 +65,7 @@ def run(assessment: str = typer.Argument(..., help="assessment to run, e.g. risk
     from workbook_lib.assessments import PACKAGES  # lazy: pydantic (the names alone: no assessment is imported)
 
     if assessment not in PACKAGES:
-        _fail_input(f"unknown assessment {assessment!r}; choose one of {', '.join(PACKAGES)}")
+        fail_input(f"unknown assessment {assessment!r}; choose one of {', '.join(PACKAGES)}")
     written = run_assessment(assessment, params, out, timeout)
     typer.echo("Reports written:")
     for path in written:
@@ -215,7 +84,7 @@ def run_assessment(assessment: str, params_file: Path, out: Path, timeout: int =
         outcome = execute(assessment, params_file, out, timeout, kernel=kernel)
     except RunFailed as exc:
         if exc.problems is not None:
-            _print_problems(exc.problems)
+            print_problems(exc.problems)
         else:
             typer.echo(exc.message, err=True)
         raise typer.Exit(exc.exit_code) from None
@@ -254,7 +123,7 @@ def batch(paths: list[Path] = typer.Argument(..., help="parameters files, or fol
     job_list, failures = make_jobs(files, out, timeout, pdf)
     failures = missing + failures
     if not job_list and not failures:
-        _fail_input("no parameters files found in " + ", ".join(map(str, paths)))
+        fail_input("no parameters files found in " + ", ".join(map(str, paths)))
     _output_folder(out)
     where = f"Dask scheduler {scheduler}" if scheduler else f"{jobs or os.cpu_count()} process(es)"
     console.print(f"{len(job_list)} run(s) from {len(files)} parameters file(s) on {where}")
@@ -321,7 +190,7 @@ def list_assessments(params: Path | None = typer.Option(None, "--params", "-p",
     try:
         typer.echo(" ".join(assessments_for(read_file(params))))
     except ParameterError as exc:
-        _fail_input(str(exc))
+        fail_input(str(exc))
 
 
 # ---- the web forms ---------------------------------------------------------------------------------
@@ -340,7 +209,7 @@ def serve_app(port: int = typer.Option(8866, help="port to listen on"),
     try:
         where = serve.prepare_store()
     except StoreError as exc:
-        _fail_input(str(exc))
+        fail_input(str(exc))
     typer.echo(f"Store: {where}")
     typer.echo(f"Landing page: {serve.landing_url(port, host, token)}")
     serve.exec_voila(port, host, token, preheat, browser)
@@ -353,7 +222,7 @@ def _open_store(url: str | None) -> Store:
     try:
         return Store(url)
     except StoreError as exc:
-        _fail_input(str(exc))
+        fail_input(str(exc))
 
 
 def _kind_for(assessment: str, kind: str | None) -> RecordKind:
@@ -362,7 +231,7 @@ def _kind_for(assessment: str, kind: str | None) -> RecordKind:
     if kind is None:
         return spec.record_kinds[0]
     if kind not in kinds:
-        _fail_input(f"{assessment} keeps records of kind {', '.join(kinds)}, not {kind!r}")
+        fail_input(f"{assessment} keeps records of kind {', '.join(kinds)}, not {kind!r}")
     return kinds[kind]
 
 
@@ -372,7 +241,7 @@ def _spec(assessment: str) -> AssessmentSpec:
     try:
         return get(assessment)
     except ValueError:
-        _fail_input(f"unknown assessment {assessment!r}; choose one of {', '.join(registry())}")
+        fail_input(f"unknown assessment {assessment!r}; choose one of {', '.join(registry())}")
 
 
 @store_app.command("import")
@@ -404,23 +273,21 @@ def store_import(file: Path = typer.Argument(..., help="CSV or .xlsx to import")
     record_kind = _kind_for(assessment, kind)
     try:
         p = load_file(params, _spec(assessment).params, shared_fields()) if params is not None else None
-        if record_kind.kind == "risk" and methodology is None and p is None:
-            _fail_input("--methodology (or --params) is needed to check a register's ratings")
         loaded, context = record_kind.context(methodology, p, partner_roles=list(role) if role else None,
-                                              columns=_column_choices(column))
+                                              columns=column_choices(column))
         table = read_for_kind(file, record_kind, sheet, context)
         rows = canonical_rows(record_kind, table, context)
     except ValueError as exc:  # InputError, ParameterError, MethodologyError, QuestionnaireError, MatrixError
         if isinstance(exc, InputError):
-            _print_readings(file, exc.readings, exc.skipped)
-            _print_problems(exc, "nothing was saved")
+            print_readings(file, exc.readings, exc.skipped, record_kind.readings_view)
+            print_problems(exc, "nothing was saved")
             raise typer.Exit(EXIT_INPUT) from None
-        _fail_input(str(exc))
-    _print_readings(file, table.readings, table.skipped)
+        fail_input(str(exc))
+    print_readings(file, table.readings, table.skipped, record_kind.readings_view)
     other = sorted({r["period"] for r in rows.values() if "period" in r and r["period"].strip().casefold()
                     != period.strip().casefold()})
     if other:  # a record kind whose rows name their period (risk-monitoring's readings)
-        _fail_input(f"{file}: its rows are for {', '.join(other)}, not {period}; nothing was saved. Import it with "
+        fail_input(f"{file}: its rows are for {', '.join(other)}, not {period}; nothing was saved. Import it with "
                     f"--period {other[0]}, or import it in the form, which saves each period's rows under it")
     prov = loaded.provenance()
     method = Method(prov["name"], prov["version"], prov["sha256"])
@@ -436,7 +303,7 @@ def _cli_author(who: str, line: str | None) -> Author:
     try:
         return Author(who, line, identity="cli")
     except StoreError as exc:
-        _fail_input(str(exc))
+        fail_input(str(exc))
 
 
 @store_app.command("export")
@@ -452,11 +319,11 @@ def store_export(assessment: str = typer.Option(..., "--assessment", "-a"),
 
     kind = _kind_for(assessment, kind).kind
     if out.suffix.lower() not in {".csv", ".xlsx"}:
-        _fail_input(f"{out}: choose a .xlsx or .csv file name")
+        fail_input(f"{out}: choose a .xlsx or .csv file name")
     with _open_store(store) as st:
         frame = export_frame(st, organisation, period, kind)
     if frame.empty:
-        _fail_input(f"no {kind} records for {organisation} / {period} in the store")
+        fail_input(f"no {kind} records for {organisation} / {period} in the store")
     out.parent.mkdir(parents=True, exist_ok=True)
     write_table(frame, out, sheet=kind)  # headings and values neutralised, characters Excel cannot hold replaced
     typer.echo(f"{len(frame)} {kind} records written to {out}")
@@ -467,8 +334,10 @@ def store_export(assessment: str = typer.Option(..., "--assessment", "-a"),
 def settings_show(organisation: str = typer.Option(..., "--organisation"), period: str = typer.Option(..., "--period"),
                   store: str | None = typer.Option(None, "--store", help="store URL (default WORKBOOK_DB)")) -> None:
     """The settings forms and `source: store` runs use for the organisation and period, and where they came from."""
+    from workbook_lib.assessments import registry  # lazy: every assessment declares its settings
     from workbook_lib.core.settings import dump_value, label, read_settings, sentence  # lazy: pydantic, sqlalchemy
 
+    registry()
     with _open_store(store) as st:
         settings = read_settings(st, organisation, period)
     typer.echo(sentence(settings.origin()) + ".")
@@ -484,32 +353,39 @@ def settings_import(file: Path = typer.Argument(..., help="a YAML file of settin
                     period: str = typer.Option(..., "--period"),
                     from_params: bool = typer.Option(False, "--from-params",
                                                      help="FILE is a parameters file: take the settings it gives"),
+                    replace_all: bool = typer.Option(False, "--replace",
+                                                     help="clear every setting the file does not name (default: "
+                                                          "change only those it names)"),
                     who: str = typer.Option(..., "--who", help="your name, recorded in the audit trail"),
                     line: str | None = typer.Option(None, "--line", help="your line of assurance"),
                     store: str | None = typer.Option(None, "--store", help="store URL (default WORKBOOK_DB)")) -> None:
-    """Save settings from a YAML file (every key a setting) or a parameters file's settings (--from-params)."""
+    """Save settings from a YAML file (every key a setting) or a parameters file's settings (--from-params).
+    Only the settings the file names change, unless --replace; text stays as written."""
+    from workbook_lib.assessments import registry, settings_problems  # lazy: every assessment declares its own
     from workbook_lib.core.params import ParameterError, read_file  # lazy: pydantic
-    from workbook_lib.core.settings import OrgSettings, dump_value, from_rows, label, save_settings
+    from workbook_lib.core.settings import from_values, label, save_settings, settings_model
 
+    registry()
     try:
         data = read_file(file)
         if from_params:
-            taken = [k for k in OrgSettings.model_fields if data.get(k) not in (None, "", [], {})]
+            taken = [k for k in settings_model().model_fields if data.get(k) not in (None, "", [], {})]
             data = {k: data[k] for k in taken}
             typer.echo(f"{file}: taking {', '.join(label(k).lower() for k in taken) or 'nothing'} "
                        "(the other parameters are not settings)")
-        values = from_rows({str(k): dump_value(v) for k, v in data.items()})
+        values = from_values({str(k): v for k, v in data.items()})
     except ParameterError as exc:
-        _fail_input(f"{file}: {exc}")
-    from workbook_lib.app.settings_page import settings_problems  # lazy: the risk and assurance models
-
+        fail_input(f"{file}: {exc}")
     problems = settings_problems(values)
     if problems:
-        _fail_input(f"{file}: settings not saved:\n" + "\n".join(f"  - {p}" for p in problems))
+        fail_input(f"{file}: settings not saved:\n" + "\n".join(f"  - {p}" for p in problems))
     author = _cli_author(who, line)
     with _open_store(store) as st:
-        result = save_settings(st, organisation, period, values, author, source="import")
-        typer.echo(f"{file}: settings of {organisation}, {period}: {result.summary()} in {st.describe()}.")
+        result = save_settings(st, organisation, period, values, author, source="import",
+                               only=None if replace_all else [str(k) for k in data])
+        changed = [label(r) for r in [*result.created, *result.updated]]
+        typer.echo(f"{file}: settings of {organisation}, {period}: {result.summary()} in {st.describe()}"
+                   + (f" ({', '.join(changed)})." if changed else "."))
 
 
 @settings_app.command("export")
@@ -520,14 +396,16 @@ def settings_export(organisation: str = typer.Option(..., "--organisation"),
     """Write the settings to a YAML file that `workbook settings import` reads back."""
     import yaml  # lazy
 
+    from workbook_lib.assessments import registry  # lazy: every assessment declares its settings
     from workbook_lib.core.outputs import write_text  # lazy: pandas
     from workbook_lib.core.settings import read_settings
 
+    registry()
     with _open_store(store) as st:
         settings = read_settings(st, organisation, period)
     given = settings.values.model_dump(mode="json", exclude_none=True)
     if not given:
-        _fail_input(f"no settings saved for {organisation} (period {period} or earlier)")
+        fail_input(f"no settings saved for {organisation} (period {period} or earlier)")
     write_text(out, f"# {settings.origin()}\n" + yaml.safe_dump(given, sort_keys=False, allow_unicode=True))
     typer.echo(f"{len(given)} settings written to {out}")
 
@@ -554,7 +432,7 @@ def store_history(organisation: str | None = typer.Option(None, "--organisation"
     if out is not None:
         flat = frame.assign(before=frame["before"].map(_json_text), after=frame["after"].map(_json_text))
         if out.suffix.lower() not in {".csv", ".xlsx"}:
-            _fail_input(f"{out}: choose a .xlsx or .csv file name")
+            fail_input(f"{out}: choose a .xlsx or .csv file name")
         write_table(flat, out, sheet="history")
         typer.echo(f"{len(frame)} changes written to {out}")
         return

@@ -16,11 +16,11 @@ from workbook_lib.assessments.coso.inputs import CosoParams
 from workbook_lib.assessments.risk.params import RiskEvaluationParams
 from workbook_lib.core.params import ParameterError, load_file, validate
 from workbook_lib.core.settings import (
-    OrgSettings,
     effective,
     from_rows,
     read_settings,
     save_settings,
+    settings_model,
 )
 from workbook_lib.core.store import Author, Store
 
@@ -116,7 +116,7 @@ def test_settings_apply_only_where_an_assessment_has_the_parameter(store):
 
 
 def test_a_bad_setting_value_is_named_when_applied(store, karoo):
-    bad = OrgSettings(providers=[{"id": "Fire Services!", "name": "Fire services", "line": 2}])
+    bad = settings_model()(providers=[{"id": "Fire Services!", "name": "Fire services", "line": 2}])
     save_settings(store, ORG, PERIOD, bad, Author("Risk champion"))
     base = karoo.model_copy(update={"organisation": ORG, "period": PERIOD, "source": "store"})
     with pytest.raises(ParameterError, match=f"settings of {ORG}, {PERIOD}") as caught:

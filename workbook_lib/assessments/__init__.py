@@ -1,18 +1,24 @@
 """The registry of assessments. Each one lives in its own package here and declares itself in its ``spec``
-module; this is the only list of them. The CLI, the batch and the app find assessments through it.
+module; this is the only list of them. The CLI, the batch and the app find assessments, and everything an
+assessment adds (its settings and their checks, its part of the Settings page, its column headings, its record
+kinds, its command-line commands), only through it.
 
 Assessments are imported on first use of the registry, not when the package is imported: a notebook kernel
-that runs one assessment then pays only for that one (bench/startup.py measures start-up).
+that runs one assessment then pays only for that one and those it builds on (bench/startup.py measures start-up).
 """
 
 from __future__ import annotations
 
 import functools
 import importlib
-from typing import Any
+import importlib.util
+from dataclasses import replace
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
-from workbook_lib.core.assessment import AssessmentSpec
-from workbook_lib.core.params import ParameterError
+if TYPE_CHECKING:
+    from workbook_lib.core.assessment import AssessmentSpec
+    from workbook_lib.core.forms import SettingsSection
 
 # one line per assessment: its name -> the package under workbook_lib.assessments whose ``spec`` declares SPEC
 PACKAGES = {
@@ -22,14 +28,23 @@ PACKAGES = {
     "combined-assurance": "assurance",
     "risk-monitoring": "monitoring",
 }
+COMMANDS_MODULE = "commands"  # an assessment's command-line commands: ``<package>/commands.py``, ``register(app)``
 
 
 @functools.cache
 def _load(name: str) -> AssessmentSpec:
-    """One assessment's spec; a notebook kernel imports only the assessment it runs (and what it builds on)."""
+    """One assessment's spec, after those it builds on; its settings and column headings become known."""
+    from workbook_lib.core.outputs import add_labels  # lazy: pandas, with the assessment
+    from workbook_lib.core.settings import declare
+
     spec = importlib.import_module(f"{__name__}.{PACKAGES[name]}.spec").SPEC
     if spec.name != name:
         raise RuntimeError(f"PACKAGES names {PACKAGES[name]!r} {name!r}, but its spec says {spec.name!r}")
+    for base in spec.builds_on:
+        _load(base)
+    declare(tuple(replace(s, rank=spec.step) for s in spec.settings))
+    if spec.labels is not None:
+        add_labels(spec.labels)
     return spec
 
 
@@ -44,9 +59,15 @@ def shared_fields() -> frozenset[str]:
     return frozenset(f.alias or n for a in registry().values() for n, f in a.params.model_fields.items())
 
 
+def _unknown(name: str) -> ValueError:
+    from workbook_lib.core.params import ParameterError  # lazy: pydantic
+
+    return ParameterError(f"unknown assessment {name!r}; choose from {', '.join(PACKAGES)}")
+
+
 def get(name: str) -> AssessmentSpec:
     if name not in PACKAGES:
-        raise ParameterError(f"unknown assessment {name!r}; choose from {', '.join(PACKAGES)}")
+        raise _unknown(name)
     return _load(name)
 
 
@@ -57,7 +78,48 @@ def assessments_for(data: dict[str, Any]) -> list[str]:
     if listed:
         unknown = [a for a in listed if a not in PACKAGES]
         if unknown:
+            from workbook_lib.core.params import ParameterError  # lazy: pydantic
+
             raise ParameterError(f"assessments: unknown {', '.join(map(str, unknown))}; "
                                  f"choose from {', '.join(PACKAGES)}")
         return list(listed)
     return [name for name, a in registry().items() if a.provided_by(data)]
+
+
+# ---- what the assessments add to the shell ---------------------------------------------------------------------
+def in_order_of_work() -> list[AssessmentSpec]:
+    """Every assessment in the order of work (the landing page's, the Settings page's)."""
+    return sorted(registry().values(), key=lambda a: a.step)
+
+
+def settings_problems(values: Any) -> list[str]:
+    """What in a set of settings no assessment could use (a settings file, the Settings page), each by its label."""
+    from workbook_lib.core.settings import label  # lazy: pydantic
+
+    return [f"{label(name)}: {message}" for name, message in setting_problems(values)]
+
+
+def setting_problems(values: Any) -> list[tuple[str, str]]:
+    """(setting, what is wrong) from every assessment's checks of its own settings."""
+    return [p for a in in_order_of_work() if a.settings_problems is not None for p in a.settings_problems(values)]
+
+
+def settings_sections() -> list[SettingsSection]:
+    """Each assessment's part of the Settings page, in the order of work (imported only by the page)."""
+    sections = []
+    for a in in_order_of_work():
+        if a.settings_section:
+            module, cls = a.settings_section.split(":")
+            sections.append(getattr(importlib.import_module(module), cls)())
+    return sections
+
+
+def command_modules() -> list[ModuleType]:
+    """The modules adding command-line commands (``<package>/commands.py``). Found by name, without loading the
+    assessment: ``workbook --help`` stays quick, and a command imports what it needs when it runs."""
+    found = []
+    for package in PACKAGES.values():
+        name = f"{__name__}.{package}.{COMMANDS_MODULE}"
+        if importlib.util.find_spec(name) is not None:
+            found.append(importlib.import_module(name))
+    return found

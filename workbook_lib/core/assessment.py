@@ -16,6 +16,7 @@ from workbook_lib.core.figures import IndexColumn
 from workbook_lib.core.outputs import write_outputs
 from workbook_lib.core.paths import NOTEBOOKS
 from workbook_lib.core.records import RecordKind
+from workbook_lib.core.settings import Setting
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,13 @@ class AssessmentSpec:
     after: str = ""  # what is best done first (the landing page's order of work), e.g. "the risk register"
     step: int = 50  # its place in the order of work on the landing page (lowest first)
     heading: str = ""  # its name as the landing page shows it (default: from its name)
-    reads_earlier: bool = False  # reads the files of ``earlier:`` (earlier periods' registers or reports)
+    builds_on: tuple[str, ...] = ()  # the assessments it reads (loaded first: their settings, kinds, labels)
+    settings: tuple[Setting, ...] = ()  # the organisation settings it uses and declares (core/settings.py)
+    settings_problems: Callable[[Any], list[tuple[str, str]]] | None = None  # what of them it could not use
+    settings_section: str = ""  # "module:Class" of its part of the Settings page (a core.forms.SettingsSection)
+    labels: Path | None = None  # a YAML file of its column headings in words (``labels: {column: heading}``)
+    more_inputs: Callable[[Any], list[tuple[str, str]]] | None = None  # more input files, (role, as given), for
+    # provenance: those its parameters name besides ``file_inputs`` (e.g. each earlier period's marks)
 
     def provided_by(self, data: dict[str, Any]) -> bool:
         """Whether a parameters file's values give this assessment its inputs (files, or the store)."""
@@ -71,7 +78,13 @@ class AssessmentSpec:
 
     @property
     def path(self) -> Path:
+        """Its notebook: a file in its own package (an absolute path) or in the project's ``notebooks/``."""
         return NOTEBOOKS / self.notebook
+
+    @property
+    def page(self) -> str:
+        """Its notebook's name as the app serves it (the landing page links to it)."""
+        return Path(self.notebook).name
 
     @property
     def title(self) -> str:

@@ -30,10 +30,10 @@ from urllib.parse import parse_qs, urlencode
 
 import ipywidgets as w
 import yaml
-from IPython.display import HTML, display
+from IPython.display import HTML, Markdown, display
 
 from workbook_lib.core.errors import InputError, Problem, StoreError
-from workbook_lib.core.outputs import write_excel
+from workbook_lib.core.outputs import markdown, write_excel
 from workbook_lib.core.settings import Applied, effective, label, sentence
 
 if TYPE_CHECKING:
@@ -285,7 +285,9 @@ class Sections:
 
     A notebook cell calls ``sections.show(render)`` with ``render(result)`` displaying (or returning)
     its part of the report. In a report it runs at once; in the app its output goes to a widget the
-    form refreshes with ``sections.refresh(result)``.
+    form refreshes with ``sections.refresh(result)``. Returned text (an ``Md`` from ``core.outputs.md``, or
+    any str, or an IPython ``Markdown``) is shown through ``core.outputs.markdown``: only Markdown the suite
+    built with ``md`` is markup; any other text is escaped whole.
     """
 
     def __init__(self, live: bool, result: Any = None, empty: str = "Nothing has been saved yet."):
@@ -294,7 +296,7 @@ class Sections:
 
     def show(self, render: Callable[[Any], Any]) -> None:
         if not self.live:
-            shown = render(self.result)
+            shown = _as_shown(render(self.result))
             if shown is not None:
                 display(shown)
             return
@@ -336,8 +338,17 @@ class Sections:
             return
         if printed.getvalue():
             out.append_stdout(printed.getvalue())
+        shown = _as_shown(shown)
         if shown is not None:
             out.append_display_data(shown)
+
+
+def _as_shown(shown: Any) -> Any:
+    """A section's output as it is displayed: text (an ``Md``, a str, or an IPython ``Markdown`` holding either)
+    through ``markdown``, which shows only an ``Md`` as markup; anything else (HTML tables, charts) as it is."""
+    if isinstance(shown, Markdown):
+        shown = shown.data
+    return markdown(shown) if isinstance(shown, str) else shown
 
 
 def download_link(data: bytes, filename: str, label: str,
@@ -528,3 +539,31 @@ class StoreForm:
         buffer = io.BytesIO()
         write_excel(tables, buffer)  # openpyxl saves to a file object as well as to a path
         return download_link(buffer.getvalue(), filename, label)
+
+
+class SettingsSection:
+    """One assessment's part of the Settings page (declared by its spec's ``settings_section``): a heading, the
+    widgets of its settings, how they show the saved values and read what was typed. The page collects one from
+    every assessment that declares one; nothing outside the assessment knows its settings."""
+
+    heading: str = ""
+    widgets: list[w.Widget]
+    style = {"description_width": "240px"}
+    layout = {"width": "690px"}
+
+    def text(self, **kwargs: Any) -> dict[str, Any]:
+        """The options every text field of the page shares (label width, field width)."""
+        return {"style": self.style, "layout": w.Layout(**self.layout), **kwargs}
+
+    def fill(self, values: Any) -> None:
+        """Show the saved settings (an instance of ``core.settings.settings_model()``)."""
+        raise NotImplementedError
+
+    def read(self, problem: Callable[[str, str, str], None]) -> dict[str, Any]:
+        """Setting -> value as typed (None: not set); ``problem(field label, value, expected)`` for each that
+        cannot be read."""
+        raise NotImplementedError
+
+    def typed(self) -> dict[str, str]:
+        """Setting -> the text typed for it, named in a problem the assessment's checks find."""
+        return {}

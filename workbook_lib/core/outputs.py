@@ -12,6 +12,7 @@ import functools
 import json
 import os
 import re
+import string
 import threading
 import uuid
 from collections.abc import Iterable, Iterator
@@ -247,16 +248,96 @@ _ESCAPE = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", 
 _BARE_LINK = re.compile(r":(?=//)|(?<=www)\.", re.I)
 
 
-def notes_markdown(notes: Iterable[Any]) -> str:
-    """A data file's recorded decisions (``Note``: topic, decision) as a Markdown list for a method note."""
-    return "\n".join(f"- **{esc(n.topic)}**: {esc(n.decision)}" for n in notes)
-
-
 def esc(text: Any) -> str:
     """User text made safe for Markdown/HTML output (no markup, no emphasis, no links: a bare URL, "www." or
     e-mail address stays visible text). Escape once: each character becomes one entity, which the renderer
-    shows as that character."""
+    shows as that character. Markdown is built with :func:`md`, which escapes every value it is given."""
     return _BARE_LINK.sub(lambda m: "&#58;" if m.group() == ":" else "&#46;", str(text).translate(_ESCAPE))
+
+
+# Markdown the suite writes. The one place where text becomes Markdown: a template the suite wrote is trusted,
+# every value put into it goes through _md_text (esc, on one line, nothing that starts a block); a plain str
+# shown as Markdown is escaped whole. So user text can only ever be visible text, never markup or a link.
+_LINE_BREAK = re.compile(r"[ \t]*(?:\r\n|[\n\r\v\f\x1c-\x1e\x85\u2028\u2029])\s*")
+_LEADING_SPACE = re.compile(r"^[ \t]+")
+# what starts a block at the start of a line: a list item (- + or 1. 1)) and a setext underline or rule (= -)
+_BLOCK_START = re.compile(r"^( ?)(?:([-+=])|(\d{1,9})([.)])(?=\s|$))")
+_BLOCK_ENTITY = {"-": "&#45;", "+": "&#43;", "=": "&#61;", ".": "&#46;", ")": "&#41;"}
+
+
+def _block_start(m: re.Match[str]) -> str:
+    if m.group(2):
+        return m.group(1) + _BLOCK_ENTITY[m.group(2)]
+    return m.group(1) + m.group(3) + _BLOCK_ENTITY[m.group(4)]
+
+
+def _md_text(value: Any) -> str:
+    """A value as text inside Markdown: escaped (:func:`esc`), on one line (a line break becomes a space), a '|'
+    that cannot end a table cell, and nothing at its start that would begin a list, a heading or a code block."""
+    text = _LEADING_SPACE.sub(" ", _LINE_BREAK.sub(" ", str(value)))
+    return _BLOCK_START.sub(_block_start, esc(text).replace("|", "\\|"), count=1)
+
+
+class Md(str):
+    """Markdown written by the suite: shown as Markdown. Build it with :func:`md` (a template the suite wrote, every
+    value escaped); ``Md + x``, ``x + Md`` and ``Md(sep).join(xs)`` escape each part that is not an ``Md``. Any other
+    str method gives a plain str, which :func:`markdown` shows escaped: never markup by mistake."""
+
+    __slots__ = ()
+
+    def __add__(self, other: Any) -> Md:
+        return Md(str.__add__(self, _md_part(other)))
+
+    def __radd__(self, other: Any) -> Md:
+        return Md(str.__add__(_md_part(other), self))
+
+    def join(self, parts: Iterable[Any]) -> Md:  # type: ignore[override]
+        return Md(str.join(self, [_md_part(p) for p in parts]))
+
+    def format(self, *args: Any, **values: Any) -> Md:  # type: ignore[override]
+        return md(self, *args, **values)
+
+
+def _md_part(value: Any) -> str:
+    return value if isinstance(value, Md) else _md_text(value)
+
+
+class _MdFormatter(string.Formatter):
+    """str.format, with every replacement field escaped unless it is an ``Md`` (a format spec applies first)."""
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        if isinstance(value, Md) and not format_spec:
+            return value
+        return _md_text(format(value, format_spec))
+
+
+_MD_FORMATTER = _MdFormatter()
+
+
+def md(template: str, /, *args: Any, **values: Any) -> Md:
+    """Markdown from a template the suite wrote (``str.format`` fields) and values, each escaped unless it is an
+    ``Md`` itself: ``md("**{org}**, {period}", org=org, period=period)``. Never pass user text as the template."""
+    return Md(_MD_FORMATTER.vformat(template, args, values))
+
+
+def md_list(items: Iterable[Any]) -> Md:
+    """A Markdown bullet list, one item per value (each escaped unless it is an ``Md``)."""
+    return Md("\n").join(Md("- ") + item for item in items)
+
+
+def markdown(text: Any):
+    """What a notebook or form shows as Markdown: an ``Md`` as it is, anything else escaped whole (a plain str
+    shows as text, never as markup). Every report section's Markdown is shown through here."""
+    from IPython.display import Markdown  # lazy: outside a notebook (the CLI) IPython is not needed
+
+    shown = Markdown("")  # never Markdown(text): IPython fetches a text that starts with "http", or reads a path
+    shown.data = str(text) if isinstance(text, Md) else _md_text(text)
+    return shown
+
+
+def notes_markdown(notes: Iterable[Any]) -> Md:
+    """A data file's recorded decisions (``Note``: topic, decision) as a Markdown list for a method note."""
+    return md_list(md("**{}**: {}", n.topic, n.decision) for n in notes)
 
 
 def html_table(frame: pd.DataFrame, empty: str = "Nothing to show.", limit: int | None = None,
@@ -290,15 +371,26 @@ def html_table(frame: pd.DataFrame, empty: str = "Nothing to show.", limit: int 
     return HTML(note + shown.to_html(index=False, escape=True, classes="workbook-table", border=0))
 
 
-LABELS_FILE = Path(__file__).parent / "data" / "labels.yaml"
+LABELS_FILE = Path(__file__).parent / "data" / "labels.yaml"  # the headings every assessment may show
+_LABEL_FILES: list[Path] = [LABELS_FILE]  # and each loaded assessment's own (its spec's ``labels``)
+
+
+def add_labels(path: Path) -> None:
+    """Add an assessment's column headings (the registry calls this when it loads the assessment)."""
+    if path not in _LABEL_FILES:
+        _LABEL_FILES.append(path)
+        column_labels.cache_clear()
 
 
 @functools.lru_cache(maxsize=1)
 def column_labels() -> dict[str, str]:
-    """Column name -> the heading a reader sees (data/labels.yaml); read once per process."""
+    """Column name -> the heading a reader sees (data/labels.yaml of the core and of each assessment loaded)."""
     import yaml  # lazy: only when a table is shown
 
-    return dict(yaml.safe_load(LABELS_FILE.read_text(encoding="utf-8"))["labels"])
+    labels: dict[str, str] = {}
+    for path in _LABEL_FILES:
+        labels.update(yaml.safe_load(path.read_text(encoding="utf-8"))["labels"])
+    return labels
 
 
 def column_heading(name: Any) -> str:

@@ -20,8 +20,6 @@ from workbook_lib.core.outputs import esc
 from workbook_lib.core.paths import PROJECT_ROOT
 
 PACKAGE = "workbook-suite"
-# parameters naming input files besides an assessment's file_inputs (read when present)
-_EXTRA_FILE_KEYS = ("marks", "capacity")
 
 
 def sha256_file(path: Path) -> str:
@@ -68,25 +66,15 @@ def _data_files(spec: AssessmentSpec, params: Any) -> list[dict[str, Any]]:
 
 
 def input_files(spec: AssessmentSpec, params: Any, params_file: Path) -> list[dict[str, Any]]:
-    """The parameters file, every input file the assessment reads, and its data files, each with SHA-256."""
+    """The parameters file, every input file the assessment reads (its ``file_inputs``, unless the run reads the
+    store, and what its ``more_inputs`` names), and its data files, each with SHA-256."""
     dumped = params.model_dump(mode="json", by_alias=True)
     entries = [_entry("parameters file", str(params_file), Path(params_file))]
     if params.source != "store":
-        keys = list(spec.file_inputs) + [k for k in _EXTRA_FILE_KEYS if k not in spec.file_inputs]
-        for key in keys:
-            if dumped.get(key):
-                entries.append(_entry(key, dumped[key], params.resolve(dumped[key])))
-        for entry in dumped.get("history") or []:
-            if isinstance(entry, dict) and entry.get("marks"):
-                entries.append(_entry(f"history {entry.get('period', '')} marks".replace("  ", " "), entry["marks"],
-                                      params.resolve(entry["marks"])))
-    for entry in (dumped.get("earlier") or []) if spec.reads_earlier else []:  # with source: store too
-        for key in ("register", "report"):
-            if isinstance(entry, dict) and entry.get(key):
-                entries.append(_entry(f"earlier {entry.get('period', '')} {key}", entry[key],
-                                      params.resolve(entry[key])))
-    if isinstance(dumped.get("providers"), str):
-        entries.append(_entry("providers", dumped["providers"], params.resolve(dumped["providers"])))
+        entries += [_entry(key, dumped[key], params.resolve(dumped[key])) for key in spec.file_inputs
+                    if dumped.get(key)]
+    more = spec.more_inputs(params) if spec.more_inputs is not None else []
+    entries += [_entry(role, given, params.resolve(given)) for role, given in more]
     return entries + _data_files(spec, params)
 
 

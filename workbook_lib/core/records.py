@@ -35,6 +35,7 @@ class RecordKind:
     the user's heading -> canonical column choices).
     ``read``: reads a file of this kind with the context (a kind whose files need understanding, such as a risk
     register's headings and rating styles); without it, ``read_table`` with ``columns``.
+    ``readings_view``: that reading as a table for a person (default: ``core.commands.readings_view``).
     """
 
     kind: str
@@ -43,6 +44,7 @@ class RecordKind:
     canonical: Callable[[Table, Any], dict[str, dict[str, str]]] | None = None
     context: Callable[..., tuple[Any, Any]] | None = None
     read: Callable[[Path, str | None, Any], Table] | None = None
+    readings_view: Callable[[list[Any]], Any] | None = None  # how its files' columns were read, as a person sees it
 
     def key(self, row: dict[str, str]) -> str:
         return "|".join(str(row.get(c, "")).strip() for c in self.key_columns)

@@ -1,22 +1,25 @@
 """An organisation's settings, kept in the store: methodology and banding, appetite and tolerance, its own
-assurance providers, where its maturity status comes from, and its reporting period's dates.
+assurance providers, where its maturity status comes from, and its reporting period's dates. Each assessment
+declares the settings it uses (its spec's ``settings``); the core declares only the reporting period's dates.
 
 One record per setting (record kind ``setting``: ``{"setting": name, "value": YAML text}``), versioned and audited
 like every record. Forms and ``source: store`` runs read them through :func:`effective`, so a form and a batch run
 of the same organisation and period use the same settings. What each setting is called and does is data
-(``core/data/settings.yaml``).
+(``data/settings.yaml`` of the package that declares it).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
+import typing
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 
 from workbook_lib.core.datafiles import YamlRefused, load_yaml
 from workbook_lib.core.errors import StoreError
@@ -26,41 +29,90 @@ from workbook_lib.core.records import RecordKind, register_kind
 if TYPE_CHECKING:
     from workbook_lib.core.store import Author, SaveResult, Store
 
-SETTINGS_FILE = Path(__file__).parent / "data" / "settings.yaml"
-FROM_MARKS = "marks"  # maturity_status: scored from the maturity marks saved for the period
-REPORTED = ("period_start", "period_end")  # settings no assessment takes as a parameter, stated in reports
+SETTINGS_FILE = Path(__file__).parent / "data" / "settings.yaml"  # the settings every organisation has (its period)
 
 SETTING = register_kind(RecordKind("setting", ("setting",),
                                    lambda: {"setting": ["setting", "name"], "value": ["value"]}))
 
 
-class OrgSettings(BaseModel):
-    """The settings an organisation may keep; None: not set. Values are checked further by each assessment's
-    parameters when applied (an appetite band the methodology does not have is refused there)."""
+@dataclass(frozen=True)
+class Setting:
+    """One setting an organisation may keep, declared by the assessment that uses it (its spec's ``settings``) or
+    by the core (the reporting period). What it is called and does comes from the declaring package's data file
+    (:func:`declared_in`); ``type`` is what its value must be (None: not set)."""
+
+    name: str
+    type: Any
+    label: str
+    help: str
+    shown_as: str | None = None  # "percent": kept as a fraction (0.1), read and shown as a share (10%)
+    when_not_set: str | None = None  # "suite default": a form uses ``suite_default`` until one is chosen, and says so
+    suite_default: str | None = None
+    reported: bool = False  # no assessment takes it as a parameter; reports state it
+    rank: int = 1000  # its place in lists (the declaring assessment's step)
+    as_parameter: Callable[[Any], Any] | None = None  # the value its parameter takes, where it differs
+
+
+def declared_in(path: Path, types: dict[str, Any], rank: int = 1000,
+                as_parameter: dict[str, Callable[[Any], Any]] | None = None) -> tuple[Setting, ...]:
+    """The settings a data file describes (``settings: {name: {label, help, ...}}``), each with its value type;
+    a description without a type, or a type without a description, is refused."""
+    described = load_yaml(path.read_text(encoding="utf-8"))["settings"]
+    if set(described) != set(types):
+        raise RuntimeError(f"{path}: settings described {sorted(described)} but typed {sorted(types)}")
+    return tuple(Setting(name, types[name], d["label"], d["help"], d.get("shown_as"), d.get("when_not_set"),
+                         d.get("suite_default"), bool(d.get("reported")), rank, (as_parameter or {}).get(name))
+                 for name, d in described.items())
+
+
+class _Values(BaseModel):
+    """An organisation's settings; None: not set. The fields are those declared (:func:`settings_model`)."""
 
     model_config = ConfigDict(extra="forbid")
-    methodology: str | None = None
-    banding: str | None = None
-    appetite: int | str | dict[str, Any] | None = None
-    tolerance: int | str | None = None
-    providers: list[dict[str, Any]] | None = None
-    maturity_status: str | None = None
-    period_start: dt.date | None = None
-    period_end: dt.date | None = None
-    plan_owner: str | None = None
-    accounting_officer: str | None = None
-    oversight_committee: str | None = None
-    warning: float | None = Field(None, ge=0, le=1)  # risk monitoring's warning zone, a fraction of a limit
 
     def given(self) -> dict[str, Any]:
         """The settings that are set, in the order of the model."""
         return {k: v for k, v in self.model_dump().items() if v not in (None, "", [], {})}
 
 
+_DECLARED: dict[str, Setting] = {}
+
+
+def declare(settings: tuple[Setting, ...]) -> None:
+    """Make settings known (the registry declares an assessment's when it loads it); the same name declared twice
+    must be the same setting."""
+    for s in settings:
+        known = _DECLARED.get(s.name)
+        if known is not None and known != s:
+            raise RuntimeError(f"setting {s.name!r} is declared twice, differently")
+        _DECLARED[s.name] = s
+
+
+def declared() -> dict[str, Setting]:
+    """Every setting known in this process, in the order lists show them."""
+    if not any(s.reported for s in _DECLARED.values()):
+        declare(declared_in(SETTINGS_FILE, {"period_start": dt.date, "period_end": dt.date}))
+    return dict(sorted(_DECLARED.items(), key=lambda item: item[1].rank))
+
+
+def settings_model() -> type[_Values]:
+    """The model of an organisation's settings: one optional field per declared setting."""
+    return _model(tuple((s.name, s.type) for s in declared().values()))
+
+
 @functools.cache
-def descriptions() -> dict[str, dict[str, str]]:
-    """Setting name -> its label and help, as the Settings page and reports show them."""
-    return load_yaml(SETTINGS_FILE.read_text(encoding="utf-8"))["settings"]
+def _model(fields: tuple[tuple[str, Any], ...]) -> type[_Values]:
+    return create_model("OrgSettings", __base__=_Values, **{name: (kind | None, None) for name, kind in fields})
+
+
+def empty_settings() -> _Values:
+    return settings_model()()
+
+
+def descriptions() -> dict[str, dict[str, Any]]:
+    """Setting name -> its label and help (and how it is shown), as the Settings page and reports show them."""
+    return {n: {"label": s.label, "help": s.help, "shown_as": s.shown_as, "when_not_set": s.when_not_set,
+                "suite_default": s.suite_default} for n, s in declared().items()}
 
 
 def sentence(text: str) -> str:
@@ -69,7 +121,8 @@ def sentence(text: str) -> str:
 
 
 def label(name: str) -> str:
-    return descriptions().get(name, {}).get("label", name.replace("_", " ").capitalize())
+    setting = declared().get(name)
+    return setting.label if setting is not None else name.replace("_", " ").capitalize()
 
 
 @dataclass
@@ -78,8 +131,8 @@ class Settings:
 
     organisation: str
     period: str
-    values: OrgSettings = field(default_factory=OrgSettings)
-    from_period: str | None = None  # the period they were saved for: this one, an earlier one, or None (none saved)
+    values: Any = field(default_factory=empty_settings)  # an instance of settings_model()
+    from_period: str | None = None  # the latest period they were saved for: this one, an earlier one, or None
     saved: dict[str, tuple[str, dt.datetime]] = field(default_factory=dict)  # setting -> (who, when), latest
 
     @property
@@ -108,11 +161,22 @@ def dump_value(value: Any) -> str:
     return yaml.safe_dump(value, default_flow_style=True, sort_keys=False, allow_unicode=True, width=10_000).strip()
 
 
+def _is_text(kind: Any) -> bool:
+    """Whether a setting's type is text alone (its stored text is the value: never read as YAML)."""
+    if typing.get_origin(kind) is typing.Annotated:
+        kind = typing.get_args(kind)[0]
+    return kind is str
+
+
 def parse_value(name: str, text: str) -> Any:
-    """A stored or typed setting's text back to its value (raises ParameterError naming the setting)."""
+    """A stored or typed setting's text back to its value (raises ParameterError naming the setting). A text
+    setting keeps its text as written ("Head of Risk #2 (acting)", "~", "Chief Risk Officer: J. Smith")."""
     text = (text or "").strip()
     if not text:
         return None
+    setting = declared().get(name)
+    if setting is not None and _is_text(setting.type):
+        return text
     try:
         value = load_yaml(text)
     except (YamlRefused, yaml.YAMLError, ValueError) as exc:
@@ -120,10 +184,12 @@ def parse_value(name: str, text: str) -> Any:
     return text if isinstance(value, bool) else value  # a bare yes/no stays the words typed
 
 
-def from_rows(rows: dict[str, str]) -> OrgSettings:
-    """Validated settings from setting -> text (every problem listed, each by the setting's label)."""
-    unknown = [k for k in rows if k not in OrgSettings.model_fields]
-    problems = [f"{k}: not a setting; known: {', '.join(OrgSettings.model_fields)}" for k in unknown]
+def from_rows(rows: dict[str, str], known_only: bool = False) -> Any:
+    """Validated settings from setting -> text (every problem listed, each by the setting's label).
+    ``known_only`` (reading the store): a setting of an assessment this process has not loaded is passed over."""
+    model = settings_model()
+    unknown = [k for k in rows if k not in model.model_fields]
+    problems = [] if known_only else [f"{k}: not a setting; known: {', '.join(model.model_fields)}" for k in unknown]
     values: dict[str, Any] = {}
     for name, text in rows.items():
         if name in unknown:
@@ -132,8 +198,30 @@ def from_rows(rows: dict[str, str]) -> OrgSettings:
             values[name] = parse_value(name, text)
         except ParameterError as exc:
             problems.append(str(exc))
+    return _validated(values, problems)
+
+
+def from_values(data: dict[str, Any]) -> Any:
+    """Validated settings from a settings file's mapping, values as the file typed them (text stays text)."""
+    model = settings_model()
+    problems = [f"{k}: not a setting; known: {', '.join(model.model_fields)}" for k in data
+                if k not in model.model_fields]
+    values = {k: (None if v in ("", [], {}) else v) for k, v in data.items() if k in model.model_fields}
+    for name, value in list(values.items()):
+        kind = declared()[name].type
+        if isinstance(value, str) and not _is_text(kind):
+            try:  # a date or number written as text in the file, read as the setting's value
+                values[name] = parse_value(name, value)
+            except ParameterError as exc:
+                problems.append(str(exc))
+        elif _is_text(kind) and isinstance(value, int | float | dt.date) and not isinstance(value, bool):
+            values[name] = dump_value(value)  # a number or date in a text setting: the text as written
+    return _validated(values, problems)
+
+
+def _validated(values: dict[str, Any], problems: list[str]) -> Any:
     try:
-        settings = OrgSettings.model_validate(values)
+        settings = settings_model().model_validate(values)
     except ValidationError as exc:
         problems += [f"{label(str(e['loc'][0]))}: {e['msg']} (got {e.get('input')!r})" for e in exc.errors()]
         settings = None
@@ -144,24 +232,36 @@ def from_rows(rows: dict[str, str]) -> OrgSettings:
 
 # ---- the store ------------------------------------------------------------------------------------------------
 def read_settings(store: Store, organisation: str, period: str) -> Settings:
-    """The organisation's settings for the period: saved for it, else for its latest earlier period."""
+    """The organisation's settings for the period: each setting as saved for it, else as saved for the latest
+    earlier period that has it (a setting cleared in a period is a record too: blank, not set)."""
     candidates = [period] + sorted((p for p in store.periods(organisation) if p < period), reverse=True)
+    rows: dict[str, str] = {}
+    saved: dict[str, tuple[str, dt.datetime]] = {}
+    newest = None
     for candidate in candidates:
-        records = store.current(organisation, candidate, SETTING.kind)
-        if records:
-            rows = {r.key: str(r.data.get("value", "")) for r in records}
-            saved = {h["key"]: (h["who"], h["at"]) for h in store.history(organisation, candidate, SETTING.kind)}
-            return Settings(organisation, period, from_rows(rows), candidate, saved)
-    return Settings(organisation, period)
+        records = [r for r in store.current(organisation, candidate, SETTING.kind) if r.key not in rows]
+        if not records:
+            continue
+        newest = newest or candidate
+        keys = {r.key for r in records}
+        rows.update({r.key: str(r.data.get("value", "")) for r in records})
+        saved.update({h["key"]: (h["who"], h["at"]) for h in store.history(organisation, candidate, SETTING.kind)
+                      if h["key"] in keys})
+    if newest is None:
+        return Settings(organisation, period)
+    return Settings(organisation, period, from_rows(rows, known_only=True), newest, saved)
 
 
-def save_settings(store: Store, organisation: str, period: str, values: OrgSettings, author: Author,
-                  source: str = "form") -> SaveResult:
+def save_settings(store: Store, organisation: str, period: str, values: Any, author: Author,
+                  source: str = "form", only: list[str] | None = None) -> SaveResult:
     """Save every setting that changed as the next version of its record; a setting cleared is saved as blank
-    (not set), one never set is not recorded."""
+    (not set), one never set is not recorded. ``only``: the settings to save (an import changes only the keys
+    its file names); the others are left as they are."""
     known = {r.key for r in store.current(organisation, period, SETTING.kind)}
-    rows = {name: {"setting": name, "value": dump_value(getattr(values, name))} for name in OrgSettings.model_fields}
-    rows = {name: row for name, row in rows.items() if row["value"] or name in known}
+    fields = type(values).model_fields
+    names = list(fields) if only is None else [n for n in fields if n in only]
+    rows = {name: {"setting": name, "value": dump_value(getattr(values, name))} for name in names}
+    rows = {name: row for name, row in rows.items() if row["value"] or name in known or only is not None}
     return store.save(organisation, period, SETTING.kind, rows, author, None, source)
 
 
@@ -215,7 +315,9 @@ def in_words(value: Any, name: str | None = None) -> str:
 
 
 def _parameter_value(name: str, value: Any) -> Any:
-    return None if name == "maturity_status" and str(value).strip().lower() == FROM_MARKS else value
+    """A setting's value as its parameter takes it (a setting may declare how, e.g. "marks": scored, not given)."""
+    convert = declared()[name].as_parameter
+    return value if convert is None else convert(value)
 
 
 def apply(params: Any, settings: Settings, neutral: bool) -> tuple[Any, Applied]:
@@ -227,9 +329,9 @@ def apply(params: Any, settings: Settings, neutral: bool) -> tuple[Any, Applied]
     current = params.model_dump(by_alias=True)
     applied = Applied(settings)
     updates: dict[str, Any] = {}
-    for name in OrgSettings.model_fields:
+    for name, setting in declared().items():
         if name not in fields:
-            if name in REPORTED and name in given:  # not a parameter, but the report states it
+            if setting.reported and name in given:  # not a parameter, but the report states it
                 applied.used[name] = in_words(given[name], name)
             continue
         alias = fields[name].alias or name
@@ -243,7 +345,7 @@ def apply(params: Any, settings: Settings, neutral: bool) -> tuple[Any, Applied]
                 applied.replaced[name] = in_words(mine, name)
         else:
             applied.missing.append(name)
-            if neutral and descriptions().get(name, {}).get("when_not_set") == "suite default" \
+            if neutral and setting.when_not_set == "suite default" \
                     and current.get(alias) not in (None, ""):
                 applied.defaults[name] = in_words(current.get(alias), name)
             elif neutral:

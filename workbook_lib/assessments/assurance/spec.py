@@ -1,14 +1,26 @@
 """Combined-assurance gap analysis, as the registry knows it."""
 
-from workbook_lib.assessments.assurance import figures
+from pathlib import Path
+
+from workbook_lib.assessments.assurance import figures, settings
 from workbook_lib.assessments.assurance.inputs import CombinedAssuranceParams
 from workbook_lib.assessments.assurance.model import shipped_frameworks
 from workbook_lib.assessments.assurance.records import ENTRY
 from workbook_lib.assessments.assurance.report import result_tables, summary
 from workbook_lib.assessments.assurance.run import load_assurance_inputs, run_combined_assurance
+from workbook_lib.assessments.maturity.inputs import marks_inputs
 from workbook_lib.assessments.risk.methodology import shipped
 from workbook_lib.assessments.risk.params import methodology_path
 from workbook_lib.core.assessment import AssessmentSpec, DataFileRole
+
+
+def more_inputs(params) -> list[tuple[str, str]]:
+    """The maturity marks and a providers file, for provenance (none when the run reads the store)."""
+    providers = [("providers", params.providers)] if isinstance(params.providers, str) and params.source != "store" \
+        else []
+    return marks_inputs(params) + providers
+
+DATA = Path(__file__).parent / "data"
 
 SPEC = AssessmentSpec(
     "combined-assurance", "combined_assurance.ipynb", CombinedAssuranceParams,
@@ -23,4 +35,7 @@ SPEC = AssessmentSpec(
                 DataFileRole("framework", "framework_ref", shipped_frameworks)), key_figures=figures.key_figures,
     index_columns=figures.INDEX_COLUMNS,
     after="the risk register: combined assurance maps who assures its risks",
-    step=5, heading="Combined assurance")
+    step=5, heading="Combined assurance", builds_on=("risk-evaluation", "maturity-scoring"),
+    settings=settings.SETTINGS,
+    more_inputs=more_inputs, settings_problems=settings.problems,
+    settings_section="workbook_lib.assessments.assurance.settings_form:AssuranceSettings", labels=DATA / "labels.yaml")

@@ -1,12 +1,17 @@
 """The COSO control assessment, as the registry knows it."""
 
+from pathlib import Path
+
 from workbook_lib.assessments.coso import figures
 from workbook_lib.assessments.coso.inputs import CosoParams
 from workbook_lib.assessments.coso.model import ASSESSMENT, shipped
 from workbook_lib.assessments.coso.records import RESPONSE
 from workbook_lib.assessments.coso.report import result_tables, summary
 from workbook_lib.assessments.coso.run import load_coso_inputs, run_coso_assessment
+from workbook_lib.assessments.maturity.inputs import marks_inputs
 from workbook_lib.core.assessment import AssessmentSpec, DataFileRole
+
+DATA = Path(__file__).parent / "data"
 
 SPEC = AssessmentSpec(
     ASSESSMENT, "coso_assessment.ipynb", CosoParams,
@@ -18,4 +23,5 @@ SPEC = AssessmentSpec(
     data_files=(DataFileRole("questionnaire", "questionnaire_ref", shipped),), key_figures=figures.key_figures,
     index_columns=figures.INDEX_COLUMNS,
     after="the maturity marks, where the maturity status is scored from them",
-    step=4, heading="COSO control assessment")
+    step=4, heading="COSO control assessment", builds_on=("maturity-scoring",),
+    more_inputs=marks_inputs, labels=DATA / "labels.yaml")

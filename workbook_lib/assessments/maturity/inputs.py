@@ -286,3 +286,17 @@ def load_marks(path: str | Path, matrix: Matrix | LoadedMatrix, sheet: str | Non
 def load_capacity(path: str | Path, matrix: Matrix | LoadedMatrix, sheet: str | None = None) -> CapacityAnswers:
     """Read and validate a capacity answers file (CSV or .xlsx)."""
     return validate_capacity(read_capacity(path, sheet), matrix)
+
+
+def marks_inputs(params: Any) -> list[tuple[str, str]]:
+    """The maturity marks file a run reads besides its own inputs (COSO and combined assurance score the
+    organisation's status from it), for provenance: (role, as given); none when the run reads the store."""
+    marks = getattr(params, "marks", None)
+    return [("marks", marks)] if marks and params.source != "store" else []
+
+
+def more_inputs(params: Any) -> list[tuple[str, str]]:
+    """Each earlier period's marks file (``history``), for provenance; none when the run reads the store."""
+    if params.source == "store":
+        return []
+    return [(f"history {h.period} marks", h.marks) for h in params.history if h.marks]

@@ -1,12 +1,16 @@
 """Risk-management maturity scoring, as the registry knows it."""
 
-from workbook_lib.assessments.maturity import figures
-from workbook_lib.assessments.maturity.inputs import MaturityParams, absolute_inputs
+from pathlib import Path
+
+from workbook_lib.assessments.maturity import figures, settings
+from workbook_lib.assessments.maturity.inputs import MaturityParams, absolute_inputs, more_inputs
 from workbook_lib.assessments.maturity.model import ASSESSMENT_NAME, shipped
 from workbook_lib.assessments.maturity.records import CAPACITY, MARK
 from workbook_lib.assessments.maturity.report import maturity_summary, result_tables
 from workbook_lib.assessments.maturity.run import load_maturity_inputs, run_maturity_scoring
 from workbook_lib.core.assessment import AssessmentSpec, DataFileRole
+
+DATA = Path(__file__).parent / "data"
 
 SPEC = AssessmentSpec(
     ASSESSMENT_NAME, "maturity_scoring.ipynb", MaturityParams,
@@ -19,4 +23,6 @@ SPEC = AssessmentSpec(
     record_kinds=(MARK, CAPACITY), data_files=(DataFileRole("matrix", "matrix_ref", shipped),),
     key_figures=figures.key_figures,
     index_columns=figures.INDEX_COLUMNS,
-    step=3, heading="Risk-management maturity")
+    step=3, heading="Risk-management maturity", settings=settings.SETTINGS,
+    more_inputs=more_inputs, settings_problems=settings.problems,
+    settings_section="workbook_lib.assessments.maturity.settings_form:MaturitySettings", labels=DATA / "labels.yaml")

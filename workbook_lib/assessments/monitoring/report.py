@@ -11,6 +11,7 @@ import pandas as pd
 from workbook_lib.assessments.monitoring.inputs import states
 from workbook_lib.assessments.monitoring.kri import value_words
 from workbook_lib.assessments.monitoring.monitor import STATE_ORDER, MonitoringResult
+from workbook_lib.core.outputs import Md, md, md_list
 
 ASSESSMENT_NAME = "risk-monitoring"
 
@@ -151,49 +152,50 @@ def result_tables(result: MonitoringResult) -> dict[str, pd.DataFrame]:
             "Notes": pd.DataFrame({"note": result.notes}), "Method": pd.DataFrame(method, columns=["item", "value"])}
 
 
-# ---- narrative ---------------------------------------------------------------------------------------------
-def _names(frame: pd.DataFrame, column: str = "name", limit: int = 6) -> str:
+# ---- narrative (Markdown built with core.outputs.md: every value escaped there) ----------------------------
+def _names(frame: pd.DataFrame, column: str = "name", limit: int = 6) -> Md:
     names = list(dict.fromkeys(frame[column]))
-    shown = ", ".join(names[:limit])
-    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+    more = md(" and {} more", len(names) - limit) if len(names) > limit else Md()
+    return Md(", ").join(names[:limit]) + more
 
 
-def opening_narrative(result: MonitoringResult) -> str:
+def opening_narrative(result: MonitoringResult) -> Md:
     n = len(result.states)
     out, near, within, missing = (result.count(s) for s in STATE_ORDER)
-    since = (f" over {len(result.periods)} periods ({result.periods[0]} to {result.periods[-1]})"
-             if len(result.periods) > 1 else "")
-    parts = [f"**{result.organisation}, {result.period}.** Of {n} tolerance metrics{since}, **{out} "
-             f"{'is' if out == 1 else 'are'} outside tolerance**, {near} near a limit, {within} within tolerance "
-             f"and {missing} without a reading for {result.period}."]
+    since = (md(" over {} periods ({} to {})", len(result.periods), result.periods[0], result.periods[-1])
+             if len(result.periods) > 1 else Md())
+    parts = [md("**{org}, {period}.** Of {n} tolerance metrics{since}, **{out} {verb} outside tolerance**, {near} "
+                "near a limit, {within} within tolerance and {missing} without a reading for {period}.",
+                org=result.organisation, period=result.period, n=n, since=since, out=out,
+                verb="is" if out == 1 else "are", near=near, within=within, missing=missing)]
     if out:
-        parts.append(f"Outside tolerance: {_names(result.states[result.states['state'] == 'outside'])}.")
+        parts.append(md("Outside tolerance: {}.", _names(result.states[result.states["state"] == "outside"])))
     if missing:
-        parts.append(f"No reading for {result.period}: {_names(result.missing)}; a missing reading is not taken "
-                     "as within tolerance.")
+        parts.append(md("No reading for {}: {}; a missing reading is not taken as within tolerance.", result.period,
+                        _names(result.missing)))
     revisit = result.revisit[result.revisit["revisit"]]
     if len(revisit):
-        parts.append(f"**{revisit['risk_id'].nunique()} risk(s) rated Low have a key risk indicator outside "
-                     f"tolerance** ({_names(revisit, 'risk_id')}): their ratings are to be revisited.")
+        parts.append(md("**{} risk(s) rated Low have a key risk indicator outside tolerance** ({}): their ratings are "
+                        "to be revisited.", revisit["risk_id"].nunique(), _names(revisit, "risk_id")))
     if len(result.escalations):
-        who = f"the {result.authority}" if result.authority else ("the authority the organisation names (the "
-                                                                  "methodology names none)")
-        parts.append(f"{len(result.escalations)} metric(s) outside tolerance call for escalation to {who}.")
-    return " ".join(parts)
+        who = (md("the {}", result.authority) if result.authority else
+               md("the authority the organisation names (the methodology names none)"))
+        parts.append(md("{} metric(s) outside tolerance call for escalation to {}.", len(result.escalations), who))
+    return Md(" ").join(parts)
 
 
-def method_note(result: MonitoringResult) -> str:
+def method_note(result: MonitoringResult) -> Md:
     cat = result.catalogue.catalogue
-    zone = ("Each metric's own warning zone applies (the catalogue sets none, so no metric is near)."
-            if result.warning is None else f"A reading inside its tolerance but within {result.warning:.0%} of a "
-            "limit is near the limit.")
-    lines = [f"**Method.** Metrics and tolerances: {cat.title} ({result.catalogue.path.name}; source: {cat.source}). "
-             f"Readings: {result.readings_label}. Periods are ordered as text, oldest first; readings of later "
-             f"periods than {result.period} are not used. {zone} Ranges are read as written: \"< 10%\" leaves 10% "
-             "itself outside, a range such as \"80-90%\" includes its ends."]
+    zone = (md("Each metric's own warning zone applies (the catalogue sets none, so no metric is near).")
+            if result.warning is None else
+            md("A reading inside its tolerance but within {:.0%} of a limit is near the limit.", result.warning))
+    lines = [md("**Method.** Metrics and tolerances: {title} ({file}; source: {source}). Readings: {readings}. "
+                "Periods are ordered as text, oldest first; readings of later periods than {period} are not used. "
+                "{zone} Ranges are read as written: \"< 10%\" leaves 10% itself outside, a range such as "
+                "\"80-90%\" includes its ends.", title=cat.title, file=result.catalogue.path.name, source=cat.source,
+                readings=result.readings_label, period=result.period, zone=zone)]
     if cat.decisions:
-        lines.append("Decisions taken where the source leaves a reading open:\n" +
-                     "\n".join(f"- {d}" for d in cat.decisions))
+        lines.append(md("Decisions taken where the source leaves a reading open:\n") + md_list(cat.decisions))
     if result.notes:
-        lines.append("Notes on the inputs:\n" + "\n".join(f"- {n}" for n in result.notes))
-    return "\n\n".join(lines)
+        lines.append(md("Notes on the inputs:\n") + md_list(result.notes))
+    return Md("\n\n").join(lines)

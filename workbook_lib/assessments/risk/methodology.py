@@ -23,6 +23,7 @@ from workbook_lib.core.datafiles import (
     shipped_files,
     unique_names,
 )
+from workbook_lib.core.params import ParameterError
 
 SHIPPED_DIR = Path(__file__).parent / "methodologies"
 
@@ -285,3 +286,20 @@ def shipped() -> dict[str, Path]:
 def load_methodology(name_or_path: str | Path, base_dir: Path | None = None) -> LoadedMethodology:
     """Load a shipped methodology by name, or the user's own YAML file by path."""
     return LoadedMethodology.load(name_or_path, shipped(), MethodologyError, "methodology", base_dir)
+
+
+def with_tolerance(loaded: LoadedMethodology, tolerance: int | str | None) -> LoadedMethodology:
+    """The methodology with the organisation's own tolerance (a score or band name) in its escalation rule."""
+    if tolerance in (None, ""):
+        return loaded
+    m = loaded.methodology
+    if m.escalation is None:
+        raise ParameterError(f"tolerance {tolerance!r}: {m.title} has no escalation rule saying who acts above "
+                             "tolerance; leave the tolerance blank or choose a methodology with one")
+    m = m.model_copy(update={"escalation": m.escalation.model_copy(update={"tolerance": tolerance})})
+    try:
+        m.threshold("tolerance")
+    except ValueError:
+        bands = ", ".join(b.name for b in m.bandings[m.default_banding].bands)
+        raise ParameterError(f"tolerance {tolerance!r}: expected a score or one of the bands {bands}") from None
+    return loaded.model_copy(update={"methodology": m})

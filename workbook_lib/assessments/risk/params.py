@@ -176,3 +176,9 @@ def methodology_path(params: RiskEvaluationParams, injected: dict) -> dict:
             if entry.get(key):
                 entry[key] = str(params.resolve(entry[key]))
     return injected
+
+
+def earlier_inputs(params: RiskEvaluationParams) -> list[tuple[str, str]]:
+    """The earlier periods' registers and reports a run reads (with ``source: store`` too), for provenance."""
+    return [(f"earlier {e.period} {key}", given) for e in params.earlier
+            for key, given in (("register", e.register_file), ("report", e.report)) if given]

@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from workbook_lib.assessments.risk.interpret import ReadOptions
+from workbook_lib.assessments.risk.interpret import ReadOptions, readings_frame
 from workbook_lib.assessments.risk.methodology import LoadedMethodology, load_methodology
 from workbook_lib.assessments.risk.register import column_spec, read_register, validate_register
 from workbook_lib.core.records import RecordKind, register_kind, rows_from_table
@@ -51,4 +51,4 @@ def _context(name: str | None, params: Any, partner_roles: list[str] | None = No
     return loaded, RegisterContext(loaded, partner_roles, options)
 
 
-RISK = register_kind(RecordKind("risk", ("risk_id",), _columns, _canonical, _context, _read))
+RISK = register_kind(RecordKind("risk", ("risk_id",), _columns, _canonical, _context, _read, readings_frame))

@@ -11,7 +11,7 @@ import pandas as pd
 
 from workbook_lib.assessments.risk.changes import Movement, changes_across
 from workbook_lib.assessments.risk.earlier_report import read_report
-from workbook_lib.assessments.risk.methodology import LoadedMethodology, load_methodology
+from workbook_lib.assessments.risk.methodology import LoadedMethodology, load_methodology, with_tolerance
 from workbook_lib.assessments.risk.params import EarlierPeriod, RiskEvaluationParams
 from workbook_lib.assessments.risk.records import RISK
 from workbook_lib.assessments.risk.register import Register, load_register, validate_register
@@ -165,23 +165,6 @@ def _check_renames(params: RiskEvaluationParams, inputs: RiskInputs) -> None:
 
 
 # ---- evaluating -----------------------------------------------------------------------------------------
-def with_tolerance(loaded: LoadedMethodology, tolerance: int | str | None) -> LoadedMethodology:
-    """The methodology with the organisation's own tolerance (a score or band name) in its escalation rule."""
-    if tolerance in (None, ""):
-        return loaded
-    m = loaded.methodology
-    if m.escalation is None:
-        raise ParameterError(f"tolerance {tolerance!r}: {m.title} has no escalation rule saying who acts above "
-                             "tolerance; leave the tolerance blank or choose a methodology with one")
-    m = m.model_copy(update={"escalation": m.escalation.model_copy(update={"tolerance": tolerance})})
-    try:
-        m.threshold("tolerance")
-    except ValueError:
-        bands = ", ".join(b.name for b in m.bandings[m.default_banding].bands)
-        raise ParameterError(f"tolerance {tolerance!r}: expected a score or one of the bands {bands}") from None
-    return loaded.model_copy(update={"methodology": m})
-
-
 def register_from_store(params: RiskEvaluationParams, loaded: LoadedMethodology) -> Register:
     """The organisation's register for the period, as saved in the store, validated like a file."""
     from workbook_lib.core.store import Store  # lazy: SQLAlchemy (0.12 s), only for a run that reads the store

@@ -1,12 +1,16 @@
 """The risk evaluation, as the registry knows it."""
 
-from workbook_lib.assessments.risk import figures
+from pathlib import Path
+
+from workbook_lib.assessments.risk import figures, settings
 from workbook_lib.assessments.risk.methodology import shipped
-from workbook_lib.assessments.risk.params import RiskEvaluationParams, methodology_path
+from workbook_lib.assessments.risk.params import RiskEvaluationParams, earlier_inputs, methodology_path
 from workbook_lib.assessments.risk.records import RISK
 from workbook_lib.assessments.risk.report import result_tables, risk_summary
 from workbook_lib.assessments.risk.run import check_risk_inputs, run_risk_evaluation
 from workbook_lib.core.assessment import AssessmentSpec, DataFileRole
+
+DATA = Path(__file__).parent / "data"
 
 SPEC = AssessmentSpec(
     "risk-evaluation", "risk_evaluation.ipynb", RiskEvaluationParams,
@@ -18,4 +22,6 @@ SPEC = AssessmentSpec(
     record_kinds=(RISK,), data_files=(DataFileRole("methodology", "methodology_ref", shipped),),
     key_figures=figures.key_figures,
     index_columns=figures.INDEX_COLUMNS,
-    step=2, heading="Risk register", reads_earlier=True)
+    step=2, heading="Risk register", more_inputs=earlier_inputs,
+    settings=settings.SETTINGS, settings_problems=settings.problems,
+    settings_section="workbook_lib.assessments.risk.settings_form:RiskSettings", labels=DATA / "labels.yaml")

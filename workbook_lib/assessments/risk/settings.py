@@ -1,0 +1,39 @@
+"""The settings the risk evaluation declares (an organisation's methodology, banding, appetite and tolerance) and
+what makes one unusable. Their labels and help are data (``data/settings.yaml``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from workbook_lib.assessments.risk.methodology import load_methodology, shipped, with_tolerance
+from workbook_lib.assessments.risk.scoring import Appetite
+from workbook_lib.core.settings import declared_in
+
+SETTINGS = declared_in(Path(__file__).parent / "data" / "settings.yaml", {
+    "methodology": str, "banding": str, "appetite": int | str | dict[str, Any], "tolerance": int | str})
+
+
+def suite_default() -> str:
+    """The methodology an organisation's settings are checked against until it chooses one."""
+    return next(s.suite_default for s in SETTINGS if s.name == "methodology")
+
+
+def problems(values: Any) -> list[tuple[str, str]]:
+    """(setting, what is wrong) for each of these settings the risk evaluation could not use."""
+    methods = shipped()
+    if values.methodology and values.methodology not in methods:
+        return [("methodology", f"{values.methodology!r} is not a shipped methodology; choose one of "
+                                f"{', '.join(methods)}")]
+    loaded = load_methodology(values.methodology or suite_default())
+    m = loaded.methodology
+    checks = [("banding", lambda: m.banding(values.banding)),
+              ("appetite", lambda: Appetite.resolve(values.appetite, m, values.banding)),
+              ("tolerance", lambda: with_tolerance(loaded, values.tolerance))]
+    found = []
+    for name, check in checks:
+        try:
+            check()
+        except ValueError as exc:
+            found.append((name, str(exc).splitlines()[0]))
+    return found

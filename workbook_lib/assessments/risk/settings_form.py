@@ -1,0 +1,79 @@
+"""The risk evaluation's part of the Settings page: methodology, banding, appetite (a default and per category)
+and tolerance."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import ipywidgets as w
+
+from workbook_lib.assessments.risk.methodology import load_methodology, shipped
+from workbook_lib.core.forms import SettingsSection, tag
+from workbook_lib.core.settings import label
+
+
+def number_or_text(value: str) -> int | str:
+    text = value.strip()
+    return int(text) if text.isdigit() else text
+
+
+class RiskSettings(SettingsSection):
+    heading = "Risk rating"
+
+    def __init__(self) -> None:
+        self.methodologies = {name: load_methodology(name).methodology for name in shipped()}
+        self.methodology = tag(w.Dropdown(description=label("methodology"), options=[
+            ("(not chosen: the suite's default)", "")] + [(f"{m.title} ({n})", n) for n, m in
+                                                          self.methodologies.items()], **self.text()),
+            "setting-methodology")
+        self.banding = tag(w.Dropdown(description=label("banding"), options=[("(the methodology's default)", "")],
+                                      **self.text()), "setting-banding")
+        self.appetite = tag(w.Text(description="Appetite (default)", placeholder="a score, e.g. 8, or a band: Low",
+                                   **self.text()), "setting-appetite")
+        self.categories = tag(w.Textarea(description="Appetite per category",
+                                         placeholder="one per line, e.g.\nFinancial: 4\nCompliance: Low",
+                                         **self.text()), "setting-categories")
+        self.tolerance = tag(w.Text(description=label("tolerance"), placeholder="a score or a band; blank: the "
+                                    "methodology's", **self.text()), "setting-tolerance")
+        self.methodology.observe(lambda _c: self._bandings(), names="value")
+        self.widgets = [self.methodology, self.banding, self.appetite, self.categories, self.tolerance]
+
+    def _bandings(self) -> None:
+        m = self.methodologies.get(self.methodology.value)
+        keep = self.banding.value
+        names = [] if m is None else [n for n in m.bandings if n != m.default_banding]
+        self.banding.options = [("(the methodology's default)", "")] + [(n, n) for n in names]
+        self.banding.value = keep if keep in names else ""
+
+    def fill(self, values: Any) -> None:
+        self.methodology.value = values.methodology if values.methodology in self.methodologies else ""
+        self._bandings()
+        self.banding.value = values.banding if values.banding in {b for _l, b in self.banding.options} else ""
+        appetite = values.appetite if isinstance(values.appetite, dict) else {"default": values.appetite}
+        self.appetite.value = "" if appetite.get("default") is None else str(appetite["default"])
+        self.categories.value = "\n".join(f"{k}: {x}" for k, x in (appetite.get("categories") or {}).items())
+        self.tolerance.value = "" if values.tolerance is None else str(values.tolerance)
+
+    def read(self, problem: Callable[[str, str, str], None]) -> dict[str, Any]:
+        appetite: dict[str, Any] = {}
+        if self.appetite.value.strip():
+            appetite["default"] = number_or_text(self.appetite.value)
+        categories: dict[str, Any] = {}
+        for line in self.categories.value.splitlines():
+            if not line.strip():
+                continue
+            name, sep, value = line.partition(":")
+            if not sep or not name.strip() or not value.strip():
+                problem(self.categories.description, line.strip(), "one category per line: name, a colon, then a "
+                        "score or band (e.g. Financial: 4)")
+                continue
+            categories[name.strip()] = number_or_text(value)
+        if categories:
+            appetite["categories"] = categories
+        return {"methodology": self.methodology.value or None, "banding": self.banding.value or None,
+                "appetite": appetite or None,
+                "tolerance": number_or_text(self.tolerance.value) if self.tolerance.value.strip() else None}
+
+    def typed(self) -> dict[str, str]:
+        return {"appetite": self.appetite.value, "tolerance": self.tolerance.value}

@@ -1,0 +1,61 @@
+"""What every command of the ``workbook`` command line shares, the shell's and those an assessment adds
+(``assessments/<name>/commands.py``): failing on bad input in one clear way, printing every problem, and saying how
+a file was read. Nothing heavy at import: ``workbook --help`` loads this."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import typer
+
+if TYPE_CHECKING:
+    from workbook_lib.core.errors import InputError
+
+EXIT_INPUT = 2  # bad parameters or input: nothing was produced
+
+
+def fail_input(message: str) -> NoReturn:
+    typer.echo(message, err=True)
+    raise typer.Exit(EXIT_INPUT)
+
+
+def print_problems(exc: InputError, outcome: str = "no report was produced") -> None:
+    typer.echo(f"{len(exc.problems)} problem(s) found; {outcome}.", err=True)
+    for p in exc.problems:  # one line each: the file, the row, the user's heading, the value, what was expected
+        typer.echo(f"  - {p.line()}", err=True)
+
+
+def readings_view(readings: list[Any]) -> Any:
+    """How each column of a file was read, as a table for a person (a record kind may show its own)."""
+    import pandas as pd  # lazy: only when a file was read
+
+    from workbook_lib.core.outputs import column_heading
+
+    return pd.DataFrame([(r.letter, r.heading, column_heading(r.meaning) if r.meaning else
+                          ("ignored" if r.how.startswith("ignored") else "kept as written"), r.how)
+                         for r in readings], columns=["Column", "Your heading", "Read as", "How"])
+
+
+def print_readings(file: Path, readings: list[Any], skipped: list[Any],
+                   view: Callable[[list[Any]], Any] | None = None) -> None:
+    """How ``file`` was read (each column: the user's heading -> what it holds) and the rows skipped."""
+    if not readings:
+        return
+    typer.echo(f"How {file.name} was read (each column: your heading -> what it holds):")
+    typer.echo((view or readings_view)(readings).to_string(index=False, max_colwidth=70))
+    for s in skipped:
+        typer.echo(f"skipped row {s.row}: {s.reason} ({s.text})")
+    typer.echo("")
+
+
+def column_choices(column: list[str]) -> dict[str, str]:
+    """``--column "Your heading=column name"`` options as heading -> column name."""
+    choices = {}
+    for text in column:
+        heading, sep, meaning = text.rpartition("=")
+        if not sep or not heading.strip() or not meaning.strip():
+            fail_input(f"--column {text!r}: expected \"Your heading=column name\" (or \"Your heading=ignore\")")
+        choices[heading.strip()] = meaning.strip()
+    return choices
