@@ -56,14 +56,12 @@ import workbook_lib
 nb = workbook_lib.start("risk-monitoring", globals())  # checks the parameters, then form or report
 params, sections = nb.params, nb.sections
 
-from IPython.display import Markdown  # noqa: E402
-
 from workbook_lib.assessments.monitoring import charts as charts_monitoring  # noqa: E402
 from workbook_lib.assessments.monitoring import report  # noqa: E402
 from workbook_lib.core.outputs import html_table  # noqa: E402
 
 # %%
-sections.show(lambda result: Markdown(report.opening_narrative(result)))
+sections.show(report.opening_narrative)
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -120,7 +118,7 @@ sections.show(lambda result: html_table(report.missing_view(result),
 sections.show(lambda result: html_table(report.readings_view(result), empty="No readings."))
 
 # %%
-sections.show(lambda result: Markdown(report.method_note(result)))
+sections.show(report.method_note)
 
 # %%
 # the JSON summary and Excel tables when a run names an output folder (workbook run does); in the app,
