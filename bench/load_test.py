@@ -1,6 +1,6 @@
 """A room full of users: N simulated users each open the risk form, save a risk and leave, over a few minutes.
 
-    .venv/bin/python bench/load_test.py [--users 40] [--every 4] [--idle 10]
+    .venv/bin/python bench/load_test.py [--users 40] [--every 4] [--idle 10] [--settle 30] [--smoke]
 
 Serves ``workbook app --preheat`` on a free loopback port with a throw-away store, and drives Debian's Chromium
 with Playwright (async, one browser, a new context per user). User k arrives at k x --every seconds, waits for
@@ -9,7 +9,12 @@ with its audit row, that no user saw an error page (the busy page, which asks ag
 apart), and that the live kernels return to the preheated pool (one kernel per notebook, counted before the
 users arrive) once the left pages' kernels are culled (WORKBOOK_KERNEL_IDLE_S=--idle). It prints p50/p95 time to an
 interactive form, p50/p95 time to "Saved", the peak memory of the server and its kernels (sampled every
-0.5 s) and the most kernels alive at once. Loopback only; bounded by --users.
+0.5 s) and the most kernels alive at once. Loopback only; bounded by --users. The preheated pool is counted
+--settle seconds after the server answers, once the number of kernels has stopped changing.
+
+Every run ends with status 1 when a user left no result or a saved risk has no audit row. ``--smoke``: one user
+on a fresh server (idle 5 s, no settling wait), who must save without an error, and the kernels must return to
+the pool; at full size those outcomes are the measurement and are only printed.
 """
 
 from __future__ import annotations
@@ -17,21 +22,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import shutil
 import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import ROOT, machine  # noqa: E402
-from voila import ARGS, free_port  # noqa: E402
+from _common import ROOT, arguments, check, chromium, free_port, machine, wait_until_serving  # noqa: E402
+from voila import ARGS  # noqa: E402
 
 ORG, PERIOD = "Load Test Municipality", "2025-26"
 PAGE = "/voila/render/risk_evaluation.ipynb"
@@ -93,10 +96,24 @@ async def drive(base: str, users: int, every: float) -> list[dict]:
 
     results: list[dict] = []
     async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=shutil.which("chromium"), args=ARGS)
+        browser = await p.chromium.launch(executable_path=chromium(), args=ARGS)
         await asyncio.gather(*(one_user(browser, base, k, k * every, results) for k in range(users)))
         await browser.close()
     return results
+
+
+def pool_size(proc: psutil.Process, settle: float, steady: float = 5, most: float = 120) -> int:
+    """The kernels alive once the preheated pool has started: after ``settle`` seconds, when their number has not
+    changed for ``steady`` seconds (at most ``most`` seconds more)."""
+    time.sleep(settle)
+    deadline = time.time() + most
+    count, since = kernels_alive(proc), time.time()
+    while time.time() - since < steady and time.time() < deadline:
+        time.sleep(0.5)
+        now = kernels_alive(proc)
+        if now != count:
+            count, since = now, time.time()
+    return count
 
 
 def pct(values: list[float], q: float) -> float:
@@ -108,28 +125,23 @@ def main() -> None:
     ap.add_argument("--users", type=int, default=40)
     ap.add_argument("--every", type=float, default=4.0, help="seconds between arrivals")
     ap.add_argument("--idle", type=int, default=10, help="WORKBOOK_KERNEL_IDLE_S for the server")
-    args = ap.parse_args()
+    ap.add_argument("--settle", type=float, default=30, help="seconds for the preheated kernels to run their notebooks")
+    args = arguments(ap, smoke={"users": 1, "every": 0.0, "idle": 5, "settle": 0.0})
     print(machine())
     port = free_port()
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "load.db"
+        log = Path(tmp) / "app.log"
         env = {**os.environ, "WORKBOOK_DB": str(db), "WORKBOOK_KERNEL_IDLE_S": str(args.idle)}
-        server = subprocess.Popen([sys.executable, "-m", "workbook_lib.cli", "app", "--port", str(port), "--preheat"],
-                                  cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        with log.open("w") as out:
+            server = subprocess.Popen([sys.executable, "-m", "workbook_lib.cli", "app", "--port", str(port),
+                                       "--preheat"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
         proc = psutil.Process(server.pid)
         stop, peaks = [False], {}
         try:
             base = f"http://127.0.0.1:{port}"
-            deadline = time.time() + 120
-            while True:
-                try:
-                    urllib.request.urlopen(base + "/", timeout=2)
-                    break
-                except OSError:
-                    assert time.time() < deadline, "workbook app did not start"
-                    time.sleep(0.5)
-            time.sleep(30)  # the preheated kernels (one per notebook) run their notebooks
-            pool = kernels_alive(proc)
+            wait_until_serving(base + "/", server, "workbook app", log=log)
+            pool = pool_size(proc, args.settle)  # the preheated kernels (one per notebook) run their notebooks
             import threading
 
             sampler = threading.Thread(target=sample, args=(proc, stop, peaks), daemon=True)
@@ -167,6 +179,11 @@ def main() -> None:
           f"p95 {pct(done, 95):.1f} s")
     print(f"peak memory {peaks.get('rss', 0) / 2**20:.0f} MB (server and kernels); most kernels alive "
           f"{peaks.get('kernels', 0)}; kernels left after the culling {left} (preheated pool {pool})")
+    check(len(results) == args.users, f"{args.users - len(results)} users left no result")
+    check(audit >= len(saved), f"{len(saved)} risks saved, only {audit} audit rows")
+    if args.smoke:
+        check(not errors and len(saved) == args.users, f"smoke: saved {len(saved)} of {args.users}, errors {errors}")
+        check(left <= pool, f"smoke: {left} kernels left, the preheated pool is {pool}")
 
 
 if __name__ == "__main__":

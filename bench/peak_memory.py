@@ -1,11 +1,12 @@
 """Peak memory of the risk evaluation on a large register, each step in a fresh process.
 
-    .venv/bin/python bench/peak_memory.py [--risks 1000000]
+    .venv/bin/python bench/peak_memory.py [--risks 1000000] [--smoke]
 
 Steps: the scoring engine alone (``score_frame``), and ``evaluate`` (engine, labels, arithmetic text, dates,
 groups). Each runs in its own interpreter so its peak (ru_maxrss) is its own; the interpreter with pandas and
 the suite imported is measured too, as the floor. Reading a register of this size is refused before it is
 read in full (WORKBOOK_MAX_ROWS, see workbook_lib/core/tables.py): these are the figures behind that limit.
+A step that fails, or reports no time or memory, ends the run with status 1. ``--smoke``: 50 risks.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import ROOT, machine  # noqa: E402
+from _common import ROOT, arguments, check, machine  # noqa: E402
 
 STEP = """
 import json, resource, sys, time
@@ -51,13 +52,15 @@ print(json.dumps({{"seconds": time.perf_counter() - start,
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--risks", type=int, default=1_000_000)
-    args = ap.parse_args()
+    args = arguments(ap, smoke={"risks": 50})
     print(machine())
     print(f"{'step':>8} {'risks':>10} {'seconds':>8} {'peak MB':>8}")
     for step in ("floor", "engine", "evaluate"):
         code = STEP.format(bench=str(ROOT / "bench"), n=args.risks, step=step)
-        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+        check(out.returncode == 0, f"step {step} failed ({out.returncode}):\n{out.stderr[-3000:]}")
         result = json.loads(out.stdout.strip().splitlines()[-1])
+        check(result["seconds"] >= 0 and result["peak_mb"] > 0, f"step {step} measured nothing: {result}")
         print(f"{step:>8} {args.risks:>10,} {result['seconds']:>8.2f} {result['peak_mb']:>8.0f}")
 
 

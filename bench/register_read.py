@@ -1,13 +1,13 @@
 """Reading a register: what understanding a real register's layout costs on top of reading the file.
 
-    .venv/bin/python bench/register_read.py [--rows 100000]
+    .venv/bin/python bench/register_read.py [--rows 100000] [--smoke]
 
 Two files of the same risks, in one run: one with the canonical headings and level numbers, one as found
 in the wild (a title row, "Likelihood (1-5)"-style headings, percentages, a status column, its own score, a
 totals row). For each: the bare read of the rows (``read_rows``, the floor), the reading into canonical
 columns (``read_register``: headings, rating styles, skipped rows) and the whole load with validation
 (``load_register``). Target on 2 cores: a messy register loads within 1.5x the time of a canonical one, and
-100k rows in under 10 s.
+100k rows in under 10 s. Both files must load as every risk they hold (else status 1). ``--smoke``: 50 rows.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import best_of, machine  # noqa: E402
+from _common import arguments, best_of, check, machine  # noqa: E402
 
 from workbook_lib.assessments.risk.methodology import load_methodology  # noqa: E402
 from workbook_lib.assessments.risk.register import load_register, read_register  # noqa: E402
@@ -52,7 +52,7 @@ def write(folder: Path, n: int, messy: bool) -> Path:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=100_000)
-    args = ap.parse_args()
+    args = arguments(ap, smoke={"rows": 50})
     print(machine())
     m = load_methodology("western-cape-5x5").methodology
     with tempfile.TemporaryDirectory() as tmp:
@@ -63,7 +63,8 @@ def main() -> None:
             bare = best_of(lambda p=path: read_rows(p), 2)
             reading = best_of(lambda p=path: read_register(p, m), 2)
             total = best_of(lambda p=path: load_register(p, m), 2)
-            assert len(load_register(path, m).frame) == args.rows
+            loaded = len(load_register(path, m).frame)
+            check(loaded == args.rows, f"{path.name}: {loaded} risks loaded, {args.rows} written")
             totals[messy] = total
             print(f"{'messy' if messy else 'canonical':>10} {args.rows:>8,} {bare:>12.2f} {reading:>16.2f} "
                   f"{total:>8.2f}")

@@ -1,15 +1,19 @@
 """Scoring engine (inherent, residual, levels, appetite) against a row-by-row ``DataFrame.apply``.
 
-    .venv/bin/python bench/scoring.py [--sizes 1000 100000 1000000] [--apply-max 100000]
+    .venv/bin/python bench/scoring.py [--sizes 1000 100000 1000000] [--apply-max 100000] [--smoke]
 
 Target on 2 cores: at least 50x faster than the row-by-row baseline; 1M risks under 1 s. The baseline
 runs up to --apply-max rows; beyond that its time is extrapolated linearly from the largest measured size
-(it is O(n) per row) and marked "est.". Both are checked to give the same results.
+(it is O(n) per row) and marked "est.". Both are checked to give the same results (scores, levels, how the
+residual was found, appetite); the run ends with status 1 when they do not, or when ``evaluate`` fails.
+The baseline applies the methodology's residual rule on its own, row by row, from the methodology's fields:
+it never calls the engine, so the agreement means something. ``--smoke``: 50 risks.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import time
 from pathlib import Path
@@ -18,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import best_of, machine  # noqa: E402
+from _common import arguments, best_of, check, machine  # noqa: E402
 
 from workbook_lib.assessments.risk.methodology import load_methodology  # noqa: E402
 from workbook_lib.assessments.risk.scoring import Appetite, evaluate, score_frame  # noqa: E402
@@ -41,37 +45,65 @@ def synthetic(n: int, m, seed: int = 7) -> pd.DataFrame:
 
 
 def row_baseline(frame: pd.DataFrame, m, appetite: Appetite, banding: str | None) -> pd.DataFrame:
-    """What a row-by-row notebook would write: one Python function per risk, through DataFrame.apply."""
-    rounder = {"ceil": np.ceil, "floor": np.floor, "round": np.round}[m.residual.rounding]
+    """What a row-by-row notebook would write: one Python function per risk, through DataFrame.apply.
+
+    The residual rule, as the methodology states it (``residual``: rule, fallback, rounding): a re-rating after
+    controls (residual likelihood and impact) wins under any rule; else, where the rule is ``control_factor``
+    or a ``rerated`` rule falls back to ``control_factor``, a risk with a control factor gets inherent x factor,
+    rounded by ``rounding`` (float noise rounded away first) and kept within 1..the highest score; else the
+    residual is the inherent score."""
+    rounder = {"ceil": math.ceil, "floor": math.floor, "round": round}[m.residual.rounding]
+    factor_applies = m.residual.rule == "control_factor" or m.residual.fallback == "control_factor"
+    top = max(max(row) for row in m.score_grid)
+    bands = m.banding(banding).bands
+
+    def cell(likelihood, impact) -> int | None:
+        if pd.isna(likelihood) or pd.isna(impact):
+            return None
+        return m.score_grid[int(likelihood) - 1][int(impact) - 1]
+
+    def level(value: int | None) -> str | None:
+        return None if value is None else next((b.name for b in bands if b.min <= value <= b.max), None)
 
     def one(row: pd.Series) -> pd.Series:
-        if pd.isna(row.inherent_likelihood) or pd.isna(row.inherent_impact):
-            return pd.Series([None, None, None, None, None, None])
-        inh = m.score_grid[int(row.inherent_likelihood) - 1][int(row.inherent_impact) - 1]
-        if pd.notna(row.residual_likelihood) and pd.notna(row.residual_impact):  # a re-rating wins under any rule
-            res = m.score_grid[int(row.residual_likelihood) - 1][int(row.residual_impact) - 1]
-        elif m.residual.rule == "control_factor" and pd.notna(row.control_factor):
-            res = int(min(max(rounder(round(inh * row.control_factor, 9)), 1), m.max_score))
+        inh = cell(row.inherent_likelihood, row.inherent_impact)
+        rerated = cell(row.residual_likelihood, row.residual_impact)
+        if rerated is not None:  # a re-rating wins under any rule
+            res, basis = rerated, "rerated"
+        elif inh is None:
+            res, basis = None, None
+        elif factor_applies and pd.notna(row.control_factor):
+            res, basis = min(max(int(rounder(round(inh * row.control_factor, 9))), 1), top), "control_factor"
         else:
-            res = inh
+            res, basis = inh, "none"
         limit = appetite.categories.get(row.category, appetite.default)
-        return pd.Series([inh, m.band_for(inh, banding).name, res, m.band_for(res, banding).name, limit,
-                          None if limit is None else res > limit])
+        return pd.Series([inh, level(inh), res, level(res), limit,
+                          None if limit is None or res is None else res > limit, None if inh is None else basis])
 
     out = frame.apply(one, axis=1)
     out.columns = ["inherent_score", "inherent_level", "residual_score", "residual_level", "appetite",
-                   "above_appetite"]
+                   "above_appetite", "residual_basis"]
     return out
 
 
-def same(engine: pd.DataFrame, base: pd.DataFrame) -> bool:
-    for col in ("inherent_score", "residual_score", "inherent_level", "residual_level", "above_appetite"):
-        a = engine[col].astype(object).where(engine[col].notna(), None).tolist()
-        b = base[col].astype(object).where(base[col].notna(), None).tolist()
-        if [None if x is None else (int(x) if "score" in col else x) for x in a] != \
-           [None if x is None else (int(x) if "score" in col else x) for x in b]:
-            return False
-    return True
+COMPARED = ("inherent_score", "residual_score", "inherent_level", "residual_level", "appetite", "above_appetite",
+            "residual_basis")
+
+
+def disagreements(engine: pd.DataFrame, base: pd.DataFrame) -> list[str]:
+    """The columns where the engine and the baseline differ, each with its first differing row."""
+    def values(frame: pd.DataFrame, col: str) -> list:
+        cells = frame[col].astype(object).where(frame[col].notna(), None).tolist()
+        return [None if x is None else (int(x) if col in ("inherent_score", "residual_score", "appetite")
+                                        else bool(x) if col == "above_appetite" else x) for x in cells]
+
+    out = []
+    for col in COMPARED:
+        a, b = values(engine, col), values(base, col)
+        if a != b:
+            i = next(i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y)
+            out.append(f"{col} (row {i}: engine {a[i]!r}, baseline {b[i]!r})")
+    return out
 
 
 def main() -> None:
@@ -79,7 +111,7 @@ def main() -> None:
     ap.add_argument("--sizes", type=int, nargs="+", default=[1_000, 100_000, 1_000_000])
     ap.add_argument("--apply-max", type=int, default=100_000, help="largest size the slow baseline runs on")
     ap.add_argument("--methodology", default="western-cape-5x5")
-    args = ap.parse_args()
+    args = arguments(ap, smoke={"sizes": [50], "apply_max": 50})
     print(machine())
     loaded = load_methodology(args.methodology)
     m = loaded.methodology
@@ -94,7 +126,8 @@ def main() -> None:
             start = time.perf_counter()
             base = row_baseline(frame, m, appetite, banding)
             apply_s = time.perf_counter() - start
-            assert same(score_frame(frame, m, appetite, banding), base), "engine and baseline disagree"
+            differ = disagreements(score_frame(frame, m, appetite, banding), base)
+            check(not differ, f"engine and baseline disagree on {n:,} risks: " + "; ".join(differ))
             per_row, note = apply_s / n, ""
         else:
             apply_s, note = per_row * n, " est."
@@ -118,8 +151,8 @@ def main() -> None:
         evaluate(reg, loaded, pd.Timestamp("2025-11-30").date(), appetite=appetite)
         print(f"evaluate() on {n:,} risks (engine + labels, arithmetic text, dates): "
               f"{time.perf_counter() - start:.2f} s")
-    except Exception as exc:  # noqa: BLE001 - informative only
-        print(f"evaluate() on {n:,} risks not measured: {type(exc).__name__}: {exc}")
+    except Exception as exc:  # noqa: BLE001 - reported, then the run fails
+        raise SystemExit(f"evaluate() on {n:,} risks failed: {type(exc).__name__}: {exc}") from exc
 
 
 if __name__ == "__main__":

@@ -1,10 +1,12 @@
 """``workbook run`` of each assessment against a bare papermill run of a one-cell notebook that imports
 the same libraries (kernel start and imports: the floor any notebook run pays).
 
-    .venv/bin/python bench/startup.py [--repeat 2] [--code DIR]
+    .venv/bin/python bench/startup.py [--repeat 2] [--code DIR] [--assessments NAME ...] [--smoke]
 
 Target: at most 1.5x. ``--code DIR`` runs the workbook_lib in DIR instead (e.g. an export of an older
-commit: ``git archive HEAD | tar -x -C /tmp/head``) to measure before and after a change.
+commit: ``git archive HEAD | tar -x -C /tmp/head``) to measure before and after a change. ``--assessments``
+measures only those (default: all five). Every run must succeed and leave its executed notebook (else
+status 1). ``--smoke``: the risk evaluation only, one repeat.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from pathlib import Path
 import nbformat
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import BIN, ROOT, machine, wall  # noqa: E402
+from _common import BIN, ROOT, arguments, check, machine, wall  # noqa: E402
 
 PARAMS = "parameters/karoo-vale-2025-26.yaml"
 NOTEBOOKS = {"risk-evaluation": "risk_evaluation", "coso-assessment": "coso_assessment",
@@ -45,7 +47,8 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=2)
     ap.add_argument("--code", type=Path, default=None, help="folder whose workbook_lib to run")
-    args = ap.parse_args()
+    ap.add_argument("--assessments", nargs="+", choices=list(NOTEBOOKS), default=list(NOTEBOOKS))
+    args = arguments(ap, smoke={"repeat": 1, "assessments": ["risk-evaluation"]})
     code = (args.code or ROOT).resolve()
     env = {"PYTHONPATH": str(code)} if args.code else {}
     print(machine())
@@ -53,7 +56,8 @@ def main() -> None:
     print(f"{'assessment':20} {'workbook run s':>15} {'papermill s':>12} {'ratio':>6}  (in the kernel s)")
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        for assessment, notebook in NOTEBOOKS.items():
+        for assessment in args.assessments:
+            notebook = NOTEBOOKS[assessment]
             cell = one_cell(notebook, folder, code)
             runs, bare = [], []
             for i in range(args.repeat):
@@ -62,7 +66,8 @@ def main() -> None:
                                   assessment, "--params", str(code / PARAMS), "--out", str(out)], cwd=code, env=env))
                 bare.append(wall([str(BIN / "papermill"), str(cell), str(folder / "bare.ipynb"), "-k", "python3",
                                   "--no-progress-bar"], cwd=code / "notebooks", env=env))
-            executed = next(out.glob(f"*/*/{assessment}.ipynb"))
+            executed = next(out.glob(f"*/*/{assessment}.ipynb"), None)
+            check(executed is not None, f"workbook run {assessment} left no executed notebook in {out}")
             kernel = json.loads(executed.read_text())["metadata"]["papermill"]["duration"]
             ratio = min(runs) / min(bare)
             print(f"{assessment:20} {min(runs):>15.2f} {min(bare):>12.2f} {ratio:>5.2f}x  ({kernel:.2f})")

@@ -1,7 +1,7 @@
 """Voilà: time until the first form widget (the risk form's Save button) is interactive in Chromium,
 cold and with a preheated kernel, against Voilà's own floor measured in the same run.
 
-    .venv/bin/python bench/voila.py [--warm 40] [--loads 3]
+    .venv/bin/python bench/voila.py [--warm 40] [--loads 3] [--cold-loads 2] [--cached-loads 2] [--smoke]
 
 Target: preheated under 1 s. Serves ``workbook app`` on a free loopback port with a throw-away store
 holding the shipped Karoo Vale register (the page's default organisation, so the report and its charts
@@ -15,6 +15,8 @@ risk form / floor says how much the form itself adds.
 
 For every load it prints where the time went: when the page had arrived (server done), when the DOM was
 parsed, when the kernel's websocket opened (Voilà's front end started), and when the button was interactive.
+A page that answers with an error, or whose button is not interactive within 180 s, ends the run with status 1.
+``--smoke``: one load of each kind (cold, preheated, returning visitor, floor), no wait for the pool.
 """
 
 from __future__ import annotations
@@ -22,19 +24,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import ROOT, machine  # noqa: E402
+from _common import ROOT, arguments, check, chromium, free_port, machine, wait_until_serving  # noqa: E402
 
 PAGE = "/voila/render/risk_evaluation.ipynb"
 FLOOR_PAGE = "/voila/render/floor.ipynb"
@@ -51,12 +50,6 @@ FLOOR_WAIT = """import os
 if os.environ.get("VOILA_PREHEAT") == "True" and "SERVER_SOFTWARE" not in os.environ:
     from voila.utils import wait_for_request
     wait_for_request()"""
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def seeded_store(folder: Path) -> Path:
@@ -99,19 +92,16 @@ class App:
             command += ["--preheat"] if preheat else []
         else:
             command, env = voila_command(self.port, preheat=preheat, folder=notebooks), voila_environment(env)
-        self.log = open(folder / f"voila-{self.port}.log", "w")  # noqa: SIM115 - closed in stop()
+        log = folder / f"voila-{self.port}.log"
+        self.log = open(log, "w")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
                                      start_new_session=True)
         self.base = f"http://127.0.0.1:{self.port}"
-        deadline = time.time() + 120
-        while True:
-            try:
-                urllib.request.urlopen(self.base + "/", timeout=2)
-                return
-            except OSError:
-                if self.proc.poll() is not None or time.time() > deadline:
-                    raise SystemExit(f"Voilà did not start; see {self.log.name}") from None
-                time.sleep(0.3)
+        try:
+            wait_until_serving(self.base + "/", self.proc, "Voilà", log=log)
+        except SystemExit:
+            self.stop()
+            raise
 
     def stop(self) -> None:
         """Stop the server (its own process group), kernels included."""
@@ -133,7 +123,8 @@ def load(browser, url: str) -> dict[str, float]:
     marks: dict[str, float] = {}
     start = time.perf_counter()
     page.on("websocket", lambda _ws: marks.setdefault("websocket", time.perf_counter() - start))
-    page.goto(url, wait_until="commit")
+    response = page.goto(url, wait_until="commit")
+    check(response is None or response.ok, f"{url} answered {response and response.status}")
     page.wait_for_selector(WIDGET, state="visible")
     page.wait_for_function(f"() => !document.querySelector({WIDGET!r}).disabled")
     marks["interactive"] = time.perf_counter() - start
@@ -167,14 +158,17 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--warm", type=float, default=40, help="seconds to let the preheated pool fill")
     ap.add_argument("--loads", type=int, default=3, help="preheated loads of each page")
-    args = ap.parse_args()
-    chromium = shutil.which("chromium") or "/usr/bin/chromium"
+    ap.add_argument("--cold-loads", type=int, default=2, help="loads on the server without a preheated pool")
+    ap.add_argument("--cached-loads", type=int, default=2, help="preheated loads by a returning visitor")
+    args = arguments(ap, smoke={"warm": 0, "loads": 1, "cold_loads": 1, "cached_loads": 1})
+    check(min(args.loads, args.cold_loads, args.cached_loads) >= 1, "every kind of load needs at least one")
+    executable = chromium()
     print(machine())
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=ARGS)
+        browser = p.chromium.launch(executable_path=executable, args=ARGS)
         app = App(False, Path(tmp))
         try:
-            cold = [load(browser, app.base + PAGE), load(browser, app.base + PAGE)]
+            cold = [load(browser, app.base + PAGE) for _ in range(args.cold_loads)]
         finally:
             app.stop()
         app = App(True, Path(tmp))
@@ -182,7 +176,7 @@ def main() -> None:
             hot = preheated_loads(browser, app, PAGE, args.warm, args.loads)
             context = browser.new_context()  # a returning visitor: Voilà's JS and CSS in the browser cache
             load(context, app.base + PAGE)
-            cached = preheated_loads(context, app, PAGE, args.warm, 2)
+            cached = preheated_loads(context, app, PAGE, args.warm, args.cached_loads)
             context.close()
         finally:
             app.stop()
@@ -192,7 +186,7 @@ def main() -> None:
         finally:
             app.stop()
         browser.close()
-    show("cold (first load on a new server, then a second)", cold)
+    show("cold (first load on a new server, then the others)", cold)
     hot_median = show("preheated, first visit", hot)
     show("preheated, returning visitor (browser cache)", cached)
     floor_median = show("floor: Voilà preheated, one button, first visit", floor)

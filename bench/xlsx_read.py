@@ -1,10 +1,11 @@
 """Reading a 100k-row .xlsx register: openpyxl against calamine (python-calamine).
 
-    .venv/bin/python bench/xlsx_read.py [--rows 100000]
+    .venv/bin/python bench/xlsx_read.py [--rows 100000] [--smoke]
 
 Both read every cell of the first sheet as the register reader needs it (raw rows); the values are
-checked to be the same (text, numbers, dates), so the faster reader is safe to use. workbook_lib.tables
-reads .xlsx with calamine.
+checked to be the same (text, numbers, dates), so the faster reader is safe to use (the run ends with status
+1 when they differ, or when either reads a different number of rows). workbook_lib.tables reads .xlsx with
+calamine. ``--smoke``: 50 rows.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import machine  # noqa: E402
+from _common import arguments, check, machine  # noqa: E402
 
 HEADER = ["Risk No.", "Risk description", "Category", "Likelihood", "Impact", "Control effectiveness", "Due date",
           "Progress", "Owner", "Residual score"]
@@ -78,7 +79,7 @@ def normalised(rows: list[tuple]) -> list[tuple]:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=100_000)
-    args = ap.parse_args()
+    args = arguments(ap, smoke={"rows": 50})
     print(machine())
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "register.xlsx"
@@ -93,6 +94,9 @@ def main() -> None:
     print(f"{args.rows:,} rows ({path.name} written in {wrote:.1f} s): openpyxl {timings['openpyxl']:.2f} s, "
           f"calamine {timings['calamine']:.2f} s: {timings['openpyxl'] / timings['calamine']:.1f}x; "
           f"same values: {same}")
+    for name, rows in data.items():  # the title, the header, then every risk
+        check(len(rows) == args.rows + 2, f"{name} read {len(rows)} rows, {args.rows + 2} written")
+    check(same, "openpyxl and calamine read different values")
 
 
 if __name__ == "__main__":
