@@ -49,21 +49,19 @@ import workbook_lib
 nb = workbook_lib.start("coso-assessment", globals())  # checks the parameters, then form or report
 params, sections = nb.params, nb.sections
 
-from IPython.display import Markdown  # noqa: E402
-
 from workbook_lib.assessments.coso import charts, report  # noqa: E402
 from workbook_lib.core.outputs import html_table  # noqa: E402
 
 # %%
-sections.show(lambda result: Markdown(report.opening_narrative(result, result.organisation, result.period,
-                                                               params.as_of)))
+sections.show(lambda result: report.opening_narrative(result, result.organisation, result.period,
+                                                      params.as_of))
 
 # %%
 # NBVAL_CHECK_OUTPUT
 sections.key_figures(report.key_figures)
 
 # %%
-sections.show(lambda result: Markdown(report.rating_guide(result)))
+sections.show(report.rating_guide)
 
 # %% [markdown]
 # ## Principles and components
@@ -75,7 +73,7 @@ sections.show(lambda result: Markdown(report.rating_guide(result)))
 sections.show(lambda result: charts.principle_bars(result) & charts.component_bars(result))
 
 # %%
-sections.show(lambda result: Markdown(report.principles_narrative(result)))
+sections.show(report.principles_narrative)
 sections.show(lambda result: html_table(report.principle_view(result)))
 
 # %%
@@ -90,7 +88,7 @@ sections.show(lambda result: html_table(report.component_view(result)))
 sections.show(lambda result: html_table(report.red_view(result), empty="No item is in the red band."))
 
 # %%
-sections.show(lambda result: Markdown(report.divergence_narrative(result)))
+sections.show(report.divergence_narrative)
 sections.show(charts.divergence_chart)
 
 # %%
@@ -124,7 +122,7 @@ sections.show(charts.item_grid)
 sections.show(lambda result: html_table(report.items_table(result)))
 
 # %%
-sections.show(lambda result: Markdown(report.method_note(result)))
+sections.show(report.method_note)
 
 # %%
 # the JSON summary and Excel tables when a run names an output folder (workbook run does); in the app,

@@ -50,14 +50,12 @@ import workbook_lib
 nb = workbook_lib.start("maturity-scoring", globals())  # checks the parameters, then form or report
 params, sections = nb.params, nb.sections
 
-from IPython.display import Markdown  # noqa: E402
-
 from workbook_lib.assessments.maturity import charts as charts_maturity  # noqa: E402
 from workbook_lib.assessments.maturity import report  # noqa: E402
 from workbook_lib.core.outputs import html_table  # noqa: E402
 
 # %%
-sections.show(lambda result: Markdown(report.opening_narrative(result, result.organisation, result.period)))
+sections.show(lambda result: report.opening_narrative(result, result.organisation, result.period))
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -88,14 +86,14 @@ sections.show(lambda result: html_table(report.gaps_view(result),
                                         empty="No rated element is below the target status."))
 
 # %%
-sections.show(lambda result: Markdown(report.roadmap_narrative(result)))
+sections.show(report.roadmap_narrative)
 sections.show(lambda result: html_table(result.roadmap, empty="No further step."))
 
 # %%
-sections.show(lambda result: Markdown(report.index_context(result)))
+sections.show(report.index_context)
 
 # %%
-sections.show(lambda result: Markdown(report.capacity_narrative(result)))
+sections.show(report.capacity_narrative)
 
 # %% [markdown]
 # Share of *yes* answers per section and line of assurance; the brackets give yes answers of answers given.
@@ -122,7 +120,7 @@ sections.show(lambda result: html_table(report.capacity_view(result)))
 # In the app, the earlier periods are those the store holds for the organisation.
 
 # %%
-sections.show(lambda result: Markdown(report.trend_narrative(result)))
+sections.show(report.trend_narrative)
 sections.show(charts_maturity.trend)  # nothing without an earlier period
 sections.show(lambda result: html_table(result.trend) if len(result.trend) else None)
 
@@ -133,7 +131,7 @@ sections.show(lambda result: html_table(result.trend) if len(result.trend) else 
 sections.show(lambda result: html_table(report.elements_view(result)))
 
 # %%
-sections.show(lambda result: Markdown(report.method_note(result)))
+sections.show(report.method_note)
 
 # %%
 # the JSON summary and Excel tables when a run names an output folder (workbook run does); in the app,

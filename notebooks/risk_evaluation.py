@@ -59,13 +59,11 @@ import workbook_lib
 nb = workbook_lib.start("risk-evaluation", globals())  # checks the parameters, then form or report
 params, sections = nb.params, nb.sections
 
-from IPython.display import Markdown  # noqa: E402
-
 from workbook_lib.assessments.risk import charts, report  # noqa: E402
 from workbook_lib.core.outputs import html_table  # noqa: E402
 
 # %%
-sections.show(lambda ev: Markdown(report.opening_narrative(ev, ev.organisation, ev.period)))
+sections.show(lambda ev: report.opening_narrative(ev, ev.organisation, ev.period))
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -75,7 +73,7 @@ sections.key_figures(report.key_figures)
 # ## Where the risks sit
 
 # %%
-sections.show(lambda ev: Markdown(report.matrix_note(ev)))
+sections.show(report.matrix_note)
 sections.show(charts.heatmaps)
 
 # %%
@@ -83,7 +81,7 @@ sections.show(charts.movement)
 
 # %%
 # the heading names the earlier period: "Movement since 2024-25"
-sections.show(lambda ev: Markdown(report.movement_since(ev)))
+sections.show(report.movement_since)
 sections.show(charts.movement_since)
 sections.show(lambda ev: html_table(report.movement_view(ev), limit=params.report_rows, sheet="Movement",
                                     empty="No risk moved: every risk is as it was.")
@@ -151,7 +149,7 @@ sections.show(lambda ev: html_table(report.overdue(ev), empty="No treatment acti
                                             sheet="Treatments"))
 
 # %%
-sections.show(lambda ev: Markdown(report.roles_narrative(ev)))
+sections.show(report.roles_narrative)
 sections.show(lambda ev: html_table(ev.roles, limit=params.report_rows, sheet="Partner roles")
               if ev.roles is not None else None)
 
@@ -165,7 +163,7 @@ sections.show(lambda ev: html_table(report.register_view(ev), limit=params.repor
                                             worst_first=("residual_score", False), sheet="Risks"))
 
 # %%
-sections.show(lambda ev: Markdown(report.method_note(ev)))
+sections.show(report.method_note)
 
 # %%
 # the JSON summary and Excel tables when a run names an output folder (workbook run does); in the app,

@@ -19,7 +19,7 @@ from workbook_lib.assessments.coso.model import (
     Questionnaire,
 )
 from workbook_lib.assessments.coso.scoring import CosoResult, rating_column
-from workbook_lib.core.outputs import esc, notes_markdown, plain
+from workbook_lib.core.outputs import Md, md, md_list, notes_markdown, plain
 
 
 # ---- outputs -----------------------------------------------------------------------------------------
@@ -109,11 +109,11 @@ def result_tables(result: CosoResult) -> dict[str, pd.DataFrame]:
 
 
 # ---- what the notebook shows -------------------------------------------------------------------------
-def _ids(frame: pd.DataFrame, limit: int = 12) -> str:
+def _ids(frame: pd.DataFrame, limit: int = 12) -> Md:
     """The first item IDs of ``frame``, escaped, and how many more."""
     ids = frame["item_id"].tolist()
     more = len(ids) - limit
-    return esc(", ".join(ids[:limit]) + (f" and {more} more" if more > 0 else ""))
+    return md("{}", ", ".join(ids[:limit]) + (f" and {more} more" if more > 0 else ""))
 
 
 def _are(n: int) -> str:
@@ -121,97 +121,98 @@ def _are(n: int) -> str:
     return "is" if n == 1 else "are"
 
 
-def _principle_list(frame: pd.DataFrame) -> str:
+def _principle_list(frame: pd.DataFrame) -> Md:
     """The principle numbers of ``frame``, escaped."""
-    return esc(", ".join(str(p) for p in frame["principle"]))
+    return md("{}", ", ".join(str(p) for p in frame["principle"]))
 
 
-def opening_narrative(result: CosoResult, organisation: str, period: str, as_of: dt.date | None = None) -> str:
+def opening_narrative(result: CosoResult, organisation: str, period: str, as_of: dt.date | None = None) -> Md:
     """The headline an audit committee reads first; the applicability warning, if any, comes first of all."""
     q = result.q
     items, p, o = result.items, result.principles, result.overall
-    lines = [f"## {esc(organisation)}: COSO control assessment, {esc(period)}"]
+    lines = [md("## {}: COSO control assessment, {}", organisation, period)]
     applicability = [w for w in result.warnings if w.startswith("Maturity status")]
     if applicability:
-        lines.append("> **Applicability warning.** " + esc(applicability[0]))
-    when = f"As of **{as_of:%d %B %Y}**, the" if as_of else "The"
-    lines.append(
-        f"{when} questionnaire holds **{len(items)} items** testing **{len(p)} principles** in "
-        f"{len(q.components)} components. **{len(result.complete)}** items have been rated by all "
-        f"{len(q.lines)} lines of assurance"
-        + (f"; **{len(result.incomplete)} are incomplete** and are listed, never scored" if len(result.incomplete)
-           else "") + ".")
+        lines.append(md("> **Applicability warning.** {}", applicability[0]))
+    when = md("As of **{:%d %B %Y}**, the", as_of) if as_of else md("The")
+    lines.append(md("{when} questionnaire holds **{items} items** testing **{principles} principles** in {components} "
+                    "components. **{complete}** items have been rated by all {lines} lines of assurance{incomplete}.",
+                    when=when, items=len(items), principles=len(p), components=len(q.components),
+                    complete=len(result.complete), lines=len(q.lines),
+                    incomplete=md("; **{} are incomplete** and are listed, never scored", len(result.incomplete))
+                    if len(result.incomplete) else Md()))
     bands = result.complete["band"].value_counts()
-    lines.append("Combined scores: " + ", ".join(
-        f"**{int(bands.get(b.name, 0))}** {esc(b.name)} ({b.min}-{b.max})" for b in q.combined.bands) + "."
-        + (f" Red items, where management must improve the control environment first: {_ids(result.red)}."
-           if len(result.red) else " No item is red."))
+    lines.append(md("Combined scores: {}.{}", Md(", ").join(
+        md("**{}** {} ({}-{})", int(bands.get(b.name, 0)), b.name, b.min, b.max) for b in q.combined.bands),
+        md(" Red items, where management must improve the control environment first: {}.", _ids(result.red))
+        if len(result.red) else md(" No item is red.")))
     pf = p[p["status"] == PRESENT]
     not_pf = p[p["status"] == NOT_PRESENT]
-    lines.append(
-        f"**{o[PRESENT]} of {o['principles']} principles** are judged present and functioning"
-        + (f" ({_principle_list(pf)})" if len(pf) else "")
-        + f"; **{o[NOT_PRESENT]}** {_are(o[NOT_PRESENT])} not" + (f" ({_principle_list(not_pf)})" if len(not_pf)
-                                                                  else "")
-        + f"; {o[INCOMPLETE]} cannot be judged yet because ratings are missing"
-        + (f" ({_principle_list(p[p['status'] == INCOMPLETE])})" if o[INCOMPLETE] else "")
-        + f"; {o[NOT_ASSESSED]} {_are(o[NOT_ASSESSED])} not assessed"
-        + (f" ({_principle_list(p[p['status'] == NOT_ASSESSED])})" if o[NOT_ASSESSED] else "") + ".")
+
+    def listed(frame: pd.DataFrame) -> Md:
+        return md(" ({})", _principle_list(frame)) if len(frame) else Md()
+
+    lines.append(md("**{present} of {total} principles** are judged present and functioning{pf}; **{not_present}** "
+                    "{are_not} not{not_pf}; {incomplete} cannot be judged yet because ratings are missing{inc}; "
+                    "{not_assessed} {are_na} not assessed{na}.", present=o[PRESENT], total=o["principles"],
+                    pf=listed(pf), not_present=o[NOT_PRESENT], are_not=_are(o[NOT_PRESENT]), not_pf=listed(not_pf),
+                    incomplete=o[INCOMPLETE], inc=listed(p[p["status"] == INCOMPLETE]) if o[INCOMPLETE] else Md(),
+                    not_assessed=o[NOT_ASSESSED], are_na=_are(o[NOT_ASSESSED]),
+                    na=listed(p[p["status"] == NOT_ASSESSED]) if o[NOT_ASSESSED] else Md()))
     if len(result.divergent):
-        lines.append(f"The lines disagree by {result.divergence_threshold} or more points on "
-                     f"**{len(result.divergent)}** item(s): {_ids(result.divergent)}.")
+        lines.append(md("The lines disagree by {} or more points on **{}** item(s): {}.", result.divergence_threshold,
+                        len(result.divergent), _ids(result.divergent)))
     maturity = result.maturity_status or "not stated"
-    lines.append(f"Questionnaire: *{esc(q.title)}* ({esc(q.name)} {esc(q.version)}); maturity status: "
-                 f"{esc(maturity)}.")
+    lines.append(md("Questionnaire: *{}* ({} {}); maturity status: {}.", q.title, q.name, q.version, maturity))
     others = [w for w in result.warnings if w not in applicability]
     if others:
-        lines.append("**Warnings**\n\n" + "\n".join(f"- {esc(w)}" for w in others))
-    return "\n\n".join(lines)
+        lines.append(md("**Warnings**\n\n") + md_list(others))
+    return Md("\n\n").join(lines)
 
 
-def rating_guide(result: CosoResult) -> str:
+def rating_guide(result: CosoResult) -> Md:
     """How the lines rated: the scale, each line's key question, and what the combined bands mean."""
     q = result.q
-    scale = "\n".join(f"| {lv.value} | {esc(lv.label)} | {esc(lv.description)} |" for lv in q.scale)
-    lines = "\n".join(f"| {ln.line} | {esc(ln.name)} | {esc(ln.key_question)} |" for ln in q.lines)
-    bands = "\n".join(f"| {esc(b.name)} | {b.min}-{b.max} | {esc(b.meaning)} |" for b in q.combined.bands)
-    return ("## How the items were rated\n"
-            f"Each line of assurance rated every item on its own, from 1 to {q.max_rating}:\n\n"
-            f"| Rating | Level | Meaning |\n|---|---|---|\n{scale}\n\n"
-            f"Each line answered its own key question:\n\n| Line | Who | Key question |\n|---|---|---|\n{lines}\n\n"
-            f"The combined score is the {esc(q.combined.rule)} ({min(q.reachable_scores)}-{max(q.reachable_scores)}),"
-            f" read against the heat map:\n\n| Band | Combined | Meaning |\n|---|---|---|\n{bands}")
+    scale = Md("\n").join(md("| {} | {} | {} |", lv.value, lv.label, lv.description) for lv in q.scale)
+    lines = Md("\n").join(md("| {} | {} | {} |", ln.line, ln.name, ln.key_question) for ln in q.lines)
+    bands = Md("\n").join(md("| {} | {}-{} | {} |", b.name, b.min, b.max, b.meaning) for b in q.combined.bands)
+    return md("## How the items were rated\n"
+              "Each line of assurance rated every item on its own, from 1 to {max}:\n\n"
+              "| Rating | Level | Meaning |\n|---|---|---|\n{scale}\n\n"
+              "Each line answered its own key question:\n\n| Line | Who | Key question |\n|---|---|---|\n{lines}\n\n"
+              "The combined score is the {rule} ({low}-{high}), read against the heat map:\n\n"
+              "| Band | Combined | Meaning |\n|---|---|---|\n{bands}", max=q.max_rating, scale=scale, lines=lines,
+              rule=q.combined.rule, low=min(q.reachable_scores), high=max(q.reachable_scores), bands=bands)
 
 
-def principles_narrative(result: CosoResult) -> str:
+def principles_narrative(result: CosoResult) -> Md:
     """Which principles are present and functioning, and why the others are not (or not yet) judged so."""
     rule = result.q.present_and_functioning
     p = result.principles
-    parts = [f"## Principles\n{esc(rule.description)}"]
+    parts = [md("## Principles\n{}", rule.description)]
     for status, title in ((NOT_PRESENT, "Not present and functioning"), (INCOMPLETE, "Not judged: incomplete"),
                           (NOT_ASSESSED, "Not assessed")):
         chosen = p[p["status"] == status]
         if len(chosen):
-            parts.append(f"**{title}**\n\n" + "\n".join(
-                f"- Principle {r.principle} ({esc(r.name)}): {esc(r.reason)}" for r in chosen.itertuples(index=False)))
-    return "\n\n".join(parts)
+            parts.append(md("**{}**\n\n", title) + md_list(
+                md("Principle {} ({}): {}", r.principle, r.name, r.reason) for r in chosen.itertuples(index=False)))
+    return Md("\n\n").join(parts)
 
 
-def divergence_narrative(result: CosoResult) -> str:
+def divergence_narrative(result: CosoResult) -> Md:
     """How many items the lines disagree on, and which line stands apart how often."""
     d = result.divergent
-    head = (f"## Where the lines disagree\nAn item is divergent when its three ratings differ by "
-            f"{result.divergence_threshold} or more points (judged on complete items). The line that stands apart "
-            f"is the one furthest from the middle rating; when two lines are equally far, no single line stands "
-            f"apart.")
+    head = md("## Where the lines disagree\nAn item is divergent when its three ratings differ by {} or more points "
+              "(judged on complete items). The line that stands apart is the one furthest from the middle rating; "
+              "when two lines are equally far, no single line stands apart.", result.divergence_threshold)
     if not len(d):
-        return head + "\n\nNo complete item is divergent."
+        return head + md("\n\nNo complete item is divergent.")
     counts = d["stands_apart"].value_counts()
     single = counts.drop(NO_SINGLE_LINE, errors="ignore")
-    text = "; ".join(f"{esc(name)} on {int(n)}" for name, n in single.items())
+    text = Md("; ").join(md("{} on {}", name, int(n)) for name, n in single.items())
     none = int(counts.get(NO_SINGLE_LINE, 0))
-    return (head + f"\n\n**{len(d)}** divergent item(s). The line standing apart: "
-            + (text or "none") + (f"; no single line stands apart on {none}." if none else "."))
+    return head + md("\n\n**{}** divergent item(s). The line standing apart: {}{}", len(d), text or md("none"),
+                     md("; no single line stands apart on {}.", none) if none else md("."))
 
 
 def _line_headings(frame: pd.DataFrame, q: Questionnaire) -> pd.DataFrame:
@@ -253,20 +254,22 @@ def red_view(result: CosoResult) -> pd.DataFrame:
                           result.q)
 
 
-def method_note(result: CosoResult) -> str:
+def method_note(result: CosoResult) -> Md:
     """Provenance, the rules applied and every decision the questionnaire records about its source."""
     q = result.q
     rule = q.present_and_functioning
-    bands = "\n".join(f"| {esc(b.name)} | {b.min}-{b.max} | {esc(b.colour)} |" for b in q.combined.bands)
+    bands = Md("\n").join(md("| {} | {}-{} | {} |", b.name, b.min, b.max, b.colour) for b in q.combined.bands)
     notes = notes_markdown(q.notes)
-    return (f"## Method and provenance\n"
-            f"Questionnaire **{esc(q.name)}**, version {esc(q.version)}, SHA-256 `{result.questionnaire.sha256}`"
-            + (f"; source: {esc(q.source)}" if q.source else "") + ".\n\n"
-            f"Combined score = {esc(q.combined.rule)}; an item missing any line's rating is incomplete and is "
-            f"never summed. Means and minimums count complete items only. Red band: {esc(q.combined.red_band)}. "
-            f"Divergence threshold: {result.divergence_threshold}. Present and functioning: all items complete "
-            f"{'required' if rule.require_all_complete else 'not required'}, at most {rule.max_red_items} red "
-            f"item(s), mean combined at least {rule.min_mean_combined:g}.\n\n"
-            f"| Band | Combined | Colour |\n|---|---|---|\n{bands}\n\n"
-            f"**Decisions recorded in the questionnaire file** (where the source document is silent or "
-            f"inconsistent):\n\n{notes or '- none recorded'}")
+    return md("## Method and provenance\n"
+              "Questionnaire **{name}**, version {version}, SHA-256 `{sha}`{source}.\n\n"
+              "Combined score = {rule}; an item missing any line's rating is incomplete and is never summed. Means and "
+              "minimums count complete items only. Red band: {red}. Divergence threshold: {threshold}. Present and "
+              "functioning: all items complete {required}, at most {max_red} red item(s), mean combined at least "
+              "{min_mean:g}.\n\n"
+              "| Band | Combined | Colour |\n|---|---|---|\n{bands}\n\n"
+              "**Decisions recorded in the questionnaire file** (where the source document is silent or "
+              "inconsistent):\n\n{notes}", name=q.name, version=q.version, sha=result.questionnaire.sha256,
+              source=md("; source: {}", q.source) if q.source else Md(), rule=q.combined.rule,
+              red=q.combined.red_band, threshold=result.divergence_threshold,
+              required="required" if rule.require_all_complete else "not required", max_red=rule.max_red_items,
+              min_mean=rule.min_mean_combined, bands=bands, notes=notes or md("- none recorded"))

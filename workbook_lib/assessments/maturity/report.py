@@ -9,7 +9,7 @@ import pandas as pd
 
 from workbook_lib.assessments.maturity.model import ASSESSMENT_NAME, LoadedMatrix, Matrix, as_matrix
 from workbook_lib.assessments.maturity.scoring import CapacityResult, MaturityResult, percent
-from workbook_lib.core.outputs import esc, notes_markdown, plain
+from workbook_lib.core.outputs import Md, md, md_list, notes_markdown, plain
 
 
 # ---- outputs -----------------------------------------------------------------------------------------
@@ -163,89 +163,91 @@ def capacity_percentages(result: MaturityResult) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def opening_narrative(result: MaturityResult, organisation: str, period: str) -> str:
+def opening_narrative(result: MaturityResult, organisation: str, period: str) -> Md:
     m = result.matrix.matrix
     sc = result.score
-    lines = [f"## {esc(organisation)}: risk-management maturity, {esc(period)}"]
-    rated = (f"**{sc.elements_rated} of {sc.elements_total}** elements are rated"
-             + ("." if sc.complete else f"; **{sc.elements_total - sc.elements_rated} are not rated yet**."))
-    lines.append(f"As of **{result.as_of:%d %B %Y}**, {rated}")
+    lines = [md("## {}: risk-management maturity, {}", organisation, period)]
+    rated = md("**{} of {}** elements are rated{}", sc.elements_rated, sc.elements_total,
+               md(".") if sc.complete else md("; **{} are not rated yet**.", sc.elements_total - sc.elements_rated))
+    lines.append(md("As of **{:%d %B %Y}**, {}", result.as_of, rated))
     if sc.status:
         band = m.band_for_total(sc.total_score)
         st = m.status(sc.status)
-        levels = " and ".join(f"*{esc(lv.label)}* (level {lv.level})" for lv in result.index_levels)
-        lines.append(f"The marks add up to **{sc.total_score}** out of a possible {m.min_total}-{m.max_total}, "
-                     f"in the band {band.min}-{band.max}: the municipality's risk management is "
-                     f"**{esc(st.label.lower())}**. On the five-level maturity index this status covers {levels}. "
-                     f"The **{esc(st.toolkit)}** version of the toolkit applies"
-                     + (f" ({esc(st.toolkit_note)})" if st.toolkit_note else "") + ".")
+        levels = Md(" and ").join(md("*{}* (level {})", lv.label, lv.level) for lv in result.index_levels)
+        lines.append(md("The marks add up to **{total}** out of a possible {low}-{high}, in the band {band_min}-"
+                        "{band_max}: the municipality's risk management is **{status}**. On the five-level maturity "
+                        "index this status covers {levels}. The **{toolkit}** version of the toolkit applies{note}.",
+                        total=sc.total_score, low=m.min_total, high=m.max_total, band_min=band.min,
+                        band_max=band.max, status=st.label.lower(), levels=levels, toolkit=st.toolkit,
+                        note=md(" ({})", st.toolkit_note) if st.toolkit_note else Md()))
     else:
         possible = sc.possible_statuses
-        span = esc(possible[0]) if len(possible) == 1 else f"{esc(possible[0])} to {esc(possible[-1])}"
-        lines.append(f"**No maturity status is given**: the guide adds the marks up only once every element is "
-                     f"rated. The marks so far total {sc.total_score}; provisionally the status can still be "
-                     f"**{span}**, depending on the marks still to come.")
-    parts = "; ".join(f"{esc(r.name)} ({esc(r.assessment)}) {r.score} of {r.max_score}"
-                      + (f", {r.rated} of {r.total} rated" if r.rated < r.total else "")
-                      for r in sc.by_assessment.itertuples(index=False))
-    lines.append(f"By assessment: {parts}.")
+        span = md("{}", possible[0]) if len(possible) == 1 else md("{} to {}", possible[0], possible[-1])
+        lines.append(md("**No maturity status is given**: the guide adds the marks up only once every element is "
+                        "rated. The marks so far total {}; provisionally the status can still be **{}**, depending on "
+                        "the marks still to come.", sc.total_score, span))
+    parts = Md("; ").join(md("{} ({}) {} of {}", r.name, r.assessment, r.score, r.max_score)
+                          + (md(", {} of {} rated", r.rated, r.total) if r.rated < r.total else Md())
+                          for r in sc.by_assessment.itertuples(index=False))
+    lines.append(md("By assessment: {}.", parts))
     n_gaps = len(result.gaps)
-    lines.append(f"**{n_gaps}** rated element(s) sit below the target status *{esc(result.target_status)}*"
-                 + (": " + esc(", ".join(result.gaps["element_id"])) + "." if n_gaps else "."))
+    lines.append(md("**{}** rated element(s) sit below the target status *{}*{}", n_gaps, result.target_status,
+                    md(": {}.", ", ".join(result.gaps["element_id"])) if n_gaps else md(".")))
     cap = result.capacity
     if cap.provided:
-        by_line = "; ".join(f"{esc(r.name)} {_pct(r.percent_yes)}" for r in cap.by_line.itertuples(index=False))
-        lines.append(f"Capacity, skills and budget: share of *yes* answers per line of assurance: {by_line}. "
-                     f"The lines disagree on **{len(cap.disagreements)}** item(s).")
+        by_line = Md("; ").join(md("{} {}", r.name, _pct(r.percent_yes)) for r in cap.by_line.itertuples(index=False))
+        lines.append(md("Capacity, skills and budget: share of *yes* answers per line of assurance: {}. The lines "
+                        "disagree on **{}** item(s).", by_line, len(cap.disagreements)))
     if len(result.trend):
         lines.append(trend_narrative(result))
     if result.warnings:
-        lines.append("**Warnings**\n\n" + "\n".join(f"- {esc(w)}" for w in result.warnings))
-    return "\n\n".join(lines)
+        lines.append(md("**Warnings**\n\n") + md_list(result.warnings))
+    return Md("\n\n").join(lines)
 
 
-def index_context(result: MaturityResult) -> str:
+def index_context(result: MaturityResult) -> Md:
     """The five-level maturity index as context, with the condensed status each level belongs to."""
     m = result.matrix.matrix
     rows = []
     for lv in m.index:
-        here = " **(this municipality)**" if result.status and lv.status == result.status else ""
-        rows.append(f"| {lv.level} | {esc(lv.label)}{here} | {esc(lv.status)} | {esc(m.status(lv.status).toolkit)} "
-                    f"| {esc(lv.description)} |")
-    return ("## The maturity index\n"
-            "The guide describes maturity on five levels and condenses them into three statuses for rating; "
-            "each status has its toolkit version.\n\n"
-            "| Level | Name | Status | Toolkit | What it looks like |\n|---|---|---|---|---|\n" + "\n".join(rows))
+        here = md(" **(this municipality)**") if result.status and lv.status == result.status else Md()
+        rows.append(md("| {} | {}{} | {} | {} | {} |", lv.level, lv.label, here, lv.status,
+                       m.status(lv.status).toolkit, lv.description))
+    return md("## The maturity index\n"
+              "The guide describes maturity on five levels and condenses them into three statuses for rating; "
+              "each status has its toolkit version.\n\n"
+              "| Level | Name | Status | Toolkit | What it looks like |\n|---|---|---|---|---|\n") + Md("\n").join(rows)
 
 
-def roadmap_narrative(result: MaturityResult) -> str:
+def roadmap_narrative(result: MaturityResult) -> Md:
     rm = result.roadmap
     if result.status is None:
-        return ("## Roadmap\n*The roadmap starts from the maturity status, which is given only once every "
-                "element is rated.*")
+        return md("## Roadmap\n*The roadmap starts from the maturity status, which is given only once every "
+                  "element is rated.*")
     if rm.empty:
-        return (f"## Roadmap\nThe municipality is at the highest status (*{esc(result.status)}*): the task is to "
-                f"sustain it.")
+        return md("## Roadmap\nThe municipality is at the highest status (*{}*): the task is to sustain it.",
+                  result.status)
     m = result.matrix.matrix
     reached = m.status(result.status).mark >= m.status(result.target_status).mark
-    lines = [f"## Roadmap\nIndicative, from the as-of date, at the guide's pace; horizon "
-             f"**{result.horizon_years} years**."
-             + (f" The target status (*{esc(result.target_status)}*) is already reached overall; the elements "
-                f"still below it are listed above." if reached else ""), ""]
+    lines = [md("## Roadmap\nIndicative, from the as-of date, at the guide's pace; horizon **{} years**.{}",
+                result.horizon_years,
+                md(" The target status (*{}*) is already reached overall; the elements still below it are listed "
+                   "above.", result.target_status) if reached else Md()), Md()]
     for r in rm.itertuples(index=False):
         when = {"yes": "within the horizon", "possibly": "within the horizon only at the faster pace",
                 "no": "beyond the horizon"}[r.within_horizon]
-        lines.append(f"- Step {r.step}: **{esc(r.from_status)} to {esc(r.to_status)}** in {esc(r.years)} years, "
-                     f"between {r.earliest_by:%B %Y} and {r.latest_by:%B %Y} ({when})"
-                     + (f"; {esc(r.condition)}" if r.condition else "")
-                     + (" - this reaches the target status." if r.reaches_target else "."))
-    return "\n".join(lines)
+        lines.append(md("- Step {step}: **{start} to {end}** in {years} years, between {earliest:%B %Y} and "
+                        "{latest:%B %Y} ({when}){condition}{reaches}", step=r.step, start=r.from_status,
+                        end=r.to_status, years=r.years, earliest=r.earliest_by, latest=r.latest_by, when=when,
+                        condition=md("; {}", r.condition) if r.condition else Md(),
+                        reaches=md(" - this reaches the target status.") if r.reaches_target else md(".")))
+    return Md("\n").join(lines)
 
 
-def trend_narrative(result: MaturityResult) -> str:
+def trend_narrative(result: MaturityResult) -> Md:
     t = result.trend
     if t.empty:
-        return "*No earlier period was given: there is no trend yet.*"
+        return md("*No earlier period was given: there is no trend yet.*")
     periods = list(dict.fromkeys(t["period"]))
     first, last = periods[0], periods[-1]
     sentences = []
@@ -254,54 +256,55 @@ def trend_narrative(result: MaturityResult) -> str:
         b = t[(t["assessment"] == code) & (t["period"] == last)].iloc[0]
         if plain(a["mean_mark"]) is None or plain(b["mean_mark"]) is None:
             continue
-        label = "total" if code == "Total" else f"{esc(code)} {esc(b['name'])}"
+        label = md("total") if code == "Total" else md("{} {}", code, b["name"])
         if a["rated"] == a["total"] and b["rated"] == b["total"]:
-            sentences.append(f"{label} {a['score']} to {b['score']}")
+            sentences.append(md("{} {} to {}", label, a["score"], b["score"]))
         else:
-            sentences.append(f"{label} mean mark {a['mean_mark']:.2f} to {b['mean_mark']:.2f}")
+            sentences.append(md("{} mean mark {:.2f} to {:.2f}", label, a["mean_mark"], b["mean_mark"]))
     first_status = t[(t["assessment"] == "Total") & (t["period"] == first)].iloc[0]["status"]
     last_status = t[(t["assessment"] == "Total") & (t["period"] == last)].iloc[0]["status"]
-    status = (f" Status: {esc(first_status or 'not classified')} to {esc(last_status or 'not classified')}.")
-    return f"Trend from {esc(first)} to {esc(last)}: " + "; ".join(sentences) + "." + status
+    return md("Trend from {} to {}: {}. Status: {} to {}.", first, last, Md("; ").join(sentences),
+              first_status or "not classified", last_status or "not classified")
 
 
-def method_note(result: MaturityResult) -> str:
+def method_note(result: MaturityResult) -> Md:
     m = result.matrix.matrix
-    bands = "\n".join(f"| {esc(b.label)} | {b.published_min}-{b.published_max} | {b.min}-{b.max} | "
-                      f"{b.published_max / m.banding.basis_elements:.2f} |" for b in m.bands)
-    counts = ", ".join(f"{esc(a.id)} {len(a.elements)}" for a in m.assessments)
-    marks = ", ".join(f"{s.mark} = {esc(s.label.lower())}" for s in m.statuses)
+    bands = Md("\n").join(md("| {} | {}-{} | {}-{} | {:.2f} |", b.label, b.published_min, b.published_max, b.min,
+                             b.max, b.published_max / m.banding.basis_elements) for b in m.bands)
+    counts = Md(", ").join(md("{} {}", a.id, len(a.elements)) for a in m.assessments)
+    marks = Md(", ").join(md("{} = {}", s.mark, s.label.lower()) for s in m.statuses)
     notes = notes_markdown(m.notes)
-    return (f"## Method and provenance\n"
-            f"Maturity matrix **{esc(m.name)}**, version {esc(m.version)}, SHA-256 `{result.matrix.sha256}`.\n\n"
-            f"Each of the **{m.element_count}** elements ({counts}) is marked {marks}; the total decides the "
-            f"status. The guide publishes its bands for {m.banding.basis_elements} elements; they are applied "
-            f"{'proportionally' if m.banding.rule == 'proportional' else 'as published'} to the "
-            f"{m.element_count} elements of the tables:\n\n"
-            f"| Status | Published totals ({m.banding.basis_elements} elements) | Applied totals "
-            f"({m.element_count} elements) | Mean mark up to |\n|---|---|---|---|\n{bands}\n\n"
-            f"**Decisions recorded in the matrix file** (where the guide is silent or inconsistent):\n\n{notes}")
+    return md("## Method and provenance\n"
+              "Maturity matrix **{name}**, version {version}, SHA-256 `{sha}`.\n\n"
+              "Each of the **{n}** elements ({counts}) is marked {marks}; the total decides the status. The guide "
+              "publishes its bands for {basis} elements; they are applied {how} to the {n} elements of the tables:\n\n"
+              "| Status | Published totals ({basis} elements) | Applied totals ({n} elements) | Mean mark up to |\n"
+              "|---|---|---|---|\n{bands}\n\n"
+              "**Decisions recorded in the matrix file** (where the guide is silent or inconsistent):\n\n{notes}",
+              name=m.name, version=m.version, sha=result.matrix.sha256, n=m.element_count, counts=counts, marks=marks,
+              basis=m.banding.basis_elements,
+              how="proportionally" if m.banding.rule == "proportional" else "as published", bands=bands, notes=notes)
 
 
-def capacity_narrative(result: MaturityResult) -> str:
+def capacity_narrative(result: MaturityResult) -> Md:
     cap = result.capacity
     m = result.matrix.matrix
     if not cap.provided:
-        return ("## Capacity, skills and budget\n*No capacity answers were given. The guide asks the first three "
-                "lines of assurance to complete this assessment whatever the maturity status.*")
+        return md("## Capacity, skills and budget\n*No capacity answers were given. The guide asks the first three "
+                  "lines of assurance to complete this assessment whatever the maturity status.*")
     overall = cap.by_section[cap.by_section["line"] == 0]
     weakest = overall.dropna(subset=["percent_yes"]).sort_values("percent_yes", kind="stable").head(1)
-    lines = [f"## Capacity, skills and budget\n**{cap.answers_given}** of {len(cap.answers)} answers given "
-             f"({len(m.capacity.items)} items x {len(m.capacity.lines)} lines of assurance)."]
+    lines = [md("## Capacity, skills and budget\n**{}** of {} answers given ({} items x {} lines of assurance).",
+                cap.answers_given, len(cap.answers), len(m.capacity.items), len(m.capacity.lines))]
     if len(weakest):
         w = weakest.iloc[0]
-        lines.append(f"The weakest section is **{esc(w['section'])}**: {_pct(w['percent_yes'])} of the answers "
-                     f"given are *yes* ({int(w['yes'])} of {int(w['answered'])}).")
+        lines.append(md("The weakest section is **{}**: {} of the answers given are *yes* ({} of {}).", w["section"],
+                        _pct(w["percent_yes"]), int(w["yes"]), int(w["answered"])))
     if len(cap.disagreements):
-        items = "; ".join(f"item {int(r['item_id'])} (guide's no. {esc(r['seed_ref'].split()[0])})"
-                          for r in cap.disagreements.to_dict("records"))
-        lines.append(f"The lines of assurance **disagree** on {len(cap.disagreements)} item(s): {items}. "
-                     f"These are worth discussing before the municipal manager relies on the results.")
+        items = Md("; ").join(md("item {} (guide's no. {})", int(r["item_id"]), r["seed_ref"].split()[0])
+                              for r in cap.disagreements.to_dict("records"))
+        lines.append(md("The lines of assurance **disagree** on {} item(s): {}. These are worth discussing before the "
+                        "municipal manager relies on the results.", len(cap.disagreements), items))
     else:
-        lines.append("The lines of assurance agree on every item that more than one of them answered.")
-    return "\n\n".join(lines)
+        lines.append(md("The lines of assurance agree on every item that more than one of them answered."))
+    return Md("\n\n").join(lines)

@@ -19,7 +19,7 @@ from workbook_lib.assessments.risk.changes import (
 )
 from workbook_lib.assessments.risk.interpret import readings_frame, skipped_lines
 from workbook_lib.assessments.risk.scoring import RiskEvaluation
-from workbook_lib.core.outputs import esc, notes_markdown, plain
+from workbook_lib.core.outputs import Md, md, md_list, notes_markdown, plain
 
 
 def risk_summary(ev: RiskEvaluation, organisation: str, period: str) -> dict[str, Any]:
@@ -129,7 +129,7 @@ def register_view(ev: RiskEvaluation) -> pd.DataFrame:
     return view
 
 
-def opening_narrative(ev: RiskEvaluation, organisation: str, period: str) -> str:
+def opening_narrative(ev: RiskEvaluation, organisation: str, period: str) -> Md:
     m = ev.methodology.methodology
     rated, unrated = ev.rated, ev.unrated
     above = rated[rated["above_appetite"] == True]  # noqa: E712
@@ -139,47 +139,46 @@ def opening_narrative(ev: RiskEvaluation, organisation: str, period: str) -> str
     n_worst = int((rated["residual_level"] == worst).sum())
     current = m.rating_stage == "current"
     lines = [
-        f"## {esc(organisation)}: risk evaluation, {esc(period)}",
-        f"As of **{ev.as_of:%d %B %Y}**, the register holds **{len(ev.risks)} risks**; "
-        f"**{len(rated)}** are rated"
-        + (f" and **{len(unrated)} are not rated** ({esc(', '.join(unrated['risk_id']))}); unrated risks are "
-           f"listed, never scored" if len(unrated) else "") + ".",
-        *([f"**{len(ev.closed)}** closed or eliminated risk(s) are listed, not scored or escalated "
-           f"({esc(', '.join(ev.closed['risk_id']))})."] if len(ev.closed) else []),
-        f"{'On their current ratings' if current else 'After controls'}, **{n_worst}** risk(s) "
-        f"{'are' if current else 'remain'} in the highest band (*{esc(worst)}*), and "
-        f"**{len(above)}** sit above the risk appetite"
-        + (f": {esc(', '.join(above['risk_id']))}." if len(above) else "."),
+        md("## {}: risk evaluation, {}", organisation, period),
+        md("As of **{as_of:%d %B %Y}**, the register holds **{n} risks**; **{rated}** are rated{unrated}.",
+           as_of=ev.as_of, n=len(ev.risks), rated=len(rated),
+           unrated=md(" and **{} are not rated** ({}); unrated risks are listed, never scored", len(unrated),
+                      ", ".join(unrated["risk_id"])) if len(unrated) else Md()),
+        *([md("**{}** closed or eliminated risk(s) are listed, not scored or escalated ({}).", len(ev.closed),
+              ", ".join(ev.closed["risk_id"]))] if len(ev.closed) else []),
+        md("{after}, **{n_worst}** risk(s) {are} in the highest band (*{worst}*), and **{above}** sit above the risk "
+           "appetite{which}", after="On their current ratings" if current else "After controls", n_worst=n_worst,
+           are="are" if current else "remain", worst=worst, above=len(above),
+           which=md(": {}.", ", ".join(above["risk_id"])) if len(above) else md(".")),
     ]
     basis = rated["residual_basis"].value_counts()
     if current:
-        lines.append("Each risk has one current rating (after the controls in place); the source gives no "
-                     "separate inherent rating, so none is shown.")
+        lines.append(md("Each risk has one current rating (after the controls in place); the source gives no "
+                        "separate inherent rating, so none is shown."))
     elif len(rated):
-        parts = [f"{int(basis.get(k, 0))} {words}" for k, words in (
+        parts = [md("{} {}", int(basis.get(k, 0)), words) for k, words in (
             ("rerated", "re-rated after controls"), ("control_factor", "from their control-effectiveness factor"),
             ("none", "equal to the inherent score (no re-rating or effectiveness rating)")) if basis.get(k, 0)]
-        lines.append("Residual scores: " + "; ".join(parts) + ".")
+        lines.append(md("Residual scores: {}.", Md("; ").join(parts)))
     if len(top):
         t = top.iloc[0]
-        who = (f"the decision maker this organisation set for its band (not in the source): "
-               f"{esc(t.decision_maker)}" if _added(m, "decision maker") else
-               f"its acceptance rests with: {esc(t.decision_maker)}")
-        lines.append(f"The highest {'current' if current else 'residual'} risk is **{esc(t.risk_id)}** "
-                     f"({esc(t.residual_level)}, score {t.residual_score}); {who}.")
+        who = (md("the decision maker this organisation set for its band (not in the source): {}", t.decision_maker)
+               if _added(m, "decision maker") else md("its acceptance rests with: {}", t.decision_maker))
+        lines.append(md("The highest {stage} risk is **{rid}** ({level}, score {score}); {who}.",
+                        stage="current" if current else "residual", rid=t.risk_id, level=t.residual_level,
+                        score=t.residual_score, who=who))
     if len(ev.disagreements):
-        lines.append(f"**The register's own score or level differs from the computed one for "
-                     f"{ev.disagreements['Risk'].nunique()} risk(s)**: see *Where the register's own figures "
-                     f"differ*.")
+        lines.append(md("**The register's own score or level differs from the computed one for {} risk(s)**: see "
+                        "*Where the register's own figures differ*.", ev.disagreements["Risk"].nunique()))
     od = overdue(ev)
     if len(od):
-        lines.append(f"**{int(od['action_overdue'].sum())}** treatment action(s) and "
-                     f"**{int(od['review_overdue'].sum())}** review(s) are overdue.")
+        lines.append(md("**{}** treatment action(s) and **{}** review(s) are overdue.", int(od["action_overdue"].sum()),
+                        int(od["review_overdue"].sum())))
     banding = m.banding(ev.banding).title
-    lines.append(f"Method: *{esc(m.title)}* ({esc(m.name)} {esc(m.version)}), banding *{esc(banding)}*.")
+    lines.append(md("Method: *{}* ({} {}), banding *{}*.", m.title, m.name, m.version, banding))
     if ev.warnings:
-        lines.append("**Warnings**\n\n" + "\n".join(f"- {esc(w)}" for w in ev.warnings))
-    return "\n\n".join(lines)
+        lines.append(md("**Warnings**\n\n") + md_list(ev.warnings))
+    return Md("\n\n").join(lines)
 
 
 def _added(m: Any, what: str) -> bool:
@@ -187,76 +186,74 @@ def _added(m: Any, what: str) -> bool:
     return any(what in item for item in m.not_in_source)
 
 
-def matrix_note(ev: RiskEvaluation) -> str:
+def matrix_note(ev: RiskEvaluation) -> Md:
     """What the matrices show, in words that fit the methodology (current ratings, or before and after)."""
     m = ev.methodology.methodology
-    cells = ("Each cell shows its score and, after the dot, how many risks fall in it, with their IDs. Colours "
-             "are the methodology's bands.")
+    cells = md("Each cell shows its score and, after the dot, how many risks fall in it, with their IDs. Colours "
+               "are the methodology's bands.")
     if m.rating_stage == "current":
-        return cells + " The register gives one current rating per risk, after the controls in place."
-    return (cells + " The left matrix is inherent risk; the right one residual risk: a re-rated risk in its "
-            "residual cell, a risk without re-rating at its inherent cell. A residual that comes from a "
-            "control-effectiveness factor has a score but no cell: those risks are counted by band beside the "
-            "matrices.")
+        return cells + md(" The register gives one current rating per risk, after the controls in place.")
+    return cells + md(" The left matrix is inherent risk; the right one residual risk: a re-rated risk in its "
+                      "residual cell, a risk without re-rating at its inherent cell. A residual that comes from a "
+                      "control-effectiveness factor has a score but no cell: those risks are counted by band beside "
+                      "the matrices.")
 
 
-def _cell(text: object) -> str:
-    """Text for a Markdown table cell: escaped, and a '|' in it does not end the cell."""
-    return esc(str(text)).replace("|", "\\|")
+def _row(values: Any) -> Md:
+    """One Markdown table row; each value escaped as a cell (a '|' in it does not end the cell)."""
+    return md("| {} |", Md(" | ").join(values))
 
 
 def closed_view(ev: RiskEvaluation) -> pd.DataFrame:
     return ev.closed[["risk_id", "description", "status", "owner", "inherent_likelihood", "inherent_impact"]]
 
 
-def roles_narrative(ev: RiskEvaluation) -> str:
+def roles_narrative(ev: RiskEvaluation) -> Md:
     if ev.roles is None:
-        return "*This register records no partner roles.*"
+        return md("*This register records no partner roles.*")
     roles = [c for c in ev.roles.columns if c not in {"risk_id", "roles", "covered"}]
-    counts = ", ".join(f"{esc(r)} {int(ev.roles[r].sum())}" for r in roles)
+    counts = Md(", ").join(md("{} {}", r, int(ev.roles[r].sum())) for r in roles)
     uncovered = ev.roles.loc[~ev.roles["covered"], "risk_id"].tolist()
-    text = (f"## Partner alignment\nRisks each partner role contributes to: {counts}. "
-            + (f"**No partner role covers {esc(', '.join(uncovered))}**: alignment there rests on the owner alone."
-               if uncovered else "Every risk has at least one partner role."))
-    return text
+    return md("## Partner alignment\nRisks each partner role contributes to: {}. {}", counts,
+              md("**No partner role covers {}**: alignment there rests on the owner alone.", ", ".join(uncovered))
+              if uncovered else md("Every risk has at least one partner role."))
 
 
-def method_note(ev: RiskEvaluation) -> str:
+def method_note(ev: RiskEvaluation) -> Md:
     m = ev.methodology.methodology
     bands = m.banding(ev.banding).bands
-    rows = "\n".join(f"| {esc(b.name)} | {b.min}-{b.max} | {esc(b.decision_maker)} | {esc(b.register_destination)} |"
-                     for b in bands)
-    residual = esc(m.residual_in_words())
+    rows = Md("\n").join(_row([b.name, f"{b.min}-{b.max}", b.decision_maker, b.register_destination])
+                         for b in bands)
     notes = notes_markdown(m.notes)
-    read = ""
+    read = Md()
     if ev.readings:
-        rows_read = "\n".join("| " + " | ".join(_cell(v) for v in r.values()) + " |"
-                               for r in readings_frame(ev.readings).to_dict("records"))
-        skipped = "".join(f"\n- Skipped {esc(line)}" for line in skipped_lines(ev.skipped))
-        read = (f"**How the register was read** (your heading and what the suite took it to hold):\n\n"
-                f"| Column | Your heading | Read as | How |\n|---|---|---|---|\n{rows_read}\n{skipped}\n\n")
-    added = ""
+        rows_read = Md("\n").join(_row(r.values()) for r in readings_frame(ev.readings).to_dict("records"))
+        skipped = Md().join(md("\n- Skipped {}", line) for line in skipped_lines(ev.skipped))
+        read = md("**How the register was read** (your heading and what the suite took it to hold):\n\n"
+                  "| Column | Your heading | Read as | How |\n|---|---|---|---|\n{}\n{}\n\n", rows_read, skipped)
+    added = Md()
     if m.not_in_source:
-        added = ("**Not in the source; set by this organisation:** " + "; ".join(esc(x) for x in m.not_in_source)
-                 + ".\n\n")
-    escalation = ""
+        added = md("**Not in the source; set by this organisation:** {}.\n\n", Md("; ").join(m.not_in_source))
+    escalation = Md()
     if m.escalation:
         e = m.escalation
         tol, acc = m.threshold("tolerance", ev.banding), m.threshold("acceptance", ev.banding)
-        steps = [(f"above appetite: {esc(e.above_appetite)}", e.above_appetite),
-                 (f"above tolerance (score over {tol}): {esc(e.above_tolerance)}", e.above_tolerance and tol),
-                 (f"above the acceptance level (score over {acc}): {esc(e.above_acceptance)}",
+        steps = [(md("above appetite: {}", e.above_appetite), e.above_appetite),
+                 (md("above tolerance (score over {}): {}", tol, e.above_tolerance), e.above_tolerance and tol),
+                 (md("above the acceptance level (score over {}): {}", acc, e.above_acceptance),
                   e.above_acceptance and acc)]
-        escalation = ("**Who accepts a risk:** the highest of its band's decision maker and, where it applies, "
-                      + "; ".join(text for text, on in steps if on) + f". {esc(e.note)}\n\n")
-    stage = ("Ratings are **current** (after the controls in place); the source gives no inherent rating.\n\n"
-             if m.rating_stage == "current" else "")
-    return (f"## Method and provenance\n"
-            f"Methodology **{esc(m.name)}**, version {esc(m.version)}, SHA-256 `{ev.methodology.sha256}`.\n\n"
-            f"Score = likelihood x impact ({m.scoring.rule}); residual = {residual}.\n\n{stage}{added}"
-            f"| Band | Scores | Decision maker | Register |\n|---|---|---|---|\n{rows}\n\n{escalation}{read}"
-            f"**Decisions recorded in the methodology file** (where the source document is silent or "
-            f"inconsistent):\n\n{notes}")
+        escalation = md("**Who accepts a risk:** the highest of its band's decision maker and, where it applies, "
+                        "{}. {}\n\n", Md("; ").join(text for text, on in steps if on), e.note)
+    stage = (md("Ratings are **current** (after the controls in place); the source gives no inherent rating.\n\n")
+             if m.rating_stage == "current" else Md())
+    return md("## Method and provenance\n"
+              "Methodology **{name}**, version {version}, SHA-256 `{sha}`.\n\n"
+              "Score = likelihood x impact ({rule}); residual = {residual}.\n\n{stage}{added}"
+              "| Band | Scores | Decision maker | Register |\n|---|---|---|---|\n{rows}\n\n{escalation}{read}"
+              "**Decisions recorded in the methodology file** (where the source document is silent or "
+              "inconsistent):\n\n{notes}", name=m.name, version=m.version, sha=ev.methodology.sha256,
+              rule=m.scoring.rule, residual=m.residual_in_words(), stage=stage, added=added, rows=rows,
+              escalation=escalation, read=read, notes=notes)
 
 
 # ---- movement since earlier periods (risk.changes) ------------------------------------------------------
@@ -319,29 +316,29 @@ def _n(count: int, one: str, many: str) -> str:
     return f"{count} {one if count == 1 else many}"
 
 
-def _ids(frame: pd.DataFrame) -> str:
+def _ids(frame: pd.DataFrame) -> Md:
     ids = [str(x) for x in frame["risk_id"]]
     more = len(ids) - MAX_IDS
-    return esc(", ".join(ids[:MAX_IDS]) + (f" and {more} more" if more > 0 else ""))
+    return md("{}", ", ".join(ids[:MAX_IDS]) + (f" and {more} more" if more > 0 else ""))
 
 
-def _moved(part: pd.DataFrame, up: bool) -> str:
+def _moved(part: pd.DataFrame, up: bool) -> Md:
     """How the risk that moved most moved, e.g. "KV-004 rose two bands, from Medium to High, score 9 to 16"; with
     more than one risk, "most of all KV-004, which rose ..."."""
     row = part.sort_values(["bands", "by", "risk_id"], ascending=[not up, not up, True], kind="stable").iloc[0]
     bands = abs(int(row["bands"]))
     before, now = _whole(row["score_before"]), _whole(row["score_now"])
     verb = "rose" if up else "fell"
-    who = esc(row["risk_id"])
+    who = row["risk_id"]
     if bands:
-        what = (f"{verb} {_NUMBERS.get(bands, bands)} band{'s' if bands > 1 else ''}, from {esc(row['level_before'])} "
-                f"to {esc(row['level_now'])}, score {before} to {now}")
-        return f"most of all {who}, which {what}" if len(part) > 1 else f"{who} {what}"
-    what = f"score {verb} from {before} to {now}, still {esc(row['level_now'])}"
-    return f"most of all {who}, whose {what}" if len(part) > 1 else f"{who}'s {what}"
+        what = md("{} {} band{}, from {} to {}, score {} to {}", verb, _NUMBERS.get(bands, bands),
+                  "s" if bands > 1 else "", row["level_before"], row["level_now"], before, now)
+        return md("most of all {}, which {}", who, what) if len(part) > 1 else md("{} {}", who, what)
+    what = md("score {} from {} to {}, still {}", verb, before, now, row["level_now"])
+    return md("most of all {}, whose {}", who, what) if len(part) > 1 else md("{}'s {}", who, what)
 
 
-def _movement_parts(c: Changes) -> list[str]:
+def _movement_parts(c: Changes) -> list[Md]:
     """The sentence's parts: each change with how many risks, the largest moves and the IDs new or gone."""
     f = c.frame
     parts = []
@@ -353,56 +350,57 @@ def _movement_parts(c: Changes) -> list[str]:
             (SAME, "is unchanged", "are unchanged", None)):
         part = f[f["change"] == change]
         if len(part):
-            text = _n(len(part), one, many)
-            text = f"**{text}**" if change in (WORSE, NEW) else text
-            parts.append(text + (f" ({detail(part)})" if detail else ""))
+            text = md("{}", _n(len(part), one, many))
+            text = md("**{}**", text) if change in (WORSE, NEW) else text
+            parts.append(text + (md(" ({})", detail(part)) if detail else Md()))
     return parts
 
 
-def movement_since(ev: RiskEvaluation) -> str:
+def movement_since(ev: RiskEvaluation) -> Md:
     """The movement section's heading and what a committee reads first: how many risks are new, closed, worse or
     better since the latest earlier period, and by how much; without an earlier period, how to give one."""
     if ev.movement is None:
-        return ("## Movement since an earlier period\n\nThere is no earlier period to compare with: save an earlier "
-                "period's register in the store, or name it (or its report) under *earlier* in the parameters, to see "
-                "which risks are new, closed, worse or better since then.")
+        return md("## Movement since an earlier period\n\nThere is no earlier period to compare with: save an earlier "
+                  "period's register in the store, or name it (or its report) under *earlier* in the parameters, to "
+                  "see which risks are new, closed, worse or better since then.")
     mv, c = ev.movement, ev.movement.latest
     parts = _movement_parts(c)
-    said = ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0] if parts else ""
-    text = f"Since {esc(c.before)}, {said}." if said else f"Since {esc(c.before)}, no risk can be compared."
+    said = (Md(", ").join(parts[:-1]) + md(" and ") + parts[-1] if len(parts) > 1 else parts[0] if parts else Md())
+    text = md("Since {}, {}.", c.before, said) if said else md("Since {}, no risk can be compared.", c.before)
     unrated = c.count(UNRATED)
     if unrated:
-        text += (f" {_n(unrated, 'risk', 'risks')} could not be compared (not rated, or closed, in one of the two "
-                 "periods).")
-    lines = [f"## Movement since {esc(c.before)}", text, _renamed(c),
-             _sources(mv) + " " + " ".join(esc(n) for n in mv.notes),
-             "Risks are matched by risk ID. The table of risks below the chart lists every risk that is new, closed, "
-             "no longer listed, worse or better (and any renamed), the worst first; unchanged risks are in the Excel "
-             "workbook, sheet \"Movement\"."]
+        text += md(" {} could not be compared (not rated, or closed, in one of the two periods).",
+                   _n(unrated, "risk", "risks"))
+    lines = [md("## Movement since {}", c.before), text, _renamed(c),
+             md("{} {}", _sources(mv), Md(" ").join(mv.notes)),
+             md("Risks are matched by risk ID. The table of risks below the chart lists every risk that is new, "
+                "closed, no longer listed, worse or better (and any renamed), the worst first; unchanged risks are in "
+                "the Excel workbook, sheet \"Movement\".")]
     if len(mv.steps) > 1:
         lines.append(_series_markdown(ev))
-    return "\n\n".join(line.strip() for line in lines if line)
+    return Md("\n\n").join(Md(line.strip()) for line in lines if line)
 
 
-def _renamed(c: Changes) -> str:
+def _renamed(c: Changes) -> Md:
     """The risks matched under a new ID, e.g. "W-4 is now FL-4" (none: nothing)."""
     renamed = c.frame[c.frame["earlier_id"].notna()]
     if not len(renamed):
-        return ""
-    pairs = [f"{esc(r.earlier_id)} is now {esc(r.risk_id)}" for r in renamed.head(MAX_IDS).itertuples()]
+        return Md()
+    pairs = [md("{} is now {}", r.earlier_id, r.risk_id) for r in renamed.head(MAX_IDS).itertuples()]
     more = len(renamed) - MAX_IDS
-    return "Renamed risks are matched under their new IDs: " + "; ".join(pairs) + (
-        f"; and {more} more" if more > 0 else "") + "."
+    return md("Renamed risks are matched under their new IDs: {}{}.", Md("; ").join(pairs),
+              md("; and {} more", more) if more > 0 else Md())
 
 
-def _sources(mv: Movement) -> str:
+def _sources(mv: Movement) -> Md:
     """Where each earlier period's figures come from, in words."""
-    said = ", ".join(f"{esc(p)} ({esc(s)})" for p, s in mv.sources.items())
-    return f"Earlier registers are scored with this report's methodology, banding and appetite. Read from: {said}."
+    said = Md(", ").join(md("{} ({})", p, s) for p, s in mv.sources.items())
+    return md("Earlier registers are scored with this report's methodology, banding and appetite. Read from: {}.",
+              said)
 
 
-def _series_markdown(ev: RiskEvaluation) -> str:
+def _series_markdown(ev: RiskEvaluation) -> Md:
     series = movement_series(ev)
-    head = "| " + " | ".join(series.columns) + " |\n|" + "---|" * len(series.columns)
-    rows = "\n".join("| " + " | ".join(_cell(v) for v in r) + " |" for r in series.itertuples(index=False))
-    return f"**Across the periods** (each period against the one before):\n\n{head}\n{rows}"
+    head = _row(series.columns) + md("\n|") + Md("---|" * len(series.columns))
+    rows = Md("\n").join(_row(r) for r in series.itertuples(index=False))
+    return md("**Across the periods** (each period against the one before):\n\n{}\n{}", head, rows)
