@@ -64,15 +64,13 @@ import workbook_lib
 nb = workbook_lib.start("combined-assurance", globals())  # checks the parameters, then form or report
 params, sections = nb.params, nb.sections
 
-from IPython.display import Markdown  # noqa: E402
-
 from workbook_lib.assessments.assurance import charts, report  # noqa: E402
 from workbook_lib.assessments.assurance.form import section  # noqa: E402
 from workbook_lib.core.outputs import html_table  # noqa: E402
 
 # %%
-sections.show(lambda result: Markdown(report.opening_narrative(result, result.plan.organisation,
-                                                               result.plan.period)))
+sections.show(lambda result: report.opening_narrative(result, result.plan.organisation,
+                                                      result.plan.period))
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -139,7 +137,7 @@ sections.show(lambda result: html_table(result.not_in_register,
 sections.show(lambda result: html_table(result.not_mapped, empty="Every risk in scope appears in the map."))
 
 # %%
-sections.show(lambda result: Markdown(report.plan_markdown(result)))
+sections.show(report.plan_markdown)
 sections.show(lambda result: section("plan", html_table(report.plan_table(result),
                                                         empty="No risk is in scope.")))
 
@@ -151,7 +149,7 @@ sections.show(lambda result: section("plan", html_table(report.plan_table(result
 sections.show(lambda result: section("risks", html_table(report.risks_view(result))))
 
 # %%
-sections.show(lambda result: Markdown(report.method_note(result)))
+sections.show(report.method_note)
 
 # %%
 # the JSON summary and Excel tables when a run names an output folder (workbook run does); in the app,

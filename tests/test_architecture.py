@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import nbformat
@@ -88,7 +89,7 @@ def _toy_notebook() -> nbformat.NotebookNode:
 def copy_with_toy(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("toy-project")
     shutil.copytree(ROOT / "workbook_lib", root / "workbook_lib", ignore=shutil.ignore_patterns("__pycache__"))
-    (root / "notebooks").mkdir()
+    shutil.copytree(ROOT / "notebooks", root / "notebooks")  # the project's own notebooks, served beside the toy's
     (root / "parameters").mkdir()
     toy = root / "workbook_lib" / "assessments" / "toy"
     toy.mkdir()
@@ -172,3 +173,90 @@ def test_a_kernel_running_one_assessment_knows_every_record_kind_it_reads(assess
     shown = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert shown.returncode == 0, shown.stderr
     assert kinds <= set(shown.stdout.split())
+
+
+def test_the_app_serves_the_notebook_the_toy_keeps_in_its_own_package(copy_with_toy, tmp_path):
+    """An assessment's notebook may live in its package: `workbook app` serves it by its name, beside the others."""
+    import urllib.error
+    import urllib.request
+
+    from tests.pg_server import free_port
+
+    port = free_port()
+    env = {**os.environ, "PYTHONPATH": str(copy_with_toy), "WORKBOOK_DB": str(tmp_path / "app.db")}
+    proc = subprocess.Popen([sys.executable, "-m", "workbook_lib.cli", "app", "--port", str(port)], cwd=tmp_path,
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def status(page: str) -> int:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/voila/render/{page}", timeout=60) as answer:
+                return answer.status
+        except urllib.error.HTTPError as exc:
+            return exc.code
+
+    try:
+        deadline = time.time() + 120
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2)
+                break
+            except OSError:
+                assert proc.poll() is None and time.time() < deadline, "workbook app did not start"
+                time.sleep(0.3)
+        assert status("toy.ipynb") == 200
+        assert status("index.ipynb") == 200  # the project's own notebooks are still served
+        assert status("no-such.ipynb") == 404
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+# ---- the import contracts hold for the next assessment too -------------------------------------------------------
+LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
+
+
+def _lint(root: Path) -> subprocess.CompletedProcess:
+    """lint-imports on a copy of the project (its pyproject.toml's contracts, its workbook_lib)."""
+    shutil.copy(ROOT / "pyproject.toml", root / "pyproject.toml")
+    return subprocess.run([str(LINT_IMPORTS), "--no-cache"], cwd=root, env={**os.environ, "PYTHONPATH": str(root)},
+                          capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture
+def lint_copy(copy_with_toy, tmp_path) -> Path:
+    root = tmp_path / "project"
+    shutil.copytree(copy_with_toy / "workbook_lib", root / "workbook_lib", ignore=shutil.ignore_patterns("__pycache__"))
+    return root
+
+
+def _add_line(path: Path, line: str) -> None:
+    path.write_text(f"{line}\n" + path.read_text(encoding="utf-8"), encoding="utf-8")
+
+
+def test_the_contracts_keep_the_toy_as_it_is(lint_copy):
+    kept = _lint(lint_copy)
+    assert kept.returncode == 0, kept.stdout + kept.stderr
+    assert "BROKEN" not in kept.stdout
+
+
+@pytest.mark.parametrize(("module", "line", "contract"), [
+    ("assessments/toy/run.py", "import workbook_lib.assessments.risk.scoring  # noqa",
+     "Assessments are independent but for what each builds on"),
+    ("assessments/coso/scoring.py", "import ipywidgets  # noqa", "Domain modules draw no screen"),
+    ("assessments/maturity/model.py", "import altair  # noqa", "Domain modules draw no screen"),
+    ("cli.py", "import workbook_lib.assessments.risk.methodology  # noqa",
+     "The shell knows assessments only through the registry"),
+])
+def test_the_contracts_refuse_what_an_assessment_or_the_shell_must_not_import(lint_copy, module, line, contract):
+    _add_line(lint_copy / "workbook_lib" / module, line)
+    broken = _lint(lint_copy)
+    assert broken.returncode != 0
+    assert f"{contract}" in broken.stdout and "BROKEN" in broken.stdout.split(contract, 1)[1].split("\n\n", 1)[0] \
+        .replace("\n", " "), broken.stdout
+
+
+def test_every_module_of_an_assessment_with_layers_is_in_one(lint_copy):
+    """The inner layers are exhaustive: a new module must be placed (here a stray one in the risk package)."""
+    (lint_copy / "workbook_lib" / "assessments" / "risk" / "stray.py").write_text('"""Placed nowhere."""\n')
+    broken = _lint(lint_copy)
+    assert broken.returncode != 0 and "stray" in broken.stdout, broken.stdout

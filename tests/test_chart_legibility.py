@@ -37,7 +37,7 @@ from workbook_lib.assessments.maturity import charts as maturity_charts
 from workbook_lib.assessments.maturity.inputs import MaturityParams
 from workbook_lib.assessments.maturity.run import run_maturity_scoring
 from workbook_lib.assessments.risk import charts as risk_charts
-from workbook_lib.assessments.risk.params import RiskEvaluationParams
+from workbook_lib.assessments.risk.inputs import RiskEvaluationParams
 from workbook_lib.assessments.risk.register import load_register
 from workbook_lib.assessments.risk.run import run_risk_evaluation
 from workbook_lib.assessments.risk.scoring import evaluate

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT
-from workbook_lib.assessments.risk.params import RiskEvaluationParams
+from workbook_lib.assessments.risk.inputs import RiskEvaluationParams
 from workbook_lib.batch.errors import RunFailed
 from workbook_lib.batch.execute import folder_name, remove_stale_staging, safe_target
 from workbook_lib.core.datafiles import MAX_YAML_VALUES, YamlRefused, load_yaml

@@ -16,7 +16,7 @@ from workbook_lib.assessments.coso.inputs import CosoParams
 from workbook_lib.assessments.maturity.form import MaturityForm
 from workbook_lib.assessments.maturity.inputs import MaturityParams
 from workbook_lib.assessments.risk.form import RiskRegisterForm
-from workbook_lib.assessments.risk.params import RiskEvaluationParams
+from workbook_lib.assessments.risk.inputs import RiskEvaluationParams
 from workbook_lib.core import forms, records
 from workbook_lib.core.params import load_file
 from workbook_lib.core.store import Author, Store

@@ -74,8 +74,8 @@ def run(assessment: str = typer.Argument(..., help="assessment to run, e.g. risk
 
 def run_assessment(assessment: str, params_file: Path, out: Path, timeout: int = 600) -> list[Path]:
     """Validate, execute, convert; move the four outputs into place only when all exist (see batch.execute)."""
+    from workbook_lib.batch.early_kernel import start_kernel_early
     from workbook_lib.batch.errors import RunFailed  # lazy: with the kernel module, cheap (jupyter_client)
-    from workbook_lib.batch.kernel import start_kernel_early
 
     kernel = start_kernel_early()  # first: it boots while the assessments are imported and the inputs checked
     try:

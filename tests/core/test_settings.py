@@ -13,7 +13,7 @@ from tests.form_kit import settle
 from workbook_lib.assessments import shared_fields
 from workbook_lib.assessments.assurance.inputs import CombinedAssuranceParams
 from workbook_lib.assessments.coso.inputs import CosoParams
-from workbook_lib.assessments.risk.params import RiskEvaluationParams
+from workbook_lib.assessments.risk.inputs import RiskEvaluationParams
 from workbook_lib.core.params import ParameterError, load_file, validate
 from workbook_lib.core.settings import (
     effective,

@@ -21,7 +21,7 @@ def landing_page(organisation: str = "", period: str = "") -> str:
             f"Organisation settings</a></td><td>{html.escape(SETTINGS_PURPOSE)}</td><td>Start here</td></tr>"]
     for step, a in enumerate(sorted(registry().values(), key=lambda a: a.step), start=2):
         after = f"After {a.after}" if a.after else "After the settings"
-        rows.append(f'<tr><td>{step}</td><td><a class="wb-app-link" href="{html.escape(a.notebook + suffix)}">'
+        rows.append(f'<tr><td>{step}</td><td><a class="wb-app-link" href="{html.escape(a.page + suffix)}">'
                     f"{html.escape(a.title)}</a></td><td>{html.escape(a.purpose)}</td><td>{html.escape(after)}</td></tr>")
     return ("<p>Work through the steps in order; each form says what it still needs.</p>"
             "<table><thead><tr><th>Step</th><th>Form</th><th>What it is for</th><th>When</th></tr></thead>"

@@ -21,6 +21,7 @@ from workbook_lib.core.errors import InputError
 from workbook_lib.core.forms import Sections, app_mode, serve
 from workbook_lib.core.params import from_namespace
 from workbook_lib.core.settings import Applied, effective
+from workbook_lib.core.source import source_of
 
 
 @dataclass
@@ -59,14 +60,15 @@ def start(assessment: str, namespace: dict[str, Any]) -> Notebook:
         form = getattr(importlib.import_module(module), cls)(params, sections)
         display(form)
         return Notebook(spec, params, app, sections, form=form)
-    params, applied = effective(params)  # source: store: the organisation's settings from the store
-    if applied.lines():
-        display(HTML(settings_note(applied)))
-    try:
-        result = spec.run(params)
-    except InputError as problems:
-        display(HTML(problems._repr_html_()))
-        raise
+    with source_of(params):  # one source for the run: its store opened once, closed when the run is done
+        params, applied = effective(params)  # source: store: the organisation's settings from the store
+        if applied.lines():
+            display(HTML(settings_note(applied)))
+        try:
+            result = spec.run(params)
+        except InputError as problems:
+            display(HTML(problems._repr_html_()))
+            raise
     return Notebook(spec, params, app, Sections(live=False, result=result), result=result, applied=applied)
 
 

@@ -6,8 +6,11 @@ bench/voila.py and tests/test_app_server.py build the same command line with ``v
 
 from __future__ import annotations
 
+import hashlib
 import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 from typing import NoReturn
 
@@ -24,15 +27,15 @@ def voila_command(port: int, host: str = "127.0.0.1", token: str | None = None, 
     """The Voilà command line serving the notebooks (or another ``folder``: bench/voila.py's floor) as
     stakeholder forms."""
     idle = int(os.environ.get("WORKBOOK_KERNEL_IDLE_S", "60"))  # seconds before a page-less kernel goes
-    command = [sys.executable, "-m", "voila", str(folder or NOTEBOOKS), f"--port={port}", f"--Voila.ip={host}",
+    command = [sys.executable, "-m", "voila", str(folder or served_folder()), f"--port={port}", f"--Voila.ip={host}",
                # Voilà's lab template without its CDN stylesheets (found through voila_environment)
                "--template=workbook", "--strip_sources=True", "--show_tracebacks=False",
                # lab extensions a form page never uses: less JavaScript to load before the form shows
                *[f"--VoilaConfiguration.extension_denylist={name}" for name in UNUSED_LAB_EXTENSIONS],
                # only images and styles are served as files: never a notebook's .py pair or a store
                "--VoilaConfiguration.file_allowlist=.*\\.(png|svg|css)$",
-               # at most WORKBOOK_MAX_KERNELS live kernels: past it a page is answered 503 (app/kernels.py)
-               "--VoilaConfiguration.multi_kernel_manager_class=workbook_lib.app.kernels.CappedKernelManager",
+               # at most WORKBOOK_MAX_KERNELS live kernels: past it a page is answered 503 (app/kernel_cap.py)
+               "--VoilaConfiguration.multi_kernel_manager_class=workbook_lib.app.kernel_cap.CappedKernelManager",
                # Voilà cannot always shut a kernel down when its page closes (voila#1458): a kernel with no page
                # connected is culled after an idle minute (one with its page open, or preheated, is never culled)
                f"--MappingKernelManager.cull_idle_timeout={idle}",
@@ -49,6 +52,28 @@ def voila_command(port: int, host: str = "127.0.0.1", token: str | None = None, 
     if not open_browser:
         command.append("--no-browser")
     return command
+
+
+def served_folder() -> Path:
+    """The folder Voilà serves: the project's ``notebooks/``, or, when an assessment keeps its notebook in its own
+    package, a folder of links to all of them by the names the landing page uses (refused if two share a name)."""
+    from workbook_lib.assessments import registry  # lazy: every assessment (pandas, pydantic)
+
+    outside = {a.page: a.path for a in registry().values() if a.path.parent.resolve() != NOTEBOOKS.resolve()}
+    if not outside:
+        return NOTEBOOKS
+    # one folder per project and user, made afresh at each start (never one left behind per start)
+    key = hashlib.sha256(f"{NOTEBOOKS.resolve()}|{os.getuid()}".encode()).hexdigest()[:12]
+    folder = Path(tempfile.gettempdir()) / f"workbook-app-{key}"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(mode=0o700)
+    for path in sorted(NOTEBOOKS.glob("*.ipynb")):
+        (folder / path.name).symlink_to(path.resolve())
+    for page, path in outside.items():
+        if (folder / page).exists():
+            raise RuntimeError(f"two notebooks are served as {page}: rename one ({path})")
+        (folder / page).symlink_to(path.resolve())
+    return folder
 
 
 def voila_environment(base: dict[str, str]) -> dict[str, str]:

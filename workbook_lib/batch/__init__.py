@@ -12,5 +12,5 @@
 
 The batch finds assessments only through ``workbook_lib.assessments`` (the registry), never by importing one.
 Import from the modules (``from workbook_lib.batch.execute import execute``): this package imports none of
-them, so that importing ``workbook_lib.batch.kernel`` stays cheap.
+them, so that importing ``workbook_lib.batch.early_kernel`` stays cheap.
 """

@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from workbook_lib.assessments import registry, shared_fields
+from workbook_lib.batch.early_kernel import KERNEL, KERNEL_ARGS, EarlyKernel, start_kernel_early
 from workbook_lib.batch.errors import RunFailed
-from workbook_lib.batch.kernel import KERNEL, KERNEL_ARGS, EarlyKernel, start_kernel_early
 from workbook_lib.batch.pdf import notebook_to_pdf
 from workbook_lib.core import params as wb_params
 from workbook_lib.core import provenance
@@ -29,6 +29,7 @@ from workbook_lib.core.assessment import AssessmentSpec
 from workbook_lib.core.errors import InputError, StoreError
 from workbook_lib.core.outputs import notebook_to_html, slug, warm_html_exporter
 from workbook_lib.core.settings import effective
+from workbook_lib.core.source import source_of
 
 DEFAULT_TIMEOUT = 600  # seconds per cell
 START_TIMEOUT = 120  # seconds for a kernel to start (two runs per core start kernels at once)
@@ -95,8 +96,9 @@ def _validated(assessment: str, params_file: Path) -> tuple[AssessmentSpec, Any,
     try:
         given = wb_params.read_file(params_file)
         params = wb_params.load_file(params_file, spec.params, shared_fields(), data=given)
-        used = effective(params)[0]
-        spec.check(used)  # fail fast, with the full error table, before starting a kernel
+        with source_of(params):  # the store (source: store) opened once for the settings and every record kind
+            used = effective(params)[0]
+            spec.check(used)  # fail fast, with the full error table, before starting a kernel
     except InputError as exc:
         raise RunFailed(exc.summary(), "input", problems=exc) from None
     except (ValueError, StoreError) as exc:  # ParameterError, and each assessment's own (MethodologyError, ...)

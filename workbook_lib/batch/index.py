@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 from workbook_lib.assessments import registry
 from workbook_lib.batch.pool import RunResult
-from workbook_lib.core.figures import figure_text
+from workbook_lib.core.index_figures import figure_text
 
 _CSS = """body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:2rem;color:#222}
 table{border-collapse:collapse;margin:1rem 0 2rem;font-size:.9rem}th,td{border:1px solid #ccc;padding:.3rem .5rem;

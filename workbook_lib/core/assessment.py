@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 from pydantic import BaseModel
 
-from workbook_lib.core.figures import IndexColumn
+from workbook_lib.core.index_figures import IndexColumn
 from workbook_lib.core.outputs import write_outputs
 from workbook_lib.core.paths import NOTEBOOKS
 from workbook_lib.core.records import RecordKind

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 from workbook_lib.core.datafiles import YamlRefused, load_yaml
 from workbook_lib.core.paths import NOTEBOOKS, PROJECT_PARAMETERS, PROJECT_ROOT  # noqa: F401 - re-exported
@@ -39,7 +39,8 @@ class CommonParams(BaseModel):
     # where the assessment's records come from: the files the parameters name, or the store
     source: Literal["file", "store"] = "file"
     store_url: str | None = None  # the store to read when source is "store"; default WORKBOOK_DB or workbook.db
-    show_form: bool = False  # show the data-entry form outside the app too (JupyterLab); see workbook_lib.forms
+    show_form: bool = False  # show the data-entry form outside the app too (JupyterLab); see core/forms.py
+    _run_source: Any = PrivateAttr(None)  # where this run's inputs come from, opened once (core/source.py)
 
     def resolve(self, value: str | None) -> Path | None:
         """Find an input file: parameters folder, then current folder, then shipped parameters."""

@@ -18,6 +18,7 @@ from typing import Any
 from workbook_lib.core.assessment import AssessmentSpec
 from workbook_lib.core.outputs import esc
 from workbook_lib.core.paths import PROJECT_ROOT
+from workbook_lib.core.source import source_of
 
 PACKAGE = "workbook-suite"
 
@@ -70,7 +71,7 @@ def input_files(spec: AssessmentSpec, params: Any, params_file: Path) -> list[di
     store, and what its ``more_inputs`` names), and its data files, each with SHA-256."""
     dumped = params.model_dump(mode="json", by_alias=True)
     entries = [_entry("parameters file", str(params_file), Path(params_file))]
-    if params.source != "store":
+    if not source_of(params).from_store:
         entries += [_entry(key, dumped[key], params.resolve(dumped[key])) for key in spec.file_inputs
                     if dumped.get(key)]
     more = spec.more_inputs(params) if spec.more_inputs is not None else []
@@ -107,7 +108,7 @@ def record(assessment: str, spec: AssessmentSpec, params: Any, params_file: Path
         "started_utc": started.astimezone(dt.UTC).isoformat(timespec="seconds"),
         "run_seconds": round(seconds, 2),
     }
-    if params.source == "store":
+    if source_of(params).from_store:
         prov["store"] = _store_description(params.store_url)
     return prov
 

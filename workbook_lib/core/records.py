@@ -141,11 +141,11 @@ def canonical_rows(kind: Kind, table: Table, context: Any) -> dict[str, dict[str
 
 
 def table_for(params: Any, kind: Kind) -> Table:
-    """The records of ``kind`` the store holds for the parameters' organisation and period, as a Table."""
-    from workbook_lib.core.store import Store  # lazy: SQLAlchemy (0.15 s) only when a run reads the store
+    """The records of ``kind`` the store holds for the parameters' organisation and period, as a Table (from the
+    run's source: its store is opened once per run)."""
+    from workbook_lib.core.source import source_of
 
-    with Store(params.store_url, create=False) as store:
-        return table_from_store(store, params.organisation, params.period, kind)
+    return table_from_store(source_of(params).store(), params.organisation, params.period, kind)
 
 
 def earlier_periods(params: Any, kind: Kind) -> list[tuple[str, Table]]:
@@ -153,11 +153,9 @@ def earlier_periods(params: Any, kind: Kind) -> list[tuple[str, Table]]:
 
     Periods are compared as text ("2024-25" < "2025-26"), which suits the year-based names the suite uses.
     """
-    from workbook_lib.core.store import Store  # lazy: SQLAlchemy (0.15 s) only when a run reads the store
+    from workbook_lib.core.source import source_of
 
-    out = []
-    with Store(params.store_url, create=False) as store:
-        for period in sorted(store.periods(params.organisation)):
-            if period < params.period and store.current(params.organisation, period, spec_for(kind).kind):
-                out.append((period, table_from_store(store, params.organisation, period, kind)))
-    return out
+    store = source_of(params).store()
+    return [(period, table_from_store(store, params.organisation, period, kind))
+            for period in sorted(store.periods(params.organisation))
+            if period < params.period and store.current(params.organisation, period, spec_for(kind).kind)]

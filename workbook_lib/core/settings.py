@@ -25,6 +25,7 @@ from workbook_lib.core.datafiles import YamlRefused, load_yaml
 from workbook_lib.core.errors import StoreError
 from workbook_lib.core.params import ParameterError, validate
 from workbook_lib.core.records import RecordKind, register_kind
+from workbook_lib.core.source import RunSource, source_of, with_source
 
 if TYPE_CHECKING:
     from workbook_lib.core.store import Author, SaveResult, Store
@@ -340,7 +341,7 @@ def apply(params: Any, settings: Settings, neutral: bool) -> tuple[Any, Applied]
             updates[alias] = value
             applied.used[name] = in_words(given[name], name)
             mine = current.get(alias)
-            if not neutral and mine not in (None, "", [], {}) and mine != value and params.source == "store" \
+            if not neutral and mine not in (None, "", [], {}) and mine != value and source_of(params).from_store \
                     and name in params.model_fields_set:
                 applied.replaced[name] = in_words(mine, name)
         else:
@@ -359,16 +360,12 @@ def apply(params: Any, settings: Settings, neutral: bool) -> tuple[Any, Applied]
 def effective(params: Any, store: Store | None = None, neutral: bool = False) -> tuple[Any, Applied]:
     """The parameters a run or form uses: with ``source: store`` (or ``neutral``, a form), the organisation's
     settings from the store applied; a file run uses its parameters as given."""
-    if not neutral and getattr(params, "source", "file") != "store":
+    source = RunSource.lent(params, store) if store is not None else source_of(params)
+    if not neutral and not source.from_store:
         return params, Applied()
-    if store is not None:
-        settings = read_settings(store, params.organisation, params.period)
-    else:
-        from workbook_lib.core.store import Store  # lazy: SQLAlchemy, only for a run that reads the store
-
-        try:
-            with Store(params.store_url, create=False) as opened:
-                settings = read_settings(opened, params.organisation, params.period)
-        except StoreError:  # no store yet: no settings; the run's own read names the problem
-            settings = Settings(params.organisation, params.period)
-    return apply(params, settings, neutral)
+    try:  # the run's store, opened once: the run reads its records from the same connection
+        settings = read_settings(source.store(), params.organisation, params.period)
+    except StoreError:  # no store yet: no settings; the run's own read names the problem
+        settings = Settings(params.organisation, params.period)
+    used, applied = apply(params, settings, neutral)
+    return with_source(used, source), applied

@@ -6,11 +6,11 @@ import pytest
 
 from tests.assessments.assurance.kit import DRAFT
 from workbook_lib.assessments import shared_fields
-from workbook_lib.assessments.assurance.analysis import CombinedAssurance
 from workbook_lib.assessments.assurance.inputs import CombinedAssuranceParams
 from workbook_lib.assessments.assurance.model import LoadedFramework, load_assurance_framework
 from workbook_lib.assessments.assurance.providers import Provider, merge_providers
 from workbook_lib.assessments.assurance.run import run_combined_assurance
+from workbook_lib.assessments.assurance.scoring import CombinedAssurance
 from workbook_lib.core.params import load_file
 
 

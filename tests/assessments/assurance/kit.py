@@ -8,9 +8,9 @@ import pandas as pd
 import yaml
 
 from tests.conftest import PARAMETERS, ROOT
-from workbook_lib.assessments.assurance.analysis import CombinedAssurance, analyse
 from workbook_lib.assessments.assurance.inputs import AssuranceMap, empty_map, validate_assurance_map
 from workbook_lib.assessments.assurance.model import LoadedFramework
+from workbook_lib.assessments.assurance.scoring import CombinedAssurance, analyse
 from workbook_lib.core.tables import ROW, Table
 
 DRAFT = PARAMETERS / "karoo-vale-2025-26.yaml"

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from tests.assessments.assurance.kit import _analyse, _bands, _map, _risks
-from workbook_lib.assessments.assurance.analysis import analyse
 from workbook_lib.assessments.assurance.inputs import validate_assurance_map
+from workbook_lib.assessments.assurance.scoring import analyse
 from workbook_lib.core.params import ParameterError
 from workbook_lib.core.tables import ROW, Table
 

@@ -9,10 +9,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.assessments.assurance.kit import _map, _risks, _with
-from workbook_lib.assessments.assurance.analysis import analyse
 from workbook_lib.assessments.assurance.model import LoadedFramework, load_assurance_framework
 from workbook_lib.assessments.assurance.providers import Provider, merge_providers
 from workbook_lib.assessments.assurance.rules import coverage_level, resolve_required
+from workbook_lib.assessments.assurance.scoring import analyse
 from workbook_lib.core.params import ParameterError
 
 

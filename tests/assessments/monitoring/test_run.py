@@ -15,7 +15,7 @@ import pytest
 from tests import hostile
 from tests.conftest import PARAMETERS, write_csv
 from workbook_lib.assessments import get, shared_fields
-from workbook_lib.assessments.monitoring import charts, figures, report
+from workbook_lib.assessments.monitoring import charts, index_figures, report
 from workbook_lib.assessments.monitoring.inputs import MonitoringParams
 from workbook_lib.assessments.monitoring.records import KRI_LINK, READING
 from workbook_lib.assessments.monitoring.run import run_monitoring
@@ -98,8 +98,8 @@ def test_json_contract(karoo):
     assert {r["risk_id"] for r in summary["risks_to_revisit"] if r["revisit"]} == {
         "KV-007", "KV-020", "KV-018", "KV-011", "KV-019"}
     assert all(e["who"] == "Municipal Manager" for e in summary["escalations"])
-    assert figures.key_figures(summary) == {"metrics": 21, "outside": 7, "near": 4, "missing": 2, "revisit": 5}
-    assert [c(figures.key_figures(summary)) for _h, c in figures.INDEX_COLUMNS] == ["7 of 21", 2, 5]
+    assert index_figures.key_figures(summary) == {"metrics": 21, "outside": 7, "near": 4, "missing": 2, "revisit": 5}
+    assert [c(index_figures.key_figures(summary)) for _h, c in index_figures.INDEX_COLUMNS] == ["7 of 21", 2, 5]
 
 
 def test_key_figures_match_the_notebooks_expected_line(karoo):
@@ -283,3 +283,24 @@ def test_text_from_a_readings_file_is_neutralised_in_the_workbook(tmp_path):
 
     shown = html_table(report.readings_view(result)).data
     assert "<script>" not in shown and "&lt;script&gt;alert(1)&lt;/script&gt;" in shown
+
+
+def test_a_store_run_opens_the_store_once_for_its_settings_and_every_record_kind(stored, monkeypatch):
+    """One run source per run: the settings, the readings of three periods, the KRI links and the register all come
+    through one connection (a monitoring run opened the store four times before)."""
+    from workbook_lib.core import store as store_module
+    from workbook_lib.core.settings import effective
+    from workbook_lib.core.source import source_of
+
+    opened = []
+    real_init = store_module.Store.__init__
+    monkeypatch.setattr(store_module.Store, "__init__",
+                        lambda self, *a, **k: (opened.append(a or k), real_init(self, *a, **k))[1])
+    params = MonitoringParams(organisation=ORG, period="2025-26", as_of="2025-11-30", source="store",
+                              store_url=stored, methodology="western-cape-5x5")
+    with source_of(params) as source:
+        used, _applied = effective(params)
+        result = run_monitoring(used)
+    assert result.periods == ["2023-24", "2024-25", "2025-26"] and len(result.revisit)
+    assert len(opened) == 1 and source.opened == 1
+    assert source._store is None  # closed when the run is done

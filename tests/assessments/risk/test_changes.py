@@ -16,7 +16,7 @@ from workbook_lib.assessments.risk.changes import (
     changes_across,
     changes_between,
 )
-from workbook_lib.assessments.risk.params import RiskEvaluationParams
+from workbook_lib.assessments.risk.inputs import RiskEvaluationParams
 from workbook_lib.assessments.risk.run import run_risk_evaluation
 from workbook_lib.core import records
 from workbook_lib.core.store import Author, Store

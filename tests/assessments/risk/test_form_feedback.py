@@ -14,8 +14,8 @@ import pytest
 from tests.conftest import write_csv
 from tests.form_kit import Recorder, no_request, settle  # noqa: F401 - a fixture
 from workbook_lib.assessments.risk.form import NEW, RiskRegisterForm
+from workbook_lib.assessments.risk.inputs import RiskEvaluationParams
 from workbook_lib.assessments.risk.methodology import load_methodology
-from workbook_lib.assessments.risk.params import RiskEvaluationParams
 from workbook_lib.assessments.risk.register import load_register
 from workbook_lib.core.errors import InputError
 from workbook_lib.core.store import Store

@@ -10,9 +10,9 @@ import pytest
 from typer.testing import CliRunner
 
 from workbook_lib.assessments.risk.headings import Headings, plain
+from workbook_lib.assessments.risk.inputs import RiskEvaluationParams
 from workbook_lib.assessments.risk.interpret import ReadOptions
 from workbook_lib.assessments.risk.methodology import load_methodology
-from workbook_lib.assessments.risk.params import RiskEvaluationParams
 from workbook_lib.assessments.risk.register import column_spec, load_register
 from workbook_lib.assessments.risk.report import method_note, risk_summary
 from workbook_lib.assessments.risk.scoring import evaluate

@@ -11,8 +11,8 @@ import pytest
 import yaml
 
 from workbook_lib.assessments.risk.check import check_methodology, field_names
+from workbook_lib.assessments.risk.inputs import RiskEvaluationParams
 from workbook_lib.assessments.risk.methodology import Methodology, load_methodology
-from workbook_lib.assessments.risk.params import RiskEvaluationParams
 from workbook_lib.core.params import load_file
 
 ROOT = Path(__file__).resolve().parents[3]

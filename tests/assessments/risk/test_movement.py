@@ -15,9 +15,9 @@ from bs4 import BeautifulSoup
 from tests.assessments.risk.test_changes import HEAD, ORG, REGISTERS
 from tests.conftest import write_csv
 from tests.form_kit import Recorder, no_request  # noqa: F401 - a fixture
-from workbook_lib.assessments.risk import charts, figures, report
+from workbook_lib.assessments.risk import charts, index_figures, report
 from workbook_lib.assessments.risk.form import RiskRegisterForm
-from workbook_lib.assessments.risk.params import RiskEvaluationParams
+from workbook_lib.assessments.risk.inputs import RiskEvaluationParams
 from workbook_lib.assessments.risk.run import check_risk_inputs, run_risk_evaluation
 from workbook_lib.assessments.risk.spec import SPEC
 from workbook_lib.batch import index
@@ -314,7 +314,7 @@ def test_the_batch_index_shows_risks_worse_per_organisation(from_store, files, t
     rows = [[td.get_text() for td in tr.find_all("td")] for tr in table.find("tbody").find_all("tr")]
     cells = {row[0]: row[column] for row in rows}
     assert cells == {"Has History Town": "2 since 2024-25", "No History Town": "no earlier period"}
-    assert figures.key_figures({"risks": []}).get("worse") is None  # an older summary, without movement
+    assert index_figures.key_figures({"risks": []}).get("worse") is None  # an older summary, without movement
 
 
 # ---- the report, end to end (workbook run) -------------------------------------------------------------

@@ -12,7 +12,7 @@ import pytest
 from tests.assessments.risk.test_charts import _big_register
 from tests.core.test_outputs import _rows
 from workbook_lib.assessments.risk import report
-from workbook_lib.assessments.risk.params import RiskEvaluationParams
+from workbook_lib.assessments.risk.inputs import RiskEvaluationParams
 from workbook_lib.assessments.risk.scoring import evaluate
 from workbook_lib.core import outputs
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from workbook_lib.assessments.assurance.analysis import CombinedAssurance
+from workbook_lib.assessments.assurance.scoring import CombinedAssurance
 from workbook_lib.core.charts import LABEL_SIZE, altair, label_axis, legend, text_colour, text_width, title
 
 if TYPE_CHECKING:

@@ -19,12 +19,12 @@ import pandas as pd
 from IPython.display import HTML
 
 from workbook_lib.assessments.assurance import run as assurance
-from workbook_lib.assessments.assurance.analysis import CombinedAssurance
 from workbook_lib.assessments.assurance.charts import risk_label
 from workbook_lib.assessments.assurance.inputs import CombinedAssuranceParams
 from workbook_lib.assessments.assurance.model import WHOLE_RISK
 from workbook_lib.assessments.assurance.records import ENTRY
 from workbook_lib.assessments.assurance.report import result_tables
+from workbook_lib.assessments.assurance.scoring import CombinedAssurance
 from workbook_lib.assessments.risk.records import RISK
 from workbook_lib.core import forms
 from workbook_lib.core.errors import InputError, Problem

@@ -27,7 +27,7 @@ from workbook_lib.assessments.assurance.model import (
     shipped_frameworks,
 )
 from workbook_lib.assessments.assurance.providers import Provider
-from workbook_lib.assessments.risk.params import RiskEvaluationParams
+from workbook_lib.assessments.risk.inputs import RiskEvaluationParams
 from workbook_lib.core.datafiles import normalise_label
 from workbook_lib.core.errors import InputError, Problem
 from workbook_lib.core.tables import ROW, Table, header_key, read_table

@@ -9,10 +9,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from workbook_lib.assessments.assurance.analysis import CombinedAssurance
 from workbook_lib.assessments.assurance.inputs import PlanSettings
 from workbook_lib.assessments.assurance.model import WHOLE_RISK
-from workbook_lib.core.outputs import esc, notes_markdown, plain
+from workbook_lib.assessments.assurance.scoring import CombinedAssurance
+from workbook_lib.core.outputs import Md, md, md_list, notes_markdown, plain
 
 
 # ---- figures, JSON -----------------------------------------------------------------------------------
@@ -217,16 +217,18 @@ def plan_sections(result: CombinedAssurance) -> list[tuple[str, str]]:
     return sections
 
 
-def plan_markdown(result: CombinedAssurance) -> str:
-    """The plan's heading and text as escaped Markdown (the plan table follows it in the notebook)."""
+def plan_markdown(result: CombinedAssurance) -> Md:
+    """The plan's heading and text as Markdown (the plan table follows it in the notebook): the plan's text is
+    plain text (the Excel sheet has it too), each line escaped, its "- " lines a list."""
     plan = result.plan or PlanSettings("the organisation", "the period")
-    parts = [f"## Combined Assurance Plan: {esc(plan.organisation)}, {esc(plan.period)}"]
+    parts = [md("## Combined Assurance Plan: {}, {}", plan.organisation, plan.period)]
     for heading, text in plan_sections(result):
-        body = "\n".join(("- " + esc(line[2:])) if line.startswith("- ") else esc(line) for line in text.split("\n"))
-        parts.append(f"### {esc(heading)}\n\n{body}")
-    parts.append("### The plan\n\nEvery risk in scope, highest residual first: its key controls, who assures "
-                 "each and how often. Rows marked *gap* are the additions the analysis proposes.")
-    return "\n\n".join(parts)
+        body = Md("\n").join(md("- {}", line[2:]) if line.startswith("- ") else md("{}", line)
+                             for line in text.split("\n"))
+        parts.append(md("### {}\n\n{}", heading, body))
+    parts.append(md("### The plan\n\nEvery risk in scope, highest residual first: its key controls, who assures "
+                    "each and how often. Rows marked *gap* are the additions the analysis proposes."))
+    return Md("\n\n").join(parts)
 
 
 def result_tables(result: CombinedAssurance) -> dict[str, pd.DataFrame]:
@@ -264,52 +266,53 @@ def result_tables(result: CombinedAssurance) -> dict[str, pd.DataFrame]:
 
 
 # ---- what the notebook says ----------------------------------------------------------------------
-def opening_narrative(result: CombinedAssurance, organisation: str, period: str) -> str:
+def opening_narrative(result: CombinedAssurance, organisation: str, period: str) -> Md:
     """The report's opening: scope, coverage, gaps, duplication, maturity and warnings, as Markdown."""
     fw = result.framework.framework
     scoped = result.in_scope
     counts = scoped["coverage"].value_counts()
-    spread = ", ".join(f"**{int(counts.get(lv.name, 0))}** {lv.name}" for lv in fw.coverage)
+    spread = Md(", ").join(md("**{}** {}", int(counts.get(lv.name, 0)), lv.name) for lv in fw.coverage)
     lines = [
-        f"## {esc(organisation)}: combined assurance, {esc(period)}",
-        f"The register holds **{len(result.risks)} risks**; **{len(scoped)}** are in scope "
-        f"({esc(result.scope.label)}). Their assurance coverage: {spread}.",
+        md("## {}: combined assurance, {}", organisation, period),
+        md("The register holds **{} risks**; **{}** are in scope ({}). Their assurance coverage: {}.",
+           len(result.risks), len(scoped), result.scope.label, spread),
     ]
     gaps = result.gaps
     if len(gaps):
-        lines.append(f"**{len(gaps)} risk(s) have less coverage than they need**: "
-                     + "; ".join(f"{esc(r.risk_id)} ({esc(r.residual_level)}, {esc(r.coverage)} against "
-                                 f"{esc(r.required_coverage)} required)" for r in gaps.itertuples(index=False))
-                     + ".")
+        lines.append(md("**{} risk(s) have less coverage than they need**: {}.", len(gaps), Md("; ").join(
+            md("{} ({}, {} against {} required)", r.risk_id, r.residual_level, r.coverage, r.required_coverage)
+            for r in gaps.itertuples(index=False))))
     else:
-        lines.append("Every risk in scope has at least the coverage it needs.")
+        lines.append(md("Every risk in scope has at least the coverage it needs."))
     if len(result.duplications):
         often = result.framework.framework.frequency(result.duplication_frequency).name
-        listed = ", ".join(f"{esc(d.risk_id)} / {esc(d.control)}" for d in result.duplications.itertuples(index=False))
-        lines.append(f"**{len(result.duplications)} control(s)** are assured by more than "
-                     f"{result.duplication_threshold} providers, each {esc(often)} or more often: {listed}.")
+        listed = Md(", ").join(md("{} / {}", d.risk_id, d.control) for d in result.duplications.itertuples(index=False))
+        lines.append(md("**{} control(s)** are assured by more than {} providers, each {} or more often: {}.",
+                        len(result.duplications), result.duplication_threshold, often, listed))
     if result.maturity_status:
-        lines.append(f"Maturity status: *{esc(result.maturity_status)}*.")
+        lines.append(md("Maturity status: *{}*.", result.maturity_status))
     if result.warnings:
-        lines.append("**Warnings**\n\n" + "\n".join(f"- {esc(w)}" for w in result.warnings))
-    return "\n\n".join(lines)
+        lines.append(md("**Warnings**\n\n") + md_list(result.warnings))
+    return Md("\n\n").join(lines)
 
 
-def method_note(result: CombinedAssurance) -> str:
+def method_note(result: CombinedAssurance) -> Md:
     """The method and provenance section: framework, rules, coverage levels, providers, decisions."""
     lf = result.framework
     fw = lf.framework
-    freq = ", ".join(f"{esc(f.code)} {esc(f.name)} ({f.per_year:g} a year)" for f in fw.frequencies)
-    cov = "\n".join(f"| {esc(lv.name)} | {esc(lv.description)} |" for lv in fw.coverage)
-    providers = "\n".join(f"| {p.line} | {esc(p.id)} | {esc(p.name)} | {'yes' if p.independent else 'no'} | "
-                          f"{esc(p.source)} |" for p in sorted(result.providers, key=lambda p: p.line))
+    freq = Md(", ").join(md("{} {} ({:g} a year)", f.code, f.name, f.per_year) for f in fw.frequencies)
+    cov = Md("\n").join(md("| {} | {} |", lv.name, lv.description) for lv in fw.coverage)
+    providers = Md("\n").join(md("| {} | {} | {} | {} | {} |", p.line, p.id, p.name, "yes" if p.independent else "no",
+                                 p.source) for p in sorted(result.providers, key=lambda p: p.line))
     notes = notes_markdown(fw.notes)
-    return (f"## Method and provenance\n"
-            f"Framework **{esc(fw.name)}**, version {esc(fw.version)}, SHA-256 `{lf.sha256}`.\n\n"
-            f"Scope: {esc(result.scope.label)}. Required coverage by {esc(result.required.by.replace('_', ' '))}: "
-            f"{esc(result.required.label)}. Duplication: more than {result.duplication_threshold} providers at "
-            f"{esc(result.duplication_frequency)} or more often. Frequency codes: {freq}; blank means none.\n\n"
-            f"| Coverage | Rule |\n|---|---|\n{cov}\n\n"
-            f"| Line | Provider | Name | Independent | Defined in |\n|---|---|---|---|---|\n{providers}\n\n"
-            f"**Decisions recorded in the framework file** (where the guide is silent or leaves the choice to "
-            f"the organisation):\n\n{notes}")
+    return md("## Method and provenance\n"
+              "Framework **{name}**, version {version}, SHA-256 `{sha}`.\n\n"
+              "Scope: {scope}. Required coverage by {by}: {required}. Duplication: more than {threshold} providers at "
+              "{frequency} or more often. Frequency codes: {freq}; blank means none.\n\n"
+              "| Coverage | Rule |\n|---|---|\n{cov}\n\n"
+              "| Line | Provider | Name | Independent | Defined in |\n|---|---|---|---|---|\n{providers}\n\n"
+              "**Decisions recorded in the framework file** (where the guide is silent or leaves the choice to "
+              "the organisation):\n\n{notes}", name=fw.name, version=fw.version, sha=lf.sha256,
+              scope=result.scope.label, by=result.required.by.replace("_", " "), required=result.required.label,
+              threshold=result.duplication_threshold, frequency=result.duplication_frequency, freq=freq, cov=cov,
+              providers=providers, notes=notes)

@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from workbook_lib.assessments.assurance.analysis import CombinedAssurance, analyse
 from workbook_lib.assessments.assurance.inputs import (
     AssuranceMap,
     CombinedAssuranceParams,
@@ -17,6 +16,7 @@ from workbook_lib.assessments.assurance.model import LoadedFramework, load_assur
 from workbook_lib.assessments.assurance.providers import Provider, merge_providers
 from workbook_lib.assessments.assurance.records import ENTRY
 from workbook_lib.assessments.assurance.rules import resolve_required, resolve_scope
+from workbook_lib.assessments.assurance.scoring import CombinedAssurance, analyse
 from workbook_lib.assessments.maturity.run import maturity_of
 from workbook_lib.assessments.risk.methodology import LoadedMethodology
 from workbook_lib.assessments.risk.register import Register
@@ -25,6 +25,7 @@ from workbook_lib.assessments.risk.scoring import Appetite, evaluate
 from workbook_lib.core.datafiles import normalise_label
 from workbook_lib.core.params import ParameterError
 from workbook_lib.core.records import table_for
+from workbook_lib.core.source import source_of
 
 
 @dataclass
@@ -63,7 +64,7 @@ def load_assurance_inputs(params: CombinedAssuranceParams) -> AssuranceInputs:
     framework, providers = framework_and_providers(params)
     fw = framework.framework
     amap = None
-    if params.source == "store":  # the entries risk owners and providers saved through the form
+    if source_of(params).from_store:  # the entries risk owners and providers saved through the form
         table = table_for(params, ENTRY)
         if len(table.frame):
             amap = validate_assurance_map(table, providers, fw.frequencies)

@@ -8,6 +8,7 @@ from workbook_lib.assessments.coso.records import RESPONSE
 from workbook_lib.assessments.coso.scoring import CosoResult, assess
 from workbook_lib.assessments.maturity.run import maturity_of
 from workbook_lib.core.records import table_for
+from workbook_lib.core.source import source_of
 from workbook_lib.core.tables import Table
 
 
@@ -18,7 +19,7 @@ def load_coso_inputs(params: CosoParams, responses_table: Table | None = None
     Raises QuestionnaireError or InputError, so ``workbook run`` can fail fast.
     """
     loaded = load_questionnaire(params.questionnaire_ref())
-    if responses_table is None and params.source == "store":  # the answers saved through the form
+    if responses_table is None and source_of(params).from_store:  # the answers saved through the form
         responses_table = table_for(params, RESPONSE)
     if responses_table is not None:
         return loaded, validate_responses(responses_table, loaded.questionnaire)

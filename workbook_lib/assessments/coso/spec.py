@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from workbook_lib.assessments.coso import figures
+from workbook_lib.assessments.coso import index_figures
 from workbook_lib.assessments.coso.inputs import CosoParams
 from workbook_lib.assessments.coso.model import ASSESSMENT, shipped
 from workbook_lib.assessments.coso.records import RESPONSE
@@ -20,8 +20,8 @@ SPEC = AssessmentSpec(
     check=load_coso_inputs, run=run_coso_assessment, summary=summary, tables=result_tables,
     form="workbook_lib.assessments.coso.form:CosoAssessmentForm",
     file_inputs=("responses",), requires=("responses",), record_kinds=(RESPONSE,),
-    data_files=(DataFileRole("questionnaire", "questionnaire_ref", shipped),), key_figures=figures.key_figures,
-    index_columns=figures.INDEX_COLUMNS,
+    data_files=(DataFileRole("questionnaire", "questionnaire_ref", shipped),), key_figures=index_figures.key_figures,
+    index_columns=index_figures.INDEX_COLUMNS,
     after="the maturity marks, where the maturity status is scored from them",
     step=4, heading="COSO control assessment", builds_on=("maturity-scoring",),
     more_inputs=marks_inputs, labels=DATA / "labels.yaml")

@@ -18,6 +18,7 @@ from workbook_lib.core.datafiles import normalise_label
 from workbook_lib.core.errors import InputError, Problem
 from workbook_lib.core.params import CommonParams
 from workbook_lib.core.records import blank
+from workbook_lib.core.source import source_of
 from workbook_lib.core.tables import ROW, Table, read_table
 
 # canonical input columns -> accepted headings (compared ignoring case, spacing and punctuation)
@@ -292,11 +293,11 @@ def marks_inputs(params: Any) -> list[tuple[str, str]]:
     """The maturity marks file a run reads besides its own inputs (COSO and combined assurance score the
     organisation's status from it), for provenance: (role, as given); none when the run reads the store."""
     marks = getattr(params, "marks", None)
-    return [("marks", marks)] if marks and params.source != "store" else []
+    return [("marks", marks)] if marks and not source_of(params).from_store else []
 
 
 def more_inputs(params: Any) -> list[tuple[str, str]]:
     """Each earlier period's marks file (``history``), for provenance; none when the run reads the store."""
-    if params.source == "store":
+    if source_of(params).from_store:
         return []
     return [(f"history {h.period} marks", h.marks) for h in params.history if h.marks]

@@ -19,6 +19,7 @@ from workbook_lib.assessments.maturity.records import CAPACITY, MARK
 from workbook_lib.assessments.maturity.scoring import MaturityResult, assess, maturity_status, resolve_status
 from workbook_lib.core.errors import InputError, Problem
 from workbook_lib.core.records import earlier_periods, table_for
+from workbook_lib.core.source import source_of
 from workbook_lib.core.tables import Table
 
 
@@ -33,7 +34,7 @@ def load_maturity_inputs(params: MaturityParams, marks_table: Table | None = Non
     loaded = load_matrix(params.matrix_ref())
     resolve_status(params.target_status, loaded.matrix)
     stored_history: list[tuple[str, Table]] = []
-    if params.source == "store":  # what the form saved; earlier periods in the store give the trend
+    if source_of(params).from_store:  # what the form saved; earlier periods in the store give the trend
         marks_table = marks_table if marks_table is not None else table_for(params, MARK.kind)
         capacity_table = capacity_table if capacity_table is not None else table_for(params, CAPACITY.kind)
         listed = {e.period.strip().casefold() for e in params.history}
@@ -85,7 +86,7 @@ def maturity_of(params: Any) -> str | None:
     (the file named by ``marks``, or with ``source: store`` the marks saved for the organisation and period)."""
     if params.maturity_status:
         return params.maturity_status
-    if getattr(params, "source", "file") == "store":
+    if source_of(params).from_store:
         table = table_for(params, MARK.kind)
         return maturity_status(table) if len(table.frame) else None
     if not getattr(params, "marks", None):

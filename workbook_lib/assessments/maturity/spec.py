@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from workbook_lib.assessments.maturity import figures, settings
+from workbook_lib.assessments.maturity import index_figures, settings
 from workbook_lib.assessments.maturity.inputs import MaturityParams, absolute_inputs, more_inputs
 from workbook_lib.assessments.maturity.model import ASSESSMENT_NAME, shipped
 from workbook_lib.assessments.maturity.records import CAPACITY, MARK
@@ -21,8 +21,8 @@ SPEC = AssessmentSpec(
     form="workbook_lib.assessments.maturity.form:MaturityForm",
     file_inputs=("marks", "capacity"), resolve_methodology=absolute_inputs, requires=("marks",),
     record_kinds=(MARK, CAPACITY), data_files=(DataFileRole("matrix", "matrix_ref", shipped),),
-    key_figures=figures.key_figures,
-    index_columns=figures.INDEX_COLUMNS,
+    key_figures=index_figures.key_figures,
+    index_columns=index_figures.INDEX_COLUMNS,
     step=3, heading="Risk-management maturity", settings=settings.SETTINGS,
     more_inputs=more_inputs, settings_problems=settings.problems,
     settings_section="workbook_lib.assessments.maturity.settings_form:MaturitySettings", labels=DATA / "labels.yaml")

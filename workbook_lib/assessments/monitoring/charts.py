@@ -12,13 +12,13 @@ import pandas as pd
 
 from workbook_lib.assessments.monitoring.inputs import states
 from workbook_lib.assessments.monitoring.kri import value_words
-from workbook_lib.assessments.monitoring.monitor import STATE_ORDER
+from workbook_lib.assessments.monitoring.scoring import STATE_ORDER
 from workbook_lib.core.charts import altair, label_axis, legend, title, wrap
 
 if TYPE_CHECKING:
     import altair as alt
 
-    from workbook_lib.assessments.monitoring.monitor import MonitoringResult
+    from workbook_lib.assessments.monitoring.scoring import MonitoringResult
 
 PANEL_WIDTH, PANEL_HEIGHT, COLUMNS = 190, 100, 3
 HEADER_SIZE = 11

@@ -22,11 +22,11 @@ import pandas as pd
 
 from workbook_lib.assessments.monitoring.catalogue import LoadedCatalogue, Metric, load_loaded_catalogue
 from workbook_lib.assessments.monitoring.inputs import MonitoringParams, states
-from workbook_lib.assessments.monitoring.monitor import MonitoringResult
 from workbook_lib.assessments.monitoring.readings import EXAMPLES, READINGS_COLUMNS, Readings, validate_readings
 from workbook_lib.assessments.monitoring.records import KRI_LINK, READING, kri_row, kris_of, stored_rows
 from workbook_lib.assessments.monitoring.report import result_tables
 from workbook_lib.assessments.monitoring.run import run_monitoring, stored_kris
+from workbook_lib.assessments.monitoring.scoring import MonitoringResult
 from workbook_lib.core import forms
 from workbook_lib.core.datafiles import normalise_label
 from workbook_lib.core.errors import InputError

@@ -14,8 +14,8 @@ from typing import Any
 from pydantic import Field
 
 from workbook_lib.assessments.monitoring.catalogue import DEFAULT_CATALOGUE, SHIPPED_DIR, shipped
+from workbook_lib.assessments.risk.inputs import RiskEvaluationParams
 from workbook_lib.assessments.risk.methodology import shipped as shipped_methodologies
-from workbook_lib.assessments.risk.params import RiskEvaluationParams
 from workbook_lib.core.datafiles import Strict, load_data_file
 
 

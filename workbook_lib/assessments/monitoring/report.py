@@ -10,7 +10,7 @@ import pandas as pd
 
 from workbook_lib.assessments.monitoring.inputs import states
 from workbook_lib.assessments.monitoring.kri import value_words
-from workbook_lib.assessments.monitoring.monitor import STATE_ORDER, MonitoringResult
+from workbook_lib.assessments.monitoring.scoring import STATE_ORDER, MonitoringResult
 from workbook_lib.core.outputs import Md, md, md_list
 
 ASSESSMENT_NAME = "risk-monitoring"

@@ -8,14 +8,15 @@ import pandas as pd
 from workbook_lib.assessments.monitoring.catalogue import LoadedCatalogue, load_loaded_catalogue
 from workbook_lib.assessments.monitoring.inputs import MonitoringParams
 from workbook_lib.assessments.monitoring.kri import Kri, load_kris
-from workbook_lib.assessments.monitoring.monitor import MonitoringResult, Register, assess
 from workbook_lib.assessments.monitoring.readings import COLUMNS, READINGS_COLUMNS, Readings, validate_readings
 from workbook_lib.assessments.monitoring.records import KRI_LINK, READING, kris_of
+from workbook_lib.assessments.monitoring.scoring import EvaluatedRegister, MonitoringResult, assess
 from workbook_lib.assessments.risk.methodology import Methodology, load_methodology
 from workbook_lib.assessments.risk.records import RISK
 from workbook_lib.assessments.risk.run import run_risk_evaluation
 from workbook_lib.core.errors import InputError, Problem
 from workbook_lib.core.records import earlier_periods, table_for, table_from_store
+from workbook_lib.core.source import source_of
 from workbook_lib.core.tables import Table, read_table
 
 
@@ -45,10 +46,10 @@ def _file_readings(params: MonitoringParams, catalogue: LoadedCatalogue, table: 
     return validate_readings(table, catalogue.catalogue)
 
 
-def _register(params: MonitoringParams) -> tuple[Register | None, Methodology | None, list[str]]:
+def _register(params: MonitoringParams) -> tuple[EvaluatedRegister | None, Methodology | None, list[str]]:
     """The evaluated register when the parameters name one (a file) or the store holds risks for the period, the
     methodology it was rated on (else the one the parameters name, if any), and notes."""
-    if params.source == "store":
+    if source_of(params).from_store:
         if not params.methodology or not len(table_for(params, RISK).frame):
             return None, _methodology(params), [f"No risks are saved for {params.organisation} in {params.period}, "
                                                 "so the key risk indicators' links to risks are not checked."]
@@ -59,7 +60,7 @@ def _register(params: MonitoringParams) -> tuple[Register | None, Methodology | 
     m = ev.methodology.methodology
     lowest = min(m.banding(ev.banding).bands, key=lambda b: b.min).name
     label = params.register_file or f"the risks saved for {params.organisation}"
-    return Register(ev.risks, lowest, str(label)), m, list(ev.warnings)
+    return EvaluatedRegister(ev.risks, lowest, str(label)), m, list(ev.warnings)
 
 
 def _methodology(params: MonitoringParams) -> Methodology | None:
@@ -69,19 +70,17 @@ def _methodology(params: MonitoringParams) -> Methodology | None:
 def stored_kris(params: MonitoringParams, catalogue: LoadedCatalogue) -> tuple[list[Kri], str | None]:
     """The KRI links saved for the period, else for the latest earlier period that has some (and that period);
     ([], None) when the store holds none."""
-    from workbook_lib.core.store import Store  # lazy: SQLAlchemy, only for a run that reads the store
-
-    with Store(params.store_url, create=False) as store:
-        for period in sorted((p for p in store.periods(params.organisation) if p <= params.period), reverse=True):
-            if store.current(params.organisation, period, KRI_LINK.kind):
-                table = table_from_store(store, params.organisation, period, KRI_LINK)
-                return kris_of(table, catalogue.catalogue), period
+    store = source_of(params).store()
+    for period in sorted((p for p in store.periods(params.organisation) if p <= params.period), reverse=True):
+        if store.current(params.organisation, period, KRI_LINK.kind):
+            table = table_from_store(store, params.organisation, period, KRI_LINK)
+            return kris_of(table, catalogue.catalogue), period
     return [], None
 
 
 def _kris(params: MonitoringParams, catalogue: LoadedCatalogue) -> tuple[list[Kri], str]:
     """The KRIs and where they come from: with ``source: store`` those saved (if any), else the parameters'."""
-    if params.source == "store":
+    if source_of(params).from_store:
         kris, period = stored_kris(params, catalogue)
         if period is not None:
             where = "saved for this period" if period == params.period else f"saved for {period}, carried over"
@@ -99,7 +98,7 @@ def load_monitoring_inputs(params: MonitoringParams, readings_table: Table | Non
     readings = kris = None
     kris_note = ""
     try:
-        readings = (_store_readings(params, catalogue, readings_table) if params.source == "store"
+        readings = (_store_readings(params, catalogue, readings_table) if source_of(params).from_store
                     else _file_readings(params, catalogue, readings_table))
     except InputError as exc:
         problems += exc.problems

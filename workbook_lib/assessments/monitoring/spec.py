@@ -1,6 +1,6 @@
 """Risk monitoring, as the registry knows it."""
 
-from workbook_lib.assessments.monitoring import figures, settings
+from workbook_lib.assessments.monitoring import index_figures, settings
 from workbook_lib.assessments.monitoring.catalogue import shipped
 from workbook_lib.assessments.monitoring.inputs import MonitoringParams, absolute_inputs
 from workbook_lib.assessments.monitoring.records import KRI_LINK, READING
@@ -19,7 +19,7 @@ SPEC = AssessmentSpec(
     record_kinds=(READING, KRI_LINK),
     data_files=(DataFileRole("metrics", "catalogue_ref", shipped),
                 DataFileRole("methodology", "methodology_or_none", shipped_methodologies)),
-    key_figures=figures.key_figures, index_columns=figures.INDEX_COLUMNS,
+    key_figures=index_figures.key_figures, index_columns=index_figures.INDEX_COLUMNS,
     after="the risk register: its key risk indicators point at its risks",
     step=6, heading="Risk monitoring", builds_on=("risk-evaluation",), settings=settings.SETTINGS,
     settings_section="workbook_lib.assessments.monitoring.settings_form:MonitoringSettings")

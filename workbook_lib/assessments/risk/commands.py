@@ -81,9 +81,9 @@ def validate(file: Path = typer.Argument(..., help="register, CSV or .xlsx"),
                                                                  'name" or "Your heading=ignore" (repeatable)'),
              ) -> None:
     """Show how a register is read, then check it and print every problem. Exit 2 if it is invalid."""
+    from workbook_lib.assessments.risk.inputs import RiskEvaluationParams  # lazy: pydantic
     from workbook_lib.assessments.risk.interpret import ReadOptions, readings_frame  # lazy: pandas
     from workbook_lib.assessments.risk.methodology import load_methodology  # lazy: pydantic
-    from workbook_lib.assessments.risk.params import RiskEvaluationParams  # lazy: pydantic
     from workbook_lib.assessments.risk.register import load_register  # lazy: pandas, pandera
     from workbook_lib.core.params import load_file  # lazy: pydantic, yaml
 

@@ -12,9 +12,9 @@ import ipywidgets as w
 import pandas as pd
 
 from workbook_lib.assessments.risk.headings import fold, plain
+from workbook_lib.assessments.risk.inputs import RiskEvaluationParams
 from workbook_lib.assessments.risk.interpret import IGNORE, skipped_lines
 from workbook_lib.assessments.risk.methodology import load_methodology
-from workbook_lib.assessments.risk.params import RiskEvaluationParams
 from workbook_lib.assessments.risk.records import RISK, RegisterContext
 from workbook_lib.assessments.risk.register import column_spec, validate_register
 from workbook_lib.assessments.risk.report import result_tables

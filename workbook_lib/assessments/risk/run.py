@@ -11,14 +11,15 @@ import pandas as pd
 
 from workbook_lib.assessments.risk.changes import Movement, changes_across
 from workbook_lib.assessments.risk.earlier_report import read_report
+from workbook_lib.assessments.risk.inputs import EarlierPeriod, RiskEvaluationParams
 from workbook_lib.assessments.risk.methodology import LoadedMethodology, load_methodology, with_tolerance
-from workbook_lib.assessments.risk.params import EarlierPeriod, RiskEvaluationParams
 from workbook_lib.assessments.risk.records import RISK
 from workbook_lib.assessments.risk.register import Register, load_register, validate_register
 from workbook_lib.assessments.risk.scoring import Appetite, RiskEvaluation, evaluate
 from workbook_lib.core.errors import InputError
 from workbook_lib.core.params import ParameterError
 from workbook_lib.core.records import earlier_periods, methods_in_store, table_from_store
+from workbook_lib.core.source import source_of
 
 STORE = "the store"
 
@@ -52,7 +53,7 @@ def _settings(params: RiskEvaluationParams) -> tuple[LoadedMethodology, Appetite
 
 
 def _current_register(params: RiskEvaluationParams, loaded: LoadedMethodology) -> Register:
-    if params.source == "store":
+    if source_of(params).from_store:
         return register_from_store(params, loaded)
     return load_register(params.resolve(params.register_file), loaded.methodology, sheet=params.sheet,
                          partner_roles=params.partner_roles, options=params.read_options())
@@ -79,7 +80,7 @@ def check_risk_inputs(params: RiskEvaluationParams) -> RiskInputs:
         found = _attempt(failed, _earlier_file, params, entry, loaded, inputs.notes)
         if found is not None:
             inputs.earlier.append(found)
-    if params.source == "store":
+    if source_of(params).from_store:
         _earlier_in_store(params, loaded, inputs)
     if failed:
         first = failed[0]
@@ -167,11 +168,9 @@ def _check_renames(params: RiskEvaluationParams, inputs: RiskInputs) -> None:
 # ---- evaluating -----------------------------------------------------------------------------------------
 def register_from_store(params: RiskEvaluationParams, loaded: LoadedMethodology) -> Register:
     """The organisation's register for the period, as saved in the store, validated like a file."""
-    from workbook_lib.core.store import Store  # lazy: SQLAlchemy (0.12 s), only for a run that reads the store
-
-    with Store(params.store_url, create=False) as store:
-        table = table_from_store(store, params.organisation, params.period, RISK)
-        methods = methods_in_store(store, params.organisation, params.period, RISK)
+    store = source_of(params).store()
+    table = table_from_store(store, params.organisation, params.period, RISK)
+    methods = methods_in_store(store, params.organisation, params.period, RISK)
     register = validate_register(table, loaded.methodology, params.partner_roles, params.read_options())
     other = sorted({f"{m.name} {m.version or ''}".strip() for m in methods
                     if (m.name, m.sha256) != (loaded.methodology.name, loaded.sha256)})

@@ -2,9 +2,9 @@
 
 from pathlib import Path
 
-from workbook_lib.assessments.risk import figures, settings
+from workbook_lib.assessments.risk import index_figures, settings
+from workbook_lib.assessments.risk.inputs import RiskEvaluationParams, earlier_inputs, methodology_path
 from workbook_lib.assessments.risk.methodology import shipped
-from workbook_lib.assessments.risk.params import RiskEvaluationParams, earlier_inputs, methodology_path
 from workbook_lib.assessments.risk.records import RISK
 from workbook_lib.assessments.risk.report import result_tables, risk_summary
 from workbook_lib.assessments.risk.run import check_risk_inputs, run_risk_evaluation
@@ -20,8 +20,8 @@ SPEC = AssessmentSpec(
     form="workbook_lib.assessments.risk.form:RiskRegisterForm",
     file_inputs=("register",), resolve_methodology=methodology_path, requires=("methodology", "register"),
     record_kinds=(RISK,), data_files=(DataFileRole("methodology", "methodology_ref", shipped),),
-    key_figures=figures.key_figures,
-    index_columns=figures.INDEX_COLUMNS,
+    key_figures=index_figures.key_figures,
+    index_columns=index_figures.INDEX_COLUMNS,
     step=2, heading="Risk register", more_inputs=earlier_inputs,
     settings=settings.SETTINGS, settings_problems=settings.problems,
     settings_section="workbook_lib.assessments.risk.settings_form:RiskSettings", labels=DATA / "labels.yaml")

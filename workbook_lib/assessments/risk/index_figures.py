@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from workbook_lib.core.figures import IndexColumn, counts_by_level
+from workbook_lib.core.index_figures import IndexColumn, counts_by_level
 
 
 def key_figures(summary: dict[str, Any]) -> dict[str, Any]:

@@ -18,7 +18,7 @@ STATE_ORDER = ("outside", "near", "within", "missing")  # worst first
 
 
 @dataclass
-class Register:
+class EvaluatedRegister:
     """What the monitoring takes from the evaluated register: its risks (risk_id, category, residual_level,
     decision_maker) and the lowest band's name (a rating to revisit)."""
 
@@ -39,7 +39,7 @@ class MonitoringResult:
     revisit: pd.DataFrame  # kri.REVISIT_COLUMNS
     escalations: pd.DataFrame  # kri.ESCALATION_COLUMNS
     kris: list[Kri]
-    register: Register | None
+    register: EvaluatedRegister | None
     authority: str | None  # the methodology's authority above tolerance; None: no methodology or no rule
     methodology: str | None  # the methodology's title, when one is set
     readings_label: str  # where the readings came from, as the user knows it
@@ -70,7 +70,7 @@ def later_notes(readings: pd.DataFrame, later: list[str], period: str) -> list[s
 
 
 def assess(catalogue: LoadedCatalogue, readings: Readings | pd.DataFrame, period: str, as_of: dt.date,
-           kris: list[Kri], register: Register | None, authority: str | None, *, organisation: str = "",
+           kris: list[Kri], register: EvaluatedRegister | None, authority: str | None, *, organisation: str = "",
            methodology: str | None = None, warning: float | None = None,
            notes: list[str] | None = None) -> MonitoringResult:
     """Monitor one period from readings of it and of earlier periods (later ones are set aside, with a note)."""
