@@ -182,3 +182,50 @@ def test_workbook_settings_import_show_export_round_trip(tmp_path):
     assert refused.returncode == 2 and "apetite: not a setting" in refused.stderr
     with Store(str(db)) as store:
         assert len(store.history(ORG, PERIOD, "setting")) == 7  # nothing saved by the refused file
+
+
+def test_a_settings_file_keeps_text_as_written_and_changes_only_what_it_names(tmp_path):
+    """Issue 31 (9): text settings are never read again as YAML (a '#', a '~' or a colon is text), and a file naming
+    one setting leaves the others as they were, unless --replace says to clear them."""
+    db = tmp_path / "store.db"
+    full = tmp_path / "full.yaml"
+    full.write_text('methodology: western-cape-5x5\nappetite: Low\nplan_owner: "Head of Risk #2 (acting)"\n'
+                    'accounting_officer: "~"\noversight_committee: "Chief Risk Officer: J. Smith"\n', encoding="utf-8")
+    first = _workbook("settings", "import", str(full), "--organisation", ORG, "--period", PERIOD, "--who", "Sipho",
+                      db=db)
+    assert first.returncode == 0, first.stderr
+    with Store(str(db)) as store:
+        values = read_settings(store, ORG, PERIOD).values
+    assert values.plan_owner == "Head of Risk #2 (acting)"
+    assert values.accounting_officer == "~" and values.oversight_committee == "Chief Risk Officer: J. Smith"
+
+    one = tmp_path / "one.yaml"
+    one.write_text("appetite: 8\n", encoding="utf-8")
+    changed = _workbook("settings", "import", str(one), "--organisation", ORG, "--period", PERIOD, "--who", "Sipho",
+                        db=db)
+    assert changed.returncode == 0 and "0 added, 1 changed" in changed.stdout and "(Risk appetite)" in changed.stdout
+    with Store(str(db)) as store:
+        values = read_settings(store, ORG, PERIOD).values
+    assert values.appetite == 8 and values.methodology == "western-cape-5x5"
+    assert values.plan_owner == "Head of Risk #2 (acting)"  # untouched
+
+    replaced = _workbook("settings", "import", str(one), "--replace", "--organisation", ORG, "--period", PERIOD,
+                         "--who", "Sipho", db=db)
+    assert replaced.returncode == 0 and "4 changed" in replaced.stdout
+    with Store(str(db)) as store:
+        values = read_settings(store, ORG, PERIOD).values
+    assert values.appetite == 8 and values.methodology is None and values.plan_owner is None
+
+
+def test_a_setting_a_period_lacks_comes_from_the_latest_earlier_period_that_has_it(store):
+    author = Author("Sipho Ndlovu")
+    model = settings_model()
+    from workbook_lib.core.settings import save_settings
+
+    save_settings(store, ORG, "2024-25", model(methodology="western-cape-5x5", appetite="Low", plan_owner="CRO"),
+                  author)
+    save_settings(store, ORG, PERIOD, model(appetite=8), author, only=["appetite"])
+    settings = read_settings(store, ORG, PERIOD)
+    assert settings.values.appetite == 8 and settings.values.plan_owner == "CRO"
+    assert settings.values.methodology == "western-cape-5x5" and settings.from_period == PERIOD
+    assert "(and, for those not saved for it, 2024-25)" in settings.origin()

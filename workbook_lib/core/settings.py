@@ -135,6 +135,7 @@ class Settings:
     values: Any = field(default_factory=empty_settings)  # an instance of settings_model()
     from_period: str | None = None  # the latest period they were saved for: this one, an earlier one, or None
     saved: dict[str, tuple[str, dt.datetime]] = field(default_factory=dict)  # setting -> (who, when), latest
+    periods: dict[str, str] = field(default_factory=dict)  # setting -> the period it was saved for
 
     @property
     def carried_over(self) -> bool:
@@ -145,7 +146,12 @@ class Settings:
         if self.from_period is None:
             return f"no settings saved for {self.organisation}"
         where = f"{self.organisation}'s settings for {self.from_period}"
-        return where + (f" (carried over to {self.period}: none saved for it)" if self.carried_over else "")
+        if self.carried_over:
+            return where + f" (carried over to {self.period}: none saved for it)"
+        earlier = sorted({p for p in self.periods.values() if p != self.from_period}, reverse=True)
+        if earlier:  # some settings saved for this period, the others carried over
+            where += f" (and, for those not saved for it, {', '.join(earlier)})"
+        return where
 
 
 # ---- text in the store <-> values ---------------------------------------------------------------------------
@@ -238,6 +244,7 @@ def read_settings(store: Store, organisation: str, period: str) -> Settings:
     candidates = [period] + sorted((p for p in store.periods(organisation) if p < period), reverse=True)
     rows: dict[str, str] = {}
     saved: dict[str, tuple[str, dt.datetime]] = {}
+    periods: dict[str, str] = {}
     newest = None
     for candidate in candidates:
         records = [r for r in store.current(organisation, candidate, SETTING.kind) if r.key not in rows]
@@ -246,11 +253,12 @@ def read_settings(store: Store, organisation: str, period: str) -> Settings:
         newest = newest or candidate
         keys = {r.key for r in records}
         rows.update({r.key: str(r.data.get("value", "")) for r in records})
+        periods.update({r.key: candidate for r in records})
         saved.update({h["key"]: (h["who"], h["at"]) for h in store.history(organisation, candidate, SETTING.kind)
                       if h["key"] in keys})
     if newest is None:
         return Settings(organisation, period)
-    return Settings(organisation, period, from_rows(rows, known_only=True), newest, saved)
+    return Settings(organisation, period, from_rows(rows, known_only=True), newest, saved, periods)
 
 
 def save_settings(store: Store, organisation: str, period: str, values: Any, author: Author,
