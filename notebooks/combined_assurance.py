@@ -65,8 +65,7 @@ nb = workbook_lib.start("combined-assurance", globals())  # checks the parameter
 params, sections = nb.params, nb.sections
 
 from workbook_lib.assessments.assurance import charts, report  # noqa: E402
-from workbook_lib.assessments.assurance.form import section  # noqa: E402
-from workbook_lib.core.outputs import html_table  # noqa: E402
+from workbook_lib.core.outputs import html_table, section  # noqa: E402
 
 # %%
 sections.show(lambda result: report.opening_narrative(result, result.plan.organisation,

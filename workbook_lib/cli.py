@@ -77,7 +77,7 @@ def run_assessment(assessment: str, params_file: Path, out: Path, timeout: int =
     from workbook_lib.batch.early_kernel import start_kernel_early
     from workbook_lib.batch.errors import RunFailed  # lazy: with the kernel module, cheap (jupyter_client)
 
-    kernel = start_kernel_early()  # first: it boots while the assessments are imported and the inputs checked
+    kernel = start_kernel_early(assessment=assessment)  # first: it boots and imports while this process reads
     try:
         from workbook_lib.batch.execute import execute  # lazy: papermill, nbconvert, the assessments
 

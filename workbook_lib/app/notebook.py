@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import importlib
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from IPython.display import HTML, display
@@ -17,7 +18,7 @@ from IPython.display import HTML, display
 from workbook_lib.assessments import get
 from workbook_lib.core.assessment import AssessmentSpec
 from workbook_lib.core.charts import use_static_renderer
-from workbook_lib.core.errors import InputError
+from workbook_lib.core.errors import PROBLEMS_FILE, InputError, StoreError, problems_json
 from workbook_lib.core.forms import Sections, app_mode, serve
 from workbook_lib.core.params import from_namespace
 from workbook_lib.core.settings import Applied, effective
@@ -60,16 +61,27 @@ def start(assessment: str, namespace: dict[str, Any]) -> Notebook:
         form = getattr(importlib.import_module(module), cls)(params, sections)
         display(form)
         return Notebook(spec, params, app, sections, form=form)
-    with source_of(params):  # one source for the run: its store opened once, closed when the run is done
-        params, applied = effective(params)  # source: store: the organisation's settings from the store
-        if applied.lines():
-            display(HTML(settings_note(applied)))
-        try:
+    try:
+        with source_of(params):  # one source for the run: its store opened once, closed when the run is done
+            params, applied = effective(params)  # source: store: the organisation's settings from the store
+            if applied.lines():
+                display(HTML(settings_note(applied)))
             result = spec.run(params)
-        except InputError as problems:
-            display(HTML(problems._repr_html_()))
-            raise
+    except (ValueError, StoreError) as exc:  # InputError, ParameterError, each assessment's own
+        _record_problems(params, exc)
+        if isinstance(exc, InputError):
+            display(HTML(exc._repr_html_()))
+        raise
     return Notebook(spec, params, app, Sections(live=False, result=result), result=result, applied=applied)
+
+
+def _record_problems(params: Any, exc: Exception) -> None:
+    """A run writing outputs (``workbook run``) leaves the input problems it stopped on beside them, for the command
+    line to print (batch/execute.py); nothing else is written."""
+    if params.output_dir:
+        folder = Path(params.output_dir)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / PROBLEMS_FILE).write_text(problems_json(exc), encoding="utf-8")
 
 
 def settings_note(applied: Applied) -> str:

@@ -22,10 +22,10 @@ class EarlyKernel:
     """A kernel started before the inputs are checked, so that its start-up (a new Python process importing
     ipykernel) overlaps the checks; handed to papermill, and always shut down by this process."""
 
-    def __init__(self, cwd: Path):
+    def __init__(self, cwd: Path, assessment: str | None = None):
         self.km = AsyncKernelManager(kernel_name=KERNEL)
         # the same thread's event loop that papermill (nbclient) uses later through run_sync
-        run_sync(self.km.start_kernel)(cwd=str(cwd), extra_arguments=KERNEL_ARGS)
+        run_sync(self.km.start_kernel)(cwd=str(cwd), extra_arguments=KERNEL_ARGS + warm_up(assessment))
 
     def shutdown(self) -> None:
         try:
@@ -35,10 +35,21 @@ class EarlyKernel:
             pass
 
 
-def start_kernel_early(cwd: Path = NOTEBOOKS) -> EarlyKernel | None:
-    """Start a kernel in the notebooks' folder now; None when that fails (papermill then starts its own,
-    and reports the failure the usual way)."""
+def warm_up(assessment: str | None) -> list[str]:
+    """What the kernel does while this process reads the parameters: import the assessment the notebook will run
+    (and the libraries it needs) and draw a first chart, the work its first cells would otherwise wait for. A
+    failure here is only a warning in the kernel's log; the notebook then imports as usual."""
+    if assessment is None:
+        return []
+    lines = (f"__import__('workbook_lib.assessments').assessments.get({assessment!r})",
+             "__import__('workbook_lib.core.charts').core.charts.warm_renderer()")
+    return [f"--IPKernelApp.exec_lines={line}" for line in lines]
+
+
+def start_kernel_early(cwd: Path = NOTEBOOKS, assessment: str | None = None) -> EarlyKernel | None:
+    """Start a kernel in the notebooks' folder now (warmed for ``assessment``); None when that fails (papermill
+    then starts its own, and reports the failure the usual way)."""
     try:
-        return EarlyKernel(cwd)
+        return EarlyKernel(cwd, assessment)
     except Exception:
         return None

@@ -7,6 +7,7 @@ provenance, converts to HTML (and PDF on request) and moves the outputs into
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -26,7 +27,7 @@ from workbook_lib.batch.pdf import notebook_to_pdf
 from workbook_lib.core import params as wb_params
 from workbook_lib.core import provenance
 from workbook_lib.core.assessment import AssessmentSpec
-from workbook_lib.core.errors import InputError, StoreError
+from workbook_lib.core.errors import PROBLEMS_FILE, InputError, StoreError, problems_from_json
 from workbook_lib.core.outputs import notebook_to_html, slug, warm_html_exporter
 from workbook_lib.core.settings import effective
 from workbook_lib.core.source import source_of
@@ -85,10 +86,9 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _validated(assessment: str, params_file: Path) -> tuple[AssessmentSpec, Any, Any, dict[str, Any]]:
+def _loaded(assessment: str, params_file: Path) -> tuple[AssessmentSpec, Any, Any, dict[str, Any]]:
     """(spec, params, the params with the organisation's settings applied as the kernel will apply them
-    (core/settings.py; the same params for a file run), the file's mapping as given); RunFailed(kind=input)
-    listing every problem."""
+    (core/settings.py; the same params for a file run), the file's mapping as given); RunFailed(kind=input)."""
     specs = registry()
     if assessment not in specs:
         raise RunFailed(f"unknown assessment {assessment!r}; choose one of {', '.join(specs)}", "input")
@@ -96,14 +96,33 @@ def _validated(assessment: str, params_file: Path) -> tuple[AssessmentSpec, Any,
     try:
         given = wb_params.read_file(params_file)
         params = wb_params.load_file(params_file, spec.params, shared_fields(), data=given)
-        with source_of(params):  # the store (source: store) opened once for the settings and every record kind
+        with source_of(params):  # the organisation's settings (source: store), read once
             used = effective(params)[0]
-            spec.check(used)  # fail fast, with the full error table, before starting a kernel
+    except (ValueError, StoreError) as exc:  # ParameterError
+        raise RunFailed(str(exc), "input") from None
+    return spec, params, used, given
+
+
+def _check(spec: AssessmentSpec, used: Any) -> None:
+    """Load and check every input the parameters name; RunFailed(kind=input) listing every problem."""
+    try:
+        with source_of(used):  # the store (source: store) opened once for every record kind
+            spec.check(used)
     except InputError as exc:
         raise RunFailed(exc.summary(), "input", problems=exc) from None
     except (ValueError, StoreError) as exc:  # ParameterError, and each assessment's own (MethodologyError, ...)
         raise RunFailed(str(exc), "input") from None
-    return spec, params, used, given
+
+
+def _input_failure(staging: Path) -> RunFailed | None:
+    """The input problems the kernel stopped on (it checks the inputs first thing: ``app/notebook.py``), if any."""
+    found = staging / PROBLEMS_FILE
+    if not found.is_file():
+        return None
+    problems = problems_from_json(found.read_text(encoding="utf-8"))
+    if isinstance(problems, InputError):
+        return RunFailed(problems.summary(), "input", problems=problems)
+    return RunFailed(problems, "input")
 
 
 # ---- the kernel ------------------------------------------------------------------------------------
@@ -132,13 +151,18 @@ def _execute_notebook(spec: AssessmentSpec, injected: dict[str, Any], executed: 
     import papermill as pm
     from nbclient.exceptions import CellTimeoutError
 
+    from workbook_lib.batch.engine import ENGINE  # lazy: with papermill
+
     early = {"km": kernel.km} if kernel is not None else {}
     try:
         pm.execute_notebook(str(spec.path), str(executed), parameters=injected, kernel_name=KERNEL,
                             cwd=str(spec.path.parent), progress_bar=False, log_output=False,
                             execution_timeout=timeout, start_timeout=START_TIMEOUT, extra_arguments=KERNEL_ARGS,
-                            **early)
+                            engine_name=ENGINE, **early)
     except pm.PapermillExecutionError as exc:
+        refused = _input_failure(executed.parent)
+        if refused is not None:  # bad input: nothing is written, not even the failed notebook
+            raise refused from None
         shutil.copy(executed, failed)
         raise RunFailed(f"{params_file}: {assessment} failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue}\n"
                         f"No report was written; the failed notebook is {failed}", "cell", cell=str(exc.exec_count),
@@ -192,9 +216,35 @@ def execute(assessment: str, params_file: Path, out: Path, timeout: int = DEFAUL
 
 def _execute_checked(assessment: str, params_file: Path, out: Path, timeout: int, pdf: bool,
                      kernel: EarlyKernel | None) -> Outcome:
-    spec, p, used, given = _validated(assessment, params_file)
+    spec, p, used, given = _loaded(assessment, params_file)
+    if kernel is None:  # a batch job checks the inputs before it starts a kernel for them
+        _check(spec, used)
+    # a single run's early kernel checks them first thing, instead of this process before it: the check no longer
+    # waits for this process (bench/startup.py); a problem still ends the run with nothing written
     target = safe_target(out, p.organisation, p.period)  # absolute: the kernel runs in notebooks/
+    created = _missing_folders(target)
     target.mkdir(parents=True, exist_ok=True)
+    try:
+        return _run_checked(spec, p, used, given, assessment, params_file, target, timeout, pdf, kernel)
+    except RunFailed as exc:
+        if exc.kind == "input":  # nothing written: not even the folders made for the outputs
+            for folder in created:
+                with contextlib.suppress(OSError):
+                    folder.rmdir()
+        raise
+
+
+def _missing_folders(target: Path) -> list[Path]:
+    """The folders a mkdir of ``target`` would make, deepest first."""
+    missing = []
+    while not target.exists():
+        missing.append(target)
+        target = target.parent
+    return missing
+
+
+def _run_checked(spec: AssessmentSpec, p: Any, used: Any, given: dict[str, Any], assessment: str, params_file: Path,
+                 target: Path, timeout: int, pdf: bool, kernel: EarlyKernel | None) -> Outcome:
     stem = assessment
     failed = target / f"{stem}.failed.ipynb"
     remove_stale_staging(target, stem)

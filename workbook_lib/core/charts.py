@@ -30,6 +30,15 @@ def use_static_renderer() -> None:
     altair().renderers.enable("svg")
 
 
+def warm_renderer() -> None:
+    """Draw a one-point chart: the renderer's first chart takes most of a second (it starts its JavaScript
+    engine), so a kernel waiting for its work (an early or preheated kernel) pays it before the report needs it."""
+    import vl_convert  # lazy: the chart renderer
+
+    vl_convert.vegalite_to_svg({"data": {"values": [{"x": 1}]}, "mark": "point",
+                                "encoding": {"x": {"field": "x", "type": "quantitative"}}})
+
+
 def altair() -> ModuleType:
     """The altair module, imported on first use (see the module docstring)."""
     import altair as alt  # lazy: see the module docstring

@@ -61,3 +61,27 @@ class InputError(ValueError):
 class StoreError(RuntimeError):
     """The store cannot be used as asked; the message says why and what to do. (Here, not in the store module,
     so that catching it does not import SQLAlchemy.)"""
+
+
+# A notebook run (``workbook run``) checks its inputs in the kernel, first thing: the problems it stops on are
+# written beside its outputs as this file, so the command line prints them as if it had checked them itself.
+PROBLEMS_FILE = "input-problems.json"
+
+
+def problems_json(exc: Exception) -> str:
+    """An InputError's problems (or another input error's message) as the JSON of PROBLEMS_FILE."""
+    import json  # lazy: rarely needed
+
+    if isinstance(exc, InputError):
+        return json.dumps({"problems": [asdict(p) for p in exc.problems]})
+    return json.dumps({"message": str(exc)})
+
+
+def problems_from_json(text: str) -> InputError | str:
+    """PROBLEMS_FILE read back: the InputError, or the message of another input error."""
+    import json  # lazy: rarely needed
+
+    data = json.loads(text)
+    if "problems" in data:
+        return InputError([Problem(**p) for p in data["problems"]])
+    return str(data.get("message", ""))

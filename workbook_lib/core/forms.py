@@ -32,6 +32,7 @@ import ipywidgets as w
 import yaml
 from IPython.display import HTML, Markdown, display
 
+from workbook_lib.core.charts import warm_renderer
 from workbook_lib.core.errors import InputError, Problem, StoreError
 from workbook_lib.core.outputs import markdown, write_excel
 from workbook_lib.core.settings import Applied, effective, label, sentence
@@ -70,15 +71,11 @@ def serve(form: Any, wait: Callable[[], None] | None = None) -> None:
     """
     if form is None or not preheated():
         return
-    import vl_convert  # lazy: the chart renderer, needed only in a preheated kernel
-
     if wait is None:
         # lazy: Voilà is there only when the app serves the notebook; sets the request's variables in os.environ
         from voila.utils import wait_for_request as wait
 
-    # the chart renderer's first chart takes most of a second: pay it now, not on the first save
-    vl_convert.vegalite_to_svg({"data": {"values": [{"x": 1}]}, "mark": "point",
-                                "encoding": {"x": {"field": "x", "type": "quantitative"}}})
+    warm_renderer()  # the chart renderer's first chart takes most of a second: pay it now, not on the first save
     # to the server's log (kernels share its stderr): when a preheated page is ready to be asked for
     print(f"[workbook] preheated {type(form).__name__} ready, waiting for its page request",
           file=sys.__stderr__, flush=True)

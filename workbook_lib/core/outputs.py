@@ -340,6 +340,17 @@ def notes_markdown(notes: Iterable[Any]) -> Md:
     return md_list(md("**{}**: {}", n.topic, n.decision) for n in notes)
 
 
+def section(name: str, shown: Any) -> Any:
+    """A report section's HTML wrapped in ``<div class="wb-section-<name>">`` so a form's page (and its tests) can
+    find it; anything but HTML (text) is escaped."""
+    import html as html_text
+
+    from IPython.display import HTML  # lazy: outside a notebook (the CLI) IPython is not needed
+
+    body = shown.data if hasattr(shown, "data") else html_text.escape(str(shown))
+    return HTML(f'<div class="wb-section-{html_text.escape(name)}">{body}</div>')
+
+
 def html_table(frame: pd.DataFrame, empty: str = "Nothing to show.", limit: int | None = None,
                worst_first: tuple[str, bool] | None = None, sheet: str | None = None):
     """An escaped HTML table (user text never becomes markup), in words a reader uses: each column headed by

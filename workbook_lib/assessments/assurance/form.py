@@ -11,12 +11,10 @@ from __future__ import annotations
 import html
 import logging
 import traceback
-from typing import Any
 from urllib.parse import urlencode
 
 import ipywidgets as w
 import pandas as pd
-from IPython.display import HTML
 
 from workbook_lib.assessments.assurance import run as assurance
 from workbook_lib.assessments.assurance.charts import risk_label
@@ -44,12 +42,6 @@ STYLE = ("<style>.wb-entry-table {border-collapse: collapse; margin: 4px 0 8px 0
          ".wb-entry-table td {text-align: left; padding: 3px 12px 3px 0; border-bottom: 1px solid #ddd; "
          "vertical-align: top} .wb-assurance-form a.wb-download {color: #1565c0; text-decoration: underline}"
          "</style>")
-
-
-def section(name: str, shown: Any) -> HTML:
-    """A report section's HTML wrapped in ``<div class="wb-section-<name>">`` so the app can find it."""
-    body = shown.data if hasattr(shown, "data") else html.escape(str(shown))
-    return HTML(f'<div class="wb-section-{html.escape(name)}">{body}</div>')
 
 
 class AssuranceForm(StoreForm):

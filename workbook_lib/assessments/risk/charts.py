@@ -99,15 +99,17 @@ def _cell_size(cells: pd.DataFrame, labels: list[str]) -> tuple[int, int]:
     return width, max(42, COUNT_SIZE + 10 + LINE * max((len(ls) for ls in cells["id_lines"]), default=0))
 
 
-def _cell_marks(base: alt.Chart, colour: alt.Color, height: float, tooltip: list[str], **place) -> alt.LayerChart:
-    """A coloured cell (placed by ``place``, else by ``base``) with its count or score on top, its IDs below."""
+def _cell_marks(base: alt.Chart, data: pd.DataFrame, colour: alt.Color, height: float, tooltip: list[str],
+                **place) -> alt.LayerChart:
+    """A coloured cell (placed by ``place``, else by ``base``) with its count or score on top, its IDs below; the
+    data is given once, to the layer (a chart copied with its data for each mark cost most of the build)."""
     rect = base.mark_rect(stroke="white", strokeWidth=2).encode(color=colour, tooltip=tooltip, **place)
     text_colour_ = _altair().Color("text_colour:N", scale=None)
     count = base.mark_text(fontSize=COUNT_SIZE, fontWeight="bold", baseline="top", dy=-height / 2 + 3).encode(
         text="label:N", color=text_colour_)
     ids = base.mark_text(fontSize=ID_SIZE, baseline="top", lineHeight=LINE, dy=-height / 2 + COUNT_SIZE + 6).encode(
         text="id_lines:N", color=text_colour_)
-    return rect + count + ids
+    return _altair().layer(rect, count, ids, data=data)
 
 
 def _band_colour(ev: RiskEvaluation) -> alt.Color:
@@ -125,10 +127,11 @@ def _heatmap(ev: RiskEvaluation, stage: str) -> alt.LayerChart:
     i_order = [f"{iv.value} {iv.label}" for iv in m.impact]
     width, height = _cell_size(cells, i_order)
     split = "[slice(datum.label, 0, indexof(datum.label, ' ')), slice(datum.label, indexof(datum.label, ' ') + 1)]"
-    base = alt.Chart(cells).encode(
+    base = alt.Chart().encode(
         x=alt.X("impact:N", sort=i_order, title="Impact", axis=alt.Axis(labelAngle=0, labelExpr=split, labelLimit=0)),
         y=alt.Y("likelihood:N", sort=l_order, title="Likelihood", axis=label_axis(l_order)))
-    layers = _cell_marks(base, _band_colour(ev), height, ["likelihood", "impact", "score", "band", "count", "ids"])
+    layers = _cell_marks(base, cells, _band_colour(ev), height,
+                         ["likelihood", "impact", "score", "band", "count", "ids"])
     w = width * len(m.impact)
     if stage == "residual" and m.rating_stage == "current":  # one current rating per risk: no before/after
         head = title(f"Current risk: {_n(int(cells['count'].sum()), 'rated risk')}", w,
@@ -157,10 +160,10 @@ def _factor_chart(ev: RiskEvaluation, height: int) -> alt.LayerChart:
     width, need = _cell_size(cells, [])
     width, height = max(width, 200), max(height, need * len(cells))
     order = cells["range"].tolist()
-    base = alt.Chart(cells).encode(
+    base = alt.Chart().encode(
         x=alt.X("column:N", title=None, axis=alt.Axis(labelAngle=0, labelLimit=0, ticks=False)),
         y=alt.Y("range:N", sort=order, title="Residual score band", axis=label_axis(order)))
-    layers = _cell_marks(base, _band_colour(ev), height / len(cells), ["range", "count", "ids"])
+    layers = _cell_marks(base, cells, _band_colour(ev), height / len(cells), ["range", "count", "ids"])
     head = title(f"Residual from control effectiveness: {_n(int(cells['count'].sum()))}", width,
                  "no cell: score only")
     return layers.properties(width=width, height=height, title=head)
@@ -322,11 +325,11 @@ def value_map(ev: RiskEvaluation) -> alt.LayerChart:
     l_order = [f"{lv.value} {lv.label}" for lv in reversed(m.likelihood)]
     x_scale = alt.Scale(domain=[-n, n], nice=False, zero=False)
     x_axis = alt.Axis(values=sorted(set(cells["mid"])), labelExpr="abs(datum.value) + 0.5", grid=False)
-    base = alt.Chart(cells).encode(
+    base = alt.Chart().encode(
         x=alt.X("mid:Q", scale=x_scale, title="Impact (threat: left, opportunity: right)", axis=x_axis),
         y=alt.Y("likelihood:N", sort=l_order, title="Likelihood", axis=label_axis(l_order)))
-    marks = _cell_marks(base, alt.Color("colour:N", scale=None), height, ["side", "likelihood", "impact", "count",
-                                                                         "ids"], x="x0:Q", x2="x1:Q")
+    marks = _cell_marks(base, cells, alt.Color("colour:N", scale=None), height,
+                        ["side", "likelihood", "impact", "count", "ids"], x="x0:Q", x2="x1:Q")
     sides = pd.DataFrame({"x": [-n / 2, n / 2], "text": ["Threats", "Opportunities"]})
     words = alt.Chart(sides).mark_text(fontSize=12, fontWeight="bold", baseline="bottom", dy=-4).encode(
         x=alt.X("x:Q", scale=x_scale), y=alt.value(0), text="text:N")

@@ -21,6 +21,7 @@ PLAIN = {"risk_id": "risk ID", "stated_inherent_score": "the file's inherent sco
          "stated_residual_level": "the file's residual level", SCORE: "the file's own score",
          LEVEL: "the file's own level"}
 _HINTS = re.compile(r"\b(\d+|x|to|pct|percent|percentage|percentuale|h m l|hml|vl vh|1 5|1 4)\b")
+_PERCENT = re.compile(r"\b(percent|percentage|pct|percentuale)\b")
 
 
 def plain(canonical: str) -> str:
@@ -45,6 +46,7 @@ class Headings:
 
     def __init__(self, spec: ColumnSpec):
         self.spec = spec
+        self._guessed: dict[str, Guess | None] = {}  # heading -> guess: a file's rows are scanned for headers
 
     @cached_property
     def exact(self) -> dict[str, tuple[str, ...]]:
@@ -57,23 +59,33 @@ class Headings:
         return {fold(w): axis for axis, words in self.spec.axes.items() for w in words}
 
     @cached_property
-    def qualifiers(self) -> list[tuple[str, str]]:
+    def qualifiers(self) -> list[tuple[re.Pattern[str], str]]:
+        """Each qualifier's words as a pattern (whole words), longest first."""
         pairs = [(fold(w), q) for q, words in self.spec.qualifiers.items() for w in words]
-        return sorted(pairs, key=lambda p: -len(p[0]))
+        return [(re.compile(rf"\b{re.escape(w)}\b"), q) for w, q in sorted(pairs, key=lambda p: -len(p[0]))]
+
+    @cached_property
+    def fillers(self) -> set[str]:
+        return {fold(f) for f in self.spec.fillers}
 
     def guess(self, heading: str) -> Guess | None:
+        if heading not in self._guessed:
+            self._guessed[heading] = self._guess(heading)
+        return self._guessed[heading]
+
+    def _guess(self, heading: str) -> Guess | None:
         words = fold(heading)
-        percent = "%" in words.split() or bool(re.search(r"\b(percent|percentage|pct|percentuale)\b", words))
+        percent = "%" in words.split() or bool(_PERCENT.search(words))
         exact = self.exact.get(_key(heading))
         if exact:
             return Guess(exact, False, percent)
         qualifier = None
-        for phrase, q in self.qualifiers:
-            if re.search(rf"\b{re.escape(phrase)}\b", words):
-                qualifier, words = q, re.sub(rf"\b{re.escape(phrase)}\b", " ", words)
+        for pattern, q in self.qualifiers:
+            if pattern.search(words):
+                qualifier, words = q, pattern.sub(" ", words)
                 break
         words = " ".join(_HINTS.sub(" ", words).replace("%", " ").split())
-        fillers = {fold(f) for f in self.spec.fillers}
+        fillers = self.fillers
         for attempt in (words, " ".join(w for w in words.split() if w not in fillers)):
             axis = self.axes.get(attempt)
             if axis is not None:
