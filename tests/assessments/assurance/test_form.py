@@ -10,9 +10,10 @@ import pytest
 from tests.conftest import PARAMETERS
 from tests.form_kit import Recorder, example_settings, no_request, settle  # noqa: F401 - a fixture
 from workbook_lib.assessments import shared_fields
-from workbook_lib.assessments.assurance.form import AssuranceForm, section
+from workbook_lib.assessments.assurance.form import AssuranceForm
 from workbook_lib.assessments.assurance.inputs import CombinedAssuranceParams
 from workbook_lib.core import records
+from workbook_lib.core.outputs import section
 from workbook_lib.core.params import load_file
 from workbook_lib.core.store import Author, Store
 
