@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import hashlib
 import json
+import logging
 import os
+import re
 import shutil
 import tempfile
 import threading
@@ -191,7 +194,41 @@ def injected_parameters(spec: AssessmentSpec, params: Any, output_dir: Path) -> 
             injected[name] = str(params.resolve(injected[name]))
     if spec.resolve_methodology:
         injected = spec.resolve_methodology(params, injected)
-    return injected
+    # a parameter the notebook's parameters cell does not name is injected only when it differs from its default
+    # (the kernel's validation gives it the default anyway): no "unknown parameter" warning for the rest
+    named = notebook_parameters(spec.path)
+    defaults = _defaults(type(params))
+    return {k: v for k, v in injected.items()
+            if k in named or k == "output_dir" or k not in defaults or v != defaults[k]}
+
+
+def _defaults(model: type) -> dict[str, Any]:
+    """Each optional parameter's default, as the JSON papermill would inject."""
+    out = {}
+    for name, f in model.model_fields.items():
+        if not f.is_required():
+            out[f.alias or name] = json.loads(json.dumps(f.get_default(call_default_factory=True), default=str))
+    return out
+
+
+class _KnownParameters(logging.Filter):
+    """papermill warns of every injected name the notebook's parameters cell does not assign; the kernel validates
+    them against the assessment's parameters instead (a misspelled one is refused there, with a did-you-mean)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Passed unknown parameter")
+
+
+logging.getLogger("papermill").addFilter(_KnownParameters())
+
+
+@functools.cache
+def notebook_parameters(notebook: Path) -> frozenset[str]:
+    """The names a notebook's ``parameters`` cell assigns."""
+    cells = json.loads(notebook.read_text(encoding="utf-8")).get("cells", [])
+    source = next(("".join(c.get("source", "")) for c in cells
+                   if "parameters" in c.get("metadata", {}).get("tags", [])), "")
+    return frozenset(re.findall(r"^(\w+)\s*=", source, re.M))
 
 
 def execute(assessment: str, params_file: Path, out: Path, timeout: int = DEFAULT_TIMEOUT,
