@@ -202,3 +202,60 @@ def test_a_page_left_gives_its_kernel_back(tmp_path):
             except urllib.error.HTTPError as exc:
                 assert exc.code == 503 and time.time() < deadline, f"no place freed: {exc.code}"
                 time.sleep(1)
+
+
+PROBES_404 = ["/voila/templates/..", "/voila/templates/../x", "/voila/templates/", "/voila/templates/lab/x/y",
+              "/voila/templates/lab/static/", "/voila/templates/lab/static/../../x", "/voila/templates/..%2fx",
+              "/voila/templates/lab/static/%00", "/voila/render/%00", "/logout", "/logout?next=http://evil",
+              "/voila/static/..%2f..%2fetc/passwd", "/voila/static/../x"]
+
+
+def _status(port: int, path: str) -> tuple[int, str, str]:
+    """(status, Location, body) of a GET sent with the path exactly as written (no redirect followed)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
+        s.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n".encode())
+        data = b""
+        while chunk := s.recv(65536):
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    location = next((h.split(":", 1)[1].strip() for h in lines[1:] if h.lower().startswith("location:")), "")
+    return int(lines[0].split()[1]), location, body.decode("utf-8", "replace")
+
+
+def test_odd_paths_are_not_found_never_a_server_error(tmp_path):
+    """Voilà answered 500 to /voila/templates/.. (its template file handler), to /logout (a server page without its
+    static files) and to a NUL in a path; the app answers 404 (a local redirect would do), and the pages still work."""
+    with _capped_app(tmp_path) as (port, _kernels):
+        for path in PROBES_404:
+            status, location, body = _status(port, path)
+            assert status == 404 or (300 <= status < 400 and location.startswith("/")), (path, status, location)
+            assert "Traceback" not in body and "evil" not in location
+        assert _status(port, "/logout")[2] == "There is no such page here."
+        assert _status(port, "/")[0] == 200
+        assert _status(port, "/voila/templates/lab/static/voila.js")[0] == 200  # the pages' own files still load
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/voila/render/index.ipynb", timeout=180) as response:
+            assert response.status == 200
+
+
+def test_a_server_killed_outright_leaves_nothing_after_the_next_start(tmp_path):
+    """The server's and its kernels' temporary files (connection files, uploads being read) live in one folder of
+    the server's: removed when it stops, and by the next start when it was killed outright."""
+    env = {**os.environ, "WORKBOOK_DB": str(tmp_path / "app.db"), "TMPDIR": str(tmp_path)}
+    killed = subprocess.Popen([sys.executable, "-m", "workbook_lib.cli", "app", "--port", str(free_port())], cwd=ROOT,
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 90
+    while not list(tmp_path.glob("workbook-voila-*")):
+        assert killed.poll() is None and time.time() < deadline, "workbook app made no folder of its own"
+        time.sleep(0.3)
+    left = list(tmp_path.glob("workbook-voila-*"))
+    killed.kill()
+    killed.wait()
+    assert all(p.exists() for p in left)
+    with _capped_app(tmp_path, TMPDIR=str(tmp_path)) as (port, _kernels):
+        with urllib.request.urlopen(_form_url(port), timeout=180) as response:  # a kernel, its files in the folder
+            assert response.status == 200
+        assert not any(p.exists() for p in left), "the killed server's folder was not removed"
+        assert len(list(tmp_path.glob("workbook-voila-*"))) == 1  # this server's own
+    assert not list(tmp_path.glob("workbook-voila-*")), "a stopped server left its folder"
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(("voila_", "tmp"))]

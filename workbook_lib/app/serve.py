@@ -20,6 +20,7 @@ from workbook_lib.core.store import Store
 
 TEMPLATE_ROOT = Path(__file__).parent / "share"  # share/voila/templates/workbook: the forms' page template
 UNUSED_LAB_EXTENSIONS = ("jupyterlab-jupytext", "jupyterlab_pygments")  # code is never shown in a form
+VOILA_SERVER = "workbook_lib.app.voila_server"
 
 
 def voila_command(port: int, host: str = "127.0.0.1", token: str | None = None, preheat: bool = False,
@@ -27,7 +28,9 @@ def voila_command(port: int, host: str = "127.0.0.1", token: str | None = None, 
     """The Voilà command line serving the notebooks (or another ``folder``: bench/voila.py's floor) as
     stakeholder forms."""
     idle = int(os.environ.get("WORKBOOK_KERNEL_IDLE_S", "60"))  # seconds before a page-less kernel goes
-    command = [sys.executable, "-m", "voila", str(folder or served_folder()), f"--port={port}", f"--Voila.ip={host}",
+    # Voilà with 404 for the paths it would answer 500, and its files in one folder it removes (app/voila_server.py)
+    command = [sys.executable, "-m", VOILA_SERVER, str(folder or served_folder()), f"--port={port}",
+               f"--Voila.ip={host}",
                # Voilà's lab template without its CDN stylesheets (found through voila_environment)
                "--template=workbook", "--strip_sources=True", "--show_tracebacks=False",
                # lab extensions a form page never uses: less JavaScript to load before the form shows

@@ -1,0 +1,107 @@
+"""The Voilà server ``workbook app`` runs (``python -m workbook_lib.app.voila_server``, the command line
+``serve.voila_command`` builds): Voilà itself, with two changes.
+
+- Paths Voilà would answer with a server error (500) are answered 404 instead: its template file handler fails on
+  any path not of the form ``<template>/static/<file>`` (``/voila/templates/..``, ``/voila/templates/lab/static/``),
+  ``/logout`` renders a server page without the static files it needs (the forms have no sign-in of their own: a
+  proxy or JupyterHub signs people in and out), and a NUL in a path breaks a redirect or a file check. A path with
+  a ``..`` segment is 404 too (Voilà's file handlers answer it 403, 302 or 500).
+- Everything the server and its kernels leave in the temporary folder (kernels' connection files, uploaded files
+  being read) lives in one folder of this process, ``<tmp>/workbook-voila-<pid>-<host>-...``: removed when the server
+  stops, and by the next start when the server was killed outright (``core.leftovers``).
+
+Only the Voilà process imports this module.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from jupyter_server.utils import url_path_join
+from tornado import web
+from traitlets import default
+from voila.app import Voila
+from voila.static_file_handler import TemplateStaticFileHandler
+
+from workbook_lib.core.leftovers import remove_stale, tagged
+
+NOT_FOUND = "There is no such page here."
+SERVER_FOLDER = "workbook-voila"  # <tmp>/workbook-voila-<pid>-<host>-<random>: this server's and its kernels' files
+_TEMPLATE = re.compile(r"[A-Za-z0-9_-]+")  # a template's name (lab, classic, reveal, workbook): no dots, no slash
+# a path (as sent, before decoding) with a NUL or a ".." segment: never a page; Voilà's file handlers answer some
+# 403 and some 500
+_NEVER_A_PAGE = r"(?i).*(%00|\x00|(^|/|%2f)(\.|%2e){2}(/|%2f|$)).*"
+
+
+class NotFound(web.RequestHandler):
+    """404 with one plain sentence, for any method."""
+
+    def prepare(self) -> None:
+        raise web.HTTPError(404)
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        self.set_header("Content-Type", "text/plain; charset=utf-8")
+        self.finish(NOT_FOUND if status_code == 404 else self._reason)
+
+
+class TemplateStatic(TemplateStaticFileHandler):
+    """Voilà's handler of ``/voila/templates/<template>/static/<file>``, answering 404 to any other path (Voilà's
+    unpacks the path into three parts, and fails with a 500 on fewer or on one that leaves its folder)."""
+
+    def parse_url_path(self, path: str) -> str:
+        parts = path.split("/", 2)
+        if ("\x00" in path or len(parts) != 3 or not _TEMPLATE.fullmatch(parts[0]) or parts[1] != "static"
+                or not parts[2] or os.path.normpath(path).split(os.sep, 2) != parts):
+            raise web.HTTPError(404)
+        return super().parse_url_path(path)
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        self.set_header("Content-Type", "text/plain; charset=utf-8")
+        self.finish(NOT_FOUND if status_code == 404 else self._reason)
+
+
+def server_folder(tmp: Path | None = None) -> Path:
+    """A new folder for this server, after removing those of servers killed outright."""
+    tmp = Path(tmp or tempfile.gettempdir())
+    remove_stale(tmp, SERVER_FOLDER)
+    return Path(tempfile.mkdtemp(prefix=tagged(SERVER_FOLDER), dir=tmp))
+
+
+class WorkbookVoila(Voila):
+    """Voilà with the routes above first, and this server's files in one folder it removes."""
+
+    folder: Path | None = None
+
+    @default("connection_dir_root")
+    def _default_connection_dir(self) -> str:
+        if self.folder is None:
+            self.folder = server_folder()
+            kernels_tmp = self.folder / "tmp"
+            kernels_tmp.mkdir()
+            os.environ["TMPDIR"] = str(kernels_tmp)  # the kernels' temporary files (uploads) live here too
+        return str(self.folder)
+
+    def init_handlers(self) -> list:
+        ours = [(_NEVER_A_PAGE, NotFound)]
+        for logout in dict.fromkeys([r"/logout", url_path_join(self.server_url, r"/logout")]):
+            ours.append((logout, NotFound))
+        ours.append((url_path_join(self.server_url, r"/voila/templates/(.*)"), TemplateStatic))
+        return ours + super().init_handlers()
+
+    def stop(self) -> None:
+        try:
+            super().stop()
+        finally:
+            if self.folder is not None:
+                shutil.rmtree(self.folder, ignore_errors=True)
+
+
+main = WorkbookVoila.launch_instance
+
+if __name__ == "__main__":
+    main()
