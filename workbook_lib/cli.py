@@ -6,10 +6,12 @@ in pandas, pydantic, SQLAlchemy or papermill, and ``workbook --help`` should not
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
 import time
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,7 +28,7 @@ if TYPE_CHECKING:
     from workbook_lib.batch import Job, RunResult
     from workbook_lib.core.assessment import AssessmentSpec
     from workbook_lib.core.records import RecordKind
-    from workbook_lib.core.store import Author, Store
+    from workbook_lib.core.store import Author, Method, Store
 
 app = typer.Typer(help="Risk and assurance workbooks: run assessments headless, check inputs, "
                        "inspect methodologies.", no_args_is_help=True, add_completion=False,
@@ -216,11 +218,15 @@ def serve_app(port: int = typer.Option(8866, help="port to listen on"),
 
 
 # ---- the store -------------------------------------------------------------------------------------
-def _open_store(url: str | None) -> Store:
+@contextlib.contextmanager
+def _open_store(url: str | None) -> Iterator[Store]:
+    """The store, closed after the block. Any StoreError, opening it or in the block (a name longer than the store
+    keeps, a full store: nothing saved), is one line and exit 2."""
     from workbook_lib.core.store import Store  # lazy: sqlalchemy
 
     try:
-        return Store(url)
+        with Store(url) as st:
+            yield st
     except StoreError as exc:
         fail_input(str(exc))
 
@@ -291,10 +297,21 @@ def store_import(file: Path = typer.Argument(..., help="CSV or .xlsx to import")
                     f"--period {other[0]}, or import it in the form, which saves each period's rows under it")
     prov = loaded.provenance()
     method = Method(prov["name"], prov["version"], prov["sha256"])
+    author = _cli_author(who, line)
+    _check_names(organisation, period, rows, method)  # before the store is opened (or created)
     with _open_store(store) as st:
-        result = st.save(organisation, period, record_kind.kind, rows, _cli_author(who, line), method,
-                         source="import")
+        result = st.save(organisation, period, record_kind.kind, rows, author, method, source="import")
         typer.echo(f"{file}: {result.summary()} in {st.describe()} ({organisation}, {period}).")
+
+
+def _check_names(organisation: str, period: str, keys: Iterable[str] = (), method: Method | None = None) -> None:
+    """Names longer than the store keeps (or holding a NUL): one line, exit 2."""
+    from workbook_lib.core.store import check_names  # lazy: sqlalchemy
+
+    try:
+        check_names(organisation, period, keys, method)
+    except StoreError as exc:
+        fail_input(str(exc))
 
 
 def _cli_author(who: str, line: str | None) -> Author:
@@ -380,6 +397,7 @@ def settings_import(file: Path = typer.Argument(..., help="a YAML file of settin
     if problems:
         fail_input(f"{file}: settings not saved:\n" + "\n".join(f"  - {p}" for p in problems))
     author = _cli_author(who, line)
+    _check_names(organisation, period)  # before the store is opened (or created)
     with _open_store(store) as st:
         result = save_settings(st, organisation, period, values, author, source="import",
                                only=None if replace_all else [str(k) for k in data])

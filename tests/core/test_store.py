@@ -9,6 +9,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -235,3 +236,100 @@ def test_a_write_killed_mid_transaction_leaves_the_store_consistent(tmp_path):
     for batch in acked:
         assert all(f"B{batch:05d}-{i:03d}" in keys for i in range(200))
     assert len(keys) % 200 == 0 and audit == len(keys)  # whole transactions only, each with its audit rows
+
+
+# ---- what the store can keep: names within their columns, a full store (hostile input, items 10 and 11) -------------
+LONG = {"organisation": 201, "period": 101, "key": 201}
+
+
+@pytest.mark.parametrize("field", ["organisation", "period", "key", "methodology", "nul"])
+def test_a_name_longer_than_its_column_is_one_line_and_nothing_is_written(store, field):
+    """PostgreSQL refused it mid-write with a long traceback, SQLite kept it silently: both refuse it now, before
+    anything is written, naming the field and the limit (the column's own size)."""
+    org, period, key, method = ORG, PERIOD, "R1", None
+    if field == "organisation":
+        org = "O" * LONG["organisation"]
+    elif field == "period":
+        period = "2" * LONG["period"]
+    elif field == "key":
+        key = "K" * LONG["key"]
+    elif field == "methodology":
+        method = Method("M" * 201, "1.0", "ab" * 32)
+    else:
+        org = "Karoo\x00Vale"
+    expected = {"organisation": "the organisation's name .* 201 characters long; the store keeps at most 200",
+                "period": "the period .* 101 characters long; the store keeps at most 100",
+                "key": "a record's key .* 201 characters long; the store keeps at most 200",
+                "methodology": "the methodology's name .* at most 200", "nul": "contains a NUL character"}[field]
+    with pytest.raises(StoreError, match=expected) as refused:
+        store.save(org, period, "risk", {key: {"risk_id": key}}, ANN, method)
+    assert "\n" not in str(refused.value) and str(refused.value).endswith("nothing was saved")
+    assert store.organisations() == [] and store.history() == []
+
+
+def test_names_as_long_as_their_columns_are_kept_whole(store):
+    org, period, key = "O" * 200, "P" * 100, "K" * 200
+    store.save(org, period, "risk", {key: {"risk_id": key}}, Author("A" * 200, "L" * 100),
+               Method("M" * 200, "V" * 50, "ab" * 32))
+    assert store.organisations() == [org] and store.periods(org) == [period]
+    assert [r.key for r in store.current(org, period, "risk")] == [key]
+    assert store.current("O" * 300, period, "risk") == []  # reading with a name too long finds nothing, no error
+
+
+@pytest.mark.parametrize("name, line, expected", [("A" * 201, None, "name of the person .* at most 200"),
+                                                  ("Ann", "L" * 101, "line of assurance .* at most 100")])
+def test_an_author_longer_than_the_audit_trail_keeps_is_refused(name, line, expected):
+    with pytest.raises(StoreError, match=expected):
+        Author(name, line)
+
+
+def test_the_limits_are_the_columns_the_migrations_build(store):
+    """The checks read the sizes of the table definitions in store.py; the migrations must build the same ones."""
+    inspector = sa.inspect(store.engine)
+    for table in wb_store.metadata.sorted_tables:
+        built = {c["name"]: getattr(c["type"], "length", None) for c in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if isinstance(column.type, sa.String) and not isinstance(column.type, sa.JSON):
+                assert built[column.name] == column.type.length, (table.name, column.name)
+
+
+def test_a_full_store_is_one_line_and_nothing_is_saved(tmp_path):
+    """SQLite's "database or disk is full" (here max_page_count; a full disk or quota says the same) ends in one
+    line naming the store; the transaction is rolled back, so the store keeps what it had."""
+    st = Store(str(tmp_path / "full.db"))
+    st.save(ORG, PERIOD, "risk", {"R1": {"risk_id": "R1"}}, ANN)
+    with st.engine.connect() as conn:
+        pages = conn.exec_driver_sql("PRAGMA page_count").scalar()
+    st.engine.dispose()
+    sa.event.listen(st.engine, "connect", lambda c, _r: c.execute(f"PRAGMA max_page_count={pages + 2}"))
+    rows = {f"R{i}": {"risk_id": f"R{i}", "description": "x" * 2000} for i in range(2, 200)}
+    with pytest.raises(StoreError, match=r"^the store sqlite:///.*full\.db is full \(database or disk is full\): "
+                                         r"nothing was saved") as refused:
+        st.save(ORG, PERIOD, "risk", rows, ANN)
+    assert "\n" not in str(refused.value)
+    assert [r.key for r in st.current(ORG, PERIOD, "risk")] == ["R1"] and len(st.history()) == 1
+    st.close()
+
+
+def test_postgresql_disk_full_is_recognised():
+    class DiskFull(Exception):
+        sqlstate = "53100"
+
+    assert wb_store._full(sa.exc.OperationalError("INSERT", {}, DiskFull("could not extend file")))
+    assert not wb_store._full(sa.exc.OperationalError("INSERT", {}, Exception("database is locked")))
+
+
+@pytest.mark.parametrize("option, value", [("--organisation", "O" * 250), ("--period", "P" * 150),
+                                           ("--who", "W" * 250), ("--line", "L" * 150)])
+def test_store_import_of_a_name_too_long_is_one_line_and_saves_nothing(tmp_path, option, value):
+    args = {"--organisation": ORG, "--period": PERIOD, "--who": "Tester", "--line": "1st line", option: value}
+    db = tmp_path / "cli.db"
+    register = PARAMETERS / "registers" / "karoo_vale_municipality_2025.csv"
+    result = subprocess.run([str(Path(sys.executable).parent / "workbook"), "store", "import", str(register),
+                             "-a", "risk-evaluation", "-m", "western-cape-5x5", *[x for kv in args.items() for x in kv],
+                             "--store", str(db)],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+    assert "characters long; the store keeps at most" in result.stderr and "nothing was saved" in result.stderr
+    assert not db.exists()  # the store is not even created

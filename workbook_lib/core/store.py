@@ -90,6 +90,9 @@ class Author:
     def __post_init__(self) -> None:
         if not self.name or not self.name.strip():
             raise StoreError("a change needs the name of the person making it")
+        check_text(self.name.strip(), changes.c.who, "the name of the person making a change")
+        check_text(self.line, changes.c.line, "the line of assurance")
+        check_text(self.identity, changes.c.identity, "how the person was identified")
 
 
 @dataclass(frozen=True)
@@ -265,6 +268,10 @@ class Store:
                 with self.writer.begin() as conn:
                     return work(conn)
             except sa.exc.OperationalError as exc:
+                if _full(exc):  # the transaction was rolled back: nothing of it was written
+                    reason = str(exc.orig).splitlines()[0] if exc.orig else "full"
+                    raise StoreError(f"the store {self.describe()} is full ({reason}): nothing was saved; free some "
+                                     "space (or raise its quota) and save again") from None
                 busy = "locked" in str(exc).lower() or "busy" in str(exc).lower()
                 if not busy or attempt == 7:
                     raise
@@ -280,6 +287,7 @@ class Store:
         """
         _check_kind(kind)
         payload = {str(k): None if v is None else _clean(v) for k, v in rows.items()}
+        check_names(organisation, period, payload, method, source)
 
         def work(conn: Connection) -> SaveResult:
             period_id = _ensure_period(conn, organisation, period)
@@ -369,6 +377,46 @@ class Store:
             row["at"] = _utc(row["at"])
             row["changed"] = _changed_fields(row["before"], row["after"])
         return rows
+
+
+def check_text(value: str | None, column: sa.Column, what: str) -> None:
+    """Refuse, in one line naming the field and the limit, text the store could not keep in ``column``: longer than
+    the column (PostgreSQL refuses it mid-write; SQLite would keep it silently) or holding a NUL (PostgreSQL refuses
+    it). The limit is the column's own size in the table definitions above, so the check and the schema agree
+    (tests/core/test_store_limits.py checks the migrations build the same sizes)."""
+    if value is None:
+        return
+    limit = column.type.length
+    if limit is not None and len(value) > limit:
+        raise StoreError(f"{what} ({_start(value)}) is {len(value):,} characters long; the store keeps at most {limit} "
+                         "characters: nothing was saved")
+    if "\x00" in value:
+        raise StoreError(f"{what} ({_start(value)}) contains a NUL character, which the store cannot keep: "
+                         "nothing was saved")
+
+
+def _start(value: str) -> str:
+    """A value quoted for a message, its start only when long (enough to find it by)."""
+    return repr(value[:40]) + ("\u2026" if len(value) > 40 else "")
+
+
+def check_names(organisation: str, period: str, keys: Iterable[str], method: Method | None = None,
+                source: str = "form") -> None:
+    """Everything a save writes into a sized column, checked before anything is written (StoreError)."""
+    check_text(organisation.strip(), organisations.c.name, "the organisation's name")
+    check_text(period.strip(), periods.c.label, "the period")
+    for key in keys:
+        check_text(key, records.c.key, "a record's key (a risk ID, a setting's name, ...)")
+    if method is not None:
+        check_text(method.name, records.c.method_name, "the methodology's name")
+        check_text(method.version, records.c.method_version, "the methodology's version")
+        check_text(method.sha256, records.c.method_sha256, "the methodology's SHA-256")
+    check_text(source, changes.c.source, "where the change came from")
+
+
+def _full(exc: sa.exc.OperationalError) -> bool:
+    """SQLite's "database or disk is full" (the disk, a quota or max_page_count), PostgreSQL's disk_full (53100)."""
+    return getattr(exc.orig, "sqlstate", None) == "53100" or "database or disk is full" in str(exc.orig).lower()
 
 
 def _check_kind(kind: str) -> None:
