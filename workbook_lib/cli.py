@@ -44,6 +44,18 @@ for module in command_modules():  # the commands each assessment adds (its comma
     module.register(app)
 
 
+@contextlib.contextmanager
+def _writing() -> Iterator[None]:
+    """A file a command writes: a full disk or quota (NotWritten: the file as it was is kept) is one line, exit 1."""
+    from workbook_lib.core.outputs import NotWritten  # lazy: pandas
+
+    try:
+        yield
+    except NotWritten as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
+
+
 def _output_folder(out: Path) -> None:
     """Create the output folder, or say in one line why it cannot be one."""
     if out.exists() and not out.is_dir():
@@ -131,7 +143,8 @@ def batch(paths: list[Path] = typer.Argument(..., help="parameters files, or fol
     console.print(f"{len(job_list)} run(s) from {len(files)} parameters file(s) on {where}")
     started = time.perf_counter()
     results = failures + _run_jobs(job_list, out, jobs, scheduler, console)
-    index = write_index(out, results)
+    with _writing():
+        index = write_index(out, results)
     failed = [r for r in results if not r.ok]
     console.print(f"{len(results) - len(failed)} of {len(results)} run(s) ok in "
                   f"{time.perf_counter() - started:.0f}s; index: {index.resolve()}", markup=False, highlight=False)
@@ -342,7 +355,8 @@ def store_export(assessment: str = typer.Option(..., "--assessment", "-a"),
     if frame.empty:
         fail_input(f"no {kind} records for {organisation} / {period} in the store")
     out.parent.mkdir(parents=True, exist_ok=True)
-    write_table(frame, out, sheet=kind)  # headings and values neutralised, characters Excel cannot hold replaced
+    with _writing():
+        write_table(frame, out, sheet=kind)  # headings and values neutralised, characters Excel cannot hold replaced
     typer.echo(f"{len(frame)} {kind} records written to {out}")
 
 
@@ -424,7 +438,8 @@ def settings_export(organisation: str = typer.Option(..., "--organisation"),
     given = settings.values.model_dump(mode="json", exclude_none=True)
     if not given:
         fail_input(f"no settings saved for {organisation} (period {period} or earlier)")
-    write_text(out, f"# {settings.origin()}\n" + yaml.safe_dump(given, sort_keys=False, allow_unicode=True))
+    with _writing():
+        write_text(out, f"# {settings.origin()}\n" + yaml.safe_dump(given, sort_keys=False, allow_unicode=True))
     typer.echo(f"{len(given)} settings written to {out}")
 
 
@@ -451,7 +466,8 @@ def store_history(organisation: str | None = typer.Option(None, "--organisation"
         flat = frame.assign(before=frame["before"].map(_json_text), after=frame["after"].map(_json_text))
         if out.suffix.lower() not in {".csv", ".xlsx"}:
             fail_input(f"{out}: choose a .xlsx or .csv file name")
-        write_table(flat, out, sheet="history")
+        with _writing():
+            write_table(flat, out, sheet="history")
         typer.echo(f"{len(frame)} changes written to {out}")
         return
     if frame.empty:

@@ -3,11 +3,16 @@ process importing ipykernel) overlaps the parent's imports and input checks. Che
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
+import zmq
 from jupyter_client.manager import AsyncKernelManager
-from jupyter_core.utils import run_sync
+from jupyter_core.paths import jupyter_runtime_dir
+from jupyter_core.utils import ensure_dir_exists, run_sync
+from traitlets import default
 
+from workbook_lib.core.leftovers import remove_stale, tagged
 from workbook_lib.core.paths import NOTEBOOKS
 
 KERNEL = "python3"
@@ -18,12 +23,35 @@ SKIP_SLOW_IMPORTS = "__import__('sys').modules.setdefault('rfc3987_syntax', None
 KERNEL_ARGS = [f"--IPKernelApp.exec_lines={SKIP_SLOW_IMPORTS}"]
 
 
+CONNECTION_FILE = "kernel-workbook"  # <runtime dir>/kernel-workbook-<pid>-<host>-<random>.json
+
+
+class KernelManager(AsyncKernelManager):
+    """jupyter_client's kernel manager, its connection file named after this process in Jupyter's runtime folder
+    (``jupyter --runtime-dir``; by default a nameless temporary file): removed when the kernel shuts down, as before,
+    and, when this process was killed outright, by the next one that starts a kernel (core/leftovers.py). Used for
+    the early kernel and, through papermill, for a batch run's kernel."""
+
+    @default("transport_encryption")
+    def _transport_encryption_default(self) -> str:
+        # CurveZMQ keys when the kernel says it takes them (ipykernel 7 does): its messages are not plain text on
+        # loopback, and it does not warn so on stderr, over the one line a failed `workbook run` prints
+        return "auto" if zmq.has("curve") else "disabled"
+
+    @default("connection_file")
+    def _connection_file_default(self) -> str:
+        runtime = Path(jupyter_runtime_dir())
+        ensure_dir_exists(runtime, 0o700)
+        remove_stale(runtime, CONNECTION_FILE)
+        return str(runtime / f"{tagged(CONNECTION_FILE)}{uuid.uuid4().hex[:12]}.json")
+
+
 class EarlyKernel:
     """A kernel started before the inputs are checked, so that its start-up (a new Python process importing
     ipykernel) overlaps the checks; handed to papermill, and always shut down by this process."""
 
     def __init__(self, cwd: Path, assessment: str | None = None):
-        self.km = AsyncKernelManager(kernel_name=KERNEL)
+        self.km = KernelManager(kernel_name=KERNEL)
         # the same thread's event loop that papermill (nbclient) uses later through run_sync
         run_sync(self.km.start_kernel)(cwd=str(cwd), extra_arguments=KERNEL_ARGS + warm_up(assessment))
 

@@ -24,14 +24,16 @@ from pathlib import Path
 from typing import Any
 
 from workbook_lib.assessments import registry, shared_fields
-from workbook_lib.batch.early_kernel import KERNEL, KERNEL_ARGS, EarlyKernel, start_kernel_early
+from workbook_lib.batch.early_kernel import KERNEL, KERNEL_ARGS, EarlyKernel, KernelManager, start_kernel_early
 from workbook_lib.batch.errors import RunFailed
 from workbook_lib.batch.pdf import notebook_to_pdf
 from workbook_lib.core import params as wb_params
 from workbook_lib.core import provenance
 from workbook_lib.core.assessment import AssessmentSpec
 from workbook_lib.core.errors import PROBLEMS_FILE, InputError, StoreError, problems_from_json
-from workbook_lib.core.outputs import notebook_to_html, slug, warm_html_exporter
+from workbook_lib.core.leftovers import HOST, alive
+from workbook_lib.core.outputs import NO_SPACE, notebook_to_html, slug, warm_html_exporter
+from workbook_lib.core.report_set import PREVIOUS, set_names, staging_prefix
 from workbook_lib.core.settings import effective
 from workbook_lib.core.source import source_of
 
@@ -72,21 +74,85 @@ def safe_target(out: Path, organisation: str, period: str) -> Path:
 
 
 def remove_stale_staging(target: Path, stem: str) -> None:
-    """Remove the staging folders of this assessment's earlier runs whose process is gone (killed outright)."""
-    for folder in target.glob(f".staging-{stem}-*"):
-        pid = folder.name.removeprefix(f".staging-{stem}-").split("-", 1)[0]
-        if pid.isdigit() and not _alive(int(pid)):
+    """Remove the staging folders of this assessment's earlier runs whose process is gone (killed outright), first
+    putting back the set a killed run was replacing (core/report_set.py)."""
+    for folder in target.glob(f"{staging_prefix(stem)}*"):
+        pid, _, rest = folder.name.removeprefix(staging_prefix(stem)).partition("-")
+        host = rest.split("-", 1)[0]
+        if re.fullmatch(r"[0-9a-f]{8}", host) and host != HOST:  # another machine's run (a shared OUT)
+            continue
+        if pid.isdigit() and not alive(int(pid)):
+            if (folder / PREVIOUS).is_dir():
+                try:
+                    _put_back(folder, target, stem)
+                except OSError:  # left for a later run to try again
+                    continue
             shutil.rmtree(folder, ignore_errors=True)
 
 
-def _alive(pid: int) -> bool:
+def swap_in(staging: Path, target: Path, stem: str, outputs: list[Path]) -> list[Path]:
+    """Move the new set (``outputs``, in ``staging``) into ``target`` in place of the old one, so that a reader never
+    meets a mix of the two: the old set is kept in ``staging/.previous`` (hard links) first; a failed move puts it
+    back and raises; a run killed mid-way is put back by the next one (``remove_stale_staging``)."""
+    partial = staging / f"{PREVIOUS}-partial"
+    partial.mkdir()
+    for name in set_names(stem):
+        if (target / name).is_file() or (target / name).is_symlink():
+            _keep(target / name, partial / name)
+    partial.rename(staging / PREVIOUS)  # from here the set is being replaced (core.report_set.being_replaced)
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another user's process: alive
-        return True
-    return True
+        for o in outputs:
+            o.replace(target / o.name)
+        for name in set(set_names(stem)) - {o.name for o in outputs}:  # e.g. an earlier run's PDF
+            (target / name).unlink(missing_ok=True)
+    except BaseException:
+        _put_back(staging, target, stem)
+        raise
+    (staging / PREVIOUS).rename(staging / f"{PREVIOUS}-replaced")  # the new set is whole
+    return [target / o.name for o in outputs]
+
+
+def _keep(path: Path, kept: Path) -> None:
+    try:
+        os.link(path, kept, follow_symlinks=False)
+    except OSError:  # a filesystem without hard links
+        shutil.copy2(path, kept, follow_symlinks=False)
+
+
+def _put_back(staging: Path, target: Path, stem: str) -> None:
+    """Put the set kept in ``staging/.previous`` back in ``target``, the new set's files removed; can be repeated."""
+    previous = staging / PREVIOUS
+    for name in set_names(stem):
+        if (previous / name).exists() or (previous / name).is_symlink():
+            os.replace(previous / name, target / name)
+            (previous / name).unlink(missing_ok=True)  # still there when both names were one file
+        else:
+            (target / name).unlink(missing_ok=True)
+    previous.rmdir()
+
+
+def _no_space(target: Path, assessment: str, errno_: int) -> RunFailed:
+    why = os.strerror(errno_)
+    return RunFailed(f"{assessment}: the reports could not be written in {target} ({why}); nothing was changed: "
+                     "any reports there are as they were", "output", error=f"reports not written: {why}")
+
+
+def _not_moved(exc: OSError, staging: Path, target: Path, assessment: str) -> RunFailed:
+    """A swap that failed: the old set put back (nothing changed), or, if even that failed, kept for the next run."""
+    why = exc.strerror or str(exc) or type(exc).__name__
+    if (staging / PREVIOUS).exists():
+        return RunFailed(f"{assessment}: the reports could not be moved into {target} ({why}); the earlier ones are "
+                         f"kept in {staging / PREVIOUS} and put back by the next run", "output",
+                         error=f"reports not moved: {why}")
+    if exc.errno in NO_SPACE:
+        return _no_space(target, assessment, exc.errno)
+    return RunFailed(f"{assessment}: the reports could not be moved into {target} ({why}); nothing was changed: any "
+                     "reports there are as they were", "output", error=f"reports not moved: {why}")
+
+
+def _no_space_in(text: str) -> int | None:
+    """The errno of a full disk or quota a kernel's error names, if it does."""
+    return next((n for n in NO_SPACE if os.strerror(n) in text), None)
 
 
 def _loaded(assessment: str, params_file: Path) -> tuple[AssessmentSpec, Any, Any, dict[str, Any]]:
@@ -156,7 +222,8 @@ def _execute_notebook(spec: AssessmentSpec, injected: dict[str, Any], executed: 
 
     from workbook_lib.batch.engine import ENGINE  # lazy: with papermill
 
-    early = {"km": kernel.km} if kernel is not None else {}
+    # papermill's own kernel (a batch run's) names its connection file as the early kernel does (early_kernel.py)
+    early = {"km": kernel.km} if kernel is not None else {"kernel_manager_class": KernelManager}
     try:
         pm.execute_notebook(str(spec.path), str(executed), parameters=injected, kernel_name=KERNEL,
                             cwd=str(spec.path.parent), progress_bar=False, log_output=False,
@@ -166,6 +233,9 @@ def _execute_notebook(spec: AssessmentSpec, injected: dict[str, Any], executed: 
         refused = _input_failure(executed.parent)
         if refused is not None:  # bad input: nothing is written, not even the failed notebook
             raise refused from None
+        full = _no_space_in(f"{exc.ename}: {exc.evalue}")
+        if full is not None:  # the disk is full: no failed notebook either
+            raise _no_space(failed.parent, assessment, full) from None
         shutil.copy(executed, failed)
         raise RunFailed(f"{params_file}: {assessment} failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue}\n"
                         f"No report was written; the failed notebook is {failed}", "cell", cell=str(exc.exec_count),
@@ -177,6 +247,8 @@ def _execute_notebook(spec: AssessmentSpec, injected: dict[str, Any], executed: 
         raise RunFailed(f"{params_file}: {assessment} timed out: a cell ran longer than {timeout} s; no report was "
                         "written", "timeout", cell=cell, error=f"cell ran longer than {timeout} s") from None
     except Exception as exc:  # the kernel, not the notebook: retried once by run_job
+        if isinstance(exc, OSError) and exc.errno in NO_SPACE:  # papermill could not save the notebook
+            raise _no_space(failed.parent, assessment, exc.errno) from None
         if not _is_kernel_failure(exc):
             raise
         raise RunFailed(f"{params_file}: {assessment}: the kernel failed: {type(exc).__name__}: {exc}", "kernel",
@@ -263,11 +335,10 @@ def _execute_checked(assessment: str, params_file: Path, out: Path, timeout: int
     target.mkdir(parents=True, exist_ok=True)
     try:
         return _run_checked(spec, p, used, given, assessment, params_file, target, timeout, pdf, kernel)
-    except RunFailed as exc:
-        if exc.kind == "input":  # nothing written: not even the folders made for the outputs
-            for folder in created:
-                with contextlib.suppress(OSError):
-                    folder.rmdir()
+    except RunFailed:
+        for folder in created:  # nothing written (bad input, a full disk): not even the folders made for the outputs
+            with contextlib.suppress(OSError):
+                folder.rmdir()  # only if empty: a failed notebook, or a PDF's missing set, stays
         raise
 
 
@@ -285,8 +356,13 @@ def _run_checked(spec: AssessmentSpec, p: Any, used: Any, given: dict[str, Any],
     stem = assessment
     failed = target / f"{stem}.failed.ipynb"
     remove_stale_staging(target, stem)
-    with tempfile.TemporaryDirectory(prefix=f".staging-{stem}-{os.getpid()}-", dir=target) as staging_dir:
-        staging = Path(staging_dir)
+    try:
+        staging = Path(tempfile.mkdtemp(prefix=f"{staging_prefix(stem)}{os.getpid()}-{HOST}-", dir=target))
+    except OSError as exc:
+        if exc.errno in NO_SPACE:
+            raise _no_space(target, assessment, exc.errno) from None
+        raise
+    try:
         injected = injected_parameters(spec, p, staging)
         executed = staging / f"{stem}.ipynb"
         started_at, started = dt.datetime.now(dt.UTC), time.perf_counter()
@@ -313,12 +389,18 @@ def _run_checked(spec: AssessmentSpec, p: Any, used: Any, given: dict[str, Any],
                 outputs.append(notebook_to_pdf(executed, staging / f"{stem}.pdf", title))
             except RunFailed as exc:
                 pdf_error = exc
+        try:
+            final = swap_in(staging, target, stem, outputs)  # all together, or the old set as it was
+        except OSError as exc:
+            raise _not_moved(exc, staging, target, assessment) from None
         failed.unlink(missing_ok=True)
-        final = []
-        for o in outputs:
-            dest = target / o.name
-            o.replace(dest)
-            final.append(dest)
+    except OSError as exc:
+        if exc.errno not in NO_SPACE:
+            raise
+        raise _no_space(target, assessment, exc.errno) from None
+    finally:
+        if not (staging / PREVIOUS).exists():  # else a set not put back: kept for the next run to put back
+            shutil.rmtree(staging, ignore_errors=True)
     if pdf_error is not None:  # the four outputs are in place; only the PDF is missing
         raise pdf_error
     return Outcome(final, p.organisation, p.period, time.perf_counter() - started)

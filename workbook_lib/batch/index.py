@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import json
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -14,6 +14,8 @@ from urllib.parse import quote
 from workbook_lib.assessments import registry
 from workbook_lib.batch.pool import RunResult
 from workbook_lib.core.index_figures import figure_text
+from workbook_lib.core.outputs import write_text
+from workbook_lib.core.report_set import being_replaced
 
 _CSS = """body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:2rem;color:#222}
 table{border-collapse:collapse;margin:1rem 0 2rem;font-size:.9rem}th,td{border:1px solid #ccc;padding:.3rem .5rem;
@@ -76,6 +78,8 @@ def _run_row(r: RunResult, figures: dict[str, Any] | None) -> str:
 def write_index(out: Path, results: list[RunResult], title: str = "Assessment reports") -> Path:
     """OUT/index.html: every run (status, key figures, links) and the cross-organisation summary.
     Self-contained: inline CSS, no script, nothing from the network; every text escaped."""
+    # a set being replaced, or whose replacement was cut off, may mix two runs' files: listed as incomplete, unread
+    results = [_incomplete(r) if r.outputs and being_replaced(out / r.folder, r.assessment) else r for r in results]
     order = {name: i for i, name in enumerate(registry())}
     ranked = sorted(results, key=lambda r: (r.organisation, r.period, order.get(r.assessment, 99), r.params_file))
     # each run's JSON summary read once: its key figures serve both tables
@@ -92,7 +96,12 @@ def write_index(out: Path, results: list[RunResult], title: str = "Assessment re
             "<th>Status</th><th>Key figures</th><th>Reports</th><th>Parameters</th></tr></thead>"
             f"<tbody>{''.join(run_rows)}</tbody></table></body></html>\n")
     path = out / "index.html"
-    path.write_text(page, encoding="utf-8")
-    (out / "index.json").write_text(json.dumps([asdict(r) for r in ranked], indent=2, ensure_ascii=False),
-                                    encoding="utf-8")
+    write_text(out / "index.json", json.dumps([asdict(r) for r in ranked], indent=2, ensure_ascii=False))
+    write_text(path, page)  # each whole or not at all (NotWritten on a full disk: the earlier index is kept)
     return path
+
+
+def _incomplete(r: RunResult) -> RunResult:
+    return replace(r, status="failed", kind="incomplete", outputs=[],
+                   error=f"its reports in {r.folder} are being replaced, or their replacement was cut off: they may "
+                         "mix two runs; run it again")

@@ -21,9 +21,11 @@ import io
 import logging
 import os
 import re
+import shutil
 import sys
+import tempfile
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlencode
@@ -34,6 +36,7 @@ from IPython.display import HTML, Markdown, display
 
 from workbook_lib.core.charts import warm_renderer
 from workbook_lib.core.errors import InputError, Problem, StoreError
+from workbook_lib.core.leftovers import remove_stale, tagged
 from workbook_lib.core.outputs import markdown, write_excel
 from workbook_lib.core.settings import Applied, effective, label, sentence
 
@@ -354,6 +357,29 @@ def download_link(data: bytes, filename: str, label: str,
     encoded = base64.b64encode(data).decode("ascii")
     return (f'<a class="wb-download" download="{html.escape(filename)}" href="data:{mime};base64,{encoded}">'
             f"{html.escape(label)}</a>")
+
+
+UPLOADS = "workbook-upload"  # <tmp>/workbook-upload-<pid>-<host>-<random>/<file name>: a file being read
+
+
+@contextlib.contextmanager
+def uploaded_file(upload: dict[str, Any]) -> Iterator[Path]:
+    """A file uploaded through a FileUpload widget (``upload.value[0]``), written under its own name (never a path
+    from the browser) in a folder of this kernel's, for the block to read; removed when the block ends, however it
+    ends. A kernel killed while reading leaves the folder: the next upload (any kernel's) removes it, and the app
+    server's own temporary folder is removed when it starts again (app/voila_server.py)."""
+    tmp = Path(tempfile.gettempdir())
+    remove_stale(tmp, UPLOADS)
+    folder = Path(tempfile.mkdtemp(prefix=tagged(UPLOADS), dir=tmp))
+    try:
+        name = Path(str(upload["name"]).replace("\x00", "")).name
+        if name in {"", ".", ".."} or len(name.encode("utf-8", "replace")) > 200:
+            name = "upload" + Path(name).suffix[:20]  # what kind of file it is is all a reader needs of the name
+        path = folder / name
+        path.write_bytes(bytes(upload["content"]))
+        yield path
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def problems_without_rows(exc: InputError, names: dict[int, str] | None = None) -> InputError:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import functools
 import json
 import os
@@ -37,17 +38,32 @@ def slug(text: str) -> str:
     return s or "unnamed"
 
 
+NO_SPACE = (errno.ENOSPC, errno.EDQUOT)  # a full disk, a used-up quota
+
+
+class NotWritten(OSError):
+    """An output that could not be written for want of space; the file as it was (or its absence) is kept. Its
+    message is one line: which file, why, and that nothing was changed."""
+
+    def __str__(self) -> str:
+        return str(self.strerror)
+
+
 @contextlib.contextmanager
 def _replacing(path: Path) -> Iterator[Path]:
     """A temporary name beside ``path``; renamed to ``path`` when the block completes, removed if it fails.
 
-    So a reader (or a crash) never meets a half-written output, and a failed write keeps the previous file."""
+    So a reader (or a crash) never meets a half-written output, and a failed write keeps the previous file. A full
+    disk or quota ends in NotWritten (one line), not in the writer's traceback."""
     tmp = path.with_name(f".{path.name[:200]}.{uuid.uuid4().hex[:12]}.tmp")
     try:
         yield tmp
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError) and not isinstance(exc, NotWritten) and exc.errno in NO_SPACE:
+            raise NotWritten(exc.errno, f"{path} could not be written ({os.strerror(exc.errno)}); nothing was "
+                                        "changed") from None
         raise
 
 
