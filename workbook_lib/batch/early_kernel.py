@@ -3,6 +3,7 @@ process importing ipykernel) overlaps the parent's imports and input checks. Che
 
 from __future__ import annotations
 
+import tempfile
 import uuid
 from pathlib import Path
 
@@ -41,7 +42,10 @@ class KernelManager(AsyncKernelManager):
     @default("connection_file")
     def _connection_file_default(self) -> str:
         runtime = Path(jupyter_runtime_dir())
-        ensure_dir_exists(runtime, 0o700)
+        try:
+            ensure_dir_exists(runtime, 0o700)
+        except OSError:  # a home that cannot be written: the temporary folder, as jupyter_client does
+            runtime = Path(tempfile.gettempdir())
         remove_stale(runtime, CONNECTION_FILE)
         return str(runtime / f"{tagged(CONNECTION_FILE)}{uuid.uuid4().hex[:12]}.json")
 
