@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import html
 import logging
-import tempfile
 import traceback
 from dataclasses import replace
 from pathlib import Path
@@ -282,9 +281,7 @@ class MonitoringForm(StoreForm):
             raise StoreError("choose a CSV or Excel file of readings first")
         upload = self.upload.value[0]
         name = Path(upload["name"]).name  # never a path from the browser
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / name
-            path.write_bytes(bytes(upload["content"]))
+        with forms.uploaded_file(upload) as path:  # removed however this ends (a killed kernel's by the next)
             table = read_table(path, READINGS_COLUMNS)
         table.file = name
         table.problems = [replace(p, file=name) for p in table.problems]

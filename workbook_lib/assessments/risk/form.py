@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-import tempfile
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -292,9 +291,7 @@ class RiskRegisterForm(StoreForm):
         options = self.params.read_options()
         options = replace(options, columns={**options.columns, **self.column_choices})
         context = RegisterContext(self.loaded, list(self.params.partner_roles), options)
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / name
-            path.write_bytes(bytes(upload["content"]))
+        with forms.uploaded_file(upload) as path:  # removed however this ends (a killed kernel's by the next)
             try:
                 table = read_for_kind(path, RISK, context=context)
                 table.file = name
