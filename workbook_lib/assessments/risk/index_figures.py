@@ -10,12 +10,19 @@ from workbook_lib.core.index_figures import IndexColumn, counts_by_level
 def key_figures(summary: dict[str, Any]) -> dict[str, Any]:
     """Risks, rated risks, residual levels (worst first), rated risks above appetite and, with an earlier period,
     how many risks got worse since it."""
-    risks = summary.get("risks", [])
-    rated = [r for r in risks if r.get("rated")]
-    figures = {"risks": len(risks), "rated": len(rated),
-               "residual": counts_by_level(((r.get("residual_level"), r.get("residual_score")) for r in rated),
-                                           True),
-               "above appetite": sum(r.get("above_appetite") is True for r in rated)}
+    counts = summary.get("counts")
+    if isinstance(counts, dict) and summary.get("risks") is None:  # a register too long to list risk by risk
+        residual = counts.get("residual") or {}
+        figures = {"risks": counts.get("risks", 0), "rated": counts.get("rated", 0),
+                   "residual": [(level, n) for level, n in reversed(list(residual.items())) if n],
+                   "above appetite": counts.get("above_appetite", 0)}
+    else:
+        risks = summary.get("risks") or []
+        rated = [r for r in risks if r.get("rated")]
+        figures = {"risks": len(risks), "rated": len(rated),
+                   "residual": counts_by_level(((r.get("residual_level"), r.get("residual_score")) for r in rated),
+                                               True),
+                   "above appetite": sum(r.get("above_appetite") is True for r in rated)}
     movement = summary.get("movement")
     if isinstance(movement, dict):
         figures |= {"worse": movement.get("counts", {}).get("worse", 0), "since": movement.get("from_period")}

@@ -138,11 +138,12 @@ class Interpreter:
         if not d.canonical:
             return
         options = list(d.guess.candidates) if d.guess else [d.canonical]
-        cells = [[cells[j] if j < len(cells) else "" for j in d.source.columns] for _, cells in data]
         if d.source.marks:
+            cells = [[cells[j] if j < len(cells) else "" for j in d.source.columns] for _, cells in data]
             d.values = self._marks(d, cells, [n for n, _ in data])
             return
-        values = [c[0] for c in cells]
+        first = d.source.columns[0]  # a column's values are its first column's (one list, not a list per row)
+        values = [cells[first] if first < len(cells) else "" for _, cells in data]
         d.values = values
         if options[0] in RATINGS:
             self._ratings(d, values, [n for n, _ in data], bool(d.guess and d.guess.percent))

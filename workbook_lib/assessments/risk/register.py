@@ -8,6 +8,7 @@ every problem at once; an unrated risk is a warning, never an error and never a 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,6 +52,7 @@ class Register:
         return self.frame["rated"]
 
 
+@functools.lru_cache(maxsize=8192)  # a register repeats its dates: each distinct text is parsed once
 def parse_date(text: str) -> dt.date | None:
     text = text.strip()
     if not text:
@@ -66,9 +68,16 @@ def parse_date(text: str) -> dt.date | None:
         return None
 
 
+def _distinct(series: pd.Series, fn) -> pd.Series:
+    """``series.map(fn)`` with ``fn`` called once per distinct value (a register repeats its words and dates)."""
+    values = series.unique()
+    return series.map(dict(zip(values, map(fn, values), strict=True)))
+
+
 def _level_map(series: pd.Series, lookup: dict[str, int]) -> pd.Series:
-    keys = series.str.split().str.join(" ").str.casefold().str.replace(r"^(\d+)\.0+$", r"\1", regex=True)
-    return keys.map(lookup)
+    distinct = pd.Series(series.unique())  # each distinct rating read once, not once per risk
+    keys = distinct.str.split().str.join(" ").str.casefold().str.replace(r"^(\d+)\.0+$", r"\1", regex=True)
+    return series.map(dict(zip(distinct, keys.map(lookup), strict=True)))
 
 
 def _expected_levels(m: Methodology, axis: str) -> str:
@@ -97,24 +106,24 @@ def build_schema(m: Methodology, columns: list[str], partner_roles: list[str],
             # without a scale (re-rated residual) the column is free text kept for the record
             labels = m.control_lookup()
             expected = "one of: " + ", ".join(c.label for c in m.control_effectiveness)
-            col_checks.append(pa.Check(lambda s, lk=labels: (s == "") | s.map(normalise_label).isin(lk),
+            col_checks.append(pa.Check(lambda s, lk=labels: (s == "") | _distinct(s, normalise_label).isin(lk),
                                        error=expected))
         elif name == "response":
             lookup = spec.responses_for(options)
-            col_checks.append(pa.Check(lambda s, lk=lookup: (s == "") | s.map(normalise_label).isin(lk),
+            col_checks.append(pa.Check(lambda s, lk=lookup: (s == "") | _distinct(s, normalise_label).isin(lk),
                                        error="a response: " + ", ".join(spec.responses)
                                        + " (or add your word under response_words: in the parameters)"))
         elif name == "status":
             lookup = spec.statuses_for(options)
-            col_checks.append(pa.Check(lambda s, lk=lookup: (s == "") | s.map(fold).isin(lk),
+            col_checks.append(pa.Check(lambda s, lk=lookup: (s == "") | _distinct(s, fold).isin(lk),
                                        error="a risk status: " + ", ".join(spec.statuses)
                                        + " (or add your word under status_words: in the parameters)"))
         elif name in spec.dates:
-            col_checks.append(pa.Check(lambda s: s.map(lambda v: v == "" or parse_date(v) is not None),
+            col_checks.append(pa.Check(lambda s: _distinct(s, lambda v: v == "" or parse_date(v) is not None),
                                        error="a date such as 2025-06-30 or 30/06/2025"))
         elif name == "progress":
             done = {normalise_label(x) for x in spec.complete_progress}
-            col_checks.append(pa.Check(lambda s, d=done: s.map(lambda v: _progress_ok(v, d)),
+            col_checks.append(pa.Check(lambda s, d=done: _distinct(s, lambda v: _progress_ok(v, d)),
                                        error="a percentage 0-100 or one of: "
                                        + ", ".join([*spec.progress_words, *spec.complete_progress])))
         checks[name] = pa.Column(None, checks=col_checks, required=name in spec.required,
@@ -134,7 +143,7 @@ def _pair_ok(df: pd.DataFrame, a: str, b: str, statuses: dict[str, str]) -> pd.S
     risk is not scored, so half a pair is kept as written (a 0% likelihood beside its impact)."""
     empty_a = df[a] == "" if a in df else pd.Series(True, index=df.index)
     empty_b = df[b] == "" if b in df else pd.Series(True, index=df.index)
-    closed = (df["status"].map(lambda v: statuses.get(fold(v)) in ("closed", "eliminated"))
+    closed = (_distinct(df["status"], lambda v: statuses.get(fold(v)) in ("closed", "eliminated"))
               if "status" in df else pd.Series(False, index=df.index))
     return (empty_a == empty_b) | closed
 
@@ -248,19 +257,19 @@ def _normalise(table: Table, m: Methodology, options: ReadOptions) -> Register:
         out[name] = _level_map(out[name], m.scale_lookup(axis)).astype("Int64")
     if m.control_effectiveness:  # a scale: keep its canonical label and factor
         lookup = m.control_lookup()
-        keys = out["control_effectiveness"].map(normalise_label)
+        keys = _distinct(out["control_effectiveness"], normalise_label)
         out["control_effectiveness"] = keys.map(lambda k: lookup[k].label if k in lookup else "")
         out["control_factor"] = keys.map(lambda k: lookup[k].factor if k in lookup else np.nan)
     else:
         out["control_factor"] = np.nan
     statuses = spec.statuses_for(options)
-    out["status"] = out["status"].map(lambda v: statuses.get(fold(v), "open") if v else "open")
+    out["status"] = _distinct(out["status"], lambda v: statuses.get(fold(v), "open") if v else "open")
     responses = spec.responses_for(options)
-    out["response"] = out["response"].map(lambda v: responses.get(normalise_label(v), "") if v else "")
+    out["response"] = _distinct(out["response"], lambda v: responses.get(normalise_label(v), "") if v else "")
     for name in spec.dates:
         out[name] = out[name].map(parse_date)
     done = {normalise_label(x) for x in spec.complete_progress}
-    out["complete"] = out["progress"].map(lambda v: _is_complete(v, done))
+    out["complete"] = _distinct(out["progress"], lambda v: _is_complete(v, done))
     out["rated"] = out["inherent_likelihood"].notna() & out["inherent_impact"].notna()
     known = set(spec.columns) | {ROW}
     extra = []

@@ -18,36 +18,70 @@ from workbook_lib.assessments.risk.changes import (
     Movement,
 )
 from workbook_lib.assessments.risk.interpret import readings_frame, skipped_lines
-from workbook_lib.assessments.risk.scoring import RiskEvaluation
+from workbook_lib.assessments.risk.scoring import RiskEvaluation, some_ids
 from workbook_lib.core.outputs import Md, md, md_list, notes_markdown, plain
+
+JSON_RISKS = 100_000  # per-row lists in the JSON summary, in full up to this many entries (docs/assessments.md)
+WHERE = {"risks": "the Excel workbook, sheet \"Risks\"",
+         "disagreements": "the Excel workbook, sheet \"Own figures differing\"",
+         "skipped_rows": "the Excel workbook, sheet \"Rows skipped\"",
+         "warnings": "the Excel workbook, sheet \"Warnings\"",
+         "movement.risks": "the Excel workbook, sheet \"Movement\""}
+RISK_KEYS = ["risk_id", "group", "inherent_score", "inherent_level", "residual_score", "residual_level",
+             "above_appetite", "decision_maker", "rated", "status", "residual_basis"]
+
+
+def _records(frame: pd.DataFrame, columns: list[str]) -> list[dict[str, Any]]:
+    """The rows of ``frame`` as JSON takes them (missing -> None, numpy and pandas scalars -> Python ones), built
+    column-wise; each value as ``plain`` gives it."""
+    part = frame[columns].astype(object)
+    part = part.where(part.notna(), None)
+    return [{k: plain(v) for k, v in row.items()} for row in part.to_dict("records")] if len(part) else []
+
+
+def listed(summary: dict[str, Any], key: str, count: int, build: Any) -> Any:
+    """``build()`` (a per-row list) when it has at most ``JSON_RISKS`` entries; else None, with its count and where
+    every entry is recorded under ``summary["not_listed"]``."""
+    if count <= JSON_RISKS:
+        return build()
+    summary["not_listed"][key] = {"count": count, "where": WHERE[key]}
+    return None
+
+
+def counts(ev: RiskEvaluation) -> dict[str, Any]:
+    """The register's counts, whatever its size (the batch index reads them): risks, rated, not rated, closed,
+    above appetite, and rated risks per residual level (lowest band first)."""
+    bands = [b.name for b in sorted(ev.methodology.methodology.banding(ev.banding).bands, key=lambda b: b.min)]
+    levels = ev.rated["residual_level"].value_counts()
+    return {"risks": len(ev.risks), "rated": len(ev.rated), "not_rated": len(ev.unrated), "closed": len(ev.closed),
+            "above_appetite": int((ev.risks["above_appetite"] == True).sum()),  # noqa: E712 - object column
+            "residual": {b: int(levels.get(b, 0)) for b in bands}}
 
 
 def risk_summary(ev: RiskEvaluation, organisation: str, period: str) -> dict[str, Any]:
-    """The JSON contract of the risk evaluation (see README)."""
-    risks = [
-        {"risk_id": r.risk_id, "group": r.group,
-         "inherent_score": plain(r.inherent_score), "inherent_level": plain(r.inherent_level),
-         "residual_score": plain(r.residual_score), "residual_level": plain(r.residual_level),
-         "above_appetite": plain(r.above_appetite), "decision_maker": plain(r.decision_maker),
-         "rated": bool(r.rated), "status": r.status, "residual_basis": plain(r.residual_basis)}
-        for r in ev.risks.itertuples(index=False)
-    ]
+    """The JSON contract of the risk evaluation (see README; its per-row lists: docs/assessments.md)."""
+    summary: dict[str, Any] = {"not_listed": {}}
+    risks = listed(summary, "risks", len(ev.risks), lambda: [
+        {**r, "rated": bool(r["rated"])} for r in _records(ev.risks, RISK_KEYS)])
     groups = [
         {"group": g.group, "residual_score": plain(g.residual_score), "residual_level": plain(g.residual_level),
          "decision_maker": plain(g.decision_maker)}
         for g in ev.groups.itertuples(index=False)
     ]
+    disagreements = listed(summary, "disagreements", len(ev.disagreements), lambda: [
+        {"risk_id": d["Risk"], "row": int(d["Row"]), "column": d["Your column"],
+         "file_value": d["The file says"], "computed": d["Computed"], "arithmetic": d["Arithmetic"]}
+        for d in ev.disagreements.to_dict("records")])
+    skipped = listed(summary, "skipped_rows", len(ev.skipped), lambda: [
+        {"row": s.row, "reason": s.reason, "text": s.text} for s in ev.skipped])
+    warnings = listed(summary, "warnings", len(ev.warnings), lambda: list(ev.warnings))
     return {"assessment": "risk-evaluation", "organisation": organisation, "period": period,
             "as_of": ev.as_of.isoformat(), "methodology": ev.methodology.provenance(),
-            "banding": ev.banding, "risks": risks, "groups": groups, "warnings": list(ev.warnings),
-            "disagreements": [
-                {"risk_id": d["Risk"], "row": int(d["Row"]), "column": d["Your column"],
-                 "file_value": d["The file says"], "computed": d["Computed"], "arithmetic": d["Arithmetic"]}
-                for d in ev.disagreements.to_dict("records")],
+            "banding": ev.banding, "risks": risks, "groups": groups, "warnings": warnings,
+            "disagreements": disagreements,
             "columns_read": [{"column": r.letter, "heading": r.heading, "read_as": r.meaning, "how": r.how,
                               "values": r.style} for r in ev.readings],
-            "skipped_rows": [{"row": s.row, "reason": s.reason, "text": s.text} for s in ev.skipped],
-            "movement": movement_summary(ev)}
+            "skipped_rows": skipped, "movement": movement_summary(ev, summary), "counts": counts(ev), **summary}
 
 
 def key_figures(ev: RiskEvaluation) -> str:
@@ -143,13 +177,13 @@ def opening_narrative(ev: RiskEvaluation, organisation: str, period: str) -> Md:
         md("As of **{as_of:%d %B %Y}**, the register holds **{n} risks**; **{rated}** are rated{unrated}.",
            as_of=ev.as_of, n=len(ev.risks), rated=len(rated),
            unrated=md(" and **{} are not rated** ({}); unrated risks are listed, never scored", len(unrated),
-                      ", ".join(unrated["risk_id"])) if len(unrated) else Md()),
+                      some_ids(unrated["risk_id"])) if len(unrated) else Md()),
         *([md("**{}** closed or eliminated risk(s) are listed, not scored or escalated ({}).", len(ev.closed),
-              ", ".join(ev.closed["risk_id"]))] if len(ev.closed) else []),
+              some_ids(ev.closed["risk_id"]))] if len(ev.closed) else []),
         md("{after}, **{n_worst}** risk(s) {are} in the highest band (*{worst}*), and **{above}** sit above the risk "
            "appetite{which}", after="On their current ratings" if current else "After controls", n_worst=n_worst,
            are="are" if current else "remain", worst=worst, above=len(above),
-           which=md(": {}.", ", ".join(above["risk_id"])) if len(above) else md(".")),
+           which=md(": {}.", some_ids(above["risk_id"])) if len(above) else md(".")),
     ]
     basis = rated["residual_basis"].value_counts()
     if current:
@@ -177,8 +211,18 @@ def opening_narrative(ev: RiskEvaluation, organisation: str, period: str) -> Md:
     banding = m.banding(ev.banding).title
     lines.append(md("Method: *{}* ({} {}), banding *{}*.", m.title, m.name, m.version, banding))
     if ev.warnings:
-        lines.append(md("**Warnings**\n\n") + md_list(ev.warnings))
+        lines.append(md("**Warnings**\n\n") + md_list(shown_warnings(ev.warnings)))
     return Md("\n\n").join(lines)
+
+
+MAX_WARNINGS = 20  # warnings the report lists; the rest are counted (every one is in the Excel workbook)
+
+
+def shown_warnings(warnings: list[str]) -> list[str]:
+    """The first ``MAX_WARNINGS`` warnings, and how many more there are and where they all are."""
+    more = len(warnings) - MAX_WARNINGS
+    return list(warnings[:MAX_WARNINGS]) + ([f"... and {more:,} more warnings: every warning is in the Excel "
+                                              "workbook, sheet \"Warnings\"."] if more > 0 else [])
 
 
 def _added(m: Any, what: str) -> bool:
@@ -215,7 +259,7 @@ def roles_narrative(ev: RiskEvaluation) -> Md:
     counts = Md(", ").join(md("{} {}", r, int(ev.roles[r].sum())) for r in roles)
     uncovered = ev.roles.loc[~ev.roles["covered"], "risk_id"].tolist()
     return md("## Partner alignment\nRisks each partner role contributes to: {}. {}", counts,
-              md("**No partner role covers {}**: alignment there rests on the owner alone.", ", ".join(uncovered))
+              md("**No partner role covers {}**: alignment there rests on the owner alone.", some_ids(uncovered))
               if uncovered else md("Every risk has at least one partner role."))
 
 
@@ -228,7 +272,10 @@ def method_note(ev: RiskEvaluation) -> Md:
     read = Md()
     if ev.readings:
         rows_read = Md("\n").join(_row(r.values()) for r in readings_frame(ev.readings).to_dict("records"))
-        skipped = Md().join(md("\n- Skipped {}", line) for line in skipped_lines(ev.skipped))
+        skipped = Md().join(md("\n- Skipped {}", line) for line in skipped_lines(ev.skipped[:MAX_WARNINGS]))
+        if len(ev.skipped) > MAX_WARNINGS:
+            skipped += md("\n- ... and {:,} more rows skipped: every one is in the Excel workbook, sheet \"Rows "
+                          "skipped\"", len(ev.skipped) - MAX_WARNINGS)
         read = md("**How the register was read** (your heading and what the suite took it to hold):\n\n"
                   "| Column | Your heading | Read as | How |\n|---|---|---|---|\n{}\n{}\n\n", rows_read, skipped)
     added = Md()
@@ -276,14 +323,16 @@ def movement_frame(changes: Changes) -> pd.DataFrame:
     return frame
 
 
-def movement_summary(ev: RiskEvaluation) -> dict[str, Any] | None:
-    """The JSON's ``movement``: from the latest earlier period into this one; None without an earlier period."""
+def movement_summary(ev: RiskEvaluation, summary: dict[str, Any] | None = None) -> dict[str, Any] | None:
+    """The JSON's ``movement``: from the latest earlier period into this one; None without an earlier period. Its
+    ``risks`` are listed up to ``JSON_RISKS`` (``listed``; the count goes in ``summary``)."""
     if ev.movement is None:
         return None
     mv = ev.movement
     c = mv.latest
-    risks = [{k: _whole(v) if k in {"bands", "score_before", "score_now", "by"} else plain(v)
-              for k, v in r.items() if k != "description"} for r in c.frame.to_dict("records")]
+    risks = listed(summary if summary is not None else {"not_listed": {}}, "movement.risks", len(c.frame), lambda: [
+        {k: _whole(v) if k in {"bands", "score_before", "score_now", "by"} else plain(v)
+         for k, v in r.items() if k != "description"} for r in c.frame.to_dict("records")])
     return {"from_period": c.before, "to_period": c.now, "counts": c.summary(), "risks": risks,
             "earlier": [{"period": p, "source": s} for p, s in mv.sources.items()],
             "series": [{"from_period": s.before, "to_period": s.now, "counts": s.summary()} for s in mv.steps],
@@ -317,8 +366,8 @@ def _n(count: int, one: str, many: str) -> str:
 
 
 def _ids(frame: pd.DataFrame) -> Md:
-    ids = [str(x) for x in frame["risk_id"]]
-    more = len(ids) - MAX_IDS
+    ids = [str(x) for x in frame["risk_id"].head(MAX_IDS)]
+    more = len(frame) - MAX_IDS
     return md("{}", ", ".join(ids[:MAX_IDS]) + (f" and {more} more" if more > 0 else ""))
 
 

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from workbook_lib.assessments.risk.acceptance import decision_makers, highest
+from workbook_lib.assessments.risk.acceptance import decision_makers
 from workbook_lib.assessments.risk.methodology import LoadedMethodology, Methodology, MethodologyError
 from workbook_lib.assessments.risk.register import Register
 from workbook_lib.core.datafiles import normalise_label
@@ -188,7 +188,26 @@ class RiskEvaluation:
 
 def _label(values: pd.Series, levels: list) -> pd.Series:
     labels = {lv.value: f"{lv.value} {lv.label}" for lv in levels}
-    return values.map(lambda v: labels.get(v, "") if pd.notna(v) else "")
+    text = values.astype(object).map(labels)  # missing, or not a level: no label
+    return text.where(text.notna(), "")
+
+
+def _before(dates: pd.Series, day: dt.date) -> pd.Series:
+    """Whether each date (a date, or None) is before ``day``: compared column-wise, not a function call per risk."""
+    known = dates.notna().to_numpy()
+    out = np.zeros(len(dates), dtype=bool)
+    out[known] = (dates[known] < day).to_numpy(dtype=bool)
+    return pd.Series(out, index=dates.index)
+
+
+MAX_IDS = 20  # risk IDs a warning names; the rest are counted (every risk is in the Excel workbook)
+
+
+def some_ids(ids: pd.Series | list) -> str:
+    """The first ``MAX_IDS`` risk IDs, then how many more: "R1, R2, ... and 249,980 more"."""
+    ids = pd.Series(ids, dtype=object) if not isinstance(ids, pd.Series) else ids
+    more = len(ids) - MAX_IDS
+    return ", ".join(ids.head(MAX_IDS).astype(str)) + (f" and {more:,} more" if more > 0 else "")
 
 
 def _formatted(values: pd.Series, spec: str = "") -> pd.Series:
@@ -260,8 +279,8 @@ def evaluate(register: Register, loaded: LoadedMethodology, as_of: dt.date,
     risks.loc[risks["closed"], "arithmetic"] = "closed: " + risks.loc[risks["closed"], "status"] + ", not scored"
     risks["inherent_likelihood_label"] = _label(risks["inherent_likelihood"], m.likelihood)
     risks["inherent_impact_label"] = _label(risks["inherent_impact"], m.impact)
-    risks["action_overdue"] = risks["due_date"].map(lambda d: d is not None and d < as_of) & ~risks["complete"]
-    risks["review_overdue"] = risks["review_date"].map(lambda d: d is not None and d < as_of)
+    risks["action_overdue"] = _before(risks["due_date"], as_of) & ~risks["complete"]
+    risks["review_overdue"] = _before(risks["review_date"], as_of)
 
     warnings = list(register.warnings)
     rated = risks["rated"]
@@ -274,7 +293,7 @@ def evaluate(register: Register, loaded: LoadedMethodology, as_of: dt.date,
     elif missing.any():
         what = "residual re-rating or control-effectiveness rating" if m.uses_factor else "residual re-rating"
         warnings.append(f"{int(missing.sum())} rated risk(s) have no {what}; residual taken as "
-                        f"inherent: {', '.join(risks.loc[missing, 'risk_id'])}.")
+                        f"inherent: {some_ids(risks.loc[missing, 'risk_id'])}.")
     if appetite.default is None and not appetite.categories:
         warnings.append("No risk appetite was given: no risk is flagged as above appetite.")
     else:
@@ -291,7 +310,7 @@ def evaluate(register: Register, loaded: LoadedMethodology, as_of: dt.date,
     if roles is not None:
         uncovered = roles.loc[~roles["covered"], "risk_id"].tolist()
         if uncovered:
-            warnings.append(f"No partner role covers: {', '.join(uncovered)}.")
+            warnings.append(f"No partner role covers: {some_ids(uncovered)}.")
     disagreements = own_figures(risks, m, banding, register.headings)
     if len(disagreements):
         warnings.append(f"The register's own score or level differs from the computed one for "
@@ -329,25 +348,44 @@ def own_figures(risks: pd.DataFrame, m: Methodology, banding: str | None,
     return pd.DataFrame(rows, columns=["Risk", "Row", "Your column", "The file says", "Computed", "Arithmetic"])
 
 
+GROUP_COLUMNS = ["group", "risks", "not_rated", "residual_score", "residual_level", "decision_maker",
+                 "register_destination", "driving_risks"]
+
+
 def _groups(risks: pd.DataFrame, bands: list, m: Methodology) -> pd.DataFrame:
-    """A group's overall final risk is the highest residual among its rated risks."""
+    """A group's overall final risk is the highest residual among its rated risks.
+
+    Computed column-wise per group (a register may give every risk a group of its own): groups in the order they
+    first appear; the decision maker, with an escalation, the highest authority any of its risks needs (one above
+    appetite suffices), else its band's."""
+    part = risks.loc[risks["group"] != "", ["group", "rated", "residual_score", "_band", "decision_maker", "risk_id"]]
+    if part.empty:  # ungrouped risks: no group
+        return pd.DataFrame(columns=GROUP_COLUMNS)
+    by = part.groupby("group", sort=False)
+    sizes = by.size()
+    not_rated = (~part["rated"].astype(bool)).groupby(part["group"], sort=False).sum()
+    scored = part[part["rated"].astype(bool)]
+    top = scored.groupby("group", sort=False)["residual_score"].max().dropna()
+    driving = scored[scored["residual_score"] == scored["group"].map(top)]
+    driving_ids = driving.groupby("group", sort=False)["risk_id"].agg(", ".join)
+    band_of = driving.groupby("group", sort=False)["_band"].first()
+    if m.escalation:
+        makers = scored["decision_maker"]
+        rank = {x: m.escalation.rank(x) for x in makers.unique() if isinstance(x, str)}
+        most = makers.map(rank).fillna(-1).astype(int).groupby(scored["group"], sort=False).max()
+        maker = {g: m.escalation.authorities[r] if r >= 0 else None for g, r in most.items()}
     rows = []
-    for name, part in risks[risks["group"] != ""].groupby("group", sort=False):  # ungrouped risks: no group
-        scored = part[part["rated"]]
-        top = scored["residual_score"].max() if len(scored) else pd.NA
-        band = bands[int(scored.loc[scored["residual_score"].idxmax(), "_band"])] if len(scored) else None
+    for name, n in sizes.items():
+        band = bands[int(band_of[name])] if name in band_of.index else None
         rows.append({
-            "group": name, "risks": len(part), "not_rated": int((~part["rated"]).sum()),
-            "residual_score": None if pd.isna(top) else int(top),
+            "group": name, "risks": int(n), "not_rated": int(not_rated[name]),
+            "residual_score": int(top[name]) if band else None,
             "residual_level": band.name if band else None,
-            # with an escalation, the highest authority any of its risks needs (one above appetite suffices)
-            "decision_maker": (highest(scored["decision_maker"], m) if m.escalation else band.decision_maker)
-            if band else None,
+            "decision_maker": (maker[name] if m.escalation else band.decision_maker) if band else None,
             "register_destination": band.register_destination if band else None,
-            "driving_risks": ", ".join(scored.loc[scored["residual_score"] == top, "risk_id"]) if band else "",
+            "driving_risks": driving_ids[name] if band else "",
         })
-    return pd.DataFrame(rows, columns=["group", "risks", "not_rated", "residual_score", "residual_level",
-                                       "decision_maker", "register_destination", "driving_risks"])
+    return pd.DataFrame(rows, columns=GROUP_COLUMNS)
 
 
 def _roles(risks: pd.DataFrame, roles: list[str]) -> pd.DataFrame:
