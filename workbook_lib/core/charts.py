@@ -7,6 +7,12 @@ Legible text: vl-convert sizes a chart by its own font's metrics, but the report
 sans-serif, which may be wider (DejaVu Sans, Verdana). So no text is cut to a limit, titles are wrapped to
 the chart's width, and axes and legends keep room for ``EM`` font sizes per character
 (tests/test_chart_legibility.py checks every chart against that estimate).
+
+Bounded data: Altair refuses a dataset of more than ``MAX_ROWS`` rows (MaxRowsError), and a chart of thousands of
+bars or panels cannot be read anyway. Every chart aggregates, or shows the first ``N`` of its rows in an order the
+reader is told (the worst first), with a note saying how many it shows of how many and where every row is
+(``shown_note``); its data stays under ``ROW_BUDGET`` whatever the input (tests/test_chart_limits.py draws every
+chart at the input limits). The row limit is never lifted: that moves the crash into memory.
 """
 
 from __future__ import annotations
@@ -23,6 +29,8 @@ if TYPE_CHECKING:
 EM = 0.6  # a character's width in font sizes, wide enough for the widest common sans-serif
 MEASURED = 0.35  # the narrowest vl-convert measures ordinary text (the rest is room to keep)
 TITLE_SIZE, SUBTITLE_SIZE, LABEL_SIZE, LEGEND_TITLE_SIZE = 13, 11, 10, 11
+MAX_ROWS = 5000  # Altair's limit on a chart's dataset (alt.data_transformers' max_rows)
+ROW_BUDGET = 4000  # the most rows a chart function gives one dataset: under the limit, whatever the input
 
 
 def use_static_renderer() -> None:
@@ -46,6 +54,17 @@ def altair() -> ModuleType:
     return alt
 
 
+def shown_note(shown: int, total: int, noun: str, plural: str = "", order: str = "",
+               where: str = "the Excel workbook") -> str:
+    """What a chart leaves out, in words: "Showing 40 of 6,000 metrics (outside tolerance first); every metric is in
+    the Excel workbook." ("" when it shows every one)."""
+    if shown >= total:
+        return ""
+    many = plural or noun + "s"
+    return (f"Showing {shown:,} of {total:,} {many}" + (f" ({order})" if order else "")
+            + f"; every {noun} is in {where}.")
+
+
 def text_colour(background: str, dark: str = "#222222", light: str = "#ffffff", threshold: int = 140) -> str:
     """Dark or light text, whichever reads better on ``background`` (#rrggbb), by perceived brightness."""
     r, g, b = (int(background[i:i + 2], 16) for i in (1, 3, 5))
@@ -62,9 +81,11 @@ def wrap(text: str, width: float, font_size: float = TITLE_SIZE) -> list[str]:
     return textwrap.wrap(text, max(int(width / (EM * font_size)), 12)) or [""]
 
 
-def title(text: str, width: float, subtitle: str = "") -> alt.TitleParams:
-    """A chart title wrapped to ``width`` px, with an optional subtitle (a caption) wrapped likewise."""
-    extra = {"subtitle": wrap(subtitle, width, SUBTITLE_SIZE), "subtitleFontSize": SUBTITLE_SIZE} if subtitle else {}
+def title(text: str, width: float, subtitle: str = "", subtitle_width: float | None = None) -> alt.TitleParams:
+    """A chart title wrapped to ``width`` px, with an optional subtitle (a caption) wrapped likewise (or to
+    ``subtitle_width``)."""
+    extra = {"subtitle": wrap(subtitle, subtitle_width or width, SUBTITLE_SIZE),
+             "subtitleFontSize": SUBTITLE_SIZE} if subtitle else {}
     return altair().TitleParams(wrap(text, width), fontSize=TITLE_SIZE, limit=0, **extra)
 
 

@@ -2,7 +2,9 @@
 
 Colours come from the framework file (lines, frequencies, coverage levels). Per-risk charts show at most
 ``MAX_RISKS`` risks (the highest residual first) and say so in their title; the coverage matrix
-aggregates, so it stays small for any register size.
+aggregates, so it stays small for any register size. An organisation's own list of hundreds of providers is drawn
+in part (core.charts): at most ``MAX_PROVIDERS`` in the grid (those assuring the most controls of its risks first)
+and in the workload (the most controls assured first), each chart saying how many it shows of how many.
 """
 
 from __future__ import annotations
@@ -13,13 +15,23 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from workbook_lib.assessments.assurance.scoring import CombinedAssurance
-from workbook_lib.core.charts import LABEL_SIZE, altair, label_axis, legend, text_colour, text_width, title
+from workbook_lib.core.charts import (
+    LABEL_SIZE,
+    altair,
+    label_axis,
+    legend,
+    shown_note,
+    text_colour,
+    text_width,
+    title,
+)
 
 if TYPE_CHECKING:
     import altair as alt
 
 MAX_RISKS = 40
 MAX_IDS_IN_CELL = 6
+MAX_PROVIDERS = 30  # providers in the grid and the workload (the shipped framework has 8)
 
 
 def risk_label(r: Any) -> str:
@@ -37,6 +49,18 @@ def grid_risks(result: CombinedAssurance, max_risks: int = MAX_RISKS) -> tuple[p
     return shown.head(max_risks), max(len(shown) - max_risks, 0)
 
 
+def grid_providers(result: CombinedAssurance, risks: pd.DataFrame) -> list:
+    """The providers the grid shows, in the framework's order: every one, or the ``MAX_PROVIDERS`` assuring the most
+    controls of ``risks``."""
+    if len(result.providers) <= MAX_PROVIDERS:
+        return list(result.providers)
+    m = result.map.frame
+    controls = m.loc[m["risk_id"].isin(set(risks["risk_id"])), "provider"].value_counts()
+    ranked = sorted(range(len(result.providers)), key=lambda k: -int(controls.get(result.providers[k].id, 0)))
+    keep = set(ranked[:MAX_PROVIDERS])
+    return [p for k, p in enumerate(result.providers) if k in keep]
+
+
 def grid_cells(result: CombinedAssurance, max_risks: int = MAX_RISKS) -> pd.DataFrame:
     """One row per (risk, provider) shown: frequency codes of its controls, the most frequent first."""
     fw = result.framework.framework
@@ -44,11 +68,13 @@ def grid_cells(result: CombinedAssurance, max_risks: int = MAX_RISKS) -> pd.Data
     labels = {r.risk_id: risk_label(r) for r in risks.itertuples(index=False)}
     freq = {f.code: f for f in fw.frequencies}
     m = result.map.frame[result.map.frame["risk_id"].isin(labels)]
+    by_cell = {key: part for key, part in m.groupby(["risk_id", "provider"], sort=False)} if len(m) else {}
+    none = m.iloc[0:0]
+    providers = grid_providers(result, risks)
     rows = []
     for r in risks.itertuples(index=False):
-        part = m[m["risk_id"] == r.risk_id]
-        for p in result.providers:
-            cell = part[part["provider"] == p.id].sort_values("per_year", ascending=False, kind="stable")
+        for p in providers:
+            cell = by_cell.get((r.risk_id, p.id), none).sort_values("per_year", ascending=False, kind="stable")
             codes = [c for c in cell["frequency"] if c]
             best = freq[codes[0]] if codes else None
             blank = len(cell) - len(codes)
@@ -89,9 +115,13 @@ def assurance_grid(result: CombinedAssurance, max_risks: int = MAX_RISKS) -> alt
     heading = "Assurance map: frequency code per risk and provider"
     if left_off:
         heading += f" (top {len(risk_order)} risks by residual; {left_off} more in the tables)"
+    shown = cells["provider_id"].nunique()
+    note = shown_note(shown, len(result.providers), "provider", order="those assuring the most controls of these "
+                      "risks first", where="the Excel workbook, sheet \"Assurance map\"")
     if not charts:
         return alt.hconcat(alt.Chart(pd.DataFrame({"x": []})).mark_point()).properties(title=title(heading, 400))
-    return alt.hconcat(*charts, spacing=6).properties(title=title(heading, 62 * len(cells["provider"].unique())))
+    return alt.hconcat(*charts, spacing=6).properties(title=title(heading, 62 * len(cells["provider"].unique()),
+                                                                  note))
 
 
 def coverage_matrix_cells(result: CombinedAssurance) -> pd.DataFrame:
@@ -171,7 +201,15 @@ def workload(result: CombinedAssurance) -> alt.Chart:
     """Controls assured per provider, coloured by line; the label gives assurance events a year."""
     alt = altair()
     fw = result.framework.framework
-    data = result.workload.sort_values("line", kind="stable").assign(
+    data = result.workload
+    note = ""
+    if len(data) > MAX_PROVIDERS:  # the most controls assured first; drawn in the framework's order
+        kept = data.loc[data.index.isin(data["controls_assured"].sort_values(ascending=False, kind="stable")
+                                        .index[:MAX_PROVIDERS])]
+        note = shown_note(len(kept), len(data), "provider", order="the most controls assured first",
+                          where="the Excel workbook, sheet \"Provider workload\"")
+        data = kept
+    data = data.sort_values("line", kind="stable").assign(
         line_name=lambda d: d["line"].map(lambda n: f"Line {n}: {fw.line(n).assurance}"),
         events=lambda d: d["events_per_year"].map(lambda v: f"{v:,.0f} a year"))
     order = list(data["name"])
@@ -188,4 +226,4 @@ def workload(result: CombinedAssurance) -> alt.Chart:
                  "events_per_year"])
     text = base.mark_text(align="left", dx=4, fontSize=10).encode(text="events:N")
     heading = "Provider workload: controls assured (label: assurance events a year)"
-    return (bars + text).properties(title=title(heading, 380), width=380, height=22 * max(len(order), 1))
+    return (bars + text).properties(title=title(heading, 380, note), width=380, height=22 * max(len(order), 1))

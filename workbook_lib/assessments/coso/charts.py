@@ -1,9 +1,12 @@
 """Altair charts for the COSO assessment, drawn from small, aggregated tables.
 
 The questionnaire bounds the data (one row per item and line, per principle, per component), so no chart
-grows with the number of responses. Colours come from the questionnaire: the rating scale's colours for
-the lines' ratings, the combined bands' colours for combined scores and means, the lines' own colours for
-the divergence chart. Render with ``charts.use_static_renderer()`` for self-contained SVG.
+grows with the number of responses; an organisation's own questionnaire of thousands of items is drawn in part
+(core.charts): at most ``MAX_ITEMS`` items in the grid (the lowest combined scores first), ``MAX_BARS`` principles
+or components (the lowest means first), ``MAX_DIVERGENT`` divergent items (the widest spread first), each chart
+saying how many it shows of how many; every row is in the Excel workbook. Colours come from the questionnaire:
+the rating scale's colours for the lines' ratings, the combined bands' colours for combined scores and means, the
+lines' own colours for the divergence chart. Render with ``charts.use_static_renderer()`` for self-contained SVG.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import pandas as pd
 
 from workbook_lib.assessments.coso.model import NOT_ASSESSED
 from workbook_lib.assessments.coso.scoring import CosoResult, rating_column
-from workbook_lib.core.charts import altair, label_axis, legend, text_width, title
+from workbook_lib.core.charts import ROW_BUDGET, altair, label_axis, legend, shown_note, text_width, title
 
 if TYPE_CHECKING:
     import altair as alt
@@ -22,6 +25,9 @@ if TYPE_CHECKING:
 NOT_RATED_COLOUR = "#eeeeee"
 NOT_JUDGED_COLOUR = "#bdbdbd"
 MAX_LABEL = 80  # longer than any shipped principle name
+MAX_ITEMS = 150  # items in the grid (the shipped questionnaire has 76)
+MAX_BARS = 60  # principles or components in a bar chart (the shipped questionnaire has 17 and 5)
+MAX_DIVERGENT = 40  # divergent items drawn
 
 
 def _short(text: str, limit: int = MAX_LABEL) -> str:
@@ -29,11 +35,24 @@ def _short(text: str, limit: int = MAX_LABEL) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "\u2026"
 
 
-def grid_cells(result: CosoResult) -> pd.DataFrame:
-    """One row per item and column (each line's rating, then the combined score) with its colour and text."""
+def shown_items(result: CosoResult) -> pd.DataFrame:
+    """The items the grid shows, in the questionnaire's order: every item, or the ``MAX_ITEMS`` (fewer with many
+    lines: the grid's data stays under ``ROW_BUDGET``) with the lowest combined scores, incomplete items last."""
+    items = result.items
+    most = min(MAX_ITEMS, ROW_BUDGET // (len(result.q.lines) + 1))
+    if len(items) <= most:
+        return items
+    score = items["combined_score"].astype("Float64").where(items["complete"])
+    keep = score.sort_values(kind="stable", na_position="last").index[:most]
+    return items.loc[items.index.isin(keep)]
+
+
+def grid_cells(result: CosoResult, items: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per item (``items``, default every item) and column (each line's rating, then the combined score)
+    with its colour and text."""
     q = result.q
     scale = {lv.value: lv for lv in q.scale}
-    items = result.items
+    items = result.items if items is None else items
     frames = []
     for order, ln in enumerate(q.lines):
         ratings = items[rating_column(ln.line)]
@@ -61,9 +80,10 @@ def grid_cells(result: CosoResult) -> pd.DataFrame:
 def item_grid(result: CosoResult) -> alt.Chart:
     """Items x lines: every line's rating in the scale's colours, the combined score in the band's colour."""
     alt = altair()
-    cells = grid_cells(result)
+    items = shown_items(result)
+    cells = grid_cells(result, items)
     columns = [ln.label for ln in result.q.lines] + ["Combined"]
-    order = result.items["item_id"].tolist()
+    order = items["item_id"].tolist()
     base = alt.Chart(cells).encode(
         x=alt.X("column:N", sort=columns, title=None, axis=alt.Axis(orient="top", labelAngle=0, labelLimit=0)),
         y=alt.Y("item_id:N", sort=order, title=None, axis=label_axis(order)))
@@ -74,8 +94,10 @@ def item_grid(result: CosoResult) -> alt.Chart:
                  alt.Tooltip("meaning:N", title="Meaning")])
     text = base.mark_text(fontSize=9).encode(text="text:N")
     width = max(80, text_width(columns) + 8) * len(columns)
+    note = shown_note(len(items), len(result.items), "item", order="the lowest combined scores first",
+                      where="the Excel workbook, sheet \"Items\"")
     return (rect + text).properties(width=width, height=13 * len(order),
-                                    title=title("Ratings by line and combined score, per item", width))
+                                    title=title("Ratings by line and combined score, per item", width, note))
 
 
 def _bar_data(frame: pd.DataFrame, label: pd.Series) -> pd.DataFrame:
@@ -92,7 +114,18 @@ def _bar_data(frame: pd.DataFrame, label: pd.Series) -> pd.DataFrame:
     })
 
 
-def _bars(data: pd.DataFrame, result: CosoResult, heading: str) -> alt.LayerChart:
+def _fewest(data: pd.DataFrame, noun: str, plural: str, sheet: str) -> tuple[pd.DataFrame, str]:
+    """At most ``MAX_BARS`` bars, those with the lowest mean first (none judged last), in their order; and the note
+    saying so ("" when every bar is drawn)."""
+    if len(data) <= MAX_BARS:
+        return data, ""
+    judged = data["band"] != "no complete item"
+    keep = data["mean"].where(judged).sort_values(kind="stable", na_position="last").index[:MAX_BARS]
+    return data.loc[data.index.isin(keep)], shown_note(MAX_BARS, len(data), noun, plural, "the lowest means first",
+                                                       f"the Excel workbook, sheet \"{sheet}\"")
+
+
+def _bars(data: pd.DataFrame, result: CosoResult, heading: str, note: str = "") -> alt.LayerChart:
     """Horizontal bars of the mean in band colours, labelled, with dashed rules where the bands begin."""
     alt = altair()
     q = result.q
@@ -109,7 +142,7 @@ def _bars(data: pd.DataFrame, result: CosoResult, heading: str) -> alt.LayerChar
     text = base.mark_text(align="left", dx=3, fontSize=10).encode(x="mean:Q", text="text:N")
     edges = pd.DataFrame({"edge": [b.min for b in bands[1:]]})
     rules = alt.Chart(edges).mark_rule(strokeDash=[3, 3], color="#777777").encode(x="edge:Q")
-    return (bars + text + rules).properties(width=420, height=20 * len(data), title=title(heading, 420))
+    return (bars + text + rules).properties(width=420, height=20 * len(data), title=title(heading, 420, note))
 
 
 def principle_bars(result: CosoResult) -> alt.LayerChart:
@@ -118,20 +151,28 @@ def principle_bars(result: CosoResult) -> alt.LayerChart:
     label = "P" + p["principle"].astype(str).str.zfill(2) + " " + p["name"].map(_short)
     data = _bar_data(p, label)
     data.loc[p["status"].eq(NOT_ASSESSED).to_numpy(), "text"] = NOT_ASSESSED
-    return _bars(data, result, "Principles: mean combined score")
+    data, note = _fewest(data, "principle", "principles", "Principles")
+    return _bars(data, result, "Principles: mean combined score", note)
 
 
 def component_bars(result: CosoResult) -> alt.LayerChart:
     """Mean combined score per component in band colours."""
     c = result.components
-    data = _bar_data(c.assign(status=""), c["component"])
-    return _bars(data, result, "Components: mean combined score")
+    data, note = _fewest(_bar_data(c.assign(status=""), c["component"]), "component", "components", "Components")
+    return _bars(data, result, "Components: mean combined score", note)
+
+
+def shown_divergent(result: CosoResult) -> pd.DataFrame:
+    """The divergent items drawn: at most ``MAX_DIVERGENT`` (fewer with many lines), the widest spread first."""
+    most = min(MAX_DIVERGENT, ROW_BUDGET // max(len(result.q.lines), 1))
+    d = result.divergent
+    return d if len(d) <= most else d.sort_values(["spread", "item_id"], ascending=[False, True]).head(most)
 
 
 def divergence_points(result: CosoResult) -> pd.DataFrame:
-    """One row per divergent item and line: the rating, the line's colour, whether that line stands apart."""
+    """One row per divergent item drawn and line: the rating, the line's colour, whether that line stands apart."""
     q = result.q
-    d = result.divergent
+    d = shown_divergent(result)
     rows = []
     for r in d.itertuples(index=False):
         for ln in q.lines:
@@ -149,7 +190,8 @@ def divergence_chart(result: CosoResult) -> alt.LayerChart | alt.Chart:
     if points.empty:
         return alt.Chart(pd.DataFrame({"text": ["No divergent items"]})).mark_text(fontSize=13).encode(
             text="text:N").properties(width=300, height=40)
-    order = result.divergent.sort_values(["spread", "item_id"], ascending=[False, True])["item_id"].tolist()
+    shown = shown_divergent(result)
+    order = shown.sort_values(["spread", "item_id"], ascending=[False, True])["item_id"].tolist()
     span = points.groupby("item_id")["rating"].agg(["min", "max"]).reset_index()
     y = alt.Y("item_id:N", sort=order, title="Divergent item", axis=label_axis(order))
     x_scale = alt.Scale(domain=[0.5, q.max_rating + 0.5])
@@ -166,4 +208,6 @@ def divergence_chart(result: CosoResult) -> alt.LayerChart | alt.Chart:
                       legend=legend(["false", "true"], title="Stands apart")),
         tooltip=["item_id", "line", "rating", "stands_apart", "spread"])
     heading = f"Items where the lines differ by {result.divergence_threshold} or more"
-    return (rule + dots).properties(width=360, height=30 * len(order), title=title(heading, 360))
+    note = shown_note(len(shown), len(result.divergent), "divergent item", order="the widest spread first",
+                      where="the Excel workbook, sheet \"Divergent\"")
+    return (rule + dots).properties(width=360, height=30 * len(order), title=title(heading, 360, note))

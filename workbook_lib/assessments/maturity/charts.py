@@ -1,7 +1,10 @@
 """Altair charts for the maturity scoring: marks per element against the target, scores per assessment,
 the trend over periods. Colours come from the matrix's statuses; charts render as static SVG (use
-``charts.use_static_renderer()``), so reports need no network. The data are small and fixed in size (one
-row per element, assessment or period), so no chart embeds a user's file.
+``charts.use_static_renderer()``), so reports need no network. The data are small (one row per element,
+assessment or period), so no chart embeds a user's file; an organisation's own matrix of hundreds of elements, or a
+history of many periods, is drawn in part (core.charts): at most ``MAX_ELEMENTS`` elements (below the target and
+not rated first), ``MAX_BARS`` assessments (the lowest share of their maximum first), the latest ``MAX_PERIODS``
+periods and ``MAX_SERIES`` assessments besides the total in the trend, each chart saying what it leaves out.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from workbook_lib.core.charts import altair, label_axis, legend, text_width, title
+from workbook_lib.core.charts import altair, label_axis, legend, shown_note, text_width, title
 
 if TYPE_CHECKING:
     import altair as alt
@@ -19,6 +22,10 @@ if TYPE_CHECKING:
 
 NOT_RATED = "not rated"
 NOT_RATED_COLOUR = "#bdbdbd"
+MAX_ELEMENTS = 60  # elements drawn (the shipped matrix has 23)
+MAX_BARS = 30  # assessments drawn (the shipped matrix has 3)
+MAX_PERIODS = 40  # the latest periods of the trend
+MAX_SERIES = 12  # assessments in the trend besides the total
 
 
 def _status_scale(result: MaturityResult, with_unrated: bool = False):
@@ -50,6 +57,10 @@ def element_marks(result: MaturityResult) -> alt.HConcatChart:
     alt = altair()
     m = result.matrix.matrix
     data = element_marks_data(result)
+    total = len(data)
+    if total > MAX_ELEMENTS:  # below the target first, then not rated, then the rest; drawn in the matrix's order
+        rank = (~data["below_target"]).astype(int) * 2 + (data["level"] != NOT_RATED).astype(int)
+        data = data.loc[data.index.isin(rank.sort_values(kind="stable").index[:MAX_ELEMENTS])]
     levels = [s.name for s in m.statuses] + [NOT_RATED]
     colour = alt.Color("level:N", scale=_status_scale(result, with_unrated=True), legend=legend(levels, title="Level"))
     marks = [f"{s.mark} {s.label}" for s in m.statuses]
@@ -57,8 +68,11 @@ def element_marks(result: MaturityResult) -> alt.HConcatChart:
                         labelExpr=" + ".join(["''"] + [f"(datum.value == {s.mark} ? '{s.mark} {s.label}' : '')"
                                                        for s in m.statuses]))
     panels = []
-    for i, a in enumerate(m.assessments):
+    for a in m.assessments:
         part = data[data["element_id"].isin([e.id for e in a.elements])]
+        if part.empty:  # none of its elements drawn
+            continue
+        i = len(panels)
         order = [e.id for e in a.elements]
         base = alt.Chart(part)
         bars = base.mark_bar().encode(
@@ -73,7 +87,9 @@ def element_marks(result: MaturityResult) -> alt.HConcatChart:
         panels.append((bars + target).properties(width=width, height=200, title=title(f"{a.id} {a.name}", width)))
     heading = (f"Marks per element against the target ({result.target_status}, dashed line); "
                f"outlined bars are below it")
-    return alt.hconcat(*panels).properties(title=title(heading, 600)).resolve_scale(color="shared")
+    note = shown_note(len(data), total, "element", order="below the target and not rated first",
+                      where="the Excel workbook, sheet \"Elements\"")
+    return alt.hconcat(*panels).properties(title=title(heading, 600, note)).resolve_scale(color="shared")
 
 
 def assessment_bars(result: MaturityResult) -> alt.LayerChart:
@@ -82,6 +98,13 @@ def assessment_bars(result: MaturityResult) -> alt.LayerChart:
     m = result.matrix.matrix
     target = m.status(result.target_status).mark
     ba = result.by_assessment
+    note = ""
+    if len(ba) > MAX_BARS:  # the lowest share of their maximum first, drawn in the matrix's order
+        share = (ba["score"] / ba["max_score"].where(ba["max_score"] > 0)).fillna(0)
+        kept = ba.loc[ba.index.isin(share.sort_values(kind="stable").index[:MAX_BARS])]
+        note = shown_note(len(kept), len(ba), "assessment", order="the lowest share of their maximum first",
+                          where="the Excel workbook, sheet \"Assessments\"")
+        ba = kept
     data = pd.DataFrame({
         "assessment": ba["assessment"] + " " + ba["name"], "score": ba["score"], "max_score": ba["max_score"],
         "target_score": ba["total"] * target, "rated": ba["rated"], "total": ba["total"],
@@ -99,7 +122,7 @@ def assessment_bars(result: MaturityResult) -> alt.LayerChart:
     text = base.mark_text(align="left", dx=6).encode(x="max_score:Q", text="label:N")
     return (full + score + tick + text).properties(
         width=width, height=40 * len(data),
-        title=title(f"Score per assessment (red tick: every element at {result.target_status})", width))
+        title=title(f"Score per assessment (red tick: every element at {result.target_status})", width, note))
 
 
 def trend_data(result: MaturityResult) -> pd.DataFrame:
@@ -113,6 +136,23 @@ def trend_data(result: MaturityResult) -> pd.DataFrame:
     return data[["period", "assessment", "mean_mark", "score", "rated", "total", "status"]]
 
 
+def trend_shown(data: pd.DataFrame) -> tuple[pd.DataFrame, str]:
+    """The trend's lines as drawn: the latest ``MAX_PERIODS`` periods, the total and the first ``MAX_SERIES``
+    assessments; and a note saying what is left out ("" when nothing is)."""
+    periods = list(dict.fromkeys(data["period"]))
+    series = [a for a in dict.fromkeys(data["assessment"]) if a != "Total"]
+    notes = []
+    if len(periods) > MAX_PERIODS:
+        notes.append(f"The latest {MAX_PERIODS} of {len(periods):,} periods are drawn.")
+        data = data[data["period"].isin(periods[-MAX_PERIODS:])]
+    if len(series) > MAX_SERIES:
+        notes.append(f"The total and {MAX_SERIES} of {len(series):,} assessments are drawn.")
+        data = data[data["assessment"].isin(["Total", *series[:MAX_SERIES]])]
+    if notes:
+        notes.append("Every period and assessment is in the Excel workbook, sheet \"Trend\".")
+    return data, " ".join(notes)
+
+
 def trend(result: MaturityResult) -> alt.LayerChart | None:
     """Mean mark per assessment and in total over the periods given (None without earlier periods).
 
@@ -123,6 +163,7 @@ def trend(result: MaturityResult) -> alt.LayerChart | None:
     data = trend_data(result)
     if data.empty:
         return None
+    data, note = trend_shown(data)
     m = result.matrix.matrix
     periods = list(dict.fromkeys(data["period"]))
     y_scale = alt.Scale(domain=[m.statuses[0].mark, m.max_mark], zero=False)
@@ -142,4 +183,4 @@ def trend(result: MaturityResult) -> alt.LayerChart | None:
         y=alt.Y("mean_mark:Q", scale=y_scale), x=alt.value(0), text="label:N")
     width = 60 + 90 * len(periods)
     return (rules + labels + lines).properties(width=width, height=220,
-                                               title=title("Trend: mean mark per assessment (1-3)", width))
+                                               title=title("Trend: mean mark per assessment (1-3)", width, note))
