@@ -61,7 +61,7 @@ def test_a_value_only_openpyxl_judges_is_left_to_openpyxl(tmp_path, monkeypatch)
     with pytest.raises(ValueError):  # openpyxl refuses a list in a cell, as it did before the large writer
         outputs.write_excel({"t": pd.DataFrame({"a": [[1, 2]]})}, tmp_path / "x.xlsx")
     assert list(tmp_path.iterdir()) == []
-    aware = pd.DataFrame({"when": [dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc)], "n": [1]})
+    aware = pd.DataFrame({"when": [dt.datetime(2025, 1, 1, tzinfo=dt.UTC)], "n": [1]})
     with pytest.raises(xlsx_writer.Unsupported):
         xlsx_writer.write({"t": aware}, ["t"], io.BytesIO(), outputs._excel_cell)
 

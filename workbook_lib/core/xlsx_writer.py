@@ -77,7 +77,7 @@ def _excel_serial(value: dt.date | dt.datetime) -> float:
 
 def _number(value: Any) -> str:
     """A number as openpyxl writes it (``safe_string``): 16 significant digits."""
-    return "%.16g" % value
+    return format(float(value), ".16g")  # as "%.16g" % value: the value as a float
 
 
 def _fragment(value: Any, cell: Callable[[Any], Any]) -> str:
