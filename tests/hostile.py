@@ -190,3 +190,37 @@ def long_rows_csv(folder: Path, n: int, name: str = "long.csv") -> Path:
         for first in range(1, n, block):
             f.write("".join(f"R{i},x\r\n" for i in range(first, min(first + block, n))))
     return path
+
+
+# ---- oversized by shape: a far cell, repeated shared strings, width (issue "Hostile and oversized input", 2 and 6) --
+
+def far_cell_xlsx(folder: Path, ref: str = "XFD1048576", name: str = "far.xlsx") -> Path:
+    """A 2 KB workbook: a header, one risk, and one more cell at ``ref``. Its used range runs from A1 to ``ref``:
+    calamine lays that out as a dense grid (A1 and XFD1048576: 17 billion cells, 512 GiB) before a row is read."""
+    row = int("".join(c for c in ref if c.isdigit()))
+    far = f'<row r="{row}"><c r="{ref}" t="inlineStr"><is><t>{SECRET}</t></is></c></row>'
+    sheet = _DECLARATION + _SHEET_HEAD + _row(1, HEADER) + _row(2, ["R1", SECRET, "Ops", "3", "4"]) + far + _SHEET_TAIL
+    return rewrite(minimal_xlsx(folder / name), {_SHEET: sheet})
+
+
+def shared_strings_xlsx(folder: Path, chars: int = 900_000, cells: int = 200, name: str = "shared.xlsx") -> Path:
+    """A small workbook whose one shared string (``chars`` characters: under 1 MB, so no part is over the zip ratio
+    floor) is used by ``cells`` cells: calamine and Python copy it into every one (900 KB x 200 = 180 MB)."""
+    strings = ('<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="1" uniqueCount="1">'
+               f'<si><t>{SECRET}{"a" * chars}</t></si></sst>')
+    rows = "".join(f'<row r="{n}"><c r="A{n}" t="inlineStr"><is><t>R{n}</t></is></c><c r="B{n}" t="s"><v>0</v></c>'
+                   f'</row>' for n in range(2, cells + 2))
+    sheet = _DECLARATION + _SHEET_HEAD + _row(1, HEADER) + rows + _SHEET_TAIL
+    return rewrite(minimal_xlsx(folder / name), {_SHEET: sheet, "xl/sharedStrings.xml": strings})
+
+
+def wide_csv(folder: Path, columns: int, rows: int = 1, name: str = "wide.csv") -> Path:
+    """A register with ``columns`` headings (the first five real) and ``rows`` data rows as wide."""
+    path = folder / name
+    heading = ",".join(HEADER + [f"Note {i}" for i in range(columns - len(HEADER))])
+    row = ",".join(["R{}", SECRET, "Ops", "3", "4"] + ["x"] * (columns - len(HEADER)))
+    with path.open("w", encoding="utf-8", newline="") as f:
+        f.write(heading + "\r\n")
+        for first in range(0, rows, 10_000):
+            f.write("".join(row.replace("R{}", f"R{i}", 1) + "\r\n" for i in range(first, min(first + 10_000, rows))))
+    return path

@@ -27,8 +27,15 @@ FILES: dict[str, tuple[Callable[[Path], Path], str]] = {
     "renamed text": (lambda f: hostile.renamed_text_xlsx(f), "not a zip archive"),
     "binary": (lambda f: hostile.binary_csv(f), "not a text CSV file"),
     "link": (lambda f: hostile.symlinked_csv(f), "a link to another file"),
+    # a 2 KB workbook with cells at A1 and XFD1048576: calamine asked for 512 GiB and the process aborted (SIGABRT)
+    "far cell": (lambda f: hostile.far_cell_xlsx(f), "the sheet 'Sheet' spans 16,384 columns (A1:XFD1048576), over "
+                                                     "the limit of 1,000 columns; set WORKBOOK_MAX_COLUMNS"),
+    "repeated shared string": (lambda f: hostile.shared_strings_xlsx(f), "of text (each shared string counted in "
+                                                                         "every cell that uses it)"),
+    "million columns": (lambda f: hostile.wide_csv(f, 1_000_000), "line 1 has 1,000,000, over the limit of 1,000 "
+                                                                  "columns; set WORKBOOK_MAX_COLUMNS"),
 }
-HEAVY = ["zip bomb", "billion laughs", "NUL"]  # also tried through run, batch and store import
+HEAVY = ["zip bomb", "billion laughs", "NUL", "far cell"]  # also tried through run, batch and store import
 
 
 def _door(args: list[str], home: Path) -> tuple[int, str, int]:
@@ -123,3 +130,14 @@ def test_store_export_neutralises_headings_and_survives_control_characters(home)
     cells = [str(c.value) for row in sheet.iter_rows() for c in row if c.value is not None]
     assert not any(c.startswith("=") for c in cells)
     assert "nul \ufffd bell \ufffd end" in cells
+
+
+def test_validate_refuses_a_wide_register_in_bounded_memory_and_time(home):
+    """60,000 rows of 100 columns (6 million cells; 250,000 of them took 2.5 GB in validate and more than 6 GB in
+    store import): refused at the row that passes 5,000,000 cells, before the rows are kept."""
+    path = hostile.wide_csv(home / "files", 100, rows=60_000)
+    status, text, peak = _door(["validate", str(path), "-m", "western-cape-5x5"], home)
+    _check_refusal(status, text, peak, "expected at most 5,000,000 cells (data rows x columns); this file has more: "
+                                       "50,001 data rows of up to 100 columns, over the limit of 5,000,000 cells; set "
+                                       "WORKBOOK_MAX_CELLS to raise it")
+    assert peak < 400_000, f"peak {peak} kB"

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
 
+from workbook_lib.core.errors import listed
+
 if TYPE_CHECKING:
     from workbook_lib.core.errors import InputError
 
@@ -22,9 +24,12 @@ def fail_input(message: str) -> NoReturn:
 
 
 def print_problems(exc: InputError, outcome: str = "no report was produced") -> None:
-    typer.echo(f"{len(exc.problems)} problem(s) found; {outcome}.", err=True)
-    for p in exc.problems:  # one line each: the file, the row, the user's heading, the value, what was expected
-        typer.echo(f"  - {p.line()}", err=True)
+    """Every problem, one line each (the file, the row, the user's heading, the value, what was expected), up to
+    WORKBOOK_MAX_PROBLEMS of them, then how many more there are."""
+    typer.echo(f"{exc.count:,} problem(s) found; {outcome}.", err=True)
+    lines = exc.lines()
+    if lines:
+        typer.echo("\n".join(f"  - {line}" for line in lines), err=True)
 
 
 def readings_view(readings: list[Any]) -> Any:
@@ -45,8 +50,8 @@ def print_readings(file: Path, readings: list[Any], skipped: list[Any],
         return
     typer.echo(f"How {file.name} was read (each column: your heading -> what it holds):")
     typer.echo((view or readings_view)(readings).to_string(index=False, max_colwidth=70))
-    for s in skipped:
-        typer.echo(f"skipped row {s.row}: {s.reason} ({s.text})")
+    for line in listed([f"skipped row {s.row}: {s.reason} ({s.text})" for s in skipped], "rows skipped"):
+        typer.echo(line)
     typer.echo("")
 
 

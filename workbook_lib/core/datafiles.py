@@ -7,6 +7,7 @@ problem raises the caller's error class with a message naming the file.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 from collections.abc import Iterable
 from pathlib import Path
@@ -15,14 +16,53 @@ from typing import Any, Self, TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from workbook_lib.core import limits
+from workbook_lib.core.errors import cut, listed, quote
+from workbook_lib.core.limits import (
+    MAX_CATALOGUE_KB,
+    MAX_DATA_FILE_KB,
+    MAX_METHODOLOGY_KB,
+    MAX_TEXT_CHARS,
+    MAX_YAML_DEPTH,
+    Limit,
+    LimitSettingError,
+)
+
 M = TypeVar("M", bound=BaseModel)
 # a user's YAML may not expand (anchors and aliases counted as often as they are used) past this many values:
 # a few lines of nested aliases ("billion laughs") otherwise become billions of values for pydantic to walk
-MAX_YAML_VALUES = 100_000
+VALUES = limits.MAX_YAML_VALUES
+MAX_YAML_VALUES = VALUES.default  # the default; WORKBOOK_MAX_YAML_VALUES sets it (core/limits.py)
+# the byte limit of each kind of data file (by the name its loader gives it); any other kind: MAX_DATA_FILE_KB
+KIND_LIMITS: dict[str, Limit] = {"methodology": MAX_METHODOLOGY_KB, "metrics catalogue": MAX_CATALOGUE_KB}
 
 
 class YamlRefused(ValueError):
-    """A YAML document refused before it is built (it would expand past MAX_YAML_VALUES)."""
+    """A YAML document refused before it is built: too large a file, nested too deeply, a text value too long, or
+    more values than allowed (aliases expanded). The message names the limit and the variable that raises it."""
+
+
+def _value(limit: Limit) -> int:
+    try:
+        return limit.value()
+    except LimitSettingError as exc:
+        raise YamlRefused(f"expected {exc}") from None
+
+
+def size_refusal(size: int, limit: Limit) -> str | None:
+    """Why a file of ``size`` bytes is refused under a limit in KB ("the file is 6,144 KB, over the limit of
+    256 KB for a parameters file; set WORKBOOK_MAX_PARAMETERS_KB to raise it"), or None when it is within it."""
+    kb = _value(limit)
+    if size <= kb * 1024:
+        return None
+    return limit.over(f"the file is {-(-size // 1024):,} KB", kb).replace(" KB;", f" KB for {limit.what};", 1)
+
+
+def check_size(path: Path, limit: Limit) -> None:
+    """Refuse a YAML file over its kind's byte limit before it is read (YamlRefused)."""
+    why = size_refusal(path.stat().st_size, limit)
+    if why:
+        raise YamlRefused(why)
 
 
 def _expanded_size(node: yaml.Node, sizes: dict[int, int]) -> int:
@@ -40,28 +80,73 @@ def _expanded_size(node: yaml.Node, sizes: dict[int, int]) -> int:
     return total
 
 
-def load_yaml(text: str) -> Any:
-    """``yaml.safe_load`` that refuses a document expanding past MAX_YAML_VALUES values (never builds it)."""
-    loader = yaml.SafeLoader(text)
+class _Loader(yaml.SafeLoader):
+    """The safe loader, refusing as it composes: nesting deeper than WORKBOOK_MAX_YAML_DEPTH, more than
+    WORKBOOK_MAX_YAML_VALUES nodes, a text value longer than WORKBOOK_MAX_TEXT_CHARS."""
+
+    def __init__(self, text: str):
+        super().__init__(text)
+        self.max_depth, self.max_values, self.max_text = (_value(x) for x in (MAX_YAML_DEPTH, VALUES, MAX_TEXT_CHARS))
+        self.nodes = 0
+        self.path: list[str] = []
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
+        self.nodes += 1
+        if self.nodes > self.max_values:
+            raise YamlRefused(VALUES.over(f"the YAML holds more than {self.max_values:,} values"))
+        if len(self.path) >= self.max_depth:
+            raise YamlRefused(MAX_YAML_DEPTH.over(f"the YAML is nested more than {self.max_depth:,} levels deep (at "
+                                                  f"{self._where()})"))
+        self.path.append(cut(index.value, 60) if isinstance(index, yaml.ScalarNode) else
+                         str(index + 1) if isinstance(index, int) else "(a key)" if parent is not None else "")
+        try:
+            node = super().compose_node(parent, index)
+        finally:
+            self.path.pop()
+        if isinstance(node, yaml.ScalarNode) and len(node.value) > self.max_text:
+            where = self._where(cut(index.value, 60) if isinstance(index, yaml.ScalarNode) else
+                                str(index + 1) if isinstance(index, int) else "")
+            raise YamlRefused(MAX_TEXT_CHARS.over(f"the text at {where} is {len(node.value):,} characters long"))
+        return node
+
+    def _where(self, last: str = "") -> str:
+        parts = [p for p in [*self.path, last] if p]
+        return " > ".join(parts[:8] + ["\u2026"] * (len(parts) > 8)) or "the top"
+
+
+def load_yaml(text: str, limit: Limit | None = None) -> Any:
+    """``yaml.safe_load`` that refuses (YamlRefused, never building it) a document over ``limit`` (KB; default
+    WORKBOOK_MAX_DATA_FILE_KB), nested too deeply, holding a text value too long or expanding past
+    WORKBOOK_MAX_YAML_VALUES values (core/limits.py)."""
+    why = size_refusal(len(text.encode("utf-8", "surrogatepass")), limit or MAX_DATA_FILE_KB)
+    if why:
+        raise YamlRefused(why)
+    loader = _Loader(text)
     try:
-        node = loader.get_single_node()
+        try:
+            node = loader.get_single_node()
+        except RecursionError:
+            raise YamlRefused("the YAML is nested too deeply to be a data file") from None
         if node is None:
             return None
         try:
             size = _expanded_size(node, {})
         except RecursionError:
             raise YamlRefused("the YAML is nested too deeply to be a data file") from None
-        if size > MAX_YAML_VALUES:
-            raise YamlRefused(f"the YAML expands to more than {MAX_YAML_VALUES:,} values (anchors and aliases "
-                              f"repeated inside each other); write the values out, or use fewer aliases")
+        if size > loader.max_values:
+            raise YamlRefused(f"the YAML expands to more than {loader.max_values:,} values (anchors and aliases "
+                              f"repeated inside each other); write the values out, or use fewer aliases (set "
+                              f"{VALUES.variable} to raise the limit)")
         return loader.construct_document(node)
     finally:
         loader.dispose()
 
 
 def load_data_file(name_or_path: str | Path, shipped: dict[str, Path], model: type[M], error: type[Exception],
-                   what: str, base_dir: Path | None = None, fields: str | None = None) -> tuple[M, Path, str]:
-    """Return (validated model, resolved path, sha256); ``what`` names the kind of file in messages."""
+                   what: str, base_dir: Path | None = None, fields: str | None = None,
+                   limit: Limit | None = None) -> tuple[M, Path, str]:
+    """Return (validated model, resolved path, sha256); ``what`` names the kind of file in messages, and its byte
+    limit unless ``limit`` is given (KIND_LIMITS, else WORKBOOK_MAX_DATA_FILE_KB)."""
     ref = str(name_or_path)
     if ref in shipped:
         path = shipped[ref]
@@ -70,15 +155,19 @@ def load_data_file(name_or_path: str | Path, shipped: dict[str, Path], model: ty
         if not path.is_absolute() and base_dir is not None:
             path = base_dir / path
         if not path.is_file():
-            raise error(f"{what} {ref!r} is neither a shipped name ({', '.join(shipped)}) "
+            raise error(f"{what} {quote(ref)} is neither a shipped name ({', '.join(shipped)}) "
                         f"nor an existing file (looked for {path})")
-    raw = path.read_bytes()
+    limit = limit or KIND_LIMITS.get(what, MAX_DATA_FILE_KB)
     try:
-        data = load_yaml(raw.decode("utf-8"))
+        check_size(path, limit)
+        raw = path.read_bytes()
+        data = load_yaml(raw.decode("utf-8"), limit)
     except YamlRefused as exc:
         raise error(f"{path}: refused: {exc}") from None
     except (UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise error(f"{path}: not readable YAML: {exc}") from exc
+        raise error(f"{path}: not readable YAML: {cut(str(exc), 1000)}") from None
+    except ValueError as exc:  # a value the YAML types refuse: a 13th month, an integer of 5,000 digits
+        raise error(f"{path}: not readable YAML: {cut(str(exc), 1000)}") from None
     if not isinstance(data, dict):
         raise error(f"{path}: expected a mapping of {fields or what} fields at the top level")
     try:
@@ -87,15 +176,17 @@ def load_data_file(name_or_path: str | Path, shipped: dict[str, Path], model: ty
         lines = [f"{path}: invalid {what}"]
         for err in exc.errors():
             where = ".".join(str(p) for p in err["loc"]) or "(top level)"
-            lines.append(f"  - {where}: {err['msg']}")
-        raise error("\n".join(lines)) from exc
+            msg = "\n".join(cut(line, 1000) for line in str(err["msg"]).splitlines())  # each line cut
+            lines.append(f"  - {cut(where, 200)}: {msg}")
+        raise error("\n".join([lines[0], *listed(lines[1:])])) from None
     return value, path.resolve(), hashlib.sha256(raw).hexdigest()
 
 
 class Strict(BaseModel):
-    """Base of every data-file model: unknown keys are errors, loaded values never change."""
+    """Base of every data-file model: unknown keys are errors, loaded values never change, and a number is finite
+    (.nan, .inf and a float too large to hold are refused)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 COLOUR = r"^#[0-9a-fA-F]{6}$"  # a colour as data files give it
@@ -114,7 +205,7 @@ class ScoreRange(Strict):
     @model_validator(mode="after")
     def _ordered(self) -> Self:
         if self.min > self.max:
-            raise ValueError(f"band {self.label!r}: min {self.min} is above max {self.max}")
+            raise ValueError(f"band {quote(self.label)}: min {self.min} is above max {self.max}")
         return self
 
 
@@ -177,7 +268,7 @@ def unique_names(names: Iterable[str], what: str) -> None:
     for name in names:
         key = normalise_label(name)
         if key in seen:
-            raise ValueError(f"{what} {name!r} is used twice")
+            raise ValueError(f"{what} {quote(name)} is used twice")
         seen.add(key)
 
 
@@ -187,9 +278,14 @@ def band_problems(bands: list[ColouredBand], reachable: list[int]) -> list[str]:
     ordered = sorted(bands, key=lambda b: b.min)
     for a, b in zip(ordered, ordered[1:], strict=False):
         if b.min <= a.max:
-            problems.append(f"bands {a.name!r} ({a.min}-{a.max}) and {b.name!r} ({b.min}-{b.max}) overlap "
+            problems.append(f"bands {quote(a.name)} ({a.min}-{a.max}) and {quote(b.name)} ({b.min}-{b.max}) overlap "
                             f"on {b.min}-{min(a.max, b.max)}")
-    uncovered = [s for s in reachable if not any(b.min <= s <= b.max for b in bands)]
+    scores = sorted(reachable)
+    covered = [False] * len(scores)
+    for band in bands:  # each band marks the reachable scores it covers (bisect: no score-by-band loop)
+        first, last = bisect.bisect_left(scores, band.min), bisect.bisect_right(scores, band.max)
+        covered[first:last] = [True] * (last - first)
+    uncovered = [s for s, hit in zip(scores, covered, strict=True) if not hit]
     if uncovered:
         problems.append(f"reachable scores {number_ranges(uncovered)} fall in no band (gap)")
     return problems

@@ -23,6 +23,7 @@ from typing import Any, BinaryIO
 import pandas as pd
 
 from workbook_lib.core import xlsx_writer
+from workbook_lib.core.errors import not_finite
 
 _FORMULA_START = re.compile(r"^[=+\-@\t\r]")
 
@@ -207,8 +208,12 @@ def _excel_rows(frame: pd.DataFrame):
 
 
 def write_json(summary: dict[str, Any], path: Path) -> Path:
-    """The summary as UTF-8 JSON (control characters and NUL come out as \\u escapes), written whole or not at all."""
-    text = json.dumps(summary, indent=2, ensure_ascii=False, default=_json_default)
+    """The summary as UTF-8 JSON (control characters and NUL come out as \\u escapes), written whole or not at all.
+    A number that is not finite is refused, naming where it is: JSON has no NaN or Infinity (parsers reject them)."""
+    try:
+        text = json.dumps(summary, indent=2, ensure_ascii=False, default=_json_default, allow_nan=False)
+    except ValueError as exc:
+        raise ValueError(f"{path.name}: {not_finite(summary) or exc}; nothing was written") from exc
     with _replacing(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
     return path

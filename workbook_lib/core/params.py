@@ -15,9 +15,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
-from workbook_lib.core.datafiles import YamlRefused, load_yaml
+from workbook_lib.core.datafiles import YamlRefused, check_size, load_yaml
+from workbook_lib.core.errors import cut, listed, quote
+from workbook_lib.core.limits import MAX_NAME_CHARS, MAX_PARAMETERS_KB, Limit, shown_limit
 from workbook_lib.core.paths import NOTEBOOKS, PROJECT_PARAMETERS, PROJECT_ROOT  # noqa: F401 - re-exported
 
 # names every IPython namespace holds that are not parameters
@@ -30,7 +32,8 @@ class ParameterError(ValueError):
 
 
 class CommonParams(BaseModel):
-    model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True)
+    # a number is finite: .nan, .inf and 1e400 are refused (they would reach the JSON summary as NaN or Infinity)
+    model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True, allow_inf_nan=False)
     organisation: str = Field(min_length=1)
     period: str = Field(min_length=1)
     as_of: dt.date
@@ -41,6 +44,16 @@ class CommonParams(BaseModel):
     store_url: str | None = None  # the store to read when source is "store"; default WORKBOOK_DB or workbook.db
     show_form: bool = False  # show the data-entry form outside the app too (JupyterLab); see core/forms.py
     _run_source: Any = PrivateAttr(None)  # where this run's inputs come from, opened once (core/source.py)
+
+    @field_validator("organisation", "period")
+    @classmethod
+    def _name_length(cls, value: str) -> str:
+        """An organisation's name and a period are names (they become folder names): at most WORKBOOK_MAX_NAME_CHARS
+        characters."""
+        limit = shown_limit(MAX_NAME_CHARS)
+        if len(value) > limit:
+            raise ValueError(MAX_NAME_CHARS.over(f"at most {limit:,} characters; this is {len(value):,}", limit))
+        return value
 
     def resolve(self, value: str | None) -> Path | None:
         """Find an input file: parameters folder, then current folder, then shipped parameters."""
@@ -70,8 +83,15 @@ def _format(exc: ValidationError, model: type[BaseModel], source: str) -> str:
         elif err["type"] == "missing":
             lines.append(f"  - {key}: missing; this parameter is required")
         else:
-            lines.append(f"  - {key}: {err['msg']} (got {err.get('input')!r})")
-    return "\n".join(lines)
+            lines.append(f"  - {cut(key, 200)}: {cut(err['msg'], 1000)} (got {_shown(err.get('input'))})")
+    return "\n".join([lines[0], *listed(lines[1:])])
+
+
+def _shown(value: Any) -> str:
+    """A refused value for a message: quoted and cut when long (a mapping or list by its kind and size)."""
+    if isinstance(value, dict | list | tuple) and len(repr(value)) > 200:
+        return f"a {type(value).__name__} of {len(value):,} items"
+    return quote(value) if isinstance(value, str) else cut(repr(value), 200)
 
 
 def validate(model: type[BaseModel], data: dict[str, Any], source: str) -> Any:
@@ -86,17 +106,19 @@ def validate(model: type[BaseModel], data: dict[str, Any], source: str) -> Any:
     return result
 
 
-def read_file(path: str | Path) -> dict[str, Any]:
-    """A parameters file's mapping, unvalidated."""
+def read_file(path: str | Path, limit: Limit = MAX_PARAMETERS_KB) -> dict[str, Any]:
+    """A parameters file's mapping, unvalidated; a file over ``limit`` (KB: WORKBOOK_MAX_PARAMETERS_KB, or
+    MAX_SETTINGS_KB for a settings file) is refused before it is read (core/limits.py)."""
     path = Path(path)
     if not path.is_file():
         raise ParameterError(f"{path}: parameters file not found")
     try:
-        data = load_yaml(path.read_text(encoding="utf-8")) or {}
+        check_size(path, limit)
+        data = load_yaml(path.read_text(encoding="utf-8"), limit) or {}
     except YamlRefused as exc:
         raise ParameterError(f"{path}: refused: {exc}") from None
     except (yaml.YAMLError, UnicodeDecodeError, ValueError) as exc:  # ValueError: e.g. a 13th month
-        raise ParameterError(f"{path}: not readable YAML: {exc}") from None
+        raise ParameterError(f"{path}: not readable YAML: {cut(str(exc), 1000)}") from None
     if not isinstance(data, dict):
         raise ParameterError(f"{path}: expected a mapping of parameter names to values")
     return data

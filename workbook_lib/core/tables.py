@@ -14,6 +14,15 @@ Limits, each a whole number set in the environment:
   compressed size (real workbooks compress 5-20 to 1).
 - ``WORKBOOK_MAX_ROWS`` (default 250_000): the most data rows (non-empty rows after the first), counted
   while reading, so an oversized CSV or sheet is refused without being loaded.
+- ``WORKBOOK_MAX_COLUMNS`` (default 1_000) and ``WORKBOOK_MAX_CELLS`` (default 5_000_000, rows x columns): a
+  CSV's rows are counted as they are read (a line holding more separators than four times the column limit is
+  refused before the csv module splits it); a .xlsx sheet's used range (its cells' references) is read with a
+  streaming XML parser before calamine lays the sheet out (one cell at XFD1048576 makes it ask for 512 GiB).
+- ``WORKBOOK_MAX_FILE_MB`` (default 100): the most text a table may hold: a CSV file's size, or a sheet's text
+  with each shared string counted in every cell that uses it (a small workbook can repeat one long string in
+  thousands of cells).
+
+The limits are declared, with every other limit of the suite, in core/limits.py.
 
 Also refused: a link instead of a file; XML entity declarations (DOCTYPE) in a workbook part; an Excel
 97-2003 or password-protected workbook (OLE2); a .xlsx that is not a zip archive; UTF-16 without a BOM;
@@ -27,25 +36,35 @@ import codecs
 import csv
 import datetime as dt
 import io
-import os
 import re
 import zipfile
 import zlib
+from array import array
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from workbook_lib.core.errors import InputError, Problem
+from workbook_lib.core.limits import (
+    MAX_CELLS,
+    MAX_COLUMNS,
+    MAX_FILE_MB,
+    MAX_ROWS,
+    MAX_XLSX_BYTES,
+    MAX_XLSX_RATIO,
+    Limit,
+    LimitSettingError,
+)
 
 ROW = "_row"  # column holding the row number as the user sees it
 HEADER_SCAN_ROWS = 30
 # a text cell that a spreadsheet would run as a formula, once neutralised by a leading apostrophe
 _NEUTRALISED = re.compile(r"^'(?=[=+\-@\t\r])")
 
-MAX_XLSX_BYTES, MAX_XLSX_RATIO, MAX_ROWS = "WORKBOOK_MAX_XLSX_BYTES", "WORKBOOK_MAX_XLSX_RATIO", "WORKBOOK_MAX_ROWS"
-_DEFAULTS = {MAX_XLSX_BYTES: 200_000_000, MAX_XLSX_RATIO: 100, MAX_ROWS: 250_000}
 _RATIO_FLOOR = 1_000_000  # parts smaller than this inflate too little to matter, whatever their ratio
 _SNIFF_BYTES = 65_536  # the start of a file, read to tell its kind, encoding and delimiter
 _PROLOG_BYTES = 4_096  # the start of each XML part, where a DOCTYPE would be
@@ -165,9 +184,13 @@ def read_rows(path: str | Path, sheet: str | None = None) -> list[tuple[int, lis
         raise _refused(name, "this is an Excel 97-2003 (.xls) or password-protected workbook; "
                              "save it as .xlsx without a password")
     if suffix in {".xlsx", ".xlsm"}:
-        _check_xlsx(path, head)
+        _check_xlsx(path, head, sheet)
         return _collect(name, _xlsx_rows(path, sheet))
     if suffix in {".csv", ".txt"}:
+        max_mb = _limit(name, MAX_FILE_MB)
+        size = path.stat().st_size
+        if size > max_mb * 1_000_000:
+            raise _refused(name, MAX_FILE_MB.over(f"this file is {_mb(size)}", max_mb))
         return _read_csv(path, head)
     raise InputError([Problem(name, None, None, path.suffix, "a .csv or .xlsx file")])
 
@@ -177,35 +200,52 @@ def _refused(name: str, why: str) -> InputError:
     return InputError([Problem(name, None, None, "", f"a readable .xlsx or CSV file; {why}")])
 
 
-def _limit(name: str, variable: str) -> int:
+def _mb(size: float) -> str:
+    """A size in bytes (or characters) as MB for a message: 268435456 -> "268 MB"."""
+    return f"{size / 1e6:,.0f} MB" if size >= 1e6 else f"{size / 1e6:.1f} MB"
+
+
+def _too_wide(name: str, row: int | None, found: str, limit: int) -> InputError:
+    return InputError([Problem(name, row, None, "", MAX_COLUMNS.over(f"at most {limit:,} columns; {found}", limit))])
+
+
+def _too_many_cells(name: str, rows: int, width: int, limit: int) -> InputError:
+    found = (f"at most {limit:,} cells (data rows x columns); this file has more: {rows:,} data rows of up to "
+             f"{width:,} columns")
+    return InputError([Problem(name, None, None, "", MAX_CELLS.over(found, limit))])
+
+
+def _limit(name: str, limit: Limit) -> int:
     """A limit from the environment (a whole number such as 500000 or 500_000), else its default."""
-    raw = os.environ.get(variable, "").strip()
-    if not raw:
-        return _DEFAULTS[variable]
     try:
-        value = int(raw)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise InputError([Problem(name, None, None, raw, f"{variable} (in the environment) to be a whole "
-                                                         "number above 0")])
-    return value
+        return limit.value()
+    except LimitSettingError as exc:
+        raise InputError([Problem(name, None, None, exc.raw, f"{exc.variable} (in the environment) to be a whole "
+                                                             "number above 0")]) from None
 
 
 def _collect(name: str, source: Iterable[tuple[int, list[str]]]) -> list[tuple[int, list[str]]]:
-    """The non-empty rows, refusing a file over the row limit as soon as it is passed and every cell holding
-    a control character (the first ``_LISTED`` named, the rest counted)."""
+    """The non-empty rows, refusing a file over the row, column or cell limit as soon as it is passed and every
+    cell holding a control character (the first ``_LISTED`` named, the rest counted)."""
     limit = _limit(name, MAX_ROWS)
+    max_columns, max_cells = _limit(name, MAX_COLUMNS), _limit(name, MAX_CELLS)
     rows: list[tuple[int, list[str]]] = []
     problems: list[Problem] = []
     more, first_more = 0, (0, "")
+    width = 0
     for number, cells in source:
         if not any(cells):
             continue
         if len(rows) > limit:  # a first (header) row and `limit` data rows are already read
             raise InputError([Problem(name, None, None, "", f"at most {limit:,} data rows; this file has more, "
-                                                            f"over the limit of {limit:,}; set {MAX_ROWS} to "
+                                                            f"over the limit of {limit:,}; set {MAX_ROWS.variable} to "
                                                             "raise it")])
+        if len(cells) > width:
+            width = len(cells)
+            if width > max_columns:
+                raise _too_wide(name, number, f"row {number} has {width:,}", max_columns)
+        if len(rows) * width > max_cells:  # the data rows (all but the first) with this one, as wide as the widest
+            raise _too_many_cells(name, len(rows), width, max_cells)
         rows.append((number, cells))
         if not _CONTROL.search("\t".join(cells)):  # tab is text: one search per row
             continue
@@ -269,9 +309,10 @@ def _cell_text(value: object) -> str:
     return str(value).strip()
 
 
-def _check_xlsx(path: Path, head: bytes) -> None:
-    """Refuse a .xlsx calamine should not parse: not a zip, too big or too compressed once inflated, or holding
-    XML entity declarations (billion laughs). Reads the zip directory and the first bytes of each XML part."""
+def _check_xlsx(path: Path, head: bytes, sheet: str | None = None) -> None:
+    """Refuse a .xlsx calamine should not parse: not a zip, too big or too compressed once inflated, holding
+    XML entity declarations (billion laughs), or a sheet whose used range or text is over the limits. Reads the
+    zip directory, the first bytes of each XML part, then streams the sheet to read (and its shared strings)."""
     name = str(path)
     max_bytes, max_ratio = _limit(name, MAX_XLSX_BYTES), _limit(name, MAX_XLSX_RATIO)
     try:
@@ -280,12 +321,12 @@ def _check_xlsx(path: Path, head: bytes) -> None:
             total = sum(p.file_size for p in parts)
             if total > max_bytes:
                 raise _refused(name, f"this workbook inflates to {total / 1e6:,.0f} MB, over the limit of "
-                                     f"{max_bytes / 1e6:,.0f} MB; set {MAX_XLSX_BYTES} (in bytes) to raise it")
+                                     f"{max_bytes / 1e6:,.0f} MB; set {MAX_XLSX_BYTES.variable} (in bytes) to raise it")
             for p in parts:
                 if p.file_size > _RATIO_FLOOR and p.file_size > max_ratio * p.compress_size:
                     ratio = p.file_size // max(p.compress_size, 1)
                     raise _refused(name, f"a part of this workbook inflates with ratio {ratio:,} to 1, over the "
-                                         f"limit of {max_ratio:,}; set {MAX_XLSX_RATIO} to raise it")
+                                         f"limit of {max_ratio:,}; set {MAX_XLSX_RATIO.variable} to raise it")
             for p in parts:
                 if p.filename.lower().endswith((".xml", ".rels")):
                     with archive.open(p) as part:
@@ -293,15 +334,269 @@ def _check_xlsx(path: Path, head: bytes) -> None:
                     if any(mark in prolog for mark in _DOCTYPE):
                         raise _refused(name, "this is not a readable Excel workbook: it contains XML entity "
                                              "declarations (DOCTYPE), which are refused")
+            _check_sheets(name, archive, sheet)
     except zipfile.BadZipFile:
         if head.startswith(b"PK"):  # a zip's start without its end: cut short in a download or a copy
             raise _refused(name, "this is a damaged .xlsx workbook (its zip archive is incomplete); save it again "
                                  "from Excel") from None
         raise _refused(name, "this is not an .xlsx workbook (it is not a zip archive); save it from Excel as .xlsx "
                              "or as CSV") from None
-    except (RuntimeError, EOFError, zlib.error):  # encrypted or unsupported entries, a broken stream
+    except (RuntimeError, EOFError, zlib.error, zipfile.LargeZipFile):  # encrypted, unsupported, a broken stream
         raise _refused(name, "this is not a readable Excel workbook (its zip archive is damaged or uses "
                              "unsupported features); save it again from Excel as .xlsx") from None
+
+
+_MAIN = "xl/workbook.xml"
+_RELS = "xl/_rels/workbook.xml.rels"
+_REF = re.compile(r"\$?([A-Za-z]{1,3})\$?([0-9]{1,7})")
+_CHUNK = 1 << 20  # bytes of a part fed to the XML parser at a time
+
+
+class _SheetTooBig(Exception):
+    """Raised from inside the XML parser's handlers to stop reading a sheet over a limit."""
+
+    def __init__(self, error: InputError):
+        self.error = error
+
+
+def _local(tag: str) -> str:
+    """An element's name without its namespace prefix ("x:c" -> "c")."""
+    return tag.rpartition(":")[2]
+
+
+def _feed(archive: zipfile.ZipFile, part: str, parser: Any) -> None:
+    with archive.open(part) as stream:
+        while chunk := stream.read(_CHUNK):
+            parser.Parse(chunk, False)
+    parser.Parse(b"", True)
+
+
+def _sheet_parts(archive: zipfile.ZipFile, sheet: str | None) -> list[tuple[str, str]]:
+    """(sheet name, part) of the sheet calamine will read: the named one, else the first; every worksheet part when
+    the workbook's own parts do not say (an unknown sheet name: none, calamine names the sheets there are)."""
+    import xml.etree.ElementTree as ET  # lazy: only for .xlsx files; both parts are small and free of DOCTYPE
+
+    names = {info.filename.casefold(): info.filename for info in archive.infolist()}
+    every = [(info.filename, info.filename) for info in archive.infolist()
+             if info.filename.casefold().startswith("xl/worksheets/") and info.filename.casefold().endswith(".xml")]
+    try:
+        sheets = [(el.get("name") or "", next((v for k, v in el.attrib.items() if _local(k.rpartition("}")[2]) ==
+                                               "id"), ""))
+                  for el in ET.fromstring(archive.read(names[_MAIN.casefold()])).iter()
+                  if _local(el.tag.rpartition("}")[2]) == "sheet"]
+        targets = {el.get("Id"): el.get("Target") or "" for el in
+                   ET.fromstring(archive.read(names[_RELS.casefold()])).iter()
+                   if _local(el.tag.rpartition("}")[2]) == "Relationship"}
+    except (KeyError, ET.ParseError):
+        return every
+    chosen = [s for s in sheets if s[0] == sheet] if sheet is not None else sheets[:1]
+    if sheet is not None and not chosen:
+        return []
+    parts = []
+    for label, rid in chosen:
+        target = targets.get(rid, "")
+        target = target[1:] if target.startswith("/") else f"xl/{target}"
+        if target.casefold() not in names:
+            return every
+        parts.append((label, names[target.casefold()]))
+    return parts or every
+
+
+# where each shared string starts (<si>, <si/>, <x:si>): from one start to the next is an upper bound of its text
+_SI = re.compile(rb"<si[\s>/]")
+_SI_PREFIXED = re.compile(rb"<[A-Za-z_][\w.-]*:si[\s>/]")
+# The fast reading of a sheet takes each cell as Excel, LibreOffice and openpyxl write it: <c r="B7" s="2" t="s">,
+# its reference first, every attribute in double quotes after one space. A sheet written otherwise (a namespace
+# prefix, spaces around "=", single quotes, a cell without a reference) is read by the XML parser instead.
+_VALUE_CELL = re.compile(rb"<c(?:\s[^>]*)?(?<!/)>")  # a cell that can hold a value (not self-closing)
+_CELL_REF = re.compile(rb'<c r="([A-Za-z]{1,3})([0-9]{1,7})"(?: [A-Za-z_][\w.:-]*="[^"<>&]*")*>')  # such a cell
+_SHARED_INDEX = re.compile(rb' t="s"(?: [A-Za-z_][\w.:-]*="[^"<>&]*")*><v>([0-9]{1,12})</v>')
+_PREFIXED = re.compile(rb":c[\s>/]")
+_LOOSE = 16 << 20  # a buffer this long without an element's end is cut at its last tag
+
+
+def _pieces(archive: zipfile.ZipFile, part: str, element: bytes) -> Iterator[bytes]:
+    """A part's bytes in pieces of about _CHUNK, each cut just after an end tag of ``element`` (``</c>``, ``</x:c>``)
+    so that no element of that name is split between two pieces."""
+    tail = b""
+    with archive.open(part) as stream:
+        while chunk := stream.read(_CHUNK):
+            buf = tail + chunk
+            cut = _after_last_end(buf, element)
+            if cut == 0 and len(buf) > _LOOSE:
+                cut = buf.rfind(b">") + 1
+            tail = buf[cut:]
+            if cut:
+                yield buf[:cut]
+    if tail:
+        yield tail
+
+
+def _after_last_end(buf: bytes, element: bytes) -> int:
+    """The offset just after the last end tag ``</element>`` or ``</prefix:element>`` in buf, or 0."""
+    mark = element + b">"
+    end = len(buf)
+    while (i := buf.rfind(mark, 0, end)) >= 0:
+        j = buf.rfind(b"<", 0, i)
+        if j >= 0 and buf[j + 1:j + 2] == b"/" and (j + 2 == i or buf[i - 1:i] == b":"):
+            return i + len(mark)
+        end = i
+    return 0
+
+
+def _shared_lengths(archive: zipfile.ZipFile) -> Any:
+    """An upper bound of the length of each shared string (its text and markup), in the shared-strings part's
+    order, read a piece at a time."""
+    import numpy as np  # lazy: with pandas, already imported
+
+    lengths = array("q")
+    part = next((i.filename for i in archive.infolist() if i.filename.casefold().endswith("sharedstrings.xml")), None)
+    if part is not None:
+        for piece in _pieces(archive, part, b"si"):
+            starts = (_SI_PREFIXED if b":si" in piece else _SI).split(piece)
+            if lengths:  # what comes before the piece's first start is the end of the last string
+                lengths[-1] += len(starts[0])
+            lengths.extend(map(len, starts[1:]))
+    return np.frombuffer(lengths, dtype=np.int64) if lengths else np.zeros(0, dtype=np.int64)
+
+
+def _scan_sheet(name: str, label: str, archive: zipfile.ZipFile, part: str, shared: Any,
+                limits: tuple[int, int, int]) -> bool:
+    """The fast reading of a sheet (each cell as a spreadsheet program writes it, see _CELL_REF): regular
+    expressions over each piece of the part for the references of the cells that can hold a value and the shared
+    strings they use. False when the part is written otherwise: the XML parser reads it instead."""
+    import numpy as np  # lazy: with pandas, already imported
+
+    scan = _SheetScan(name, label, shared, *limits)
+    for piece in _pieces(archive, part, b"c"):
+        refs = _CELL_REF.findall(piece)
+        if len(refs) != len(_VALUE_CELL.findall(piece)) or _PREFIXED.search(piece):
+            return False
+        if refs:
+            columns = [_column_number(x.decode()) for x in {x.upper() for x in set(map(itemgetter(0), refs))}]
+            rows = list(map(int, map(itemgetter(1), refs)))
+            scan.extend(min(rows), max(rows), min(columns), max(columns))
+        shared_cells = piece.count(b' t="s"')
+        if shared_cells:
+            indices = _SHARED_INDEX.findall(piece)
+            if len(indices) != shared_cells:
+                return False
+            found = np.array(list(map(int, indices)), dtype=np.int64)
+            scan.add_text(int(shared[found[found < len(shared)]].sum()))
+    return True
+
+
+class _SheetScan:
+    """One worksheet part streamed: its used range (the cells calamine keeps: those with a value) against the
+    column and cell limits, and its shared-string cells' text against the text limit, stopping at the first
+    passed."""
+
+    def __init__(self, name: str, label: str, shared: Any, max_columns: int, max_cells: int, max_text: int):
+        self.name, self.label, self.shared = name, label, shared
+        self.max_columns, self.max_cells, self.max_text = max_columns, max_cells, max_text
+        self.top = self.left = 1 << 62
+        self.bottom = self.right = 0
+        self.row = self.column = 0  # of the last row and cell seen (for those without a reference)
+        self.cell: tuple[int, int, bool] | None = None  # the open <c>: row, column, holds a shared string
+        self.counted = False
+        self.index: list[str] | None = None  # the text of an open <v> of a shared-string cell
+        self.text = 0
+
+    def start(self, tag: str, attrs: dict[str, str]) -> None:
+        local = _local(tag)
+        if local == "c":
+            ref = _REF.fullmatch(attrs.get("r", ""))
+            if ref:
+                row, column = int(ref.group(2)), _column_number(ref.group(1))
+            else:
+                row, column = self.row, self.column + 1
+            self.column = column
+            self.cell, self.counted = (row, column, attrs.get("t") == "s"), False
+        elif local == "row":
+            r = attrs.get("r", "")
+            self.row, self.column = (int(r) if r.isdigit() else self.row + 1), 0
+        elif local in ("v", "is") and self.cell is not None:
+            if not self.counted:
+                self._count(*self.cell[:2])
+            if local == "v" and self.cell[2]:
+                self.index = []
+
+    def end(self, tag: str) -> None:
+        local = _local(tag)
+        if local == "v" and self.index is not None:
+            text = "".join(self.index).strip()
+            self.index = None
+            if text.isdigit() and int(text) < len(self.shared):
+                self.add_text(int(self.shared[int(text)]))
+        elif local == "c":
+            self.cell = None
+
+    def chars(self, data: str) -> None:
+        if self.index is not None:
+            self.index.append(data)
+
+    def _count(self, row: int, column: int) -> None:
+        self.counted = True
+        self.extend(row, row, column, column)
+
+    def extend(self, top: int, bottom: int, left: int, right: int) -> None:
+        """Widen the used range to these rows and columns; refuse it past the column or cell limit."""
+        self.top, self.bottom = min(self.top, top), max(self.bottom, bottom)
+        self.left, self.right = min(self.left, left), max(self.right, right)
+        width, height = self.right - self.left + 1, self.bottom - self.top + 1
+        span = f"{column_letter(self.left - 1)}{self.top}:{column_letter(self.right - 1)}{self.bottom}"
+        if width > self.max_columns:
+            found = f"the sheet {self.label!r} spans {width:,} columns ({span})"
+            raise _SheetTooBig(_too_wide(self.name, None, found, self.max_columns))
+        if width * height > self.max_cells:
+            found = (f"at most {self.max_cells:,} cells (rows x columns); the sheet {self.label!r} spans {span}, "
+                     f"{height:,} rows of {width:,} columns")
+            raise _SheetTooBig(InputError([Problem(self.name, None, None, "", MAX_CELLS.over(found,
+                                                                                             self.max_cells))]))
+
+    def add_text(self, length: int) -> None:
+        """Count the text of cells; refuse it past the text limit."""
+        self.text += length
+        if self.text > self.max_text:
+            found = (f"the sheet {self.label!r} holds more than {_mb(self.max_text)} of text (each shared string "
+                     "counted in every cell that uses it)")
+            raise _SheetTooBig(_refused(self.name, MAX_FILE_MB.over(found, self.max_text // 1_000_000)))
+
+
+def _column_number(letters: str) -> int:
+    """A -> 1, Z -> 26, AA -> 27."""
+    number = 0
+    for letter in letters.upper():
+        number = number * 26 + ord(letter) - 64
+    return number
+
+
+def _check_sheets(name: str, archive: zipfile.ZipFile, sheet: str | None) -> None:
+    """Stream the sheet to read (and the shared strings) before calamine lays it out as a dense grid: refuse a used
+    range over the column or cell limit, and text over the text limit. A part the XML parser cannot read is refused
+    as calamine would refuse it."""
+    from xml.parsers import expat  # lazy: only for .xlsx files
+
+    limits = (_limit(name, MAX_COLUMNS), _limit(name, MAX_CELLS), _limit(name, MAX_FILE_MB) * 1_000_000)
+    parts = _sheet_parts(archive, sheet)
+    if not parts:
+        return
+    try:
+        shared = _shared_lengths(archive)
+        for label, part in parts:
+            if _scan_sheet(name, label, archive, part, shared, limits):
+                continue
+            scan = _SheetScan(name, label, shared, *limits)  # cells without plain references: the XML parser
+            parser = expat.ParserCreate()
+            parser.buffer_text = True
+            parser.StartElementHandler, parser.EndElementHandler = scan.start, scan.end
+            parser.CharacterDataHandler = scan.chars
+            _feed(archive, part, parser)
+    except _SheetTooBig as stop:
+        raise stop.error from None
+    except (expat.ExpatError, ValueError, zipfile.BadZipFile):
+        raise _refused(name, "this is not a readable Excel workbook (XmlError); save it again from Excel as "
+                             ".xlsx") from None
 
 
 def _xlsx_rows(path: Path, sheet: str | None) -> Iterator[tuple[int, list[str]]]:
@@ -384,12 +679,16 @@ def _csv_rows(path: Path, encoding: str, skip: int, delimiter: str) -> Iterator[
     """The rows as read, one line at a time (a UnicodeDecodeError means: not UTF-8 after all)."""
     name = str(path)
     seen_nul = False
+    max_columns = _limit(name, MAX_COLUMNS)
+    separators = 4 * max_columns  # in one line, quoted ones too: more is refused before the csv module splits it
 
     def lines(text: io.TextIOWrapper) -> Iterator[str]:
         nonlocal seen_nul
-        for line in text:
+        for number, line in enumerate(text, 1):
             if "\x00" in line:  # the csv module (before Python 3.13) stops at a NUL; keep it to report it
                 seen_nul, line = True, line.replace("\x00", _NUL)
+            if len(line) > separators and line.count(delimiter) > separators:
+                raise _too_wide(name, number, f"line {number} has {line.count(delimiter) + 1:,}", max_columns)
             yield line
 
     with path.open("rb") as raw:

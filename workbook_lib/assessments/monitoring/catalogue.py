@@ -14,6 +14,7 @@ from pydantic import ConfigDict, Field, model_validator
 
 from workbook_lib.assessments.monitoring.tolerance import Direction, State, Tolerance, ToleranceError, parse_tolerance
 from workbook_lib.core.datafiles import Loaded, Strict, load_data_file, normalise_label, shipped_files
+from workbook_lib.core.errors import cut, listed, quote
 
 SHIPPED_DIR = Path(__file__).parent / "data"
 DEFAULT_CATALOGUE = "table-25-metrics"
@@ -58,9 +59,10 @@ def _metric_problems(metric: Metric) -> list[str]:
     try:
         unit = parse_tolerance(metric.tolerance, metric.direction, metric.target).unit
     except ToleranceError as exc:
-        return [f"metric {metric.id!r}: {exc}"]
+        return [f"metric {quote(metric.id, 60)}: {exc}"]
     if unit is not None and unit != UNIT_OF[metric.unit]:
-        return [f"metric {metric.id!r}: tolerance {metric.tolerance!r} is in {unit}, but its unit is {metric.unit}"]
+        return [f"metric {quote(metric.id, 60)}: tolerance {quote(metric.tolerance)} is in {unit}, but its unit is "
+                f"{metric.unit}"]
     return []
 
 
@@ -75,17 +77,18 @@ class Catalogue(Strict):
     @model_validator(mode="after")
     def _consistent(self) -> Self:
         """Every problem at once: ids used twice, names used twice (case-insensitively), unreadable tolerances."""
-        problems = [f"metric id {i!r} is used {n} times" for i, n in Counter(m.id for m in self.metrics).items()
-                    if n > 1]
+        problems = [f"metric id {quote(i, 60)} is used {n} times"
+                    for i, n in Counter(m.id for m in self.metrics).items() if n > 1]
         by_name: dict[str, list[Metric]] = {}
         for m in self.metrics:
             by_name.setdefault(normalise_label(m.name), []).append(m)
-        problems += [f"metric name {same[0].name!r} is used {len(same)} times (ids {', '.join(m.id for m in same)})"
+        problems += [f"metric name {quote(same[0].name, 60)} is used {len(same)} times (ids "
+                     f"{cut(', '.join(m.id for m in same))})"
                      for same in by_name.values() if len(same) > 1]
         for metric in self.metrics:
             problems += _metric_problems(metric)
         if problems:
-            raise ValueError(f"{len(problems)} problem(s):\n    - " + "\n    - ".join(problems))
+            raise ValueError(f"{len(problems):,} problem(s):\n    - " + "\n    - ".join(listed(problems)))
         return self
 
     @property
@@ -99,7 +102,7 @@ class Catalogue(Strict):
         for metric in self.metrics:
             if key in (normalise_label(metric.id), normalise_label(metric.name)):
                 return metric
-        raise KeyError(f"no metric with id or name {name_or_id!r} in catalogue {self.title!r}")
+        raise KeyError(f"no metric with id or name {quote(name_or_id)} in catalogue {quote(self.title)}")
 
 
 def shipped() -> dict[str, Path]:

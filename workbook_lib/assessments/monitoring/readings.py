@@ -19,7 +19,7 @@ import pandas as pd
 
 from workbook_lib.assessments.monitoring.catalogue import Catalogue, Metric
 from workbook_lib.core.datafiles import normalise_label
-from workbook_lib.core.errors import InputError, Problem
+from workbook_lib.core.errors import InputError, Problem, cut, quote
 from workbook_lib.core.tables import ROW, Table
 
 READINGS_COLUMNS: dict[str, list[str]] = {
@@ -102,11 +102,13 @@ def read_value(text: str, metric: Metric | None) -> tuple[float | None, str]:
     if m is None:
         return None, f"{expected}; a decimal point or comma, no thousands separators"
     if _THOUSANDS.fullmatch(m["number"]):
-        return None, f"{expected}; {m['number']!r} could be a decimal comma or a thousands separator: write it " \
+        return None, f"{expected}; {quote(m['number'])} could be a decimal comma or a thousands separator: write it " \
                      "without the comma, or with a decimal point"
     if m["against"] is not None and _number(m["against"]) != 1:
         return None, f"{expected}; a ratio is written against 1 (e.g. 1.5 : 1)"
     value, unit = _number(m["number"]), _unit_of(m["unit"])
+    if not math.isfinite(value):  # 1 followed by 400 zeros reads as infinity
+        return None, f"{expected}; {cut(m['number'], 40)} is too large a number to be a reading"
     if metric is None:
         return value, ""
     declared = None if metric.unit == "count" else metric.unit

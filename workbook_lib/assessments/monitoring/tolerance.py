@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
 
+from workbook_lib.core.errors import quote
+
 Direction = Literal["at_most", "at_least"]
 State = Literal["within", "near", "outside", "missing"]
 DIRECTIONS: tuple[str, ...] = ("at_most", "at_least")
@@ -78,7 +80,7 @@ def _as_number(value: object) -> float | None:
     if value is None:
         return None
     if isinstance(value, str | bytes):
-        raise TypeError(f"a value to compare with a tolerance is a number, not text: {value!r}")
+        raise TypeError(f"a value to compare with a tolerance is a number, not text: {quote(value)}")
     x = float(value)  # type: ignore[arg-type]
     return None if math.isnan(x) else x
 
@@ -103,19 +105,19 @@ class Tolerance:
                 continue
             bound = float(bound)
             if not math.isfinite(bound):
-                raise ToleranceError(f"tolerance {self.text!r}: the {side} bound must be a finite number")
+                raise ToleranceError(f"tolerance {quote(self.text)}: the {side} bound must be a finite number")
             object.__setattr__(self, side, bound)
         if self.low is None and self.high is None:
-            raise ToleranceError(f"tolerance {self.text!r}: a range needs at least one bound")
+            raise ToleranceError(f"tolerance {quote(self.text)}: a range needs at least one bound")
         if self.unit not in UNITS:
-            raise ToleranceError(f"tolerance {self.text!r}: unknown unit {self.unit!r}; expected %, days, ratio or "
-                                 f"none (a count)")
+            raise ToleranceError(f"tolerance {quote(self.text)}: unknown unit {quote(self.unit)}; expected %, days, "
+                                 "ratio or none (a count)")
         if self.low is not None and self.high is not None:
             if self.low > self.high:
-                raise ToleranceError(f"tolerance {self.text!r}: the low end {_number_text(self.low)} is above the "
+                raise ToleranceError(f"tolerance {quote(self.text)}: the low end {_number_text(self.low)} is above the "
                                      f"high end {_number_text(self.high)}")
             if self.low == self.high and not (self.low_inclusive and self.high_inclusive):
-                raise ToleranceError(f"tolerance {self.text!r}: the range is empty")
+                raise ToleranceError(f"tolerance {quote(self.text)}: the range is empty")
 
     def contains(self, value: object) -> bool:
         """Whether a value lies in the range; a missing value (None, NaN) never does."""
@@ -141,7 +143,7 @@ class Tolerance:
         ``warning`` is a fraction (0 to 1): a value inside the range no further from a bound than ``warning``
         times the bound's absolute value (the zone includes its inner edge) is "near"."""
         if warning is not None and not (isinstance(warning, numbers.Real) and 0 <= warning <= 1):
-            raise ValueError(f"a warning zone is a fraction from 0 to 1, got {warning!r}")
+            raise ValueError(f"a warning zone is a fraction from 0 to 1, got {quote(warning)}")
         x = _as_number(value)
         if x is None:
             return "missing"
@@ -174,7 +176,7 @@ class Tolerance:
 
 
 def _refuse(text: str, why: str) -> ToleranceError:
-    return ToleranceError(f"cannot read tolerance {text!r}: {why}; expected one of: {FORMS}")
+    return ToleranceError(f"cannot read tolerance {quote(text)}: {why}; expected one of: {FORMS}")
 
 
 def _unit(raw: str | None, text: str) -> str | None:
@@ -186,7 +188,7 @@ def _unit(raw: str | None, text: str) -> str | None:
     if raw.startswith("day"):
         return "days"
     if float(raw[1:]) != 1:
-        raise _refuse(text, f"a ratio is written against 1 (e.g. 1.5 : 1), not '{' '.join(raw.split())}'")
+        raise _refuse(text, f"a ratio is written against 1 (e.g. 1.5 : 1), not {quote(' '.join(raw.split()), 40)}")
     return "ratio"
 
 
@@ -236,11 +238,12 @@ def parse_tolerance(text: str, direction: str | None = None, target: float | Non
     ``direction`` ("at_most" / "at_least") gives the side of a bare value; ``target`` the centre of a +/- form.
     Either given where the text cannot use it, or contradicting it, is refused: nothing is ignored silently."""
     if not isinstance(text, str):
-        raise ToleranceError(f"a tolerance is text, got {type(text).__name__} {text!r}")
+        raise ToleranceError(f"a tolerance is text, got {type(text).__name__} {quote(text)}")
     if direction is not None and direction not in DIRECTIONS:
-        raise ToleranceError(f"tolerance {text!r}: unknown direction {direction!r}; expected at_most or at_least")
+        raise ToleranceError(f"tolerance {quote(text)}: unknown direction {quote(direction)}; expected at_most or "
+                             "at_least")
     if target is not None and not (isinstance(target, numbers.Real) and math.isfinite(target)):
-        raise ToleranceError(f"tolerance {text!r}: the target must be a finite number, got {target!r}")
+        raise ToleranceError(f"tolerance {quote(text)}: the target must be a finite number, got {quote(target)}")
     folded = " ".join(text.translate(_FOLD).casefold().split())
     if not folded:
         raise _refuse(text, "it is empty")

@@ -22,7 +22,11 @@ from workbook_lib.assessments.risk.methodology import (
     load_methodology,
     shipped,
 )
-from workbook_lib.core.datafiles import YamlRefused, band_problems, load_yaml, number_ranges
+from workbook_lib.core.datafiles import YamlRefused, band_problems, check_size, load_yaml, number_ranges
+from workbook_lib.core.errors import cut, listed, quote
+from workbook_lib.core.limits import MAX_METHODOLOGY_KB
+
+_CELL = 40  # characters of a label or band name in the matrix
 
 
 class _FieldsOnly(Methodology):
@@ -60,7 +64,10 @@ def _where(loc: tuple[int | str, ...]) -> str:
 
 
 def _shown(value: Any) -> str:
-    return repr(value) if isinstance(value, str | int | float | bool) or value is None else "a list or group"
+    """A refused value, quoted (a long text cut, its length said); a list or group by its kind."""
+    if isinstance(value, str):
+        return quote(value)
+    return cut(repr(value)) if isinstance(value, int | float | bool) or value is None else "a list or group"
 
 
 def _problem(err: Any) -> str:
@@ -98,7 +105,7 @@ def _problem(err: Any) -> str:
         msg += " - labels and aliases must be unique within a scale"
     elif not loc:  # a cross-field problem: name the field it is about
         loc = next((field for start, field in _CROSS_FIELD.items() if msg.startswith(start)), ())
-    return f"{_where(loc)}: {msg}"
+    return f"{cut(_where(loc))}: {cut(msg, 1000)}"
 
 
 def _band_lines(data: dict[str, Any]) -> list[str]:
@@ -118,7 +125,8 @@ def _failure(ref: str, exc: MethodologyError) -> str:
     if not path.is_file():
         return first
     try:
-        data = load_yaml(path.read_bytes().decode("utf-8"))
+        check_size(path, MAX_METHODOLOGY_KB)  # an oversized file is refused, not read again
+        data = load_yaml(path.read_bytes().decode("utf-8"), MAX_METHODOLOGY_KB)
     except YamlRefused:
         return first
     except yaml.MarkedYAMLError as err:
@@ -142,8 +150,8 @@ def _failure(ref: str, exc: MethodologyError) -> str:
             bands = _band_lines(data)
             lines = [ln for ln in lines if not ln.startswith("bandings: banding ")] + bands
         lines = list(dict.fromkeys(lines))
-        return "\n".join([f"{path}: not a valid methodology, {len(lines)} problem{'s' * (len(lines) != 1)} "
-                          f"(list items are counted from 1):"] + [f"  - {ln}" for ln in lines])
+        return "\n".join([f"{path}: not a valid methodology, {len(lines):,} problem{'s' * (len(lines) != 1)} "
+                          f"(list items are counted from 1):"] + [f"  - {ln}" for ln in listed(lines)])
     return first
 
 
@@ -152,8 +160,9 @@ def _describe(lm: LoadedMethodology) -> str:
     out = [f"{m.title} ({m.name} v{m.version}, sha256 {lm.sha256[:12]}): valid methodology",
            f"File: {lm.path}", "",
            f"Matrix (likelihood x impact), scores and bands of the default banding {m.default_banding!r}:"]
-    heads = [f"{iv.value} {iv.label}" for iv in m.impact]
-    rows = [(f"{lv.value} {lv.label}", [f"{s} {m.band_for(s).name}" for s in m.score_grid[lv.value - 1]])
+    heads = [f"{iv.value} {cut(iv.label, _CELL)}" for iv in m.impact]  # a matrix of at most 50 x 50, labels cut
+    rows = [(f"{lv.value} {cut(lv.label, _CELL)}", [f"{s} {cut(m.band_for(s).name, _CELL)}"
+                                                     for s in m.score_grid[lv.value - 1]])
             for lv in reversed(m.likelihood)]
     width = max(len(t) for t in heads + [c for _, cells in rows for c in cells]) + 2
     l_width = max(len(label) for label, _ in rows) + 2
@@ -163,9 +172,9 @@ def _describe(lm: LoadedMethodology) -> str:
     for key, banding in m.bandings.items():
         out.append(f"Banding {key}{' (default)' if key == m.default_banding else ''}: {banding.title}")
         for b in banding.bands:
-            also = f" (also: {', '.join(b.aliases)})" if b.aliases else ""
-            out.append(f"  {b.min:>3}-{b.max:<3} {b.name}{also}: {b.decision_maker or '(no decision maker)'}"
-                       f" -> {b.register_destination or '(no register named)'}")
+            also = f" (also: {cut(', '.join(b.aliases))})" if b.aliases else ""
+            out.append(f"  {b.min:>3}-{b.max:<3} {cut(b.name)}{also}: {cut(b.decision_maker or '(no decision maker)')}"
+                       f" -> {cut(b.register_destination or '(no register named)')}")
     out.append("")
     out.append(f"Residual: {m.residual_in_words()}")
     if m.escalation:

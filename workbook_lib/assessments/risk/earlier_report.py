@@ -1,10 +1,12 @@
 """Reading an earlier period's risk evaluation from the JSON summary its run wrote (``earlier: [{period, report}]``):
-its risks' IDs, residual scores and levels and statuses, checked as a hostile file (a link, an oversized file, a
-summary of another assessment or period, and malformed entries are refused, naming the file)."""
+its risks' IDs, residual scores and levels and statuses, checked as a hostile file (a link, a file over
+WORKBOOK_MAX_REPORT_MB, more risks than WORKBOOK_MAX_ROWS, a summary of another assessment or period, a number that
+is not finite (NaN, Infinity, 1e400) and malformed entries are refused, naming the file; core/limits.py)."""
 
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -12,10 +14,25 @@ import pandas as pd
 
 from workbook_lib.assessments.risk.methodology import LoadedMethodology
 from workbook_lib.assessments.risk.scoring import CLOSED
-from workbook_lib.core.errors import InputError, Problem
+from workbook_lib.core.errors import InputError, Problem, cut
+from workbook_lib.core.limits import MAX_REPORT_MB, MAX_ROWS, Limit, LimitSettingError
 
 REPORT = "the risk-evaluation.json an earlier risk evaluation wrote"
-MAX_REPORT_BYTES = 200_000_000  # as much as the largest .xlsx the suite reads (core/tables.py)
+LARGEST = 1e15  # a residual score beyond this is not a methodology's (and no longer an exact float)
+
+
+class NonFinite(str):
+    """A number in the JSON that is not finite (NaN, Infinity, -Infinity, or too large to hold: 1e400), kept as
+    written so that the entry holding it is refused by name."""
+
+
+def _non_finite(text: str) -> NonFinite:
+    return NonFinite(text)
+
+
+def _number(text: str) -> float | NonFinite:
+    value = float(text)
+    return value if math.isfinite(value) else NonFinite(text)
 
 
 def read_report(path: Path, period: str, organisation: str, loaded: LoadedMethodology,
@@ -33,6 +50,14 @@ def read_report(path: Path, period: str, organisation: str, loaded: LoadedMethod
     return risks, _report_notes(data, period, organisation, loaded, banding)
 
 
+def _limit(name: str, limit: Limit) -> int:
+    try:
+        return limit.value()
+    except LimitSettingError as exc:
+        raise InputError([Problem(name, None, None, exc.raw, f"{exc.variable} (in the environment) to be a whole "
+                                                             "number above 0")]) from None
+
+
 def _refused(name: str, why: str) -> InputError:
     return InputError([Problem(name, None, None, "", f"{REPORT}; {why}")])
 
@@ -44,16 +69,18 @@ def _report_data(path: Path, name: str) -> dict[str, Any]:
         raise _refused(name, "this is a link to another file; give the file itself")
     if not path.is_file():
         raise InputError([Problem(name, None, None, "", f"an existing file: {REPORT}")])
-    if path.stat().st_size > MAX_REPORT_BYTES:
-        raise _refused(name, f"this file is larger than {MAX_REPORT_BYTES / 1e6:,.0f} MB")
+    max_mb = _limit(name, MAX_REPORT_MB)
+    size = path.stat().st_size
+    if size > max_mb * 1_000_000:
+        raise _refused(name, MAX_REPORT_MB.over(f"this file is {size / 1e6:,.0f} MB", max_mb))
     try:
-        data = json.loads(path.read_bytes().decode("utf-8"))
+        data = json.loads(path.read_bytes().decode("utf-8"), parse_constant=_non_finite, parse_float=_number)
     except UnicodeDecodeError:
         raise _refused(name, "this file is not text (UTF-8)") from None
     except json.JSONDecodeError as exc:
         raise InputError([Problem(name, exc.lineno, None, "", f"{REPORT}; this is not valid JSON ({exc.msg})")]) \
             from None
-    except (RecursionError, OSError) as exc:
+    except (RecursionError, OSError, ValueError) as exc:  # ValueError: an integer of more than 4,300 digits
         raise _refused(name, f"it cannot be read ({type(exc).__name__})") from None
     kind = data.get("assessment") if isinstance(data, dict) else None
     if kind != "risk-evaluation":
@@ -66,10 +93,14 @@ def _report_risks(risks: Any, name: str) -> tuple[pd.DataFrame, list[Problem]]:
     """The report's risks as a frame changes can compare; a problem for every entry that is not as a run writes it."""
     if not isinstance(risks, list):
         return pd.DataFrame(), [Problem(name, None, "risks", "", "a list of the period's risks")]
+    most = _limit(name, MAX_ROWS)
+    if len(risks) > most:
+        return pd.DataFrame(), [Problem(name, None, "risks", "", MAX_ROWS.over(
+            f"at most {most:,} risks, as many as a register may hold; this report has {len(risks):,}", most))]
     rows, problems, seen = [], [], set()
     for n, risk in enumerate(risks, 1):
         rid = risk.get("risk_id") if isinstance(risk, dict) else None
-        where = f"risk {n}" + (f" ({rid})" if isinstance(rid, str) and rid else "")
+        where = f"risk {n}" + (f" ({cut(rid, 60)})" if isinstance(rid, str) and rid else "")
         if not isinstance(rid, str) or not rid.strip():
             problems.append(Problem(name, None, f"risk_id of {where}", "", "a risk ID"))
             continue
@@ -77,10 +108,16 @@ def _report_risks(risks: Any, name: str) -> tuple[pd.DataFrame, list[Problem]]:
             problems.append(Problem(name, None, f"risk_id of {where}", rid, "each risk once"))
         seen.add(rid)
         score, level, status = (risk.get(k) for k in ("residual_score", "residual_level", "status"))
-        if score is not None and (isinstance(score, bool) or not isinstance(score, int | float)):
-            problems.append(Problem(name, None, f"residual_score of {where}", str(score), "a number, or null"))
+        if isinstance(score, NonFinite):
+            problems.append(Problem(name, None, f"residual_score of {where}", str(score),
+                                    "a finite number, or null (NaN and Infinity are not scores)"))
+        elif score is not None and (isinstance(score, bool) or not isinstance(score, int | float)):
+            problems.append(Problem(name, None, f"residual_score of {where}", cut(str(score)), "a number, or null"))
+        elif score is not None and abs(score) > LARGEST:
+            problems.append(Problem(name, None, f"residual_score of {where}", cut(str(score)),
+                                    f"a score of the methodology (at most {LARGEST:,.0f}), or null"))
         if level is not None and not isinstance(level, str):
-            problems.append(Problem(name, None, f"residual_level of {where}", str(level), "a level, or null"))
+            problems.append(Problem(name, None, f"residual_level of {where}", cut(str(level)), "a level, or null"))
         status = status if isinstance(status, str) and status else "open"
         rows.append({"risk_id": rid, "residual_score": score, "residual_level": level, "status": status,
                      "closed": status in CLOSED, "description": ""})

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -23,9 +23,18 @@ from workbook_lib.core.datafiles import (
     shipped_files,
     unique_names,
 )
+from workbook_lib.core.errors import quote
+from workbook_lib.core.limits import MAX_LEVELS
 from workbook_lib.core.params import ParameterError
 
 SHIPPED_DIR = Path(__file__).parent / "methodologies"
+# Every list of a methodology holds at most MAX_LEVELS (50) items: a real scale has 3-10 levels, a banding 3-6 bands.
+# Checked on each field before the cross-field checks build anything quadratic (the score grid is levels x levels).
+GridRow = Annotated[list[int], Field(max_length=MAX_LEVELS)]
+
+
+def _levels() -> Any:
+    return Field(min_length=1, max_length=MAX_LEVELS)
 
 
 class MethodologyError(ValueError):
@@ -65,7 +74,7 @@ class Band(ColouredBand):
 
 class Banding(Strict):
     title: str
-    bands: list[Band] = Field(min_length=1)
+    bands: list[Band] = _levels()
 
 
 class ControlLevel(Strict):
@@ -80,7 +89,7 @@ class ImpactMoney(Strict):
 
     currency: str = ""
     # one bound per level but the last, ascending: level 1 up to the first, the top level above the last
-    upper_bounds: list[float] = Field(min_length=1)
+    upper_bounds: list[float] = _levels()
 
     @field_validator("upper_bounds")
     @classmethod
@@ -96,7 +105,7 @@ class ImpactMoney(Strict):
 class Scoring(Strict):
     rule: Literal["product", "grid"] = "product"
     # grid[i][j]: score for likelihood value i+1 and impact value j+1 (only for rule: grid)
-    grid: list[list[int]] | None = None
+    grid: Annotated[list[GridRow], Field(max_length=MAX_LEVELS)] | None = None
 
 
 class ResidualRule(Strict):
@@ -112,7 +121,8 @@ class Escalation(Strict):
     """Who must accept a residual risk, by its position against the appetite, the tolerance and the acceptance
     level: the highest of its band's decision maker and what its position requires."""
 
-    authorities: list[str] = Field(min_length=1, description="lowest to highest; band decision makers are among them")
+    authorities: list[str] = Field(min_length=1, max_length=MAX_LEVELS,
+                                   description="lowest to highest; band decision makers are among them")
     tolerance: int | str | None = Field(None, description="highest score within tolerance, or a band name (its top)")
     acceptance: int | str | None = Field(None, description="highest score within the acceptance level, or a band")
     above_appetite: str | None = None  # the least authority for a residual above the organisation's appetite
@@ -129,13 +139,13 @@ class Methodology(Strict):
     version: str
     title: str
     source: str = ""
-    impact_categories: list[str] = []
-    likelihood: list[LikelihoodLevel] = Field(min_length=1)
-    impact: list[ImpactLevel] = Field(min_length=1)
+    impact_categories: list[str] = Field([], max_length=MAX_LEVELS)
+    likelihood: list[LikelihoodLevel] = _levels()
+    impact: list[ImpactLevel] = _levels()
     scoring: Scoring = Scoring()
-    bandings: dict[str, Banding] = Field(min_length=1)
+    bandings: dict[str, Banding] = _levels()
     default_banding: str
-    control_effectiveness: list[ControlLevel] = []
+    control_effectiveness: list[ControlLevel] = Field([], max_length=MAX_LEVELS)
     residual: ResidualRule
     impact_money: ImpactMoney | None = None
     escalation: Escalation | None = None
@@ -171,15 +181,16 @@ class Methodology(Strict):
         elif self.scoring.grid is not None:
             raise ValueError("scoring.grid is only allowed with rule: grid")
         if self.default_banding not in self.bandings:
-            raise ValueError(f"default_banding {self.default_banding!r} is not one of {sorted(self.bandings)}")
+            raise ValueError(f"default_banding {quote(self.default_banding)} is not one of {sorted(self.bandings)}")
         if self.residual.fallback and self.residual.rule != "rerated":
             raise ValueError("residual fallback is only for rule: rerated (the factor is the rule already)")
         if self.uses_factor and not self.control_effectiveness:
             raise ValueError("residual rule control_factor (or fallback) needs a control_effectiveness scale with "
                              "factors")
+        declared = set(self.impact_categories)
         for cat in (c for lv in self.impact for c in lv.categories):
-            if cat not in self.impact_categories:
-                raise ValueError(f"impact category {cat!r} is not declared in impact_categories")
+            if cat not in declared:
+                raise ValueError(f"impact category {quote(cat)} is not declared in impact_categories")
         if self.impact_money and len(self.impact_money.upper_bounds) != n_i - 1:
             raise ValueError(f"impact_money needs {n_i - 1} upper_bounds (one per impact level but the last), "
                              f"got {len(self.impact_money.upper_bounds)}")
@@ -189,13 +200,14 @@ class Methodology(Strict):
         for key, banding in self.bandings.items():
             problems = band_problems(banding.bands, reachable)
             if problems:
-                raise ValueError(f"banding {key!r}: " + "; ".join(problems))
+                raise ValueError(f"banding {quote(key)}: " + "; ".join(problems))
         return self
 
     def _check_escalation(self, e: Escalation) -> None:
         names = [*(b.decision_maker for bd in self.bandings.values() for b in bd.bands),
                  *(a for a in (e.above_appetite, e.above_tolerance, e.above_acceptance) if a)]
-        unknown = sorted({n for n in names if n not in e.authorities})
+        known = set(e.authorities)
+        unknown = sorted({n for n in names if n not in known})
         if unknown:
             raise ValueError(f"escalation: {', '.join(map(repr, unknown))} not among the authorities "
                              f"{e.authorities} (every band's decision maker must be one of them)")
@@ -210,7 +222,7 @@ class Methodology(Strict):
         for band in self.bandings[banding or self.default_banding].bands:
             if band.name.casefold() == str(value).casefold():
                 return band.max
-        raise ValueError(f"escalation {key} {value!r} is neither a score nor a band of "
+        raise ValueError(f"escalation {key} {quote(value)} is neither a score nor a band of "
                          f"{banding or self.default_banding}")
 
     # ---- derived facts ----------------------------------------------------------------------
@@ -246,7 +258,7 @@ class Methodology(Strict):
     def banding(self, key: str | None = None) -> Banding:
         key = key or self.default_banding
         if key not in self.bandings:
-            raise MethodologyError(f"methodology {self.name!r} has no banding {key!r}; "
+            raise MethodologyError(f"methodology {self.name!r} has no banding {quote(key)}; "
                                    f"choose one of {sorted(self.bandings)}")
         return self.bandings[key]
 
@@ -294,12 +306,12 @@ def with_tolerance(loaded: LoadedMethodology, tolerance: int | str | None) -> Lo
         return loaded
     m = loaded.methodology
     if m.escalation is None:
-        raise ParameterError(f"tolerance {tolerance!r}: {m.title} has no escalation rule saying who acts above "
+        raise ParameterError(f"tolerance {quote(tolerance)}: {m.title} has no escalation rule saying who acts above "
                              "tolerance; leave the tolerance blank or choose a methodology with one")
     m = m.model_copy(update={"escalation": m.escalation.model_copy(update={"tolerance": tolerance})})
     try:
         m.threshold("tolerance")
     except ValueError:
         bands = ", ".join(b.name for b in m.bandings[m.default_banding].bands)
-        raise ParameterError(f"tolerance {tolerance!r}: expected a score or one of the bands {bands}") from None
+        raise ParameterError(f"tolerance {quote(tolerance)}: expected a score or one of the bands {bands}") from None
     return loaded.model_copy(update={"methodology": m})

@@ -8,6 +8,7 @@ matrix is read by ``interpret`` and arrives here as level numbers. A column writ
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Literal
@@ -198,7 +199,7 @@ def _money(values: list[str], axis: Axis, m: Methodology, money: ImpactMoney | N
     out, failed = [], {}
     for i, v in enumerate(values):
         amount = _amount(v) if v else None
-        if v and (amount is None or amount < 0):
+        if v and (amount is None or amount < 0 or not math.isfinite(amount)):  # 1 and 400 zeros: too large a float
             failed[i] = "an amount of money such as 25,000 or £1.2m"
             out.append(v)
         else:
