@@ -188,6 +188,39 @@ def test_the_sheet_checked_is_the_one_read(tmp_path):
     assert "the sheet 'Lookups' spans 16,384 columns" in refused(path, sheet="Lookups")
 
 
+def test_the_far_cell_uploaded_in_the_risk_form_is_a_plain_sentence_and_the_kernel_lives(tmp_path):
+    """The form's import reads the upload with the same reader: one sentence in the form, nothing saved (unguarded,
+    calamine's abort killed the kernel). In a fresh interpreter, so an abort cannot take the test run with it."""
+    path, db = hostile.far_cell_xlsx(tmp_path), tmp_path / "store.db"
+    status, line = bounded(f"""
+        import datetime as dt, json, os
+        from pathlib import Path
+        for name in ("SERVER_SOFTWARE", "QUERY_STRING", "WORKBOOK_USER_HEADER", "HTTP_X_FORWARDED_USER",
+                     "VOILA_PREHEAT"):
+            os.environ.pop(name, None)
+        from tests.form_kit import Recorder
+        from workbook_lib.assessments.risk.form import RiskRegisterForm
+        from workbook_lib.assessments.risk.inputs import RiskEvaluationParams
+        from workbook_lib.core.store import Store
+        store = Store({str(db)!r})
+        params = RiskEvaluationParams(organisation="Limits Test", period="2026-27", as_of="2026-11-30",
+                                      methodology="western-cape-5x5", source="store", store_url=store.url)
+        form = RiskRegisterForm(params, Recorder(), store=store)
+        form.respondent.name.value = "Thandi Mokoena"
+        content = Path({str(path)!r}).read_bytes()
+        form.upload.value = ({{"name": "far.xlsx", "type": "application/vnd.ms-excel", "size": len(content),
+                               "last_modified": dt.datetime.now(), "content": memoryview(content)}},)
+        form.check.click()
+        print(json.dumps([form.feedback.value, form.confirm_import.disabled,
+                          len(store.current("Limits Test", "2026-27", "risk"))]))
+    """, memory_mb=3000, timeout=120)
+    assert status == 0, line
+    feedback, disabled, saved = json.loads(line)
+    assert 'class="wb-error"' in feedback and "1 problem(s); nothing was saved." in feedback
+    assert "spans 16,384 columns (A1:XFD1048576), over the limit of 1,000 columns" in feedback
+    assert SECRET not in feedback and "Traceback" not in feedback and disabled and saved == 0
+
+
 def test_a_real_workbook_reads_every_cell_as_before(tmp_path):
     import openpyxl
 
