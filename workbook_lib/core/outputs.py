@@ -164,9 +164,9 @@ def _write_large(tables: dict[str, pd.DataFrame], path: Path | BinaryIO) -> Path
     names = sheet_names(tables)
     if isinstance(path, (str, os.PathLike)):
         with _replacing(Path(path)) as tmp:
-            xlsx_writer.write(tables, names, tmp, _excel_cell)
+            xlsx_writer.write(tables, names, tmp, _excel_cell, _EXCEL_CHANGED)
     else:
-        xlsx_writer.write(tables, names, path, _excel_cell)  # a file object: the caller owns it
+        xlsx_writer.write(tables, names, path, _excel_cell, _EXCEL_CHANGED)  # a file object: the caller owns it
     return path
 
 
@@ -185,6 +185,9 @@ def sheet_names(names: Iterable[str]) -> list[str]:
         seen.add(candidate.lower())
         out.append(candidate)
     return out
+
+
+_EXCEL_CHANGED = re.compile(f"{_FORMULA_START.pattern}|{_EXCEL_ILLEGAL.pattern}")  # in every text _excel_cell changes
 
 
 def _excel_cell(value: Any) -> Any:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import numbers
+import re
 import zipfile
 from collections.abc import Callable
 from typing import IO, Any
@@ -81,9 +82,10 @@ def _number(value: Any) -> str:
 
 
 def _fragment(value: Any, cell: Callable[[Any], Any]) -> str:
-    """A cell's XML after its reference's row number (``<c r="A2`` comes first): one value of any type openpyxl
-    writes."""
-    return '"' + _value_xml(value, cell)
+    """A cell's XML: one value of any type openpyxl writes. Cells carry no reference: a row's cells are in column
+    order, a missing value an empty ``<c/>`` (the reference is optional in SpreadsheetML; building one per cell was
+    most of the writing)."""
+    return "<c" + _value_xml(value, cell)
 
 
 def _value_xml(value: Any, cell: Callable[[Any], Any]) -> str:
@@ -104,8 +106,28 @@ def _value_xml(value: Any, cell: Callable[[Any], Any]) -> str:
     raise Unsupported(f"a value of type {type(value).__name__}")
 
 
-def _fragments(values: pd.Series, cell: Callable[[Any], Any]) -> tuple[np.ndarray, np.ndarray]:
-    """(codes, fragments): each row's code into the fragments of its column's distinct values; -1 where missing.
+EMPTY = "<c/>"
+
+
+INLINE_OPEN, INLINE_CLOSE = '<c t="inlineStr"><is><t xml:space="preserve">', "</t></is></c>"
+
+
+def _text_cells(texts: np.ndarray, cell: Callable[[Any], Any], changed: re.Pattern | None) -> np.ndarray:
+    """The cells of distinct texts: those ``cell`` leaves as they are and that hold no markup (most) built with one
+    concatenation each, the others one by one."""
+    if changed is None:
+        return np.array([_fragment(t, cell) for t in texts], dtype=object)
+    special = pd.Series(texts, dtype=object).str.contains(re.compile(f"(?:{changed.pattern})|[&<>]")).to_numpy()
+    out = np.empty(len(texts), dtype=object)
+    out[~special] = INLINE_OPEN + texts[~special] + INLINE_CLOSE
+    out[special] = [_fragment(t, cell) for t in texts[special]]
+    return out
+
+
+def _fragments(values: pd.Series, cell: Callable[[Any], Any],
+               changed: re.Pattern | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(codes, fragments): each row's code into the cells of its column's distinct values, the last an empty cell
+    (where a value is missing). ``changed``: a pattern found in every text ``cell`` changes (None: any may change).
 
     Distinct values are found by ``pd.factorize``, which takes True for 1 (they are equal in Python): a column of
     objects holding booleans or numbers is keyed by type and value instead."""
@@ -125,21 +147,25 @@ def _fragments(values: pd.Series, cell: Callable[[Any], Any]) -> tuple[np.ndarra
             codes, uniques = pd.factorize(objects, use_na_sentinel=True)
     except TypeError as exc:  # an unhashable value (a list, a dict): openpyxl refuses it too
         raise Unsupported(str(exc)) from None
-    frags = np.array([_fragment(u, cell) for u in uniques], dtype=object)
-    codes = np.asarray(codes).copy()
-    codes[missing] = -1
+    if not mixed and pd.api.types.infer_dtype(uniques, skipna=False) == "string":
+        frags = np.append(_text_cells(np.asarray(uniques, dtype=object), cell, changed), EMPTY)
+    else:
+        frags = np.array([*(_fragment(u, cell) for u in uniques), EMPTY], dtype=object)  # the last: a missing value
+    codes = np.asarray(codes, dtype=np.int32)
+    codes[missing] = len(frags) - 1
     return codes, frags
 
 
 class _Sheet:
     """A table ready to write: each column's codes and distinct cells (every value checked before a byte is written)."""
 
-    def __init__(self, frame: pd.DataFrame, cell: Callable[[Any], Any]):
+    def __init__(self, frame: pd.DataFrame, cell: Callable[[Any], Any], changed: re.Pattern | None):
         self.rows, width = frame.shape
         self.letters = [column_letter(j) for j in range(width)]
         self.header = "".join(f'<c r="{self.letters[j]}1" s="1"' + _inline(cell(str(c)))
                               for j, c in enumerate(frame.columns))
-        self.columns = [_fragments(frame.iloc[:, j], cell) for j in range(width)]  # by position: a heading may repeat
+        # by position: a heading may repeat
+        self.columns = [_fragments(frame.iloc[:, j], cell, changed) for j in range(width)]
 
     def write(self, out: IO[bytes]) -> None:
         n, letters = self.rows, self.letters
@@ -152,22 +178,18 @@ class _Sheet:
             block = np.empty((stop - start, len(letters) + 2), dtype=object)
             block[:, 0] = '<row r="' + numbers_ + '">'
             for j, (codes, frags) in enumerate(self.columns):
-                part = codes[start:stop]
-                if not len(frags):  # nothing but missing values
-                    block[:, j + 1] = ""
-                    continue
-                cells = ('<c r="' + letters[j]) + numbers_ + frags[np.where(part >= 0, part, 0)]
-                block[:, j + 1] = np.where(part >= 0, cells, "")
+                block[:, j + 1] = frags[codes[start:stop]]
             block[:, -1] = "</row>"
             out.write("".join(block.ravel().tolist()).encode("utf-8"))
         out.write(b"</sheetData></worksheet>")
 
 
 def write(tables: dict[str, pd.DataFrame], names: list[str], target: str | IO[bytes],
-          cell: Callable[[Any], Any]) -> None:
-    """Write ``tables`` (one sheet each, named ``names``) as a workbook to ``target`` (a path or a binary file).
+          cell: Callable[[Any], Any], changed: re.Pattern | None = None) -> None:
+    """Write ``tables`` (one sheet each, named ``names``) as a workbook to ``target`` (a path or a binary file), each
+    text cell as ``cell`` gives it (``changed``: a pattern found in every text it changes; None: any text may change).
     Raises ``Unsupported`` before anything is written if a value is of a type it does not write."""
-    prepared = [_Sheet(frame, cell) for frame in tables.values()]
+    prepared = [_Sheet(frame, cell, changed) for frame in tables.values()]
     sheets = "".join(f'<sheet name="{_xml_text(name).replace(chr(34), "&quot;")}" sheetId="{k}" r:id="rId{k}"/>'
                      for k, name in enumerate(names, 1))
     rels = "".join(f'<Relationship Id="rId{k}" Type="{REL}/worksheet" Target="worksheets/sheet{k}.xml"/>'
