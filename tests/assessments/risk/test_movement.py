@@ -351,3 +351,17 @@ def test_an_assessment_needing_only_the_register_can_leave_the_earlier_periods_u
     params = _params("2025-26", source="store", store_url=store_url,
                      earlier=[{"period": "2024-25", "register": "not-read.csv"}])
     assert run_risk_evaluation(params, earlier=False).movement is None  # the file would be refused if read
+
+
+def test_an_earlier_report_whose_set_is_being_replaced_is_refused(tmp_path, files, earlier_report):
+    """A run replacing that period's reports (or killed while replacing them) may leave files of two runs: the
+    report is not read (core/report_set.py), and the message says to run that period again."""
+    folder = tmp_path / "2024-25"
+    folder.mkdir()
+    report = folder / "risk-evaluation.json"
+    report.write_bytes(earlier_report.read_bytes())
+    params = _params("2025-26", register=str(files["2025-26"]), earlier=[{"period": "2024-25", "report": str(report)}])
+    check_risk_inputs(params)  # whole: read
+    (folder / ".staging-risk-evaluation-4242-host-x" / ".previous").mkdir(parents=True)
+    with pytest.raises(InputError, match="run that period again"):
+        check_risk_inputs(params)

@@ -16,6 +16,7 @@ from workbook_lib.assessments.risk.methodology import LoadedMethodology
 from workbook_lib.assessments.risk.scoring import CLOSED
 from workbook_lib.core.errors import InputError, Problem, cut
 from workbook_lib.core.limits import MAX_REPORT_MB, MAX_ROWS, Limit, LimitSettingError
+from workbook_lib.core.report_set import being_replaced
 
 REPORT = "the risk-evaluation.json an earlier risk evaluation wrote"
 LARGEST = 1e15  # a residual score beyond this is not a methodology's (and no longer an exact float)
@@ -69,6 +70,9 @@ def _report_data(path: Path, name: str) -> dict[str, Any]:
         raise _refused(name, "this is a link to another file; give the file itself")
     if not path.is_file():
         raise InputError([Problem(name, None, None, "", f"an existing file: {REPORT}")])
+    if any(part.startswith(".staging-") for part in path.parent.parts) or being_replaced(path.parent, path.stem):
+        raise _refused(name, "its report set is being replaced, or a run was stopped while replacing it (its files "
+                             "may come from two runs); run that period again, then give its report")
     max_mb = _limit(name, MAX_REPORT_MB)
     size = path.stat().st_size
     if size > max_mb * 1_000_000:
