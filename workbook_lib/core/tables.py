@@ -284,8 +284,13 @@ def unneutralise_text(text: str) -> str:
 
 
 def unneutralise(frame: pd.DataFrame) -> pd.DataFrame:
-    """Undo the apostrophe an export put before formula-like text."""
-    return frame.apply(lambda col: col.str.replace(_NEUTRALISED, "", regex=True)) if len(frame) else frame
+    """Undo the apostrophe an export put before formula-like text (each distinct text looked at once)."""
+    def column(col: pd.Series) -> pd.Series:
+        starts = col.unique()
+        quoted = [v for v in starts if isinstance(v, str) and _NEUTRALISED.match(v)]
+        return col.replace({v: _NEUTRALISED.sub("", v) for v in quoted}) if quoted else col
+
+    return frame.apply(column) if len(frame) else frame
 
 
 def _find_header(rows: list[tuple[int, list[str]]], lookup: dict[str, str]) -> int | None:
@@ -697,9 +702,12 @@ def _csv_rows(path: Path, encoding: str, skip: int, delimiter: str) -> Iterator[
                                 newline="")
         reader = csv.reader(lines(text), delimiter=delimiter)
         start = 1
+        kept: dict[str, str] = {}  # each text seen lately kept once: a register repeats its words in every row
         try:
             for cells in reader:
-                row = [c.strip() for c in cells]
+                if len(kept) > 100_000:  # bounded: unique texts (IDs, descriptions) are not worth keeping
+                    kept.clear()
+                row = [kept.setdefault(c, c) for c in map(str.strip, cells)]
                 yield start, [c.replace(_NUL, "\x00") for c in row] if seen_nul else row
                 start = reader.line_num + 1
         except csv.Error as exc:
