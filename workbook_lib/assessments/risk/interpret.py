@@ -7,6 +7,7 @@ validate``, the form and the report show. Every problem names the user's heading
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -91,7 +92,8 @@ class Interpreter:
                                       "a header row naming columns such as Risk ID, Description, Likelihood, "
                                       "Impact, Owner")])
         header_row = self.rows[layout.data_start - 1][0]
-        decisions = [self._decide(s, self._headings_seen(layout, s)) for s in layout.sources]
+        decisions = [self._decide(s, name) for s, name in zip(layout.sources, self._headings_seen(layout),
+                                                              strict=True)]
         id_column = next((d.source.columns[0] for d in decisions if d.canonical == "risk_id"), None)
         data, skipped = [], []
         for number, cells in self.rows[layout.data_start:]:
@@ -107,10 +109,16 @@ class Interpreter:
         self._check_pairs(decisions, header_row)
         return self._build(decisions, data, header_row, skipped)
 
-    def _headings_seen(self, layout: Layout, source: Source) -> str:
-        """'Likelihood [2]' for the second column headed Likelihood (how columns: names it)."""
-        same = [s for s in layout.sources if header_key(s.heading) == header_key(source.heading)]
-        return f"{source.heading} [{same.index(source) + 1}]" if len(same) > 1 else source.heading
+    def _headings_seen(self, layout: Layout) -> list[str]:
+        """Each column's heading as the columns: parameter names it: 'Likelihood [2]' for the second column headed
+        Likelihood (each heading compared once: a wide file's columns are not compared pairwise)."""
+        keys = [header_key(s.heading) for s in layout.sources]
+        total, seen = Counter(keys), Counter()
+        names = []
+        for source, key in zip(layout.sources, keys, strict=True):
+            seen[key] += 1
+            names.append(f"{source.heading} [{seen[key]}]" if total[key] > 1 else source.heading)
+        return names
 
     def _decide(self, source: Source, name: str) -> _Decision:
         first, last = column_letter(source.columns[0]), column_letter(source.columns[-1])
