@@ -393,12 +393,13 @@ def settings_import(file: Path = typer.Argument(..., help="a YAML file of settin
     """Save settings from a YAML file (every key a setting) or a parameters file's settings (--from-params).
     Only the settings the file names change, unless --replace; text stays as written."""
     from workbook_lib.assessments import registry, settings_problems  # lazy: every assessment declares its own
+    from workbook_lib.core.limits import MAX_SETTINGS_KB
     from workbook_lib.core.params import ParameterError, read_file  # lazy: pydantic
     from workbook_lib.core.settings import from_values, label, save_settings, settings_model
 
     registry()
     try:
-        data = read_file(file)
+        data = read_file(file) if from_params else read_file(file, MAX_SETTINGS_KB)
         if from_params:
             taken = [k for k in settings_model().model_fields if data.get(k) not in (None, "", [], {})]
             data = {k: data[k] for k in taken}

@@ -119,3 +119,14 @@ def test_the_excel_download_is_a_workbook_written_in_memory(store, tmp_path, mon
     assert rows[0] == ("risk_id", "description")
     assert sorted(rows[1:]) == [("R-1", "Floods"), ("R-2", "'=cmd|' /C calc'!A0")]  # never a formula
     assert list(scratch.iterdir()) == []
+
+
+def test_a_form_lists_the_first_problems_of_a_flood_and_counts_the_rest():
+    """Issue 31 (12): an upload of thousands of bad rows does not flood the page."""
+    from workbook_lib.core.errors import InputError, Problem
+    from workbook_lib.core.forms import Feedback
+
+    feedback = Feedback()
+    feedback.error(InputError([Problem("f.csv", row, "Likelihood", "x", "a rating 1-5") for row in range(2, 2002)]))
+    assert "2,000 problem(s); nothing was saved." in feedback.value
+    assert feedback.value.count("<td>f.csv</td>") == 50 and "and 1,950 more problems, not listed" in feedback.value

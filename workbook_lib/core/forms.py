@@ -35,8 +35,9 @@ import yaml
 from IPython.display import HTML, Markdown, display
 
 from workbook_lib.core.charts import warm_renderer
-from workbook_lib.core.errors import InputError, Problem, StoreError
+from workbook_lib.core.errors import InputError, Problem, StoreError, more_line
 from workbook_lib.core.leftovers import remove_stale, tagged
+from workbook_lib.core.limits import MAX_PROBLEMS, shown_limit
 from workbook_lib.core.outputs import markdown, write_excel
 from workbook_lib.core.settings import Applied, effective, label, sentence
 
@@ -121,15 +122,20 @@ class Feedback(w.HTML):
         self.value = f'<div class="wb-info">{message_html}</div>'
 
     def error(self, exc: BaseException) -> None:
+        shown = shown_limit(MAX_PROBLEMS)  # a file of 200,000 bad rows lists the first ones and counts the rest
         if isinstance(exc, InputError) and all(p.row is None for p in exc.problems):
             # typed into the form (a FormError among them): each problem by its field, no file or row
-            lines = "".join(f"<li>{html.escape(_form_line(p, with_file=True))}</li>" for p in exc.problems)
-            body = (f"<b>{len(exc.problems)} problem(s); nothing was saved.</b>"
+            lines = "".join(f"<li>{html.escape(_form_line(p, with_file=True))}</li>" for p in exc.problems[:shown])
+            more = exc.count - min(shown, len(exc.problems))
+            lines += f"<li>{html.escape(more_line(more))}</li>" if more > 0 else ""
+            body = (f"<b>{exc.count:,} problem(s); nothing was saved.</b>"
                     f'<ul class="wb-problems" style="margin:4px 0">{lines}</ul>')
         elif isinstance(exc, InputError):
-            frame = exc.to_frame().fillna("")
-            body = (f"<b>{len(exc.problems)} problem(s); nothing was saved.</b>"
-                    + frame.to_html(index=False, escape=True))
+            frame = exc.to_frame(shown).fillna("")
+            more = exc.count - len(frame)
+            body = (f"<b>{exc.count:,} problem(s); nothing was saved.</b>"
+                    + frame.to_html(index=False, escape=True)
+                    + (f"<p>{html.escape(more_line(more))}</p>" if more > 0 else ""))
         else:
             known = exc.__class__.__name__ in {"StoreError", "ParameterError", "MethodologyError", "ValueError"}
             prefix = "" if known else f"Unexpected error ({html.escape(type(exc).__name__)}): "
