@@ -156,8 +156,30 @@ def _fragments(values: pd.Series, cell: Callable[[Any], Any],
     return codes, frags
 
 
+WRITTEN = (str, bool, np.bool_, dt.date, numbers.Integral, float, np.floating, decimal.Decimal)
+
+
+def check(frame: pd.DataFrame) -> None:
+    """Raise ``Unsupported`` for a value the writer does not write (a list, a time zone, ...), before anything is
+    written: each object column's types are looked at once."""
+    for j in range(frame.shape[1]):
+        values = frame.iloc[:, j]
+        if isinstance(values.dtype, pd.DatetimeTZDtype):
+            raise Unsupported("a date-time with a time zone")
+        if values.dtype != object:
+            continue
+        present = values[values.notna()]
+        kinds = set(map(type, present))
+        odd = [k for k in kinds if not issubclass(k, WRITTEN)]
+        if odd:
+            raise Unsupported(f"a value of type {odd[0].__name__}")
+        if any(issubclass(k, dt.datetime) for k in kinds) and any(
+                getattr(v, "tzinfo", None) is not None for v in present if isinstance(v, dt.datetime)):
+            raise Unsupported("a date-time with a time zone")
+
+
 class _Sheet:
-    """A table ready to write: each column's codes and distinct cells (every value checked before a byte is written)."""
+    """A table ready to write: each column's codes and distinct cells."""
 
     def __init__(self, frame: pd.DataFrame, cell: Callable[[Any], Any], changed: re.Pattern | None):
         self.rows, width = frame.shape
@@ -188,8 +210,10 @@ def write(tables: dict[str, pd.DataFrame], names: list[str], target: str | IO[by
           cell: Callable[[Any], Any], changed: re.Pattern | None = None) -> None:
     """Write ``tables`` (one sheet each, named ``names``) as a workbook to ``target`` (a path or a binary file), each
     text cell as ``cell`` gives it (``changed``: a pattern found in every text it changes; None: any text may change).
-    Raises ``Unsupported`` before anything is written if a value is of a type it does not write."""
-    prepared = [_Sheet(frame, cell, changed) for frame in tables.values()]
+    Raises ``Unsupported`` before anything is written if a value is of a type it does not write (``check``); one
+    sheet's cells are held at a time."""
+    for frame in tables.values():
+        check(frame)
     sheets = "".join(f'<sheet name="{_xml_text(name).replace(chr(34), "&quot;")}" sheetId="{k}" r:id="rId{k}"/>'
                      for k, name in enumerate(names, 1))
     rels = "".join(f'<Relationship Id="rId{k}" Type="{REL}/worksheet" Target="worksheets/sheet{k}.xml"/>'
@@ -216,6 +240,8 @@ def write(tables: dict[str, pd.DataFrame], names: list[str], target: str | IO[by
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, compresslevel=COMPRESSION) as book:
         for name, text in parts.items():
             book.writestr(name, text)
-        for k, sheet in enumerate(prepared, 1):
+        for k, frame in enumerate(tables.values(), 1):  # one sheet's cells in memory at a time
+            sheet = _Sheet(frame, cell, changed)
             with book.open(f"xl/worksheets/sheet{k}.xml", "w", force_zip64=True) as out:
                 sheet.write(out)
+            del sheet

@@ -166,8 +166,9 @@ def register_view(ev: RiskEvaluation) -> pd.DataFrame:
 def opening_narrative(ev: RiskEvaluation, organisation: str, period: str) -> Md:
     m = ev.methodology.methodology
     rated, unrated = ev.rated, ev.unrated
-    above = rated[rated["above_appetite"] == True]  # noqa: E712
-    top = rated.sort_values("residual_score", ascending=False).head(1)
+    above = rated.loc[rated["above_appetite"] == True, ["risk_id"]]  # noqa: E712
+    # the risk a full sort of the rated risks by residual score puts first, without sorting every column
+    top = rated.loc[rated["residual_score"].sort_values(ascending=False).index[:1]]
     bands = m.banding(ev.banding).bands
     worst = bands[-1].name
     n_worst = int((rated["residual_level"] == worst).sum())
