@@ -187,7 +187,7 @@ def read_rows(path: str | Path, sheet: str | None = None) -> list[tuple[int, lis
         _check_xlsx(path, head, sheet)
         return _collect(name, _xlsx_rows(path, sheet))
     if suffix in {".csv", ".txt"}:
-        max_mb = _limit(name, MAX_FILE_MB)
+        max_mb = limit_value(name, MAX_FILE_MB)
         size = path.stat().st_size
         if size > max_mb * 1_000_000:
             raise _refused(name, MAX_FILE_MB.over(f"this file is {_mb(size)}", max_mb))
@@ -215,7 +215,7 @@ def _too_many_cells(name: str, rows: int, width: int, limit: int) -> InputError:
     return InputError([Problem(name, None, None, "", MAX_CELLS.over(found, limit))])
 
 
-def _limit(name: str, limit: Limit) -> int:
+def limit_value(name: str, limit: Limit) -> int:
     """A limit from the environment (a whole number such as 500000 or 500_000), else its default."""
     try:
         return limit.value()
@@ -227,8 +227,8 @@ def _limit(name: str, limit: Limit) -> int:
 def _collect(name: str, source: Iterable[tuple[int, list[str]]]) -> list[tuple[int, list[str]]]:
     """The non-empty rows, refusing a file over the row, column or cell limit as soon as it is passed and every
     cell holding a control character (the first ``_LISTED`` named, the rest counted)."""
-    limit = _limit(name, MAX_ROWS)
-    max_columns, max_cells = _limit(name, MAX_COLUMNS), _limit(name, MAX_CELLS)
+    limit = limit_value(name, MAX_ROWS)
+    max_columns, max_cells = limit_value(name, MAX_COLUMNS), limit_value(name, MAX_CELLS)
     rows: list[tuple[int, list[str]]] = []
     problems: list[Problem] = []
     more, first_more = 0, (0, "")
@@ -319,7 +319,7 @@ def _check_xlsx(path: Path, head: bytes, sheet: str | None = None) -> None:
     XML entity declarations (billion laughs), or a sheet whose used range or text is over the limits. Reads the
     zip directory, the first bytes of each XML part, then streams the sheet to read (and its shared strings)."""
     name = str(path)
-    max_bytes, max_ratio = _limit(name, MAX_XLSX_BYTES), _limit(name, MAX_XLSX_RATIO)
+    max_bytes, max_ratio = limit_value(name, MAX_XLSX_BYTES), limit_value(name, MAX_XLSX_RATIO)
     try:
         with zipfile.ZipFile(path) as archive:
             parts = archive.infolist()
@@ -582,7 +582,7 @@ def _check_sheets(name: str, archive: zipfile.ZipFile, sheet: str | None) -> Non
     as calamine would refuse it."""
     from xml.parsers import expat  # lazy: only for .xlsx files
 
-    limits = (_limit(name, MAX_COLUMNS), _limit(name, MAX_CELLS), _limit(name, MAX_FILE_MB) * 1_000_000)
+    limits = (limit_value(name, MAX_COLUMNS), limit_value(name, MAX_CELLS), limit_value(name, MAX_FILE_MB) * 1_000_000)
     parts = _sheet_parts(archive, sheet)
     if not parts:
         return
@@ -684,7 +684,7 @@ def _csv_rows(path: Path, encoding: str, skip: int, delimiter: str) -> Iterator[
     """The rows as read, one line at a time (a UnicodeDecodeError means: not UTF-8 after all)."""
     name = str(path)
     seen_nul = False
-    max_columns = _limit(name, MAX_COLUMNS)
+    max_columns = limit_value(name, MAX_COLUMNS)
     separators = 4 * max_columns  # in one line, quoted ones too: more is refused before the csv module splits it
 
     def lines(text: io.TextIOWrapper) -> Iterator[str]:

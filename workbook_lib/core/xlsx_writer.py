@@ -23,6 +23,8 @@ from typing import IO, Any
 import numpy as np
 import pandas as pd
 
+from workbook_lib.core.tables import column_letter
+
 LARGE_CELLS = 100_000  # a workbook with more cells than this is written here
 ROWS_PER_BLOCK = 20_000  # rows built and compressed at a time: bounded memory whatever the table's length
 COMPRESSION = 1  # zlib level: the XML compresses 10-20 to 1 at level 1, at several times the speed of level 6
@@ -49,16 +51,6 @@ SHEET_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksh
 
 class Unsupported(TypeError):
     """A value the writer does not know how to write (openpyxl is asked instead)."""
-
-
-def column_letter(index: int) -> str:
-    """0 -> A, 25 -> Z, 26 -> AA."""
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
 
 
 def _xml_text(text: str) -> str:

@@ -15,8 +15,9 @@ import pandas as pd
 from workbook_lib.assessments.risk.methodology import LoadedMethodology
 from workbook_lib.assessments.risk.scoring import CLOSED
 from workbook_lib.core.errors import InputError, Problem, cut
-from workbook_lib.core.limits import MAX_REPORT_MB, MAX_ROWS, Limit, LimitSettingError
+from workbook_lib.core.limits import MAX_REPORT_MB, MAX_ROWS
 from workbook_lib.core.report_set import being_replaced
+from workbook_lib.core.tables import limit_value
 
 REPORT = "the risk-evaluation.json an earlier risk evaluation wrote"
 LARGEST = 1e15  # a residual score beyond this is not a methodology's (and no longer an exact float)
@@ -51,14 +52,6 @@ def read_report(path: Path, period: str, organisation: str, loaded: LoadedMethod
     return risks, _report_notes(data, period, organisation, loaded, banding)
 
 
-def _limit(name: str, limit: Limit) -> int:
-    try:
-        return limit.value()
-    except LimitSettingError as exc:
-        raise InputError([Problem(name, None, None, exc.raw, f"{exc.variable} (in the environment) to be a whole "
-                                                             "number above 0")]) from None
-
-
 def _refused(name: str, why: str) -> InputError:
     return InputError([Problem(name, None, None, "", f"{REPORT}; {why}")])
 
@@ -73,7 +66,7 @@ def _report_data(path: Path, name: str) -> dict[str, Any]:
     if any(part.startswith(".staging-") for part in path.parent.parts) or being_replaced(path.parent, path.stem):
         raise _refused(name, "its report set is being replaced, or a run was stopped while replacing it (its files "
                              "may come from two runs); run that period again, then give its report")
-    max_mb = _limit(name, MAX_REPORT_MB)
+    max_mb = limit_value(name, MAX_REPORT_MB)
     size = path.stat().st_size
     if size > max_mb * 1_000_000:
         raise _refused(name, MAX_REPORT_MB.over(f"this file is {size / 1e6:,.0f} MB", max_mb))
@@ -97,7 +90,7 @@ def _report_risks(risks: Any, name: str) -> tuple[pd.DataFrame, list[Problem]]:
     """The report's risks as a frame changes can compare; a problem for every entry that is not as a run writes it."""
     if not isinstance(risks, list):
         return pd.DataFrame(), [Problem(name, None, "risks", "", "a list of the period's risks")]
-    most = _limit(name, MAX_ROWS)
+    most = limit_value(name, MAX_ROWS)
     if len(risks) > most:
         return pd.DataFrame(), [Problem(name, None, "risks", "", MAX_ROWS.over(
             f"at most {most:,} risks, as many as a register may hold; this report has {len(risks):,}", most))]
