@@ -61,6 +61,9 @@ class Problem:
     column: str | None
     value: str
     expected: str
+    # the one parameters entry that would make the input read right, as YAML text ("sheet: Register"): a
+    # form offers it as a choice, a message names it
+    fix: str = ""
 
     def line(self) -> str:
         where = ", ".join(x for x in (
@@ -68,7 +71,8 @@ class Problem:
             f"column {quote(self.column)}" if self.column else "",
         ) if x)
         value = f" value {quote(self.value)}:" if self.value != "" else ""
-        return f"{self.file}: {where or 'file'}:{value} expected {cut(str(self.expected), EXPECTED_CHARS)}"
+        fix = f" (in the parameters: {self.fix})" if self.fix and self.fix not in self.expected else ""
+        return f"{self.file}: {where or 'file'}:{value} expected {cut(str(self.expected), EXPECTED_CHARS)}{fix}"
 
 
 class InputError(ValueError):

@@ -137,6 +137,23 @@ AIRPORT_RISKS: tuple[tuple[str, str, str, str, str], ...] = (
 )
 
 
+# Lakeside District Council (second_sheet.xlsx, sum_row.xlsx): (id, risk, likelihood, impact, owner)
+SECOND_SHEET_RISKS: tuple[tuple[str, str, int, int, str], ...] = (
+    ("LDC-01", "Harbour wall fails in a winter storm", 3, 5, "Head of Coastal Services"),
+    ("LDC-02", "Council tax collection falls", 4, 3, "Chief Finance Officer"),
+    ("LDC-03", "Ransomware on the housing system", 3, 4, "Head of Digital"),
+    ("LDC-04", "Care provider exits the market", 2, 4, "Director of Adult Care"),
+)
+
+# Stadtwerke Seetal (percent_cells.xlsx): (id, description, probability as a fraction, impact, owner)
+PERCENT_RISKS: tuple[tuple[str, str, float, int, str], ...] = (
+    ("SW-1", "Ausfall der Trinkwasserpumpe", 0.4, 4, "Leiter Wasser"),
+    ("SW-2", "Cyberangriff auf die Leitstelle", 0.15, 5, "IT-Leitung"),
+    ("SW-3", "Preisanstieg beim Gaseinkauf", 0.75, 3, "Einkauf"),
+    ("SW-4", "Fachkräftemangel im Netzbetrieb", 0.05, 2, "Personal"),
+)
+
+
 def _style_header(ws: Worksheet, cell_range: str, fill: PatternFill = HEADER_FILL) -> None:
     for row in ws[cell_range]:
         for cell in row:
@@ -229,13 +246,70 @@ def build_xmarks(path: Path) -> Path:
     return path
 
 
+def build_second_sheet(path: Path) -> Path:
+    """Sheet 1 'Instructions' (notes and a small Gantt-like grid), sheet 2 'Register' with a title row above
+    the header on row 3 and four risks on rows 4-7."""
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = "Instructions"
+    ws["A1"] = "How to fill in this register"
+    ws["A3"] = "1. One row per risk; rate likelihood and impact 1-5."
+    ws["A4"] = "2. Review every quarter with the risk owner."
+    ws.append([])
+    ws.append(["Task", "Jan", "Feb", "Mar"])
+    ws.append(["Workshop", "x", None, None])
+    ws.append(["Review", None, None, "x"])
+    reg = wb.create_sheet("Register")
+    reg["A1"] = "Lakeside District Council - strategic risks 2025"
+    reg.append([])
+    reg.append(["Risk ID", "Risk", "Likelihood", "Impact", "Owner"])
+    _style_header(reg, "A3:E3")
+    for row in SECOND_SHEET_RISKS:
+        reg.append(list(row))
+    wb.save(path)
+    return path
+
+
+def build_sum_row(path: Path) -> Path:
+    """Header on row 1, four risks on rows 2-5 with a score, row 6 holding only a SUM formula (no label)."""
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = "Risks"
+    ws.append(["Risk ID", "Risk", "Likelihood", "Impact", "Score", "Owner"])
+    for rid, desc, lk, im, owner in SECOND_SHEET_RISKS:
+        ws.append([rid, desc, lk, im, lk * im, owner])
+    ws["E6"] = "=SUM(E2:E5)"
+    ws["C6"] = "=AVERAGE(C2:C5)"
+    wb.save(path)
+    return path
+
+
+def build_percent_cells(path: Path) -> Path:
+    """German headings; likelihood as cells formatted 0 % (0.4 shown as 40 %), four risks on rows 2-5."""
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = "Risiken"
+    ws.append(["Risiko-ID", "Risikobeschreibung", "Wahrscheinlichkeit in %", "Auswirkung", "Risikoeigner"])
+    for rid, desc, p, im, owner in PERCENT_RISKS:
+        ws.append([rid, desc, p, im, owner])
+        ws.cell(ws.max_row, 3).number_format = "0%"
+    wb.save(path)
+    return path
+
+
 def build(folder: Path) -> dict[str, Path]:
-    """Write the three workbooks into ``folder`` and return file name (e.g. ``"xmarks.xlsx"``) -> path."""
+    """Write the workbooks into ``folder`` and return file name (e.g. ``"xmarks.xlsx"``) -> path."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     builders = {
         "two_header_rows.xlsx": build_two_header_rows,
         "totals_row.xlsx": build_totals_row,
         "xmarks.xlsx": build_xmarks,
+        "second_sheet.xlsx": build_second_sheet,
+        "sum_row.xlsx": build_sum_row,
+        "percent_cells.xlsx": build_percent_cells,
     }
     return {name: builder(folder / name) for name, builder in builders.items()}

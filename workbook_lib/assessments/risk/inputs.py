@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
@@ -70,6 +70,15 @@ class RiskEvaluationParams(CommonParams):
     # (not "responses": in a shared parameters file that names the COSO questionnaire's answers)
     response_words: dict[str, list[str]] = Field({}, description="your words for a response: {mitigate: [Contain]}")
     status_words: dict[str, list[str]] = Field({}, description="your words for a status: {closed: [Gesloten]}")
+    header_row: int | None = Field(None, ge=1, description="the header's row number, as the spreadsheet shows it")
+    skip_rows: list[int] = Field([], description="row numbers (as the spreadsheet shows them) that are not risks")
+    keep_rows: list[int] = Field([], description="row numbers the reader skipped that are risks")
+    rounding: Literal["up", "nearest"] | None = Field(
+        None, description="fractional ratings such as 3.33 (a mean): round up, or to the nearest level")
+    date_order: Literal["day-first", "month-first"] | None = Field(
+        None, description="dates such as 03/04/2025: day-first (3 April) or month-first (4 March)")
+    level_words: dict[str, str] = Field({}, description="your register's level words -> the methodology's band "
+                                        "names, e.g. {Alto: High, Crítico: High}")
     # how the risks moved since earlier periods (docs/registers.md); with source: store, the store's too
     earlier: list[EarlierPeriod] = Field([], description="earlier periods: [{period, register or report}]")
     renamed_ids: dict[str, str | dict[str, str]] = Field(
@@ -140,7 +149,8 @@ class RiskEvaluationParams(CommonParams):
 
     def read_options(self) -> ReadOptions:
         return ReadOptions(dict(self.columns), dict(self.ratings), self.impact_money, dict(self.response_words),
-                           dict(self.status_words))
+                           dict(self.status_words), self.header_row, tuple(self.skip_rows), tuple(self.keep_rows),
+                           self.rounding, self.date_order, dict(self.level_words))
 
     @classmethod
     def cross_field_problems(cls, data: dict[str, Any]) -> list[str]:

@@ -45,6 +45,12 @@ class ReadOptions:
     impact_money: ImpactMoney | None = None
     responses: dict[str, list[str]] = field(default_factory=dict)
     statuses: dict[str, list[str]] = field(default_factory=dict)
+    header_row: int | None = None  # the header's row as the spreadsheet shows it; None: found by the reader
+    skip_rows: tuple[int, ...] = ()  # rows (as the spreadsheet shows them) that are not risks
+    keep_rows: tuple[int, ...] = ()  # rows the reader would skip that are risks
+    rounding: str | None = None  # fractional ratings (3.33, the mean of three headings): "up" or "nearest"
+    date_order: str | None = None  # dates such as 03/04/2025: "day-first" or "month-first"
+    level_words: dict[str, str] = field(default_factory=dict)  # the register's own level word -> a band name
 
     def ratings_for(self, axis: str) -> dict[str, int]:
         if axis in self.ratings and isinstance(self.ratings[axis], dict):
