@@ -7,16 +7,21 @@ every problem at once; an unrated risk is a warning, never an error and never a 
 
 from __future__ import annotations
 
-import datetime as dt
-import functools
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
+from workbook_lib.assessments.risk.dates import (
+    parse_date,  # noqa: F401  (read from here before dates.py)
+    read_column,
+    read_text,
+    readable,
+    spoken,
+)
 from workbook_lib.assessments.risk.headings import fold, plain
 from workbook_lib.assessments.risk.interpret import ReadOptions, interpret_file, label
 from workbook_lib.assessments.risk.methodology import Methodology
@@ -32,7 +37,6 @@ RESERVED = {"row", "rated", "complete", "closed", "control_factor", "inherent_sc
             "required_action", "arithmetic", "action_overdue", "review_overdue", "inherent_likelihood_label",
             "inherent_impact_label", "_band"}
 _NUMBER = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*%?\s*$")
-_DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%d %B %Y", "%d %b %Y", "%Y/%m/%d")
 
 
 @dataclass
@@ -52,20 +56,38 @@ class Register:
         return self.frame["rated"]
 
 
-@functools.lru_cache(maxsize=8192)  # a register repeats its dates: each distinct text is parsed once
-def parse_date(text: str) -> dt.date | None:
-    text = text.strip()
-    if not text:
-        return None
-    for fmt in _DATE_FORMATS:
-        try:
-            return dt.datetime.strptime(text, fmt).date()
-        except ValueError:
+def _read_dates(table: Table, options: ReadOptions) -> tuple[list[Problem], list[ColumnReading]]:
+    """Each date column read in one order (date_order, else the order its values allow): the problems of a column
+    whose values do not say which, and the readings with how each date column was read."""
+    problems, readings = [], list(table.readings)
+    rows = table.frame[ROW]
+    for name in column_spec().dates:
+        if name not in table.frame:
             continue
-    try:  # ISO date-times written by spreadsheets ("2025-03-01 00:00:00")
-        return dt.datetime.fromisoformat(text).date()
-    except ValueError:
-        return None
+        values = table.frame[name]
+        read = read_column(values.unique(), options.date_order)
+        where = label(table.heading_for(name), name)
+        if read.conflict:
+            found = {order: rows[values.isin(texts)].tolist() for order, texts in read.conflict.items()}
+            problems.append(Problem(table.file, None, where, "", "dates in one order, but " + " and ".join(
+                f"{_listed(found[order])} can only be {order} (e.g. {texts[0]!r})"
+                for order, texts in read.conflict.items())))
+        if read.ambiguous:
+            said = {text: "a date that reads one way: {!r} could be {} or {}: say which with date_order: day-first "
+                    "or date_order: month-first".format(text, *map(spoken, read_text(text)[:2]))
+                    for text in read.ambiguous}
+            unsure = values.isin(list(said))
+            problems += [Problem(table.file, int(row), where, text, said[text], fix="date_order: day-first")
+                         for row, text in zip(rows[unsure], values[unsure], strict=True)]
+        if note := read.note():
+            readings = [replace(r, style="; ".join(x for x in (r.style, note) if x)) if r.meaning == name else r
+                        for r in readings]
+    return problems, readings
+
+
+def _listed(rows: list[int], shown: int = 10) -> str:
+    more = f" and {len(rows) - shown:,} more" if len(rows) > shown else ""
+    return ("row " if len(rows) == 1 else "rows ") + ", ".join(map(str, rows[:shown])) + more
 
 
 def _distinct(series: pd.Series, fn) -> pd.Series:
@@ -119,8 +141,11 @@ def build_schema(m: Methodology, columns: list[str], partner_roles: list[str],
                                        error="a risk status: " + ", ".join(spec.statuses)
                                        + " (or add your word under status_words: in the parameters)"))
         elif name in spec.dates:
-            col_checks.append(pa.Check(lambda s: _distinct(s, lambda v: v == "" or parse_date(v) is not None),
-                                       error="a date such as 2025-06-30 or 30/06/2025"))
+            order = options.date_order
+            example = "06/30/2025" if order == "month-first" else "30/06/2025"
+            col_checks.append(pa.Check(lambda s, o=order: _distinct(s, lambda v: readable(v, o)),
+                                       error=f"a date such as 2025-06-30 or {example}"
+                                       + (f" ({order}, as date_order: says)" if order else "")))
         elif name == "progress":
             done = {normalise_label(x) for x in spec.complete_progress}
             col_checks.append(pa.Check(lambda s, d=done: _distinct(s, lambda v: _progress_ok(v, d)),
@@ -241,6 +266,9 @@ def validate_register(table: Table, m: Methodology, partner_roles: list[str] | N
         seen = {(p.row, p.column) for p in problems} | {(None, p.column) for p in problems}
         problems += [p for p in _problems_from(exc, table)
                      if (p.row, p.column) not in seen and (None, p.column) not in seen]
+    dated, readings = _read_dates(table, options)  # the order of a date column's numbers, decided or asked for
+    problems += dated
+    table = replace(table, readings=readings)
     if problems:
         raise InputError(problems, table.readings, table.skipped)
     return _normalise(table, m, options)
@@ -267,7 +295,7 @@ def _normalise(table: Table, m: Methodology, options: ReadOptions) -> Register:
     responses = spec.responses_for(options)
     out["response"] = _distinct(out["response"], lambda v: responses.get(normalise_label(v), "") if v else "")
     for name in spec.dates:
-        out[name] = out[name].map(parse_date)
+        out[name] = _distinct(out[name], read_column(out[name].unique(), options.date_order).date)
     done = {normalise_label(x) for x in spec.complete_progress}
     out["complete"] = _distinct(out["progress"], lambda v: _is_complete(v, done))
     out["rated"] = out["inherent_likelihood"].notna() & out["inherent_impact"].notna()
