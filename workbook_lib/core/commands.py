@@ -49,10 +49,32 @@ def print_readings(file: Path, readings: list[Any], skipped: list[Any],
     if not readings:
         return
     typer.echo(f"How {file.name} was read (each column: your heading -> what it holds):")
-    typer.echo((view or readings_view)(readings).to_string(index=False, max_colwidth=70))
+    typer.echo(wrapped_table((view or readings_view)(readings)))
     for line in listed([f"skipped row {s.row}: {s.reason} ({s.text})" for s in skipped], "rows skipped"):
         typer.echo(line)
     typer.echo("")
+
+
+def wrapped_table(frame: Any, width: int = 110) -> str:
+    """A table as text whose long cells wrap onto more lines of their column (never cut): each column gets its
+    widest cell up to a share of ``width``."""
+    import textwrap  # lazy: only when a file was read
+
+    columns = [str(c) for c in frame.columns]
+    cells = [[str(v) for v in row] for row in frame.itertuples(index=False)]
+    natural = [max([len(c), *(len(r[i]) for r in cells)]) for i, c in enumerate(columns)]
+    share = max(12, (width - 2 * (len(columns) - 1)) // max(1, len(columns)))
+    fixed = sum(n for n in natural if n <= share)
+    wide = [i for i, n in enumerate(natural) if n > share]
+    room = max(share, (width - fixed - 2 * (len(columns) - 1)) // max(1, len(wide))) if wide else share
+    widths = [n if n <= share else min(n, room) for n in natural]
+    lines = []
+    for row in [columns, *cells]:
+        parts = [textwrap.wrap(text, w, break_long_words=True) or [""] for text, w in zip(row, widths, strict=True)]
+        for k in range(max(len(p) for p in parts)):
+            line = "  ".join((p[k] if k < len(p) else "").ljust(w) for p, w in zip(parts, widths, strict=True))
+            lines.append(line.rstrip())
+    return "\n".join(lines)
 
 
 def column_choices(column: list[str]) -> dict[str, str]:

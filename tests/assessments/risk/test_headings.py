@@ -63,7 +63,7 @@ def test_a_lone_L_column_is_not_read_as_likely_under_a_scale_where_L_means_likel
     with pytest.raises(InputError) as err:
         load_register(path, WCAPE.methodology)
     [problem] = err.value.problems
-    assert problem.column == "Likelihood (inherent likelihood)"
+    assert problem.column == "Likelihood (column C: inherent likelihood)"
     assert "not guessed" in problem.expected and "ratings: {L: " in problem.expected
     # where L is an alias of Low, it is read as Low
     reg = load_register(path, MOPAC.methodology)

@@ -69,7 +69,7 @@ def test_mopac_register_missing_partner_role_column_is_reported(tmp_path):
     problems = _problems(REGISTERS / "mopac_met_alignment_2020.csv", MOPAC,
                          partner_roles=[*MOPAC_ROLES, "Fund"])
     assert len(problems) == 1
-    assert problems[0].column == "Fund" and problems[0].value == "(missing)"
+    assert problems[0].column == "Fund" and problems[0].value == "" and "a column headed 'Fund'" in problems[0].expected
     assert problems[0].row == 1
 
 
@@ -142,7 +142,7 @@ def test_header_below_title_row_keeps_user_row_numbers(tmp_path):
     assert table.header_row == 2
     assert table.frame[ROW].tolist() == [3, 4]
     problems = _problems(path)
-    bad = [p for p in problems if p.column == "Likelihood (inherent likelihood)" and p.value == "banana"]
+    bad = [p for p in problems if p.column == "Likelihood (column C: inherent likelihood)" and p.value == "banana"]
     assert len(bad) == 1 and bad[0].row == 4
 
 
@@ -307,27 +307,28 @@ def test_broken_register_reports_every_problem(tmp_path):
     found = {(p.row, p.column): p for p in problems}
     assert len(found) == 7
 
-    missing = found[(2, "description")]  # the header row, as the user sees it
-    assert missing.value == "(missing)"
-    assert "description" in missing.expected
+    missing = found[(2, None)]  # the header row, as the user sees it; no internal name in the message
+    assert missing.value == ""
+    assert missing.expected.startswith("a column for the description, but no column holds it: headings such as "
+                                       "Risk description, Risk,")
 
     for row in (3, 5):
-        dup = found[(row, "Risk ID")]
+        dup = found[(row, "Risk ID (column A)")]
         assert dup.value == "R1"
         assert "unique" in dup.expected and "3, 5" in dup.expected
 
-    label = found[(4, "Likelihood (inherent likelihood)")]
+    label = found[(4, "Likelihood (column B: inherent likelihood)")]
     assert label.value == "Sometimes"
     assert "1-5" in label.expected and "Almost certain" in label.expected
 
-    out_of_range = found[(5, "Likelihood (inherent likelihood)")]
+    out_of_range = found[(5, "Likelihood (column B: inherent likelihood)")]
     assert out_of_range.value == "7"
 
-    bad_date = found[(7, "Due date")]
+    bad_date = found[(7, "Due date (column D)")]
     assert bad_date.value == "31/02/2025"
     assert "date" in bad_date.expected
 
-    half = found[(8, "Impact (inherent impact)")]  # the user's heading first, then its meaning
+    half = found[(8, "Impact (column C: inherent impact)")]  # the user's heading first, then its letter and meaning
     assert half.value == ""
     assert "'Likelihood' is '4'" in half.expected
 
@@ -342,7 +343,8 @@ def test_impact_without_likelihood_names_the_missing_one(tmp_path):
     text = "risk_id,description,inherent_likelihood,inherent_impact,residual_likelihood,residual_impact\n" \
            "R1,Roof,,Major,2,\n"
     problems = _problems(_csv(tmp_path, text))
-    assert {(p.row, p.column) for p in problems} == {(2, "inherent_likelihood"), (2, "residual_impact")}
+    assert {(p.row, p.column) for p in problems} == {(2, "inherent_likelihood (column C)"),
+                                                     (2, "residual_impact (column F)")}
     assert len(problems) == 2
 
 
@@ -351,8 +353,9 @@ def test_required_value_and_bad_response_and_progress(tmp_path):
            ",Roof,ignore it,150%,Effective,,\nR2,,tolerate,50,Sort of,,\n"
     problems = _problems(_csv(tmp_path, text))
     got = {(p.row, p.column, p.value) for p in problems}
-    assert got == {(2, "risk_id", ""), (2, "response", "ignore it"), (2, "progress", "150%"),
-                   (3, "description", ""), (3, "control_effectiveness", "Sort of")}
+    # an empty ID is named by its row (said in the reading), never a refusal
+    assert got == {(2, "response (column C)", "ignore it"), (2, "progress (column D)", "150%"),
+                   (3, "description (column B)", ""), (3, "control_effectiveness (column E)", "Sort of")}
 
 
 def test_labels_are_checked_against_the_chosen_methodology(tmp_path):
@@ -476,7 +479,7 @@ def test_likelihood_without_an_impact_column_is_an_error(tmp_path):
     with pytest.raises(InputError) as err:
         load_register(path, load_methodology("western-cape-5x5").methodology)
     [problem] = err.value.problems  # one problem for the column, not one per row
-    assert (problem.row, problem.column) == (1, "Likelihood (inherent likelihood)")
+    assert (problem.row, problem.column) == (1, "Likelihood (column C: inherent likelihood)")
     assert "inherent impact too" in problem.expected
 
 

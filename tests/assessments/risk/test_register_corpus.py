@@ -178,7 +178,8 @@ def test_hml_labels_refused_with_a_proposed_ratings_entry():
     exc = refusal(CORPUS / "hml_labels.csv")
     assert str(exc).splitlines()[0] == "2 problems found; nothing was produced:"
     # L is Likely on this scale, not Low: the letters are not guessed
-    assert {p.column for p in exc.problems} == {"Likelihood (inherent likelihood)", "Impact (inherent impact)"}
+    assert {p.column for p in exc.problems} == {"Likelihood (column C: inherent likelihood)",
+                                                "Impact (column D: inherent impact)"}
     for p in exc.problems:
         assert p.row is None
         assert p.line().endswith("e.g. ratings: {H: 4, M: 3, L: 2}")
@@ -214,7 +215,7 @@ def test_italian_semicolons_bom_crlf_percentages_and_stato():
 def test_money_impact_refused_without_thresholds():
     exc = refusal(CORPUS / "money_impact.csv")
     assert meanings(exc.readings)["Financial impact"] == "inherent_impact"
-    assert [p.column for p in exc.problems] == ["Financial impact (inherent impact)"]
+    assert [p.column for p in exc.problems] == ["Financial impact (column D: inherent impact)"]
     line = exc.problems[0].line()
     assert "impact_money: {upper_bounds: [...]}" in line
     assert "4 amounts" in line  # five impact levels: a bound for each but the last
@@ -306,7 +307,7 @@ def test_xmarks_double_refused_at_row_5():
     exc = refusal(CORPUS / "xmarks_double.csv")
     assert len(exc.problems) == 1
     p = exc.problems[0]
-    assert (p.row, p.column, p.value) == (5, "Probability (inherent likelihood)", "L and H")
+    assert (p.row, p.column, p.value) == (5, "Probability (column C-G: inherent likelihood)", "L and H")
     assert "Probability" in p.line()
 
 

@@ -22,6 +22,9 @@ PLAIN = {"risk_id": "risk ID", "stated_inherent_score": "the file's inherent sco
          LEVEL: "the file's own level"}
 _HINTS = re.compile(r"\b(\d+|x|to|pct|percent|percentage|percentuale|h m l|hml|vl vh|1 5|1 4)\b")
 _PERCENT = re.compile(r"\b(percent|percentage|pct|percentuale)\b")
+# where a long heading's explanation starts: "Risk Description (There is a risk that ...)", "Impact - cost"
+_EXPLANATION = re.compile(r"\s*(?:[(\[:]|\s[-\u2013\u2014]\s).*$", re.DOTALL)
+IGNORED = "ignored"  # Guess.note of a heading the organisation's columns: entry ignores
 
 
 def plain(canonical: str) -> str:
@@ -44,8 +47,10 @@ class Guess:
 class Headings:
     """The heading vocabulary of register_columns.yaml, plus an organisation's own ``columns:``."""
 
-    def __init__(self, spec: ColumnSpec):
+    def __init__(self, spec: ColumnSpec, own: dict[str, str] | None = None):
         self.spec = spec
+        # the organisation's columns: entry (heading -> column name or "ignore"): known headings too
+        self.own = {header_key(h): c for h, c in (own or {}).items()}
         self._guessed: dict[str, Guess | None] = {}  # heading -> guess: a file's rows are scanned for headers
 
     @cached_property
@@ -76,6 +81,17 @@ class Headings:
     def _guess(self, heading: str) -> Guess | None:
         words = fold(heading)
         percent = "%" in words.split() or bool(_PERCENT.search(words))
+        own = self.own.get(header_key(heading))
+        if own is not None:
+            return Guess((), False, percent, IGNORED) if own == "ignore" else Guess((own,), False, percent)
+        guess = self._from_words(heading, words, percent)
+        short = _EXPLANATION.sub("", heading)
+        if guess is None and short and short != heading:  # the heading's first words, before its explanation
+            found = self._guess(short)
+            guess = found and Guess(found.candidates, True, percent or found.percent, found.note)
+        return guess
+
+    def _from_words(self, heading: str, words: str, percent: bool) -> Guess | None:
         exact = self.exact.get(_key(heading))
         if exact:
             return Guess(exact, False, percent)

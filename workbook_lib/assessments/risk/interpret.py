@@ -7,6 +7,7 @@ validate``, the form and the report show. Every problem names the user's heading
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +18,7 @@ import pandas as pd
 from workbook_lib.assessments.risk.headings import LEVEL, SCORE, Guess, Headings, fold, plain
 from workbook_lib.assessments.risk.layout import RATINGS, Layout, Source, find_layout, is_mark, skip_reason
 from workbook_lib.assessments.risk.methodology import ImpactMoney, Methodology
-from workbook_lib.assessments.risk.ratings import RatingRead, generic_words, read_ratings
+from workbook_lib.assessments.risk.ratings import RatingRead, generic_words, is_prose, read_ratings
 from workbook_lib.core.datafiles import normalise_label
 from workbook_lib.core.errors import InputError, Problem
 from workbook_lib.core.tables import (
@@ -26,7 +27,6 @@ from workbook_lib.core.tables import (
     SkippedRow,
     Table,
     column_letter,
-    echo_row,
     header_key,
     read_rows,
     unneutralise,
@@ -34,6 +34,9 @@ from workbook_lib.core.tables import (
 )
 
 IGNORE = "ignore"
+_PERCENTAGE = re.compile(r"^\d+(?:[.,]\d+)?\s*%?$")
+_LEVEL = re.compile(r"^\d{1,2}(?:\.0+)?$")
+_DATE_LIKE = re.compile(r"^(\d{4}-\d{2}-\d{2}|\d{1,2}[./-]\d{1,2}[./-]\d{2,4})")
 
 
 @dataclass(frozen=True)
@@ -58,11 +61,18 @@ class ReadOptions:
         return {k: v for k, v in self.ratings.items() if not isinstance(v, dict)}
 
 
-def label(heading: str, canonical: str) -> str:
-    """How a message names a column: the user's heading, then its meaning when the two differ."""
-    if not canonical or header_key(heading) == header_key(canonical):
-        return heading
-    return f"{heading} ({plain(canonical)})"
+def label(heading: str, canonical: str, letter: str = "") -> str:
+    """How a message names a column: the user's heading, then its letter and its meaning when the two differ:
+    'Impact (column D: inherent impact)'."""
+    meaning = "" if not canonical or header_key(heading) == header_key(canonical) else plain(canonical)
+    where = f"column {letter}" if letter and not heading.startswith("column ") else ""
+    inside = ": ".join(x for x in (where, meaning) if x)
+    return f"{heading} ({inside})" if inside else heading
+
+
+def unheaded(letter: str) -> str:
+    """How a column without a heading is named: 'column A (no heading)'."""
+    return f"column {letter} (no heading)"
 
 
 @dataclass
@@ -76,44 +86,78 @@ class _Decision:
     values: list[str] | None = None  # converted values (ratings), else the cells as written
     rank: int = 0  # 3 your columns: entry, 2 accepted heading, 1 words in the heading
     aims_at: str = ""  # a rating it could not be used for
+    name: str = ""  # as the columns: parameter names it: "Likelihood [2]" for the second column so headed
+    raw: list[str] | None = None  # the cells as written, where values were converted
 
 
 class Interpreter:
     def __init__(self, file: str, rows: list[tuple[int, list[str]]], m: Methodology, options: ReadOptions,
                  spec: Any):
         self.file, self.rows, self.m, self.options, self.spec = file, rows, m, options, spec
-        self.vocab = Headings(spec)
+        self.vocab = Headings(spec, options.columns)
         self.generic = generic_words(spec.generic_levels)
         self.marks = {normalise_label(x) for x in spec.marks}
         self.totals = frozenset(fold(x) for x in spec.total_words)
         self.problems: list[Problem] = []
         self.eliminated: set[int] = set()
+        self.opportunities: set[int] = set()
 
     # ---- the steps ------------------------------------------------------------------------------
     def table(self) -> Table:
-        layout = find_layout(self.rows, self.vocab, self.marks)
+        layout = find_layout(self.rows, self.vocab, self.marks, self.options.header_row)
         if layout is None:
-            first = self.rows[0]
-            raise InputError([Problem(self.file, first[0], None, echo_row(first[1]),
-                                      "a header row naming columns such as Risk ID, Description, Likelihood, "
-                                      "Impact, Owner")])
+            raise InputError([self._no_header()])
         header_row = self.rows[layout.data_start - 1][0]
+        self._add_unheaded(layout)
         decisions = [self._decide(s, name) for s, name in zip(layout.sources, self._headings_seen(layout),
                                                               strict=True)]
-        id_column = next((d.source.columns[0] for d in decisions if d.canonical == "risk_id"), None)
+        data, skipped = self._risk_rows(layout, decisions)
+        for d in decisions:
+            self._read_values(d, data, header_row)
+        self._recognise_by_values(decisions, data)
+        self._resolve_conflicts(decisions, [n for n, _ in data])
+        self._place_own_figures(decisions)
+        self._check_pairs(decisions, header_row, data)
+        return self._build(decisions, data, header_row, skipped)
+
+    def _no_header(self) -> Problem:
+        """No row names the register's columns: say where one seems to be and the entry that reads it."""
+        from workbook_lib.assessments.risk.proposals import header_proposal  # lazy: only on a failure
+
+        return header_proposal(self.file, self.rows, self.options.header_row)
+
+    def _add_unheaded(self, layout: Layout) -> None:
+        """A column with values but no heading is kept, named by its letter (never dropped)."""
+        used = {j for s in layout.sources for j in s.columns}
+        if layout.header_rows == 2:
+            used |= {j for j, c in enumerate(self.rows[layout.header_at][1]) if c}
+        width = max((len(cells) for _, cells in self.rows[layout.data_start:]), default=0)
+        filled = set()
+        for _, cells in self.rows[layout.data_start:]:
+            filled.update(j for j in range(len(cells)) if cells[j] and j not in used)
+            if len(filled) + len(used) >= width:
+                break
+        for j in sorted(filled):
+            layout.sources.append(Source(unheaded(column_letter(j)), [j]))
+        layout.sources.sort(key=lambda s: s.columns[0])
+
+    def _risk_rows(self, layout: Layout, decisions: list[_Decision]) -> tuple[list[tuple[int, list[str]]],
+                                                                               list[SkippedRow]]:
+        """The rows under the header that are risks, and those skipped with why (the options decide first)."""
+        def column(meaning: str) -> int | None:
+            return next((d.source.columns[0] for d in decisions if d.canonical == meaning), None)
+
+        id_column, description_column = column("risk_id"), column("description")
+        skip, keep = set(self.options.skip_rows), set(self.options.keep_rows)
         data, skipped = [], []
         for number, cells in self.rows[layout.data_start:]:
-            reason = skip_reason(cells, id_column, self.totals)
+            reason = ("your skip_rows: entry" if number in skip else "" if number in keep
+                      else skip_reason(cells, id_column, self.totals, description_column))
             if reason:
                 skipped.append(SkippedRow(number, reason, " | ".join(c for c in cells if c)[:80]))
             else:
                 data.append((number, cells))
-        for d in decisions:
-            self._read_values(d, data, header_row)
-        self._resolve_conflicts(decisions)
-        self._place_own_figures(decisions)
-        self._check_pairs(decisions, header_row)
-        return self._build(decisions, data, header_row, skipped)
+        return data, skipped
 
     def _headings_seen(self, layout: Layout) -> list[str]:
         """Each column's heading as the columns: parameter names it: 'Likelihood [2]' for the second column headed
@@ -128,7 +172,7 @@ class Interpreter:
 
     def _decide(self, source: Source, name: str) -> _Decision:
         first, last = column_letter(source.columns[0]), column_letter(source.columns[-1])
-        d = _Decision(source, first if first == last else f"{first}-{last}")
+        d = _Decision(source, first if first == last else f"{first}-{last}", name=name)
         own = {header_key(k): v for k, v in self.options.columns.items()}
         chosen = own.get(header_key(name), own.get(header_key(source.heading)))
         if chosen == IGNORE:
@@ -158,16 +202,21 @@ class Interpreter:
             return
         first = d.source.columns[0]  # a column's values are its first column's (one list, not a list per row)
         values = [cells[first] if first < len(cells) else "" for _, cells in data]
-        d.values = values
+        d.values = d.raw = values
         if options[0] in RATINGS:
             self._ratings(d, values, [n for n, _ in data], bool(d.guess and d.guess.percent))
+        elif d.canonical in ("status", "progress", "response") and is_prose(values):
+            self._prose(d)
         elif options == ["status", "progress"]:
-            statuses = self.status_words()
             filled = [v for v in values if v]
             # status when most values are status words (an unknown one is then reported), else action progress
-            folded = {v: fold(v) in statuses for v in set(filled)}
-            hits = sum(folded[v] for v in filled)
-            d.canonical = "status" if filled and hits * 2 >= len(filled) else "progress"
+            if self._share(filled, self._is_status) * 2 >= 1:
+                d.canonical = "status"
+            elif self._share(filled, self._is_progress) * 2 >= 1:
+                d.canonical = "progress"
+            else:
+                d.canonical, d.values = "", None
+                d.how = "neither risk status nor progress words: kept as written"
         elif options[0] in (SCORE, LEVEL) and len(options) > 1:
             filled = [v for v in values if v]
             numeric = filled and all(v.replace(".", "", 1).isdigit() for v in filled)
@@ -180,6 +229,63 @@ class Interpreter:
             self.problems.append(Problem(self.file, header_row, d.source.heading, d.canonical,
                                          "a column name the suite knows: " + ", ".join(self.spec.columns)))
             d.canonical = ""
+
+    def _prose(self, d: _Decision) -> None:
+        """Sentences under a response heading are the treatment actions; under a status or progress heading
+        they are kept as written. Either is said in the reading, never a problem per row."""
+        if d.canonical == "response":
+            d.canonical, d.rank = "actions", 0  # a column headed for the actions wins over it
+            d.how = "sentences, not response words: read as the treatment actions"
+        else:
+            d.canonical, d.values = "", None
+            d.how = f"sentences, not {plain(d.guess.candidates[0]) if d.guess else 'status'} words: kept as written"
+
+    @staticmethod
+    def _share(filled: list[str], test: Any) -> float:
+        """The share of ``filled`` that passes ``test`` (each distinct value tested once)."""
+        if not filled:
+            return 0.0
+        passed = {v: test(v) for v in set(filled)}
+        return sum(passed[v] for v in filled) / len(filled)
+
+    def _is_status(self, value: str) -> bool:
+        return fold(value) in self.status_words()
+
+    def _is_progress(self, value: str) -> bool:
+        words = {fold(w) for w in (*self.spec.progress_words, *self.spec.complete_progress)}
+        return fold(value) in words or bool(_PERCENTAGE.match(value))
+
+    def _recognise_by_values(self, decisions: list[_Decision], data: list[tuple[int, list[str]]]) -> None:
+        """A column whose heading says nothing the suite knows, read by what its values are: status words make it
+        the status column (a closed risk must never be scored because its column was not recognised)."""
+        has_status = any(d.canonical == "status" for d in decisions)
+        for d in decisions:
+            if d.canonical or d.aims_at or not d.how.startswith("kept as written (not a heading"):
+                continue
+            first = d.source.columns[0]
+            values = [cells[first] if first < len(cells) else "" for _, cells in data]
+            filled = [v for v in values if v]
+            if not filled:
+                continue
+            if self._share(filled, self._is_status) >= 0.8:
+                if has_status:
+                    d.how = "its values are risk status words, but another column holds the status: kept as written"
+                    continue
+                d.canonical, d.values, d.raw, d.rank = "status", values, values, 1
+                d.how, d.style, has_status = "understood from its values (risk status words)", "risk status words", True
+            else:
+                looks = self._looks_like(filled)
+                if looks:
+                    d.how = f"kept as written (not a heading the suite knows; its values look like {looks})"
+
+    def _looks_like(self, filled: list[str]) -> str:
+        if all(_LEVEL.match(v) for v in filled):
+            return "ratings: name it in columns: if it is one"
+        if self._share(filled, self._is_progress) >= 0.8:
+            return "progress: name it in columns: if it is"
+        if all(_DATE_LIKE.match(v) for v in filled):
+            return "dates: name it in columns: if it is the due or review date"
+        return ""
 
     def status_words(self) -> dict[str, str]:
         words = {fold(w): canon for canon, spelled in self.spec.statuses.items() for w in (canon, *spelled)}
@@ -205,19 +311,20 @@ class Interpreter:
         self._report(d, read, rows)
 
     def _report(self, d: _Decision, read: RatingRead, rows: list[int]) -> None:
-        name = label(d.source.heading, d.canonical)
+        name = label(d.name, d.canonical, d.letter)
         if read.refused:
-            self.problems.append(Problem(self.file, None, name, "", read.refused))
+            self.problems.append(Problem(self.file, None, name, "", read.refused, fix=getattr(read, "fix", "")))
             return
         for i, expected in read.failed.items():
             self.problems.append(Problem(self.file, rows[i], name, read.values[i], expected))
         self.eliminated |= {rows[i] for i in read.eliminated}
+        self.opportunities |= {rows[i] for i in getattr(read, "opportunities", ())}  # negative amounts: gains
 
     def _marks(self, d: _Decision, cells: list[list[str]], rows: list[int]) -> list[str]:
         axis = d.canonical.split("_", 1)[1]
         levels = getattr(self.m, axis)
         lookup = self.m.scale_lookup(axis)
-        name = label(d.source.heading, d.canonical)
+        name = label(d.name, d.canonical, d.letter)
         generic_only = all(fold(h) in self.generic for h in d.source.marks)
         if len(d.source.marks) == len(levels):
             values = list(range(1, len(levels) + 1))
@@ -241,7 +348,7 @@ class Interpreter:
             out.append(str(values[marked[0]]) if len(marked) == 1 else "")
         return out
 
-    def _resolve_conflicts(self, decisions: list[_Decision]) -> None:
+    def _resolve_conflicts(self, decisions: list[_Decision], rows: list[int]) -> None:
         by_meaning: dict[str, list[_Decision]] = {}
         for d in decisions:
             if d.canonical:
@@ -254,13 +361,51 @@ class Interpreter:
             for d in ds:
                 if d not in winners:
                     d.canonical, d.values = "", None
-                    d.how = f"kept as written: {winners[0].source.heading!r} holds {plain(meaning)}"
+                    d.how = f"kept as written: {winners[0].name!r} (column {winners[0].letter}) holds {plain(meaning)}"
+            if len(winners) > 1 and meaning in RATINGS and self._agree(meaning, winners, rows):
+                continue
+            for d in winners[1:]:  # one column's values are read; the problem names every one of them
+                d.canonical, d.values = "", None
+                d.how = f"not read: {winners[0].name!r} (column {winners[0].letter}) is read as {plain(meaning)} too"
             if len(winners) > 1:
-                names = " and ".join(f"{d.source.heading!r} (column {d.letter})" for d in winners)
-                self.problems.append(Problem(self.file, None, winners[1].source.heading, "",
-                                             f"one column for {plain(meaning)}: {names} both read as it; say which "
-                                             f"in the parameters, e.g. columns: {{{winners[1].source.heading!r}: "
-                                             f"{IGNORE}}}"))
+                self.problems.append(self._two_columns(meaning, winners, decisions))
+
+    def _two_columns(self, meaning: str, winners: list[_Decision], decisions: list[_Decision]) -> Problem:
+        """Two columns read as one meaning: name both, and propose the entry that tells them apart (the second of
+        a repeated heading read as the residual rating when the register has none, else not imported)."""
+        names = " and ".join(f"{d.name!r} (column {d.letter})" for d in winners)
+        second = winners[1]
+        held = {d.canonical for d in decisions}
+        target = IGNORE
+        if meaning.startswith("inherent_") and header_key(second.source.heading) == header_key(
+                winners[0].source.heading):
+            residual = meaning.replace("inherent_", "residual_")
+            target = residual if residual not in held else IGNORE
+        fix = f"columns: {{{second.name!r}: {target}}}"
+        return Problem(self.file, None, second.name, "",
+                       f"one column for {plain(meaning)}: {names} are both read as it; say which in the "
+                       f"parameters, e.g. {fix}", fix=fix)
+
+    def _agree(self, meaning: str, winners: list[_Decision], rows: list[int]) -> bool:
+        """A label column and a probability column for one likelihood: the labels are read, the probabilities
+        checked against them; only a real disagreement is a problem. False when they are not such a pair."""
+        if len(winners) != 2:
+            return False
+        kinds = ["probab" in d.style or "percent" in d.style for d in winners]
+        if kinds.count(True) != 1 or any(d.values is None for d in winners):
+            return False
+        used, check = (winners[1], winners[0]) if kinds[0] else (winners[0], winners[1])
+        scale = {lv.value: lv.label for lv in getattr(self.m, meaning.split("_", 1)[1])}
+        for i, (a, b) in enumerate(zip(used.values or [], check.values or [], strict=True)):
+            if a and b and a != b and a.isdigit() and b.isdigit():
+                raw = (check.raw or [""] * len(rows))[i]
+                self.problems.append(Problem(
+                    self.file, rows[i], label(check.name, "", check.letter), raw,
+                    f"a probability in the range of {used.name!r}: {raw} is {scale.get(int(b), b)} ({b}), but "
+                    f"{used.name!r} says {scale.get(int(a), a)} ({a})"))
+        check.canonical, check.values = "", None
+        check.how = f"checked against {used.name!r} (column {used.letter}), which is read; kept as written"
+        return True
 
     def _place_own_figures(self, decisions: list[_Decision]) -> None:
         """A file's own score or level belongs to the likelihood and impact pair to its left."""
@@ -274,7 +419,7 @@ class Interpreter:
             if any(x.canonical == d.canonical and x is not d for x in decisions):
                 d.how, d.canonical = f"kept as written: another column holds {plain(d.canonical)}", ""
 
-    def _check_pairs(self, decisions: list[_Decision], header_row: int) -> None:
+    def _check_pairs(self, decisions: list[_Decision], header_row: int, data: list[tuple[int, list[str]]]) -> None:
         held = {d.canonical: d for d in decisions if d.canonical in RATINGS}
         unusable = [d for d in decisions if d.aims_at and d.aims_at not in held]
         for d in unusable:
@@ -288,14 +433,29 @@ class Interpreter:
             if (a in held) != (b in held):
                 have, missing = (held[a], b) if a in held else (held[b], a)
                 if not any(d.aims_at == missing for d in unusable):
-                    self.problems.append(Problem(self.file, header_row, label(have.source.heading, have.canonical),
+                    self.problems.append(Problem(self.file, header_row, label(have.name, have.canonical, have.letter),
                                                  "", f"a column for {plain(missing)} too (ratings come in pairs)"))
         if not held and not unusable:
-            headings = ", ".join(repr(d.source.heading) for d in decisions)
+            headings = ", ".join(repr(d.name) for d in decisions)
+            fix = self._rating_columns(decisions, data)
             self.problems.append(Problem(self.file, header_row, None, "",
                                          f"columns of likelihood and impact ratings; none of the headings "
-                                         f"({headings}) names them: name them in the parameters, e.g. columns: "
-                                         f"{{'your heading': inherent_likelihood}}"))
+                                         f"({headings}) names them: name them in the parameters, e.g. "
+                                         + (fix or "columns: {'your heading': inherent_likelihood}"), fix=fix))
+
+    def _rating_columns(self, decisions: list[_Decision], data: list[tuple[int, list[str]]]) -> str:
+        """The columns: entry naming the first two kept columns whose values are all level numbers, if any."""
+        found = []
+        for d in decisions:
+            if d.canonical or d.how.startswith("ignored"):
+                continue
+            first = d.source.columns[0]
+            filled = [c[first] for _, c in data if first < len(c) and c[first]]
+            if filled and all(_LEVEL.match(v) for v in filled):
+                found.append(d.name)
+        if len(found) < 2:
+            return ""
+        return f"columns: {{{found[0]!r}: inherent_likelihood, {found[1]!r}: inherent_impact}}"
 
     def _build(self, decisions: list[_Decision], data: list[tuple[int, list[str]]], header_row: int,
                skipped: list[SkippedRow]) -> Table:
@@ -303,32 +463,60 @@ class Interpreter:
         readings, renamed = [], {}
         for d in decisions:
             j = d.source.columns[0]
+            how = d.how
             if d.canonical:
                 frame[d.canonical] = d.values
-                renamed[d.source.heading] = d.canonical
+                renamed[d.name] = d.canonical
                 meaning = d.canonical
             elif d.how.startswith("ignored"):
                 meaning = ""
             else:
-                heading = unneutralise_text(d.source.heading)  # an export's apostrophe before "=..." goes
+                heading = unneutralise_text(d.name)  # an export's apostrophe before "=..." goes
                 name = heading if heading not in frame else f"{heading} ({d.letter})"
                 frame[name] = [cells[j] if j < len(cells) else "" for _, cells in data]
                 meaning = ""
-            readings.append(ColumnReading(d.source.heading, d.letter, meaning, d.how, d.style))
+            if meaning == "risk_id":
+                how = self._ids_from_rows(frame, how)
+            readings.append(ColumnReading(d.name, d.letter, meaning, how, d.style))
+        if "risk_id" not in frame:
+            self._ids_from_rows(frame, "")
+            readings.insert(0, ColumnReading("(no risk ID column)", "", "risk_id", (
+                "no column holds a risk ID: each risk is named by its row (row-12 is the risk on row 12), the same "
+                "names for every import of this file")))
         if self.eliminated:
-            self._mark_eliminated(frame, readings)
+            self._mark_status(frame, readings, self.eliminated, "eliminated", "a 0% likelihood means eliminated")
+        if self.opportunities:
+            self._mark_status(frame, readings, self.opportunities, "opportunity",
+                              "a negative amount is a gain: an opportunity")
         text = frame.drop(columns=[ROW]).astype(str).astype(object)
         frame = pd.concat([frame[[ROW]], unneutralise(text)], axis=1)
         return Table(self.file, frame, header_row, renamed, readings, skipped, self.problems)
 
-    def _mark_eliminated(self, frame: pd.DataFrame, readings: list[ColumnReading]) -> None:
-        rows = frame[ROW].isin(self.eliminated)
+    @staticmethod
+    def _ids_from_rows(frame: pd.DataFrame, how: str) -> str:
+        """Risks without an ID are named by their row ("row-12"); said once for the column, never per row."""
+        made = [f"row-{n}" for n in frame[ROW]]
+        if "risk_id" not in frame:
+            frame["risk_id"] = made
+            return how
+        empty = frame["risk_id"] == ""
+        if not empty.any():
+            return how
+        frame.loc[empty, "risk_id"] = [m for m, e in zip(made, empty, strict=True) if e]
+        if empty.all():
+            return f"{how}; the column is empty: each risk is named by its row (row-12 is the risk on row 12)"
+        return (f"{how}; {int(empty.sum()):,} risk(s) without an ID are named by their row (row-12 is the risk "
+                "on row 12)")
+
+    def _mark_status(self, frame: pd.DataFrame, readings: list[ColumnReading], rows_marked: set[int], status: str,
+                     why: str) -> None:
+        rows = frame[ROW].isin(rows_marked)
         if "status" not in frame:
             frame["status"] = ""
-            readings.append(ColumnReading("(0% likelihood)", "", "status", "a 0% likelihood means eliminated"))
+            readings.append(ColumnReading(f"({why.split(' means')[0].split(' is')[0]})", "", "status", why))
         words = self.status_words()
         still_open = frame["status"].map(lambda v: not v or words.get(fold(v)) == "open")
-        frame.loc[rows & still_open, "status"] = "eliminated"
+        frame.loc[rows & still_open, "status"] = status
 
 
 def interpret_file(path: str | Path, m: Methodology, spec: Any, options: ReadOptions | None = None,

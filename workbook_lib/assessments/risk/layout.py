@@ -8,13 +8,15 @@ section titles are found here too, so that they are listed as skipped rather tha
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import cache
 
-from workbook_lib.assessments.risk.headings import Headings, fold
+from workbook_lib.assessments.risk.headings import IGNORED, Headings, fold
 from workbook_lib.core.datafiles import normalise_label
 from workbook_lib.core.tables import HEADER_SCAN_ROWS
 
+_NUMERIC = re.compile(r"^-?[\d.,]+%?$")
 RATINGS = ("inherent_likelihood", "inherent_impact", "residual_likelihood", "residual_impact")
 Rows = list[tuple[int, list[str]]]
 
@@ -46,6 +48,8 @@ def _meanings(headings: list[str], vocab: Headings) -> set[str]:
             guess = vocab.guess(h)
             if guess and guess.candidates:
                 found.add(guess.candidates[0])
+            elif guess and guess.note == IGNORED:  # a heading the organisation's columns: entry names
+                found.add(f"ignored: {h}")
     return found
 
 
@@ -92,10 +96,14 @@ def _two_rows(rows: Rows, i: int, vocab: Headings, marks: set[str]) -> tuple[lis
     return sorted(sources, key=lambda s: s.columns[0]), spans
 
 
-def find_layout(rows: Rows, vocab: Headings, marks: set[str]) -> Layout | None:
-    """The header among the first rows that names the most known columns (two rows if they name more)."""
+def find_layout(rows: Rows, vocab: Headings, marks: set[str], header_row: int | None = None) -> Layout | None:
+    """The header among the first rows that names the most known columns (two rows if they name more); with
+    ``header_row`` (the row number the spreadsheet shows), that row, whatever it names."""
     best: tuple[int, Layout] | None = None
-    for i in range(min(HEADER_SCAN_ROWS, len(rows))):
+    scan = range(min(HEADER_SCAN_ROWS, len(rows)))
+    if header_row is not None:
+        scan = [i for i, (number, _) in enumerate(rows) if number == header_row][:1]
+    for i in scan:
         cells = rows[i][1]
         single = [Source(h or "", [j]) for j, h in enumerate(cells) if h]
         score = len(_meanings([s.heading for s in single], vocab))
@@ -107,7 +115,7 @@ def find_layout(rows: Rows, vocab: Headings, marks: set[str]) -> Layout | None:
             if pair_score > max(score, next_score):
                 candidates.append((pair_score, Layout(i, 2, paired)))
         for s, layout in candidates:
-            if s >= 2 and (best is None or s > best[0]):
+            if (s >= 2 or header_row is not None) and (best is None or s > best[0]):
                 best = (s, layout)
     return best[1] if best else None
 
@@ -118,14 +126,25 @@ def _starts(total_words: frozenset[str]) -> tuple[str, ...]:
     return tuple({w[:3] for w in total_words})
 
 
-def skip_reason(cells: list[str], id_column: int | None, total_words: frozenset[str]) -> str:
+def _is_number(text: str) -> bool:
+    return bool(_NUMERIC.match(text))
+
+
+def skip_reason(cells: list[str], id_column: int | None, total_words: frozenset[str],
+                description_column: int | None = None) -> str:
     """Why a row under the header is not a risk ("" when it is one)."""
     filled = [c for c in cells if c]
     risk_id = cells[id_column] if id_column is not None and id_column < len(cells) else ""
+    description = cells[description_column] if description_column is not None and description_column < len(
+        cells) else ""
     starts = _starts(total_words)
     if any(c[:3].casefold().startswith(starts) and (fold(c) in total_words or fold(c).split(" ")[0] in total_words)
            for c in filled[:3]) and (not risk_id or fold(risk_id) in total_words):
         return "a totals row"
+    if not risk_id and not description and filled and all(_is_number(c) or c.startswith("=") for c in filled):
+        return "numbers or formulas only, without an ID or a description (a totals row)"
+    if len(filled) == 1 and risk_id and risk_id.strip().rstrip(".").isdigit():
+        return "a numbered row with nothing else in it"
     # a risk has at least an ID and a description: one cell alone is a note or a section title, unless it
     # looks like a risk ID (one word with a digit), which is then reported as a risk missing its description
     if len(filled) == 1 and not (risk_id and len(risk_id.split()) == 1 and any(c.isdigit() for c in risk_id)):

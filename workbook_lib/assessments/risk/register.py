@@ -194,8 +194,9 @@ def _named(p: Problem, table: Table) -> Problem:
     """Name a column by the user's heading first (and its meaning second)."""
     if p.column is None or p.column not in column_spec().columns:
         return p
-    return Problem(p.file, p.row, label(table.heading_for(p.column), p.column), p.value,
-                   _name_in(p.expected, table))
+    reading = next((r for r in table.readings if r.meaning == p.column), None)
+    heading, letter = (reading.heading, reading.letter) if reading else (table.heading_for(p.column), "")
+    return Problem(p.file, p.row, label(heading, p.column, letter), p.value, _name_in(p.expected, table), p.fix)
 
 
 def _name_in(expected: str, table: Table) -> str:
@@ -214,9 +215,12 @@ def _raw_problems(exc: pa.errors.SchemaErrors, table: Table) -> list[Problem]:
         check, column, value, index = str(case.check), case.column, case.failure_case, case.index
         if check == "column_in_dataframe":
             aliases = spec.columns.get(str(value), [])
-            expected = f"a column for the {plain(str(value))}" + (
-                f", headed e.g. {', '.join(repr(a) for a in aliases[:4])}" if aliases else "")
-            problems.append(Problem(table.file, table.header_row, str(value), "(missing)", expected))
+            expected = f"a column for the {plain(str(value))}, but no column holds it" + (
+                f": headings such as {', '.join(aliases[:6])} are read as it, or name yours in the parameters "
+                f"(columns: {{'your heading': {value}}})" if aliases else "")
+            named = str(value) not in spec.columns  # a partner role: the organisation's own name for it
+            problems.append(Problem(table.file, table.header_row, str(value) if named else None, "",
+                                    f"a column headed {value!r}" if named else expected))
             continue
         row = int(rows.iloc[int(index)]) if index is not None and not pd.isna(index) else None
         if check == "field_uniqueness":
