@@ -298,11 +298,11 @@ def store_import(file: Path = typer.Argument(..., help="CSV or .xlsx to import")
         rows = canonical_rows(record_kind, table, context)
     except ValueError as exc:  # InputError, ParameterError, MethodologyError, QuestionnaireError, MatrixError
         if isinstance(exc, InputError):
-            print_readings(file, exc.readings, exc.skipped, record_kind.readings_view)
+            print_readings(file, exc.readings, exc.skipped, record_kind.readings_view, exc.notes)
             print_problems(exc, "nothing was saved")
             raise typer.Exit(EXIT_INPUT) from None
         fail_input(str(exc))
-    print_readings(file, table.readings, table.skipped, record_kind.readings_view)
+    print_readings(file, table.readings, table.skipped, record_kind.readings_view, getattr(table, "notes", []))
     other = sorted({r["period"] for r in rows.values() if "period" in r and r["period"].strip().casefold()
                     != period.strip().casefold()})
     if other:  # a record kind whose rows name their period (risk-monitoring's readings)

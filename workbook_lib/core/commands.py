@@ -44,10 +44,12 @@ def readings_view(readings: list[Any]) -> Any:
 
 
 def print_readings(file: Path, readings: list[Any], skipped: list[Any],
-                   view: Callable[[list[Any]], Any] | None = None) -> None:
-    """How ``file`` was read (each column: the user's heading -> what it holds) and the rows skipped."""
+                   view: Callable[[list[Any]], Any] | None = None, notes: list[str] | None = None) -> None:
+    """How ``file`` was read (the sheet, each column: the user's heading -> what it holds) and the rows skipped."""
     if not readings:
         return
+    for note in notes or []:
+        typer.echo(f"{file.name}: {note}")
     typer.echo(f"How {file.name} was read (each column: your heading -> what it holds):")
     typer.echo(wrapped_table((view or readings_view)(readings)))
     for line in listed([f"skipped row {s.row}: {s.reason} ({s.text})" for s in skipped], "rows skipped"):

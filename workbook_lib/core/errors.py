@@ -80,12 +80,13 @@ class InputError(ValueError):
     not carried (a list cut short on its way from a kernel)."""
 
     def __init__(self, problems: list[Problem], readings: list | None = None, skipped: list | None = None,
-                 omitted: int = 0):
+                 omitted: int = 0, notes: list[str] | None = None):
         self.problems = sorted(problems, key=lambda p: (p.file, p.row or 0, p.column or ""))
         self.omitted = omitted
         # how the file was understood (core.tables ColumnReading / SkippedRow), shown before the problems
         self.readings = list(readings or [])
         self.skipped = list(skipped or [])
+        self.notes = list(notes or [])  # what the reading decided for the whole file (the sheet it read)
         super().__init__(self.summary())
 
     @property

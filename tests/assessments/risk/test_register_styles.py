@@ -281,3 +281,50 @@ def reg_header_row(file_rows: list[tuple[int, list[str]]], reg: Register) -> int
 def test_read_register_keeps_the_reading_for_a_refused_file():
     table = read_register(CORPUS / "unheaded_category.csv", WCAPE)
     assert [r.letter for r in table.readings] == ["A", "B", "C", "D", "E", "F"]
+
+
+# ---- the sheet ------------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def workbooks(tmp_path_factory) -> dict[str, Path]:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("build_xlsx", CORPUS / "build_xlsx.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.build(tmp_path_factory.mktemp("workbooks"))
+
+
+def test_a_register_on_the_second_sheet_is_read_from_it_and_the_reading_says_so(workbooks):
+    reg = load_register(workbooks["second_sheet.xlsx"], WCAPE)
+    assert reg.frame["risk_id"].tolist() == ["LDC-01", "LDC-02", "LDC-03", "LDC-04"]
+    assert reg.frame["row"].tolist() == [4, 5, 6, 7]
+    assert reg.notes == ["read from the sheet 'Register': the first sheet ('Instructions') holds no register (to "
+                         "read another, say which in the parameters: sheet: 'its name')"]
+    risks = evaluate(reg, LOADED, dt.date(2025, 6, 30))
+    assert risks.reading_notes == reg.notes
+
+
+def test_a_named_sheet_is_read_as_named(workbooks):
+    with pytest.raises(InputError):  # the user named the instructions: no guessing past their choice
+        load_register(workbooks["second_sheet.xlsx"], WCAPE, sheet="Instructions")
+
+
+def test_a_workbook_without_a_register_lists_its_sheets_and_proposes_one(tmp_path):
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.active.title = "Cover"
+    wb.active["A1"] = "Annual risk report"
+    other = wb.create_sheet("Daten")
+    other.append(["Nummer", "Gefahr", "W", "S"])
+    other.append(["D-1", "Hochwasser im Keller des Rathauses", 3, 4])
+    other.append(["D-2", "Ausfall der Heizung im Winter", 2, 3])
+    path = tmp_path / "book.xlsx"
+    wb.save(path)
+    with pytest.raises(InputError) as info:
+        load_register(path, WCAPE)
+    first = info.value.problems[0]
+    assert first.fix == "sheet: 'Daten'"
+    assert "'Cover': 1 rows, starting 'Annual risk report'" in first.expected
+    assert "'Daten': 3 rows, starting 'Nummer | Gefahr | W | S'" in first.expected

@@ -75,7 +75,10 @@ def validate(file: Path = typer.Argument(..., help="register, CSV or .xlsx"),
              params: Path | None = typer.Option(
                  None, "--params", "-p", help="read the register as this parameters file says (methodology, "
                                               "columns, ratings, impact_money, responses, statuses, roles)"),
-             sheet: str | None = typer.Option(None, help="sheet name in an .xlsx (default: the first)"),
+             sheet: str | None = typer.Option(None, help="sheet name in an .xlsx (default: the first that holds a "
+                                                         "register)"),
+             header_row: int | None = typer.Option(None, "--header-row", min=1,
+                                                   help="the header's row number, as the spreadsheet shows it"),
              role: list[str] = typer.Option([], "--role", help="a partner-role column (repeatable)"),
              column: list[str] = typer.Option([], "--column", help='how to read a heading: "Your heading=column '
                                                                  'name" or "Your heading=ignore" (repeatable)'),
@@ -94,16 +97,18 @@ def validate(file: Path = typer.Argument(..., help="register, CSV or .xlsx"),
         lm = load_methodology(methodology or p.methodology_ref())
         options = p.read_options() if p is not None else ReadOptions()
         options = replace(options, columns={**options.columns, **column_choices(column)})
+        if header_row is not None:
+            options = replace(options, header_row=header_row)
         roles = list(role) or (list(p.partner_roles) if p is not None else [])
         reg = load_register(file, lm.methodology, sheet=sheet or (p.sheet if p else None), partner_roles=roles,
                             options=options)
     except InputError as exc:
-        print_readings(file, exc.readings, exc.skipped, readings_frame)
+        print_readings(file, exc.readings, exc.skipped, readings_frame, exc.notes)
         print_problems(exc, "the register is not valid as it stands")
         raise typer.Exit(EXIT_INPUT) from None
     except ValueError as exc:  # MethodologyError, ParameterError
         fail_input(str(exc))
-    print_readings(file, reg.readings, reg.skipped, readings_frame)
+    print_readings(file, reg.readings, reg.skipped, readings_frame, reg.notes)
     status = reg.frame["status"].value_counts()
     closed = int(status.get("closed", 0) + status.get("eliminated", 0))
     scored = reg.rated & reg.frame["status"].isin(["open", "opportunity"])  # as the report counts them

@@ -29,6 +29,7 @@ from workbook_lib.core.tables import (
     column_letter,
     header_key,
     read_rows,
+    sheet_overview,
     unneutralise,
     unneutralise_text,
 )
@@ -75,6 +76,10 @@ def unheaded(letter: str) -> str:
     return f"column {letter} (no heading)"
 
 
+class NoHeader(InputError):
+    """No row of the sheet names a register's columns."""
+
+
 @dataclass
 class _Decision:
     source: Source
@@ -106,7 +111,7 @@ class Interpreter:
     def table(self) -> Table:
         layout = find_layout(self.rows, self.vocab, self.marks, self.options.header_row)
         if layout is None:
-            raise InputError([self._no_header()])
+            raise NoHeader([self._no_header()])
         header_row = self.rows[layout.data_start - 1][0]
         self._add_unheaded(layout)
         decisions = [self._decide(s, name) for s, name in zip(layout.sources, self._headings_seen(layout),
@@ -521,9 +526,37 @@ class Interpreter:
 
 def interpret_file(path: str | Path, m: Methodology, spec: Any, options: ReadOptions | None = None,
                    sheet: str | None = None) -> Table:
-    """Read a register file into canonical columns; problems found are in ``Table.problems``."""
-    rows = read_rows(path, sheet)
-    return Interpreter(str(path), rows, m, options or ReadOptions(), spec).table()
+    """Read a register file into canonical columns; problems found are in ``Table.problems``. A workbook whose
+    first sheet holds no register is read from the first sheet that does, and the reading says so."""
+    options = options or ReadOptions()
+    try:
+        return Interpreter(str(path), read_rows(path, sheet), m, options, spec).table()
+    except NoHeader as exc:
+        if sheet is not None or options.header_row is not None:
+            raise
+        refused = exc
+    overview = sheet_overview(path)
+    for summary in overview[1:]:
+        if summary.problem or not summary.rows:
+            continue
+        try:
+            table = Interpreter(str(path), read_rows(path, summary.name), m, options, spec).table()
+        except NoHeader:
+            continue
+        table.notes.append(f"read from the sheet {summary.name!r}: the first sheet ({overview[0].name!r}) holds no "
+                           f"register (to read another, say which in the parameters: sheet: 'its name')")
+        return table
+    if len(overview) < 2:
+        raise refused
+    listing = "; ".join(f"{s.name!r}: " + (s.problem or (f"{s.rows:,} rows, starting {s.first_text!r}" if s.rows
+                                                          else "empty")) for s in overview)
+    fullest = max(overview[1:], key=lambda s: s.rows)
+    fix = f"sheet: {fullest.name!r}"
+    first = refused.problems[0]
+    raise NoHeader([Problem(first.file, None, None, "", f"a sheet holding the register; no sheet has a row naming "
+                                                        f"its columns. The sheets: {listing}. Say which sheet and, "
+                                                        f"if its headings are your own, what they hold "
+                                                        f"(e.g. {fix})", fix=fix), *refused.problems])
 
 
 def readings_frame(readings: list[ColumnReading]) -> pd.DataFrame:

@@ -50,6 +50,7 @@ class Register:
     readings: list[ColumnReading] = field(default_factory=list)  # how each column of the file was read
     skipped: list[SkippedRow] = field(default_factory=list)  # rows under the header that are not risks
     headings: dict[str, str] = field(default_factory=dict)  # canonical column -> the user's heading
+    notes: list[str] = field(default_factory=list)  # what the reading decided for the whole file (the sheet read)
 
     @property
     def rated(self) -> pd.Series:
@@ -257,11 +258,12 @@ def validate_register(table: Table, m: Methodology, partner_roles: list[str] | N
     problems = list(table.problems)
     if frame.empty:
         problems.append(Problem(table.file, table.header_row + 1, None, "", "at least one risk below the header row"))
-        raise InputError(problems, table.readings, table.skipped)
+        raise InputError(problems, table.readings, table.skipped, notes=table.notes)
     role_keys = {header_key(r): r for r in partner_roles}
     frame = frame.rename(columns={c: role_keys[header_key(c)] for c in frame.columns
                                   if header_key(c) in role_keys and c not in partner_roles})
-    table = Table(table.file, frame, table.header_row, table.renamed, table.readings, table.skipped)
+    table = Table(table.file, frame, table.header_row, table.renamed, table.readings, table.skipped,
+                  notes=table.notes)
     schema = build_schema(m, list(frame.columns), partner_roles, options)
     try:
         schema.validate(frame, lazy=True)
@@ -274,7 +276,7 @@ def validate_register(table: Table, m: Methodology, partner_roles: list[str] | N
     problems += dated
     table = replace(table, readings=readings)
     if problems:
-        raise InputError(problems, table.readings, table.skipped)
+        raise InputError(problems, table.readings, table.skipped, notes=table.notes)
     return _normalise(table, m, options)
 
 
@@ -314,7 +316,7 @@ def _normalise(table: Table, m: Methodology, options: ReadOptions) -> Register:
                 for rid, row in zip(out.loc[unrated, "risk_id"], out.loc[unrated, "row"], strict=True)]
     headings = {c: table.heading_for(c) for c in spec.columns}
     return Register(file=table.file, frame=out, extra_columns=extra, warnings=warnings, readings=table.readings,
-                    skipped=table.skipped, headings=headings)
+                    skipped=table.skipped, headings=headings, notes=table.notes)
 
 
 def _is_complete(value: str, done: set[str]) -> bool:

@@ -81,7 +81,8 @@ def risk_summary(ev: RiskEvaluation, organisation: str, period: str) -> dict[str
             "disagreements": disagreements,
             "columns_read": [{"column": r.letter, "heading": r.heading, "read_as": r.meaning, "how": r.how,
                               "values": r.style} for r in ev.readings],
-            "skipped_rows": skipped, "movement": movement_summary(ev, summary), "counts": counts(ev), **summary}
+            "skipped_rows": skipped, "reading_notes": list(ev.reading_notes),
+            "movement": movement_summary(ev, summary), "counts": counts(ev), **summary}
 
 
 def key_figures(ev: RiskEvaluation) -> str:
@@ -277,8 +278,9 @@ def method_note(ev: RiskEvaluation) -> Md:
         if len(ev.skipped) > MAX_WARNINGS:
             skipped += md("\n- ... and {:,} more rows skipped: every one is in the Excel workbook, sheet \"Rows "
                           "skipped\"", len(ev.skipped) - MAX_WARNINGS)
-        read = md("**How the register was read** (your heading and what the suite took it to hold):\n\n"
-                  "| Column | Your heading | Read as | How |\n|---|---|---|---|\n{}\n{}\n\n", rows_read, skipped)
+        sheet = Md().join(md("{}\n\n", note[0].upper() + note[1:] + ".") for note in ev.reading_notes)
+        read = md("**How the register was read** (your heading and what the suite took it to hold):\n\n{}"
+                  "| Column | Your heading | Read as | How |\n|---|---|---|---|\n{}\n{}\n\n", sheet, rows_read, skipped)
     added = Md()
     if m.not_in_source:
         added = md("**Not in the source; set by this organisation:** {}.\n\n", Md("; ").join(m.not_in_source))

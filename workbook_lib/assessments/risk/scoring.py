@@ -168,6 +168,7 @@ class RiskEvaluation:
     disagreements: pd.DataFrame = field(default_factory=pd.DataFrame)  # the file's own figures vs the computed
     readings: list = field(default_factory=list)  # how each column of the register was read (ColumnReading)
     skipped: list = field(default_factory=list)  # rows under the header that are not risks (SkippedRow)
+    reading_notes: list = field(default_factory=list)  # what the reading decided for the whole file (its sheet)
     movement: Any = None  # how the risks moved since earlier periods (risk.changes.Movement; set by risk.run)
 
     @property
@@ -332,7 +333,8 @@ def evaluate(register: Register, loaded: LoadedMethodology, as_of: dt.date,
                           risks=risks.drop(columns=["_band"]), groups=groups,
                           treatments=treatments.reset_index(drop=True),
                           roles=roles, warnings=warnings, disagreements=disagreements,
-                          readings=list(register.readings), skipped=list(register.skipped))
+                          readings=list(register.readings), skipped=list(register.skipped),
+                          reading_notes=list(register.notes))
 
 
 def own_figures(risks: pd.DataFrame, m: Methodology, banding: str | None,
