@@ -41,6 +41,13 @@ ratings = {}  # what your rating words mean, e.g. {"H": 4, "M": 3, "L": 2}
 impact_money = None  # amounts of money as impact, e.g. {"currency": "GBP", "upper_bounds": [5000, 50000, ...]}
 response_words = {}  # your own words for responses, e.g. {"mitigate": ["Contain"]}
 status_words = {}  # your own words for risk statuses, e.g. {"closed": ["Done"]}
+tolerance = None  # the highest residual score (or band) within tolerance, e.g. 12; None: the methodology's rule
+header_row = None  # the header's row number, as the spreadsheet shows it; None: found by the reader
+skip_rows = []  # row numbers that are not risks
+keep_rows = []  # row numbers the reader skipped that are risks
+rounding = None  # fractional ratings such as 3.33: "up" or "nearest"
+date_order = None  # dates such as 03/04/2025: "day-first" or "month-first"
+level_words = {}  # your level words -> the methodology's band names, e.g. {"Alto": "High"}
 # earlier periods to compare with, e.g.
 #   [{"period": "2024-25", "register": "registers/karoo_vale_municipality_2024.csv"}]
 # (or "report": the risk-evaluation.json an earlier run wrote); none here, so a file run of another register

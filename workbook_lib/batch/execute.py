@@ -12,7 +12,6 @@ import datetime as dt
 import functools
 import hashlib
 import json
-import logging
 import os
 import re
 import shutil
@@ -258,7 +257,8 @@ def _execute_notebook(spec: AssessmentSpec, injected: dict[str, Any], executed: 
 # ---- a run -----------------------------------------------------------------------------------------
 def injected_parameters(spec: AssessmentSpec, params: Any, output_dir: Path) -> dict[str, Any]:
     """The values papermill injects: validated parameters, input files made absolute (the kernel runs in
-    notebooks/), outputs to ``output_dir``."""
+    notebooks/), outputs to ``output_dir``. The notebook's parameters cell names every one (tests/batch/
+    test_run_quiet.py), so papermill has no unknown parameter to warn of."""
     injected = params.model_dump(mode="json", by_alias=True)
     injected["output_dir"] = str(output_dir)
     for name in spec.file_inputs:
@@ -266,32 +266,7 @@ def injected_parameters(spec: AssessmentSpec, params: Any, output_dir: Path) -> 
             injected[name] = str(params.resolve(injected[name]))
     if spec.resolve_methodology:
         injected = spec.resolve_methodology(params, injected)
-    # a parameter the notebook's parameters cell does not name is injected only when it differs from its default
-    # (the kernel's validation gives it the default anyway): no "unknown parameter" warning for the rest
-    named = notebook_parameters(spec.path)
-    defaults = _defaults(type(params))
-    return {k: v for k, v in injected.items()
-            if k in named or k == "output_dir" or k not in defaults or v != defaults[k]}
-
-
-def _defaults(model: type) -> dict[str, Any]:
-    """Each optional parameter's default, as the JSON papermill would inject."""
-    out = {}
-    for name, f in model.model_fields.items():
-        if not f.is_required():
-            out[f.alias or name] = json.loads(json.dumps(f.get_default(call_default_factory=True), default=str))
-    return out
-
-
-class _KnownParameters(logging.Filter):
-    """papermill warns of every injected name the notebook's parameters cell does not assign; the kernel validates
-    them against the assessment's parameters instead (a misspelled one is refused there, with a did-you-mean)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return not str(record.msg).startswith("Passed unknown parameter")
-
-
-logging.getLogger("papermill").addFilter(_KnownParameters())
+    return injected
 
 
 @functools.cache
