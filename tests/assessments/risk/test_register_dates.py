@@ -101,7 +101,7 @@ def test_fixture_refuses_ambiguous_dates_naming_both_readings():
         load_register(FIXTURE, WCAPE)
     problems = caught.value.problems
     assert [(p.row, p.value) for p in problems] == [(2, "03/04/2025"), (3, "05/06/2025"), (4, "01/02/2025")]
-    assert all(p.column == "Review date" and p.fix == "date_order: day-first" for p in problems)
+    assert all(p.column == "Review date (column F)" and p.fix == "date_order: day-first" for p in problems)
     assert ("'03/04/2025' could be 3 April 2025 or 4 March 2025: say which with date_order: day-first or "
             "date_order: month-first") in problems[0].expected
     due = next(r for r in caught.value.readings if r.meaning == "due_date")
@@ -138,7 +138,7 @@ def test_both_orders_in_one_column_name_the_rows(tmp_path):
     with pytest.raises(InputError) as caught:
         load_register(_register(tmp_path, ["31/12/2025", "12/31/2025", "13/01/2025", "03/04/2025"]), WCAPE)
     [problem] = caught.value.problems
-    assert problem.row is None and problem.column == "Review date"
+    assert problem.row is None and problem.column == "Review date (column E)"
     assert "rows 2, 4 can only be day-first" in problem.expected
     assert "row 3 can only be month-first" in problem.expected
 

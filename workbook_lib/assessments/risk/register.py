@@ -67,7 +67,7 @@ def _read_dates(table: Table, options: ReadOptions) -> tuple[list[Problem], list
             continue
         values = table.frame[name]
         read = read_column(values.unique(), options.date_order)
-        where = label(table.heading_for(name), name)
+        where = name  # named as every problem is, by _named: 'Review date (column F)'
         if read.conflict:
             found = {order: rows[values.isin(texts)].tolist() for order, texts in read.conflict.items()}
             problems.append(Problem(table.file, None, where, "", "dates in one order, but " + " and ".join(
@@ -83,7 +83,7 @@ def _read_dates(table: Table, options: ReadOptions) -> tuple[list[Problem], list
         if note := read.note():
             readings = [replace(r, style="; ".join(x for x in (r.style, note) if x)) if r.meaning == name else r
                         for r in readings]
-    return problems, readings
+    return [_named(p, table) for p in problems], readings
 
 
 def _listed(rows: list[int], shown: int = 10) -> str:
