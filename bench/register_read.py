@@ -3,8 +3,9 @@
     .venv/bin/python bench/register_read.py [--rows 100000] [--smoke]
 
 Two files of the same risks, in one run: one with the canonical headings and level numbers, one as found
-in the wild (a title row, "Likelihood (1-5)"-style headings, percentages, a status column, its own score, a
-totals row). For each: the bare read of the rows (``read_rows``, the floor), the reading into canonical
+in the wild (a title row, "Likelihood (1-5)"-style headings, percentages, a status column under a heading the
+suite does not know, a column without a heading, its own score, due dates as a month and year, a totals row,
+numbered empty rows and a footer). For each: the bare read of the rows (``read_rows``, the floor), the reading into canonical
 columns (``read_register``: headings, rating styles, skipped rows) and the whole load with validation
 (``load_register``). Target on 2 cores: a messy register loads within 1.5x the time of a canonical one, and
 100k rows in under 10 s. Both files must load as every risk they hold (else status 1). ``--smoke``: 50 rows.
@@ -28,7 +29,10 @@ from workbook_lib.assessments.risk.register import load_register, read_register 
 from workbook_lib.core.tables import read_rows  # noqa: E402
 
 PERCENT = np.array(["0.5%", "5%", "30%", "70%", "100%"], dtype=object)  # one per western-cape likelihood level
-STATUS = np.array(["Open", "Open", "Open", "Closed", "Opportunity"], dtype=object)
+STATUS = np.array(["Open", "Open", "Open", "Closed", "Opportunity"], dtype=object)  # under an unknown heading
+CATEGORY = np.array(["Finance", "People", "Legal"], dtype=object)  # in a column without a heading
+MONTHS = np.array([f"{m} 2026" for m in ("January", "February", "March", "April", "May", "June", "July", "August",
+                                         "September", "October", "November", "December")], dtype=object)
 
 
 def write(folder: Path, n: int, messy: bool) -> Path:
@@ -37,12 +41,15 @@ def write(folder: Path, n: int, messy: bool) -> Path:
     path = folder / ("messy.csv" if messy else "canonical.csv")
     with path.open("w", newline="", encoding="utf-8") as f:
         out = csv.writer(f)
-        if messy:
-            out.writerow(["Corporate risk register", "", "", "", "", ""])
-            out.writerow(["Risk No", "Risk Statement", "Probability %", "Impact (1-5)", "Risk status", "Risk Score"])
-            out.writerows([f"R{i}", f"Risk statement number {i}", PERCENT[lk[i] - 1], im[i], STATUS[i % 5],
-                           lk[i] * im[i]] for i in range(n))
-            out.writerow(["", "Total", "", "", "", int((lk * im).sum())])
+        if messy:  # every style the reader understands by itself (issue 24), at scale
+            out.writerow(["Corporate risk register", "", "", "", "", "", "", ""])
+            out.writerow(["", "Risk No", "Risk Statement", "Probability %", "Impact (1-5)", "Current_Status",
+                          "Risk Score", "Due"])
+            out.writerows([CATEGORY[i % 3], f"R{i}", f"Risk statement number {i}", PERCENT[lk[i] - 1], im[i],
+                           STATUS[i % 5], lk[i] * im[i], MONTHS[i % 12]] for i in range(n))
+            out.writerow(["", "", "Total", "", "", "", int((lk * im).sum()), ""])
+            out.writerows([[str(n + k)] + [""] * 7 for k in range(3)])  # numbered rows with nothing in them
+            out.writerow(["© Example Council", "", "", "", "", "", "", ""])
         else:
             out.writerow(["risk_id", "description", "inherent_likelihood", "inherent_impact"])
             out.writerows([f"R{i}", f"Risk statement number {i}", lk[i], im[i]] for i in range(n))

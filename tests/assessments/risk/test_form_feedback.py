@@ -163,7 +163,7 @@ def test_a_register_file_checks_progress_too(tmp_path):
     with pytest.raises(InputError) as info:
         load_register(bad, WCAPE)
     [problem] = info.value.problems
-    assert (problem.row, problem.column, problem.value) == (2, "progress", "half")
+    assert (problem.row, problem.column, problem.value) == (2, "progress (column E)", "half")
     assert problem.expected.startswith("a percentage 0-100 or one of: not started, started, in progress")
 
 

@@ -182,8 +182,8 @@ def test_problems_in_an_earlier_file_are_reported_with_the_current_ones(tmp_path
     with pytest.raises(InputError) as caught:
         run_risk_evaluation(params)
     found = {(Path(p.file).name, p.row, p.column) for p in caught.value.problems}
-    assert ("now.csv", 2, "Inherent likelihood") in found
-    assert ("older.csv", 3, "Inherent impact") in found
+    assert ("now.csv", 2, "Inherent likelihood (column C)") in found
+    assert ("older.csv", 3, "Inherent impact (column D)") in found
     assert ("maturity-scoring.json", None, None) in found
     assert (earlier_report.name, None, "period") in found  # the 2024-25 report given as 2021-22
     text = caught.value.summary()

@@ -204,7 +204,7 @@ def test_whole_numbers_and_a_single_slip_stay_as_today():
 
 def test_probabilities_as_fractions_go_through_the_probability_ranges():
     got = read(column("label_and_probability.csv", "Probability"), "likelihood")
-    assert got.values == ["4", "3", "3", "4"]  # 95% Likely, 15% Moderate, 40% Moderate, 60% Likely
+    assert got.values == ["4", "2", "3", "4"]  # 85% Likely, 5% Unlikely, 40% Moderate, 60% Likely
     assert got.style.startswith("probabilities (0.4 = 40%) through the probability ranges (0-1% = 1;")
     edges = read(["0.1", "0.005", "0", "1", "0.5"], "likelihood", percent_heading=True)
     assert edges.values == ["2", "1", "", "5", "3"]  # 0.1 is 10%: Unlikely, not past its top; 1 is 100%

@@ -271,7 +271,7 @@ def test_xlsx_non_integer_number_is_kept_and_refused(tmp_path):
     path = tmp_path / "half.xlsx"
     wb.save(path)
     problems = _problems(path)
-    assert [(p.row, p.column, p.value) for p in problems] == [(2, "inherent_likelihood", "2.5")]
+    assert [(p.row, p.column, p.value) for p in problems] == [(2, "inherent_likelihood (column C)", "2.5")]
 
 
 def test_unreadable_xlsx_is_an_input_error(tmp_path):

@@ -100,7 +100,7 @@ def test_treatments_overdue_against_as_of(tmp_path, western_cape):
     text = ("risk_id,description,inherent_likelihood,inherent_impact,response,due_date,review_date,progress\n"
             "A,a,3,3,reduce,2025-10-01,2026-01-01,50\n"      # due passed, not complete
             "B,b,3,3,mitigate,2025-10-01,2025-11-01,100%\n"  # complete: not overdue; review passed
-            "C,c,3,3,tolerate,01/12/2025,,complete\n")       # due after as-of
+            "C,c,3,3,tolerate,31/12/2025,,complete\n")       # due after as-of (day-first: 31 can only be a day)
     ev = _evaluate(tmp_path, text, western_cape)
     t = ev.treatments.set_index("risk_id")
     assert t["action_overdue"].to_dict() == {"A": True, "B": False, "C": False}

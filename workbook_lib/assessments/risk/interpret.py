@@ -18,7 +18,7 @@ import pandas as pd
 from workbook_lib.assessments.risk.headings import LEVEL, SCORE, Guess, Headings, fold, plain
 from workbook_lib.assessments.risk.layout import RATINGS, Layout, Source, find_layout, is_mark, skip_reason
 from workbook_lib.assessments.risk.methodology import ImpactMoney, Methodology
-from workbook_lib.assessments.risk.ratings import RatingRead, generic_words, is_prose, read_ratings
+from workbook_lib.assessments.risk.ratings import RatingRead, generic_words, is_prose, rating_word, read_ratings
 from workbook_lib.core.datafiles import normalise_label
 from workbook_lib.core.errors import InputError, Problem
 from workbook_lib.core.tables import (
@@ -301,7 +301,7 @@ class Interpreter:
         axis = d.canonical.split("_", 1)[1]
         money = self.options.impact_money or self.m.impact_money
         read = read_ratings(values, axis, self.m, percent_heading=percent, own=self.options.ratings_for(axis),
-                            money=money, generic=self.generic)
+                            money=money, generic=self.generic, rounding=self.options.rounding)
         if read.prose:
             d.aims_at, d.canonical, d.values = d.canonical, "", None
             d.how = f"text, not {axis} ratings: kept as written"
@@ -330,7 +330,7 @@ class Interpreter:
         levels = getattr(self.m, axis)
         lookup = self.m.scale_lookup(axis)
         name = label(d.name, d.canonical, d.letter)
-        generic_only = all(fold(h) in self.generic for h in d.source.marks)
+        generic_only = all(rating_word(h) in self.generic for h in d.source.marks)
         if len(d.source.marks) == len(levels):
             values = list(range(1, len(levels) + 1))
         elif not generic_only and all(fold(h) in lookup for h in d.source.marks):

@@ -51,6 +51,7 @@ class Register:
     skipped: list[SkippedRow] = field(default_factory=list)  # rows under the header that are not risks
     headings: dict[str, str] = field(default_factory=dict)  # canonical column -> the user's heading
     notes: list[str] = field(default_factory=list)  # what the reading decided for the whole file (the sheet read)
+    level_words: dict[str, str] = field(default_factory=dict)  # the file's own level words -> band names
 
     @property
     def rated(self) -> pd.Series:
@@ -316,7 +317,8 @@ def _normalise(table: Table, m: Methodology, options: ReadOptions) -> Register:
                 for rid, row in zip(out.loc[unrated, "risk_id"], out.loc[unrated, "row"], strict=True)]
     headings = {c: table.heading_for(c) for c in spec.columns}
     return Register(file=table.file, frame=out, extra_columns=extra, warnings=warnings, readings=table.readings,
-                    skipped=table.skipped, headings=headings, notes=table.notes)
+                    skipped=table.skipped, headings=headings, notes=table.notes,
+                    level_words=dict(options.level_words))
 
 
 def _is_complete(value: str, done: set[str]) -> bool:

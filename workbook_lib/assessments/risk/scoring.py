@@ -15,9 +15,9 @@ import numpy as np
 import pandas as pd
 
 from workbook_lib.assessments.risk.acceptance import decision_makers
+from workbook_lib.assessments.risk.check import own_figures
 from workbook_lib.assessments.risk.methodology import LoadedMethodology, Methodology, MethodologyError
 from workbook_lib.assessments.risk.register import Register
-from workbook_lib.core.datafiles import normalise_label
 
 CLOSED = ("closed", "eliminated")
 AppetiteValue = int | str
@@ -325,7 +325,7 @@ def evaluate(register: Register, loaded: LoadedMethodology, as_of: dt.date,
         uncovered = roles.loc[~roles["covered"], "risk_id"].tolist()
         if uncovered:
             warnings.append(f"No partner role covers: {some_ids(uncovered)}.")
-    disagreements = own_figures(risks, m, banding, register.headings)
+    disagreements = own_figures(risks, m, banding, register.headings, register.level_words)
     if len(disagreements):
         warnings.append(f"The register's own score or level differs from the computed one for "
                         f"{disagreements['Risk'].nunique()} risk(s): see the table of differences.")
@@ -335,32 +335,6 @@ def evaluate(register: Register, loaded: LoadedMethodology, as_of: dt.date,
                           roles=roles, warnings=warnings, disagreements=disagreements,
                           readings=list(register.readings), skipped=list(register.skipped),
                           reading_notes=list(register.notes))
-
-
-def own_figures(risks: pd.DataFrame, m: Methodology, banding: str | None,
-                headings: dict[str, str]) -> pd.DataFrame:
-    """Every risk whose own score or level in the file differs from the computed one, with the arithmetic."""
-    bands = m.banding(banding).bands
-    names = {normalise_label(word): b.name for b in bands for word in (b.name, *b.aliases)}
-    rows = []
-    for stage in ("inherent", "residual"):
-        for kind in ("score", "level"):
-            column = f"stated_{stage}_{kind}"
-            if column not in risks:
-                continue
-            computed = risks[f"{stage}_{kind}"]
-            for i in risks.index[(risks[column].fillna("") != "") & risks["rated"]]:
-                said, got = str(risks.at[i, column]).strip(), computed.at[i]
-                if kind == "score":
-                    same = said.replace(".0", "", 1) == str(got)
-                else:
-                    same = names.get(normalise_label(said)) == got
-                    if normalise_label(said) not in names:
-                        got = f"{got} ('{said}' is not a band of {m.name})"
-                if not same:
-                    rows.append((risks.at[i, "risk_id"], int(risks.at[i, "row"]), headings.get(column, column), said,
-                                 str(got), risks.at[i, "arithmetic"]))
-    return pd.DataFrame(rows, columns=["Risk", "Row", "Your column", "The file says", "Computed", "Arithmetic"])
 
 
 GROUP_COLUMNS = ["group", "risks", "not_rated", "residual_score", "residual_level", "decision_maker",
