@@ -164,3 +164,52 @@ def test_a_hostile_workbook_uploaded_in_the_form_is_refused_in_one_line(page, ap
     assert hostile.SECRET not in text and "Traceback" not in text
     assert page.locator(".wb-confirm-import").is_disabled()
     assert Store(str(db)).current(ORG, "2031-32", "risk") == []
+
+
+def test_import_offers_the_sheet_the_rows_and_the_suggested_fixes(page, app_server, tmp_path):
+    import re
+    from pathlib import Path
+
+    from tests.data.registers.build_xlsx import build
+
+    base, db = app_server
+    open_form(page, base, f"?organisation={quote(ORG)}&period=2032-33")
+    fill(page, "respondent", "Import Person")
+    page.get_by_role("tab", name="Import a register").click()
+    upload(page, build(tmp_path)["second_sheet.xlsx"])
+    page.locator(".wb-check").click()
+    page.wait_for_selector(".wb-sheet select")
+    page.wait_for_selector("text=second_sheet.xlsx is valid")  # the reader finds the register on the second sheet
+    assert page.locator(".wb-sheet select").input_value() == "Register"
+    choose(page, "sheet", "Instructions")  # checks again at once: no register there
+    page.wait_for_selector(".wb-import-error")
+    assert page.locator(".wb-confirm-import").is_disabled()
+    choose(page, "sheet", "Register")
+    page.wait_for_selector("text=second_sheet.xlsx is valid")
+    page.wait_for_selector(".wb-in-force:has-text('Reading with: sheet Register')")
+    area = page.locator(".wb-settings-yaml textarea")
+    assert area.input_value().strip() == "sheet: Register" and area.get_attribute("readonly") is not None
+    for name in ("sheet", "header-row", "skip-rows", "keep-rows"):  # every label whole
+        label = page.locator(f".wb-{name} .widget-label")
+        assert label.evaluate("e => e.scrollWidth <= e.clientWidth && e.innerText.length > 0"), name
+    fill(page, "skip-rows", "twelve")
+    page.locator(".wb-recheck").click()
+    page.wait_for_selector(".wb-field-note:has-text(\"'twelve' is not a row number\")")
+
+    # a register whose headings the suite does not know: the reader's suggestion is a button
+    upload(page, Path(__file__).resolve().parents[2] / "data" / "registers" / "title_unknown_headings.csv")
+    page.locator(".wb-check").click()
+    fix = page.locator(".wb-fix").first
+    fix.wait_for()
+    assert page.locator(".wb-header-row input").is_visible() and not page.locator(".wb-sheet select").is_visible()
+    assert fix.inner_text().startswith("Use: columns: Nummer read as risk ID")
+    assert fix.evaluate("e => e.scrollWidth <= e.clientWidth && e.scrollHeight <= e.clientHeight")  # not cut
+    fix.click()
+    page.wait_for_selector("text=title_unknown_headings.csv is valid")
+    assert "columns: {Nummer: risk_id" in page.locator(".wb-settings-yaml textarea").input_value()
+    shown = page.locator(".wb-risk-form").inner_text().replace("title_unknown_headings.csv", "the file")
+    shown = shown.replace(page.locator(".wb-settings-yaml textarea").input_value(), "")
+    assert not re.search(r"\b[a-z]+_[a-z_]+\b|\bTrue\b|\bFalse\b", shown), shown
+    page.locator(".wb-confirm-import").click()
+    page.wait_for_selector(".wb-ok:has-text('Imported title_unknown_headings.csv')")
+    assert Store(str(db)).current(ORG, "2032-33", "risk")

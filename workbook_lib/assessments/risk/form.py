@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import ipywidgets as w
 import pandas as pd
+import yaml
+from pydantic import ValidationError
 
 from workbook_lib.assessments.risk.headings import fold, plain
 from workbook_lib.assessments.risk.inputs import RiskEvaluationParams
@@ -19,8 +22,8 @@ from workbook_lib.assessments.risk.register import column_spec, validate_registe
 from workbook_lib.assessments.risk.report import result_tables
 from workbook_lib.assessments.risk.run import run_risk_evaluation
 from workbook_lib.assessments.risk.scoring import RiskEvaluation
-from workbook_lib.core import forms
-from workbook_lib.core.errors import InputError, Problem
+from workbook_lib.core import forms, tables
+from workbook_lib.core.errors import InputError, Problem, cut
 from workbook_lib.core.forms import RatingPicker, Sections, StoreForm
 from workbook_lib.core.outputs import html_table
 from workbook_lib.core.records import read_for_kind, rows_from_table, save_table
@@ -33,6 +36,182 @@ TEXT_FIELDS = [("risk_id", "Risk ID"), ("description", "Description"), ("categor
                ("treatment_owner", "Treatment owner"), ("actions", "Actions"), ("due_date", "Action due"),
                ("review_date", "Next review"), ("progress", "Progress")]
 LONG_TEXT = {"description", "controls", "actions"}
+# the reading settings of the parameters file that the import step may set, in words (the order shown)
+READING = {"sheet": "sheet", "header_row": "header row", "skip_rows": "rows to skip",
+           "keep_rows": "rows to read anyway", "columns": "columns", "ratings": "ratings",
+           "impact_money": "money impact", "response_words": "response words", "status_words": "status words",
+           "rounding": "rounding", "date_order": "date order", "level_words": "level words"}
+MERGED = {"columns", "ratings", "response_words", "status_words", "level_words"}  # a fix adds to these key by key
+MAX_ROW = 1_048_576  # a spreadsheet's last row
+MAX_LISTED_ROWS = 10_000  # the most row numbers one field may name
+STYLE = ("<style>.wb-risk-form .wb-fix.jupyter-button {white-space: normal; height: auto; line-height: 1.4; "
+         "padding: 4px 10px; text-align: left; overflow: visible} .wb-field-note {color: #b71c1c} "
+         ".wb-settings-yaml textarea {width: 640px; font-family: monospace}</style>")
+
+
+class ImportFeedback(forms.Feedback):
+    """The check's result beside the import buttons, as the top of the page shows it, under its own class (the
+    page's one .wb-error stays at the top)."""
+
+    def error(self, exc: BaseException) -> None:
+        super().error(exc)
+        self.value = self.value.replace('class="wb-error"', 'class="wb-import-error"', 1)
+
+
+class FixRefused(ValueError):
+    """A reading setting (a suggested fix, or what was chosen in the form) the parameters file would not accept."""
+
+
+def parse_rows(text: str) -> tuple[int, ...]:
+    """Row numbers as the spreadsheet shows them, typed as "12, 14-16" -> (12, 14, 15, 16); ValueError in words."""
+    rows: set[int] = set()
+    for part in re.split(r"[,;\s]+", re.sub(r"\s*[-\u2013\u2014]\s*", "-", text.strip())):
+        found = re.fullmatch(r"(\d{1,7})(?:-(\d{1,7}))?", part)
+        if not part:
+            continue
+        if not found:
+            raise ValueError(f"{cut(part, 40)!r} is not a row number; write row numbers such as 12, 14-16")
+        first, last = int(found[1]), int(found[2] or found[1])
+        if not 1 <= first <= last <= MAX_ROW:
+            raise ValueError(f"{part} is not a row or a range of rows: rows run from 1 to {MAX_ROW:,}, and a range "
+                             "goes from the lower number to the higher, e.g. 14-16")
+        rows.update(range(first, last + 1))
+        if len(rows) > MAX_LISTED_ROWS:
+            raise ValueError(f"at most {MAX_LISTED_ROWS:,} rows; name fewer")
+    return tuple(sorted(rows))
+
+
+def parse_header_row(text: str) -> int | None:
+    """The header's row number typed in the form; None when left empty (the reader finds the header)."""
+    text = text.strip()
+    if not text:
+        return None
+    if not re.fullmatch(r"\d{1,7}", text) or not 1 <= int(text) <= MAX_ROW:
+        raise ValueError(f"{cut(text, 40)!r} is not a row number; give one such as 4, or leave it empty for the "
+                         "header to be found in the file")
+    return int(text)
+
+
+def row_ranges(rows: list[int] | tuple[int, ...]) -> str:
+    """Row numbers in short: [12, 13, 14, 16] -> "12-14, 16"."""
+    spans: list[list[int]] = []
+    for row in sorted(set(rows)):
+        if spans and row == spans[-1][1] + 1:
+            spans[-1][1] = row
+        else:
+            spans.append([row, row])
+    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in spans)
+
+
+def _amount(value: Any) -> str:
+    return f"{value:,.0f}" if isinstance(value, int | float) and float(value).is_integer() else str(value)
+
+
+def value_words(key: str, value: Any) -> str:
+    """A reading setting's value in words: rows in ranges, columns by what they hold, mappings as "Alta = 4"."""
+    if key in ("skip_rows", "keep_rows"):
+        return row_ranges(value)
+    if key == "columns":
+        return ", ".join(f"{h} not imported" if c == IGNORE else f"{h} read as {plain(c)}" for h, c in value.items())
+    if key == "impact_money" and isinstance(value, dict):
+        bounds = " / ".join(_amount(b) for b in value.get("upper_bounds") or [])
+        return ", ".join(x for x in (value.get("currency") or "", f"levels up to {bounds}" if bounds else "") if x)
+    if key == "rounding":
+        return {"up": "round up", "nearest": "to the nearest level"}.get(value, str(value))
+    if key == "date_order":
+        return str(value).replace("-", " ")
+    if isinstance(value, dict):  # per axis ("likelihood: H = 4, L = 2; impact: ...") or flat ("H = 4, L = 2")
+        nested = any(isinstance(v, dict) for v in value.values())
+        return ("; " if nested else ", ").join(
+            f"{k}: {value_words('', v)}" if isinstance(v, dict) else f"{k} = {value_words('', v)}"
+            for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return ", ".join(value_words("", v) for v in value)
+    return _amount(value)
+
+
+def choices_in_words(choices: dict[str, Any]) -> str:
+    """The reading choices in force, as a phrase: "sheet Register, header on row 4, rows 12-14 skipped"."""
+    parts = []
+    for key in [k for k in READING if k in choices]:
+        value = choices[key]
+        if key == "sheet":
+            parts.append(f"sheet {value}")
+        elif key == "header_row":
+            parts.append(f"header on row {value}")
+        elif key in ("skip_rows", "keep_rows"):
+            parts.append(f"{'rows' if len(value) > 1 else 'row'} {row_ranges(value)} "
+                         f"{'skipped' if key == 'skip_rows' else 'read as risks'}")
+        else:
+            parts.append(f"{READING[key]}: {value_words(key, value)}")
+    return ", ".join(parts)
+
+
+def settings_yaml(choices: dict[str, Any]) -> str:
+    """The reading choices as lines of the parameters file, one line each ("columns: {Current_Status: status}")."""
+    def whole(value: Any) -> Any:  # 42000.0 as 42000
+        if isinstance(value, dict):
+            return {k: whole(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [whole(v) for v in value]
+        return int(value) if isinstance(value, float) and value.is_integer() else value
+
+    def line(key: str, value: Any) -> str:
+        flow = isinstance(value, dict | list)
+        text = yaml.safe_dump(whole(value) if flow else {key: value}, default_flow_style=flow, sort_keys=False,
+                              allow_unicode=True, width=10**6).strip()
+        return f"{key}: {text}" if flow else text
+
+    return "".join(line(k, choices[k]) + "\n" for k in READING if k in choices)
+
+
+def reading_params(params: RiskEvaluationParams, choices: dict[str, Any]) -> RiskEvaluationParams:
+    """The parameters with the reading ``choices`` in force, checked as the parameters file's are (FixRefused, in
+    words, when the file would not accept them)."""
+    if not choices:
+        return params
+    unknown = [k for k in choices if k not in READING]
+    if unknown:
+        raise FixRefused(f"{cut(', '.join(map(str, unknown)), 80)} is not a reading setting; the form sets only "
+                         f"the {', '.join(READING.values())}")
+    try:
+        return type(params).model_validate({**params.model_dump(by_alias=True), **choices})
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        what = READING.get(str(err["loc"][0]), str(err["loc"][0])) if err["loc"] else "the setting"
+        raise FixRefused(f"the parameters file would not accept this {what} "
+                         f"({cut(err['msg'].removeprefix('Value error, '), 200)})") from None
+
+
+def merge_fix(choices: dict[str, Any], fix: str, params: RiskEvaluationParams) -> dict[str, Any]:
+    """``choices`` with the parameters entry ``fix`` (YAML flow text, "columns: {Current_Status: status}") merged in:
+    mappings key by key, anything else replaced. The result is checked as the parameters file is, and given back
+    as the file would hold it; FixRefused, in words, for anything the file would not accept."""
+    try:
+        entry = yaml.safe_load(fix)
+    except yaml.YAMLError:
+        raise FixRefused("the suggested setting is not a setting the parameters file can hold") from None
+    if not isinstance(entry, dict) or not entry:
+        raise FixRefused("the suggested setting is not one entry of the parameters file, such as sheet: Register")
+    merged = dict(choices)
+    for key, value in entry.items():
+        old = merged.get(key)
+        merged[key] = {**old, **value} if key in MERGED and isinstance(old, dict) and isinstance(value, dict) \
+            else value
+    checked = reading_params(params, merged)
+    return checked.model_dump(include=set(merged), exclude_none=True)
+
+
+def fix_words(fix: str) -> str:
+    """A suggested fix in words for its button ("sheet: Register", "header row: 4"); the text as given when it
+    cannot be read."""
+    try:
+        entry = yaml.safe_load(fix)
+    except yaml.YAMLError:
+        entry = None
+    if not isinstance(entry, dict) or not all(k in READING for k in entry):
+        return cut(fix, 120)
+    return "; ".join(f"{READING[k]}: {value_words(k, v)}" for k, v in entry.items())
 
 
 class RiskRegisterForm(StoreForm):
@@ -49,13 +228,14 @@ class RiskRegisterForm(StoreForm):
         self.m: Any = None
         self.listing = w.HTML()
         self.download = w.HTML()
-        self.column_choices: dict[str, str] = {}
+        self.choices: dict[str, Any] = {}  # the import's reading choices, as parameters file entries
         self._choosers: dict[str, w.Dropdown] = {}
         self._import_name = ""
+        self._quiet = False  # the sheet list being refilled: not a choice
         self._pending: Any = None  # a checked import waiting for confirmation
         self.body = w.VBox()  # the editor and the importer, built for the methodology in the settings
-        self.widget = w.VBox([w.HTML("<h2>Risk register</h2>"), self.picker, self.respondent, self.settings_view,
-                              self.feedback, self.listing, self.download, self.body])
+        self.widget = w.VBox([w.HTML(STYLE + "<h2>Risk register</h2>"), self.picker, self.respondent,
+                              self.settings_view, self.feedback, self.listing, self.download, self.body])
         self.widget.add_class("wb-risk-form")
         self.refresh()
 
@@ -125,15 +305,16 @@ class RiskRegisterForm(StoreForm):
                                                  button_style="warning", layout=w.Layout(width="auto")),
                                         "confirm-import")
         self.import_report = w.HTML()
+        self.import_feedback = forms.tag(ImportFeedback(), "import-feedback")  # the check's problems, in the tab
+        self.fixes = forms.tag(w.VBox(), "fixes")  # a button per fix the check suggests
+        self.fix_note = forms.tag(w.HTML(), "fix-note")  # why a fix pressed was not used
         self.reading = w.VBox()  # how the checked file was read, and the user's choices per column
-        self.recheck = forms.tag(w.Button(description="Check again with these choices", icon="refresh",
-                                         layout=w.Layout(width="auto")), "recheck")
+        self._build_reading_choices()
         self.choose.observe(self.guard(self._load_risk), names="value")
         self.save.on_click(self.guard(self._save, self.save_feedback))
         self.add_another.on_click(self.guard(self._add_another, self.save_feedback))
-        self.check.on_click(self.guard(self._check_import))
-        self.confirm_import.on_click(self.guard(self._save_import))
-        self.recheck.on_click(self.guard(self._check_again))
+        self.check.on_click(self.guard(self._check_import, self.import_feedback))
+        self.confirm_import.on_click(self.guard(self._save_import, self.import_feedback))
 
         f = self.fields
         editor = w.VBox([
@@ -148,8 +329,8 @@ class RiskRegisterForm(StoreForm):
             f["review_date"], f["progress"], w.HBox([self.save, self.add_another]), self.save_feedback])
         importer = w.VBox([w.HTML("Import a register (CSV or Excel): it is checked first and nothing is saved "
                                   "until you confirm a valid file."),
-                           w.HBox([self.upload, self.check, self.confirm_import]), self.reading,
-                           self.import_report])
+                           w.HBox([self.upload, self.check, self.confirm_import]), self.import_feedback,
+                           self.fixes, self.reading, self.reading_box, self.import_report])
         tabs = w.Tab([editor, importer])
         tabs.set_title(0, "Add or edit a risk")
         tabs.set_title(1, "Import a register")
@@ -279,54 +460,240 @@ class RiskRegisterForm(StoreForm):
         else:
             self._load_risk({"new": NEW})
 
+    def _build_reading_choices(self) -> None:
+        """The import's reading choices: the sheet, the header row, rows to skip or read anyway, what is in force."""
+        def wide() -> dict[str, Any]:  # a layout each: hiding the sheet list hides nothing else
+            return {"style": {"description_width": "160px"}, "layout": w.Layout(width="420px")}
+
+        self.sheet = forms.tag(w.Dropdown(description="Sheet", options=[], **wide()), "sheet")
+        self.sheet.observe(self.guard(self._sheet_chosen, self.import_feedback), names="value")
+        self.row_fields = {
+            "header_row": forms.tag(w.Text(description="Header row", placeholder="found in the file", **wide()),
+                                    "header-row"),
+            "skip_rows": forms.tag(w.Text(description="Rows to skip", placeholder="e.g. 12, 14-16", **wide()),
+                                   "skip-rows"),
+            "keep_rows": forms.tag(w.Text(description="Rows to read anyway", placeholder="e.g. 9", **wide()),
+                                   "keep-rows")}
+        self.row_notes = {name: forms.tag(w.HTML(), "field-note") for name in self.row_fields}
+        self.recheck = forms.tag(w.Button(description="Check again with these choices", icon="refresh",
+                                          layout=w.Layout(width="auto", align_self="flex-start")), "recheck")
+        self.recheck.on_click(self.guard(self._check_again, self.import_feedback))
+        self.in_force = forms.tag(w.HTML(), "in-force")
+        self.settings_copy = forms.tag(w.HTML(), "settings-yaml")
+        self.reading_box = forms.tag(w.VBox(
+            [w.HTML("<p><b>Reading choices</b>: the sheet, the row of the headings, and rows that are not risks "
+                    "(row numbers as the spreadsheet shows them).</p>"), self.sheet,
+             *(w.HBox([field, self.row_notes[name]]) for name, field in self.row_fields.items()), self.recheck,
+             self.in_force, self.settings_copy], layout=w.Layout(display="none")), "reading-choices")
+
     def _check_import(self, _button=None) -> None:
-        self._pending = None
-        self.confirm_import.disabled = True
-        if not self.upload.value:
-            raise StoreError("choose a CSV or Excel file first")
-        upload = self.upload.value[0]
+        """Check the uploaded file: a new file with the suite's own reading, the same one with the choices made."""
+        upload = self._upload()
         name = Path(upload["name"]).name  # never a path from the browser
         if name != self._import_name:  # a new file starts from the suite's own reading
-            self._import_name, self.column_choices = name, {}
-        options = self.params.read_options()
-        options = replace(options, columns={**options.columns, **self.column_choices})
+            self._import_name, self.choices = name, {}
+            self._choosers = {}
+        elif not self._take_typed():
+            return
+        self._check()
+
+    def _check_again(self, _button=None) -> None:
+        self._check_import()
+
+    def _upload(self) -> dict[str, Any]:
+        if not self.upload.value:
+            self._pending = None
+            self.confirm_import.disabled = True
+            raise StoreError("choose a CSV or Excel file first")
+        return self.upload.value[0]
+
+    def _take_typed(self) -> bool:
+        """The header row, the rows and each column's "read as" into the choices; False when a field is not
+        understood (said beside it)."""
+        typed: dict[str, Any] = {}
+        for key, field in self.row_fields.items():
+            try:
+                typed[key] = (parse_header_row if key == "header_row" else parse_rows)(field.value)
+                self.row_notes[key].value = ""
+            except ValueError as exc:
+                self.row_notes[key].value = f'<span class="wb-field-note">{html.escape(str(exc))}</span>'
+        if len(typed) < len(self.row_fields):
+            for feedback in (self.feedback, self.import_feedback):
+                feedback.info("<b>Not checked:</b> correct the field marked beside it, then check again.")
+            return False
+        columns = dict(self.choices.get("columns", {}))
+        for heading, chooser in self._choosers.items():
+            if chooser.value:
+                columns[heading] = chooser.value
+            else:
+                columns.pop(heading, None)
+        typed["columns"] = columns
+        shown = self.sheet.value if len(self.sheet.options) > 1 else None
+        if shown and shown != self.sheet.options[0] and "sheet" not in self.choices:
+            typed["sheet"] = shown  # the sheet the reader found: the other choices are for it
+        for key, value in typed.items():  # nothing chosen: the key goes (the suite's own reading)
+            if value in (None, (), {}):
+                self.choices.pop(key, None)
+            else:
+                self.choices[key] = list(value) if isinstance(value, tuple) else value
+        return True
+
+    def _sheet_chosen(self, change: dict) -> None:
+        if self._quiet or not change["new"] or change["new"] == self.choices.get("sheet"):
+            return
+        if self._take_typed():
+            self.choices["sheet"] = change["new"]
+            self._check()
+
+    def _use_fix(self, fix: str) -> None:
+        """Merge a suggested fix into the reading choices and check again (refused in words if the parameters file
+        would not accept it)."""
+        if Path(self._upload()["name"]).name != self._import_name:  # another file chosen since: check it
+            self._check_import()
+            return
+        if not self._take_typed():
+            return
+        try:
+            self.choices = merge_fix(self.choices, fix, self.params)
+        except FixRefused as exc:
+            self.fix_note.value = f'<span class="wb-field-note">Not used: {html.escape(str(exc))}.</span>'
+            self.fixes.children = [*(c for c in self.fixes.children if c is not self.fix_note), self.fix_note]
+            return
+        self._check()
+
+    def _check(self) -> None:
+        """Read and check the uploaded file with the choices in force; the problems are raised for the feedback."""
+        self._pending = None
+        self.confirm_import.disabled = True
+        self.fixes.children = []
+        upload = self._upload()
+        name = self._import_name
+        try:
+            options = reading_params(self.params, self.choices).read_options()
+        except FixRefused as exc:  # a choice the parameters file would not take: said, nothing read
+            for feedback in (self.feedback, self.import_feedback):
+                feedback.info(f"<b>Not checked:</b> {html.escape(str(exc))}.")
+            return
+        self._show_choices()
         context = RegisterContext(self.loaded, list(self.params.partner_roles), options)
         with forms.uploaded_file(upload) as path:  # removed however this ends (a killed kernel's by the next)
             try:
-                table = read_for_kind(path, RISK, context=context)
+                table = read_for_kind(path, RISK, sheet=self.choices.get("sheet"), context=context)
                 table.file = name
                 table.problems = [replace(p, file=name) for p in table.problems]
                 validate_register(table, self.m, self.params.partner_roles, options)
             except InputError as exc:
-                self._show_reading(name, exc.readings, exc.skipped)
-                raise InputError([replace(p, file=name) for p in exc.problems]) from None
+                notes = list(getattr(exc, "notes", []))
+                self._offer_sheets(path, notes, exc)
+                self._show_reading(name, exc.readings, exc.skipped, notes)
+                problems = [replace(p, file=name) for p in exc.problems]
+                self._offer_fixes(problems)
+                raise InputError(problems) from None
+            notes = list(getattr(table, "notes", []))
+            self._offer_sheets(path, notes)
         rows = rows_from_table(table, RISK)
         current = self._current()
         status = ["new" if k not in current else "unchanged" if current[k] == v else "changed"
                   for k, v in rows.items()]
         preview = pd.DataFrame({"Risk ID": list(rows), "Description": [v.get("description", "") for v in
                                                                           rows.values()], "In the store": status})
-        self._show_reading(name, table.readings, table.skipped)
+        self._show_reading(name, table.readings, table.skipped, notes)
         self.import_report.value = (f"<p><b>{html.escape(name)} is valid:</b> {status.count('new')} new, "
                                     f"{status.count('changed')} changed, {status.count('unchanged')} unchanged. "
                                     "Nothing is saved until you press <i>Save imported risks</i>.</p>"
                                     + preview.to_html(index=False, escape=True))
         self._pending = (name, table)
         self.confirm_import.disabled = False
-        self.feedback.info("File checked: review how it was read and the table below, then save.")
+        message = "File checked: review how it was read and the table below, then save."
+        self.feedback.info(message)
+        self.import_feedback.info(message)
 
-    def _show_reading(self, name: str, readings: list, skipped: list) -> None:
-        """How each column of the file was read, with a choice per column to read it otherwise."""
+    def _offer_sheets(self, path: Path, notes: list[str], refused: InputError | None = None) -> None:
+        """A sheet list when the workbook has more than one sheet (none for a workbook refused as a whole), showing
+        the sheet chosen, else the one the reader's notes say it read, else the first."""
+        names: list[str] = []
+        if path.suffix.lower() in {".xlsx", ".xlsm"}:
+            helper = getattr(tables, "sheet_names", None)
+            whole = refused is not None and all(p.row is None and p.column is None and p.value == ""
+                                                for p in refused.problems)
+            try:
+                if helper is not None:
+                    names = list(helper(path))
+                elif not whole:  # calamine only sees a workbook the reader has checked
+                    from python_calamine import CalamineWorkbook  # lazy: only for .xlsx files
+
+                    names = list(CalamineWorkbook.from_path(str(path)).sheet_names)
+            except Exception:  # noqa: BLE001 - a workbook that cannot be listed offers no choice of sheet
+                names = []
+        self._quiet = True
+        try:
+            self.sheet.options = names
+            read = [n for n in names if any(f"sheet {n!r}" in note for note in notes)]
+            chosen = self.choices.get("sheet")
+            self.sheet.value = chosen if chosen in names else (read or names or [None])[0]
+        finally:
+            self._quiet = False
+        self.sheet.layout.display = "" if len(names) > 1 else "none"
+
+    def _offer_fixes(self, problems: list[Problem]) -> None:
+        """A button per fix the check suggests (each once); a fix the parameters file would refuse is said, not
+        offered."""
+        rows: list[w.Widget] = []
+        refused: list[str] = []
+        for fix in dict.fromkeys(p.fix for p in problems if p.fix):
+            try:
+                if merge_fix(self.choices, fix, self.params) == self.choices:
+                    continue  # in force already
+            except FixRefused as exc:
+                refused.append(f"{fix_words(fix)}: {exc}")
+                continue
+            button = forms.tag(w.Button(description=f"Use: {fix_words(fix)}", icon="magic",
+                                        layout=w.Layout(width="auto", max_width="640px", align_self="flex-start")),
+                               "fix")
+            button.on_click(self.guard(lambda _b, fix=fix: self._use_fix(fix), self.import_feedback))
+            rows.append(button)
+        if refused:
+            rows.append(w.HTML("<p>Suggested but not offered (the parameters file would not accept them):</p><ul>"
+                               + "".join(f"<li>{html.escape(r)}</li>" for r in refused) + "</ul>"))
+        if rows:
+            rows.insert(0, w.HTML("<p><b>To read the file right</b>, use a suggested setting (the file is then "
+                                  "checked again):</p>"))
+        self.fixes.children = rows
+
+    def _show_choices(self) -> None:
+        """The fields, the choices in force in words, and the same as lines for the parameters file."""
+        for key, field in self.row_fields.items():
+            value = self.choices.get(key)
+            field.value = "" if value is None else str(value) if key == "header_row" else row_ranges(value)
+            self.row_notes[key].value = ""
+        self.reading_box.layout.display = ""
+        if not self.choices:
+            self.in_force.value = "<p>Reading with the suite's own choices.</p>"
+            self.settings_copy.value = ""
+            return
+        text = settings_yaml(self.choices)
+        rows = min(sum(1 + len(line) // 80 for line in text.splitlines()) + 1, 14)  # wrapped lines too
+        self.in_force.value = f"<p><b>Reading with:</b> {html.escape(choices_in_words(self.choices))}</p>"
+        self.settings_copy.value = (
+            '<label style="display:block;margin-top:6px">Copy these settings to the parameters file (to read the '
+            f'file the same way in a batch run):</label><textarea readonly rows="{rows}">'
+            f"{html.escape(text)}</textarea>")
+
+    def _show_reading(self, name: str, readings: list, skipped: list, notes: list[str] | None = None) -> None:
+        """How the file (its sheet) and each column were read, with a choice per column to read it otherwise."""
         self.import_report.value = ""
         if not readings:
             self.reading.children = []
+            self._choosers = {}
             return
         choices = [("as read above", "")] + [("not imported (ignore)", IGNORE)] + [
             (plain(c), c) for c in column_spec().columns]
+        chosen = self.choices.get("columns", {})
         self._choosers = {}
         rows = []
         for r in readings:
-            chooser = forms.tag(w.Dropdown(options=choices, value=self.column_choices.get(r.heading, ""),
+            chooser = forms.tag(w.Dropdown(options=choices, value=chosen.get(r.heading, "")
+                                           if chosen.get(r.heading, "") in {v for _k, v in choices} else "",
                                            layout=w.Layout(width="240px")), "read-as")
             self._choosers[r.heading] = chooser
             read_as = plain(r.meaning) if r.meaning else ("not imported" if r.how.startswith("ignored")
@@ -336,14 +703,12 @@ class RiskRegisterForm(StoreForm):
                                        f"{html.escape(read_as)} <small>({html.escape(how)})</small>",
                                        layout=w.Layout(width="620px")), chooser]))
         skipped_html = "".join(f"<li>Skipped {html.escape(line)}</li>" for line in skipped_lines(skipped))
-        self.reading.children = [w.HTML(f"<p><b>How {html.escape(name)} was read</b>: your heading &rarr; what it "
-                                        f"holds. To read a column otherwise, choose it on the right and check "
-                                        f"again.</p>" + (f"<ul>{skipped_html}</ul>" if skipped_html else "")),
-                                 *rows, self.recheck]
-
-    def _check_again(self, _button=None) -> None:
-        self.column_choices = {h: c.value for h, c in self._choosers.items() if c.value}
-        self._check_import()
+        tip = " A skipped row that is a risk: give its number under <i>Rows to read anyway</i>." if skipped else ""
+        said = "".join(f"<p>{html.escape(name)}: {html.escape(note)}</p>" for note in notes or [])
+        self.reading.children = [w.HTML(f"{said}<p><b>How {html.escape(name)} was read</b>: your heading &rarr; what "
+                                        f"it holds. To read a column otherwise, choose it on the right and check "
+                                        f"again.{tip}</p>" + (f"<ul>{skipped_html}</ul>" if skipped_html else "")),
+                                 *rows]
 
     def _save_import(self, _button=None) -> None:
         if self._pending is None:
@@ -358,4 +723,7 @@ class RiskRegisterForm(StoreForm):
         self.confirm_import.disabled = True
         self.import_report.value = ""
         self.reading.children = []
+        self.fixes.children = []
+        self._choosers = {}
+        self.import_feedback.clear()
         self.refresh(f"Imported {name}: {result.summary()}.")
