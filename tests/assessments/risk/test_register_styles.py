@@ -12,6 +12,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -328,3 +329,82 @@ def test_a_workbook_without_a_register_lists_its_sheets_and_proposes_one(tmp_pat
     assert first.fix == "sheet: 'Daten'"
     assert "'Cover': 1 rows, starting 'Annual risk report'" in first.expected
     assert "'Daten': 3 rows, starting 'Nummer | Gefahr | W | S'" in first.expected
+
+
+# ---- done when: every style reads as published, or the message names the entry that reads it ------------------
+
+AS_PUBLISHED = ["status_unknown_heading.csv", "unheaded_category.csv", "footers_and_numbered.csv", "no_id_column.csv",
+                "empty_id_column.csv", "prose_response_status.csv", "long_heading.csv", "own_level_words.csv",
+                "second_sheet.xlsx", "sum_row.xlsx"]
+WITH_ONE_ENTRY = {
+    "title_unknown_headings.csv": "columns", "money_currency_codes.csv": "impact_money",
+    "money_usd.csv": "impact_money", "averaged_impacts.csv": "rounding", "month_year_dates.csv": "date_order",
+    "repeated_headings.csv": "columns", "spanish_words.csv": "ratings"}
+# a real mistake in the file: named with its row, value and both readings, and no entry can make it right
+MISTAKES = {"number_and_label.csv": (5, "2 - Likely"), "label_and_probability.csv": (5, "0.60"),
+            "line_breaks.csv": (4, "9")}
+
+
+def _options(entries: list[str]) -> ReadOptions:
+    """The reading options the proposed entries make (merged as the form merges them)."""
+    import yaml
+
+    from workbook_lib.assessments.risk.methodology import ImpactMoney
+
+    merged: dict = {}
+    for entry in entries:
+        for key, value in yaml.safe_load(entry).items():
+            merged[key] = {**merged.get(key, {}), **value} if isinstance(value, dict) and key != "impact_money" \
+                else value
+    if "impact_money" in merged:
+        merged["impact_money"] = ImpactMoney(**merged["impact_money"])
+    return ReadOptions(**merged)
+
+
+def _path(name: str, workbooks: dict[str, Path]) -> Path:
+    return workbooks[name] if name.endswith(".xlsx") else CORPUS / name
+
+
+@pytest.mark.parametrize("name", AS_PUBLISHED)
+def test_read_as_published(name, workbooks):
+    reg = load_register(_path(name, workbooks), WCAPE)
+    assert len(reg.frame) >= 2 and reg.rated.any()
+
+
+@pytest.mark.parametrize("name", sorted(WITH_ONE_ENTRY))
+def test_read_with_the_entry_the_message_names(name, workbooks):
+    with pytest.raises(InputError) as info:
+        load_register(_path(name, workbooks), WCAPE)
+    fixes = [p.fix for p in info.value.problems]
+    assert all(fixes), [p.line() for p in info.value.problems if not p.fix]
+    assert {next(iter(yaml.safe_load(f))) for f in fixes} == {WITH_ONE_ENTRY[name]}
+    reg = load_register(_path(name, workbooks), WCAPE, options=_options(fixes))
+    assert reg.rated.any()
+
+
+@pytest.mark.parametrize("name", sorted(MISTAKES))
+def test_a_real_mistake_is_named_where_it_is(name):
+    with pytest.raises(InputError) as info:
+        load(name)
+    [problem] = info.value.problems
+    assert (problem.row, problem.value) == MISTAKES[name] and problem.fix == ""
+
+
+def test_negative_amounts_are_opportunities_once_the_thresholds_are_given():
+    from workbook_lib.assessments.risk.methodology import ImpactMoney
+
+    reg = load("money_currency_codes.csv",
+               impact_money=ImpactMoney(currency="CHF", upper_bounds=[10000, 100000, 500000, 1000000]))
+    frame = reg.frame.set_index("risk_id")
+    assert frame["status"].to_dict() == {"CH-01": "open", "CH-02": "opportunity", "CH-03": "open", "CH-04": "open",
+                                         "CH-05": "open"}
+    assert frame["inherent_impact"].tolist() == [3, 2, 5, 5, 1]  # 300k, |-50k|, 1.2m, 2.5m, 8k
+
+
+def test_level_words_map_the_registers_own_levels():
+    reg = load("own_level_words.csv")
+    plain = evaluate(reg, LOADED, dt.date(2025, 6, 30)).disagreements
+    assert len(plain) == 4 and "level_words: {" in plain.iloc[0]["Computed"] + str(plain.iloc[0].to_dict())
+    mapped = load("own_level_words.csv", level_words={"Alto": "High", "Crítico": "High", "Medio": "Medium",
+                                                      "Bajo": "Low"})
+    assert evaluate(mapped, LOADED, dt.date(2025, 6, 30)).disagreements.empty
