@@ -194,19 +194,22 @@ def test_a_column_fix_feeds_the_read_as_choice(form):
     assert "columns: {Current_Status: status}" in _text(form.settings_copy.value)
 
 
-def test_a_fix_the_reader_suggests_is_offered(form, tmp_path):
-    """A file whose header the reader cannot place: its problem carries the entry that reads it."""
-    path = tmp_path / "own_words.csv"
-    path.write_text("Ref,Risk,Odds,Effect\nU-1,Flooded depot after the storm,4,3\nU-2,Old payroll system fails,2,2\n")
-    _upload(form, path)
+@pytest.mark.parametrize(("register", "label", "line"), [
+    ("title_unknown_headings.csv", "Use: columns: Nummer read as risk ID, Gefahr read as description, W read as "
+     "inherent likelihood, S read as inherent impact", "columns: {Nummer: risk_id, Gefahr: description"),
+    ("averaged_impacts.csv", "Use: rounding: to the nearest level", "rounding: nearest"),
+    ("money_currency_codes.csv", "Use: money impact: CHF, levels up to 42,000 / 200,000 / 660,000 / 1,500,000",
+     "impact_money: {currency: CHF, upper_bounds: [42000, 200000, 660000, 1500000]}"),
+])
+def test_the_fix_the_reader_suggests_is_a_button_that_reads_the_file(form, register, label, line):
+    _upload(form, REGISTERS / register)
     form.check.click()
+    assert "wb-error" in form.feedback.value and form.confirm_import.disabled
     buttons = _buttons(form)
-    if not buttons:
-        pytest.skip("the reader does not suggest fixes yet")
-    [(label, button)] = buttons.items()
-    assert label.startswith("Use: ") and not DEVELOPER.search(label), label
-    button.click()
-    assert form.choices.get("columns")
+    assert list(buttons) == [label] and not DEVELOPER.search(label)
+    buttons[label].click()
+    assert f"{register} is valid" in _text(form.import_report.value), _text(form.import_feedback.value)
+    assert line in _text(form.settings_copy.value) and not form.confirm_import.disabled
 
 
 # ---- header row, rows to skip, rows to read anyway ------------------------------------------------------------
