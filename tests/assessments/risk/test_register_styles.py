@@ -125,7 +125,7 @@ def test_footers_numbered_rows_and_sections_are_skipped_with_their_rows_and_why(
 def test_skip_rows_and_keep_rows_override_the_guess():
     reg = load("footers_and_numbered.csv", skip_rows=(3,), keep_rows=())
     assert reg.frame["risk_id"].tolist() == ["2", "3", "4"]
-    assert {s.row: s.reason for s in reg.skipped}[3] == "your skip_rows: entry"
+    assert {s.row: s.reason for s in reg.skipped}[3] == "listed by you as not a risk"
     exc = refusal("footers_and_numbered.csv", keep_rows=(8,))  # a numbered row read as a risk: no description
     assert [(p.row, p.column) for p in exc.problems] == [(8, "Risk (column B: description)")]
 

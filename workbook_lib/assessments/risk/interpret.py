@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -123,7 +123,25 @@ class Interpreter:
         self._resolve_conflicts(decisions, [n for n, _ in data])
         self._place_own_figures(decisions)
         self._check_pairs(decisions, header_row, data)
+        self._one_ratings_entry()
         return self._build(decisions, data, header_row, skipped)
+
+    def _one_ratings_entry(self) -> None:
+        """Rating words refused in several columns get one ratings: entry proposing every word found, so that
+        taking the first proposal reads every column."""
+        import yaml  # lazy: only when words were refused
+
+        proposed = [p for p in self.problems if p.fix.startswith("ratings: {")]
+        if len(proposed) < 2:
+            return
+        words: dict[str, int] = {}
+        for p in proposed:
+            words.update(yaml.safe_load(p.fix)["ratings"])
+        ordered = sorted(words.items(), key=lambda kv: (-kv[1], kv[0]))
+        fix = "ratings: {" + ", ".join(f"{yaml.safe_dump(k, default_style=None).strip().removesuffix('...').strip()}"
+                                       f": {v}" for k, v in ordered) + "}"
+        self.problems = [replace(p, fix=fix, expected=p.expected.replace(p.fix, fix)) if p in proposed else p
+                         for p in self.problems]
 
     def _no_header(self) -> Problem:
         """No row names the register's columns: say where one seems to be and the entry that reads it."""
@@ -156,7 +174,7 @@ class Interpreter:
         skip, keep = set(self.options.skip_rows), set(self.options.keep_rows)
         data, skipped = [], []
         for number, cells in self.rows[layout.data_start:]:
-            reason = ("your skip_rows: entry" if number in skip else "" if number in keep
+            reason = ("listed by you as not a risk" if number in skip else "" if number in keep
                       else skip_reason(cells, id_column, self.totals, description_column))
             if reason:
                 skipped.append(SkippedRow(number, reason, " | ".join(c for c in cells if c)[:80]))
