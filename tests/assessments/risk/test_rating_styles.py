@@ -260,8 +260,10 @@ def test_flow_text_quotes_what_yaml_would_misread():
 def test_spanish_words_end_to_end_are_refused_then_read_with_the_proposal():
     with pytest.raises(InputError) as err:
         load_register(CORPUS / "spanish_words.csv", WCAPE)
-    assert sorted(p.expected.rsplit("e.g. ", 1)[1] for p in err.value.problems) == [
-        "ratings: {Alta: 4, Media: 3, Baja: 2}", "ratings: {Alta: 4, Media: 3}"]
+    # one entry for both columns: every word found, so that taking the first proposal reads both
+    assert [p.expected.rsplit("e.g. ", 1)[1] for p in err.value.problems] == [
+        "ratings: {Alta: 4, Media: 3, Baja: 2}"] * 2
+    assert {p.fix for p in err.value.problems} == {"ratings: {Alta: 4, Media: 3, Baja: 2}"}
     reg = load_register(CORPUS / "spanish_words.csv", WCAPE,
                         options=ReadOptions(ratings={"Alta": 4, "Media": 3, "Baja": 2}))
     assert reg.frame["inherent_likelihood"].tolist() == [4, 2, 3]
