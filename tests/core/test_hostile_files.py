@@ -158,7 +158,8 @@ def test_a_calamine_failure_is_one_line_without_the_files_text(tmp_path):
 
 def test_control_characters_in_a_csv_are_named_by_row_and_column(tmp_path):
     error = refused(hostile.nul_csv(tmp_path))
-    assert [(p.row, p.column) for p in error.problems] == [(3, "C"), (6, "B")]
+    # row 4 spans two lines: R4 is on spreadsheet row 5 (issue 24)
+    assert [(p.row, p.column) for p in error.problems] == [(3, "C"), (5, "B")]
     assert first(error).endswith("row 3, column 'C': expected text only; the cell holds a control character "
                                  "(U+0000) that a spreadsheet cannot hold; remove it")
     assert "(U+001B)" in error.problems[1].line()
@@ -185,7 +186,7 @@ def test_tabs_and_newlines_inside_cells_are_text(tmp_path):
                     encoding="utf-8")
     rows = read_rows(path)
     assert rows == [(1, ["Risk ID", "Description", "Owner"]), (2, ["R1", "two\tcolumns\r\nand two lines", "Ops"]),
-                    (4, ["R2", "plain", "IT"])]
+                    (3, ["R2", "plain", "IT"])]  # the row a spreadsheet shows, not the line (issue 24)
     assert read_table(path, COLUMNS).frame["description"].tolist() == ["two\tcolumns\r\nand two lines", "plain"]
 
 

@@ -1,8 +1,10 @@
 """Reading tabular inputs (CSV or .xlsx) the way users actually save them.
 
-CSV: UTF-8 with or without BOM, UTF-16 with BOM, or cp1252; comma or semicolon. XLSX: first or named sheet.
-The header row is found even below a title row, and every data row keeps the row number the user sees in the
-file.
+CSV: UTF-8 with or without BOM, UTF-16 with BOM, or cp1252; comma or semicolon. XLSX: first or named sheet (the
+name matched ignoring case and surrounding spaces when no sheet has it exactly); a number shown as a percentage
+reads as shown ("40%"). The header row is found even below a title row, and every data row keeps the row number
+the user sees in a spreadsheet (a CSV cell holding line breaks is one row). ``sheet_names`` and
+``sheet_overview`` list a workbook's sheets, under the same checks.
 
 Hostile or oversized files are refused with one line each, before calamine or the csv module sees them, and
 no message quotes the file's content (read_table's "no header row" shows at most 60 characters of text).
@@ -35,13 +37,17 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
+import functools
 import io
+import math
 import re
 import zipfile
 import zlib
 from array import array
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from decimal import Decimal
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
@@ -108,6 +114,7 @@ class Table:
     readings: list[ColumnReading] = field(default_factory=list)
     skipped: list[SkippedRow] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)  # found while reading, reported with validation's
+    notes: list[str] = field(default_factory=list)  # what the reading decided for the whole file (the sheet read)
 
     def heading_for(self, column: str) -> str:
         """The user's heading for a canonical column (the column itself when it was not renamed)."""
@@ -168,6 +175,80 @@ def read_table(path: str | Path, columns: dict[str, list[str]], sheet: str | Non
 
 def read_rows(path: str | Path, sheet: str | None = None) -> list[tuple[int, list[str]]]:
     """The file's non-empty rows as (row number the user sees, cells as stripped text)."""
+    path, head, is_xlsx = _opened(path)
+    name = str(path)
+    if is_xlsx:
+        percent = _check_xlsx(path, head, sheet)
+        book = _open_book(path)
+        return _collect(name, _xlsx_rows(name, _book_sheet(name, book, sheet), percent))
+    max_mb = limit_value(name, MAX_FILE_MB)
+    size = path.stat().st_size
+    if size > max_mb * 1_000_000:
+        raise _refused(name, MAX_FILE_MB.over(f"this file is {_mb(size)}", max_mb))
+    return _read_csv(path, head)
+
+
+OVERVIEW_ROWS = 10_000  # sheet_overview counts a sheet's non-empty rows up to this many
+_GLANCE = 80  # characters of a sheet's first row in its overview
+
+
+@dataclass(frozen=True)
+class SheetSummary:
+    """One sheet of a workbook at a glance: to pick the sheet holding a table, or to list the sheets."""
+
+    name: str
+    rows: int  # non-empty rows, counted up to OVERVIEW_ROWS
+    first_text: str  # the first non-empty row's non-empty cells joined " | ", at most 80 characters
+    problem: str = ""  # why the sheet was not read (over a limit, unreadable): then rows is 0 and first_text ""
+
+
+def sheet_names(path: str | Path) -> list[str]:
+    """A workbook's worksheets in their order (chart sheets left out); [] for a CSV. Refuses a hostile file as
+    read_rows does, without reading any sheet."""
+    path, head, is_xlsx = _opened(path)
+    if not is_xlsx:
+        return []
+    with _checked_archive(path, head):
+        pass
+    return _worksheets(str(path), _open_book(path))
+
+
+def sheet_overview(path: str | Path, max_sheets: int = 20) -> list[SheetSummary]:
+    """The first ``max_sheets`` worksheets summarised; [] for a CSV. A hostile file is refused as read_rows
+    refuses it; a sheet over a limit (or unreadable) is summarised with that problem, not read."""
+    path, head, is_xlsx = _opened(path)
+    if not is_xlsx:
+        return []
+    name = str(path)
+    summaries: list[SheetSummary] = []
+    with _checked_archive(path, head) as archive:
+        book = _open_book(path)
+        for label in _worksheets(name, book)[:max_sheets]:
+            try:
+                percent = _check_sheets(name, archive, label)
+                rows, first = 0, ""
+                for _, cells in _xlsx_rows(name, _book_sheet(name, book, label), percent):
+                    if any(cells):
+                        first = first or _glance(cells)
+                        rows += 1
+                        if rows >= OVERVIEW_ROWS:
+                            break
+                summaries.append(SheetSummary(label, rows, first))
+            except InputError as exc:
+                summaries.append(SheetSummary(label, 0, "", exc.problems[0].expected))
+    return summaries
+
+
+def _glance(cells: list[str]) -> str:
+    """A row's non-empty cells on one line, cut to _GLANCE characters."""
+    text = " | ".join(" ".join(c.split()) for c in cells if c)
+    text = "".join(ch for ch in text if ch.isprintable())
+    return text if len(text) <= _GLANCE else text[:_GLANCE - 1] + "\u2026"
+
+
+def _opened(path: str | Path) -> tuple[Path, bytes, bool]:
+    """The file, its first bytes and whether it is a workbook; refuses a link, a missing file, an Excel 97-2003 or
+    protected workbook and any kind but .csv/.txt/.xlsx/.xlsm."""
     path = Path(path)
     name = str(path)
     if path.is_symlink():  # checked first: nothing of the file it points to is read
@@ -183,16 +264,9 @@ def read_rows(path: str | Path, sheet: str | None = None) -> list[tuple[int, lis
     if head.startswith(_OLE2):
         raise _refused(name, "this is an Excel 97-2003 (.xls) or password-protected workbook; "
                              "save it as .xlsx without a password")
-    if suffix in {".xlsx", ".xlsm"}:
-        _check_xlsx(path, head, sheet)
-        return _collect(name, _xlsx_rows(path, sheet))
-    if suffix in {".csv", ".txt"}:
-        max_mb = limit_value(name, MAX_FILE_MB)
-        size = path.stat().st_size
-        if size > max_mb * 1_000_000:
-            raise _refused(name, MAX_FILE_MB.over(f"this file is {_mb(size)}", max_mb))
-        return _read_csv(path, head)
-    raise InputError([Problem(name, None, None, path.suffix, "a .csv or .xlsx file")])
+    if suffix not in {".xlsx", ".xlsm", ".csv", ".txt"}:
+        raise InputError([Problem(name, None, None, path.suffix, "a .csv or .xlsx file")])
+    return path, head, suffix in {".xlsx", ".xlsm"}
 
 
 def _refused(name: str, why: str) -> InputError:
@@ -314,10 +388,19 @@ def _cell_text(value: object) -> str:
     return str(value).strip()
 
 
-def _check_xlsx(path: Path, head: bytes, sheet: str | None = None) -> None:
+def _check_xlsx(path: Path, head: bytes, sheet: str | None = None) -> array[int]:
     """Refuse a .xlsx calamine should not parse: not a zip, too big or too compressed once inflated, holding
     XML entity declarations (billion laughs), or a sheet whose used range or text is over the limits. Reads the
-    zip directory, the first bytes of each XML part, then streams the sheet to read (and its shared strings)."""
+    zip directory, the first bytes of each XML part, then streams the sheet to read (and its shared strings).
+    Returns the sheet's cells shown as percentages (see _PercentStyles)."""
+    with _checked_archive(path, head) as archive:
+        return _check_sheets(str(path), archive, sheet)
+
+
+@contextmanager
+def _checked_archive(path: Path, head: bytes) -> Iterator[zipfile.ZipFile]:
+    """The workbook's zip archive, once the whole-file checks of _check_xlsx pass (every sheet left unread); a
+    damaged archive met inside the block is refused too."""
     name = str(path)
     max_bytes, max_ratio = limit_value(name, MAX_XLSX_BYTES), limit_value(name, MAX_XLSX_RATIO)
     try:
@@ -339,7 +422,7 @@ def _check_xlsx(path: Path, head: bytes, sheet: str | None = None) -> None:
                     if any(mark in prolog for mark in _DOCTYPE):
                         raise _refused(name, "this is not a readable Excel workbook: it contains XML entity "
                                              "declarations (DOCTYPE), which are refused")
-            _check_sheets(name, archive, sheet)
+            yield archive
     except zipfile.BadZipFile:
         if head.startswith(b"PK"):  # a zip's start without its end: cut short in a download or a copy
             raise _refused(name, "this is a damaged .xlsx workbook (its zip archive is incomplete); save it again "
@@ -376,6 +459,14 @@ def _feed(archive: zipfile.ZipFile, part: str, parser: Any) -> None:
     parser.Parse(b"", True)
 
 
+def _match_sheet(names: list[str], sheet: str | None) -> str | None:
+    """The sheet named ``sheet``: exactly, else ignoring case and surrounding spaces; None when none is."""
+    if sheet is None or sheet in names:
+        return sheet
+    key = sheet.strip().casefold()
+    return next((n for n in names if n.strip().casefold() == key), None)
+
+
 def _sheet_parts(archive: zipfile.ZipFile, sheet: str | None) -> list[tuple[str, str]]:
     """(sheet name, part) of the sheet calamine will read: the named one, else the first; every worksheet part when
     the workbook's own parts do not say (an unknown sheet name: none, calamine names the sheets there are)."""
@@ -394,7 +485,8 @@ def _sheet_parts(archive: zipfile.ZipFile, sheet: str | None) -> list[tuple[str,
                    if _local(el.tag.rpartition("}")[2]) == "Relationship"}
     except (KeyError, ET.ParseError):
         return every
-    chosen = [s for s in sheets if s[0] == sheet] if sheet is not None else sheets[:1]
+    found = _match_sheet([label for label, _ in sheets], sheet)
+    chosen = [s for s in sheets if s[0] == found][:1] if sheet is not None else sheets[:1]
     if sheet is not None and not chosen:
         return []
     parts = []
@@ -466,10 +558,11 @@ def _shared_lengths(archive: zipfile.ZipFile) -> Any:
 
 
 def _scan_sheet(name: str, label: str, archive: zipfile.ZipFile, part: str, shared: Any,
-                limits: tuple[int, int, int]) -> bool:
+                limits: tuple[int, int, int], percent: _PercentStyles | None = None) -> bool:
     """The fast reading of a sheet (each cell as a spreadsheet program writes it, see _CELL_REF): regular
-    expressions over each piece of the part for the references of the cells that can hold a value and the shared
-    strings they use. False when the part is written otherwise: the XML parser reads it instead."""
+    expressions over each piece of the part for the references of the cells that can hold a value, the shared
+    strings they use and the cells shown as percentages. False when the part is written otherwise: the XML parser
+    reads it instead."""
     import numpy as np  # lazy: with pandas, already imported
 
     scan = _SheetScan(name, label, shared, *limits)
@@ -481,6 +574,8 @@ def _scan_sheet(name: str, label: str, archive: zipfile.ZipFile, part: str, shar
             columns = [_column_number(x.decode()) for x in {x.upper() for x in set(map(itemgetter(0), refs))}]
             rows = list(map(int, map(itemgetter(1), refs)))
             scan.extend(min(rows), max(rows), min(columns), max(columns))
+            if percent is not None:
+                percent.scan(piece)
         shared_cells = piece.count(b' t="s"')
         if shared_cells:
             indices = _SHARED_INDEX.findall(piece)
@@ -496,13 +591,14 @@ class _SheetScan:
     column and cell limits, and its shared-string cells' text against the text limit, stopping at the first
     passed."""
 
-    def __init__(self, name: str, label: str, shared: Any, max_columns: int, max_cells: int, max_text: int):
-        self.name, self.label, self.shared = name, label, shared
+    def __init__(self, name: str, label: str, shared: Any, max_columns: int, max_cells: int, max_text: int,
+                 percent: _PercentStyles | None = None):
+        self.name, self.label, self.shared, self.percent = name, label, shared, percent
         self.max_columns, self.max_cells, self.max_text = max_columns, max_cells, max_text
         self.top = self.left = 1 << 62
         self.bottom = self.right = 0
         self.row = self.column = 0  # of the last row and cell seen (for those without a reference)
-        self.cell: tuple[int, int, bool] | None = None  # the open <c>: row, column, holds a shared string
+        self.cell: tuple[int, int, bool, int] | None = None  # the open <c>: row, column, holds a shared string, style
         self.counted = False
         self.index: list[str] | None = None  # the text of an open <v> of a shared-string cell
         self.text = 0
@@ -516,13 +612,15 @@ class _SheetScan:
             else:
                 row, column = self.row, self.column + 1
             self.column = column
-            self.cell, self.counted = (row, column, attrs.get("t") == "s"), False
+            self.cell, self.counted = (row, column, attrs.get("t") == "s", _whole(attrs.get("s", ""))), False
         elif local == "row":
             r = attrs.get("r", "")
             self.row, self.column = (int(r) if r.isdigit() else self.row + 1), 0
         elif local in ("v", "is") and self.cell is not None:
             if not self.counted:
                 self._count(*self.cell[:2])
+                if self.percent is not None:
+                    self.percent.add(*self.cell[:2], self.cell[3])
             if local == "v" and self.cell[2]:
                 self.index = []
 
@@ -576,22 +674,27 @@ def _column_number(letters: str) -> int:
     return number
 
 
-def _check_sheets(name: str, archive: zipfile.ZipFile, sheet: str | None) -> None:
+def _check_sheets(name: str, archive: zipfile.ZipFile, sheet: str | None) -> array[int]:
     """Stream the sheet to read (and the shared strings) before calamine lays it out as a dense grid: refuse a used
     range over the column or cell limit, and text over the text limit. A part the XML parser cannot read is refused
-    as calamine would refuse it."""
+    as calamine would refuse it. Returns the sheet's cells shown as percentages (see _PercentStyles)."""
     from xml.parsers import expat  # lazy: only for .xlsx files
 
     limits = (limit_value(name, MAX_COLUMNS), limit_value(name, MAX_CELLS), limit_value(name, MAX_FILE_MB) * 1_000_000)
     parts = _sheet_parts(archive, sheet)
     if not parts:
-        return
+        return array("q")
     try:
         shared = _shared_lengths(archive)
+        # several parts: the one calamine reads is not known, so no cell is shown as a percentage
+        styles = _percent_styles(archive) if len(parts) == 1 else {}
+        percent = _PercentStyles(styles) if styles else None
         for label, part in parts:
-            if _scan_sheet(name, label, archive, part, shared, limits):
+            if _scan_sheet(name, label, archive, part, shared, limits, percent):
                 continue
-            scan = _SheetScan(name, label, shared, *limits)  # cells without plain references: the XML parser
+            if percent is not None:
+                percent.found = array("q")  # read again below
+            scan = _SheetScan(name, label, shared, *limits, percent)  # cells without plain references: the parser
             parser = expat.ParserCreate()
             parser.buffer_text = True
             parser.StartElementHandler, parser.EndElementHandler = scan.start, scan.end
@@ -602,29 +705,187 @@ def _check_sheets(name: str, archive: zipfile.ZipFile, sheet: str | None) -> Non
     except (expat.ExpatError, ValueError, zipfile.BadZipFile):
         raise _refused(name, "this is not a readable Excel workbook (XmlError); save it again from Excel as "
                              ".xlsx") from None
+    return percent.in_order() if percent is not None else array("q")
 
 
-def _xlsx_rows(path: Path, sheet: str | None) -> Iterator[tuple[int, list[str]]]:
+def _whole(text: str) -> int:
+    """A whole number written in ASCII digits, else -1."""
+    return int(text) if text.isascii() and text.isdigit() else -1
+
+
+_BUILTIN_PERCENT = {9: 0, 10: 2}  # Excel's built-in number formats "0%" and "0.00%": id -> decimals
+_MAX_PERCENT_STYLES = 10_000  # percent formats and styles kept from one styles part; the rest read as numbers
+# what a number format shows as written: "quoted text", an escaped, spacing or fill character, [Red] or [>=1]
+_FORMAT_LITERAL = re.compile(r'"[^"]*"|\\.|[_*].|\[[^\]]*\]')
+
+
+def _percent_decimals(code: str) -> int | None:
+    """The decimals a number format shows a percentage with ("0.0%" -> 1), None when it is no percentage ('0.0" %"'
+    shows the number as it is, followed by a percent sign)."""
+    section = next((s for s in _FORMAT_LITERAL.sub("", code).split(";") if "%" in s), None)
+    if section is None:
+        return None
+    found = re.search(r"\.([0#?]*)", section)
+    return min(len(found.group(1)), 30) if found else 0
+
+
+@functools.lru_cache(maxsize=4096)  # a register repeats its percentages
+def _percent_text(value: float, decimals: int) -> str:
+    """A number as a spreadsheet shows it as a percentage with ``decimals``, never hiding a digit the value has (to
+    the 15 significant digits a spreadsheet keeps): 0.4 -> "40%", 0.155 with 1 -> "15.5%", 0.125 with 0 -> "12.5%"."""
+    if not math.isfinite(value):
+        return _cell_text(value)
+    shown = Decimal(f"{value:.15g}").scaleb(2)
+    places = max(decimals, len(f"{shown.normalize():f}".partition(".")[2]))
+    return f"{shown:.{places}f}%"
+
+
+def _percent_styles(archive: zipfile.ZipFile) -> dict[int, int]:
+    """Each cell style (the index in a cell's s attribute) that shows numbers as percentages -> its decimals, from
+    the styles part streamed: its number formats, then the cell formats using them."""
+    from xml.parsers import expat  # lazy: only for .xlsx files
+
+    part = next((i.filename for i in archive.infolist() if i.filename.casefold() == "xl/styles.xml"), None)
+    formats, styles = dict(_BUILTIN_PERCENT), {}
+    if part is None:
+        return styles
+    in_xfs, index = False, 0
+
+    def start(tag: str, attrs: dict[str, str]) -> None:
+        nonlocal in_xfs, index
+        local = _local(tag)
+        if local == "numFmt":
+            fid, places = _whole(attrs.get("numFmtId", "")), _percent_decimals(attrs.get("formatCode", ""))
+            if places is None:
+                formats.pop(fid, None)
+            elif len(formats) < _MAX_PERCENT_STYLES:
+                formats[fid] = places
+        elif local == "cellXfs":
+            in_xfs, index = True, 0
+        elif local == "xf" and in_xfs:
+            places = formats.get(_whole(attrs.get("numFmtId", "0")))
+            if places is not None and len(styles) < _MAX_PERCENT_STYLES:
+                styles[index] = places
+            index += 1
+
+    def end(tag: str) -> None:
+        nonlocal in_xfs
+        if _local(tag) == "cellXfs":
+            in_xfs = False
+
+    parser = expat.ParserCreate()
+    parser.StartElementHandler, parser.EndElementHandler = start, end
+    _feed(archive, part, parser)
+    return styles
+
+
+class _PercentStyles:
+    """The cell styles showing numbers as percentages (style index -> decimals) and the cells of one sheet using
+    them, each as one number in the sheet's order: row << 24 | column from 0 << 8 | decimals."""
+
+    def __init__(self, decimals: dict[int, int]):
+        self.decimals = decimals
+        self.found: array[int] = array("q")
+        styles = b"|".join(b"%d" % s for s in decimals) if len(decimals) <= 256 else rb"[0-9]{1,9}"
+        self.mark = re.compile(rb' s="(?:' + styles + rb')"')  # any element using one of them
+        # a cell that can hold a value (as _CELL_REF) with one of them: its style right after its reference (as
+        # Excel and openpyxl write it, twice as fast to find), else anywhere among its attributes
+        attrs = rb'(?: [A-Za-z_][\w.:-]*="[^"<>&]*")*'
+        self.first = re.compile(rb'<c r="([A-Za-z]{1,3})([0-9]{1,7})" s="(' + styles + rb')"' + attrs + rb'>')
+        self.cell = re.compile(rb'<c r="([A-Za-z]{1,3})([0-9]{1,7})"' + attrs + rb'? s="(' + styles + rb')"'
+                               + attrs + rb'>')
+        self.columns: dict[bytes, int] = {}
+
+    def scan(self, piece: bytes) -> None:
+        marks = len(self.mark.findall(piece))
+        if not marks:
+            return
+        cells = self.first.findall(piece)
+        if len(cells) != marks:  # a style elsewhere in a cell, on a row, or on a cell without a value
+            cells = self.cell.findall(piece)
+        for letters, row, style in cells:
+            column = self.columns.get(letters) or self.columns.setdefault(letters, _column_number(letters.decode()))
+            self.add(int(row), column, int(style))
+
+    def add(self, row: int, column: int, style: int) -> None:
+        places = self.decimals.get(style)
+        if places is not None and 0 < column <= 1 << 15 and 0 < row < 1 << 32:
+            self.found.append(row << 24 | (column - 1) << 8 | places)
+
+    def in_order(self) -> array[int]:
+        """The cells found, by row then column (a sheet written out of order is sorted)."""
+        import numpy as np  # lazy: with pandas, already imported
+
+        keys = np.frombuffer(self.found, dtype=np.int64)
+        if len(keys) > 1 and (np.diff(keys) < 0).any():
+            return array("q", np.sort(keys).tobytes())
+        return self.found
+
+
+def _unreadable(name: str, exc: Exception) -> InputError:
+    return _refused(name, f"this is not a readable Excel workbook ({type(exc).__name__}); save it again from Excel "
+                          "as .xlsx")
+
+
+def _open_book(path: Path) -> Any:
+    """The workbook opened with calamine (after _check_xlsx or _checked_archive)."""
     from python_calamine import CalamineWorkbook  # lazy: only for .xlsx files
 
     try:
-        book = CalamineWorkbook.from_path(str(path))
-        names = book.sheet_names
-        data = None if sheet is not None and sheet not in names else (
-            book.get_sheet_by_name(sheet) if sheet else book.get_sheet_by_index(0))
-        start = data.start if data is not None else None
+        return CalamineWorkbook.from_path(str(path))
     except Exception as exc:  # noqa: BLE001 - any reader failure is a bad file; its text may quote the file
-        raise _refused(str(path), f"this is not a readable Excel workbook ({type(exc).__name__}); save it again "
-                                  "from Excel as .xlsx") from None
-    if data is None:
-        raise InputError([Problem(str(path), None, None, sheet or "", f"a sheet named one of {', '.join(names)}")])
+        raise _unreadable(str(path), exc) from None
+
+
+def _worksheets(name: str, book: Any) -> list[str]:
+    """The names of a workbook's worksheets (not its chart or macro sheets)."""
+    from python_calamine import SheetTypeEnum  # lazy: only for .xlsx files
+
+    try:
+        return [m.name for m in book.sheets_metadata if m.typ == SheetTypeEnum.WorkSheet]
+    except Exception as exc:  # noqa: BLE001 - as in _open_book
+        raise _unreadable(name, exc) from None
+
+
+def _book_sheet(name: str, book: Any, sheet: str | None) -> Any:
+    """The named sheet (see _match_sheet), else the first; a name no sheet has is a problem listing the sheets."""
+    try:
+        if sheet is None:
+            return book.get_sheet_by_index(0)
+        names: list[str] = book.sheet_names
+        found = _match_sheet(names, sheet)
+        if found is not None:
+            return book.get_sheet_by_name(found)
+    except Exception as exc:  # noqa: BLE001 - as in _open_book
+        raise _unreadable(name, exc) from None
+    shown = ", ".join(repr(n) for n in names[:_LISTED_SHEETS])
+    more = f" (and {len(names) - _LISTED_SHEETS:,} more)" if len(names) > _LISTED_SHEETS else ""
+    raise InputError([Problem(name, None, None, sheet, f"a sheet named one of {shown}{more}")])
+
+
+_LISTED_SHEETS = 30  # sheet names listed in the problem of a sheet no sheet is named
+
+
+def _xlsx_rows(name: str, data: Any, percent: array[int]) -> Iterator[tuple[int, list[str]]]:
+    """A sheet's rows; ``percent`` (from _check_xlsx) the cells shown as percentages."""
+    try:
+        start = data.start
+    except Exception as exc:  # noqa: BLE001 - as in _open_book
+        raise _unreadable(name, exc) from None
     if start is None:  # an empty sheet
         return
+    marks = iter(percent)
+    mark = next(marks, None)
     # iter_rows converts one row at a time; it yields the empty rows above the data, not the columns to its left
     pad = [""] * start[1]
-    for i, cells in enumerate(data.iter_rows()):
+    for number, cells in enumerate(data.iter_rows(), 1):
         row = [_cell_text(c) for c in cells]
-        yield i + 1, pad + row if pad else row
+        while mark is not None and mark >> 24 <= number:
+            i = (mark >> 8 & 0xFFFF) - start[1]
+            if mark >> 24 == number and 0 <= i < len(cells) and type(cells[i]) in (float, int):
+                row[i] = _percent_text(cells[i], mark & 0xFF)
+            mark = next(marks, None)
+        yield number, pad + row if pad else row
 
 
 def _guess_delimiter(text: str) -> str:
@@ -701,7 +962,7 @@ def _csv_rows(path: Path, encoding: str, skip: int, delimiter: str) -> Iterator[
         text = io.TextIOWrapper(raw, encoding=encoding, errors="strict" if encoding == "utf-8" else "replace",
                                 newline="")
         reader = csv.reader(lines(text), delimiter=delimiter)
-        start = 1
+        start = 1  # the row a spreadsheet shows: records counted, an empty line one too (not reader.line_num)
         kept: dict[str, str] = {}  # each text seen lately kept once: a register repeats its words in every row
         try:
             for cells in reader:
@@ -709,6 +970,6 @@ def _csv_rows(path: Path, encoding: str, skip: int, delimiter: str) -> Iterator[
                     kept.clear()
                 row = [kept.setdefault(c, c) for c in map(str.strip, cells)]
                 yield start, [c.replace(_NUL, "\x00") for c in row] if seen_nul else row
-                start = reader.line_num + 1
+                start += 1
         except csv.Error as exc:
             raise InputError([Problem(name, start, None, "", f"well-formed CSV ({exc})")]) from None
