@@ -335,7 +335,7 @@ def test_a_workbook_without_a_register_lists_its_sheets_and_proposes_one(tmp_pat
 
 AS_PUBLISHED = ["status_unknown_heading.csv", "unheaded_category.csv", "footers_and_numbered.csv", "no_id_column.csv",
                 "empty_id_column.csv", "prose_response_status.csv", "long_heading.csv", "own_level_words.csv",
-                "second_sheet.xlsx", "sum_row.xlsx"]
+                "second_sheet.xlsx", "sum_row.xlsx", "percent_cells.xlsx"]
 WITH_ONE_ENTRY = {
     "title_unknown_headings.csv": "columns", "money_currency_codes.csv": "impact_money",
     "money_usd.csv": "impact_money", "averaged_impacts.csv": "rounding", "month_year_dates.csv": "date_order",
@@ -408,3 +408,22 @@ def test_level_words_map_the_registers_own_levels():
     mapped = load("own_level_words.csv", level_words={"Alto": "High", "Crítico": "High", "Medio": "Medium",
                                                       "Bajo": "Low"})
     assert evaluate(mapped, LOADED, dt.date(2025, 6, 30)).disagreements.empty
+
+
+def test_percent_formatted_cells_are_read_as_the_spreadsheet_shows_them(workbooks):
+    reg = load_register(workbooks["percent_cells.xlsx"], WCAPE)
+    assert meanings(reg)["Wahrscheinlichkeit in %"] == "inherent_likelihood"
+    # 40% and 15% Moderate (10-50%), 75% Likely (50-100%), 5% Unlikely (1-10%)
+    assert reg.frame.set_index("risk_id")["inherent_likelihood"].to_dict() == {"SW-1": 3, "SW-2": 3, "SW-3": 4,
+                                                                                "SW-4": 2}
+
+
+def test_a_cell_with_line_breaks_keeps_the_rows_a_spreadsheet_shows():
+    exc = refusal("line_breaks.csv")
+    [problem] = exc.problems
+    assert (problem.row, problem.value) == (4, "9")  # LB-03 is on row 4, though on line 6 of the file
+
+
+def test_a_sum_row_without_a_label_is_skipped(workbooks):
+    reg = load_register(workbooks["sum_row.xlsx"], WCAPE)
+    assert reg.frame["risk_id"].tolist() == ["LDC-01", "LDC-02", "LDC-03", "LDC-04"]
