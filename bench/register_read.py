@@ -2,7 +2,8 @@
 
     .venv/bin/python bench/register_read.py [--rows 100000] [--smoke]
 
-Two files of the same risks, in one run: one with the canonical headings and level numbers, one as found
+Two files of the same risks and columns, in one run: one with the canonical headings, level numbers and ISO
+dates, one as found
 in the wild (a title row, "Likelihood (1-5)"-style headings, percentages, a status column under a heading the
 suite does not know, a column without a heading, its own score, due dates as a month and year, a totals row,
 numbered empty rows and a footer). For each: the bare read of the rows (``read_rows``, the floor), the reading into canonical
@@ -33,6 +34,8 @@ STATUS = np.array(["Open", "Open", "Open", "Closed", "Opportunity"], dtype=objec
 CATEGORY = np.array(["Finance", "People", "Legal"], dtype=object)  # in a column without a heading
 MONTHS = np.array([f"{m} 2026" for m in ("January", "February", "March", "April", "May", "June", "July", "August",
                                          "September", "October", "November", "December")], dtype=object)
+DUE = np.array([f"2026-{m:02d}-{d}" for m, d in zip(range(1, 13), (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31),
+                                                     strict=True)], dtype=object)
 
 
 def write(folder: Path, n: int, messy: bool) -> Path:
@@ -50,9 +53,11 @@ def write(folder: Path, n: int, messy: bool) -> Path:
             out.writerow(["", "", "Total", "", "", "", int((lk * im).sum()), ""])
             out.writerows([[str(n + k)] + [""] * 7 for k in range(3)])  # numbered rows with nothing in them
             out.writerow(["© Example Council", "", "", "", "", "", "", ""])
-        else:
-            out.writerow(["risk_id", "description", "inherent_likelihood", "inherent_impact"])
-            out.writerows([f"R{i}", f"Risk statement number {i}", lk[i], im[i]] for i in range(n))
+        else:  # the same risks and columns, in the suite's own headings and words
+            out.writerow(["category", "risk_id", "description", "inherent_likelihood", "inherent_impact", "status",
+                          "stated_inherent_score", "due_date"])
+            out.writerows([CATEGORY[i % 3], f"R{i}", f"Risk statement number {i}", lk[i], im[i],
+                           STATUS[i % 5].lower(), lk[i] * im[i], DUE[i % 12]] for i in range(n))
     return path
 
 

@@ -138,8 +138,9 @@ def skip_reason(cells: list[str], id_column: int | None, total_words: frozenset[
     description = cells[description_column] if description_column is not None and description_column < len(
         cells) else ""
     starts = _starts(total_words)
-    if any(c[:3].casefold().startswith(starts) and (fold(c) in total_words or fold(c).split(" ")[0] in total_words)
-           for c in filled[:3]) and (not risk_id or fold(risk_id) in total_words):
+    if (not risk_id or risk_id[:3].casefold().startswith(starts) and fold(risk_id) in total_words) and any(
+            c[:3].casefold().startswith(starts) and (fold(c) in total_words or fold(c).split(" ")[0] in total_words)
+            for c in filled[:3]):  # a risk's own ID rules the row out first: most rows are risks
         return "a totals row"
     if not risk_id and not description and filled and all(_is_number(c) or c.startswith("=") for c in filled):
         return "numbers or formulas only, without an ID or a description (a totals row)"
