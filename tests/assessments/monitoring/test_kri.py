@@ -12,6 +12,7 @@ import pytest
 
 from workbook_lib.assessments.monitoring.catalogue import Catalogue, load_catalogue
 from workbook_lib.assessments.monitoring.kri import (
+    NO_ESCALATE_TO,
     NO_ESCALATION,
     Kri,
     escalations,
@@ -64,7 +65,7 @@ def test_a_metric_without_a_reading_for_the_period_is_missing_never_within(tmp_p
     ("current_ratio", "1.49 : 1", "outside"),
     ("current_ratio", "1.5 : 1", "within"),  # "1.5 to 2 : 1": both ends included
     ("current_ratio", "2 : 1", "within"),
-    ("current_ratio", "2.01:1", "outside"),
+    ("current_ratio", "2.01:1", "within"),  # higher is better: above the range is better than it
     ("retention_of_key_managers", "80%", "outside"),  # "> 80%"
     ("retention_of_key_managers", "80.01%", "within"),
     ("debtors_collection_days", "75 days", "within"),  # a declared maximum, included
@@ -89,7 +90,33 @@ def test_a_state_shows_the_tolerance_as_written_and_in_words(tmp_path, catalogue
     row = state_of(states, "vacancy_rate")
     assert (row["name"], row["risk_type"], row["tolerance"], row["tolerance_words"], row["latest"]) == (
         "Vacancy rate", "Operational risk", "< 10%", "less than 10%", 14.0)
-    assert state_of(states, "current_ratio")["tolerance_words"] == "at least 1.5 : 1 and at most 2 : 1"
+    assert state_of(states, "current_ratio")["tolerance_words"] == ("at least 1.5 : 1; above 2 : 1 is better than "
+                                                                    "the range")
+    assert (row["favourable"], row["better"]) == ("lower", False)
+
+
+# Table 25's two ranges are floors with a range above them: good news is within tolerance, never escalated
+@pytest.mark.parametrize(("metric", "value", "state", "better"), [
+    ("minimum_service_delivery_levels", "95%", "within", True),
+    ("minimum_service_delivery_levels", "85%", "within", False),
+    ("minimum_service_delivery_levels", "78%", "outside", False),
+    ("current_ratio", "2.6 : 1", "within", True),
+    ("current_ratio", "1,5:1", "within", False),
+    ("current_ratio", "1.4 : 1", "outside", False),
+])
+def test_table_25_ranges_do_not_escalate_good_news(tmp_path, catalogue, metric, value, state, better):
+    states = metric_states(catalogue, readings(tmp_path, catalogue, [(metric, "Q1", value)]), "Q1")
+    row = state_of(states, metric)
+    assert (row["state"], bool(row["better"]), row["favourable"]) == (state, better, "higher")
+    assert escalations(states, [], None, "Municipal Manager", "senior management").empty is (state != "outside")
+
+
+def test_near_the_limit_only_on_the_low_side_of_minimum_service_delivery(tmp_path, catalogue):
+    values = ["80%", "84%", "85%", "89.5%", "90%", "95%"]
+    got = [state_of(metric_states(catalogue, readings(tmp_path, catalogue, [("minimum_service_delivery_levels",
+                                                                                "Q1", v)]), "Q1", warning=0.05),
+                    "minimum_service_delivery_levels")["state"] for v in values]
+    assert got == ["near", "near", "within", "within", "within", "within"]  # 5% of 80 is 4; nothing near 90
 
 
 # --- trends ----------------------------------------------------------------------------------------------------
@@ -238,23 +265,29 @@ def test_an_unrated_risk_is_listed_as_not_rated(outside, catalogue):
 
 # --- escalations -----------------------------------------------------------------------------------------------
 
-def test_every_metric_outside_tolerance_escalates_to_the_methodologys_authority(outside, kris, western_cape):
+def test_deviations_go_to_senior_management_and_the_authority_approves_only_the_unavoidable(outside, kris,
+                                                                                           western_cape, catalogue):
     authority = western_cape.methodology.escalation.above_tolerance
-    frame = escalations(outside, kris, RISKS, authority)
+    frame = escalations(outside, kris, RISKS, authority, catalogue.escalate_to)
     assert list(frame["metric"]) == ["debt_impairment", "vacancy_rate"]  # in the catalogue's order
-    assert set(frame["who"]) == {"Municipal Manager"}
+    assert set(frame["escalate_to"]) == {"senior management"} and set(frame["approver"]) == {"Municipal Manager"}
     vacancy = frame.set_index("metric").loc["vacancy_rate"]
     assert (vacancy["latest"], vacancy["tolerance_words"], vacancy["risk_ids"]) == (14.0, "less than 10%",
                                                                                     ["R1", "R2"])
     assert frame.set_index("metric").loc["debt_impairment", "risk_ids"] == ["R3", "R4"]
-    assert "approval of the Municipal Manager" in vacancy["action"] and "monitored every period" in vacancy["action"]
+    assert vacancy["action"] == (
+        "Vacancy rate is outside its tolerance: analyse the deviation, act on it and escalate it to senior "
+        "management. Only if the position cannot be avoided is staying outside tolerance approved, by the Municipal "
+        "Manager, and the metric is then monitored every period until it is back within tolerance.")
 
 
 def test_without_an_escalation_rule_the_escalation_says_so(outside, kris, torbay):
     assert torbay.methodology.escalation is None
     frame = escalations(outside, kris, RISKS, None)
-    assert set(frame["who"]) == {NO_ESCALATION} == {"(no escalation rule in the methodology)"}
-    assert all("the methodology sets none" in action for action in frame["action"])
+    assert set(frame["approver"]) == {NO_ESCALATION} == {"(no escalation rule in the methodology)"}
+    assert set(frame["escalate_to"]) == {NO_ESCALATE_TO}
+    assert all("the methodology sets none" in action and "the metrics catalogue names none" in action
+               for action in frame["action"])
 
 
 def test_a_metric_outside_tolerance_without_a_kri_still_escalates(tmp_path, catalogue):

@@ -76,10 +76,10 @@ def test_low_rated_risks_with_a_kri_outside_tolerance_are_flagged_to_revisit(kar
     assert "KV-021" not in set(karoo.revisit["risk_id"])
 
 
-def test_escalations_name_the_methodologys_authority_above_tolerance(karoo):
+def test_escalations_go_to_senior_management_with_the_authority_approving_the_unavoidable(karoo):
     esc = karoo.escalations.set_index("metric")
     assert len(esc) == karoo.count("outside")
-    assert set(esc["who"]) == {"Municipal Manager"}
+    assert set(esc["escalate_to"]) == {"senior management"} and set(esc["approver"]) == {"Municipal Manager"}
     assert esc.loc["debtors_collection_days", "risk_ids"] == ["KV-005", "KV-007"]
     assert esc.loc["own_revenue_growth", "risk_ids"] == []  # no KRI links it: escalated all the same
 
@@ -97,9 +97,49 @@ def test_json_contract(karoo):
     assert summary["counts"] == {"outside": 7, "near": 4, "within": 8, "missing": 2}
     assert {r["risk_id"] for r in summary["risks_to_revisit"] if r["revisit"]} == {
         "KV-007", "KV-020", "KV-018", "KV-011", "KV-019"}
-    assert all(e["who"] == "Municipal Manager" for e in summary["escalations"])
     assert index_figures.key_figures(summary) == {"metrics": 21, "outside": 7, "near": 4, "missing": 2, "revisit": 5}
     assert [c(index_figures.key_figures(summary)) for _h, c in index_figures.INDEX_COLUMNS] == ["7 of 21", 2, 5]
+
+
+def test_json_says_the_favourable_side_the_escalation_and_whose_tolerances(karoo):
+    summary = json.loads(json.dumps(SPEC.summary(karoo, karoo.organisation, karoo.period)))
+    metrics = {m["metric"]: m for m in summary["metrics"]}
+    assert (metrics["current_ratio"]["favourable"], metrics["current_ratio"]["better_than_range"]) == ("higher", False)
+    assert metrics["vacancy_rate"]["favourable"] == "lower"
+    assert {(e["escalate_to"], e["approval_if_unavoidable"]) for e in summary["escalations"]} == {
+        ("senior management", "Municipal Manager")}
+    assert not any("who" in e for e in summary["escalations"])
+    assert "cannot be avoided" in summary["escalations"][0]["action"]
+    assert (len(summary["tolerances"]["adopted_unchanged"]), summary["tolerances"]["own"]) == (21, [])
+    assert summary["tolerances"]["words"].startswith("All 21 tolerances in use are the guide's illustrations")
+
+
+def test_a_reading_better_than_its_range_is_within_and_never_escalated(tmp_path):
+    path = _readings(tmp_path, "Minimum service delivery levels,2025-26,95%,,,\n"
+                               'current_ratio,2025-26,"2,6 : 1",,,\nvacancy_rate,2025-26,14%,,,\n')
+    result = run_monitoring(_params(tmp_path, path, warning=0.1))
+    assert [_state(result, m) for m in ("minimum_service_delivery_levels", "current_ratio")] == ["within", "within"]
+    assert list(result.escalations["metric"]) == ["vacancy_rate"]
+    view = report.metrics_view(result).set_index("Metric")
+    assert view.loc["Current ratio", "State"] == "Within tolerance (better than the range)"
+    assert view.loc["Current ratio", "Better"] == "higher is better"
+    assert view.loc["Vacancy rate", "State"] == "Outside tolerance"
+
+
+def test_the_method_note_records_each_direction_decision_and_whose_tolerances(karoo):
+    note = report.method_note(karoo)
+    assert "**Tolerances.** All 21 tolerances in use are the guide&#x27;s illustrations adopted unchanged" in note
+    assert "the side of 14 metric(s); the others, as decided:" in note
+    assert "- Current ratio (1.5 to 2 : 1): higher is better." in note and "smaller than 2:1" in note
+    assert "- Own revenue growth (10%): higher is better. Growth is a target to reach" in note
+    assert note.count("Not in the guide.") == 5  # growth, indigent growth, the two day counts, assurance
+    assert ("**Escalation.** A metric outside tolerance is analysed, acted on and escalated to senior management; "
+            "staying outside tolerance is for a position that cannot be avoided, approved by the Municipal Manager")\
+        in note
+    assert "on the unfavourable side is near the limit" in note
+    method = dict(SPEC.tables(karoo)["Method"].values.tolist())
+    assert method["escalated to"] == "senior management"
+    assert method["approves an unavoidable position outside tolerance"] == "Municipal Manager"
 
 
 def test_key_figures_match_the_notebooks_expected_line(karoo):
@@ -110,7 +150,8 @@ def test_key_figures_match_the_notebooks_expected_line(karoo):
 def test_report_tables_read_in_words(karoo):
     view = report.metrics_view(karoo).set_index("Metric")
     assert view.loc["Current ratio", "Latest reading"] == "1.6 : 1"
-    assert view.loc["Current ratio", "Tolerance"] == "at least 1.5 : 1 and at most 2 : 1 (written 1.5 to 2 : 1)"
+    assert view.loc["Current ratio", "Tolerance"] == ("at least 1.5 : 1; above 2 : 1 is better than the range "
+                                                      "(written 1.5 to 2 : 1)")
     assert view.loc["Debtors collection days", "Trend"] == "68 days → 81 days → 92 days"
     assert view.loc["% Ineffective controls – assessed by both internal/external audit", "Movement"] == ""
     assert set(view["State"]) == {"Outside tolerance", "Near the limit", "Within tolerance", "No reading"}
@@ -119,7 +160,10 @@ def test_report_tables_read_in_words(karoo):
         assert not frame.isin([True, False, "True", "False", "nan", "NaN"]).any().any()
     text = report.opening_narrative(karoo)
     assert "7 are outside tolerance" in text and "a missing reading is not taken as within tolerance" in text
-    assert text.endswith("call for escalation to the Municipal Manager.")
+    assert text.endswith("7 metric(s) outside tolerance call for analysis and action, escalated to senior "
+                         "management. Staying outside tolerance is for a position that cannot be avoided, approved "
+                         "by the Municipal Manager.")
+    assert "escalation to the Municipal Manager" not in text
 
 
 def test_excel_sheets(karoo):
@@ -135,7 +179,9 @@ def test_charts_draw_a_panel_per_metric_read(karoo):
     data, headings = charts.trend_frame(karoo)
     assert len(headings) == 21  # every metric has a reading in some period: a panel each
     assert chart["facet"]["field"] == "panel" and chart["resolve"]["scale"]["y"] == "independent"
-    assert headings[0] == "Minimum service delivery|levels|Tolerance: between 80% and|90%"  # worst first, wrapped
+    assert headings[0].startswith("Minimum service delivery|levels|Tolerance: at least 80%;")  # worst first
+    frame, info = charts.trend_data(karoo, "minimum_service_delivery_levels")
+    assert info["limits"] == [80.0] and info["band"] == {"y": 80.0, "y2": info["domain"][1]}  # better above
     assert len(data[(data["kind"] == "reading")]) == 61
     frame, info = charts.trend_data(karoo, "vacancy_rate")
     assert list(frame["state"]) == ["Within tolerance", "Outside tolerance", "Outside tolerance"]  # 8, 11, 14 vs < 10%
@@ -238,7 +284,7 @@ def test_a_store_run_reads_three_periods_and_carries_the_kri_links_over(stored):
     assert "Key risk indicators: 1, saved for 2024-25, carried over." in result.notes
     flagged = result.revisit.set_index("risk_id").loc["KV-020"]
     assert flagged["revisit"] and flagged["residual_level"] == "Low"
-    assert result.escalations.iloc[0]["who"] == "Municipal Manager"
+    assert result.escalations.iloc[0]["approver"] == "Municipal Manager"
 
 
 def test_workbook_run_writes_the_four_outputs(tmp_path):

@@ -104,6 +104,97 @@ def test_tolerance_is_frozen():
         parse_tolerance("<10%").high = 20  # type: ignore[misc]
 
 
+# --- the guide's own prose forms (seed 004: Table 25 and the text around it) -----------------------------------
+
+@pytest.mark.parametrize(("text", "kwargs", "expected", "favourable"), [
+    ("1,5:1", {"favourable": "higher"}, (1.5, None, True, False, "ratio"), "higher"),  # the appetite's current ratio
+    ("smaller than 2:1", {}, (None, 2.0, False, False, "ratio"), "lower"),
+    ("less than 0.01%", {}, (None, 0.01, False, False, "%"), "lower"),  # probability of computer failure
+    ("at least 75%", {}, (75.0, None, True, False, "%"), "higher"),  # minimum competency accreditation
+    ("up to 25%", {}, (None, 25.0, False, True, "%"), "lower"),  # complaints answered late
+    ("97%-100%", {}, (97.0, 100.0, True, True, "%"), "on_target"),  # water leakage maintenance
+    ("24-36 hours", {}, (24.0, 36.0, True, True, "hours"), "on_target"),
+    ("within 24 hours", {}, (None, 24.0, False, True, "hours"), "lower"),
+    ("+/- 5% variation in profit", {}, (-5.0, 5.0, True, True, "%"), "on_target"),
+    ("1 - 2.5% variation in revenue", {}, (1.0, 2.5, True, True, "%"), "on_target"),
+    ("1 - 2.5% variation in revenue", {"favourable": "lower"}, (1.0, 2.5, True, True, "%"), "lower"),
+    ("80-90%", {"favourable": "higher"}, (80.0, 90.0, True, True, "%"), "higher"),
+    ("2,5%", {"direction": "at_most"}, (None, 2.5, False, True, "%"), "lower"),
+])
+def test_the_guides_prose_forms(text, kwargs, expected, favourable):
+    t = parse_tolerance(text, **kwargs)
+    assert (bounds(t), t.favourable) == (expected, favourable)
+
+
+@pytest.mark.parametrize(("text", "kwargs", "words"), [
+    ("+/- 5% variation in profit", {}, "between -5% and 5% (variation in profit)"),
+    ("+/- 5% variation in profit", {"target": 2}, "between -3% and 7% (variation in profit)"),
+    ("within 24 hours", {}, "at most 24 hours"),
+    ("1 hour", {"direction": "at_most"}, "at most 1 hour"),
+    ("80-90%", {"favourable": "higher"}, "at least 80%; above 90% is better than the range"),
+    ("1 - 2.5% variation in revenue", {"favourable": "lower"},
+     "at most 2.5%; below 1% is better than the range (variation in revenue)"),
+])
+def test_prose_forms_in_words(text, kwargs, words):
+    assert parse_tolerance(text, **kwargs).describe() == words
+
+
+def test_a_plus_minus_without_variation_still_needs_its_target():
+    with pytest.raises(ToleranceError, match="no target"):
+        parse_tolerance("+/- 5%")
+
+
+# --- favourable direction: good news is never outside ----------------------------------------------------------
+
+@pytest.mark.parametrize(("value", "state", "better"), [
+    (95, "within", True), (90.5, "within", True), (90, "within", False), (85, "within", False),
+    (80, "within", False), (79.999, "outside", False), (78, "outside", False),
+])
+def test_a_floor_with_a_range_above_it(value, state, better):
+    t = parse_tolerance("80-90%", favourable="higher")
+    assert (t.state(value), t.better(value)) == (state, better)
+
+
+def test_the_warning_zone_lies_on_the_unfavourable_side_only():
+    higher = parse_tolerance("80-90%", favourable="higher")
+    # 5% of 80 is 4: 80 to 84 near; nothing near 90, and 95 is better than the range
+    assert [higher.state(v, warning=0.05) for v in (80, 84, 84.001, 85, 89, 90, 95)] == [
+        "near", "near", "within", "within", "within", "within", "within"]
+    # a 10% zone no longer makes every value of 80-90% near: 88.001 to 90 and above are within
+    assert [higher.state(v, warning=0.1) for v in (85, 88, 88.001, 90, 95)] == [
+        "near", "near", "within", "within", "within"]
+    lower = parse_tolerance("1 - 2.5%", favourable="lower")
+    assert [lower.state(v, warning=0.1) for v in (0.5, 1, 2.24, 2.25, 2.5, 2.6)] == [
+        "within", "within", "within", "near", "near", "outside"]
+    assert lower.guarded == (2.5,) and higher.guarded == (80.0,)
+    assert parse_tolerance("80-90%").guarded == (80.0, 90.0)  # on target: both
+
+
+def test_the_current_ratio_as_a_floor():
+    t = parse_tolerance("1.5 to 2 : 1", favourable="higher")
+    assert [t.state(v) for v in (2.6, 2.0, 1.5, 1.4)] == ["within", "within", "within", "outside"]
+    assert t.better(2.6) and not t.better(1.4)
+
+
+@pytest.mark.parametrize(("text", "kwargs", "words"), [
+    ("< 10%", {"favourable": "higher"}, "a ceiling"),
+    ("> 80%", {"favourable": "lower"}, "a floor"),
+    ("> 80%", {"favourable": "on_target"}, "a floor"),
+    ("zero tolerance", {"favourable": "higher"}, "lower is better"),
+    ("75 days", {"direction": "at_most", "favourable": "higher"}, "disagree"),
+    ("80-90%", {"favourable": "up"}, "unknown favourable"),
+    ("75 days", {"favourable": "on_target"}, "no direction"),
+])
+def test_a_favourable_direction_that_contradicts_the_text_is_refused(text, kwargs, words):
+    with pytest.raises(ToleranceError, match=words):
+        parse_tolerance(text, **kwargs)
+
+
+def test_a_bare_value_takes_its_side_from_the_favourable_direction():
+    assert bounds(parse_tolerance("75 days", favourable="lower")) == (None, 75.0, False, True, "days")
+    assert bounds(parse_tolerance("90%", favourable="higher")) == (90.0, None, True, False, "%")
+
+
 # --- edges exactly at the bound --------------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("text", "value", "inside"), [
@@ -128,7 +219,8 @@ def test_bare_values_include_their_bound():
 
 # --- refusals --------------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("text", ["about 10", "10 to", "<", "abc", "10 %%", "1 0%", "10 - ", "= 5", "5%-", "2,5%"])
+@pytest.mark.parametrize("text", ["about 10", "10 to", "<", "abc", "10 %%", "1 0%", "10 - ", "= 5", "5%-", "1,500%",
+                                  "less 5%", "variation 5%"])
 def test_unreadable_text_is_refused_quoting_it_and_listing_the_forms(text):
     with pytest.raises(ToleranceError) as caught:
         parse_tolerance(text)

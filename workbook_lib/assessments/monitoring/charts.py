@@ -60,8 +60,12 @@ def trend_data(result: MonitoringResult, metric: str) -> tuple[pd.DataFrame, dic
                           "reading": [value_words(v, spec.unit) for _, v in points],
                           "state": [states().label(band.state(v, warn)) for _, v in points]})
     lo, hi = _domain(list(frame["value"]), band.low, band.high, spec.unit)
-    shade = {"y": band.low if band.low is not None else lo, "y2": band.high if band.high is not None else hi}
-    limits = [b for b in (band.low, band.high) if b is not None]
+    # the band runs on to the panel's edge on the favourable side (beyond the range is better, not outside); the
+    # limits drawn are the bounds a reading must not cross
+    higher, lower = band.favourable == "higher", band.favourable == "lower"
+    shade = {"y": band.low if band.low is not None and not lower else lo,
+             "y2": band.high if band.high is not None and not higher else hi}
+    limits = list(band.guarded)
     return frame, {"domain": [lo, hi], "band": shade, "limits": limits, "unit": spec.unit, "name": spec.name,
                    "tolerance": band.describe()}
 

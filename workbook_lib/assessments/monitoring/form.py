@@ -60,14 +60,16 @@ class MetricRow(w.HBox):
     def set(self, data: dict[str, str]) -> None:
         self.value.value, self.source.value, self.note.value = (data.get(k, "") for k in ("value", "source", "note"))
 
-    def show_state(self, state: str | None) -> None:
-        """The reading's state as a coloured badge (the reading itself is in the field beside it)."""
+    def show_state(self, state: str | None, better: bool = False) -> None:
+        """The reading's state as a coloured badge (the reading itself is in the field beside it); a reading beyond
+        its range on the favourable side says it is better than the range."""
         if state is None:
             self.state.value = ""
             return
         look = states().states[state]
+        label = f"{look.label} (better than the range)" if better else look.label
         self.state.value = (f'<span class="wb-state" data-state="{state}" style="background:{look.colour}">'
-                            f"{html.escape(look.label)}</span>")
+                            f"{html.escape(label)}</span>")
 
 
 class LinkRow(w.HBox):
@@ -201,8 +203,8 @@ class MonitoringForm(StoreForm):
                 self.status.value = f"<p>{len(self.saved)} reading(s) saved for {html.escape(org)}, " \
                                     f"{html.escape(period)}.</p>"
             return
-        for metric, state in zip(r.states["metric"], r.states["state"], strict=True):
-            self.rows[metric].show_state(state)
+        for metric, state, better in zip(r.states["metric"], r.states["state"], r.states["better"], strict=True):
+            self.rows[metric].show_state(state, bool(better))
         counts = ", ".join(f"{r.count(s)} {states().label(s).lower()}" for s in ("outside", "near", "within"))
         self.status.value = (f"<p><b>{len(self.saved)} of {len(self.rows)} metrics read</b> for "
                              f"{html.escape(org)}, {html.escape(period)}: {html.escape(counts)}; "

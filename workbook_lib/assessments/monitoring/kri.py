@@ -1,7 +1,8 @@
 """Key risk indicators (KRIs): a tolerance metric linked to risks of the register (by risk ID) or to risk
 categories. From the readings of a period: each metric's state against its tolerance and its trend, the risks
 whose rating to revisit because a linked metric is outside tolerance, and the escalations that tolerance breach
-calls for.
+calls for: to the catalogue's escalation (the guide: senior management), with the methodology's authority above
+tolerance approving only a position outside tolerance that cannot be avoided.
 
 A metric with no reading for the period is "missing", never "within". Risk IDs and categories are compared
 case-insensitively (spaces collapsed); a link that finds no risk is reported as a warning, never dropped silently.
@@ -23,11 +24,12 @@ from workbook_lib.core.datafiles import Strict, normalise_label
 from workbook_lib.core.errors import InputError, Problem
 
 NO_ESCALATION = "(no escalation rule in the methodology)"
-STATE_COLUMNS = ["metric", "name", "risk_type", "unit", "tolerance", "tolerance_words", "latest", "state", "trend",
-                 "trend_words"]
+NO_ESCALATE_TO = "(not named by the metrics catalogue)"
+STATE_COLUMNS = ["metric", "name", "risk_type", "unit", "tolerance", "tolerance_words", "favourable", "latest",
+                 "state", "better", "trend", "trend_words"]
 REVISIT_COLUMNS = ["metric", "name", "latest", "tolerance_words", "risk_id", "category", "residual_level",
                    "decision_maker", "linked_by", "revisit", "reason"]
-ESCALATION_COLUMNS = ["metric", "name", "latest", "tolerance_words", "risk_ids", "who", "action"]
+ESCALATION_COLUMNS = ["metric", "name", "latest", "tolerance_words", "risk_ids", "escalate_to", "approver", "action"]
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
@@ -128,8 +130,9 @@ def _periods(period: str, periods: list[str] | None) -> list[str]:
 
 def metric_states(catalogue: Catalogue, readings: Readings | pd.DataFrame, period: str,
                   periods: list[str] | None = None, *, warning: float | None = None) -> pd.DataFrame:
-    """One row per catalogue metric: its tolerance, its reading for ``period`` (NaN if none), its state (a metric
-    with no reading is "missing") and its trend over ``periods`` (oldest first; None where no reading).
+    """One row per catalogue metric: its tolerance, its favourable direction, its reading for ``period`` (NaN if
+    none), its state (a metric with no reading is "missing"; one beyond the range on the favourable side is "within"
+    with ``better`` True) and its trend over ``periods`` (oldest first; None where no reading).
 
     ``warning`` (a fraction 0-1) sets a warning zone for every metric instead of the catalogue's own."""
     frame = readings.frame if isinstance(readings, Readings) else readings
@@ -143,8 +146,9 @@ def metric_states(catalogue: Catalogue, readings: Readings | pd.DataFrame, perio
         tolerance = metric.range
         state = metric.state(latest) if warning is None else tolerance.state(latest, warning)
         rows.append({"metric": metric.id, "name": metric.name, "risk_type": metric.risk_type, "unit": metric.unit,
-                     "tolerance": metric.tolerance, "tolerance_words": tolerance.describe(), "latest": latest,
-                     "state": state, "trend": trend, "trend_words": trend_words(trend)})
+                     "tolerance": metric.tolerance, "tolerance_words": tolerance.describe(),
+                     "favourable": tolerance.favourable, "latest": latest, "state": state,
+                     "better": tolerance.better(latest), "trend": trend, "trend_words": trend_words(trend)})
     return pd.DataFrame(rows, columns=STATE_COLUMNS)
 
 
@@ -235,19 +239,24 @@ def risks_to_revisit(states: pd.DataFrame, kris: list[Kri], risks: pd.DataFrame,
 
 # --- escalation ---------------------------------------------------------------------------------------------------
 
-def _action(name: str, authority: str | None) -> str:
+def _action(name: str, authority: str | None, escalate_to: str | None) -> str:
+    to = escalate_to or "the level of management the organisation names (the metrics catalogue names none)"
     who = f"the {authority}" if authority else ("the authority the organisation names for risks above tolerance "
                                                 "(the methodology sets none)")
-    return (f"{name} is outside its tolerance. If the position cannot be avoided, accepting it needs the approval "
-            f"of {who}, and the metric is monitored every period until it is back within tolerance.")
+    return (f"{name} is outside its tolerance: analyse the deviation, act on it and escalate it to {to}. Only if "
+            f"the position cannot be avoided is staying outside tolerance approved, by {who}, and the metric is then "
+            "monitored every period until it is back within tolerance.")
 
 
-def escalations(states: pd.DataFrame, kris: list[Kri], risks: pd.DataFrame | None,
-                authority: str | None) -> pd.DataFrame:
-    """One row per metric outside tolerance: its reading, its tolerance, the risk IDs its KRIs link (as the
-    register writes them; without a register, as the KRIs do) and who must approve staying outside it:
-    ``authority`` (the methodology's escalation above tolerance), or a note that the methodology has no rule."""
+def escalations(states: pd.DataFrame, kris: list[Kri], risks: pd.DataFrame | None, authority: str | None,
+                escalate_to: str | None = None) -> pd.DataFrame:
+    """One row per metric outside tolerance (a reading better than its range never is): its reading, its tolerance,
+    the risk IDs its KRIs link (as the register writes them; without a register, as the KRIs do), who it is
+    escalated to (``escalate_to``, the catalogue's; else a note that it names no one) and who approves staying
+    outside tolerance where that cannot be avoided: ``authority`` (the methodology's escalation above tolerance),
+    or a note that the methodology has no rule."""
     authority = (authority or "").strip() or None
+    escalate_to = (escalate_to or "").strip() or None
     risks = None if risks is None else risks.reset_index(drop=True)
     rows = []
     of_kri = [(kri, _state_of(states, kri.metric)) for kri in kris]
@@ -258,5 +267,6 @@ def escalations(states: pd.DataFrame, kris: list[Kri], risks: pd.DataFrame | Non
             ids += [_text(risks.loc[i, "risk_id"]) for i, _how in linked] if risks is not None else kri.risks
         rows.append({"metric": state["metric"], "name": state["name"], "latest": state["latest"],
                      "tolerance_words": state["tolerance_words"], "risk_ids": list(dict.fromkeys(ids)),
-                     "who": authority or NO_ESCALATION, "action": _action(state["name"], authority)})
+                     "escalate_to": escalate_to or NO_ESCALATE_TO, "approver": authority or NO_ESCALATION,
+                     "action": _action(state["name"], authority, escalate_to)})
     return pd.DataFrame(rows, columns=ESCALATION_COLUMNS)

@@ -1,9 +1,10 @@
 """Readings of the tolerance metrics: one value per metric and period, read from the user's CSV or .xlsx file
 (``core.tables.read_table(path, READINGS_COLUMNS)``) and checked against the metrics catalogue.
 
-A value is read as people write it: ``12%``, ``12 %``, ``1,5`` (a decimal comma), ``1.7 : 1``, ``75 days`` or a
-bare number in the metric's unit. A percentage stays in percent (12% is 12.0). A unit that contradicts the metric's
-is refused, and so is a blank value: a reading not taken is left out of the file, not entered as a blank row.
+A value is read as people write it: ``12%``, ``12 %``, ``1,5`` (a decimal comma), ``1.7 : 1``, ``75 days``,
+``24 hours`` or a bare number in the metric's unit. A percentage stays in percent (12% is 12.0). A unit that
+contradicts the metric's is refused, and so is a blank value: a reading not taken is left out of the file, not
+entered as a blank row.
 Every problem is collected with the row the user sees, and raised once as an InputError.
 """
 
@@ -37,11 +38,12 @@ COLUMNS = ["metric", "metric_name", "period", "value", "date", "source", "note",
 # unicode spellings a spreadsheet or a keyboard puts in a number: minus signs, odd spaces, full-width percent
 _FOLD = str.maketrans({"−": "-", "–": "-", "\u00a0": " ", "\u202f": " ", "％": "%"})
 _NUMBER = r"[-+]?(?:\d+(?:[.,]\d+)?|[.,]\d+)"
-_VALUE = re.compile(rf"(?P<number>{_NUMBER})\s*(?P<unit>%|days?|:\s*(?P<against>{_NUMBER}))?")
+_VALUE = re.compile(rf"(?P<number>{_NUMBER})\s*(?P<unit>%|days?|hours?|hrs?|:\s*(?P<against>{_NUMBER}))?")
 _THOUSANDS = re.compile(r"[-+]?[1-9]\d{0,2},\d{3}")  # "1,500": a thousands separator or a decimal comma?
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-EXAMPLES = {"%": "12% or 12", "days": "75 days or 75", "ratio": "1.7 : 1 or 1.7", "count": "a whole number such as 2"}
-_UNIT_WORDS = {"%": "percent", "days": "days", "ratio": "a ratio to 1", "count": "a count"}
+EXAMPLES = {"%": "12% or 12", "days": "75 days or 75", "hours": "24 hours or 24", "ratio": "1.7 : 1 or 1.7",
+            "count": "a whole number such as 2"}
+_UNIT_WORDS = {"%": "percent", "days": "days", "hours": "hours", "ratio": "a ratio to 1", "count": "a count"}
 
 
 @dataclass
@@ -83,11 +85,13 @@ def _number(text: str) -> float:
 
 
 def _unit_of(raw: str | None) -> str | None:
-    """A written unit as the catalogue names it: "%", "days", "ratio" or None (none written)."""
+    """A written unit as the catalogue names it: "%", "days", "hours", "ratio" or None (none written)."""
     if raw is None:
         return None
     if raw == "%":
         return "%"
+    if raw.startswith("h"):
+        return "hours"
     return "days" if raw.startswith("day") else "ratio"
 
 
@@ -116,7 +120,7 @@ def read_value(text: str, metric: Metric | None) -> tuple[float | None, str]:
         return None, f"{expected}; {unit} contradicts the metric's unit"
     if metric.unit == "count" and not value.is_integer():
         return None, expected
-    if value < 0 and metric.unit in ("count", "days", "ratio"):
+    if value < 0 and metric.unit in ("count", "days", "hours", "ratio"):
         return None, f"{expected}, not below 0"
     return value, ""
 

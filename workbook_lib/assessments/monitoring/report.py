@@ -8,9 +8,11 @@ from typing import Any
 
 import pandas as pd
 
+from workbook_lib.assessments.monitoring.catalogue import Catalogue, load_catalogue, tolerance_origin
 from workbook_lib.assessments.monitoring.inputs import states
-from workbook_lib.assessments.monitoring.kri import value_words
+from workbook_lib.assessments.monitoring.kri import NO_ESCALATE_TO, NO_ESCALATION, value_words
 from workbook_lib.assessments.monitoring.scoring import STATE_ORDER, MonitoringResult
+from workbook_lib.assessments.monitoring.tolerance import FAVOURABLE_WORDS, ToleranceError, parse_tolerance
 from workbook_lib.core.outputs import Md, md, md_list
 
 ASSESSMENT_NAME = "risk-monitoring"
@@ -35,7 +37,8 @@ def summary(result: MonitoringResult, organisation: str, period: str) -> dict[st
         "periods": list(result.periods),
         "metrics": [{"metric": r["metric"], "name": r["name"], "risk_type": r["risk_type"], "unit": r["unit"],
                      "tolerance": r["tolerance"], "tolerance_words": r["tolerance_words"],
-                     "latest": _number(r["latest"]), "state": r["state"], "trend": _trend(result, r),
+                     "favourable": r["favourable"], "latest": _number(r["latest"]), "state": r["state"],
+                     "better_than_range": bool(r["better"]), "trend": _trend(result, r),
                      "direction": r["trend_words"] or None} for _, r in st.iterrows()],
         "counts": {s: result.count(s) for s in STATE_ORDER},
         "missing": list(result.missing["metric"]),
@@ -46,11 +49,14 @@ def summary(result: MonitoringResult, organisation: str, period: str) -> dict[st
                              for _, r in result.revisit.iterrows()],
         "escalations": [{"metric": r["metric"], "name": r["name"], "latest": _number(r["latest"]),
                          "tolerance": r["tolerance_words"], "risk_ids": list(r["risk_ids"]),
-                         "who": result.authority, "action": r["action"]} for _, r in result.escalations.iterrows()],
+                         "escalate_to": result.catalogue.catalogue.escalate_to,
+                         "approval_if_unavoidable": result.authority, "action": r["action"]}
+                        for _, r in result.escalations.iterrows()],
         "kris": [k.model_dump() for k in result.kris],
         "register": result.register.label if result.register else None,
         "methodology": result.methodology,
         "warning_zone": result.warning,
+        "tolerances": _origin_json(result.catalogue.catalogue),
         "notes": list(result.notes),
         "catalogue": result.catalogue.provenance() | {"title": result.catalogue.catalogue.title},
     }
@@ -70,11 +76,17 @@ def _value(row: pd.Series, column: str = "latest") -> str:
     return value_words(_number(row[column]), row["unit"])
 
 
+def _state_words(row: pd.Series) -> str:
+    """The state's label; a reading beyond its range on the favourable side says so."""
+    label = states().label(row["state"])
+    return f"{label} (better than the range)" if row["better"] else label
+
+
 def metrics_view(result: MonitoringResult) -> pd.DataFrame:
     """Every metric, worst state first: its reading against its tolerance and its movement."""
-    look = states()
     rows = [{"Metric": r["name"], "Risk type": r["risk_type"], "Tolerance": f"{r['tolerance_words']} "
-             f"(written {r['tolerance']})", "Latest reading": _value(r), "State": look.label(r["state"]),
+             f"(written {r['tolerance']})", "Better": FAVOURABLE_WORDS[r["favourable"]].split(":")[0],
+             "Latest reading": _value(r), "State": _state_words(r),
              "Trend": " → ".join(value_words(_number(v), r["unit"]) if _number(v) is not None else "–"
                                  for v in r["trend"]),
              "Movement": r["trend_words"] if r["state"] != "missing" else ""} for _, r in result.states.iterrows()]
@@ -95,9 +107,12 @@ def escalations_view(result: MonitoringResult) -> pd.DataFrame:
     units = _units(result)
     rows = [{"Metric": r["name"], "Reading": value_words(_number(r["latest"]), units[r["metric"]]),
              "Tolerance": r["tolerance_words"], "Risks": ", ".join(r["risk_ids"]) or "none linked",
-             "Who must act": result.authority or "not named by the methodology",
-             "Action": "Approve staying outside tolerance only where it cannot be avoided; monitor the metric every "
-                       "period until it is back within tolerance"}
+             "Escalate to": r["escalate_to"] if r["escalate_to"] != NO_ESCALATE_TO else "not named by the catalogue",
+             "Approves staying outside, if unavoidable": (r["approver"] if r["approver"] != NO_ESCALATION else
+                                                          "not named by the methodology"),
+             "Action": "Analyse the deviation and act on it; only a position that cannot be avoided stays outside "
+                       "tolerance, with approval, and the metric is monitored every period until it is back within "
+                       "tolerance"}
             for _, r in result.escalations.iterrows()]
     return pd.DataFrame(rows)
 
@@ -136,7 +151,7 @@ def result_tables(result: MonitoringResult) -> dict[str, pd.DataFrame]:
     st["state"] = st["state"].map(states().label)
     revisit = result.revisit.copy()
     revisit["revisit"] = revisit["revisit"].map({True: "Yes", False: "No"})
-    esc = result.escalations.drop(columns="who").assign(authority=result.authority)
+    esc = result.escalations.copy()
     esc["risk_ids"] = esc["risk_ids"].map(", ".join)
     cat = result.catalogue
     method = [("catalogue", cat.catalogue.title), ("catalogue file", cat.path.name), ("sha256", cat.sha256),
@@ -144,8 +159,12 @@ def result_tables(result: MonitoringResult) -> dict[str, pd.DataFrame]:
               ("readings", result.readings_label), ("register", result.register.label if result.register else
                                                     "(not given)"),
               ("methodology", result.methodology or "(not given)"),
-              ("warning zone", "each metric's own" if result.warning is None else f"{result.warning:.0%} of a limit")]
+              ("warning zone", "each metric's own" if result.warning is None else f"{result.warning:.0%} of a limit"),
+              ("tolerances", origin_words(cat.catalogue)),
+              ("escalated to", cat.catalogue.escalate_to or NO_ESCALATE_TO),
+              ("approves an unavoidable position outside tolerance", result.authority or NO_ESCALATION)]
     method += [("decision", d) for d in cat.catalogue.decisions]
+    method += [("favourable direction", str(line)) for line in direction_lines(cat.catalogue)]
     return {"Metrics": st, "Ratings to revisit": revisit, "Escalations": esc, "Missing readings":
             missing_view(result), "Readings": result.readings.assign(
                 date=result.readings["date"].map(lambda d: d.isoformat() if hasattr(d, "isoformat") else "")),
@@ -178,9 +197,13 @@ def opening_narrative(result: MonitoringResult) -> Md:
         parts.append(md("**{} risk(s) rated Low have a key risk indicator outside tolerance** ({}): their ratings are "
                         "to be revisited.", revisit["risk_id"].nunique(), _names(revisit, "risk_id")))
     if len(result.escalations):
-        who = (md("the {}", result.authority) if result.authority else
-               md("the authority the organisation names (the methodology names none)"))
-        parts.append(md("{} metric(s) outside tolerance call for escalation to {}.", len(result.escalations), who))
+        to = result.catalogue.catalogue.escalate_to
+        parts.append(md("{n} metric(s) outside tolerance call for analysis and action, escalated to {to}.",
+                        n=len(result.escalations), to=to or md("the level the organisation names (the catalogue "
+                                                               "names none)")))
+        parts.append(md("Staying outside tolerance is for a position that cannot be avoided, approved by {who}.",
+                        who=md("the {}", result.authority) if result.authority else
+                        md("the authority the organisation names (the methodology names none)")))
     return Md(" ").join(parts)
 
 
@@ -188,14 +211,81 @@ def method_note(result: MonitoringResult) -> Md:
     cat = result.catalogue.catalogue
     zone = (md("Each metric's own warning zone applies (the catalogue sets none, so no metric is near).")
             if result.warning is None else
-            md("A reading inside its tolerance but within {:.0%} of a limit is near the limit.", result.warning))
+            md("A reading inside its tolerance but within {:.0%} of a limit on the unfavourable side is near the "
+               "limit.", result.warning))
     lines = [md("**Method.** Metrics and tolerances: {title} ({file}; source: {source}). Readings: {readings}. "
                 "Periods are ordered as text, oldest first; readings of later periods than {period} are not used. "
                 "{zone} Ranges are read as written: \"< 10%\" leaves 10% itself outside, a range such as "
                 "\"80-90%\" includes its ends.", title=cat.title, file=result.catalogue.path.name, source=cat.source,
-                readings=result.readings_label, period=result.period, zone=zone)]
+                readings=result.readings_label, period=result.period, zone=zone),
+             md("**Tolerances.** {}", origin_words(cat)),
+             md("**Favourable directions.** A reading beyond its tolerance on the favourable side is within tolerance "
+                "(better than the range) and never escalated. The tolerance's own sign (<, >, zero tolerance) gives "
+                "the side of {k} metric(s); the others, as decided:\n", k=len(cat.metrics) - len(_decided(cat)))
+             + md_list(direction_lines(cat)),
+             md("**Escalation.** A metric outside tolerance is analysed, acted on and escalated to {to}; staying "
+                "outside tolerance is for a position that cannot be avoided, approved by {who} and monitored every "
+                "period.", to=cat.escalate_to or md("the level the organisation names (the catalogue names none)"),
+                who=md("the {}", result.authority) if result.authority else
+                md("the authority the organisation names (the methodology names none)"))]
     if cat.decisions:
         lines.append(md("Decisions taken where the source leaves a reading open:\n") + md_list(cat.decisions))
     if result.notes:
         lines.append(md("Notes on the inputs:\n") + md_list(result.notes))
     return Md("\n\n").join(lines)
+
+
+# ---- what the tolerances are and which side of each is good news --------------------------------------------
+def _names_of(metrics: list) -> str:
+    return ", ".join(m.name for m in metrics[:6]) + (f" and {len(metrics) - 6} more" if len(metrics) > 6 else "")
+
+
+def origin_words(cat: Catalogue) -> str:
+    """Whether the tolerances in use are the organisation's own or the shipped source's illustrations adopted
+    unchanged (with what the source says of them)."""
+    reference = load_catalogue()
+    adopted, own = tolerance_origin(cat)
+    guide, n = f"{reference.source_name}'s", len(cat.metrics)
+    about = f" {reference.about_tolerances}" if adopted and reference.about_tolerances else ""
+    every = f"All {n} tolerances in use are" if n > 1 else "The one tolerance in use is"
+    if not own:
+        return f"{every} {guide} illustrations adopted unchanged, not tolerances the organisation has set.{about}"
+    if not adopted:
+        return f"{every} the organisation's own (none is one of {guide} illustrations)."
+    verb = "is" if len(own) == 1 else "are"
+    return (f"{len(own)} of the {n} tolerances in use {verb} the organisation's own ({_names_of(own)}); the other "
+            f"{len(adopted)} are {guide} illustrations adopted unchanged.{about}")
+
+
+def _origin_json(cat: Catalogue) -> dict[str, Any]:
+    adopted, own = tolerance_origin(cat)
+    return {"adopted_unchanged": [m.id for m in adopted], "own": [m.id for m in own], "words": origin_words(cat)}
+
+
+def _own_side(text: str) -> str | None:
+    """The favourable side a tolerance's text gives by itself (a sign, zero tolerance); None for a range or a bare
+    value."""
+    try:
+        parsed = parse_tolerance(text)
+    except ToleranceError:
+        return None
+    return parsed.favourable if parsed.low is None or parsed.high is None else None
+
+
+def _decided(cat: Catalogue) -> list:
+    """The metrics whose favourable side is a decision: their text does not give it, or a note records one."""
+    return [m for m in cat.metrics if _own_side(m.tolerance) is None or m.decision or m.source_says]
+
+
+def direction_lines(cat: Catalogue) -> list[Md]:
+    """One line per decided favourable direction: the metric, its tolerance, the side, the decision and what the
+    source says (or that it is not in the source)."""
+    lines = []
+    for m in _decided(cat):
+        side = m.range.favourable or "on_target"
+        declared = "" if m.favourable or side != "on_target" else " (no favourable direction declared)"
+        says = m.source_says or f"Not in {cat.source_name}."
+        lines.append(md("{name} ({tolerance}): {side}{declared}. {decision}{says}", name=m.name,
+                        tolerance=m.tolerance, side=FAVOURABLE_WORDS[side], declared=declared,
+                        decision=f"{m.decision} " if m.decision else "", says=says))
+    return lines

@@ -40,7 +40,7 @@ class MonitoringResult:
     escalations: pd.DataFrame  # kri.ESCALATION_COLUMNS
     kris: list[Kri]
     register: EvaluatedRegister | None
-    authority: str | None  # the methodology's authority above tolerance; None: no methodology or no rule
+    authority: str | None  # approves an unavoidable position above tolerance (the methodology's); None: no rule
     methodology: str | None  # the methodology's title, when one is set
     readings_label: str  # where the readings came from, as the user knows it
     warning: float | None = None  # the run's own warning zone, if any
@@ -89,6 +89,7 @@ def assess(catalogue: LoadedCatalogue, readings: Readings | pd.DataFrame, period
         notes += link_notes
     else:
         revisit = risks_to_revisit(states, [], pd.DataFrame(columns=["risk_id"]), "")[0]
-    found = escalations(states, kris, None if register is None else register.risks, authority)
+    found = escalations(states, kris, None if register is None else register.risks, authority,
+                        catalogue.catalogue.escalate_to)
     return MonitoringResult(organisation, period, as_of, catalogue, periods, used.reset_index(drop=True), states,
                             revisit, found, kris, register, authority, methodology, label, warning, notes)

@@ -1,14 +1,23 @@
-"""Tolerance ranges as people write them ("< 10%", "80-90%", "1.5 to 2 : 1", "zero tolerance") read into a typed,
-frozen :class:`Tolerance`. One grammar, documented in docs/tolerance-grammar.md:
+"""Tolerance ranges as people write them ("< 10%", "80-90%", "1.5 to 2 : 1", "zero tolerance", "at least 75%")
+read into a typed, frozen :class:`Tolerance`. One grammar, documented in docs/tolerance-grammar.md:
 
 - ``0`` / ``zero`` / ``zero tolerance``: at most 0 (nothing tolerated);
-- ``< x``, ``<= x``, ``> x``, ``>= x`` (also ``≤ ≥``): one bound, exclusive or inclusive as written;
+- ``< x``, ``<= x``, ``> x``, ``>= x`` (also ``≤ ≥``) or in words (``less than``, ``smaller than``, ``up to``,
+  ``within``, ``at least``, ...): one bound, exclusive or inclusive as written;
 - ``a - b`` / ``a to b`` (also an en dash): both ends, inclusive;
-- a bare value (``75 days``, ``10%``, ``2 : 1``): one inclusive bound whose side is the declared ``direction``;
-- ``+/- x`` / ``± x``: ``target - x`` to ``target + x`` inclusive (a ``target`` is required).
+- a bare value (``75 days``, ``10%``, ``1,5:1``): one inclusive bound whose side is the declared ``direction``
+  (or follows the favourable direction: higher is better -> a floor);
+- ``+/- x`` / ``± x``: ``target - x`` to ``target + x`` inclusive (a ``target`` is required, except for a
+  variation: ``+/- 5% variation in profit`` is a variation of -5% to +5% from the plan).
 
-A value may carry a unit: ``%`` (kept in percent, never divided by 100), ``day``/``days`` or ``: 1`` (a ratio);
-without one it is a count.
+A range or ``+/-`` may end in ``variation`` or ``variation in <what>`` (``1 - 2.5% variation in revenue``). A value
+may carry a unit: ``%`` (kept in percent, never divided by 100), ``day``/``days``, ``hour``/``hours`` or ``: 1``
+(a ratio); without one it is a count. A decimal comma reads as a point (``1,5:1``).
+
+Each range has a favourable direction: ``higher`` (higher is better), ``lower`` or ``on_target`` (both sides are
+deviations). A one-sided range has its own; a two-sided one is ``on_target`` unless declared. A value beyond the
+range on the favourable side is within tolerance (better than the range); the warning zone lies on the
+unfavourable side only.
 """
 
 from __future__ import annotations
@@ -23,18 +32,32 @@ from typing import Literal
 from workbook_lib.core.errors import quote
 
 Direction = Literal["at_most", "at_least"]
+Favourable = Literal["higher", "lower", "on_target"]
 State = Literal["within", "near", "outside", "missing"]
 DIRECTIONS: tuple[str, ...] = ("at_most", "at_least")
-UNITS: tuple[str | None, ...] = ("%", "days", "ratio", None)  # None: a count
+FAVOURABLE: tuple[str, ...] = ("higher", "lower", "on_target")
+FAVOURABLE_WORDS = {"higher": "higher is better", "lower": "lower is better", "on_target": "on target: both sides "
+                    "are deviations"}
+UNITS: tuple[str | None, ...] = ("%", "days", "hours", "ratio", None)  # None: a count
 
-FORMS = ("0 or zero tolerance; < 10%, <= 5%, > 80%, >= 75% (or ≤ ≥); 80-90% or 80% to 90%; 1.5 to 2 : 1 (a ratio); "
-         "a bare value such as 75 days or 10% with a direction (at_most or at_least); +/- 5% or ± 5% with a target")
+FORMS = ("0 or zero tolerance; < 10%, <= 5%, > 80%, >= 75% (or ≤ ≥), or in words: less than 0.01%, smaller than "
+         "2:1, up to 25%, within 24 hours, at least 75%; 80-90%, 97%-100%, 80% to 90% or 24-36 hours; 1.5 to 2 : 1 "
+         "(a ratio); a bare value such as 75 days or 1,5:1 with a direction (at_most or at_least) or a favourable "
+         "direction; +/- 5% or ± 5% with a target; +/- 5% variation in profit; 1 - 2.5% variation in revenue")
 
 # unicode spellings folded to the grammar's ASCII: minus signs and dashes, ≤ ≥, full-width percent, odd spaces
 _FOLD = str.maketrans({"−": "-", "–": "-", "—": "-", "‒": "-", "﹣": "-", "－": "-", "≤": "<=", "≥": ">=",
                        "⩽": "<=", "⩾": ">=", "％": "%", "\u00a0": " ", "\u202f": " "})
-_NUM = r"-?(?:\d+(?:\.\d+)?|\.\d+)"
-_UNIT = rf"%|days?|:\s*{_NUM}"
+_NUM = r"-?(?:\d+(?:[.,]\d+)?|[.,]\d+)"  # a decimal point or comma
+_UNIT = rf"%|days?|hours?|hrs?|:\s*{_NUM}"
+_THOUSANDS = re.compile(r"-?[1-9]\d{0,2},\d{3}")  # "1,500": a thousands separator or a decimal comma?
+# a bound in words, as the guides write it -> its sign
+_WORD_OPS = {"less than": "<", "smaller than": "<", "fewer than": "<", "lower than": "<", "below": "<",
+             "under": "<", "at most": "<=", "up to": "<=", "no more than": "<=", "not more than": "<=",
+             "within": "<=", "more than": ">", "greater than": ">", "larger than": ">", "higher than": ">",
+             "above": ">", "over": ">", "at least": ">=", "no less than": ">=", "not less than": ">="}
+_OPS = "|".join(["<=", ">=", "<", ">", *sorted(_WORD_OPS, key=len, reverse=True)])
+_VARIATION = r"(?:\s*(?P<variation>variation(?:\s+in\s+[^\d\s].*)?))?"
 
 
 def _value(name: str) -> str:
@@ -44,9 +67,9 @@ def _value(name: str) -> str:
 
 _FORMS: dict[str, re.Pattern[str]] = {
     "zero": re.compile(r"zero(?: tolerance)?"),
-    "plus_minus": re.compile(rf"(?:±|\+\s*/\s*-|\+-)\s*{_value('x')}"),
-    "bound": re.compile(rf"(?P<op><=|>=|<|>)\s*{_value('x')}"),
-    "range": re.compile(rf"{_value('a')}\s*(?:-|to)\s*{_value('b')}"),
+    "plus_minus": re.compile(rf"(?:±|\+\s*/\s*-|\+-)\s*{_value('x')}{_VARIATION}"),
+    "bound": re.compile(rf"(?P<op>{_OPS})\s*{_value('x')}"),
+    "range": re.compile(rf"{_value('a')}\s*(?:-|to)\s*{_value('b')}{_VARIATION}"),
     "bare": re.compile(_value("x")),
 }
 _OP_DIRECTION = {"<": "at_most", "<=": "at_most", ">": "at_least", ">=": "at_least"}
@@ -68,8 +91,8 @@ def with_unit(x: float, unit: str | None) -> str:
     number = _number_text(x)
     if unit == "%":
         return f"{number}%"
-    if unit == "days":
-        return f"{number} day" if x == 1 else f"{number} days"
+    if unit in ("days", "hours"):
+        return f"{number} {unit[:-1]}" if x == 1 else f"{number} {unit}"
     if unit == "ratio":
         return f"{number} : 1"
     return number
@@ -96,6 +119,8 @@ class Tolerance:
     low_inclusive: bool = True
     high_inclusive: bool = True
     unit: str | None = None
+    favourable: str | None = None  # None: a one-sided range's own side, else on_target
+    variation: str | None = None  # a variation's words as written ("variation in profit"), else None
 
     def __post_init__(self) -> None:
         for side in ("low", "high"):
@@ -118,6 +143,30 @@ class Tolerance:
                                      f"high end {_number_text(self.high)}")
             if self.low == self.high and not (self.low_inclusive and self.high_inclusive):
                 raise ToleranceError(f"tolerance {quote(self.text)}: the range is empty")
+        own = "on_target" if self.low is not None and self.high is not None else (
+            "lower" if self.low is None else "higher")
+        favourable = self.favourable or own
+        if favourable not in FAVOURABLE:
+            raise ToleranceError(f"tolerance {quote(self.text)}: unknown favourable direction {quote(favourable)}; "
+                                 "expected higher, lower or on_target")
+        if own != "on_target" and favourable != own:  # a ceiling cannot favour higher values, nor a floor lower
+            raise ToleranceError(f"tolerance {quote(self.text)} is {'a ceiling' if own == 'lower' else 'a floor'}, "
+                                 f"so {FAVOURABLE_WORDS[own]}; the favourable direction given is {favourable}")
+        object.__setattr__(self, "favourable", favourable)
+
+    @property
+    def guarded(self) -> tuple[float, ...]:
+        """The bounds a value must not cross: those on the unfavourable side (a floor when higher is better)."""
+        sides = {"higher": (self.low,), "lower": (self.high,), "on_target": (self.low, self.high)}
+        return tuple(b for b in sides[self.favourable or "on_target"] if b is not None)
+
+    def better(self, value: object) -> bool:
+        """Whether a value lies beyond the range on its favourable side (within tolerance, better than the range)."""
+        x = _as_number(value)
+        if x is None or self.contains(x):
+            return False
+        return (self.favourable == "higher" and self.high is not None and x > self.high) or (
+            self.favourable == "lower" and self.low is not None and x < self.low)
 
     def contains(self, value: object) -> bool:
         """Whether a value lies in the range; a missing value (None, NaN) never does."""
@@ -140,26 +189,40 @@ class Tolerance:
     def state(self, value: object, warning: float | None = None) -> State:
         """"missing" (None, NaN), "outside", "near" (inside, within the warning zone of a bound) or "within".
 
-        ``warning`` is a fraction (0 to 1): a value inside the range no further from a bound than ``warning``
-        times the bound's absolute value (the zone includes its inner edge) is "near"."""
+        A value beyond the range on its favourable side is "within". ``warning`` is a fraction (0 to 1): a value
+        inside the range no further from a guarded (unfavourable-side) bound than ``warning`` times the bound's
+        absolute value (the zone includes its inner edge) is "near"."""
         if warning is not None and not (isinstance(warning, numbers.Real) and 0 <= warning <= 1):
             raise ValueError(f"a warning zone is a fraction from 0 to 1, got {quote(warning)}")
         x = _as_number(value)
         if x is None:
             return "missing"
+        if self.better(x):
+            return "within"
         if not self.contains(x):
             return "outside"
         if warning:
-            for bound in (self.low, self.high):
-                if bound is not None:
-                    zone = self._zone(bound, warning)
-                    if zone > 0 and abs(x - bound) <= zone:
-                        return "near"
+            for bound in self.guarded:
+                zone = self._zone(bound, warning)
+                if zone > 0 and abs(x - bound) <= zone:
+                    return "near"
         return "within"
 
     def describe(self) -> str:
-        """The range in plain words: "at most 10%", "between 80% and 90%", "exactly 0"."""
+        """The range in plain words (see ``_words``), with what a variation is of: "between -5% and 5% (variation
+        in profit)"."""
+        return f"{self._words()} ({self.variation})" if self.variation else self._words()
+
+    def _words(self) -> str:
+        """The range in plain words: "at most 10%", "between 80% and 90%", "exactly 0"; a two-sided range with a
+        favourable side by its guarded bound: "at least 80%; above 90% is better than the range"."""
         low, high, unit = self.low, self.high, self.unit
+        if low is not None and high is not None and low != high and self.favourable != "on_target":
+            higher = self.favourable == "higher"
+            floor = ("at least " if self.low_inclusive else "more than ") + with_unit(low, unit)
+            ceiling = ("at most " if self.high_inclusive else "less than ") + with_unit(high, unit)
+            beyond = f"above {with_unit(high, unit)}" if higher else f"below {with_unit(low, unit)}"
+            return f"{floor if higher else ceiling}; {beyond} is better than the range"
         if low is not None and low == high:
             return f"exactly {with_unit(low, unit)}"
         if low is None and high == 0 and self.high_inclusive and unit is None:
@@ -179,15 +242,25 @@ def _refuse(text: str, why: str) -> ToleranceError:
     return ToleranceError(f"cannot read tolerance {quote(text)}: {why}; expected one of: {FORMS}")
 
 
+def _float(raw: str, text: str) -> float:
+    """A written number; a decimal comma reads as a point, a comma that may be a thousands separator is refused."""
+    if _THOUSANDS.fullmatch(raw):
+        raise _refuse(text, f"{quote(raw, 20)} could be a decimal comma or a thousands separator; write it with a "
+                            "decimal point or without the comma")
+    return float(raw.replace(",", "."))
+
+
 def _unit(raw: str | None, text: str) -> str | None:
-    """A written unit as the range's unit ("%", "days", "ratio") or None."""
+    """A written unit as the range's unit ("%", "days", "hours", "ratio") or None."""
     if raw is None:
         return None
     if raw == "%":
         return "%"
     if raw.startswith("day"):
         return "days"
-    if float(raw[1:]) != 1:
+    if raw.startswith("h"):
+        return "hours"
+    if _float(raw[1:].strip(), text) != 1:
         raise _refuse(text, f"a ratio is written against 1 (e.g. 1.5 : 1), not {quote(' '.join(raw.split()), 40)}")
     return "ratio"
 
@@ -200,48 +273,63 @@ def _units(match: re.Match[str], text: str) -> str | None:
     return a or b
 
 
-def _one_sided(text: str, x: float, direction: str, inclusive: bool, unit: str | None) -> Tolerance:
+_SIDE = {"higher": "at_least", "lower": "at_most"}  # a bare value's side when only the favourable direction is given
+
+
+def _one_sided(text: str, x: float, direction: str, inclusive: bool, unit: str | None,
+               favourable: str | None) -> Tolerance:
     if direction == "at_most":
-        return Tolerance(text, None, x, high_inclusive=inclusive, unit=unit)
-    return Tolerance(text, x, None, low_inclusive=inclusive, unit=unit)
+        return Tolerance(text, None, x, high_inclusive=inclusive, unit=unit, favourable=favourable)
+    return Tolerance(text, x, None, low_inclusive=inclusive, unit=unit, favourable=favourable)
 
 
-def _read(kind: str, m: re.Match[str], text: str, direction: str | None, target: float | None) -> Tolerance:
+def _read(kind: str, m: re.Match[str], text: str, direction: str | None, target: float | None,
+          favourable: str | None) -> Tolerance:
     if kind == "zero":
-        if direction == "at_least":
-            raise _refuse(text, "zero tolerance means at most 0, but the direction given is at_least")
-        return Tolerance(text, None, 0.0, unit=None)
+        if direction == "at_least" or favourable == "higher":
+            raise _refuse(text, "zero tolerance means at most 0 (lower is better), but the direction given is "
+                                f"{direction or favourable}")
+        return Tolerance(text, None, 0.0, unit=None, favourable=favourable)
     if kind == "plus_minus":
-        spread, unit = float(m["x"]), _unit(m["x_unit"], text)
-        if target is None:
+        spread, unit = _float(m["x"], text), _unit(m["x_unit"], text)
+        if target is None and m["variation"] is None:
             raise _refuse(text, "a +/- tolerance is around a target, and no target was given")
         if spread < 0:
             raise _refuse(text, "the spread of a +/- tolerance cannot be negative")
-        return Tolerance(text, target - spread, target + spread, unit=unit)  # 5% around a % target: points
+        centre = 0.0 if target is None else target  # a variation is measured from the plan: 0 is on target
+        return Tolerance(text, centre - spread, centre + spread, unit=unit, favourable=favourable,
+                         variation=m["variation"])  # 5% around a % target: points
     if kind == "range":
-        return Tolerance(text, float(m["a"]), float(m["b"]), unit=_units(m, text))
-    x, unit = float(m["x"]), _unit(m["x_unit"], text)
+        return Tolerance(text, _float(m["a"], text), _float(m["b"], text), unit=_units(m, text),
+                         favourable=favourable, variation=m["variation"])
+    x, unit = _float(m["x"], text), _unit(m["x_unit"], text)
     if kind == "bound":
-        op = m["op"]
+        op = _WORD_OPS.get(m["op"], m["op"])
         if direction is not None and direction != _OP_DIRECTION[op]:
-            raise _refuse(text, f"'{op}' means {_OP_DIRECTION[op]}, but the direction given is {direction}")
-        return _one_sided(text, x, _OP_DIRECTION[op], inclusive=op.endswith("="), unit=unit)
+            raise _refuse(text, f"'{m['op']}' means {_OP_DIRECTION[op]}, but the direction given is {direction}")
+        return _one_sided(text, x, _OP_DIRECTION[op], op.endswith("="), unit, favourable)
+    direction = direction or _SIDE.get(favourable or "")
     if direction is None and x != 0:
-        raise _refuse(text, "a bare value says no direction: declare direction at_most or at_least, or write it "
-                            "with < <= > >=")
-    return _one_sided(text, x, direction or "at_most", inclusive=True, unit=unit)  # a bare 0 is zero tolerance
+        raise _refuse(text, "a bare value says no direction: declare direction at_most or at_least (or favourable "
+                            "higher or lower), or write it with < <= > >=")
+    return _one_sided(text, x, direction or "at_most", True, unit, favourable)  # a bare 0 is zero tolerance
 
 
-def parse_tolerance(text: str, direction: str | None = None, target: float | None = None) -> Tolerance:
+def parse_tolerance(text: str, direction: str | None = None, target: float | None = None,
+                    favourable: str | None = None) -> Tolerance:
     """Read a tolerance as written into a :class:`Tolerance` (see the module's grammar).
 
-    ``direction`` ("at_most" / "at_least") gives the side of a bare value; ``target`` the centre of a +/- form.
-    Either given where the text cannot use it, or contradicting it, is refused: nothing is ignored silently."""
+    ``direction`` ("at_most" / "at_least") gives the side of a bare value; ``target`` the centre of a +/- form;
+    ``favourable`` ("higher", "lower", "on_target") which side of the range is good news. Any of them given where
+    the text cannot use it, or contradicting it, is refused: nothing is ignored silently."""
     if not isinstance(text, str):
         raise ToleranceError(f"a tolerance is text, got {type(text).__name__} {quote(text)}")
     if direction is not None and direction not in DIRECTIONS:
         raise ToleranceError(f"tolerance {quote(text)}: unknown direction {quote(direction)}; expected at_most or "
                              "at_least")
+    if favourable is not None and favourable not in FAVOURABLE:
+        raise ToleranceError(f"tolerance {quote(text)}: unknown favourable direction {quote(favourable)}; expected "
+                             "higher, lower or on_target")
     if target is not None and not (isinstance(target, numbers.Real) and math.isfinite(target)):
         raise ToleranceError(f"tolerance {quote(text)}: the target must be a finite number, got {quote(target)}")
     folded = " ".join(text.translate(_FOLD).casefold().split())
@@ -255,5 +343,7 @@ def parse_tolerance(text: str, direction: str | None = None, target: float | Non
             raise _refuse(text, "a target applies only to a +/- tolerance")
         if direction is not None and kind in ("range", "plus_minus"):
             raise _refuse(text, "it gives both ends, so a direction does not apply")
-        return _read(kind, m, text, direction, target)
+        if direction is not None and favourable in _SIDE and _SIDE[favourable] != direction:
+            raise _refuse(text, f"direction {direction} and favourable {favourable} disagree")
+        return _read(kind, m, text, direction, target, favourable)
     raise _refuse(text, "it matches none of the forms")
