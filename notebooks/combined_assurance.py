@@ -58,6 +58,7 @@ report_rows = 500
 columns = {}
 ratings = {}
 impact_money = None
+control_factors = {}
 response_words = {}
 status_words = {}
 header_row = None

@@ -42,6 +42,7 @@ impact_money = None  # amounts of money as impact, e.g. {"currency": "GBP", "upp
 response_words = {}  # your own words for responses, e.g. {"mitigate": ["Contain"]}
 status_words = {}  # your own words for risk statuses, e.g. {"closed": ["Done"]}
 tolerance = None  # the highest residual score (or band) within tolerance, e.g. 12; None: the methodology's rule
+control_factors = {}  # control-effectiveness rating -> % of the inherent score that remains, e.g. {"Fully effective": 45}; {}: the methodology's
 header_row = None  # the header's row number, as the spreadsheet shows it; None: found by the reader
 skip_rows = []  # row numbers that are not risks
 keep_rows = []  # row numbers the reader skipped that are risks
@@ -135,8 +136,9 @@ sections.show(lambda ev: html_table(report.closed_view(ev), limit=params.report_
 # may accept the group as a whole.
 
 # %%
-sections.show(lambda ev: html_table(ev.groups, limit=params.report_rows, worst_first=("residual_score", False),
-                                    sheet="Groups", empty="The register puts no risk in a group (a proposal, "
+sections.show(lambda ev: html_table(report.groups_view(ev), limit=params.report_rows,
+                                    worst_first=(report.score_column(ev), False), sheet="Groups",
+                                    empty="The register puts no risk in a group (a proposal, "
                                                           "programme or activity)."))
 
 # %% [markdown]
@@ -167,7 +169,7 @@ sections.show(lambda ev: html_table(ev.roles, limit=params.report_rows, sheet="P
 
 # %%
 sections.show(lambda ev: html_table(report.register_view(ev), limit=params.report_rows,
-                                            worst_first=("residual_score", False), sheet="Risks"))
+                                            worst_first=(report.score_column(ev), False), sheet="Risks"))
 
 # %%
 sections.show(report.method_note)

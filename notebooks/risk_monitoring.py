@@ -49,6 +49,7 @@ banding = None
 partner_roles = []
 tolerance = None
 report_rows = 500
+control_factors = {}
 columns = {}
 ratings = {}
 impact_money = None

@@ -70,7 +70,7 @@ def test_shipped_methodologies_check_ok_with_their_matrix(name):
 
 def test_control_factor_residual_and_probabilities_are_described():
     _, text = check_methodology("western-cape-5x5")
-    assert "Fully effective 20%" in text and "rounded (ceil)" in text
+    assert "Fully effective 45%" in text and "rounded (ceil)" in text
     assert "5 Almost certain: exactly 100%" in text and "2 Unlikely: above 1% up to 10%" in text
     _, torbay = check_methodology("torbay-2004")
     assert "horizons differ" in torbay and "refused" in torbay

@@ -91,7 +91,7 @@ def test_karoo_example_register_validates():
     assert frame.loc["KV-001", "inherent_likelihood"] == 5
     # control effectiveness takes the canonical label and its factor, whatever the spelling
     assert frame.loc["KV-006", "control_effectiveness"] == "Partially effective"  # "Partially Effective"
-    assert frame.loc["KV-006", "control_factor"] == pytest.approx(0.40)
+    assert frame.loc["KV-006", "control_factor"] == pytest.approx(0.60)
     assert frame.loc["KV-008", "control_factor"] == pytest.approx(1.0)
     assert frame.loc["KV-001", "due_date"] == dt.date(2026, 3, 31)
     assert bool(frame.loc["KV-006", "complete"]) is True  # progress 100

@@ -472,8 +472,8 @@ def baselines() -> dict[str, pd.DataFrame]:
 def test_controlled_register_scores():
     with tempfile.TemporaryDirectory() as folder:
         got = scores(write_csv(Path(folder), CONTROLLED)).set_index("risk_id")
-    # 20 x 40% = 8; 10 x 20% = 2; 12 x 65% = 7.8 -> 8 (ceil); closed: not scored; opportunity: 12, no controls
-    assert got["residual_score"].tolist()[:3] == [8, 2, 8]
+    # 20 x 60% = 12; 10 x 45% = 4.5 -> 5 (ceil); 12 x 75% = 9; closed: not scored; opportunity: 12, no controls
+    assert got["residual_score"].tolist()[:3] == [12, 5, 9]
     assert pd.isna(got.at["K-04", "residual_score"])
     assert got.at["K-05", "residual_score"] == 12
 

@@ -50,11 +50,11 @@ def test_provincial_example_inherent_rating_and_control_factor(tmp_path, western
         "NOR,No rating of controls,Financial,2,2,\n"), western_cape)
     r = ev.risks.set_index("risk_id")
     assert (r.loc["IRR", "inherent_score"], r.loc["IRR", "inherent_level"]) == (20, "High")
-    assert r.loc["IRR", "residual_score"] == 8  # 20 x 40% = 8 -> Low
-    assert r.loc["IRR", "residual_level"] == "Low"
+    assert r.loc["IRR", "residual_score"] == 12  # 20 x 60% = 12 -> Medium
+    assert r.loc["IRR", "residual_level"] == "Medium"
     assert r.loc["NOC", "residual_score"] == 25  # factor 100%
     assert r.loc["NOR", "residual_score"] == 4 and any("NOR" in w for w in ev.warnings)
-    assert "20 x 40% (Partially effective) = 8 -> 8" in r.loc["IRR", "arithmetic"]
+    assert "20 x 60% (Partially effective) = 12 -> 12" in r.loc["IRR", "arithmetic"]
 
 
 def test_factor_rounding_is_up_and_free_of_float_noise(western_cape):
@@ -229,7 +229,7 @@ def test_western_cape_falls_back_to_the_factor_only_without_a_re_rating(tmp_path
             "C,Neither,5,4,,,\n")
     risks = _evaluate(tmp_path, text, western_cape).risks.set_index("risk_id")
     assert risks.loc["A", ["residual_score", "residual_basis"]].tolist() == [4, "rerated"]
-    assert risks.loc["B", ["residual_score", "residual_basis"]].tolist() == [8, "control_factor"]  # 20 x 40%
+    assert risks.loc["B", ["residual_score", "residual_basis"]].tolist() == [12, "control_factor"]  # 20 x 60%
     assert risks.loc["C", ["residual_score", "residual_basis"]].tolist() == [20, "none"]
 
 

@@ -59,6 +59,9 @@ class RiskEvaluationParams(CommonParams):
     appetite: int | str | AppetiteSpec | None = None
     # the highest residual score (or band) within tolerance; None: the methodology's escalation.tolerance
     tolerance: int | str | None = None
+    # the organisation's control-effectiveness factors, rating -> % of the inherent score that remains; {}: the
+    # methodology's (a setting: risk/settings.py)
+    control_factors: dict[str, float] = Field({}, description="your factors in percent, e.g. {Fully effective: 45}")
     partner_roles: list[str] = []
     # the most rows a report table shows (the worst first); every row stays in the Excel workbook
     report_rows: int = Field(500, ge=1, description="rows shown per report table; the rest are in the .xlsx")
@@ -84,10 +87,10 @@ class RiskEvaluationParams(CommonParams):
     renamed_ids: dict[str, str | dict[str, str]] = Field(
         {}, description="earlier risk ID -> current ID, e.g. {KV-003: KV-003A}; or per period: {2024-25: {...}}")
 
-    @field_validator("earlier", "renamed_ids", mode="before")
+    @field_validator("earlier", "renamed_ids", "control_factors", mode="before")
     @classmethod
     def _none_is_empty(cls, value: Any, info: Any) -> Any:
-        return ({} if info.field_name == "renamed_ids" else []) if value is None else value
+        return ([] if info.field_name == "earlier" else {}) if value is None else value
 
     @field_validator("renamed_ids")
     @classmethod

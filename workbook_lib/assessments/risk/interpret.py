@@ -431,7 +431,16 @@ class Interpreter:
         return True
 
     def _place_own_figures(self, decisions: list[_Decision]) -> None:
-        """A file's own score or level belongs to the likelihood and impact pair to its left."""
+        """A file's own score or level belongs to the likelihood and impact pair to its left. A heading accepted
+        for a score whose values are words (the guide's "Inherent risk rating: High") holds the level."""
+        for d in decisions:
+            if d.rank == 3 or not d.canonical.startswith("stated_") or not d.canonical.endswith("_score"):
+                continue
+            filled = [v for v in d.values or [] if v]
+            level = d.canonical.removesuffix("_score") + "_level"
+            if filled and not all(v.replace(".", "", 1).isdigit() for v in filled) \
+                    and not any(x.canonical == level for x in decisions):
+                d.canonical, d.how = level, d.how + " (its values are words: the file's level)"
         for d in decisions:
             if d.canonical not in (SCORE, LEVEL):
                 continue

@@ -75,6 +75,7 @@ class Band(ColouredBand):
 class Banding(Strict):
     title: str
     bands: list[Band] = _levels()
+    note: str = ""  # what a report says under this banding's table (e.g. where it disagrees with another)
 
 
 class ControlLevel(Strict):
@@ -114,6 +115,9 @@ class ResidualRule(Strict):
     fallback: Literal["control_factor"] | None = None
     # how a factor-reduced score returns to the integer scale
     rounding: Literal["ceil", "round", "floor"] = "ceil"
+    # who set the factors when the source gives none (e.g. "this suite"); an organisation's own factors (the
+    # control_factors setting) put its name here. None: the factors are the source's
+    factors_set_by: str | None = None
     note: str = ""
 
 
@@ -139,6 +143,8 @@ class Methodology(Strict):
     version: str
     title: str
     source: str = ""
+    # how reports name the source document ("the guide"), e.g. "not in the guide"
+    source_called: str = "the source"
     impact_categories: list[str] = Field([], max_length=MAX_LEVELS)
     likelihood: list[LikelihoodLevel] = _levels()
     impact: list[ImpactLevel] = _levels()
@@ -151,8 +157,9 @@ class Methodology(Strict):
     escalation: Escalation | None = None
     # "current": the source gives one current rating per risk (after existing controls) and no inherent one
     rating_stage: Literal["inherent_and_residual", "current"] = "inherent_and_residual"
-    # what this file adds that its source does not give; every report marks it "not in the source"
+    # what this file adds that its source does not give, and who set it; every report marks it "not in the source"
     not_in_source: list[str] = []
+    added_by: str = "this organisation"
     notes: list[Note] = []
 
     # ---- validation -------------------------------------------------------------------------
@@ -169,6 +176,9 @@ class Methodology(Strict):
     @classmethod
     def _unique_controls(cls, levels: list[ControlLevel]) -> list[ControlLevel]:
         unique_names([lv.label for lv in levels] + [a for lv in levels for a in lv.aliases], "label or alias")
+        if any(a.factor > b.factor for a, b in zip(levels, levels[1:], strict=False)):
+            raise ValueError("control_effectiveness is listed from the most to the least effective, so a factor may "
+                             "not fall down the list: got " + ", ".join(f"{c.label} {c.factor:g}" for c in levels))
         return levels
 
     @model_validator(mode="after")
@@ -215,15 +225,17 @@ class Methodology(Strict):
             self.threshold(key)
 
     def threshold(self, key: Literal["tolerance", "acceptance"], banding: str | None = None) -> int | None:
-        """The highest score within tolerance (or the acceptance level): a score, or a band's top score."""
+        """The highest score within tolerance (or the acceptance level): a score, or a band's top score. A band
+        name is looked up in ``banding``, then in the default banding (the one an escalation names its bands in)."""
         value = getattr(self.escalation, key) if self.escalation else None
         if value is None or isinstance(value, int):
             return value
-        for band in self.bandings[banding or self.default_banding].bands:
+        keys = dict.fromkeys(k for k in (banding, self.default_banding) if k in self.bandings)
+        for band in (b for k in keys for b in self.bandings[k].bands):
             if band.name.casefold() == str(value).casefold():
                 return band.max
         raise ValueError(f"escalation {key} {quote(value)} is neither a score nor a band of "
-                         f"{banding or self.default_banding}")
+                         f"{' or '.join(keys) or self.default_banding}")
 
     # ---- derived facts ----------------------------------------------------------------------
     @cached_property
@@ -242,10 +254,18 @@ class Methodology(Strict):
         """Whether a control-effectiveness factor gives a residual (the rule, or the fallback of a re-rating)."""
         return self.residual.rule == "control_factor" or self.residual.fallback == "control_factor"
 
+    def factors_in_words(self) -> str:
+        return ", ".join(f"{c.label} {c.factor:.0%}" for c in self.control_effectiveness)
+
+    def factors_provenance(self) -> str:
+        """Where the control-effectiveness factors come from, e.g. "not in the guide; set by this suite"."""
+        who = self.residual.factors_set_by
+        return f"not in {self.source_called}; set by {who}" if who else f"as {self.source_called} gives them"
+
     def residual_in_words(self) -> str:
         factor = ("inherent score x the remaining-risk factor of its control effectiveness ("
-                  + ", ".join(f"{c.label} {c.factor:.0%}" for c in self.control_effectiveness)
-                  + f"), rounded ({self.residual.rounding})") if self.control_effectiveness else ""
+                  + self.factors_in_words() + f"), rounded ({self.residual.rounding})") \
+            if self.control_effectiveness else ""
         if self.residual.rule == "control_factor":
             return factor + "; a risk the register re-rates after controls keeps its re-rating"
         text = "likelihood x impact re-rated after controls, with the same scales"
@@ -314,4 +334,39 @@ def with_tolerance(loaded: LoadedMethodology, tolerance: int | str | None) -> Lo
     except ValueError:
         bands = ", ".join(b.name for b in m.bandings[m.default_banding].bands)
         raise ParameterError(f"tolerance {quote(tolerance)}: expected a score or one of the bands {bands}") from None
+    return loaded.model_copy(update={"methodology": m})
+
+
+def with_control_factors(loaded: LoadedMethodology, factors: dict[str, float] | None,
+                         organisation: str) -> LoadedMethodology:
+    """The methodology with the organisation's own control-effectiveness factors: each rating of its scale (by label
+    or alias) -> the share of the inherent score that remains, in percent. Every rating is given once, and a
+    less effective rating never leaves less risk than a more effective one."""
+    if not factors:
+        return loaded
+    m = loaded.methodology
+    what = "control_factors"
+    if not m.control_effectiveness:
+        raise ParameterError(f"{what}: {m.title} has no control-effectiveness scale; leave them blank")
+    lookup = m.control_lookup()
+    shares: dict[str, float] = {}
+    for word, share in factors.items():
+        level = lookup.get(normalise_label(str(word)))
+        if level is None:
+            raise ParameterError(f"{what}: {quote(word)} is not a control-effectiveness rating of {m.name}; expected "
+                                 + ", ".join(c.label for c in m.control_effectiveness))
+        if isinstance(share, bool) or not isinstance(share, int | float) or not 0 < share <= 100:
+            raise ParameterError(f"{what}: {level.label} {quote(share)}: expected a percentage above 0, at most 100")
+        if level.label in shares:
+            raise ParameterError(f"{what}: {level.label} is given twice")
+        shares[level.label] = share / 100
+    missing = [c.label for c in m.control_effectiveness if c.label not in shares]
+    if missing:
+        raise ParameterError(f"{what}: give a percentage for every rating; missing: {', '.join(missing)}")
+    levels = [c.model_copy(update={"factor": shares[c.label]}) for c in m.control_effectiveness]
+    if any(a.factor > b.factor for a, b in zip(levels, levels[1:], strict=False)):
+        raise ParameterError(f"{what}: a less effective rating may not leave less risk than a more effective one; "
+                             "got " + ", ".join(f"{c.label} {c.factor:.0%}" for c in levels))
+    residual = m.residual.model_copy(update={"factors_set_by": organisation or "this organisation"})
+    m = m.model_copy(update={"control_effectiveness": levels, "residual": residual})
     return loaded.model_copy(update={"methodology": m})

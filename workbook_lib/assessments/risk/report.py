@@ -143,16 +143,39 @@ def result_tables(ev: RiskEvaluation) -> dict[str, pd.DataFrame]:
 
 
 
+# a methodology whose register gives one current rating per risk (rating_stage: current) is reported in its words
+CURRENT = {"inherent_likelihood": "Current likelihood", "inherent_impact": "Current impact",
+           "residual_score": "Current score", "residual_level": "Current level"}
+
+
+def in_stage_words(ev: RiskEvaluation, frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` as a report shows it: with current ratings only, no inherent score or level (the source gives
+    none) and the ratings headed "Current"."""
+    if ev.methodology.methodology.rating_stage != "current":
+        return frame
+    return frame.drop(columns=["inherent_score", "inherent_level"], errors="ignore").rename(columns=CURRENT)
+
+
+def score_column(ev: RiskEvaluation) -> str:
+    """The column a report table of risks is ordered by, worst first (its residual or current score)."""
+    return in_stage_words(ev, pd.DataFrame(columns=["residual_score"])).columns[0]
+
+
 def attention(ev: RiskEvaluation) -> pd.DataFrame:
     above = ev.risks[ev.risks["above_appetite"] == True]  # noqa: E712
     cols = ["risk_id", "group", "category", "owner", "residual_score", "residual_level", "appetite",
             "decision_maker", "decision_basis", "register_destination", "arithmetic"]
-    return above.sort_values("residual_score", ascending=False)[cols]
+    return in_stage_words(ev, above.sort_values("residual_score", ascending=False)[cols])
 
 
 def overdue(ev: RiskEvaluation) -> pd.DataFrame:
     t = ev.treatments
-    return t[t["action_overdue"] | t["review_overdue"]]
+    return in_stage_words(ev, t[t["action_overdue"] | t["review_overdue"]])
+
+
+def groups_view(ev: RiskEvaluation) -> pd.DataFrame:
+    """The groups in the methodology's words."""
+    return in_stage_words(ev, ev.groups)
 
 
 def register_view(ev: RiskEvaluation) -> pd.DataFrame:
@@ -161,7 +184,7 @@ def register_view(ev: RiskEvaluation) -> pd.DataFrame:
             "arithmetic"]
     view = ev.risks[cols].copy()
     view.loc[~ev.risks["rated"], "arithmetic"] = "NOT RATED: not scored"
-    return view
+    return in_stage_words(ev, view)
 
 
 def opening_narrative(ev: RiskEvaluation, organisation: str, period: str) -> Md:
@@ -251,7 +274,8 @@ def _row(values: Any) -> Md:
 
 
 def closed_view(ev: RiskEvaluation) -> pd.DataFrame:
-    return ev.closed[["risk_id", "description", "status", "owner", "inherent_likelihood", "inherent_impact"]]
+    return in_stage_words(ev, ev.closed[["risk_id", "description", "status", "owner", "inherent_likelihood",
+                                         "inherent_impact"]])
 
 
 def roles_narrative(ev: RiskEvaluation) -> Md:
@@ -270,6 +294,9 @@ def method_note(ev: RiskEvaluation) -> Md:
     bands = m.banding(ev.banding).bands
     rows = Md("\n").join(_row([b.name, f"{b.min}-{b.max}", b.decision_maker, b.register_destination])
                          for b in bands)
+    register = md("Register (not in {})", m.source_called) if _added(m, "register") else md("Register")
+    said = m.banding(ev.banding).note
+    banding_note = md("*About this banding:* {}\n\n", said) if said else Md()
     notes = notes_markdown(m.notes)
     read = Md()
     if ev.readings:
@@ -283,7 +310,9 @@ def method_note(ev: RiskEvaluation) -> Md:
                   "| Column | Your heading | Read as | How |\n|---|---|---|---|\n{}\n{}\n\n", sheet, rows_read, skipped)
     added = Md()
     if m.not_in_source:
-        added = md("**Not in the source; set by this organisation:** {}.\n\n", Md("; ").join(m.not_in_source))
+        added = md("**Not in {}; set by {}:** {}.\n\n", m.source_called, m.added_by, Md("; ").join(m.not_in_source))
+    if m.uses_factor and m.control_effectiveness:
+        added += md("**Control-effectiveness factors** ({}): {}.\n\n", m.factors_in_words(), m.factors_provenance())
     escalation = Md()
     if m.escalation:
         e = m.escalation
@@ -299,11 +328,13 @@ def method_note(ev: RiskEvaluation) -> Md:
     return md("## Method and provenance\n"
               "Methodology **{name}**, version {version}, SHA-256 `{sha}`.\n\n"
               "Score = likelihood x impact ({rule}); residual = {residual}.\n\n{stage}{added}"
-              "| Band | Scores | Decision maker | Register |\n|---|---|---|---|\n{rows}\n\n{escalation}{read}"
+              "| Band | Scores | Decision maker | {register} |\n|---|---|---|---|\n{rows}\n\n{banding_notes}"
+              "{escalation}{read}"
               "**Decisions recorded in the methodology file** (where the source document is silent or "
               "inconsistent):\n\n{notes}", name=m.name, version=m.version, sha=ev.methodology.sha256,
               rule=m.scoring.rule, residual=m.residual_in_words(), stage=stage, added=added, rows=rows,
-              escalation=escalation, read=read, notes=notes)
+              register=register, banding_notes=banding_note, escalation=escalation, read=read,
+              notes=notes)
 
 
 # ---- movement since earlier periods (risk.changes) ------------------------------------------------------

@@ -12,7 +12,12 @@ import pandas as pd
 from workbook_lib.assessments.risk.changes import Movement, changes_across
 from workbook_lib.assessments.risk.earlier_report import read_report
 from workbook_lib.assessments.risk.inputs import EarlierPeriod, RiskEvaluationParams
-from workbook_lib.assessments.risk.methodology import LoadedMethodology, load_methodology, with_tolerance
+from workbook_lib.assessments.risk.methodology import (
+    LoadedMethodology,
+    load_methodology,
+    with_control_factors,
+    with_tolerance,
+)
 from workbook_lib.assessments.risk.records import RISK
 from workbook_lib.assessments.risk.register import Register, load_register, validate_register
 from workbook_lib.assessments.risk.scoring import Appetite, RiskEvaluation, evaluate
@@ -48,6 +53,7 @@ class RiskInputs:
 
 def _settings(params: RiskEvaluationParams) -> tuple[LoadedMethodology, Appetite]:
     loaded = with_tolerance(load_methodology(params.methodology_ref()), params.tolerance)
+    loaded = with_control_factors(loaded, params.control_factors, params.organisation)
     loaded.methodology.banding(params.banding)
     return loaded, Appetite.resolve(params.appetite_spec(), loaded.methodology, params.banding)
 

@@ -246,6 +246,9 @@ def _arithmetic_text(r: pd.DataFrame, m: Methodology) -> pd.Series:
     """The arithmetic text of each row of rated risks (``ARITHMETIC_COLUMNS``)."""
     f = {c: _formatted(r[c]) for c in ("inherent_likelihood", "inherent_impact", "inherent_score", "inherent_level",
                                        "residual_score", "residual_level")}
+    if m.rating_stage == "current":  # one current rating per risk: no inherent one, no residual step
+        return ("current " + f["inherent_likelihood"] + " x " + f["inherent_impact"] + " = " + f["residual_score"]
+                + " (" + f["residual_level"] + ")")
     inherent = ("inherent " + f["inherent_likelihood"] + " x " + f["inherent_impact"] + " = " + f["inherent_score"]
                 + " (" + f["inherent_level"] + ")")
     basis = r["residual_basis"]

@@ -1,17 +1,23 @@
-"""The settings the risk evaluation declares (an organisation's methodology, banding, appetite and tolerance) and
-what makes one unusable. Their labels and help are data (``data/settings.yaml``)."""
+"""The settings the risk evaluation declares (an organisation's methodology, banding, appetite, tolerance and
+control-effectiveness factors) and what makes one unusable. Their labels and help are data (``data/settings.yaml``)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from workbook_lib.assessments.risk.methodology import load_methodology, shipped, with_tolerance
+from workbook_lib.assessments.risk.methodology import (
+    load_methodology,
+    shipped,
+    with_control_factors,
+    with_tolerance,
+)
 from workbook_lib.assessments.risk.scoring import Appetite
 from workbook_lib.core.settings import declared_in
 
 SETTINGS = declared_in(Path(__file__).parent / "data" / "settings.yaml", {
-    "methodology": str, "banding": str, "appetite": int | str | dict[str, Any], "tolerance": int | str})
+    "methodology": str, "banding": str, "appetite": int | str | dict[str, Any], "tolerance": int | str,
+    "control_factors": dict[str, float]})
 
 
 def suite_default() -> str:
@@ -29,7 +35,8 @@ def problems(values: Any) -> list[tuple[str, str]]:
     m = loaded.methodology
     checks = [("banding", lambda: m.banding(values.banding)),
               ("appetite", lambda: Appetite.resolve(values.appetite, m, values.banding)),
-              ("tolerance", lambda: with_tolerance(loaded, values.tolerance))]
+              ("tolerance", lambda: with_tolerance(loaded, values.tolerance)),
+              ("control_factors", lambda: with_control_factors(loaded, values.control_factors, "the organisation"))]
     found = []
     for name, check in checks:
         try:

@@ -1,5 +1,5 @@
-"""The risk evaluation's part of the Settings page: methodology, banding, appetite (a default and per category)
-and tolerance."""
+"""The risk evaluation's part of the Settings page: methodology, banding, appetite (a default and per category),
+tolerance and the control-effectiveness factors (one rating a line, in percent)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,20 @@ from workbook_lib.core.settings import label
 def number_or_text(value: str) -> int | str:
     text = value.strip()
     return int(text) if text.isdigit() else text
+
+
+def percent(value: str) -> float | str:
+    """A typed percentage ("45", "45%", "62.5") as a number; anything else as typed (the check names it)."""
+    text = value.strip().removesuffix("%").strip()
+    try:
+        return float(text)
+    except ValueError:
+        return value.strip()
+
+
+def _lines(values: dict[str, Any] | None, unit: str = "") -> str:
+    return "\n".join(f"{k}: {v:g}{unit}" if isinstance(v, float) else f"{k}: {v}{unit}"
+                     for k, v in (values or {}).items())
 
 
 class RiskSettings(SettingsSection):
@@ -36,8 +50,12 @@ class RiskSettings(SettingsSection):
                                          **self.text()), "setting-categories")
         self.tolerance = tag(w.Text(description=label("tolerance"), placeholder="a score or a band; blank: the "
                                     "methodology's", **self.text()), "setting-tolerance")
+        self.factors = tag(w.Textarea(description=label("control_factors"),
+                                      placeholder="one rating per line, in percent; blank: the methodology's, e.g."
+                                                  "\nFully effective: 45\nPartially effective: 60", **self.text()),
+                           "setting-control-factors")
         self.methodology.observe(lambda _c: self._bandings(), names="value")
-        self.widgets = [self.methodology, self.banding, self.appetite, self.categories, self.tolerance]
+        self.widgets = [self.methodology, self.banding, self.appetite, self.categories, self.tolerance, self.factors]
 
     def _bandings(self) -> None:
         m = self.methodologies.get(self.methodology.value)
@@ -52,28 +70,40 @@ class RiskSettings(SettingsSection):
         self.banding.value = values.banding if values.banding in {b for _l, b in self.banding.options} else ""
         appetite = values.appetite if isinstance(values.appetite, dict) else {"default": values.appetite}
         self.appetite.value = "" if appetite.get("default") is None else str(appetite["default"])
-        self.categories.value = "\n".join(f"{k}: {x}" for k, x in (appetite.get("categories") or {}).items())
+        self.categories.value = _lines(appetite.get("categories"))
         self.tolerance.value = "" if values.tolerance is None else str(values.tolerance)
+        self.factors.value = _lines(values.control_factors, "%")
 
     def read(self, problem: Callable[[str, str, str], None]) -> dict[str, Any]:
         appetite: dict[str, Any] = {}
         if self.appetite.value.strip():
             appetite["default"] = number_or_text(self.appetite.value)
-        categories: dict[str, Any] = {}
-        for line in self.categories.value.splitlines():
-            if not line.strip():
-                continue
-            name, sep, value = line.partition(":")
-            if not sep or not name.strip() or not value.strip():
-                problem(self.categories.description, line.strip(), "one category per line: name, a colon, then a "
-                        "score or band (e.g. Financial: 4)")
-                continue
-            categories[name.strip()] = number_or_text(value)
+        categories = self._pairs(self.categories, number_or_text, problem, "one category per line: name, a colon, "
+                                 "then a score or band (e.g. Financial: 4)")
         if categories:
             appetite["categories"] = categories
+        factors = self._pairs(self.factors, percent, problem, "one rating per line: the rating, a colon, then the "
+                              "percentage of the inherent score that remains (e.g. Fully effective: 45)")
         return {"methodology": self.methodology.value or None, "banding": self.banding.value or None,
                 "appetite": appetite or None,
-                "tolerance": number_or_text(self.tolerance.value) if self.tolerance.value.strip() else None}
+                "tolerance": number_or_text(self.tolerance.value) if self.tolerance.value.strip() else None,
+                "control_factors": factors or None}
+
+    @staticmethod
+    def _pairs(box: w.Textarea, value: Callable[[str], Any], problem: Callable[[str, str, str], None],
+               expected: str) -> dict[str, Any]:
+        """"name: value" lines of a text box; a line without both is named as a problem."""
+        pairs: dict[str, Any] = {}
+        for line in box.value.splitlines():
+            if not line.strip():
+                continue
+            name, sep, text = line.partition(":")
+            if not sep or not name.strip() or not text.strip():
+                problem(box.description, line.strip(), expected)
+                continue
+            pairs[name.strip()] = value(text)
+        return pairs
 
     def typed(self) -> dict[str, str]:
-        return {"appetite": self.appetite.value, "tolerance": self.tolerance.value}
+        return {"appetite": self.appetite.value, "tolerance": self.tolerance.value,
+                "control_factors": self.factors.value}
