@@ -75,7 +75,7 @@ def test_slip_decisions_place_items_by_what_they_test(ref, principle):
 def test_every_slip_decision_is_recorded_as_a_note():
     topics = " | ".join(n.topic.casefold() for n in Q.notes)
     for words in ("numbering skips", "principles 2 and 3", "principles 6 and 7", "principle 9",
-                  "information and communication", "lowest band starts at 1", "present and functioning rule",
+                  "information and communication", "lowest band starts at 1", "what the ratings say about a principle",
                   "divergence threshold", "band colours"):
         assert words in topics, words
     p9 = next(n for n in Q.notes if "principle 9" in n.topic.casefold())
@@ -145,6 +145,7 @@ def test_own_rule_may_judge_on_complete_items(tmp_path):
     (lambda d: d.update(colour_scheme="x"), "colour_scheme"),
     (lambda d: d["lines"].pop(0), "lines must be numbered 1..2"),
     (lambda d: d["principles"][0].update(component="XX"), "component 'XX'"),
+    (lambda d: d["present_and_functioning"].update(not_met="Incomplete"), "status 'Incomplete' is used twice"),
 ])
 def test_inconsistent_questionnaire_is_refused_naming_the_file(tmp_path, change, message):
     data = _shipped_data()

@@ -148,10 +148,10 @@ def test_overall_picture_counts_principles_by_status(tmp_path):
     rows = {i.id: (4, 3, 3) for i in Q.items if i.principle in (1, 2)}
     rows |= {i.id: (1, 1, 2) for i in Q.items if i.principle == 8}
     result = _assess(tmp_path, rows)
-    assert result.overall == {"principles": 17, model.PRESENT: 2, model.NOT_PRESENT: 1, model.INCOMPLETE: 13,
+    assert result.overall == {"principles": 17, model.MET: 2, model.NOT_MET: 1, model.INCOMPLETE: 13,
                               model.NOT_ASSESSED: 1}
-    assert "present and functioning 2, not present and functioning 1, incomplete 13, not assessed 1" in \
-        report.key_figures(result)
+    assert ("rated in place and working on average 2, rated short of in place and working 1, incomplete 13, "
+            "not assessed 1") in report.key_figures(result)
 
 
 def test_fragmented_status_puts_the_applicability_warning_first(tmp_path):

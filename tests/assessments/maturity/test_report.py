@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import openpyxl
 
@@ -18,6 +19,7 @@ from workbook_lib.assessments.maturity.inputs import load_marks
 from workbook_lib.assessments.maturity.report import key_figures, maturity_summary
 from workbook_lib.assessments.maturity.scoring import assess
 from workbook_lib.assessments.maturity.spec import SPEC
+from workbook_lib.core.outputs import add_labels, column_heading
 
 
 def test_example_key_figures_match_the_expected_file(example):
@@ -73,3 +75,22 @@ def test_narrative_escapes_user_text_and_states_the_method(example):
     assert "Step 1: **integrated to risk intelligent**" in report.roadmap_narrative(result)
     assert "disagree" in report.capacity_narrative(result)
     assert "**(this municipality)**" in report.index_context(result)
+
+
+# ---- method notes: decisions, not change history; words, not field names --------------------------------
+
+CHANGE_HISTORY = re.compile(r"\b(earlier|previous(ly)?|formerly|no longer|was wrong|used to|now reads|corrected)\b",
+                            re.IGNORECASE)
+
+
+def test_method_notes_record_decisions_in_words(example):
+    _, result = example
+    add_labels(SPEC.labels)
+    for n in M.notes:
+        assert not CHANGE_HISTORY.search(f"{n.topic} {n.decision}"), n.topic
+    numbering = next(n for n in M.notes if n.topic == "capacity numbering")
+    assert "guide's own number" in numbering.decision
+    shown = " ".join([str(report.method_note(result)), str(report.capacity_narrative(result)),
+                      *(column_heading(c) for t in SPEC.tables(result).values() for c in t.columns)])
+    assert "seed_ref" not in shown and "Seed ref" not in shown
+    assert column_heading("seed_ref") == "Guide reference"  # the capacity disagreements table's column

@@ -2,7 +2,7 @@
 
 Every expected value below is worked out by hand from the README and the 5 x 5 method (western-cape-5x5):
 likelihood percentages go through the probability ranges Rare 0-1%, Unlikely 1-10%, Moderate 10-50%,
-Likely 50-100%, Almost certain exactly 100% (a level covers min < p <= max; 0% = eliminated); X-marks
+Likely 50-100%, Almost certain exactly 100% (a level covers min < p <= max; 0% is Rare); X-marks
 VL..VH = 1..5; score = L x I; bands Low 1-8, Medium 9-12, High 13-25.
 """
 
@@ -353,27 +353,30 @@ def test_xmarks_xlsx_lower_case_marks(workbooks):
         "XA-01": (3, 5), "XA-03": (4, 3), "XA-05": (1, 5), "XA-06": (5, 1)}
 
 
-# ---- 0% likelihood (docs/methodologies.md: "0% means the risk is eliminated") --------------------------
+# ---- 0% likelihood: Rare (the guide's Table 17: "0 - 1%"); eliminated comes only from a status -------------
 
 
-def test_zero_percent_likelihood_with_an_impact_is_eliminated(tmp_path):
+def test_zero_percent_likelihood_is_rare_and_scored(tmp_path):
     path = write_csv(tmp_path, [["Risk ID", "Description", "Probability", "Impact"],
                                 ["Z-01", "Landfill gas escapes from the closed tip", "0%", "3"],
                                 ["Z-02", "Flooding of the depot", "30%", "4"]])
-    ev = evaluated(load(path))
+    reg = load(path)
+    assert levels(reg, "Z-01", "Z-02") == {"Z-01": (1, 3), "Z-02": (3, 4)}
+    ev = evaluated(reg)
     risks = ev.risks.set_index("risk_id")
-    assert risks.at["Z-01", "status"] == "eliminated"
-    assert list(ev.closed["risk_id"]) == ["Z-01"]
+    assert risks.at["Z-01", "status"] == "open" and int(risks.at["Z-01", "inherent_score"]) == 3
+    assert ev.closed.empty
 
 
 @pytest.mark.parametrize("open_word", ["", "Open", "Aperto", "Active", "OPEN"])
-def test_zero_percent_likelihood_marks_an_open_risk_eliminated(tmp_path, open_word):
+def test_zero_percent_likelihood_leaves_an_open_risk_open(tmp_path, open_word):
     path = write_csv(tmp_path, [["Risk ID", "Description", "Probability", "Impact", "Status"],
-                                ["Z-01", "Landfill gas escapes from the closed tip", "0%", "", open_word],
-                                ["Z-02", "Flooding of the depot", "30%", "4", "Open"]])
+                                ["Z-01", "Landfill gas escapes from the closed tip", "0%", "2", open_word],
+                                ["Z-02", "Flooding of the depot", "30%", "4", "Eliminated"]])
     reg = load(path)
-    assert reg.frame.set_index("risk_id").at["Z-01", "status"] == "eliminated"
-    assert reg.warnings == []  # not "Z-01 is not rated"
+    frame = reg.frame.set_index("risk_id")
+    assert frame.at["Z-01", "status"] == "open" and frame.at["Z-02", "status"] == "eliminated"
+    assert levels(reg, "Z-01") == {"Z-01": (1, 2)}
 
 
 # ---- columns: entries --------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """The COSO questionnaire as data: components, principles, items, the rating scale, the lines of assurance,
-the combined bands, the divergence threshold and the rule for "present and functioning".
+the combined bands, the divergence threshold and the rule that judges each principle from its ratings, under
+the name the questionnaire gives it (the suite makes no COSO deficiency evaluation).
 
 A questionnaire is a YAML file validated with pydantic; a shipped one is named by its stem, an
 organisation's own by its path.
@@ -30,12 +31,13 @@ SHIPPED_PATTERN = "coso-*.yaml"
 DEFAULT_QUESTIONNAIRE = "coso-17-western-cape"
 MATURITY_STATUSES = ("fragmented", "integrated", "risk intelligent")
 
-# principle statuses (the overall picture counts principles in each)
-PRESENT = "present and functioning"
-NOT_PRESENT = "not present and functioning"
+# principle statuses as keys (the overall picture counts principles in each; components get principles_<key>);
+# a principle shows the rule's own words for MET and NOT_MET (PresentRule.met, .not_met)
+MET = "met"
+NOT_MET = "not met"
 INCOMPLETE = "incomplete"
 NOT_ASSESSED = "not assessed"
-STATUSES = (PRESENT, NOT_PRESENT, INCOMPLETE, NOT_ASSESSED)
+STATUSES = (MET, NOT_MET, INCOMPLETE, NOT_ASSESSED)
 NO_SINGLE_LINE = "no single line stands apart"
 
 # spellings of a line number accepted in responses (besides the line's name and aliases)
@@ -85,7 +87,7 @@ class CombinedBand(ColouredBand):
 
 class Combined(Strict):
     rule: str = "sum of the lines' ratings"
-    red_band: str = Field(min_length=1, description="the band whose items count as red (management must improve)")
+    red_band: str = Field(min_length=1, description="the band whose items count as red (management can improve)")
     bands: list[CombinedBand] = Field(min_length=1)
 
 
@@ -94,6 +96,10 @@ class Divergence(Strict):
 
 
 class PresentRule(Strict):
+    """When a principle's ratings meet the rule, and what a principle that meets it (or not) is called."""
+
+    met: str = Field(default="meets the questionnaire's rule", min_length=1)
+    not_met: str = Field(default="short of the questionnaire's rule", min_length=1)
     require_all_complete: bool = True
     max_red_items: int = Field(default=0, ge=0)
     min_mean_combined: float
@@ -195,6 +201,8 @@ class Questionnaire(Strict):
         if self.combined.red_band not in {b.name for b in bands}:
             raise ValueError(f"combined.red_band {self.combined.red_band!r} is not one of the band names "
                              f"{[b.name for b in bands]}")
+        rule = self.present_and_functioning
+        unique_names([INCOMPLETE, NOT_ASSESSED, rule.met, rule.not_met], "present_and_functioning: principle status")
         problems = band_problems(bands, self.reachable_scores)
         if problems:
             raise ValueError("combined bands: " + "; ".join(problems))
@@ -222,6 +230,12 @@ class Questionnaire(Strict):
             if score >= band.min:
                 chosen = band
         return chosen
+
+    @property
+    def status_names(self) -> dict[str, str]:
+        """Status key -> the words shown for it."""
+        rule = self.present_and_functioning
+        return {MET: rule.met, NOT_MET: rule.not_met, INCOMPLETE: INCOMPLETE, NOT_ASSESSED: NOT_ASSESSED}
 
     def line(self, number: int) -> AssuranceLine:
         return self.lines[number - 1]

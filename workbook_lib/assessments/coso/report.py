@@ -11,10 +11,10 @@ import pandas as pd
 from workbook_lib.assessments.coso.model import (
     ASSESSMENT,
     INCOMPLETE,
+    MET,
     NO_SINGLE_LINE,
     NOT_ASSESSED,
-    NOT_PRESENT,
-    PRESENT,
+    NOT_MET,
     STATUSES,
     Questionnaire,
 )
@@ -49,12 +49,11 @@ def key_figures(result: CosoResult) -> str:
     items = result.items
     bands = items["band"].value_counts()
     levels = ", ".join(f"{b.name} {int(bands.get(b.name, 0))}" for b in result.q.combined.bands)
-    o = result.overall
+    o, names = result.overall, result.q.status_names
+    statuses = ", ".join(f"{names[s]} {o[s]}" for s in STATUSES)
     return (f"items {len(items)} | complete {int(items['complete'].sum())} | "
             f"incomplete {int((~items['complete']).sum())} | combined: {levels} | "
-            f"divergent {int(items['divergent'].sum())} | principles {o['principles']}: "
-            f"present and functioning {o[PRESENT]}, not present and functioning {o[NOT_PRESENT]}, "
-            f"incomplete {o[INCOMPLETE]}, not assessed {o[NOT_ASSESSED]}")
+            f"divergent {int(items['divergent'].sum())} | principles {o['principles']}: {statuses}")
 
 
 ITEM_COLUMNS_HEAD = ["item_id", "component", "principle", "principle_name", "seed_ref", "text"]
@@ -82,7 +81,7 @@ def method_table(result: CosoResult) -> pd.DataFrame:
             ("title", q.title), ("source", q.source), ("responses", result.responses_file or "(none)"),
             ("maturity status", result.maturity_status or "(not stated)"),
             ("combined score", q.combined.rule), ("divergence threshold", str(result.divergence_threshold)),
-            ("present and functioning", rule.description or
+            (f"rule: {rule.met}", rule.description or
              f"all complete {rule.require_all_complete}, red items at most {rule.max_red_items}, "
              f"mean at least {rule.min_mean_combined:g}")]
     rows += [(f"rating {lv.value}: {lv.label}", lv.description) for lv in q.scale]
@@ -142,20 +141,23 @@ def opening_narrative(result: CosoResult, organisation: str, period: str, as_of:
                     incomplete=md("; **{} are incomplete** and are listed, never scored", len(result.incomplete))
                     if len(result.incomplete) else Md()))
     bands = result.complete["band"].value_counts()
+    red = next(b for b in q.combined.bands if b.name == q.combined.red_band)
     lines.append(md("Combined scores: {}.{}", Md(", ").join(
         md("**{}** {} ({}-{})", int(bands.get(b.name, 0)), b.name, b.min, b.max) for b in q.combined.bands),
-        md(" Red items, where management must improve the control environment first: {}.", _ids(result.red))
-        if len(result.red) else md(" No item is red.")))
-    pf = p[p["status"] == PRESENT]
-    not_pf = p[p["status"] == NOT_PRESENT]
+        md(" {} items: {}.{}", red.name, _ids(result.red), md(" {}", red.meaning) if red.meaning else Md())
+        if len(result.red) else md(" No item is {}.", red.name.lower())))
+    names = q.status_names
+    pf = p[p["status"] == names[MET]]
+    not_pf = p[p["status"] == names[NOT_MET]]
 
     def listed(frame: pd.DataFrame) -> Md:
         return md(" ({})", _principle_list(frame)) if len(frame) else Md()
 
-    lines.append(md("**{present} of {total} principles** are judged present and functioning{pf}; **{not_present}** "
-                    "{are_not} not{not_pf}; {incomplete} cannot be judged yet because ratings are missing{inc}; "
-                    "{not_assessed} {are_na} not assessed{na}.", present=o[PRESENT], total=o["principles"],
-                    pf=listed(pf), not_present=o[NOT_PRESENT], are_not=_are(o[NOT_PRESENT]), not_pf=listed(not_pf),
+    lines.append(md("**{present} of {total} principles** are {met}{pf}; **{not_present}** {are_not} "
+                    "{not_met}{not_pf}; {incomplete} cannot be judged yet because ratings are missing{inc}; "
+                    "{not_assessed} {are_na} not assessed{na}.", present=o[MET], total=o["principles"],
+                    met=names[MET], pf=listed(pf), not_present=o[NOT_MET], are_not=_are(o[NOT_MET]),
+                    not_met=names[NOT_MET], not_pf=listed(not_pf),
                     incomplete=o[INCOMPLETE], inc=listed(p[p["status"] == INCOMPLETE]) if o[INCOMPLETE] else Md(),
                     not_assessed=o[NOT_ASSESSED], are_na=_are(o[NOT_ASSESSED]),
                     na=listed(p[p["status"] == NOT_ASSESSED]) if o[NOT_ASSESSED] else Md()))
@@ -186,12 +188,12 @@ def rating_guide(result: CosoResult) -> Md:
 
 
 def principles_narrative(result: CosoResult) -> Md:
-    """Which principles are present and functioning, and why the others are not (or not yet) judged so."""
+    """Which principles meet the questionnaire's rule, and why the others do not (or are not yet judged)."""
     rule = result.q.present_and_functioning
     p = result.principles
     parts = [md("## Principles\n{}", rule.description)]
-    for status, title in ((NOT_PRESENT, "Not present and functioning"), (INCOMPLETE, "Not judged: incomplete"),
-                          (NOT_ASSESSED, "Not assessed")):
+    for status, title in ((rule.not_met, rule.not_met[:1].upper() + rule.not_met[1:]),
+                          (INCOMPLETE, "Not judged: incomplete"), (NOT_ASSESSED, "Not assessed")):
         chosen = p[p["status"] == status]
         if len(chosen):
             parts.append(md("**{}**\n\n", title) + md_list(
@@ -263,13 +265,14 @@ def method_note(result: CosoResult) -> Md:
     return md("## Method and provenance\n"
               "Questionnaire **{name}**, version {version}, SHA-256 `{sha}`{source}.\n\n"
               "Combined score = {rule}; an item missing any line's rating is incomplete and is never summed. Means and "
-              "minimums count complete items only. Red band: {red}. Divergence threshold: {threshold}. Present and "
-              "functioning: all items complete {required}, at most {max_red} red item(s), mean combined at least "
-              "{min_mean:g}.\n\n"
+              "minimums count complete items only. Red band: {red}. Divergence threshold: {threshold}. A principle "
+              "is {met} when all items complete {required}, at most {max_red} red item(s), mean combined at least "
+              "{min_mean:g}; otherwise {not_met}.\n\n"
               "| Band | Combined | Colour |\n|---|---|---|\n{bands}\n\n"
               "**Decisions recorded in the questionnaire file** (where the source document is silent or "
               "inconsistent):\n\n{notes}", name=q.name, version=q.version, sha=result.questionnaire.sha256,
               source=md("; source: {}", q.source) if q.source else Md(), rule=q.combined.rule,
               red=q.combined.red_band, threshold=result.divergence_threshold,
               required="required" if rule.require_all_complete else "not required", max_red=rule.max_red_items,
+              met=rule.met, not_met=rule.not_met,
               min_mean=rule.min_mean_combined, bands=bands, notes=notes or md("- none recorded"))

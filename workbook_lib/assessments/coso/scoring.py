@@ -1,6 +1,6 @@
 """Scoring the COSO responses: each item's combined score is the sum of the lines' ratings (an item a line
 has not rated is incomplete: listed, never summed); divergence between the lines; roll-ups to principles and
-components; the present-and-functioning judgement of each principle; who rated for each line."""
+components; each principle judged by the questionnaire's rule (named in its words); who rated for each line."""
 
 from __future__ import annotations
 
@@ -14,10 +14,10 @@ from workbook_lib.assessments.coso.inputs import Responses
 from workbook_lib.assessments.coso.model import (
     INCOMPLETE,
     MATURITY_STATUSES,
+    MET,
     NO_SINGLE_LINE,
     NOT_ASSESSED,
-    NOT_PRESENT,
-    PRESENT,
+    NOT_MET,
     STATUSES,
     LoadedQuestionnaire,
     PresentRule,
@@ -156,7 +156,7 @@ def _rollup(items: pd.DataFrame, key: str, red_band: str) -> pd.DataFrame:
 
 
 def _present(row: pd.Series, rule: PresentRule) -> tuple[bool | None, str, str]:
-    """(judgement, status, reason) for one principle under the questionnaire's rule."""
+    """(judgement, status key, reason) for one principle under the questionnaire's rule."""
     if row["items"] == 0:
         return None, NOT_ASSESSED, "no items in the questionnaire"
     missing = int(row["items"] - row["complete_items"])
@@ -168,13 +168,13 @@ def _present(row: pd.Series, rule: PresentRule) -> tuple[bool | None, str, str]:
     if row["mean_combined"] < rule.min_mean_combined:
         reasons.append(f"mean {row['mean_combined']:.2f} below {rule.min_mean_combined:g}")
     if reasons:
-        return False, NOT_PRESENT, "; ".join(reasons)
-    return True, PRESENT, (f"mean {row['mean_combined']:.2f}, at least {rule.min_mean_combined:g}; "
+        return False, NOT_MET, "; ".join(reasons)
+    return True, MET, (f"mean {row['mean_combined']:.2f}, at least {rule.min_mean_combined:g}; "
                            f"{int(row['red_items'])} red item(s)")
 
 
 def _principles(q: Questionnaire, items: pd.DataFrame) -> pd.DataFrame:
-    """One row per principle: the roll-up of its items and its present-and-functioning judgement."""
+    """One row per principle: the roll-up of its items and its judgement under the questionnaire's rule."""
     red = q.combined.red_band
     rolled = _rollup(items, "principle", red)
     frame = pd.DataFrame({
@@ -192,7 +192,7 @@ def _principles(q: Questionnaire, items: pd.DataFrame) -> pd.DataFrame:
     frame["assessed"] = frame["items"] > 0
     judged = [_present(row, q.present_and_functioning) for _, row in frame.iterrows()]
     frame["present_and_functioning"] = pd.Series([j[0] for j in judged], dtype=object)
-    frame["status"] = [j[1] for j in judged]
+    frame["status"] = [q.status_names[j[1]] for j in judged]
     frame["reason"] = [j[2] for j in judged]
     frame["band_of_mean"] = [q.band_for(m).name if pd.notna(m) else None for m in frame["mean_combined"]]
     frame["band_colour"] = [q.band_for(m).colour if pd.notna(m) else None for m in frame["mean_combined"]]
@@ -210,10 +210,12 @@ def _components(q: Questionnaire, items: pd.DataFrame, principles: pd.DataFrame)
     frame["mean_combined"] = frame["mean_combined"].astype(float).round(2)
     frame["min_combined"] = frame["min_combined"].astype("Float64").astype("Int64")
     counts = principles.groupby(["component_id", "status"]).size().unstack(fill_value=0)
+    names = q.status_names
     frame["principles"] = frame["component_id"].map(principles.groupby("component_id").size()).fillna(0).astype(int)
     for status in STATUSES:
         col = "principles_" + status.replace(" ", "_")
-        frame[col] = (frame["component_id"].map(counts[status]) if status in counts else 0)
+        shown = names[status]
+        frame[col] = (frame["component_id"].map(counts[shown]) if shown in counts else 0)
         frame[col] = frame[col].fillna(0).astype(int)
     frame["band_of_mean"] = [q.band_for(m).name if pd.notna(m) else None for m in frame["mean_combined"]]
     frame["band_colour"] = [q.band_for(m).colour if pd.notna(m) else None for m in frame["mean_combined"]]
@@ -277,7 +279,8 @@ def assess(loaded: LoadedQuestionnaire, responses: Responses | None = None, dive
     principles = _principles(q, items)
     components = _components(q, items, principles)
     respondents = _respondents(q, responses, items)
-    overall = {"principles": len(principles)} | {s: int((principles["status"] == s).sum()) for s in STATUSES}
+    overall = {"principles": len(principles)} | {s: int((principles["status"] == q.status_names[s]).sum())
+                                                  for s in STATUSES}
 
     warnings += _coverage_warnings(q, responses, items, principles, respondents)
     return CosoResult(questionnaire=loaded, items=items, principles=principles, components=components,

@@ -16,7 +16,7 @@ DATA = Path(__file__).parent / "data"
 SPEC = AssessmentSpec(
     ASSESSMENT, "coso_assessment.ipynb", CosoParams,
     "Rate the COSO 17 principles by the three lines of assurance: combined scores, red items, divergence, "
-    "present and functioning.",
+    "each principle rated in place and working on average (or not) by the questionnaire's rule.",
     check=load_coso_inputs, run=run_coso_assessment, summary=summary, tables=result_tables,
     form="workbook_lib.assessments.coso.form:CosoAssessmentForm",
     file_inputs=("responses",), requires=("responses",), record_kinds=(RESPONSE,),

@@ -28,7 +28,6 @@ from workbook_lib.core.datafiles import normalise_label
 from workbook_lib.core.errors import quote
 
 Axis = Literal["likelihood", "impact"]
-ELIMINATED = "eliminated"  # a 0% likelihood: the risk can no longer happen
 # ISO 4217 currency codes in use (fund, precious-metal and test codes left out)
 CURRENCY_CODES = frozenset("""
 AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BTN BWP BYN BZD CAD CDF CHF
@@ -65,7 +64,7 @@ class RatingRead:
     values: list[str]  # level number as text; "" where empty; the value as written where it failed
     style: str = ""  # how the values were read, in plain words
     failed: dict[int, str] = field(default_factory=dict)  # position -> what was expected
-    eliminated: set[int] = field(default_factory=set)  # positions of a 0% likelihood
+    eliminated: set[int] = field(default_factory=set)  # always empty: 0% is a rating; eliminated is a status
     refused: str = ""  # the whole column cannot be read: why, and what to write instead
     prose: bool = False  # the column holds sentences, not ratings
     opportunities: set[int] = field(default_factory=set)  # positions of a negative amount: a gain
@@ -290,10 +289,13 @@ def probability_ranges(m: Methodology) -> list[tuple[float, float, int]] | str:
 
 
 def level_for_percent(p: float, ranges: list[tuple[float, float, int]]) -> int | None:
-    """A level covers min < p <= max; a level whose min equals its max takes exactly that value."""
+    """A level covers min < p <= max; a level whose min equals its max takes exactly that value; 0 falls in the
+    lowest level whose min is 0 (a 0-1% Rare covers 0%: a chance of nil is rated, not read as eliminated)."""
     for lo, hi, level in ranges:
         if lo == hi == p:
             return level
+    if p == 0:
+        return min((level for lo, _, level in ranges if lo == 0), default=None)
     for lo, hi, level in ranges:
         if lo < p <= hi:
             return level
@@ -308,7 +310,7 @@ def _percentages(values: list[str], axis: Axis, m: Methodology, fractions: bool 
     ranges = probability_ranges(m)
     if isinstance(ranges, str):
         return RatingRead(list(values), what, refused=f"{ranges}; give likelihood as a level")
-    out, failed, eliminated = [], {}, set()
+    out, failed = [], {}
     percent = {v: (_PERCENT.match(v) or _NUMBER.match(v)) for v in set(values) if v}
     for i, v in enumerate(values):
         if not v:
@@ -318,19 +320,14 @@ def _percentages(values: list[str], axis: Axis, m: Methodology, fractions: bool 
         p = float(match.group(1).replace(",", ".")) if match else -1.0
         if fractions and p >= 0:
             p = round(p * 100, 9)  # 0.1 * 100 is 10.000000000000002: past the top of 1-10%
-        level = level_for_percent(p, ranges) if 0 < p <= 100 else None
-        if p == 0:
-            eliminated.add(i)
-            out.append("")
-        elif level is None:
+        level = level_for_percent(p, ranges) if 0 <= p <= 100 else None
+        if level is None:
             failed[i] = "a probability between 0 and 1" if fractions else "a percentage between 0% and 100%"
             out.append(v)
         else:
             out.append(str(level))
     bands = "; ".join(f"{lo:g}-{hi:g}% = {lv}" for lo, hi, lv in ranges)
-    zero = "0" if fractions else "0%"
-    return RatingRead(out, f"{what} through the probability ranges ({bands}); {zero} = eliminated",
-                      failed, eliminated)
+    return RatingRead(out, f"{what} through the probability ranges ({bands})", failed)
 
 
 def parse_amount(text: str) -> Amount | None:
