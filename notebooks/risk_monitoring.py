@@ -22,7 +22,8 @@
 # compared with it: **within** tolerance, **near** a limit, **outside** tolerance, or **no reading** (a
 # missing reading is never taken as within tolerance). Key risk indicators tie metrics to risks of the
 # register, so a risk rated Low whose indicator is outside tolerance is flagged as a rating to revisit, and
-# every metric outside tolerance is escalated to the authority the risk methodology names.
+# every metric outside tolerance is escalated to the management level the catalogue names (the guide: senior
+# management). A reading better than its range (above a floor such as the current ratio's) is within tolerance.
 #
 # The results show the metrics by state, each metric's readings over the periods against its tolerance
 # band, the risks linked to metrics outside tolerance, the escalations, the readings still missing, and
@@ -116,8 +117,9 @@ sections.show(lambda result: html_table(report.revisit_view(result),
 
 # %% [markdown]
 # ## Escalations
-# Every metric outside tolerance, and who must act: staying outside tolerance, where the position cannot be
-# avoided, needs the approval of the authority the methodology names above tolerance.
+# Every metric outside tolerance: the deviation is analysed, acted on and escalated (the guide: to senior
+# management). Staying outside tolerance is only for a position that cannot be avoided, approved by the
+# authority the methodology names above tolerance.
 
 # %%
 sections.show(lambda result: html_table(report.escalations_view(result),
