@@ -65,10 +65,12 @@ def test_karoo_metrics_against_their_tolerance(karoo):
 
 def test_low_rated_risks_with_a_kri_outside_tolerance_are_flagged_to_revisit(karoo):
     revisit = karoo.revisit.set_index(["risk_id", "metric"])
-    # KV-020 (vacancies) is rated Low; the vacancy rate is 14% against < 10%
-    assert revisit.loc[("KV-020", "vacancy_rate"), "revisit"]
-    assert revisit.loc[("KV-020", "vacancy_rate"), "residual_level"] == "Low"
-    assert "rated Low" in revisit.loc[("KV-020", "vacancy_rate"), "reason"]
+    # KV-007 is rated Low; debtors collection days are 92 against at most 75
+    assert revisit.loc[("KV-007", "debtors_collection_days"), "revisit"]
+    assert revisit.loc[("KV-007", "debtors_collection_days"), "residual_level"] == "Low"
+    assert "rated Low" in revisit.loc[("KV-007", "debtors_collection_days"), "reason"]
+    # KV-020 (vacancies) is rated Medium since the residual follows Table 22: listed, not a rating to revisit
+    assert not revisit.loc[("KV-020", "vacancy_rate"), "revisit"]
     # KV-005 is rated High: listed with its decision maker, not a rating to revisit
     assert not revisit.loc[("KV-005", "debtors_collection_days"), "revisit"]
     assert revisit.loc[("KV-005", "debtors_collection_days"), "decision_maker"] == "Municipal Manager"
@@ -96,9 +98,9 @@ def test_json_contract(karoo):
     assert missing["state"] == "missing" and missing["latest"] is None and missing["trend"][-1]["value"] is None
     assert summary["counts"] == {"outside": 7, "near": 4, "within": 8, "missing": 2}
     assert {r["risk_id"] for r in summary["risks_to_revisit"] if r["revisit"]} == {
-        "KV-007", "KV-020", "KV-018", "KV-011", "KV-019"}
-    assert index_figures.key_figures(summary) == {"metrics": 21, "outside": 7, "near": 4, "missing": 2, "revisit": 5}
-    assert [c(index_figures.key_figures(summary)) for _h, c in index_figures.INDEX_COLUMNS] == ["7 of 21", 2, 5]
+        "KV-007", "KV-011", "KV-019"}
+    assert index_figures.key_figures(summary) == {"metrics": 21, "outside": 7, "near": 4, "missing": 2, "revisit": 3}
+    assert [c(index_figures.key_figures(summary)) for _h, c in index_figures.INDEX_COLUMNS] == ["7 of 21", 2, 3]
 
 
 def test_json_says_the_favourable_side_the_escalation_and_whose_tolerances(karoo):
@@ -263,7 +265,7 @@ def stored(tmp_path, western_cape):
         loaded, context = RISK.context("western-cape-5x5", None)
         store.save(ORG, "2025-26", RISK.kind, records.canonical_rows(RISK, register, context),
                    Author("Risk officer"), Method("western-cape-5x5", "1", loaded.sha256), source="import")
-        links = pd.DataFrame({"row": [2], "metric": ["Vacancy rate"], "risks": ["KV-020"], "categories": [""]})
+        links = pd.DataFrame({"row": [2], "metric": ["Vacancy rate"], "risks": ["KV-007"], "categories": [""]})
         table = records.Table("links", links, header_row=1)
         store.save(ORG, "2024-25", KRI_LINK.kind, records.canonical_rows(KRI_LINK, table, SPEC_CATALOGUE()),
                    Author("Risk officer"), Method("table-25-metrics", "", "x"), source="form")
@@ -282,7 +284,7 @@ def test_a_store_run_reads_three_periods_and_carries_the_kri_links_over(stored):
     # the links saved for 2024-25 are used (not the parameters'), and the report says where they came from
     assert [k.metric for k in result.kris] == ["vacancy_rate"]
     assert "Key risk indicators: 1, saved for 2024-25, carried over." in result.notes
-    flagged = result.revisit.set_index("risk_id").loc["KV-020"]
+    flagged = result.revisit.set_index("risk_id").loc["KV-007"]  # a risk rated Low
     assert flagged["revisit"] and flagged["residual_level"] == "Low"
     assert result.escalations.iloc[0]["approver"] == "Municipal Manager"
 
