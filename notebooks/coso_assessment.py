@@ -20,8 +20,8 @@
 # control framework, grouped in five components. Each guideline item of the questionnaire is rated on its
 # own by the **three lines of assurance**: management (the risk owners), risk management and internal
 # audit. The three ratings add up to a **combined score** that is read against a heat map; red items show
-# where management must improve first. Items the lines see very differently are flagged, and each
-# principle is judged **present and functioning** (or not) by a rule kept in the questionnaire.
+# where management can improve. Items the lines see very differently are flagged, and each
+# principle is said to be **rated in place and working on average** (or not), by a rule kept in the questionnaire.
 #
 # The results bring the ratings of all three lines together: each principle and component, the items in the
 # red band, the items the lines see differently, the items not yet rated by every line, and who answered,

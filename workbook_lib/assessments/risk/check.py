@@ -201,15 +201,15 @@ def _describe(lm: LoadedMethodology) -> str:
         refused = ("not every likelihood level has a probability with a max" if len(probs) < len(m.likelihood)
                    or any(p.max is None for _, p in probs) else
                    f"the horizons differ ({', '.join(h or 'none' for h in horizons)})" if len(horizons) > 1 else "")
-        out.append("Likelihood as a percentage (0% = eliminated)" + (
+        out.append("Likelihood as a percentage" + (
             f"; {refused}, so a register's percentages are refused:" if refused else
             f", {horizons[0] or 'no horizon given'}:"))
         low: float | None = None if refused else 0.0  # a level without a min starts where the one below ends
         for lv, p in probs:
             lo = p.min if p.min is not None else low
+            start = [] if lo is None else [f"from {lo:g}%" if lo == 0 else f"above {lo:g}%"]  # 0% is the lowest
             rng = (f"exactly {lo:g}%" if lo is not None and lo == p.max else
-                   " ".join(([f"above {lo:g}%"] if lo is not None else []) + ([f"up to {p.max:g}%"]
-                                                                              if p.max is not None else [])))
+                   " ".join(start + ([f"up to {p.max:g}%"] if p.max is not None else [])))
             out.append(f"  {lv.value} {lv.label}: {rng}{f' ({p.horizon})' if len(horizons) > 1 else ''}")
             low = None if refused else p.max
     if m.impact_money:
