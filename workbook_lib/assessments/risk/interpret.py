@@ -104,7 +104,6 @@ class Interpreter:
         self.marks = {normalise_label(x) for x in spec.marks}
         self.totals = frozenset(fold(x) for x in spec.total_words)
         self.problems: list[Problem] = []
-        self.eliminated: set[int] = set()
         self.opportunities: set[int] = set()
 
     # ---- the steps ------------------------------------------------------------------------------
@@ -340,7 +339,6 @@ class Interpreter:
             return
         for i, expected in read.failed.items():
             self.problems.append(Problem(self.file, rows[i], name, read.values[i], expected))
-        self.eliminated |= {rows[i] for i in read.eliminated}
         self.opportunities |= {rows[i] for i in getattr(read, "opportunities", ())}  # negative amounts: gains
 
     def _marks(self, d: _Decision, cells: list[list[str]], rows: list[int]) -> list[str]:
@@ -515,8 +513,6 @@ class Interpreter:
             readings.insert(0, ColumnReading("(no risk ID column)", "", "risk_id", (
                 "no column holds a risk ID: each risk is named by its row (row-12 is the risk on row 12), the same "
                 "names for every import of this file")))
-        if self.eliminated:
-            self._mark_status(frame, readings, self.eliminated, "eliminated", "a 0% likelihood means eliminated")
         if self.opportunities:
             self._mark_status(frame, readings, self.opportunities, "opportunity",
                               "a negative amount is a gain: an opportunity")

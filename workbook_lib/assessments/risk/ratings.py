@@ -64,7 +64,6 @@ class RatingRead:
     values: list[str]  # level number as text; "" where empty; the value as written where it failed
     style: str = ""  # how the values were read, in plain words
     failed: dict[int, str] = field(default_factory=dict)  # position -> what was expected
-    eliminated: set[int] = field(default_factory=set)  # always empty: 0% is a rating; eliminated is a status
     refused: str = ""  # the whole column cannot be read: why, and what to write instead
     prose: bool = False  # the column holds sentences, not ratings
     opportunities: set[int] = field(default_factory=set)  # positions of a negative amount: a gain

@@ -167,7 +167,7 @@ def build_schema(m: Methodology, columns: list[str], partner_roles: list[str],
 
 def _pair_ok(df: pd.DataFrame, a: str, b: str, statuses: dict[str, str]) -> pd.Series:
     """Both ratings of a pair or neither (a column that is absent counts as empty); a closed or eliminated
-    risk is not scored, so half a pair is kept as written (a 0% likelihood beside its impact)."""
+    risk is not scored, so half a pair is kept as written."""
     empty_a = df[a] == "" if a in df else pd.Series(True, index=df.index)
     empty_b = df[b] == "" if b in df else pd.Series(True, index=df.index)
     closed = (_distinct(df["status"], lambda v: statuses.get(fold(v)) in ("closed", "eliminated"))
