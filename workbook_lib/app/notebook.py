@@ -51,6 +51,7 @@ def start(assessment: str, namespace: dict[str, Any]) -> Notebook:
 
     Call it in the cell right after the parameters cell: every plain value (text, number, date, list, mapping,
     None) defined by then is a parameter, and an unknown one is an error (with a did-you-mean)."""
+    plain_failures()
     spec = get(assessment)
     params = from_namespace(namespace, spec.params)
     use_static_renderer()
@@ -73,6 +74,37 @@ def start(assessment: str, namespace: dict[str, Any]) -> Notebook:
             display(HTML(exc._repr_html_()))
         raise
     return Notebook(spec, params, app, Sections(live=False, result=result), result=result, applied=applied)
+
+
+def plain_failures() -> None:
+    """In a notebook kernel, a problem in the inputs shows as the problem table (or its one message) and one line;
+    the Python traceback is behind a "Details" toggle. The cell still fails, so papermill, nbval and the batch see
+    it. Errors not raised by the suite for its inputs keep their usual traceback."""
+    from IPython import get_ipython  # the kernel's shell; None outside IPython
+
+    shell = get_ipython()
+    if shell is None or getattr(shell, "_workbook_plain_failures", False):
+        return
+
+    def handler(shell: Any, etype: type, value: BaseException, tb: Any, tb_offset: int | None = None) -> list[str]:
+        if not type(value).__module__.startswith("workbook_lib."):
+            stb = shell.InteractiveTB.structured_traceback(etype, value, tb, tb_offset=tb_offset)
+            shell._showtraceback(etype, value, stb)  # as IPython shows any error
+            return stb
+        import traceback  # lazy: only on a failure
+
+        if not isinstance(value, InputError):  # an InputError's table is shown where it was raised
+            display(HTML(f'<div class="wb-failure"><p><b>No report was produced:</b></p>'
+                         f'<pre style="white-space: pre-wrap">{html.escape(str(value))}</pre></div>'))
+        details = "".join(traceback.format_exception(etype, value, tb))
+        display(HTML(f"<details><summary>Details (for whoever maintains the workbook)</summary>"
+                     f'<pre style="white-space: pre-wrap">{html.escape(details)}</pre></details>'))
+        stb = ["No report was produced: the problems are listed above."]
+        shell._showtraceback(etype, value, stb)  # the cell fails, in one line
+        return stb
+
+    shell.set_custom_exc((ValueError, StoreError), handler)
+    shell._workbook_plain_failures = True
 
 
 def _record_problems(params: Any, exc: Exception) -> None:
