@@ -27,3 +27,21 @@ def test_a_bad_parameter_shows_the_problem_not_a_traceback(tmp_path, bad, shown)
     assert shown in shown_html
     visible, _, details = shown_html.partition("<details>")
     assert "Traceback" not in visible and "Traceback" in details
+
+
+def test_in_the_app_a_failing_page_says_what_happened_in_words(tmp_path, monkeypatch):
+    monkeypatch.setenv("WORKBOOK_APP", "1")  # the kernel sees what the app's kernels see
+    out = tmp_path / "out.ipynb"
+    with pytest.raises(pm.PapermillExecutionError):
+        pm.execute_notebook(str(ROOT / "notebooks" / "risk_evaluation.ipynb"), str(out),
+                            parameters={"report_rows": -1}, cwd=str(ROOT / "parameters"), kernel_name="python3",
+                            progress_bar=False)
+    nb = nbformat.read(out, as_version=4)
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+    # no error output: Voilà would replace it with "Please run Voilà with --show_tracebacks=True"
+    assert not [o for o in outputs if o.output_type == "error"]
+    shown = "".join(o.get("data", {}).get("text/html", "") for o in outputs if "data" in o)
+    assert "This page could not be opened." in shown and "report_rows" in shown
+    assert "Traceback" not in shown and "tell your risk champion" in shown
+    streams = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
+    assert "Traceback" not in streams  # the details go to the app's log (the kernel's own stderr), not the page

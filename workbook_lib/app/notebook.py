@@ -79,32 +79,43 @@ def start(assessment: str, namespace: dict[str, Any]) -> Notebook:
 def plain_failures() -> None:
     """In a notebook kernel, a problem in the inputs shows as the problem table (or its one message) and one line;
     the Python traceback is behind a "Details" toggle. The cell still fails, so papermill, nbval and the batch see
-    it. Errors not raised by the suite for its inputs keep their usual traceback."""
+    it. In the app a failing page says what happened and what to do, and the traceback goes to the app's log only
+    (never Voilà's "run with --show_tracebacks"). Errors not raised by the suite keep their usual traceback, except
+    in the app, where every failure is said in words."""
     from IPython import get_ipython  # the kernel's shell; None outside IPython
 
     shell = get_ipython()
     if shell is None or getattr(shell, "_workbook_plain_failures", False):
         return
-
-    def handler(shell: Any, etype: type, value: BaseException, tb: Any, tb_offset: int | None = None) -> list[str]:
-        if not type(value).__module__.startswith("workbook_lib."):
-            stb = shell.InteractiveTB.structured_traceback(etype, value, tb, tb_offset=tb_offset)
-            shell._showtraceback(etype, value, stb)  # as IPython shows any error
-            return stb
-        import traceback  # lazy: only on a failure
-
-        if not isinstance(value, InputError):  # an InputError's table is shown where it was raised
-            display(HTML(f'<div class="wb-failure"><p><b>No report was produced:</b></p>'
-                         f'<pre style="white-space: pre-wrap">{html.escape(str(value))}</pre></div>'))
-        details = "".join(traceback.format_exception(etype, value, tb))
-        display(HTML(f"<details><summary>Details (for whoever maintains the workbook)</summary>"
-                     f'<pre style="white-space: pre-wrap">{html.escape(details)}</pre></details>'))
-        stb = ["No report was produced: the problems are listed above."]
-        shell._showtraceback(etype, value, stb)  # the cell fails, in one line
-        return stb
-
-    shell.set_custom_exc((ValueError, StoreError), handler)
+    shell.set_custom_exc((Exception,), _failure_shown)
     shell._workbook_plain_failures = True
+
+
+def _failure_shown(shell: Any, etype: type, value: BaseException, tb: Any, tb_offset: int | None = None) -> list[str]:
+    import sys
+    import traceback  # lazy: only on a failure
+
+    ours = type(value).__module__.startswith("workbook_lib.") and isinstance(value, (ValueError, StoreError))
+    details = "".join(traceback.format_exception(etype, value, tb))
+    if app_mode():  # a stakeholder's page: words on the page, the details in the app's log
+        print(details, file=sys.__stderr__, flush=True)
+        said = str(value) if ours else "the page met an error it did not expect"
+        display(HTML(f'<div class="wb-failure wb-error"><p><b>This page could not be opened.</b> '
+                     f"{html.escape(said)}</p><p>Reload the page to try again. If it happens again, tell your risk "
+                     "champion: the details are kept in the app's log.</p></div>"))
+        return []  # no error output: the cell still fails, and Voilà has nothing to replace with its instruction
+    if not ours:
+        stb = shell.InteractiveTB.structured_traceback(etype, value, tb, tb_offset=tb_offset)
+        shell._showtraceback(etype, value, stb)  # as IPython shows any error
+        return stb
+    if not isinstance(value, InputError):  # an InputError's table is shown where it was raised
+        display(HTML(f'<div class="wb-failure"><p><b>No report was produced:</b></p>'
+                     f'<pre style="white-space: pre-wrap">{html.escape(str(value))}</pre></div>'))
+    display(HTML(f"<details><summary>Details (for whoever maintains the workbook)</summary>"
+                 f'<pre style="white-space: pre-wrap">{html.escape(details)}</pre></details>'))
+    stb = ["No report was produced: the problems are listed above."]
+    shell._showtraceback(etype, value, stb)  # the cell fails, in one line
+    return stb
 
 
 def _record_problems(params: Any, exc: Exception) -> None:
