@@ -141,14 +141,24 @@ def test_progress_words_and_percentages_are_accepted(store, progress):
     assert "Saved KV-030" in form.save_feedback.value, _text(form.save_feedback.value)
 
 
-@pytest.mark.parametrize("progress", ["half", "150%", "-5", "maybe"])
-def test_other_progress_is_refused_naming_the_words(store, progress):
+@pytest.mark.parametrize("progress", ["Tender advertised", "half", "maybe", "in corso"])
+def test_progress_in_the_organisations_own_words_is_kept_as_written(store, progress):
+    form = _form(store)
+    _risk(form, "KV-032", likelihood="Likely", impact="Major", progress=progress)
+    form.save.click()
+    assert "Saved KV-032" in form.save_feedback.value, _text(form.save_feedback.value)
+    [saved] = store.current(ORG, PERIOD, "risk")
+    assert saved.data["progress"] == progress
+
+
+@pytest.mark.parametrize("progress", ["150%", "-5"])
+def test_a_percentage_outside_0_to_100_is_refused_in_words(store, progress):
     form = _form(store)
     _risk(form, "KV-031", likelihood="Likely", impact="Major", progress=progress)
     form.save.click()
     text = _text(form.save_feedback.value)
-    assert "Progress: expected a percentage 0-100 or one of: not started, started, in progress" in text
-    assert "done" in text and f"'{progress}'" in text
+    assert "Progress: expected a percentage from 0 to 100" in text and f"'{progress}'" in text
+    assert "completato" not in text  # no list of words in other languages
     assert store.current(ORG, PERIOD, "risk") == []
 
 
@@ -159,12 +169,12 @@ def test_a_register_file_checks_progress_too(tmp_path):
     frame = load_register(good, WCAPE).frame.set_index("risk_id")
     assert frame["progress"].tolist() == ["50%", "in progress", "done", ""]
     assert bool(frame.loc["R-3", "complete"]) and not bool(frame.loc["R-2", "complete"])
-    bad = write_csv(tmp_path / "bad.csv", head + "R-1,One,Likely,Major,half\nR-2,Two,Rare,Minor,in progress\n")
+    bad = write_csv(tmp_path / "bad.csv", head + "R-1,One,Likely,Major,150%\nR-2,Two,Rare,Minor,in progress\n")
     with pytest.raises(InputError) as info:
         load_register(bad, WCAPE)
     [problem] = info.value.problems
-    assert (problem.row, problem.column, problem.value) == (2, "progress (column E)", "half")
-    assert problem.expected.startswith("a percentage 0-100 or one of: not started, started, in progress")
+    assert (problem.row, problem.column, problem.value) == (2, "progress (column E)", "150%")
+    assert problem.expected.startswith("a percentage from 0 to 100")
 
 
 def test_the_download_holds_the_evaluated_register_for_the_organisations_settings(store):

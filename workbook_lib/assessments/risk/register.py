@@ -37,6 +37,7 @@ RESERVED = {"row", "rated", "complete", "closed", "control_factor", "inherent_sc
             "required_action", "arithmetic", "action_overdue", "review_overdue", "inherent_likelihood_label",
             "inherent_impact_label", "_band"}
 _NUMBER = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*%?\s*$")
+_SIGNED = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*%?\s*$")  # a percentage, a negative one too (refused)
 
 
 @dataclass
@@ -148,11 +149,10 @@ def build_schema(m: Methodology, columns: list[str], partner_roles: list[str],
             col_checks.append(pa.Check(lambda s, o=order: _distinct(s, lambda v: readable(v, o)),
                                        error=f"a date such as 2025-06-30 or {example}"
                                        + (f" ({order}, as date_order: says)" if order else "")))
-        elif name == "progress":
-            done = {normalise_label(x) for x in spec.complete_progress}
-            col_checks.append(pa.Check(lambda s, d=done: _distinct(s, lambda v: _progress_ok(v, d)),
-                                       error="a percentage 0-100 or one of: "
-                                       + ", ".join([*spec.progress_words, *spec.complete_progress])))
+        elif name == "progress":  # a percentage, a progress word or any other text (kept as written)
+            col_checks.append(pa.Check(lambda s: _distinct(s, _progress_ok),
+                                       error="a percentage from 0 to 100 (words such as in progress or done, and "
+                                       "any other text, are kept as written)"))
         checks[name] = pa.Column(None, checks=col_checks, required=name in spec.required,
                                  unique=name == "risk_id", nullable=False)
     for role in partner_roles:
@@ -175,15 +175,10 @@ def _pair_ok(df: pd.DataFrame, a: str, b: str, statuses: dict[str, str]) -> pd.S
     return (empty_a == empty_b) | closed
 
 
-def _progress_ok(value: str, done: set[str]) -> bool:
-    """Empty, a percentage 0-100 (with or without %), a word for complete (``done``) or a progress word."""
-    match = _NUMBER.match(value)
-    if match:
-        return 0 <= float(match.group(1)) <= 100
-    if not value.strip() or normalise_label(value) in done:
-        return True
-    spec = column_spec()
-    return fold(value) in {fold(word) for word in (*spec.progress_words, *spec.complete_progress)}
+def _progress_ok(value: str) -> bool:
+    """A percentage must lie in 0-100 (with or without %); words and other text are progress as written."""
+    match = _SIGNED.match(value)
+    return not match or 0 <= float(match.group(1)) <= 100
 
 
 def _problems_from(exc: pa.errors.SchemaErrors, table: Table) -> list[Problem]:
