@@ -17,11 +17,13 @@
 # # Combined assurance
 #
 # This workbook sets the organisation's **assurance map** (which provider checks which key control of
-# which risk, and how often) against its **evaluated risk register**. For every risk in scope it shows
-# which lines of assurance cover it, classes that coverage as *extensive*, *moderate*, *inadequate* or
-# *none*, compares it with the coverage the risk's residual level calls for, and lists the **gaps**. It
-# also finds controls that too many providers check (**duplication**), shows each provider's
-# **workload**, and drafts a **Combined Assurance Plan** that can be exported to Excel.
+# which risk, and how often) against its **evaluated risk register**. For every key control of a risk in
+# scope it shows which lines of assurance cover it and classes that coverage as *extensive*, *moderate*,
+# *inadequate* or *none*; a risk takes its weakest key control's coverage, which is compared with the
+# coverage the risk's residual level calls for, and the **gaps** are listed. It checks the register's
+# controls against the map both ways, finds controls that too many providers check (**duplication**),
+# shows each provider's **workload**, drafts a **Combined Assurance Plan** that can be exported to Excel,
+# and sets each quarter's **delivery** against the plan.
 #
 # The assurance map records, for each key control, which assurance providers check it and how often; the
 # results follow from it and from the risk register, and end with the method used and the files they are
@@ -39,6 +41,8 @@ appetite = {"default": "Low", "categories": {"Financial": 4, "Compliance": 4}}
 partner_roles = []
 assurance_map = "assurance/karoo_vale_assurance_map_2025.csv"
 map_sheet = None
+assurance_delivery = "assurance/karoo_vale_assurance_delivery_2025.csv"  # assurance delivered per quarter
+delivery_sheet = None
 framework = "combined-assurance"
 providers = [{"id": "occupational_health_safety", "name": "Occupational health and safety", "line": 2,
               "independent": False}]
@@ -54,11 +58,11 @@ accounting_officer = "Municipal Manager"
 oversight_committee = "Audit and Performance Audit Committee"
 # how the register is read and rated, as for risk-evaluation (docs/registers.md)
 tolerance = None
+control_factors = {}
 report_rows = 500
 columns = {}
 ratings = {}
 impact_money = None
-control_factors = {}
 response_words = {}
 status_words = {}
 header_row = None
@@ -151,6 +155,34 @@ sections.show(lambda result: section("workload", html_table(report.workload_view
 sections.show(lambda result: html_table(result.not_in_register,
                                                 empty="Every risk in the map is in the register."))
 sections.show(lambda result: html_table(result.not_mapped, empty="Every risk in scope appears in the map."))
+
+# %% [markdown]
+# ## Key controls
+# Each key control the map names, with its own coverage; a risk's coverage is its weakest key control's.
+# A key control recorded without a provider has none. Below: the register's controls that the map does
+# not name (no assurance recorded) and the map's key controls that the register does not name, for the
+# risks in scope.
+
+# %%
+sections.show(lambda result: section("key-controls", html_table(
+    report.key_controls_view(result), empty="The map names no key control.")))
+sections.show(lambda result: section("register-controls", html_table(
+    report.register_controls_view(result), empty="The register's controls and the map's key controls agree.")))
+
+# %% [markdown]
+# ## Plan against delivery
+# What each provider delivered per quarter against the plan, as the audit committee reviews it: every
+# activity expected in a quarter and its status, the risks left without the assurance planned, and the
+# corrective actions due (the earliest first; overdue at the as-of date marked).
+
+# %%
+sections.show(report.delivery_markdown)
+sections.show(lambda result: section("delivery", html_table(
+    report.delivery_view(result), empty="No delivery recorded.")))
+sections.show(lambda result: section("left-without", html_table(
+    report.left_without_view(result), empty="No risk was left without the assurance planned.")))
+sections.show(lambda result: section("actions", html_table(
+    report.actions_view(result), empty="No corrective action is due.")))
 
 # %%
 sections.show(report.plan_markdown)

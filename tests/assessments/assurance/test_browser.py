@@ -44,11 +44,11 @@ def test_entries_close_a_gap_a_removal_reopens_it_and_the_plan_downloads(page, a
     base, db = app_server
     _seed_register(db)
     open_app(page, base, NOTEBOOK, READY, "?" + urlencode({"organisation": ORG, "period": PERIOD}))
-    page.wait_for_selector(".wb-status:has-text('11 gap(s)')")  # from the store: no entry yet, every risk a gap
+    page.wait_for_selector(".wb-status:has-text('15 gap(s)')")  # from the store: no entry yet, every risk a gap
     assert "KV-002" in _gaps(page)
     fill(page, "respondent", "Pieter Smit")
     choose(page, "line", LINE_3)
-    choose(page, "risk", "KV-002 · High 16 · GAP")
+    choose(page, "risk", "KV-002 · High 18 · GAP")
     page.wait_for_selector(".wb-risk-info:has-text('required: extensive')")
     assert "Coverage none" in page.locator(".wb-risk-info").inner_text()
 
@@ -65,7 +65,7 @@ def test_entries_close_a_gap_a_removal_reopens_it_and_the_plan_downloads(page, a
     page.locator(".wb-save").click()
     page.wait_for_selector(".wb-ok:has-text('Management processes and controls: 1 added')")
     page.wait_for_selector(".wb-risk-info .wb-no-gap")
-    page.wait_for_selector(".wb-status:has-text('10 gap(s)')")  # the results refreshed after the save
+    page.wait_for_selector(".wb-status:has-text('14 gap(s)')")  # the results refreshed after the save
     assert "KV-002" not in _gaps(page)
     assert "coverage extensive" in page.locator(".wb-risk-info").inner_text().lower()
     entries = page.locator(".wb-entries").inner_text()
@@ -84,7 +84,7 @@ def test_entries_close_a_gap_a_removal_reopens_it_and_the_plan_downloads(page, a
     page.wait_for_selector(".wb-save:has-text('Save changes')")
     page.locator(".wb-remove").click()
     page.wait_for_selector(".wb-ok:has-text('Removed KV-002')")
-    page.wait_for_selector(".wb-status:has-text('11 gap(s)')")
+    page.wait_for_selector(".wb-status:has-text('15 gap(s)')")
     assert "KV-002" in _gaps(page)  # back in the gap table
     page.wait_for_selector(".wb-risk-info:has-text('Coverage inadequate')")
     assert "Internal audit" not in page.locator(".wb-entries").inner_text()

@@ -12,7 +12,7 @@ def test_charts_render_and_cap_the_rows(karoo, fw, providers, western_cape):
                   charts.workload(karoo)):
         assert chart.to_dict()
     cells = charts.grid_cells(karoo)
-    assert cells["risk_id"].nunique() == 15 and len(cells) == 15 * len(karoo.providers)
+    assert cells["risk_id"].nunique() == 17 and len(cells) == 17 * len(karoo.providers)
     many = _risks(*[(f"R{i}", 16, "High", True) for i in range(300)])
     result = _analyse(many, [("R1", "c", "internal_audit", "A")], fw, providers, western_cape)
     assert charts.grid_cells(result)["risk_id"].nunique() == charts.MAX_RISKS

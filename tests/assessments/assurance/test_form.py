@@ -10,6 +10,7 @@ import pytest
 from tests.conftest import PARAMETERS
 from tests.form_kit import Recorder, example_settings, no_request, settle  # noqa: F401 - a fixture
 from workbook_lib.assessments import shared_fields
+from workbook_lib.assessments.assurance import form as form_module
 from workbook_lib.assessments.assurance.form import AssuranceForm
 from workbook_lib.assessments.assurance.inputs import CombinedAssuranceParams
 from workbook_lib.core import records
@@ -70,11 +71,11 @@ def test_opens_on_the_register_in_the_store_highest_residual_first(store, params
     assert form.opened == (ORG, PERIOD)
     labels = [label for label, _v in form.risk.options]
     assert labels[0] == "(choose a risk)"
-    assert labels[1] == "KV-002 · High 16 · GAP"  # every risk in scope is a gap before any entry
+    assert labels[1] == "KV-002 · High 18 · GAP"  # every risk in scope is a gap before any entry
     assert len(labels) == 22 and any("out of scope" in lb for lb in labels)
     scores = list(form.result.risks["residual_score"])
     assert scores == sorted(scores, reverse=True)
-    assert "0 assurance entries" in form.status.value and "11 gap(s)" in form.status.value
+    assert "0 assurance entries" in form.status.value and "15 gap(s)" in form.status.value
     assert sections.calls[-1][0] is form.result
     assert 'class="wb-download"' in form.download.value
     # the organisation's own provider (from the parameters) is offered, labelled by its line
@@ -98,7 +99,7 @@ def test_entries_saved_close_the_gap_and_the_sections_refresh(store, params):
     assert (kv["coverage"], bool(kv["gap"])) == ("extensive", False)
     assert sections.calls[-1][0] is form.result and "KV-002" not in set(form.result.gaps["risk_id"])
     assert "No gap" in form.risk_info.value
-    assert ("KV-002 · High 16", "KV-002") in form.risk.options  # the label lost its GAP flag
+    assert ("KV-002 · High 18", "KV-002") in form.risk.options  # the label lost its GAP flag
     assert form.risk.value == "KV-002"  # still on the same risk
     assert "Internal audit" in form.entry_list.value and "A (annually)" in form.entry_list.value
 
@@ -236,3 +237,29 @@ def test_section_wraps_html_for_the_app():
     from IPython.display import HTML
 
     assert section("gaps", HTML("<table></table>")).data == '<div class="wb-section-gaps"><table></table></div>'
+
+
+def test_a_key_control_without_a_provider_and_a_quarter_not_delivered(store, params):
+    form, sections = _form(store, params)
+    _who(form)
+    _entry(form, "KV-005", form_module.NO_PROVIDER, "", control="Indigent register")
+    assert "Saved KV-005 / Indigent register / no provider yet" in form.feedback.value
+    assert form.result.key_controls.set_index("control").loc["Indigent register", "coverage"] == "none"
+    _entry(form, "KV-005", "internal_audit", "Q")
+    key = "KV-005|quarterly bulk water loss review|internal_audit"
+    assert [v for _l, v in form.activity.options] == ["", key]  # only entries with a provider deliver
+    form.quarter.value = "Q2"
+    form.activity.value = key
+    form.delivery_status.value = "not delivered"
+    form.action.value = "Co-source the review"
+    form.action_due.value = "2026-01-31"
+    form.save_delivery.click()
+    assert "Saved Q2 KV-005 / Quarterly bulk water loss review / Internal audit: not delivered" in form.feedback.value
+    [saved] = store.current(ORG, PERIOD, "assurance_delivery")
+    assert saved.key == "Q2|" + key and saved.data["status"] == "not delivered"
+    d = form.result.delivery
+    assert d.quarters == ["Q2"] and list(d.left_without["risk_id"]) == ["KV-005"]
+    assert "Co-source the review" in form.deliveries.value
+    form.action_due.value = "31/01/2026"
+    form.save_delivery.click()
+    assert "YYYY-MM-DD" in form.feedback.value

@@ -16,14 +16,14 @@ def test_map_problems_are_collected_with_their_rows(fw, providers, tmp_path):
         "Risk ID,Key control,Assurance provider,Freq,Notes\n"
         "KV-1,Reconciliation,internal_audit,M,ok\n"
         ",Reconciliation,internal_audit,M,blank risk\n"
-        "KV-1,Reconciliation,,M,blank provider\n"
+        "KV-1,Reconciliation,,M,blank provider with a frequency\n"
         "KV-1,Reconciliation,auditor_general,M,unknown provider\n"
         "KV-1,Reconciliation,risk_management,Fortnightly,unknown frequency\n"
         "KV-1, reconciliation ,Internal Audit,q,duplicate of row 2 by name and spacing\n"))
     with pytest.raises(InputError) as err:
         load_assurance_map(path, providers, fw.framework.frequencies)
     found = {(p.row, p.column, p.value) for p in err.value.problems}
-    assert found == {(3, "risk_id", ""), (4, "provider", ""), (5, "provider", "auditor_general"),
+    assert found == {(3, "risk_id", ""), (4, "frequency", "M"), (5, "provider", "auditor_general"),
                      (6, "frequency", "Fortnightly"), (7, "provider", "Internal Audit")}
     dup = next(p for p in err.value.problems if p.row == 7)
     assert "already on row 2" in dup.expected

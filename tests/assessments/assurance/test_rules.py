@@ -72,23 +72,27 @@ def test_vectorised_coverage_agrees_with_the_rule(rows):
 def test_required_coverage_by_rank_for_another_banding(fw, western_cape):
     levels = [b.name for b in western_cape.methodology.banding("risk-index").bands]
     rule, warnings = resolve_required(fw.framework, "residual_level", levels)
-    assert rule.mapping == {"Index 5": "extensive", "Index 4": "moderate", "Index 3": "inadequate",
-                            "Index 2": "inadequate", "Index 1": "inadequate"}
+    assert rule.mapping == {"Index 5": "extensive", "Index 4": "moderate", "Index 3": "moderate",
+                            "Index 2": "moderate", "Index 1": "moderate"}
     assert warnings and "by rank" in warnings[0]
 
 
 def test_required_coverage_override_and_appetite(fw):
     levels = ["Low", "Medium", "High"]
     rule, _ = resolve_required(fw.framework, "residual_level", levels,
-                                 {"low": "none", "MEDIUM": "extensive", "High": "extensive"})
-    assert rule.mapping == {"Low": "none", "Medium": "extensive", "High": "extensive"}
+                                 {"low": "moderate", "MEDIUM": "extensive", "High": "extensive"})
+    assert rule.mapping == {"Low": "moderate", "Medium": "extensive", "High": "extensive"}
     with pytest.raises(ParameterError, match="does not have"):
-        resolve_required(fw.framework, "residual_level", levels, {"Low": "none", "Severe": "extensive"})
+        resolve_required(fw.framework, "residual_level", levels, {"Low": "moderate", "Severe": "extensive"})
     with pytest.raises(ParameterError, match="missing Medium, High"):
-        resolve_required(fw.framework, "residual_level", levels, {"Low": "none"})
+        resolve_required(fw.framework, "residual_level", levels, {"Low": "moderate"})
     with pytest.raises(ParameterError, match="coverage levels"):
         resolve_required(fw.framework, "residual_level", levels, {"Low": "plenty"})
+    for never in ("inadequate", "none"):  # inadequate cover must be addressed: never a target
+        with pytest.raises(ParameterError, match="never a target"):
+            resolve_required(fw.framework, "residual_level", levels, {"Low": never, "Medium": "moderate",
+                                                                      "High": "extensive"})
     rule, _ = resolve_required(fw.framework, "appetite", levels)
-    assert rule.mapping == {"above": "extensive", "within": "inadequate"}
+    assert rule.mapping == {"above": "extensive", "within": "moderate"}
     with pytest.raises(ParameterError, match="'above' and 'within'"):
         resolve_required(fw.framework, "appetite", levels, {"High": "extensive"})

@@ -25,7 +25,9 @@ def test_parameters_refuse_unknown_keys_and_check_values_before_evaluating(tmp_p
     params = load_file(DRAFT, CombinedAssuranceParams, shared_fields())
     for change, message in [({"maturity_status": "advanced"}, "maturity_status"),
                             ({"scope_min_residual": "Severe"}, "scope_min_residual"),
-                            ({"required_coverage": {"Low": "none"}}, "missing Medium"),
+                            ({"required_coverage": {"Low": "moderate"}}, "missing Medium"),
+                            ({"required_coverage": {"Low": "inadequate", "Medium": "moderate", "High": "extensive"}},
+                             "never a target"),
                             ({"duplication_frequency": "hourly"}, "duplication_frequency")]:
         with pytest.raises(ParameterError, match=message):
             load_assurance_inputs(params.model_copy(update=change))

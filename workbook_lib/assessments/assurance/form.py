@@ -1,8 +1,10 @@
 """The combined-assurance form: risk owners and providers record which controls they assure and how often.
 
-One entry is one provider assuring one control of one risk of the register saved in the store (the risk
-register form enters it), with a frequency code. Entries are saved as ``assurance_entry`` records; removing
-one withdraws it (the audit trail keeps it). After every save or removal the analysis runs again on the
+One entry is one provider assuring one key control of one risk of the register saved in the store (the risk
+register form enters it), with a frequency code, or a key control recorded without a provider. Entries are
+saved as ``assurance_entry`` records; removing one withdraws it (the audit trail keeps it). Below them, what
+a provider delivered in a quarter is recorded against an entry (``assurance_delivery``: status, finding, date,
+corrective action and its due date). After every save or removal the analysis runs again on the
 store and the report sections below the form (map, coverage, gaps, duplication, workload, plan) refresh.
 """
 
@@ -20,7 +22,7 @@ from workbook_lib.assessments.assurance import run as assurance
 from workbook_lib.assessments.assurance.charts import risk_label
 from workbook_lib.assessments.assurance.inputs import CombinedAssuranceParams
 from workbook_lib.assessments.assurance.model import WHOLE_RISK
-from workbook_lib.assessments.assurance.records import ENTRY
+from workbook_lib.assessments.assurance.records import DELIVERY, ENTRY
 from workbook_lib.assessments.assurance.report import result_tables
 from workbook_lib.assessments.assurance.scoring import CombinedAssurance
 from workbook_lib.assessments.risk.records import RISK
@@ -35,6 +37,7 @@ log = logging.getLogger("workbook.assurance_form")
 KIND = ENTRY.kind
 FILE = "assurance form"
 NEW = ""  # the entry picker's value for a new entry
+NO_PROVIDER = "(none)"  # the provider picker's value for a key control no provider assures
 KEY_LIMIT = 200  # the store's key column: risk ID, control and provider together
 REGISTER_NOTEBOOK = "risk_evaluation.ipynb"
 WIDE = {"description_width": "110px"}
@@ -60,6 +63,7 @@ class AssuranceForm(StoreForm):
         self.by_id = {p.id: p for p in self.providers}
         self.result: CombinedAssurance | None = None
         self.entries: dict[str, dict[str, str]] = {}  # key -> data, every entry saved for the period
+        self.delivered: dict[str, dict[str, str]] = {}  # key -> data, every delivery saved for the period
         self.register_ids: list[str] = []
         self.opened: tuple[str, str] = ("", "")
         self._quiet = False  # set while options are rebuilt, so observers do not fire
@@ -76,10 +80,8 @@ class AssuranceForm(StoreForm):
         self.control = forms.tag(w.Combobox(description="Control", ensure_option=False, style=WIDE,
                                             placeholder=f"a key control of the risk; blank: {WHOLE_RISK}",
                                             layout=w.Layout(width="640px")), "control")
-        ordered = sorted(self.providers, key=lambda p: p.line)
-        self.provider = forms.tag(w.Dropdown(
-            description="Provider", style=WIDE, layout=w.Layout(width="640px"),
-            options=[("(choose)", "")] + [(self._provider_label(p.id), p.id) for p in ordered]), "provider")
+        self.provider = forms.tag(w.Dropdown(description="Provider", style=WIDE, layout=w.Layout(width="640px"),
+                                             options=self._provider_options()), "provider")
         self.provider_help = w.HTML(layout=w.Layout(margin="0 0 0 115px"))
         self.frequency = forms.tag(w.Dropdown(
             description="How often", style=WIDE, layout=w.Layout(width="420px"),
@@ -88,6 +90,24 @@ class AssuranceForm(StoreForm):
         self.notes = forms.tag(w.Textarea(description="Notes", style=WIDE, layout=w.Layout(width="640px")),
                                "notes")
         self.save = forms.tag(w.Button(description="Save entry", button_style="primary", icon="save"), "save")
+        # assurance delivered in a quarter, against one of the risk's entries
+        self.deliveries = forms.tag(w.HTML(), "deliveries")
+        self.quarter = forms.tag(w.Dropdown(description="Quarter", options=list(self.fw.delivery.quarters),
+                                            style=WIDE), "quarter")
+        self.activity = forms.tag(w.Dropdown(description="Activity", options=[("(choose an entry)", "")],
+                                             style=WIDE, layout=w.Layout(width="640px")), "activity")
+        self.delivery_status = forms.tag(w.Dropdown(description="Status", options=[
+            s.name for s in self.fw.delivery.statuses], style=WIDE), "delivery-status")
+        self.finding = forms.tag(w.Text(description="Finding", style=WIDE, layout=w.Layout(width="640px")),
+                                 "finding")
+        self.delivered_on = forms.tag(w.Text(description="Date", placeholder="YYYY-MM-DD", style=WIDE), "date")
+        self.action = forms.tag(w.Text(description="Corrective action", style=WIDE, layout=w.Layout(width="640px")),
+                                "action")
+        self.action_due = forms.tag(w.Text(description="Action due", placeholder="YYYY-MM-DD", style=WIDE),
+                                    "action-due")
+        self.save_delivery = forms.tag(w.Button(description="Save delivery", button_style="primary", icon="save"),
+                                       "save-delivery")
+        self.save_delivery.on_click(self.guard(self._save_delivery))
 
         self.risk.observe(self.guard(self._risk_changed), names="value")
         self.entry.observe(self.guard(self._entry_changed), names="value")
@@ -100,7 +120,10 @@ class AssuranceForm(StoreForm):
             w.HTML("<b>Entries recorded for this risk</b>"), self.entry_list,
             w.HBox([self.entry, self.remove]),
             w.HTML("<b>Add an entry, or change the one chosen above</b>"),
-            self.control, self.provider, self.provider_help, self.frequency, self.notes, self.save])
+            self.control, self.provider, self.provider_help, self.frequency, self.notes, self.save,
+            w.HTML("<b>Assurance delivered per quarter (against the plan)</b>"), self.deliveries,
+            self.quarter, self.activity, self.delivery_status, self.finding, self.delivered_on, self.action,
+            self.action_due, self.save_delivery])
         self.widget = w.VBox([
             w.HTML(f"{STYLE}<h2>Combined assurance map</h2><p>Framework <b>{html.escape(self.fw.title)}</b>. "
                    "Choose the organisation and period, say who you are, pick a risk of the register and record which "
@@ -111,6 +134,11 @@ class AssuranceForm(StoreForm):
         self.guard(self.refresh)()
 
     # ---- labels ----------------------------------------------------------------------------------
+    def _provider_options(self) -> list[tuple[str, str]]:
+        ordered = sorted(self.providers, key=lambda p: p.line)
+        return ([("(choose)", ""), ("(none yet: a key control no provider assures)", NO_PROVIDER)]
+                + [(self._provider_label(p.id), p.id) for p in ordered])
+
     def _provider_label(self, provider_id: str) -> str:
         p = self.by_id.get(provider_id)
         if p is None:
@@ -144,17 +172,17 @@ class AssuranceForm(StoreForm):
         self.providers = assurance.providers_for(self.loaded, params)
         self.by_id = {p.id: p for p in self.providers}
         chosen = self.provider.value
-        ordered = sorted(self.providers, key=lambda p: p.line)
-        self.provider.options = [("(choose)", "")] + [(self._provider_label(p.id), p.id) for p in ordered]
-        self.provider.value = chosen if chosen in self.by_id else ""
+        self.provider.options = self._provider_options()
+        self.provider.value = chosen if chosen in self.by_id or chosen == NO_PROVIDER else ""
 
     def refresh(self, message: str | None = None) -> None:
         """Read the opened organisation and period from the store, run the analysis, redraw everything."""
         org, period = self.opened = self.picker.value
         self.result = None
-        self.entries, self.register_ids = {}, []
+        self.entries, self.register_ids, self.delivered = {}, [], {}
         if org and period:
             self.entries = {r.key: r.data for r in self.store.current(org, period, KIND)}
+            self.delivered = {r.key: r.data for r in self.store.current(org, period, DELIVERY.kind)}
             self.register_ids = [r.key for r in self.store.current(org, period, RISK.kind)]
         where = f"{html.escape(org or '(no organisation)')}, {html.escape(period or '(no period)')}"
         params = self.params_for(org, period) if org and period else None
@@ -253,6 +281,16 @@ class AssuranceForm(StoreForm):
         finally:
             self._quiet = False
         self._load_entry(self.entry.value)
+        assured = {k: d for k, d in mine.items() if d.get("provider")}
+        self.activity.options = [("(choose an entry)", "")] + [(self._entry_label(d), k) for k, d in assured.items()]
+        done = [d for d in self.delivered.values() if d.get("risk_id") == rid] if rid else []
+        self.deliveries.value = pd.DataFrame([{
+            "quarter": d.get("quarter", ""), "control": d.get("control") or WHOLE_RISK,
+            "provider": self._provider_label(d.get("provider", "")), "status": d.get("status", ""),
+            "finding": d.get("finding", ""), "corrective action": d.get("action", ""),
+            "due": d.get("action_due", "")} for d in done]).to_html(
+            index=False, escape=True, classes="wb-entry-table", border=0) if done else (
+            "<p><i>No delivery recorded for this risk.</i></p>" if rid else "")
 
     def _risk_html(self, rid: str) -> str:
         if self.result is None:
@@ -288,7 +326,8 @@ class AssuranceForm(StoreForm):
     def _load_entry(self, key: str) -> None:
         data = self.entries.get(key, {}) if key else {}
         self.control.value = data.get("control", "")
-        self.provider.value = data.get("provider", "") if data.get("provider", "") in self.by_id else ""
+        given = data.get("provider", "")
+        self.provider.value = given if given in self.by_id else (NO_PROVIDER if data and not given else "")
         codes = {f.code for f in self.fw.frequencies}
         self.frequency.value = data.get("frequency", "") if data.get("frequency", "") in codes else ""
         self.notes.value = data.get("notes", "")
@@ -318,8 +357,9 @@ class AssuranceForm(StoreForm):
 
     def row(self) -> dict[str, str]:
         control = self.control.value.strip()
+        provider = "" if self.provider.value == NO_PROVIDER else self.provider.value
         return {"risk_id": self.risk.value, "control": "" if control == WHOLE_RISK else control,
-                "provider": self.provider.value, "frequency": self.frequency.value,
+                "provider": provider, "frequency": self.frequency.value,
                 "notes": self.notes.value.strip()}
 
     def _save(self, _button=None) -> None:
@@ -329,8 +369,9 @@ class AssuranceForm(StoreForm):
         problems = []
         if not row["risk_id"]:
             problems.append(Problem(FILE, None, "risk_id", "", "a risk: choose one from the register"))
-        if not row["provider"]:
-            problems.append(Problem(FILE, None, "provider", "", "an assurance provider: choose one"))
+        if not row["provider"] and self.provider.value != NO_PROVIDER:
+            problems.append(Problem(FILE, None, "provider", "", "an assurance provider: choose one (or none yet, "
+                                                                "for a key control no provider assures)"))
         if problems:
             raise InputError(problems)
         table = Table(FILE, pd.DataFrame([{ROW: 1, **row}], dtype=object), header_row=0)
@@ -357,7 +398,8 @@ class AssuranceForm(StoreForm):
         result = self.store.save(org, period, KIND, changes, author, self.method, source="form")
         self.refresh()
         self.control.value = data["control"]  # ready for another provider of the same control
-        what = f"{data['risk_id']} / {data['control'] or WHOLE_RISK} / {self.by_id[data['provider']].name}"
+        who = self.by_id[data["provider"]].name if data["provider"] else "no provider yet"
+        what = f"{data['risk_id']} / {data['control'] or WHOLE_RISK} / {who}"
         self.feedback.ok(f"Saved {what}: {result.summary()}.")
 
     def _remove(self, _button=None) -> None:
@@ -372,3 +414,24 @@ class AssuranceForm(StoreForm):
         self.feedback.ok(f"Removed {data['risk_id']} / {data.get('control') or WHOLE_RISK} / "
                          f"{self._provider_label(data['provider'])}: {result.summary()}. "
                          "The audit trail keeps what it was and who removed it.")
+
+    def _save_delivery(self, _button=None) -> None:
+        """Save what the chosen entry's provider delivered in the chosen quarter (one record per quarter and entry)."""
+        org, period = self._where()
+        author = self.respondent.author()
+        entry = self.entries.get(self.activity.value)
+        if entry is None:
+            raise InputError([Problem(FILE, None, "activity", "", "an entry of this risk that names a provider")])
+        row = {"quarter": self.quarter.value, "risk_id": entry["risk_id"], "control": entry.get("control", ""),
+               "provider": entry["provider"], "status": self.delivery_status.value,
+               "finding": self.finding.value.strip(), "date": self.delivered_on.value.strip(),
+               "action": self.action.value.strip(), "action_due": self.action_due.value.strip()}
+        table = Table(FILE, pd.DataFrame([{ROW: 1, **row}], dtype=object), header_row=0)
+        try:
+            changes = canonical_rows(DELIVERY.kind, table, (self.providers, self.fw.frequencies, self.fw))
+        except InputError as exc:
+            raise forms.problems_without_rows(exc) from None
+        result = self.store.save(org, period, DELIVERY.kind, changes, author, self.method, source="form")
+        self.refresh()
+        self.feedback.ok(f"Saved {row['quarter']} {row['risk_id']} / {row['control'] or WHOLE_RISK} / "
+                         f"{self.by_id[row['provider']].name}: {row['status']} ({result.summary()}).")

@@ -1,7 +1,8 @@
-"""What combined assurance reads: its parameters and the assurance map.
+"""What combined assurance reads: its parameters, the assurance map and the assurance delivered per quarter.
 
-The map is a table of (risk, control, provider, frequency) rows, validated like a register: every problem is
-collected and raised once as ``InputError``, each with its row.
+The map is a table of (risk, control, provider, frequency) rows (or Template 2's wide layout, one column per
+provider), validated like a register: every problem is collected and raised once as ``InputError``, each with
+its row. A row with a key control and no provider records a control nobody assures.
 """
 
 from __future__ import annotations
@@ -17,9 +18,13 @@ from pydantic import Field
 
 from workbook_lib.assessments.assurance.model import (
     DEFAULT_FRAMEWORK,
+    DELIVERY_COLUMNS,
+    DELIVERY_REQUIRED,
     MAP_COLUMNS,
     MAP_REQUIRED,
     WHOLE_RISK,
+    AssuranceFramework,
+    DeliverySpec,
     Frequency,
     ProviderSpec,
     frequency_lookup,
@@ -50,8 +55,10 @@ class PlanSettings:
 class CombinedAssuranceParams(RiskEvaluationParams):
     """Risk-evaluation parameters plus the assurance map, framework, scope and plan settings."""
 
-    assurance_map: str | None = Field(None, description="assurance map, CSV or .xlsx")
+    assurance_map: str | None = Field(None, description="assurance map, CSV or .xlsx (long or Template 2 layout)")
     map_sheet: str | None = None
+    assurance_delivery: str | None = Field(None, description="assurance delivered per quarter, CSV or .xlsx")
+    delivery_sheet: str | None = None
     framework: str = Field(DEFAULT_FRAMEWORK, min_length=1, description="shipped framework name or YAML path")
     providers: list[ProviderSpec] | str | None = Field(
         None, description="the organisation's own providers: a list, or a YAML file of them")
@@ -107,8 +114,9 @@ def validate_assurance_map(table: Table, providers: list[Provider],
                            frequencies: Iterable[Frequency]) -> AssuranceMap:
     """Validate a table as an assurance map; raise InputError with every problem, each with its row.
 
-    Problems: a missing column, blank risk_id or provider, an unknown provider (by id or name), an
-    unknown frequency (by code or name; blank means none), a (risk_id, control, provider) row repeated.
+    Problems: a missing column, a blank risk_id, a blank provider without a control, an unknown provider (by id
+    or name), an unknown frequency (by code or name; blank means none), a frequency without a provider, a
+    (risk_id, control, provider) row repeated.
     """
     frame = table.frame
     file = table.file
@@ -148,12 +156,15 @@ def _cell_problems(file: str, rows: pd.Series, text: dict[str, pd.Series], provi
         row = int(rows[i])
         if text["risk_id"][i] == "":
             problems.append(Problem(file, row, "risk_id", "", "a risk ID (this column is required)"))
-        pv = text["provider"][i]
-        if pv == "":
-            problems.append(Problem(file, row, "provider", "", "an assurance provider (this column is required)"))
-        elif provider[i] is None:
+        pv, fv = text["provider"][i], text["frequency"][i]
+        if pv == "" and text["control"][i] == "":
+            problems.append(Problem(file, row, "provider", "", "an assurance provider, or a key control to record "
+                                                              "without one"))
+        elif pv == "" and fv != "":
+            problems.append(Problem(file, row, "frequency", fv, "blank: a key control without a provider has no "
+                                                                "frequency (or name the provider)"))
+        elif pv != "" and provider[i] is None:
             problems.append(Problem(file, row, "provider", pv, f"a provider id or name: {known_providers}"))
-        fv = text["frequency"][i]
         if fv != "" and frequency[i] is None:
             problems.append(Problem(file, row, "frequency", fv,
                                     f"a frequency code ({known_freq}) or blank for none"))
@@ -163,9 +174,9 @@ def _cell_problems(file: str, rows: pd.Series, text: dict[str, pd.Series], provi
 def _repeated_rows(file: str, rows: pd.Series, text: dict[str, pd.Series], provider: pd.Series) -> list[Problem]:
     """A (risk, control as compared, provider) that an earlier row already holds."""
     control_key = text["control"].map(normalise_label)
-    ok = (text["risk_id"] != "") & provider.notna()
+    ok = (text["risk_id"] != "") & (provider.notna() | (text["provider"] == ""))
     keys = pd.DataFrame({"risk": text["risk_id"], "control": control_key,
-                         "provider": provider.map(lambda p: p.id if p is not None else None)})[ok]
+                         "provider": provider.map(lambda p: p.id if p is not None else "")})[ok]
     problems: list[Problem] = []
     first_row: dict[tuple, int] = {}
     for i, key in zip(keys.index, keys.itertuples(index=False, name=None), strict=True):
@@ -173,7 +184,7 @@ def _repeated_rows(file: str, rows: pd.Series, text: dict[str, pd.Series], provi
             control = text["control"][i] or WHOLE_RISK
             problems.append(Problem(file, int(rows[i]), "provider", text["provider"][i],
                                     f"one row per risk, control and provider ({key[0]} / {control} / "
-                                    f"{key[2]} is already on row {first_row[key]})"))
+                                    f"{key[2] or 'no provider'} is already on row {first_row[key]})"))
         else:
             first_row[key] = int(rows[i])
     return problems
@@ -186,10 +197,10 @@ def _map_frame(rows: pd.Series, text: dict[str, pd.Series], provider: pd.Series,
         "row": rows.to_numpy(),
         "risk_id": text["risk_id"].to_numpy(),
         "control": text["control"].to_numpy(),
-        "provider": provider.map(lambda p: p.id).to_numpy(),
-        "provider_name": provider.map(lambda p: p.name).to_numpy(),
-        "line": provider.map(lambda p: p.line).astype(int).to_numpy(),
-        "independent": provider.map(lambda p: p.independent).astype(bool).to_numpy(),
+        "provider": provider.map(lambda p: p.id if p is not None else "").to_numpy(),
+        "provider_name": provider.map(lambda p: p.name if p is not None else "").to_numpy(),
+        "line": provider.map(lambda p: p.line if p is not None else 0).astype(int).to_numpy(),  # 0: no provider
+        "independent": provider.map(lambda p: p is not None and p.independent).astype(bool).to_numpy(),
         "frequency": frequency.map(lambda f: f.code if f is not None else "").to_numpy(),
         "frequency_name": frequency.map(lambda f: f.name if f is not None else "").to_numpy(),
         "per_year": frequency.map(lambda f: f.per_year if f is not None else 0.0).astype(float).to_numpy(),
@@ -197,11 +208,112 @@ def _map_frame(rows: pd.Series, text: dict[str, pd.Series], provider: pd.Series,
     })
 
 
+def read_map_table(path: str | Path, columns: dict[str, list[str]], providers: list[Provider],
+                   sheet: str | None = None) -> Table:
+    """Read an assurance map file as the long table the validation takes; Template 2's wide layout (no provider
+    column, one column per provider headed by its id or name, frequency codes in the cells) is turned long."""
+    table = read_table(path, columns, sheet=sheet)
+    return long_map(table, providers)
+
+
+def long_map(table: Table, providers: list[Provider]) -> Table:
+    """Template 2's wide layout as long rows: one per filled provider cell, and one without a provider for a
+    row whose provider cells are all blank. A table with a provider column is returned unchanged."""
+    frame = table.frame
+    if "provider" in frame.columns:
+        return table
+    by_key = {header_key(k): p for p in providers for k in (p.id, p.name)}
+    wide = {c: by_key[header_key(c)] for c in frame.columns if c != ROW and header_key(c) in by_key}
+    if not wide:
+        return table  # no provider column at all: the validation names it
+    keep = [c for c in (ROW, "risk_id", "control", "notes") if c in frame.columns]
+    rows: list[dict[str, object]] = []
+    for record in frame.to_dict("records"):
+        base = {c: record[c] for c in keep}
+        filled = [(p, str(record[c] or "").strip()) for c, p in wide.items() if str(record[c] or "").strip()]
+        rows += [{**base, "provider": p.id, "frequency": code} for p, code in filled] or [
+            {**base, "provider": "", "frequency": ""}]
+    long = pd.DataFrame(rows, columns=[*keep, "provider", "frequency"], dtype=object)
+    return Table(table.file, long, table.header_row, renamed=dict(table.renamed))
+
+
 def load_assurance_map(path: str | Path, providers: list[Provider], frequencies: Iterable[Frequency],
                        sheet: str | None = None, columns: dict[str, list[str]] | None = None) -> AssuranceMap:
-    """Read and validate an assurance map (CSV or .xlsx); ``columns``: canonical name -> accepted headings."""
+    """Read and validate an assurance map (CSV or .xlsx, long or wide); ``columns``: canonical name -> headings."""
     if columns is None:
         columns = load_assurance_framework().framework.map_columns
-    table = read_table(path, columns, sheet=sheet)
-    return validate_assurance_map(table, providers, frequencies)
+    return validate_assurance_map(read_map_table(path, columns, providers, sheet), providers, frequencies)
+
+
+# ---- assurance delivered per quarter ---------------------------------------------------------------
+@dataclass
+class Delivery:
+    """Validated delivery records: one row per (quarter, risk, control, provider), row numbers kept."""
+
+    file: str
+    frame: pd.DataFrame
+
+
+DELIVERY_FRAME_COLUMNS = ["row", *DELIVERY_COLUMNS, "control_key", "date_value", "action_due_value"]
+
+
+def validate_delivery(table: Table, spec: DeliverySpec, providers: list[Provider]) -> Delivery:
+    """Validate a table of delivery records; InputError with every problem, each with its row.
+
+    Problems: a missing column, a blank or unknown quarter, risk_id, provider or status, a date that is not
+    YYYY-MM-DD, a (quarter, risk, control, provider) repeated.
+    """
+    frame, file = table.frame, table.file
+    problems = [Problem(file, table.header_row, c, "(missing)", f"a column {c!r}")
+                for c in DELIVERY_REQUIRED if c not in frame.columns]
+    if problems:
+        raise InputError(problems)
+    text = {c: (frame[c].fillna("").astype(str).str.strip() if c in frame else pd.Series("", index=frame.index))
+            for c in DELIVERY_COLUMNS}
+    quarters, statuses = spec.quarter_lookup(), spec.status_lookup()
+    by_key = {header_key(k): p.id for p in providers for k in (p.id, p.name)}
+    out: list[dict[str, object]] = []
+    seen: dict[tuple[str, str, str, str], int] = {}
+    for i in frame.index:
+        row = int(frame.at[i, ROW])
+        t = {c: text[c][i] for c in DELIVERY_COLUMNS}
+        quarter = quarters.get(normalise_label(t["quarter"]))
+        status = statuses.get(normalise_label(t["status"]))
+        provider = by_key.get(header_key(t["provider"])) if t["provider"] else None
+        if quarter is None:
+            problems.append(Problem(file, row, "quarter", t["quarter"], f"a quarter: {', '.join(spec.quarters)}"))
+        if t["risk_id"] == "":
+            problems.append(Problem(file, row, "risk_id", "", "a risk ID (this column is required)"))
+        if provider is None:
+            problems.append(Problem(file, row, "provider", t["provider"], "a provider id or name of the map"))
+        if status is None:
+            problems.append(Problem(file, row, "status", t["status"],
+                                    "a status: " + ", ".join(s.name for s in spec.statuses)))
+        dates = {c: _iso_date(t[c]) for c in ("date", "action_due")}
+        problems += [Problem(file, row, c, t[c], "a date as YYYY-MM-DD, or blank") for c, d in dates.items()
+                     if t[c] and d is None]
+        key = (str(quarter), t["risk_id"], normalise_label(t["control"]), str(provider))
+        if key in seen:
+            problems.append(Problem(file, row, "provider", t["provider"], f"one record per quarter, risk, control "
+                                                                          f"and provider (already on row {seen[key]})"))
+        seen.setdefault(key, row)
+        out.append({"row": row, **t, "quarter": quarter, "provider": provider, "status": status,
+                    "control_key": normalise_label(t["control"]), "date_value": dates["date"],
+                    "action_due_value": dates["action_due"]})
+    if problems:
+        raise InputError(problems)
+    return Delivery(file, pd.DataFrame(out, columns=DELIVERY_FRAME_COLUMNS))
+
+
+def _iso_date(text: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+def load_delivery(path: str | Path, fw: AssuranceFramework, providers: list[Provider],
+                  sheet: str | None = None) -> Delivery:
+    """Read and validate a delivery file (CSV or .xlsx)."""
+    return validate_delivery(read_table(path, fw.delivery.columns, sheet=sheet), fw.delivery, providers)
 

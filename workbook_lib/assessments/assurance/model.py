@@ -23,6 +23,8 @@ DATA_DIR = Path(__file__).parent / "data"
 DEFAULT_FRAMEWORK = "combined-assurance"
 MAP_COLUMNS = ("risk_id", "control", "provider", "frequency", "notes")
 MAP_REQUIRED = ("risk_id", "provider", "frequency")
+DELIVERY_COLUMNS = ("quarter", "risk_id", "control", "provider", "status", "finding", "date", "action", "action_due")
+DELIVERY_REQUIRED = ("quarter", "risk_id", "provider", "status")
 APPETITE_SCOPE = "appetite"
 WHOLE_RISK = "(risk as a whole)"  # shown for a map row that names no control
 
@@ -74,6 +76,7 @@ class CoverageLevel(Strict):
     name: str = Field(pattern=r"^[a-z][a-z -]*$")
     colour: str = Field(pattern=r"^#[0-9a-fA-F]{6}$")
     description: str = ""
+    target: bool = Field(True, description="false: never the coverage a risk is required to have")
     any_of: list[Condition] = []
 
 
@@ -102,6 +105,40 @@ class MaturitySpec(Strict):
     independent_only: list[str] = []
 
 
+class RegisterControls(Strict):
+    """How a register's controls cell is split, and the entries that mean no control."""
+
+    separators: list[str] = Field([";", "\n"], min_length=1)
+    none_words: list[str] = []
+
+
+class DeliveryStatus(Strict):
+    name: Literal["planned", "delivered", "not delivered"]
+    aliases: list[str] = []
+    description: str = ""
+
+
+class DeliverySpec(Strict):
+    """Assurance delivered per quarter against the plan."""
+
+    quarters: list[str] = Field(min_length=1)
+    every_quarter: str = Field(description="a frequency code: activities this frequent are expected each quarter")
+    statuses: list[DeliveryStatus] = Field(min_length=3, max_length=3)
+    columns: dict[str, list[str]]
+
+    def status_lookup(self) -> dict[str, str]:
+        """Accepted spellings (case-folded) -> status name."""
+        return {normalise_label(k): s.name for s in self.statuses for k in (s.name, *s.aliases)}
+
+    def quarter_lookup(self) -> dict[str, str]:
+        """Accepted spellings of a quarter ("Q1", "q1", "1", "quarter 1") -> its name."""
+        found: dict[str, str] = {}
+        for i, q in enumerate(self.quarters, start=1):
+            for key in (q, str(i), f"quarter {i}", f"Q{i}"):
+                found.setdefault(normalise_label(key), q)
+        return found
+
+
 class PlanRoles(Strict):
     plan_owner: str
     accounting_officer: str
@@ -114,6 +151,8 @@ class AssuranceFramework(Strict):
     version: str
     title: str
     source: str = ""
+    source_called: str = "the source"  # how reports name the source document, e.g. "not in the guide"
+    added_by: str = "this organisation"
     lines: list[Line] = Field(min_length=1)
     providers: list[ProviderSpec] = Field(min_length=1)
     frequencies: list[Frequency] = Field(min_length=1)
@@ -124,6 +163,9 @@ class AssuranceFramework(Strict):
     maturity: MaturitySpec
     plan_roles: PlanRoles
     map_columns: dict[str, list[str]]
+    register_controls: RegisterControls = RegisterControls()
+    delivery: DeliverySpec
+    not_in_source: list[str] = []  # what this file sets that its source does not give
     notes: list[Note] = []
 
     @model_validator(mode="after")
@@ -160,6 +202,16 @@ class AssuranceFramework(Strict):
             self.required.appetite.above, self.required.appetite.within]
         problems += [f"required coverage {t!r} is not a coverage level ({', '.join(names)})"
                      for t in dict.fromkeys(targets) if t not in names]
+        never = {lv.name for lv in self.coverage if not lv.target}
+        problems += [f"required coverage {t!r} is never a target (target: false): a risk in scope with that "
+                     f"coverage is a gap" for t in dict.fromkeys(targets) if t in never]
+        if self.delivery.every_quarter not in codes:
+            problems.append(f"delivery.every_quarter {self.delivery.every_quarter!r} is not a frequency code")
+        if sorted(s.name for s in self.delivery.statuses) != ["delivered", "not delivered", "planned"]:
+            problems.append("delivery.statuses must list planned, delivered and not delivered once each")
+        missing_delivery = [c for c in DELIVERY_COLUMNS if c not in self.delivery.columns]
+        if missing_delivery:
+            problems.append(f"delivery.columns must list {', '.join(missing_delivery)}")
         if self.duplication.min_frequency not in codes:
             problems.append(f"duplication.min_frequency {self.duplication.min_frequency!r} is not a frequency code")
         unknown = set(self.maturity.independent_only) - set(self.maturity.statuses)
@@ -189,6 +241,19 @@ class AssuranceFramework(Strict):
 
     def level(self, name: str) -> CoverageLevel:
         return next(lv for lv in self.coverage if lv.name == name)
+
+    def targets(self) -> list[str]:
+        """The coverage levels a risk may be required to have."""
+        return [lv.name for lv in self.coverage if lv.target]
+
+    def register_controls_of(self, cell: object) -> list[str]:
+        """A register's controls cell as separate controls (entries meaning "no control" dropped)."""
+        text = "" if cell is None or (isinstance(cell, float) and cell != cell) else str(cell)
+        for sep in self.register_controls.separators[1:]:
+            text = text.replace(sep, self.register_controls.separators[0])
+        none = {normalise_label(w) for w in self.register_controls.none_words}
+        parts = (p.strip() for p in text.split(self.register_controls.separators[0]))
+        return [p for p in parts if p and normalise_label(p) not in none]
 
     def maturity_status(self, value: str | None) -> str | None:
         """Canonical maturity status for a spelling or alias; ParameterError when unknown."""

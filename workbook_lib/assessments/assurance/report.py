@@ -24,10 +24,22 @@ def key_figures(result: CombinedAssurance) -> str:
     used = int((result.workload["controls_assured"] > 0).sum())
     mframe = result.map.frame
     events = float(result.workload["events_per_year"].sum())
-    return (f"risks {len(result.risks)} | in scope {len(scoped)} | coverage: {levels} | gaps {len(result.gaps)} | "
-            f"duplicated controls {len(result.duplications)} | map rows {len(mframe)} (not in register "
-            f"{len(result.not_in_register)}, no frequency {int((mframe['per_year'] == 0).sum())}) | providers used "
-            f"{used} of {len(result.providers)} | assurance events a year {events:,.0f}")
+    keys = result.key_controls[result.key_controls["in_scope"]]
+    unassured = int((keys["coverage"] == result.framework.framework.coverage[-1].name).sum())
+    rc = result.register_controls[result.register_controls["in_scope"]]
+    line = (f"risks {len(result.risks)} | in scope {len(scoped)} | coverage: {levels} | gaps {len(result.gaps)} | "
+            f"key controls in scope {len(keys)} (no assurance {unassured}; register only {int((~rc['in_map']).sum())},"
+            f" map only {int((~rc['in_register']).sum())}) | duplicated controls {len(result.duplications)} | map rows "
+            f"{len(mframe)} (not in register {len(result.not_in_register)}, no frequency "
+            f"{int(((mframe['per_year'] == 0) & (mframe['provider'] != '')).sum())}, no provider "
+            f"{int((mframe['provider'] == '').sum())}) | providers used {used} of {len(result.providers)} | "
+            f"assurance events a year {events:,.0f}")
+    if result.delivery is not None:
+        for q in result.delivery.quarters:
+            n = result.delivery.counts(q)
+            line += (f" | {q}: expected {sum(n.values())}, delivered {n['delivered']}, not delivered "
+                     f"{n['not delivered']}, no report {n['no report']}, planned {n['planned']}")
+    return line
 
 
 def summary(result: CombinedAssurance, organisation: str, period: str) -> dict[str, Any]:
@@ -47,9 +59,26 @@ def summary(result: CombinedAssurance, organisation: str, period: str) -> dict[s
     ]
     providers = [{"provider": w.provider, "line": int(w.line), "controls_assured": int(w.controls_assured)}
                  for w in result.workload.itertuples(index=False)]
-    return {"assessment": "combined-assurance", "organisation": organisation, "period": period,
-            "risks": risks, "duplications": duplications, "providers": providers,
-            "warnings": list(result.warnings)}
+    key_controls = [{"risk_id": k.risk_id, "control": k.control, "in_scope": bool(k.in_scope),
+                     "providers": list(k.providers), "coverage": k.coverage, "below_required": bool(k.below_required)}
+                    for k in result.key_controls.itertuples(index=False)]
+    register_controls = [{"risk_id": r.risk_id, "control": r.control, "in_scope": bool(r.in_scope),
+                          "in_register": bool(r.in_register), "in_map": bool(r.in_map)}
+                         for r in result.register_controls.itertuples(index=False)]
+    out = {"assessment": "combined-assurance", "organisation": organisation, "period": period,
+           "risks": risks, "key_controls": key_controls, "register_controls": register_controls,
+           "duplications": duplications, "providers": providers, "warnings": list(result.warnings)}
+    d = result.delivery
+    if d is not None:
+        out["delivery"] = {
+            "quarters": {q: d.counts(q) for q in d.quarters},
+            "left_without": [{"quarter": r.quarter, "risk_id": r.risk_id, "not_delivered": int(r.not_delivered),
+                              "not_reported": int(r.not_reported)} for r in d.left_without.itertuples(index=False)],
+            "actions": [{"quarter": a.quarter, "risk_id": a.risk_id, "control": a.control, "status": a.status,
+                         "corrective_action": a.corrective_action, "action_due": a.action_due or None,
+                         "overdue": bool(a.overdue)}
+                        for a in d.actions.itertuples(index=False)]}
+    return out
 
 
 # ---- tables -----------------------------------------------------------------------------------------
@@ -94,6 +123,58 @@ def controls_view(result: CombinedAssurance) -> pd.DataFrame:
     for col in ("providers", "frequencies", "lines", "duplicating"):
         view[col] = view[col].map(_join)
     return view
+
+
+def key_controls_view(result: CombinedAssurance) -> pd.DataFrame:
+    """Every key control of a register risk with its own coverage and whether it falls below its risk's need."""
+    view = result.key_controls[[c for c in ("risk_id", "control", "in_scope", "providers", "lines", "coverage",
+                                            "required_coverage", "below_required")]].copy()
+    names = {p.id: p.name for p in result.providers}
+    view["providers"] = view["providers"].map(lambda ps: _join(names.get(p, p) for p in ps) or "(none)")
+    view["lines"] = view["lines"].map(_join)
+    return view
+
+
+def register_controls_view(result: CombinedAssurance, in_scope_only: bool = True) -> pd.DataFrame:
+    """The register's controls and the map's key controls that only one of them names (risks in scope)."""
+    rc = result.register_controls
+    rows = rc[~(rc["in_register"] & rc["in_map"])]
+    return (rows[rows["in_scope"]] if in_scope_only else rows).reset_index(drop=True)
+
+
+def delivery_view(result: CombinedAssurance) -> pd.DataFrame:
+    """Plan against delivery: every activity expected (or reported) in each quarter, with its status."""
+    d = result.delivery
+    return d.activities.copy() if d is not None else pd.DataFrame()
+
+
+def left_without_view(result: CombinedAssurance) -> pd.DataFrame:
+    """Per quarter, the risks left without the assurance planned."""
+    d = result.delivery
+    return d.left_without.copy() if d is not None else pd.DataFrame()
+
+
+def actions_view(result: CombinedAssurance) -> pd.DataFrame:
+    """Corrective actions due, the earliest first, and assurance not delivered without one."""
+    d = result.delivery
+    return d.actions.copy() if d is not None else pd.DataFrame()
+
+
+def delivery_markdown(result: CombinedAssurance) -> Md:
+    """The quarterly review's summary: each quarter's expected activities by status."""
+    d = result.delivery
+    if d is None:
+        return md("No delivery against the plan is recorded yet (parameter `assurance_delivery`, or the form).")
+    rows = Md("\n").join(md("| {} | {} | {} | {} | {} | {} |", q, sum(n.values()), n["delivered"],
+                             n["not delivered"], n["no report"], n["planned"])
+                         for q, n in ((q, d.counts(q)) for q in d.quarters))
+    due = int((d.actions["action_due"] != "").sum())
+    return md("Delivery recorded in {}. An activity at least {} is expected every quarter; a less frequent one "
+              "in the quarters its records name.\n\n| Quarter | Expected | Delivered | Not delivered | No report | "
+              "Planned |\n|---|---|---|---|---|---|\n{}\n\n{} risk-quarter(s) left without the assurance planned; "
+              "{} corrective action(s) with a due date, {} overdue.", d.file,
+              result.framework.framework.frequency(result.framework.framework.delivery.every_quarter).name, rows,
+              len(d.left_without), due, int(d.actions["overdue"].sum()))
 
 
 def workload_view(result: CombinedAssurance) -> pd.DataFrame:
@@ -141,8 +222,9 @@ def plan_table(result: CombinedAssurance) -> pd.DataFrame:
                          on="risk_id", how="inner")
     planned = planned.assign(
         _sub=0, control=planned["control"].map(lambda v: v or WHOLE_RISK),
-        provider=planned["provider"].map(lambda v: names.get(v, v)),
-        status=np.where(planned["frequency"] != "", "planned", "no activity agreed"),
+        provider=planned["provider"].map(lambda v: names.get(v, v) or "(none)"),
+        status=np.select([planned["frequency"] != "", planned["provider"] == ""],
+                         ["planned", "key control without a provider"], "no activity agreed"),
         frequency=np.where(planned["frequency"] != "", planned["frequency_name"], "none listed"))
     mapped = risk["risk_id"].isin(set(m["risk_id"]))
     extra = risk[risk["gap"] | ~mapped]
@@ -187,7 +269,8 @@ def plan_sections(result: CombinedAssurance) -> list[tuple[str, str]]:
         ("Approach",
          f"Providers are grouped by line: {lines_text}. Each row of the assurance map links a risk and one of "
          f"its controls to a provider and a frequency code. Coverage of a risk falls in one of "
-         f"{len(fw.coverage)} levels: {coverage_text}. The coverage each risk should have follows its "
+         f"{len(fw.coverage)} levels: {coverage_text}. Coverage is judged per key control, and a risk takes the "
+         f"coverage of its weakest key control. The coverage each risk should have follows its "
          f"{'residual level' if result.required.by == 'residual_level' else 'position against the appetite'} "
          f"({result.required.label}). A control is treated as duplicated when more than "
          f"{result.duplication_threshold} providers each assure it "
@@ -214,6 +297,12 @@ def plan_sections(result: CombinedAssurance) -> list[tuple[str, str]]:
                            f"required): {r.needed}"
                           for r in result.gaps.itertuples(index=False))
         sections.append(("Gaps to close", f"The following risks need more assurance than they receive:\n{items}"))
+    d = result.delivery
+    if d is not None and len(d.left_without):
+        items = "\n".join(f"- {r.quarter} {r.risk_id}: {r.missed}" for r in d.left_without.itertuples(index=False))
+        sections.append(("Assurance not delivered as planned",
+                         f"Quarterly reports to the {roles['oversight_committee']} show these risks left without the "
+                         f"assurance planned; each needs corrective action:\n{items}"))
     return sections
 
 
@@ -239,12 +328,16 @@ def result_tables(result: CombinedAssurance) -> dict[str, pd.DataFrame]:
         "Gaps": gaps_view(result),
         "Duplications": duplications_view(result),
         "Controls": controls_view(result),
+        "Key controls": key_controls_view(result),
+        "Register controls": register_controls_view(result, in_scope_only=False),
         "Provider workload": workload_view(result),
         "Assurance map": map_view(result),
         "Not in register": result.not_in_register,
         "In scope not mapped": result.not_mapped,
         "Assurance plan": plan_table(result),
         "Plan text": pd.DataFrame(plan_sections(result), columns=["section", "text"]),
+        **({"Delivery": delivery_view(result), "Left without assurance": left_without_view(result),
+            "Corrective actions": actions_view(result)} if result.delivery is not None else {}),
         "Warnings": pd.DataFrame({"warning": result.warnings}),
     }
     method = [("framework", fw.framework.name), ("framework version", fw.framework.version),
@@ -259,6 +352,7 @@ def result_tables(result: CombinedAssurance) -> dict[str, pd.DataFrame]:
                    ("methodology version", ev.methodology.methodology.version),
                    ("methodology sha256", ev.methodology.sha256), ("banding", ev.banding),
                    ("as of", ev.as_of.isoformat())]
+    method += [(f"not in {fw.framework.source_called}", item) for item in fw.framework.not_in_source]
     method += [(f"note: {n.topic}", n.decision) for n in fw.framework.notes]
     tables["Method"] = pd.DataFrame(method, columns=["item", "value"])
     return tables
@@ -284,6 +378,17 @@ def opening_narrative(result: CombinedAssurance, organisation: str, period: str)
             for r in gaps.itertuples(index=False))))
     else:
         lines.append(md("Every risk in scope has at least the coverage it needs."))
+    keys = result.key_controls[result.key_controls["in_scope"]]
+    weak = keys[keys["below_required"]]
+    lines.append(md("Coverage is judged per key control: the **{}** key controls of risks in scope include **{}** "
+                    "below what their risk needs; a risk takes its weakest key control's coverage.", len(keys),
+                    len(weak)))
+    d = result.delivery
+    if d is not None:
+        for q in d.quarters:
+            n = d.counts(q)
+            lines.append(md("**{}** against the plan: {} of {} expected activities delivered, {} not delivered, {} "
+                            "not reported.", q, n["delivered"], sum(n.values()), n["not delivered"], n["no report"]))
     if len(result.duplications):
         often = result.framework.framework.frequency(result.duplication_frequency).name
         listed = Md(", ").join(md("{} / {}", d.risk_id, d.control) for d in result.duplications.itertuples(index=False))
@@ -301,18 +406,21 @@ def method_note(result: CombinedAssurance) -> Md:
     lf = result.framework
     fw = lf.framework
     freq = Md(", ").join(md("{} {} ({:g} a year)", f.code, f.name, f.per_year) for f in fw.frequencies)
-    cov = Md("\n").join(md("| {} | {} |", lv.name, lv.description) for lv in fw.coverage)
+    cov = Md("\n").join(md("| {} | {}{} |", lv.name, lv.description, "" if lv.target else " Never required of a risk.")
+                        for lv in fw.coverage)
     providers = Md("\n").join(md("| {} | {} | {} | {} | {} |", p.line, p.id, p.name, "yes" if p.independent else "no",
                                  p.source) for p in sorted(result.providers, key=lambda p: p.line))
     notes = notes_markdown(fw.notes)
+    added = md("**Not in {}; set by {}:** {}.\n\n", fw.source_called, fw.added_by, Md("; ").join(
+        md("{}", item) for item in fw.not_in_source)) if fw.not_in_source else md("")
     return md("## Method and provenance\n"
               "Framework **{name}**, version {version}, SHA-256 `{sha}`.\n\n"
               "Scope: {scope}. Required coverage by {by}: {required}. Duplication: more than {threshold} providers at "
               "{frequency} or more often. Frequency codes: {freq}; blank means none.\n\n"
               "| Coverage | Rule |\n|---|---|\n{cov}\n\n"
               "| Line | Provider | Name | Independent | Defined in |\n|---|---|---|---|---|\n{providers}\n\n"
-              "**Decisions recorded in the framework file** (where the guide is silent or leaves the choice to "
+              "{added}**Decisions recorded in the framework file** (where the guide is silent or leaves the choice to "
               "the organisation):\n\n{notes}", name=fw.name, version=fw.version, sha=lf.sha256,
               scope=result.scope.label, by=result.required.by.replace("_", " "), required=result.required.label,
               threshold=result.duplication_threshold, frequency=result.duplication_frequency, freq=freq, cov=cov,
-              providers=providers, notes=notes)
+              providers=providers, added=added, notes=notes)

@@ -64,14 +64,16 @@ def resolve_required(framework: AssuranceFramework, required_by: str = "residual
                      level_names: list[str] | None = None,
                      override: dict[str, str] | None = None) -> tuple[RequiredRule, list[str]]:
     """The required coverage mapping, checked; warnings say when a banding was mapped by rank."""
-    names = [lv.name for lv in framework.coverage]
+    names = framework.targets()  # inadequate and none are never a target: that cover must be addressed
     warnings: list[str] = []
     if required_by not in ("residual_level", "appetite"):
         raise ParameterError(f"required_by {required_by!r}: expected residual_level or appetite")
     if override:
         bad = {k: v for k, v in override.items() if v not in names}
         if bad:
-            raise ParameterError(f"required_coverage {bad}: values must be coverage levels ({', '.join(names)})")
+            never = [lv.name for lv in framework.coverage if not lv.target]
+            raise ParameterError(f"required_coverage {bad}: values must be coverage levels a risk may be required "
+                                 f"to have ({', '.join(names)}); {', '.join(never)} coverage is never a target")
     if required_by == "appetite":
         mapping = {"above": framework.required.appetite.above, "within": framework.required.appetite.within}
         if override:

@@ -9,12 +9,16 @@ from pathlib import Path
 from workbook_lib.assessments.assurance.inputs import (
     AssuranceMap,
     CombinedAssuranceParams,
+    Delivery,
     load_assurance_map,
+    load_delivery,
+    long_map,
     validate_assurance_map,
+    validate_delivery,
 )
 from workbook_lib.assessments.assurance.model import LoadedFramework, load_assurance_framework
 from workbook_lib.assessments.assurance.providers import Provider, merge_providers
-from workbook_lib.assessments.assurance.records import ENTRY
+from workbook_lib.assessments.assurance.records import DELIVERY, ENTRY
 from workbook_lib.assessments.assurance.rules import resolve_required, resolve_scope
 from workbook_lib.assessments.assurance.scoring import CombinedAssurance, analyse
 from workbook_lib.assessments.maturity.run import maturity_of
@@ -38,6 +42,7 @@ class AssuranceInputs:
     framework: LoadedFramework
     providers: list[Provider]
     assurance_map: AssuranceMap | None
+    delivery: Delivery | None = None
 
 
 def framework_and_providers(params: CombinedAssuranceParams) -> tuple[LoadedFramework, list[Provider]]:
@@ -63,14 +68,21 @@ def load_assurance_inputs(params: CombinedAssuranceParams) -> AssuranceInputs:
     loaded, register, appetite = load_risk_inputs(params)
     framework, providers = framework_and_providers(params)
     fw = framework.framework
-    amap = None
-    if source_of(params).from_store:  # the entries risk owners and providers saved through the form
+    amap, delivery = None, None
+    if source_of(params).from_store:  # the entries and deliveries saved through the form
         table = table_for(params, ENTRY)
         if len(table.frame):
-            amap = validate_assurance_map(table, providers, fw.frequencies)
-    elif params.assurance_map:
-        amap = load_assurance_map(params.resolve(params.assurance_map), providers, fw.frequencies,
-                                  sheet=params.map_sheet, columns=fw.map_columns)
+            amap = validate_assurance_map(long_map(table, providers), providers, fw.frequencies)
+        table = table_for(params, DELIVERY)
+        if len(table.frame):
+            delivery = validate_delivery(table, fw.delivery, providers)
+    else:
+        if params.assurance_map:
+            amap = load_assurance_map(params.resolve(params.assurance_map), providers, fw.frequencies,
+                                      sheet=params.map_sheet, columns=fw.map_columns)
+        if params.assurance_delivery:
+            delivery = load_delivery(params.resolve(params.assurance_delivery), fw, providers,
+                                     sheet=params.delivery_sheet)
     # parameter values that depend on the framework and the banding, checked before any evaluation
     bands = list(loaded.methodology.banding(params.banding).bands)
     fw.maturity_status(maturity_of(params))
@@ -81,7 +93,7 @@ def load_assurance_inputs(params: CombinedAssuranceParams) -> AssuranceInputs:
             normalise_label(params.duplication_frequency) not in fw.frequency_lookup():
         raise ParameterError(f"duplication_frequency {params.duplication_frequency!r}: expected one of "
                              + ", ".join(f.label for f in fw.frequencies))
-    return AssuranceInputs(loaded, register, appetite, framework, providers, amap)
+    return AssuranceInputs(loaded, register, appetite, framework, providers, amap, delivery)
 
 
 def run_combined_assurance(params: CombinedAssuranceParams) -> CombinedAssurance:
@@ -92,6 +104,7 @@ def run_combined_assurance(params: CombinedAssuranceParams) -> CombinedAssurance
     result = analyse(ev, inputs.assurance_map, inputs.framework, inputs.providers,
                      scope_min_residual=params.scope_min_residual, required_by=params.required_by,
                      required_coverage=params.required_coverage, duplication_threshold=params.duplication_threshold,
-                     duplication_frequency=params.duplication_frequency, maturity_status=maturity_of(params))
+                     duplication_frequency=params.duplication_frequency, maturity_status=maturity_of(params),
+                     delivery=inputs.delivery)
     result.plan = params.plan_settings()
     return result

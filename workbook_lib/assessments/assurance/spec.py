@@ -5,7 +5,7 @@ from pathlib import Path
 from workbook_lib.assessments.assurance import index_figures, settings
 from workbook_lib.assessments.assurance.inputs import CombinedAssuranceParams
 from workbook_lib.assessments.assurance.model import shipped_frameworks
-from workbook_lib.assessments.assurance.records import ENTRY
+from workbook_lib.assessments.assurance.records import DELIVERY, ENTRY
 from workbook_lib.assessments.assurance.report import result_tables, summary
 from workbook_lib.assessments.assurance.run import load_assurance_inputs, run_combined_assurance
 from workbook_lib.assessments.maturity.inputs import marks_inputs
@@ -25,13 +25,14 @@ DATA = Path(__file__).parent / "data"
 
 SPEC = AssessmentSpec(
     "combined-assurance", "combined_assurance.ipynb", CombinedAssuranceParams,
-    "Combined-assurance gap analysis: coverage by line per risk against its residual level, gaps, duplicated "
-    "controls, provider workload and a draft assurance plan.",
+    "Combined-assurance gap analysis: coverage by line per key control and risk against its residual level, gaps, "
+    "the register's controls against the map, duplicated controls, provider workload, a draft assurance plan and "
+    "each quarter's delivery against it.",
     check=load_assurance_inputs, run=run_combined_assurance, summary=summary,
     tables=result_tables,
     form="workbook_lib.assessments.assurance.form:AssuranceForm",
-    file_inputs=("register", "assurance_map"), resolve_methodology=methodology_path,
-    requires=("methodology", "register", "assurance_map"), record_kinds=(ENTRY,),
+    file_inputs=("register", "assurance_map", "assurance_delivery"), resolve_methodology=methodology_path,
+    requires=("methodology", "register", "assurance_map"), record_kinds=(ENTRY, DELIVERY),
     data_files=(DataFileRole("methodology", "methodology_ref", shipped),
                 DataFileRole("framework", "framework_ref", shipped_frameworks)), key_figures=index_figures.key_figures,
     index_columns=index_figures.INDEX_COLUMNS,
