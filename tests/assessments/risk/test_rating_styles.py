@@ -15,9 +15,9 @@ import pytest
 import yaml
 
 from tests.conftest import ROOT
-from workbook_lib.assessments.risk.check import band_words, own_figures
 from workbook_lib.assessments.risk.interpret import ReadOptions
 from workbook_lib.assessments.risk.methodology import ImpactMoney, load_methodology
+from workbook_lib.assessments.risk.own_figures import band_words, own_figures
 from workbook_lib.assessments.risk.ratings import (
     CURRENCY_CODES,
     flow_text,

@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 
 from workbook_lib.assessments.risk.acceptance import decision_makers
-from workbook_lib.assessments.risk.check import own_figures
 from workbook_lib.assessments.risk.methodology import LoadedMethodology, Methodology, MethodologyError
+from workbook_lib.assessments.risk.own_figures import own_figures
 from workbook_lib.assessments.risk.register import Register
 
 CLOSED = ("closed", "eliminated")
