@@ -40,9 +40,8 @@ if step != "floor":
                              rated=lambda f: f.inherent_likelihood.notna(), control_effectiveness="Partially effective",
                              due_date=None, review_date=None, complete=False, description="", owner="", response="",
                              treatment_owner="", actions="", progress="")
-        class Reg: pass
-        reg = Reg(); reg.frame, reg.warnings, reg.extra_columns, reg.file = frame, [], [], "synthetic"
-        reg.readings, reg.skipped, reg.headings = [], [], {{}}
+        from workbook_lib.assessments.risk.register import Register
+        reg = Register(file="synthetic", frame=frame, extra_columns=[])
         evaluate(reg, loaded, pd.Timestamp("2025-11-30").date(), appetite=appetite)
 print(json.dumps({{"seconds": time.perf_counter() - start,
                    "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))

@@ -6,8 +6,8 @@ Two files of the same risks and columns, in one run: one with the canonical head
 dates, one as found
 in the wild (a title row, "Likelihood (1-5)"-style headings, percentages, a status column under a heading the
 suite does not know, a column without a heading, its own score, due dates as a month and year, a totals row,
-numbered empty rows and a footer). For each: the bare read of the rows (``read_rows``, the floor), the reading into canonical
-columns (``read_register``: headings, rating styles, skipped rows) and the whole load with validation
+numbered empty rows and a footer). For each: the bare read of the rows (``read_rows``, the floor), the reading
+into canonical columns (``read_register``: headings, rating styles, skipped rows) and the whole load with validation
 (``load_register``). Target on 2 cores: a messy register loads within 1.5x the time of a canonical one, and
 100k rows in under 10 s. Both files must load as every risk they hold (else status 1). ``--smoke``: 50 rows.
 """

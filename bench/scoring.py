@@ -25,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import arguments, best_of, check, machine  # noqa: E402
 
 from workbook_lib.assessments.risk.methodology import load_methodology  # noqa: E402
+from workbook_lib.assessments.risk.register import Register  # noqa: E402
 from workbook_lib.assessments.risk.scoring import Appetite, evaluate, score_frame  # noqa: E402
 
 CATEGORIES = np.array(["Financial", "Compliance", "Operational", "Strategic", "Reputational"], dtype=object)
@@ -140,12 +141,7 @@ def main() -> None:
         due_date=None, review_date=None, complete=False, description="", owner="", response="",
         treatment_owner="", actions="", progress="")
 
-    class Reg:  # the attributes evaluate() reads from a Register
-        pass
-
-    reg = Reg()
-    reg.frame, reg.warnings, reg.extra_columns, reg.file = frame, [], [], "synthetic"
-    reg.readings, reg.skipped, reg.headings = [], [], {}
+    reg = Register(file="synthetic", frame=frame, extra_columns=[])  # the register's defaults for everything else
     start = time.perf_counter()
     try:
         evaluate(reg, loaded, pd.Timestamp("2025-11-30").date(), appetite=appetite)
