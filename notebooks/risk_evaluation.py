@@ -18,7 +18,7 @@
 #
 # This workbook scores a risk register against a risk methodology: each risk's level as the register
 # rates it (inherent and residual, or one current rating, as the methodology says), whether it sits above
-# the organisation's **risk appetite**, who may accept it, and where it must be recorded. It then looks at
+# the organisation's **risk appetite**, who decides on it, and where it must be recorded. It then looks at
 # treatment plans, reviews and, where the register records them, the roles partners play.
 #
 # It shows the key figures, where the risks sit on the matrix, how the risks moved since an earlier period, the
@@ -103,14 +103,11 @@ sections.show(lambda ev: html_table(report.movement_view(ev), limit=params.repor
 # %%
 sections.show(charts.value_map)
 
-# %% [markdown]
-# ## Risks that need a decision
-# Residual risks above appetite, highest first, with the person or body who may accept them and the
-# arithmetic behind each score.
-
 # %%
-sections.show(lambda ev: html_table(report.attention(ev), empty="No residual risk is above appetite.",
-                                            limit=params.report_rows, sheet="Risks"))
+# headings in the methodology's words ("Final risk", "Current risk"); without an appetite, every risk and who decides
+sections.show(lambda ev: report.heading(ev, "decisions"))
+sections.show(lambda ev: html_table(report.attention(ev), empty=report.decisions_empty(ev),
+                                    limit=params.report_rows, sheet="Risks"))
 
 # %% [markdown]
 # ## Where the register's own figures differ
@@ -130,21 +127,15 @@ sections.show(lambda ev: html_table(ev.disagreements, limit=params.report_rows, 
 sections.show(lambda ev: html_table(report.closed_view(ev), limit=params.report_rows, sheet="Risks",
                                     empty="No risk in the register is closed or eliminated."))
 
-# %% [markdown]
-# ## Groups (proposals, programmes, activities)
-# A group's overall final risk is the highest residual risk among its risks; that level decides who
-# may accept the group as a whole.
-
 # %%
+sections.show(lambda ev: report.heading(ev, "groups"))
 sections.show(lambda ev: html_table(report.groups_view(ev), limit=params.report_rows,
                                     worst_first=(report.score_column(ev), False), sheet="Groups",
                                     empty="The register puts no risk in a group (a proposal, "
                                                           "programme or activity)."))
 
-# %% [markdown]
-# ## Residual risk by category and owner
-
 # %%
+sections.show(lambda ev: report.heading(ev, "by category"))
 sections.show(lambda ev: charts.residual_by(ev, "category") & charts.residual_by(ev, "owner"))
 
 # %% [markdown]
@@ -162,12 +153,8 @@ sections.show(report.roles_narrative)
 sections.show(lambda ev: html_table(ev.roles, limit=params.report_rows, sheet="Partner roles")
               if ev.roles is not None else None)
 
-# %% [markdown]
-# ## All risks
-# In register order; a long register shows its highest residual scores here, and every risk is in the Excel
-# workbook.
-
 # %%
+sections.show(lambda ev: report.heading(ev, "all risks"))
 sections.show(lambda ev: html_table(report.register_view(ev), limit=params.report_rows,
                                             worst_first=(report.score_column(ev), False), sheet="Risks"))
 

@@ -62,8 +62,10 @@ def test_json_contract(mopac_run):
     assert summary["methodology"]["name"] == "mopac-4-level" and len(summary["methodology"]["sha256"]) == 64
     assert len(summary["risks"]) == 17
     keys = {"risk_id", "group", "inherent_score", "inherent_level", "residual_score", "residual_level",
-            "above_appetite", "decision_maker", "rated", "status", "residual_basis"}
+            "above_appetite", "appetite_applied", "decision_maker", "rated", "status", "residual_basis"}
     assert all(set(r) == keys for r in summary["risks"])
+    assert summary["rating_stage"] == "current"
+    assert summary["appetite_approval"] == {"approved_by": None, "approved_on": None}
     assert {r["status"] for r in summary["risks"]} == {"open"}
     assert summary["disagreements"] == [] and summary["skipped_rows"] == []
     read = {c["heading"]: c["read_as"] for c in summary["columns_read"]}

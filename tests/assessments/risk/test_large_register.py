@@ -39,6 +39,7 @@ def test_the_json_risks_are_as_they_were_written_one_by_one(western_cape):
         {"risk_id": r.risk_id, "group": r.group, "inherent_score": report.plain(r.inherent_score),
          "inherent_level": report.plain(r.inherent_level), "residual_score": report.plain(r.residual_score),
          "residual_level": report.plain(r.residual_level), "above_appetite": report.plain(r.above_appetite),
+             "appetite_applied": report.plain(r.appetite_applied),
          "decision_maker": report.plain(r.decision_maker), "rated": bool(r.rated), "status": r.status,
          "residual_basis": report.plain(r.residual_basis)} for r in ev.risks.itertuples(index=False)]
     got = report.risk_summary(ev, "O", "P")["risks"]

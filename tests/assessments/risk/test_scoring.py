@@ -38,7 +38,7 @@ def test_council_worked_example_group_takes_highest_final_risk(tmp_path, torbay)
     assert "Council" in group["decision_maker"]
     assert "Strategic Risk Register" in group["register_destination"]
     assert group["driving_risks"] == "E1"
-    assert "residual 4 x 2 = 8" in risks.loc["F1", "arithmetic"]
+    assert "final 4 x 2 = 8" in risks.loc["F1", "arithmetic"]  # the method's own words
 
 
 def test_provincial_example_inherent_rating_and_control_factor(tmp_path, western_cape):
@@ -77,7 +77,7 @@ def test_appetite_by_band_name_score_and_category(tmp_path, western_cape):
                                                                           "D": None}
     with pytest.raises(MethodologyError, match="band names"):
         Appetite.resolve("Enormous", western_cape.methodology)
-    with pytest.raises(MethodologyError, match="1-25"):
+    with pytest.raises(MethodologyError, match="0-25"):
         Appetite.resolve(40, western_cape.methodology)
 
 
@@ -174,20 +174,20 @@ def test_engine_matches_row_by_row_reference(western_cape):
     assert out["above_appetite"].tolist() == expected[3].tolist()
 
 
-def _arithmetic_reference(row, uses_factor):
-    """The row-by-row text the column-wise ``_arithmetic`` replaced."""
+def _arithmetic_reference(row, uses_factor, before="inherent", after="residual"):
+    """The row-by-row text the column-wise ``_arithmetic`` replaced (in the methodology's stage words)."""
     if not row["rated"]:
         return "not rated"
-    inh = f"inherent {row.inherent_likelihood} x {row.inherent_impact} = {row.inherent_score} ({row.inherent_level})"
+    inh = f"{before} {row.inherent_likelihood} x {row.inherent_impact} = {row.inherent_score} ({row.inherent_level})"
     if pd.notna(row.residual_likelihood) and pd.notna(row.residual_impact):  # a re-rating wins under any rule
-        res = f"residual {row.residual_likelihood} x {row.residual_impact} = {row.residual_score}"
+        res = f"{after} {row.residual_likelihood} x {row.residual_impact} = {row.residual_score}"
     elif not uses_factor:
-        res = f"residual = inherent {row.residual_score} (no re-rating given)"
+        res = f"{after} = {before} {row.residual_score} (no re-rating given)"
     elif pd.notna(row.control_factor):
-        res = (f"residual {row.inherent_score} x {row.control_factor:.0%} ({row.control_effectiveness}) "
+        res = (f"{after} {row.inherent_score} x {row.control_factor:.0%} ({row.control_effectiveness}) "
                f"= {row.inherent_score * row.control_factor:g} -> {row.residual_score}")
     else:
-        res = f"residual = inherent {row.residual_score} (no re-rating or control-effectiveness rating)"
+        res = f"{after} = {before} {row.residual_score} (no re-rating or control-effectiveness rating)"
     return f"{inh}; {res} ({row.residual_level})"
 
 
@@ -207,7 +207,8 @@ def test_arithmetic_text_matches_row_by_row_reference(tmp_path, fixture, request
                      f"{rng.choice(lik) if rated and rerate else ''},{rng.choice(imp) if rated and rerate else ''},"
                      f"{rng.choice(controls) if m.uses_factor else ''}")
     ev = _evaluate(tmp_path, "\n".join(lines) + "\n", loaded)
-    expected = ev.risks.apply(_arithmetic_reference, axis=1, uses_factor=m.uses_factor)
+    expected = ev.risks.apply(_arithmetic_reference, axis=1, uses_factor=m.uses_factor,
+                              before=m.stage("inherent"), after=m.stage("residual"))  # Torbay: initial, final
     assert ev.risks["arithmetic"].tolist() == expected.tolist()
     assert {"not rated"} < set(ev.risks["arithmetic"])  # both rated and unrated risks were generated
 

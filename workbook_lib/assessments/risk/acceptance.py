@@ -1,7 +1,11 @@
-"""Who may accept a residual risk: its band's decision maker, raised by its position against the appetite, the
-tolerance and the acceptance level when the methodology declares an escalation (data, per methodology)."""
+"""Who decides on a residual risk: its band's decision maker, raised by its position against the appetite, the
+tolerance and the acceptance level when the methodology declares an escalation (data, per methodology). Above the
+tolerance a risk is not simply accepted: its decision maker must act, and only a position that cannot be avoided
+may be approved (by the escalation's ``unavoidable_approver``)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -33,7 +37,10 @@ def decision_makers(risks: pd.DataFrame, m: Methodology, banding: str | None) ->
         limit = np.full(len(risks), float(limit)) if np.isscalar(limit) else limit
         mask = (residual > limit) & threat & scored if mask is None else mask & scored
         rank = np.where(mask, np.maximum(rank, e.rank(authority)), rank)
-        why[mask] = why[mask] + f"; {words} (" + _g(residual[mask]) + " > " + _g(limit[mask]) + ")"
+        shown = _g(limit[mask])
+        if words == "above appetite":
+            shown = np.where(limit[mask] == 0, "0, zero tolerance", shown)
+        why[mask] = why[mask] + f"; {words} (" + _g(residual[mask]) + " > " + shown + ")"
     authorities = np.array([*e.authorities, None], dtype=object)
     return pd.Series(authorities[rank], index=risks.index, dtype=object), why
 
@@ -42,6 +49,23 @@ def _g(values: np.ndarray) -> np.ndarray:
     """Numbers as text ("12", "4.5"), each distinct value formatted once."""
     unique, inverse = np.unique(values, return_inverse=True)
     return np.array([f"{v:g}" for v in unique], dtype=object)[inverse]
+
+
+def who_acts(score: Any, maker: str, m: Methodology, banding: str | None) -> str:
+    """What a report says of a rated risk's decision maker: above the acceptance level or the tolerance, who must
+    act to bring it back and who alone may approve a position that cannot be avoided; otherwise who decides."""
+    e = m.escalation
+    if e is None:
+        return f"its band's decision maker: {maker}"
+    unavoidable = (f"; only a position that cannot be avoided may be approved, by the {e.unavoidable_approver}"
+                   if e.unavoidable_approver else "")
+    for key, what, within in (("acceptance", "the risk acceptance level", "the acceptable level"),
+                              ("tolerance", "the tolerance", "tolerance")):
+        limit = m.threshold(key, banding)  # type: ignore[arg-type]
+        if limit is not None and score > limit:
+            return f"it exceeds {what} (score over {limit}): {maker} must act to bring it within {within}" \
+                   + unavoidable
+    return f"it is within tolerance; its decision maker: {maker}"
 
 
 def highest(makers: pd.Series, m: Methodology) -> str | None:

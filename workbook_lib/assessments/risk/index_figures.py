@@ -8,8 +8,8 @@ from workbook_lib.core.index_figures import IndexColumn, counts_by_level
 
 
 def key_figures(summary: dict[str, Any]) -> dict[str, Any]:
-    """Risks, rated risks, residual levels (worst first), rated risks above appetite and, with an earlier period,
-    how many risks got worse since it."""
+    """Risks, rated risks, residual levels (worst first; "current" levels for a methodology that gives one current
+    rating per risk), rated risks above appetite and, with an earlier period, how many risks got worse since it."""
     counts = summary.get("counts")
     if isinstance(counts, dict) and summary.get("risks") is None:  # a register too long to list risk by risk
         residual = counts.get("residual") or {}
@@ -23,6 +23,8 @@ def key_figures(summary: dict[str, Any]) -> dict[str, Any]:
                    "residual": counts_by_level(((r.get("residual_level"), r.get("residual_score")) for r in rated),
                                                True),
                    "above appetite": sum(r.get("above_appetite") is True for r in rated)}
+    if summary.get("rating_stage") == "current":  # MOPAC's register: current ratings, never called residual
+        figures = {("current" if k == "residual" else k): v for k, v in figures.items()}
     movement = summary.get("movement")
     if isinstance(movement, dict):
         figures |= {"worse": movement.get("counts", {}).get("worse", 0), "since": movement.get("from_period")}
@@ -37,6 +39,7 @@ def _worse(figures: dict[str, Any]) -> str:
 INDEX_COLUMNS: tuple[IndexColumn, ...] = (
     ("Rated risks", lambda f: f"{f['rated']}/{f['risks']}"),
     ("Residual levels", lambda f: f.get("residual")),
+    ("Current levels", lambda f: f.get("current")),  # a methodology with one current rating per risk (MOPAC's)
     ("Above appetite", lambda f: f.get("above appetite")),
     ("Risks worse", _worse),
 )

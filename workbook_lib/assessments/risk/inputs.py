@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any, Literal
 
@@ -57,6 +58,9 @@ class RiskEvaluationParams(CommonParams):
     sheet: str | None = None
     banding: str | None = None
     appetite: int | str | AppetiteSpec | None = None
+    # who approved the appetite and tolerance, and when (the guide: the Council, on the Municipal Manager's setting)
+    appetite_approved_by: str | None = Field(None, description="who approved the risk appetite and tolerance")
+    appetite_approved_on: dt.date | None = Field(None, description="when they were approved")
     # the highest residual score (or band) within tolerance; None: the methodology's escalation.tolerance
     tolerance: int | str | None = None
     # the organisation's control-effectiveness factors, rating -> % of the inherent score that remains; {}: the

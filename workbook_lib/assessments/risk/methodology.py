@@ -132,10 +132,21 @@ class Escalation(Strict):
     above_appetite: str | None = None  # the least authority for a residual above the organisation's appetite
     above_tolerance: str | None = None
     above_acceptance: str | None = None
+    # who approves the appetite and tolerance (e.g. the council), and who may approve a position above tolerance
+    # that cannot be avoided; None: the source does not say
+    appetite_approver: str | None = None
+    unavoidable_approver: str | None = None
     note: str = ""
 
     def rank(self, authority: str) -> int:
         return self.authorities.index(authority)
+
+
+class StageWords(Strict):
+    """What the source calls a risk's rating before and after controls (e.g. "initial" and "final")."""
+
+    inherent: str = Field("inherent", min_length=1)
+    residual: str = Field("residual", min_length=1)
 
 
 class Methodology(Strict):
@@ -157,6 +168,8 @@ class Methodology(Strict):
     escalation: Escalation | None = None
     # "current": the source gives one current rating per risk (after existing controls) and no inherent one
     rating_stage: Literal["inherent_and_residual", "current"] = "inherent_and_residual"
+    # the source's words for the two ratings, used in every report (with rating_stage current: "current")
+    stages: StageWords = StageWords()
     # what this file adds that its source does not give, and who set it; every report marks it "not in the source"
     not_in_source: list[str] = []
     added_by: str = "this organisation"
@@ -215,7 +228,8 @@ class Methodology(Strict):
 
     def _check_escalation(self, e: Escalation) -> None:
         names = [*(b.decision_maker for bd in self.bandings.values() for b in bd.bands),
-                 *(a for a in (e.above_appetite, e.above_tolerance, e.above_acceptance) if a)]
+                 *(a for a in (e.above_appetite, e.above_tolerance, e.above_acceptance, e.unavoidable_approver)
+                   if a)]
         known = set(e.authorities)
         unknown = sorted({n for n in names if n not in known})
         if unknown:
@@ -248,6 +262,10 @@ class Methodology(Strict):
     @cached_property
     def reachable_scores(self) -> list[int]:
         return sorted({s for row in self.score_grid for s in row})
+
+    def stage(self, which: Literal["inherent", "residual"]) -> str:
+        """The source's word for a rating stage, lower case: "residual", Torbay's "final", MOPAC's "current"."""
+        return "current" if self.rating_stage == "current" else getattr(self.stages, which)
 
     @property
     def uses_factor(self) -> bool:

@@ -6,6 +6,7 @@ from typing import Any
 
 import pandas as pd
 
+from workbook_lib.assessments.risk.acceptance import who_acts
 from workbook_lib.assessments.risk.changes import (
     BETTER,
     CLOSED,
@@ -28,7 +29,7 @@ WHERE = {"risks": "the Excel workbook, sheet \"Risks\"",
          "warnings": "the Excel workbook, sheet \"Warnings\"",
          "movement.risks": "the Excel workbook, sheet \"Movement\""}
 RISK_KEYS = ["risk_id", "group", "inherent_score", "inherent_level", "residual_score", "residual_level",
-             "above_appetite", "decision_maker", "rated", "status", "residual_basis"]
+             "above_appetite", "appetite_applied", "decision_maker", "rated", "status", "residual_basis"]
 
 
 def _records(frame: pd.DataFrame, columns: list[str]) -> list[dict[str, Any]]:
@@ -77,7 +78,11 @@ def risk_summary(ev: RiskEvaluation, organisation: str, period: str) -> dict[str
     warnings = listed(summary, "warnings", len(ev.warnings), lambda: list(ev.warnings))
     return {"assessment": "risk-evaluation", "organisation": organisation, "period": period,
             "as_of": ev.as_of.isoformat(), "methodology": ev.methodology.provenance(),
-            "banding": ev.banding, "risks": risks, "groups": groups, "warnings": warnings,
+            "banding": ev.banding, "rating_stage": ev.methodology.methodology.rating_stage,
+            "appetite_approval": {"approved_by": ev.appetite_approved_by or None,
+                                  "approved_on": ev.appetite_approved_on.isoformat() if ev.appetite_approved_on
+                                  else None},
+            "risks": risks, "groups": groups, "warnings": warnings,
             "disagreements": disagreements,
             "columns_read": [{"column": r.letter, "heading": r.heading, "read_as": r.meaning, "how": r.how,
                               "values": r.style} for r in ev.readings],
@@ -110,7 +115,8 @@ def _movement_figures(ev: RiskEvaluation) -> str:
 RISK_COLUMNS = ["risk_id", "group", "description", "category", "owner", "inherent_likelihood", "inherent_impact",
                 "inherent_score", "inherent_level", "controls", "control_effectiveness", "control_factor",
                 "residual_likelihood", "residual_impact", "residual_score", "residual_level", "residual_basis",
-                "appetite", "above_appetite", "decision_maker", "decision_basis", "register_destination",
+                "appetite", "appetite_statement", "appetite_applied", "above_appetite", "decision_maker",
+                "decision_basis", "register_destination",
                 "required_action", "arithmetic", "response", "treatment_owner", "actions", "due_date", "review_date",
                 "progress", "action_overdue", "review_overdue", "rated", "status"]
 
@@ -119,7 +125,7 @@ def result_tables(ev: RiskEvaluation) -> dict[str, pd.DataFrame]:
     extra = [c for c in ev.risks.columns if c not in RISK_COLUMNS and not c.endswith("_label")
              and c not in {"row", "complete", "closed"}]
     tables = {
-        "Risks": ev.risks[RISK_COLUMNS + extra],
+        "Risks": ev.risks[[c for c in RISK_COLUMNS if c in ev.risks] + extra],  # a register may state no appetite
         "Groups": ev.groups,
         "Treatments": ev.treatments,
     }
@@ -149,11 +155,17 @@ CURRENT = {"inherent_likelihood": "Current likelihood", "inherent_impact": "Curr
 
 
 def in_stage_words(ev: RiskEvaluation, frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` as a report shows it: with current ratings only, no inherent score or level (the source gives
-    none) and the ratings headed "Current"."""
-    if ev.methodology.methodology.rating_stage != "current":
+    """``frame`` as a report shows it, in the methodology's stage words: with current ratings only, no inherent
+    score or level (the source gives none) and the ratings headed "Current"; with its own words for the two
+    stages (``stages:``, e.g. "initial" and "final"), the ratings headed so."""
+    m = ev.methodology.methodology
+    if m.rating_stage == "current":
+        return frame.drop(columns=["inherent_score", "inherent_level"], errors="ignore").rename(columns=CURRENT)
+    if (m.stage("inherent"), m.stage("residual")) == ("inherent", "residual"):
         return frame
-    return frame.drop(columns=["inherent_score", "inherent_level"], errors="ignore").rename(columns=CURRENT)
+    return frame.rename(columns={f"{stage}_{what}": f"{m.stage(stage).capitalize()} {what}"
+                                 for stage in ("inherent", "residual")
+                                 for what in ("likelihood", "impact", "score", "level")})
 
 
 def score_column(ev: RiskEvaluation) -> str:
@@ -161,11 +173,55 @@ def score_column(ev: RiskEvaluation) -> str:
     return in_stage_words(ev, pd.DataFrame(columns=["residual_score"])).columns[0]
 
 
+def appetite_given(ev: RiskEvaluation) -> bool:
+    """Whether any risk is measured against an appetite (the organisation's, or its register row's)."""
+    return bool(ev.risks["appetite"].notna().any())
+
+
 def attention(ev: RiskEvaluation) -> pd.DataFrame:
-    above = ev.risks[ev.risks["above_appetite"] == True]  # noqa: E712
-    cols = ["risk_id", "group", "category", "owner", "residual_score", "residual_level", "appetite",
-            "decision_maker", "decision_basis", "register_destination", "arithmetic"]
-    return in_stage_words(ev, above.sort_values("residual_score", ascending=False)[cols])
+    """The risks that need a decision, highest first: those above the appetite; with no appetite at all (a method
+    without one, such as Torbay's), every rated threat with its band's decision maker."""
+    if appetite_given(ev):
+        chosen = ev.risks[ev.risks["above_appetite"] == True]  # noqa: E712
+    else:
+        chosen = ev.rated[ev.rated["status"] != "opportunity"]
+    cols = ["risk_id", "group", "category", "owner", "residual_score", "residual_level", "appetite_applied",
+            "appetite_statement", "decision_maker", "decision_basis", "register_destination", "arithmetic"]
+    said = chosen.get("appetite_statement", pd.Series(dtype=object)).fillna("")
+    drop = {"appetite_applied"} if not appetite_given(ev) else set()
+    drop |= {"appetite_statement"} if not (said != "").any() else set()
+    view = chosen.sort_values("residual_score", ascending=False, kind="stable")[[c for c in cols if c not in drop]]
+    return in_stage_words(ev, view)
+
+
+# the notebook's fixed headings, in the methodology's stage words ({Stage}: "Residual", "Final" or "Current")
+HEADINGS = {
+    "decisions": ("Risks that need a decision", "{Stage} risks above appetite, highest first, with who decides on "
+                  "them (above the tolerance: who must act) and the arithmetic behind each score."),
+    "decisions without appetite": ("Risks that need a decision", "No risk appetite was given, so each {stage} risk "
+                                   "is listed with the decision maker of its band, highest first, with the "
+                                   "arithmetic behind each score."),
+    "groups": ("Groups (proposals, programmes, activities)", "A group's overall {stage} risk is the highest {stage} "
+               "risk among its risks; that level decides who decides on the group as a whole."),
+    "by category": ("{Stage} risk by category and owner", ""),
+    "all risks": ("All risks", "In register order; a long register shows its highest {stage} scores here, and "
+                  "every risk is in the Excel workbook."),
+}
+
+
+def heading(ev: RiskEvaluation, key: str) -> Md:
+    """A section heading of the notebook, with its introduction, in the methodology's words."""
+    if key == "decisions" and not appetite_given(ev):
+        key = "decisions without appetite"
+    stage = ev.methodology.methodology.stage("residual")
+    title, text = (s.format(stage=stage, Stage=stage.capitalize()) for s in HEADINGS[key])
+    return md("## {}", title) + (md("\n{}", text) if text else Md())
+
+
+def decisions_empty(ev: RiskEvaluation) -> str:
+    """What the table of risks that need a decision says when it is empty."""
+    stage = ev.methodology.methodology.stage("residual")
+    return f"No {stage} risk is above appetite." if appetite_given(ev) else f"No {stage} risk is rated."
 
 
 def overdue(ev: RiskEvaluation) -> pd.DataFrame:
@@ -197,6 +253,7 @@ def opening_narrative(ev: RiskEvaluation, organisation: str, period: str) -> Md:
     worst = bands[-1].name
     n_worst = int((rated["residual_level"] == worst).sum())
     current = m.rating_stage == "current"
+    stage = m.stage("residual")
     lines = [
         md("## {}: risk evaluation, {}", organisation, period),
         md("As of **{as_of:%d %B %Y}**, the register holds **{n} risks**; **{rated}** are rated{unrated}.",
@@ -209,6 +266,7 @@ def opening_narrative(ev: RiskEvaluation, organisation: str, period: str) -> Md:
            "appetite{which}", after="On their current ratings" if current else "After controls", n_worst=n_worst,
            are="are" if current else "remain", worst=worst, above=len(above),
            which=md(": {}.", some_ids(above["risk_id"])) if len(above) else md(".")),
+        approval(ev),
     ]
     basis = rated["residual_basis"].value_counts()
     if current:
@@ -216,16 +274,17 @@ def opening_narrative(ev: RiskEvaluation, organisation: str, period: str) -> Md:
                         "separate inherent rating, so none is shown."))
     elif len(rated):
         parts = [md("{} {}", int(basis.get(k, 0)), words) for k, words in (
-            ("rerated", "re-rated after controls"), ("control_factor", "from their control-effectiveness factor"),
+            ("rerated", "re-rated after controls"), ("stated", "as the register states them"),
+            ("control_factor", "from their control-effectiveness factor"),
             ("none", "equal to the inherent score (no re-rating or effectiveness rating)")) if basis.get(k, 0)]
-        lines.append(md("Residual scores: {}.", Md("; ").join(parts)))
+        lines.append(md("{} scores: {}.", stage.capitalize(), Md("; ").join(parts)))
     if len(top):
         t = top.iloc[0]
         who = (md("the decision maker this organisation set for its band (not in the source): {}", t.decision_maker)
-               if _added(m, "decision maker") else md("its acceptance rests with: {}", t.decision_maker))
+               if _added(m, "decision maker") else md("{}", who_acts(t.residual_score, t.decision_maker, m,
+                                                                      ev.banding)))
         lines.append(md("The highest {stage} risk is **{rid}** ({level}, score {score}); {who}.",
-                        stage="current" if current else "residual", rid=t.risk_id, level=t.residual_level,
-                        score=t.residual_score, who=who))
+                        stage=stage, rid=t.risk_id, level=t.residual_level, score=t.residual_score, who=who))
     if len(ev.disagreements):
         lines.append(md("**The register's own score or level differs from the computed one for {} risk(s)**: see "
                         "*Where the register's own figures differ*.", ev.disagreements["Risk"].nunique()))
@@ -248,6 +307,19 @@ def shown_warnings(warnings: list[str]) -> list[str]:
     more = len(warnings) - MAX_WARNINGS
     return list(warnings[:MAX_WARNINGS]) + ([f"... and {more:,} more warnings: every warning is in the Excel "
                                               "workbook, sheet \"Warnings\"."] if more > 0 else [])
+
+
+def approval(ev: RiskEvaluation) -> Md:
+    """Who approved the risk appetite and tolerance, and when (the organisation's settings), or that they are not
+    yet approved, with who approves them in the methodology's source."""
+    m = ev.methodology.methodology
+    by, on = ev.appetite_approved_by, ev.appetite_approved_on
+    if by or on:
+        return md("Risk appetite and tolerance approved by **{}** on **{}**.", by or "(not recorded)",
+                  f"{on.day} {on:%B %Y}" if on else "(date not recorded)")
+    who = m.escalation.appetite_approver if m.escalation else None
+    return md("Risk appetite and tolerance: **not yet approved**{}.",
+              md(" (in {} the {} approves them)", m.source_called, who) if who else Md())
 
 
 def _added(m: Any, what: str) -> bool:
@@ -321,10 +393,17 @@ def method_note(ev: RiskEvaluation) -> Md:
                  (md("above tolerance (score over {}): {}", tol, e.above_tolerance), e.above_tolerance and tol),
                  (md("above the acceptance level (score over {}): {}", acc, e.above_acceptance),
                   e.above_acceptance and acc)]
-        escalation = md("**Who accepts a risk:** the highest of its band's decision maker and, where it applies, "
-                        "{}. {}\n\n", Md("; ").join(text for text, on in steps if on), e.note)
+        escalation = md("**Who decides on a risk:** the highest of its band's decision maker and, where it applies, "
+                        "{}. Above the tolerance that decision maker must act to bring the risk back{}. {}\n\n",
+                        Md("; ").join(text for text, on in steps if on),
+                        md("; only a position that cannot be avoided may be approved, by the {}",
+                           e.unavoidable_approver) if e.unavoidable_approver else Md(), e.note)
     stage = (md("Ratings are **current** (after the controls in place); the source gives no inherent rating.\n\n")
-             if m.rating_stage == "current" else Md())
+             if m.rating_stage == "current" else
+             md("Ratings are called **{}** (before controls) and **{}** (after them), as {} calls them.\n\n",
+                m.stage("inherent"), m.stage("residual"), m.source_called)
+             if (m.stage("inherent"), m.stage("residual")) != ("inherent", "residual") else Md())
+    stage += approval(ev) + md("\n\n")
     return md("## Method and provenance\n"
               "Methodology **{name}**, version {version}, SHA-256 `{sha}`.\n\n"
               "Score = likelihood x impact ({rule}); residual = {residual}.\n\n{stage}{added}"

@@ -214,6 +214,7 @@ def run_risk_evaluation(params: RiskEvaluationParams, earlier: bool = True) -> R
     ev = evaluate(inputs.register, inputs.loaded, params.as_of, appetite=inputs.appetite, banding=params.banding,
                   partner_roles=params.partner_roles)
     ev.organisation, ev.period = params.organisation, params.period
+    ev.appetite_approved_by, ev.appetite_approved_on = params.appetite_approved_by or "", params.appetite_approved_on
     ev.warnings.extend(inputs.warnings)
     if inputs.earlier:
         ev.movement = movement(params, inputs, ev)

@@ -21,18 +21,21 @@ from workbook_lib.assessments.risk.register import Register
 
 CLOSED = ("closed", "eliminated")
 AppetiteValue = int | str
+# an appetite of 0: no rated exposure is accepted, so any residual score is above it (the guide's "zero tolerance")
+ZERO_TOLERANCE = ("zero tolerance", "no tolerance", "nil tolerance")
+REGISTER, CATEGORY, DEFAULT = "register", "category", "default"  # where a risk's appetite comes from
 
 
 @dataclass(frozen=True)
 class Appetite:
-    """Largest acceptable residual score: a default and per-category overrides."""
+    """Largest acceptable residual score (0: zero tolerance): a default and per-category overrides."""
 
     default: int | None = None
     categories: dict[str, int] = field(default_factory=dict)
 
     @classmethod
     def resolve(cls, spec: AppetiteValue | dict | None, m: Methodology, banding: str | None = None) -> Appetite:
-        """Accept a score, a band name (its top score), or {default: ..., categories: {...}}."""
+        """Accept a score, a band name (its top score), 0 or "zero tolerance", or {default: ..., categories: {...}}."""
         if spec is None:
             return cls()
         if not isinstance(spec, dict):
@@ -46,27 +49,52 @@ class Appetite:
             categories={str(k): _appetite_score(v, m, banding) for k, v in (spec.get("categories") or {}).items()},
         )
 
-    def thresholds(self, categories: pd.Series) -> np.ndarray:
+    @property
+    def given(self) -> bool:
+        return self.default is not None or bool(self.categories)
+
+    def thresholds(self, categories: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+        """Per risk: the appetite its category (else the default) sets, and which of the two it is (None: none)."""
         default = np.nan if self.default is None else float(self.default)
+        whence = np.full(len(categories), None if self.default is None else DEFAULT, dtype=object)
         if not self.categories:
-            return np.full(len(categories), default)
+            return np.full(len(categories), default), whence
         mapped = categories.map(self.categories).astype(float)
-        return mapped.fillna(default).to_numpy()
+        whence[mapped.notna().to_numpy()] = CATEGORY
+        return mapped.fillna(default).to_numpy(), whence
 
 
 def _appetite_score(value: AppetiteValue, m: Methodology, banding: str | None) -> int:
     if isinstance(value, bool):
         raise MethodologyError(f"appetite {value!r}: expected a score or a band name")
-    if isinstance(value, int):
-        if not 1 <= value <= m.max_score:
-            raise MethodologyError(f"appetite {value}: expected a score 1-{m.max_score} or a band name")
-        return value
-    names = {b.name.casefold(): b for b in m.banding(banding).bands}
-    band = names.get(str(value).strip().casefold())
-    if band is None:
-        raise MethodologyError(f"appetite {value!r}: expected a score 1-{m.max_score} or one of the band "
-                               f"names {', '.join(b.name for b in m.banding(banding).bands)}")
-    return band.max
+    found = appetite_in_words(str(value), m, banding)
+    if found is None:
+        raise MethodologyError(f"appetite {value!r}: expected a score 0-{m.max_score} (0: zero tolerance), "
+                               "zero tolerance, or one of the band names "
+                               f"{', '.join(b.name for b in m.banding(banding).bands)}")
+    return found
+
+
+def appetite_in_words(text: str, m: Methodology, banding: str | None = None) -> int | None:
+    """An appetite as written: a score 0 to the highest (0 and any statement starting "zero tolerance" accept no
+    rated exposure), or a band's name or alias (its top score); None when it is none of these (a statement in
+    words such as "No supply interruption longer than 48 hours")."""
+    said = " ".join(str(text).split()).casefold().removesuffix(".0")
+    if said.isdigit():
+        return int(said) if int(said) <= m.max_score else None
+    if said.startswith(ZERO_TOLERANCE):
+        return 0
+    names = {w.casefold(): b for b in m.banding(banding).bands for w in (b.name, *b.aliases)}
+    band = names.get(said)
+    return None if band is None else band.max
+
+
+def register_appetites(statements: pd.Series, m: Methodology, banding: str | None) -> np.ndarray:
+    """Per risk, the appetite its register row states (``appetite_in_words``; NaN where none or not readable),
+    each distinct statement read once."""
+    text = statements.fillna("").astype(str)
+    lookup = {s: appetite_in_words(s, m, banding) if s.strip() else None for s in pd.unique(text)}
+    return text.map(lambda s: np.nan if lookup[s] is None else float(lookup[s])).to_numpy(dtype=float)
 
 
 # ---- the engine ------------------------------------------------------------------------------------
@@ -91,27 +119,46 @@ def band_index(scores: np.ndarray, m: Methodology, banding: str | None = None) -
     return out
 
 
+def stated_scores(values: pd.Series | None, n: int, m: Methodology) -> np.ndarray:
+    """Per risk, the residual score the register states (a whole score on the methodology's scale; NaN where none,
+    or where the methodology's single rating is a current one: its likelihood x impact is that rating)."""
+    if values is None or m.rating_stage == "current":
+        return np.full(n, np.nan)
+    text = values.fillna("").astype(str).str.strip().str.removesuffix(".0")
+    number = pd.to_numeric(text.where(text.str.fullmatch(r"\d+"), ""), errors="coerce").to_numpy(dtype=float)
+    return np.where((number >= 1) & (number <= m.max_score), number, np.nan)
+
+
 def residual_basis(residual_likelihood: np.ndarray, residual_impact: np.ndarray, factor: np.ndarray,
-                   m: Methodology) -> np.ndarray:
+                   m: Methodology, stated: np.ndarray | None = None) -> np.ndarray:
     """Per risk: "rerated" when the file re-rates likelihood and impact after controls (whatever the rule),
-    else "control_factor" when the rule has a factor for the risk's control effectiveness, else "none"."""
+    else "stated" when it states a residual score of its own, else "control_factor" when the rule has a factor
+    for the risk's control effectiveness, else "none"."""
     rerated = ~(np.isnan(residual_likelihood) | np.isnan(residual_impact))
+    own = np.zeros(len(factor), bool) if stated is None else ~np.isnan(stated)
     factored = ~np.isnan(factor) if m.uses_factor else np.zeros(len(factor), bool)
-    return np.where(rerated, "rerated", np.where(factored, "control_factor", "none"))
+    return np.where(rerated, "rerated", np.where(own, "stated", np.where(factored, "control_factor", "none")))
+
+
+def factored_score(inherent: np.ndarray, factor: np.ndarray, m: Methodology) -> np.ndarray:
+    """The inherent score x the remaining-risk factor, rounded as the methodology says (NaN without a factor)."""
+    rounder = {"ceil": np.ceil, "floor": np.floor, "round": np.round}[m.residual.rounding]
+    # round away float noise first: 20 x 0.45 must give 9, not 10
+    return np.clip(rounder(np.round(inherent * factor, 9)), 1, m.max_score)
 
 
 def residual_score(inherent: np.ndarray, residual_likelihood: np.ndarray, residual_impact: np.ndarray,
-                   factor: np.ndarray, m: Methodology) -> np.ndarray:
-    """Residual per risk: its re-rating when given, else the methodology's factor, else the inherent score.
+                   factor: np.ndarray, m: Methodology, stated: np.ndarray | None = None) -> np.ndarray:
+    """Residual per risk: its re-rating when given, else the residual score the register states, else the
+    methodology's factor, else the inherent score.
 
-    A value read from the file is never replaced: residual ratings win over the factor rule."""
+    A value read from the file is never replaced: residual ratings and a stated residual win over the factor."""
     rerated = score(residual_likelihood, residual_impact, m)
     out = np.where(np.isnan(rerated), inherent, rerated)
     if m.uses_factor:
-        rounder = {"ceil": np.ceil, "floor": np.floor, "round": np.round}[m.residual.rounding]
-        # round away float noise first: 20 x 0.45 must give 9, not 10
-        reduced = np.clip(rounder(np.round(inherent * factor, 9)), 1, m.max_score)
-        out = np.where(np.isnan(rerated) & ~np.isnan(factor), reduced, out)
+        out = np.where(np.isnan(rerated) & ~np.isnan(factor), factored_score(inherent, factor, m), out)
+    if stated is not None:
+        out = np.where(np.isnan(rerated) & ~np.isnan(stated) & ~np.isnan(inherent), stated, out)
     return out
 
 
@@ -130,15 +177,21 @@ def score_frame(frame: pd.DataFrame, m: Methodology, appetite: Appetite | None =
         return pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
 
     inherent = score(col("inherent_likelihood"), col("inherent_impact"), m)
+    stated = stated_scores(frame.get("stated_residual_score"), n, m)
+    # a re-rating, else the register's own residual score, else the factor (rule or fallback)
     residual = residual_score(inherent, col("residual_likelihood"), col("residual_impact"),
-                              col("control_factor"), m)  # a re-rating, else the factor (rule or fallback)
-    basis = residual_basis(col("residual_likelihood"), col("residual_impact"), col("control_factor"), m)
+                              col("control_factor"), m, stated)
+    basis = residual_basis(col("residual_likelihood"), col("residual_impact"), col("control_factor"), m, stated)
     bands = m.banding(banding).bands
     names = np.array([b.name for b in bands] + [None], dtype=object)
     inh_idx, res_idx = band_index(inherent, m, banding), band_index(residual, m, banding)
     appetite = appetite or Appetite()
     categories = frame["category"] if "category" in frame else pd.Series([""] * n)
-    threshold = appetite.thresholds(categories.reset_index(drop=True))
+    threshold, whence = appetite.thresholds(categories.reset_index(drop=True))
+    if "appetite_statement" in frame:  # a statement the register gives for the risk wins where it can be read
+        own = register_appetites(frame["appetite_statement"], m, banding)
+        threshold = np.where(np.isnan(own), threshold, own)
+        whence = np.where(np.isnan(own), whence, REGISTER)
     above = np.where(np.isnan(residual) | np.isnan(threshold), None, residual > threshold)
     return pd.DataFrame({
         "inherent_score": pd.array(inherent, dtype="Int64"),
@@ -146,6 +199,7 @@ def score_frame(frame: pd.DataFrame, m: Methodology, appetite: Appetite | None =
         "residual_score": pd.array(residual, dtype="Int64"),
         "residual_level": names[res_idx],
         "appetite": pd.array(threshold, dtype="Int64"),
+        "appetite_from": np.where(np.isnan(threshold), None, whence),
         "above_appetite": above,
         "residual_basis": np.where(np.isnan(inherent), None, basis),
         "_band": res_idx,
@@ -170,6 +224,8 @@ class RiskEvaluation:
     skipped: list = field(default_factory=list)  # rows under the header that are not risks (SkippedRow)
     reading_notes: list = field(default_factory=list)  # what the reading decided for the whole file (its sheet)
     movement: Any = None  # how the risks moved since earlier periods (risk.changes.Movement; set by risk.run)
+    appetite_approved_by: str = ""  # who approved the appetite and tolerance (the organisation's settings)
+    appetite_approved_on: dt.date | None = None
 
     @property
     def rated(self) -> pd.DataFrame:
@@ -243,24 +299,36 @@ def _arithmetic(risks: pd.DataFrame, m: Methodology) -> pd.Series:
 
 
 def _arithmetic_text(r: pd.DataFrame, m: Methodology) -> pd.Series:
-    """The arithmetic text of each row of rated risks (``ARITHMETIC_COLUMNS``)."""
+    """The arithmetic text of each row of rated risks (``ARITHMETIC_COLUMNS``), in the methodology's stage words
+    ("initial ...; final ...")."""
     f = {c: _formatted(r[c]) for c in ("inherent_likelihood", "inherent_impact", "inherent_score", "inherent_level",
                                        "residual_score", "residual_level")}
     if m.rating_stage == "current":  # one current rating per risk: no inherent one, no residual step
         return ("current " + f["inherent_likelihood"] + " x " + f["inherent_impact"] + " = " + f["residual_score"]
                 + " (" + f["residual_level"] + ")")
-    inherent = ("inherent " + f["inherent_likelihood"] + " x " + f["inherent_impact"] + " = " + f["inherent_score"]
+    before, after = m.stage("inherent"), m.stage("residual")
+    inherent = (f"{before} " + f["inherent_likelihood"] + " x " + f["inherent_impact"] + " = " + f["inherent_score"]
                 + " (" + f["inherent_level"] + ")")
     basis = r["residual_basis"]
-    rerated = ("residual " + _formatted(r["residual_likelihood"]) + " x " + _formatted(r["residual_impact"])
+    rerated = (f"{after} " + _formatted(r["residual_likelihood"]) + " x " + _formatted(r["residual_impact"])
                + " = " + f["residual_score"])
-    raw = (r["inherent_score"].where(basis == "control_factor") * r["control_factor"]).astype(float)
-    factored = ("residual " + f["inherent_score"] + " x " + _formatted(r["control_factor"], ".0%") + " ("
-                + _formatted(r["control_effectiveness"]) + ") = " + _formatted(raw, "g") + " -> " + f["residual_score"])
+    with_factor = basis.isin(["control_factor", "stated"]) & r["control_factor"].notna()
+    raw = (r["inherent_score"].where(with_factor) * r["control_factor"]).astype(float)
+    reduced = pd.Series(factored_score(raw.to_numpy(), np.ones(len(raw)), m), index=r.index)
+    factor = (f["inherent_score"] + " x " + _formatted(r["control_factor"], ".0%") + " ("
+              + _formatted(r["control_effectiveness"]) + ") = " + _formatted(raw, "g") + " -> ")
+    factored = f"{after} " + factor + f["residual_score"]
+    # the register's own residual score is the residual; the factor's figure, where there is one, is for information
+    stated = (f"{after} {STATED} " + f["residual_score"]).where(~with_factor, (
+        f"{after} {STATED} " + f["residual_score"] + " (the control-effectiveness factor gives " + factor
+        + _formatted(reduced.where(with_factor).astype("Int64")) + ", for information)"))
     missing = "no re-rating or control-effectiveness rating" if m.uses_factor else "no re-rating given"
-    residual = rerated.where(basis == "rerated", factored.where(
-        basis == "control_factor", "residual = inherent " + f["residual_score"] + f" ({missing})"))
+    residual = rerated.where(basis == "rerated", stated.where(basis == "stated", factored.where(
+        basis == "control_factor", f"{after} = {before} " + f["residual_score"] + f" ({missing})")))
     return inherent + "; " + residual + " (" + f["residual_level"] + ")"
+
+
+STATED = "as the register states it:"  # a residual score the register gives of its own
 
 
 def evaluate(register: Register, loaded: LoadedMethodology, as_of: dt.date,
@@ -279,7 +347,7 @@ def evaluate(register: Register, loaded: LoadedMethodology, as_of: dt.date,
     if closed.any():  # listed with the file's ratings, never scored or escalated
         for column in ("inherent_score", "residual_score", "appetite"):
             scored.loc[closed, column] = pd.NA
-        for column in ("inherent_level", "residual_level", "above_appetite", "residual_basis"):
+        for column in ("inherent_level", "residual_level", "above_appetite", "residual_basis", "appetite_from"):
             scored.loc[closed, column] = None
         scored.loc[closed, "_band"] = -1
     # an opportunity is scored on its upside but never counted above appetite
@@ -292,6 +360,7 @@ def evaluate(register: Register, loaded: LoadedMethodology, as_of: dt.date,
     risks["register_destination"] = risks["_band"].map(
         lambda i: band_of[i].register_destination if i >= 0 else None)
     risks["required_action"] = risks["_band"].map(lambda i: band_of[i].action if i >= 0 else None)
+    risks["appetite_applied"] = _appetite_applied(risks)
     risks["arithmetic"] = _arithmetic(risks, m)
     risks.loc[risks["closed"], "arithmetic"] = "closed: " + risks.loc[risks["closed"], "status"] + ", not scored"
     risks["inherent_likelihood_label"] = _label(risks["inherent_likelihood"], m.likelihood)
@@ -311,8 +380,13 @@ def evaluate(register: Register, loaded: LoadedMethodology, as_of: dt.date,
         what = "residual re-rating or control-effectiveness rating" if m.uses_factor else "residual re-rating"
         warnings.append(f"{int(missing.sum())} rated risk(s) have no {what}; residual taken as "
                         f"inherent: {some_ids(risks.loc[missing, 'risk_id'])}.")
-    if appetite.default is None and not appetite.categories:
+    stated = risks["appetite_from"] == REGISTER
+    if not appetite.given and not stated.any():
         warnings.append("No risk appetite was given: no risk is flagged as above appetite.")
+    elif not appetite.given:
+        warnings.append(f"No risk appetite was given in the settings: only the {int(stated.sum())} risk(s) whose "
+                        "register row states an appetite (a score, a band or zero tolerance) are measured against "
+                        f"one: {some_ids(risks.loc[stated, 'risk_id'])}.")
     else:
         unknown = sorted(set(appetite.categories) - set(risks["category"]))
         if unknown:
@@ -338,6 +412,22 @@ def evaluate(register: Register, loaded: LoadedMethodology, as_of: dt.date,
                           roles=roles, warnings=warnings, disagreements=disagreements,
                           readings=list(register.readings), skipped=list(register.skipped),
                           reading_notes=list(register.notes))
+
+
+def _appetite_applied(risks: pd.DataFrame) -> pd.Series:
+    """Which appetite each risk is measured against, in words: "zero tolerance (the register's statement)",
+    "4 (category Financial)", "8 (the default)"; a statement the register gives that is not a score, a band or zero
+    tolerance is kept as written and said to be so."""
+    value = risks["appetite"].astype("Int64")
+    shown = _formatted(value).where(value != 0, "zero tolerance")
+    whence = risks["appetite_from"].map({REGISTER: " (the register's statement)", DEFAULT: " (the default)"})
+    whence = whence.where(risks["appetite_from"] != CATEGORY, " (category " + risks["category"].astype(str) + ")")
+    text = (shown + whence.fillna("")).where(value.notna(), "none given")
+    said = risks["appetite_statement"].fillna("").astype(str).str.strip() if "appetite_statement" in risks \
+        else pd.Series("", index=risks.index)
+    unread = (said != "") & (risks["appetite_from"] != REGISTER)
+    text[unread] = text[unread] + "; the register's statement is not a score, band or zero tolerance"
+    return text.where(~risks["closed"], None)
 
 
 GROUP_COLUMNS = ["group", "risks", "not_rated", "residual_score", "residual_level", "decision_maker",

@@ -3,6 +3,7 @@ control-effectiveness factors) and what makes one unusable. Their labels and hel
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from workbook_lib.core.settings import declared_in
 
 SETTINGS = declared_in(Path(__file__).parent / "data" / "settings.yaml", {
     "methodology": str, "banding": str, "appetite": int | str | dict[str, Any], "tolerance": int | str,
-    "control_factors": dict[str, float]})
+    "control_factors": dict[str, float], "appetite_approved_by": str, "appetite_approved_on": dt.date})
 
 
 def suite_default() -> str:

@@ -1,5 +1,6 @@
 """The risk evaluation's part of the Settings page: methodology, banding, appetite (a default and per category),
-tolerance and the control-effectiveness factors (one rating a line, in percent)."""
+who approved the appetite and tolerance and when, tolerance and the control-effectiveness factors (one rating a
+line, in percent)."""
 
 from __future__ import annotations
 
@@ -48,6 +49,10 @@ class RiskSettings(SettingsSection):
         self.categories = tag(w.Textarea(description="Appetite per category",
                                          placeholder="one per line, e.g.\nFinancial: 4\nCompliance: Low",
                                          **self.text()), "setting-categories")
+        self.approved_by = tag(w.Text(description=label("appetite_approved_by"), **self.text(
+            placeholder="e.g. Municipal Council; blank: not yet approved")), "setting-appetite-approved-by")
+        self.approved_on = tag(w.DatePicker(description=label("appetite_approved_on"), style=self.style),
+                               "setting-appetite-approved-on")
         self.tolerance = tag(w.Text(description=label("tolerance"), placeholder="a score or a band; blank: the "
                                     "methodology's", **self.text()), "setting-tolerance")
         self.factors = tag(w.Textarea(description=label("control_factors"),
@@ -55,7 +60,8 @@ class RiskSettings(SettingsSection):
                                                   "\nFully effective: 45\nPartially effective: 60", **self.text()),
                            "setting-control-factors")
         self.methodology.observe(lambda _c: self._bandings(), names="value")
-        self.widgets = [self.methodology, self.banding, self.appetite, self.categories, self.tolerance, self.factors]
+        self.widgets = [self.methodology, self.banding, self.appetite, self.categories, self.approved_by,
+                        self.approved_on, self.tolerance, self.factors]
 
     def _bandings(self) -> None:
         m = self.methodologies.get(self.methodology.value)
@@ -71,6 +77,8 @@ class RiskSettings(SettingsSection):
         appetite = values.appetite if isinstance(values.appetite, dict) else {"default": values.appetite}
         self.appetite.value = "" if appetite.get("default") is None else str(appetite["default"])
         self.categories.value = _lines(appetite.get("categories"))
+        self.approved_by.value = values.appetite_approved_by or ""
+        self.approved_on.value = values.appetite_approved_on
         self.tolerance.value = "" if values.tolerance is None else str(values.tolerance)
         self.factors.value = _lines(values.control_factors, "%")
 
@@ -86,6 +94,8 @@ class RiskSettings(SettingsSection):
                               "percentage of the inherent score that remains (e.g. Fully effective: 45)")
         return {"methodology": self.methodology.value or None, "banding": self.banding.value or None,
                 "appetite": appetite or None,
+                "appetite_approved_by": self.approved_by.value.strip() or None,
+                "appetite_approved_on": self.approved_on.value or None,
                 "tolerance": number_or_text(self.tolerance.value) if self.tolerance.value.strip() else None,
                 "control_factors": factors or None}
 
