@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -59,6 +59,8 @@ oversight_committee = "Audit and Performance Audit Committee"
 # how the register is read and rated, as for risk-evaluation (docs/registers.md)
 tolerance = None
 control_factors = {}
+appetite_approved_by = None
+appetite_approved_on = None
 report_rows = 500
 columns = {}
 ratings = {}

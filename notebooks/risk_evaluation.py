@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -42,7 +42,9 @@ impact_money = None  # amounts of money as impact, e.g. {"currency": "GBP", "upp
 response_words = {}  # your own words for responses, e.g. {"mitigate": ["Contain"]}
 status_words = {}  # your own words for risk statuses, e.g. {"closed": ["Done"]}
 tolerance = None  # the highest residual score (or band) within tolerance, e.g. 12; None: the methodology's rule
-control_factors = {}  # control-effectiveness rating -> % of the inherent score that remains, e.g. {"Fully effective": 45}; {}: the methodology's
+control_factors = {}  # effectiveness rating -> % of the inherent score left, e.g. {"Fully effective": 45}
+appetite_approved_by = None  # who approved the appetite and tolerance (the Council, in the guide)
+appetite_approved_on = None  # when, e.g. "2025-05-28"
 header_row = None  # the header's row number, as the spreadsheet shows it; None: found by the reader
 skip_rows = []  # row numbers that are not risks
 keep_rows = []  # row numbers the reader skipped that are risks

@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -51,6 +51,8 @@ partner_roles = []
 tolerance = None
 report_rows = 500
 control_factors = {}
+appetite_approved_by = None
+appetite_approved_on = None
 columns = {}
 ratings = {}
 impact_money = None

@@ -144,13 +144,13 @@ def test_cli_import_checks_against_the_parameters_file(db, tmp_path):
     assert Store(str(db)).current(ORG, PERIOD, "assurance_entry") == []
     ok = workbook(*args, "--params", str(EXAMPLE))
     assert ok.returncode == 0, ok.stderr
-    assert len(Store(str(db)).current(ORG, PERIOD, "assurance_entry")) == 36
+    assert len(Store(str(db)).current(ORG, PERIOD, "assurance_entry")) == 47
     out = tmp_path / "map.csv"
     exported = workbook("store", "export", "-a", "combined-assurance", "--organisation", ORG, "--period", PERIOD,
                         "-o", str(out), "--store", str(db))
     assert exported.returncode == 0, exported.stderr
     assert out.read_text(encoding="utf-8-sig").splitlines()[0].startswith("risk_id,control,provider,frequency")
-    # the export re-imports as the same 36 entries
+    # the export re-imports as the same 47 entries
     again = workbook("store", "import", str(out), "-a", "combined-assurance", "--organisation", ORG, "--period",
                      PERIOD, "--who", "Test", "--store", str(db), "--params", str(EXAMPLE))
-    assert again.returncode == 0 and "0 added, 0 changed, 36 unchanged" in again.stdout
+    assert again.returncode == 0 and "0 added, 0 changed, 47 unchanged" in again.stdout

@@ -78,10 +78,14 @@ def matrix_cells(ev: RiskEvaluation, stage: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+SCORE_ONLY = ("control_factor", "stated")  # a residual with a score but no cell: a factor's, or the register's own
+
+
 def factor_bands(ev: RiskEvaluation) -> pd.DataFrame:
-    """One row per band: the scored risks whose residual came from a control-effectiveness factor."""
+    """One row per band: the scored risks whose residual is a score only (a control-effectiveness factor's, or the
+    register's own residual score)."""
     m = ev.methodology.methodology
-    rated = ev.rated[ev.rated["residual_basis"] == "control_factor"]
+    rated = ev.rated[ev.rated["residual_basis"].isin(SCORE_ONLY)]
     grouped = _grouped(["band"], pd.DataFrame({"band": rated["residual_level"], "id": rated["risk_id"].astype(str)}))
     rows = []
     for b in reversed(m.banding(ev.banding).bands):
@@ -139,13 +143,14 @@ def _heatmap(ev: RiskEvaluation, stage: str) -> alt.LayerChart:
                      "inherent rating")
     elif stage == "residual":
         basis = ev.rated["residual_basis"].value_counts()
-        rerated, same, factored = (int(basis.get(k, 0)) for k in ("rerated", "none", "control_factor"))
+        rerated, same = (int(basis.get(k, 0)) for k in ("rerated", "none"))
+        factored = sum(int(basis.get(k, 0)) for k in SCORE_ONLY)
         parts = ([f"{_n(rerated, 're-rated risk')} in their cell"] if rerated else []) + (
             [f"{same} without re-rating at their inherent cell"] if same else [])
         caption = " ".join(
             (["Without re-rating, a risk's residual equals its inherent score, so it stays at its inherent cell."]
-             if same else []) + ([f"{_n(factored)} with a residual from control effectiveness "
-                                  f"{'has' if factored == 1 else 'have'} no cell (score only): see beside."]
+             if same else []) + ([f"{_n(factored)} with a residual score only (from control effectiveness or "
+                                  f"the register's own) {'has' if factored == 1 else 'have'} no cell: see beside."]
                                  if factored else []))
         head = title(f"Residual risk: {', '.join(parts) or 'no risk in a cell'}", w, caption)
     else:
@@ -154,7 +159,8 @@ def _heatmap(ev: RiskEvaluation, stage: str) -> alt.LayerChart:
 
 
 def _factor_chart(ev: RiskEvaluation, height: int) -> alt.LayerChart:
-    """The residual bands of risks whose residual came from a control-effectiveness factor (no cell)."""
+    """The residual bands of risks whose residual is a score only: a control-effectiveness factor's or the
+    register's own (no cell)."""
     alt = _altair()
     cells = factor_bands(ev)
     width, need = _cell_size(cells, [])
@@ -164,8 +170,9 @@ def _factor_chart(ev: RiskEvaluation, height: int) -> alt.LayerChart:
         x=alt.X("column:N", title=None, axis=alt.Axis(labelAngle=0, labelLimit=0, ticks=False)),
         y=alt.Y("range:N", sort=order, title="Residual score band", axis=label_axis(order)))
     layers = _cell_marks(base, cells, _band_colour(ev), height / len(cells), ["range", "count", "ids"])
-    head = title(f"Residual from control effectiveness: {_n(int(cells['count'].sum()))}", width,
-                 "no cell: score only")
+    stated = (ev.rated["residual_basis"] == "stated").any()
+    head = title(f"Residual {'score only' if stated else 'from control effectiveness'}: "
+                 f"{_n(int(cells['count'].sum()))}", width, "no cell: score only")
     return layers.properties(width=width, height=height, title=head)
 
 
@@ -176,7 +183,7 @@ def heatmaps(ev: RiskEvaluation) -> alt.HConcatChart:
     if ev.methodology.methodology.rating_stage == "current":
         return _altair().hconcat(residual)
     charts = [_heatmap(ev, "inherent"), residual]
-    if (ev.rated["residual_basis"] == "control_factor").any():
+    if ev.rated["residual_basis"].isin(SCORE_ONLY).any():
         charts.append(_factor_chart(ev, residual.height))
     return _altair().hconcat(*charts).resolve_scale(color="shared")
 

@@ -35,7 +35,7 @@ RATINGS = ["inherent_likelihood", "inherent_impact", "residual_likelihood", "res
 RESERVED = {"row", "rated", "complete", "closed", "control_factor", "inherent_score", "inherent_level",
             "residual_score", "residual_level", "appetite", "above_appetite", "decision_maker", "register_destination",
             "required_action", "arithmetic", "action_overdue", "review_overdue", "inherent_likelihood_label",
-            "inherent_impact_label", "_band"}
+            "inherent_impact_label", "_band", "appetite_applied", "appetite_from", "residual_basis", "decision_basis"}
 _NUMBER = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*%?\s*$")
 _SIGNED = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*%?\s*$")  # a percentage, a negative one too (refused)
 
