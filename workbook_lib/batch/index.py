@@ -53,10 +53,14 @@ def _summary_table(results: list[RunResult], figures: dict[int, dict[str, Any]])
         if id(r) in figures:
             grid[(r.organisation, r.period)][r.assessment] = figures[id(r)]
     columns = [(spec.name, heading, cell) for spec in registry().values() for heading, cell in spec.index_columns]
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in ["Organisation", "Period"] + [c[1] for c in columns])
+    table = [(org, period, [figure_text(cell(by[name])) if by.get(name) else "" for name, _h, cell in columns])
+             for (org, period), by in sorted(grid.items())]
+    # a column no organisation fills is left out (Current levels, when no register gives current ratings)
+    kept = [j for j in range(len(columns)) if not table or any(values[j] for _o, _p, values in table)]
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in ["Organisation", "Period"] + [columns[j][1] for j in kept])
     rows = []
-    for (org, period), by in sorted(grid.items()):
-        cells = [org, period] + [figure_text(cell(by[name])) if by.get(name) else "" for name, _h, cell in columns]
+    for org, period, values in table:
+        cells = [org, period] + [values[j] for j in kept]
         rows.append("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells) + "</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
