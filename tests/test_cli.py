@@ -101,11 +101,16 @@ def test_html_is_self_contained_escaped_and_without_code(karoo_run):
 def test_excel_sheets_and_formula_neutralisation(karoo_run):
     book = openpyxl.load_workbook(karoo_run / "risk-evaluation.xlsx")
     assert book.sheetnames == ["Risks", "Groups", "Treatments", "Movement", "Warnings", "Own figures differing",
-                               "Columns read", "Rows skipped", "Method"]
+                               "Columns read", "Rows skipped", "Method", "About"]
     sheet = book["Risks"]
     header = [c.value for c in sheet[1]]
-    assert header[:4] == ["risk_id", "group", "description", "category"]
+    assert header[:4] == ["Risk", "Group", "Description", "Category"]  # headings in words, as in the report
     cells = [c for row in sheet.iter_rows(min_row=2) for c in row]
+    assert not any(isinstance(c.value, bool) for c in cells)  # yes and no in words, never TRUE/FALSE
+    above = {c.value for c in cells[header.index("Above appetite")::len(header)]}
+    assert {"Yes", "No"} <= above <= {"Yes", "No", None}
+    about = {r[0]: r[1] for r in book["About"].iter_rows(min_row=2, values_only=True) if r[0]}
+    assert about["Risks"].startswith("Every risk of the register") and set(about) == set(book.sheetnames[:-1])
     assert not any(c.data_type == "f" for c in cells)
     actions = [c.value for c in cells if isinstance(c.value, str) and "Consult ward committees" in c.value]
     assert actions  # text starting "=", "+", "-", "@" is neutralised: tests/core/test_outputs.py

@@ -17,6 +17,7 @@ import pytest
 from tests.form_kit import preheated  # noqa: F401 - the fixture
 from workbook_lib.core import forms
 from workbook_lib.core.forms import Sections, StoreForm
+from workbook_lib.core.outputs import column_heading
 from workbook_lib.core.store import Author, Store
 
 ORG, PERIOD = "Karoo Vale Local Municipality", "2025-26"
@@ -114,9 +115,9 @@ def test_the_excel_download_is_a_workbook_written_in_memory(store, tmp_path, mon
     encoded = re.search(r'href="data:application/vnd\.openxmlformats-officedocument\.spreadsheetml\.sheet;'
                         r'base64,([^"]+)"', link).group(1)
     book = openpyxl.load_workbook(io.BytesIO(base64.b64decode(encoded)))
-    assert book.sheetnames == ["Register"]
+    assert book.sheetnames == ["Register", "About"]
     rows = list(book["Register"].values)
-    assert rows[0] == ("risk_id", "description")
+    assert rows[0] == (column_heading("risk_id"), "Description")  # headings in words
     assert sorted(rows[1:]) == [("R-1", "Floods"), ("R-2", "'=cmd|' /C calc'!A0")]  # never a formula
     assert list(scratch.iterdir()) == []
 

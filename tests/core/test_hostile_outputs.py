@@ -56,7 +56,7 @@ def test_write_table_refuses_other_suffixes_and_writes_nothing(tmp_path):
 def test_sheet_names_are_valid_short_and_unique(tmp_path):
     frame = pd.DataFrame({"a": [1]})
     names = ["a/b", "A:B", "[r]*?\\", "x" * 40, "x" * 40 + "y", "'quoted'", "", "Risks", "risks"]
-    path = outputs.write_excel({n: frame for n in names}, tmp_path / "s.xlsx")
+    path = outputs.write_excel({n: frame for n in names}, tmp_path / "s.xlsx", for_reader=False)
     got = openpyxl.load_workbook(path).sheetnames
     assert got == ["a_b", "A_B (2)", "_r____", "x" * 31, "x" * 27 + " (2)", "quoted", "Sheet", "Risks", "risks (2)"]
     assert len({n.lower() for n in got}) == len(got) and all(len(n) <= 31 for n in got)
@@ -64,7 +64,7 @@ def test_sheet_names_are_valid_short_and_unique(tmp_path):
 
 def test_repeated_headings_are_written(tmp_path):
     frame = pd.DataFrame([["=1", 2]], columns=["same", "same"])
-    book = openpyxl.load_workbook(outputs.write_excel({"t": frame}, tmp_path / "d.xlsx"))
+    book = openpyxl.load_workbook(outputs.write_excel({"t": frame}, tmp_path / "d.xlsx", for_reader=False))
     assert [[c.value for c in row] for row in book["t"].iter_rows()] == [["same", "same"], ["'=1", 2]]
 
 
@@ -74,7 +74,7 @@ HOSTILE = pd.DataFrame({"risk\x01id": ["a\x00b", "\x07bell", "\x00=1+1", "tab\ta
 
 def test_excel_shows_control_characters_as_a_marker_and_never_crashes(tmp_path):
     # today's `store export -o x.xlsx` (write_excel) raised openpyxl's IllegalCharacterError
-    for path in (outputs.write_excel({"t": HOSTILE}, tmp_path / "a.xlsx"),
+    for path in (outputs.write_excel({"t": HOSTILE}, tmp_path / "a.xlsx", for_reader=False),
                  outputs.write_table(HOSTILE, tmp_path / "b.xlsx")):
         book = openpyxl.load_workbook(path)
         assert [[c.value for c in row] for row in book.active.iter_rows()] == [

@@ -105,8 +105,8 @@ def write_table(frame: pd.DataFrame, path: Path, sheet: str | None = None) -> Pa
     (default: the file name's stem). Any other suffix: ValueError, and nothing is written."""
     path = Path(path)
     suffix = path.suffix.lower()
-    if suffix == ".xlsx":
-        return write_excel({sheet or path.stem: frame}, path)
+    if suffix == ".xlsx":  # data to import again: its column names as they are
+        return write_excel({sheet or path.stem: frame}, path, for_reader=False)
     if suffix != ".csv":
         raise ValueError(f"{path}: choose a .xlsx or .csv file name")
     safe = frame.set_axis([_csv_cell(str(c)) for c in frame.columns], axis=1).map(_csv_cell)
@@ -122,14 +122,20 @@ def _csv_cell(value: Any) -> Any:
     return value
 
 
-def write_excel(tables: dict[str, pd.DataFrame], path: Path | BinaryIO) -> Path | BinaryIO:
+def write_excel(tables: dict[str, pd.DataFrame], path: Path | BinaryIO, for_reader: bool = True) -> Path | BinaryIO:
     """One sheet per table, its header in bold; every heading and text cell neutralised so it can never run as
     a formula, and each character Excel cannot hold shown as U+FFFD; sheet names made valid and unique.
+
+    ``for_reader`` (a report's workbook, a form's download): headings in words as the HTML report shows them,
+    yes/no in words, and a last sheet "About" saying what each sheet holds. Without it (an export to import
+    again) the column names stay as they are.
 
     Written row by row in openpyxl's write-only mode: 1.4-1.8x faster than pandas' writer on 100k rows
     (most of a large register's run was writing its workbook). A workbook of more than
     ``xlsx_writer.LARGE_CELLS`` cells is written by ``core.xlsx_writer`` (a column at a time, read back the same):
     openpyxl took minutes over the 11 million cells of 250,000 risks."""
+    if for_reader:
+        tables = for_a_reader(tables)
     if sum(frame.size for frame in tables.values()) > xlsx_writer.LARGE_CELLS:
         try:
             return _write_large(tables, path)
@@ -158,6 +164,45 @@ def write_excel(tables: dict[str, pd.DataFrame], path: Path | BinaryIO) -> Path 
     else:
         book.save(path)  # a file object (the forms' download): the caller owns it
     return path
+
+
+def for_a_reader(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """The tables as a person reads them: headings in words, yes/no instead of true/false, and a last sheet "About"
+    (each sheet, what it holds, its rows)."""
+    described = sheet_descriptions()
+    about = pd.DataFrame({"Sheet": list(tables), "What it holds": [described.get(n) for n in tables],
+                          "Rows": [len(f) for f in tables.values()]}, dtype=object)
+    about.loc[len(about)] = [None, "Headings are in words; Yes and No answer yes-or-no columns; an empty cell has no "
+                             "value. The same figures are in the report (HTML) and its JSON summary.", None]
+    # "About" goes last: a person opens the workbook on its first table, and the tables are written before it
+    return {**{name: _in_words(frame) for name, frame in tables.items()}, "About": about}
+
+
+def _in_words(frame: pd.DataFrame) -> pd.DataFrame:
+    headings = [column_heading(c) for c in frame.columns]
+    seen: dict[str, int] = {}
+    for i, h in enumerate(headings):  # two names may read the same in words: keep each heading distinct
+        seen[h] = seen.get(h, 0) + 1
+        if seen[h] > 1:
+            headings[i] = f"{h} ({frame.columns[i]})"
+    out = frame.set_axis(headings, axis=1)
+    for i in range(out.shape[1]):
+        values = out.iloc[:, i]
+        if pd.api.types.is_bool_dtype(values) or (values.dtype == object and values.notna().any() and values.map(
+                lambda v: v is None or v is pd.NA or pd.api.types.is_bool(v)).all()):
+            out.isetitem(i, values.map(lambda v: "" if v is None or v is pd.NA else ("Yes" if v else "No")))
+    return out
+
+
+@functools.lru_cache(maxsize=1)
+def sheet_descriptions() -> dict[str, str]:
+    """Sheet name -> what it holds (the ``sheets:`` of data/labels.yaml, the core's and each loaded assessment's)."""
+    import yaml  # lazy: only when a workbook is written
+
+    described: dict[str, str] = {}
+    for path in _LABEL_FILES:
+        described.update(yaml.safe_load(path.read_text(encoding="utf-8")).get("sheets") or {})
+    return described
 
 
 def _write_large(tables: dict[str, pd.DataFrame], path: Path | BinaryIO) -> Path | BinaryIO:
@@ -434,6 +479,7 @@ def add_labels(path: Path) -> None:
     if path not in _LABEL_FILES:
         _LABEL_FILES.append(path)
         column_labels.cache_clear()
+        sheet_descriptions.cache_clear()
 
 
 @functools.lru_cache(maxsize=1)

@@ -230,7 +230,7 @@ def test_user_text_is_escaped_and_the_excel_plan_is_inert(store, params):
     book = openpyxl.load_workbook(io.BytesIO(data))
     assert book.sheetnames[:3] == ["Assurance plan", "Plan text", "Assurance map"]
     notes = [c.value for c in book["Assurance map"]["K"]]
-    assert notes[0] == "notes" and "'=HYPERLINK(\"x\")<script>" in notes
+    assert notes[0] == "Notes" and "'=HYPERLINK(\"x\")<script>" in notes
 
 
 def test_section_wraps_html_for_the_app():

@@ -57,12 +57,13 @@ def test_write_outputs_json_and_neutralised_excel(tmp_path):
     assert json.loads(written[0].read_text())["items"][0]["combined_score"] == 7
     book = openpyxl.load_workbook(written[1])
     assert book.sheetnames == ["Items", "Principles", "Components", "Divergent", "Incomplete", "Respondents",
-                               "Method", "Warnings"]
+                               "Method", "Warnings", "About"]
     items = list(book["Items"].iter_rows(values_only=True))
     header = items[0]
     row = dict(zip(header, items[1], strict=True))
-    assert row["item_id"] == "P01-01" and row["combined_score"] == 7
-    assert row["comments"] == 'Management: =HYPERLINK("http://x")'  # not at the start: never a formula
+    h = column_heading  # the workbook's headings are in words
+    assert row[h("item_id")] == "P01-01" and row[h("combined_score")] == 7
+    assert row[h("comments")] == 'Management: =HYPERLINK("http://x")'  # not at the start: never a formula
     assert book["Divergent"].max_row == 2 and book["Incomplete"].max_row == 76
     method = [r[0] for r in book["Method"].iter_rows(values_only=True)]
     assert sum(1 for m in method if str(m).startswith("note: ")) == len(Q.notes)

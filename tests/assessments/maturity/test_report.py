@@ -62,7 +62,7 @@ def test_excel_text_never_becomes_a_formula(tmp_path):
     out = SPEC.write_outputs(result, "Org", "p", tmp_path)[1]
     sheet = openpyxl.load_workbook(out)["Elements"]
     header = [c.value for c in sheet[1]]
-    assert sheet.cell(row=2, column=header.index("comment") + 1).value.startswith("'=")
+    assert sheet.cell(row=2, column=header.index(column_heading("comment")) + 1).value.startswith("'=")
 
 
 def test_narrative_escapes_user_text_and_states_the_method(example):

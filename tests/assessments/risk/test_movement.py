@@ -24,6 +24,7 @@ from workbook_lib.batch import index
 from workbook_lib.batch.pool import RunResult
 from workbook_lib.core import outputs, records
 from workbook_lib.core.errors import InputError
+from workbook_lib.core.outputs import column_heading
 from workbook_lib.core.params import ParameterError, validate
 from workbook_lib.core.store import Author, Store
 
@@ -92,8 +93,9 @@ def test_the_json_and_excel_carry_the_movement(from_store, tmp_path):
     assert mv["earlier"] == [{"period": "2023-24", "source": "the store"}, {"period": "2024-25", "source": "the store"}]
     xlsx = next(p for p in paths if p.suffix == ".xlsx")
     sheet = pd.read_excel(xlsx, sheet_name="Movement", engine="calamine")
-    assert list(sheet["risk_id"]) == ["W-1", "FL-4", "W-3", "W-5", "W-2"]  # every risk, the worst change first
-    assert sheet.set_index("risk_id").loc["W-5", "bands"] == -1
+    rid, bands = column_heading("risk_id"), column_heading("bands")  # the workbook's headings are in words
+    assert list(sheet[rid]) == ["W-1", "FL-4", "W-3", "W-5", "W-2"]  # every risk, the worst change first
+    assert sheet.set_index(rid).loc["W-5", bands] == -1
     by_period = pd.read_excel(xlsx, sheet_name="Movement by period", engine="calamine")
     assert list(by_period["Worse"]) == [1, 2] and list(by_period["From"]) == ["2023-24", "2024-25"]
 

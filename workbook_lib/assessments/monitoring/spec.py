@@ -1,5 +1,7 @@
 """Risk monitoring, as the registry knows it."""
 
+from pathlib import Path
+
 from workbook_lib.assessments.monitoring import index_figures, settings
 from workbook_lib.assessments.monitoring.catalogue import shipped
 from workbook_lib.assessments.monitoring.inputs import MonitoringParams, absolute_inputs
@@ -22,4 +24,5 @@ SPEC = AssessmentSpec(
     key_figures=index_figures.key_figures, index_columns=index_figures.INDEX_COLUMNS,
     after="the risk register: its key risk indicators point at its risks",
     step=6, heading="Risk monitoring", builds_on=("risk-evaluation",), settings=settings.SETTINGS,
-    settings_section="workbook_lib.assessments.monitoring.settings_form:MonitoringSettings")
+    settings_section="workbook_lib.assessments.monitoring.settings_form:MonitoringSettings",
+    labels=Path(__file__).parent / "data" / "labels.yaml")
