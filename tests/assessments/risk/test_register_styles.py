@@ -427,3 +427,13 @@ def test_a_cell_with_line_breaks_keeps_the_rows_a_spreadsheet_shows():
 def test_a_sum_row_without_a_label_is_skipped(workbooks):
     reg = load_register(workbooks["sum_row.xlsx"], WCAPE)
     assert reg.frame["risk_id"].tolist() == ["LDC-01", "LDC-02", "LDC-03", "LDC-04"]
+
+
+def test_a_closed_risk_says_closed_not_not_rated():
+    from workbook_lib.assessments.risk.report import register_view
+
+    reg = load("closed_and_opportunities.csv")
+    view = register_view(evaluate(reg, LOADED, dt.date(2025, 6, 30)))
+    said = dict(zip(view.iloc[:, 0], view.iloc[:, -1], strict=True))  # risk -> its calculation, in words
+    assert said["AC-03"] == "Closed: listed, not scored" and said["AC-05"] == "Eliminated: listed, not scored"
+    assert "NOT RATED" not in " ".join(map(str, said.values()))

@@ -239,7 +239,10 @@ def register_view(ev: RiskEvaluation) -> pd.DataFrame:
             "control_effectiveness", "residual_score", "residual_level", "above_appetite", "decision_maker",
             "arithmetic"]
     view = ev.risks[cols].copy()
-    view.loc[~ev.risks["rated"], "arithmetic"] = "NOT RATED: not scored"
+    # a risk that is not scored says why: its status (closed, eliminated), or that it carries no rating
+    status = ev.risks["status"].map(lambda v: f"{str(v).capitalize()}: listed, not scored" if v in (
+        "closed", "eliminated") else "Not rated: listed, not scored")
+    view.loc[~ev.risks["rated"], "arithmetic"] = status[~ev.risks["rated"]]
     return in_stage_words(ev, view)
 
 
