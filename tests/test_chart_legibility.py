@@ -318,3 +318,28 @@ def test_maturity_charts_are_legible(maturity_result, name):
 @pytest.mark.parametrize("name", list(ASSURANCE_CHARTS))
 def test_assurance_charts_are_legible(assurance_results, example, name):
     _check(ASSURANCE_CHARTS[name](assurance_results[example]))
+
+
+@pytest.mark.parametrize("name, draw, field", [
+    ("residual_by category", lambda r: RISK_CHARTS["residual_by category"](r["risk"]), "sum(risks)"),
+    ("workload", lambda r: ASSURANCE_CHARTS["workload"](r["assurance"]), "controls_assured"),
+])
+def test_count_axes_show_whole_numbers(risk_results, assurance_results, name, draw, field):
+    """Issue 30: an axis that counts (risks, controls) never shows 0.5 of one."""
+    spec = draw({"risk": risk_results["karoo"], "assurance": assurance_results["karoo"]}).to_dict()
+    found = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            x = node.get("encoding", {}).get("x") if isinstance(node.get("encoding"), dict) else None
+            if isinstance(x, dict) and field in (x.get("field"), f"{x.get('aggregate')}({x.get('field')})"):
+                found.append(x.get("axis") or {})
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(spec)
+    assert found, f"{name}: no x axis counting {field}"
+    assert all(axis.get("tickMinStep") == 1 and axis.get("format") == "d" for axis in found), (name, found)

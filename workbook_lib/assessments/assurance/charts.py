@@ -218,7 +218,8 @@ def workload(result: CombinedAssurance) -> alt.Chart:
     line_names = [f"Line {ln.line}: {ln.assurance}" for ln in lines]
     base = alt.Chart(data).encode(
         y=alt.Y("name:N", sort=order, title=None, axis=label_axis(order)),
-        x=alt.X("controls_assured:Q", title="Controls assured", scale=alt.Scale(domain=[0, top * 1.3])))
+        x=alt.X("controls_assured:Q", title="Controls assured", scale=alt.Scale(domain=[0, top * 1.3]),
+                axis=alt.Axis(tickMinStep=1, format="d")))  # a count: whole numbers on its axis
     bars = base.mark_bar().encode(
         color=alt.Color("line_name:N", legend=legend(line_names, title="Line", orient="bottom"),
                         scale=alt.Scale(domain=line_names, range=[ln.colour for ln in lines])),

@@ -284,7 +284,7 @@ def residual_by(ev: RiskEvaluation, column: str) -> alt.Chart:
     return alt.Chart(data).mark_bar().encode(
         y=alt.Y(f"{column}:N", sort="-x", title=column.replace("_", " ").capitalize(),
                 axis=label_axis(data[column].unique())),
-        x=alt.X("sum(risks):Q", title="Rated risks"),
+        x=alt.X("sum(risks):Q", title="Rated risks", axis=alt.Axis(tickMinStep=1, format="d")),  # whole risks
         color=alt.Color("level:N", scale=alt.Scale(domain=names, range=[b.colour for b in bands]),
                         legend=legend(names, title="Residual level")),
         order=alt.Order("level:N"),
