@@ -14,16 +14,17 @@ import html
 
 import pytest
 
-from tests.conftest import ROOT, write_csv
+from tests.assessments.risk.guide_kit import AS_OF
+from tests.assessments.risk.guide_kit import evaluated as _evaluate
+from tests.assessments.risk.guide_kit import guide_params as _params
+from tests.conftest import ROOT
 from workbook_lib.assessments.risk import index_figures, report
-from workbook_lib.assessments.risk.inputs import RiskEvaluationParams
 from workbook_lib.assessments.risk.register import load_register
 from workbook_lib.assessments.risk.run import run_risk_evaluation
 from workbook_lib.assessments.risk.scoring import Appetite, evaluate
 from workbook_lib.assessments.risk.settings import problems
 from workbook_lib.core.settings import Settings, apply, from_values
 
-AS_OF = dt.date(2017, 6, 30)
 LAYOUT = ROOT / "tests" / "data" / "registers" / "table22_layout.csv"
 # Table 22's row as a register keeps it, and one whose stated residual differs from the factor's 20 x 45% = 9
 TABLE_22 = ("Operational risk,Risk description,Risk category,Likelihood,Impact,Inherent risk rating,"
@@ -33,15 +34,6 @@ TABLE_22 = ("Operational risk,Risk description,Risk category,Likelihood,Impact,I
             "3,Late statements,Compliance,3,3,9,Ineffective,,Medium\n")
 
 
-def _evaluate(tmp_path, text, loaded, **kw):
-    register = load_register(write_csv(tmp_path / "r.csv", text), loaded.methodology)
-    return evaluate(register, loaded, AS_OF, **kw)
-
-
-def _params(tmp_path, text, **kw) -> RiskEvaluationParams:
-    path = write_csv(tmp_path / "register.csv", text)
-    return RiskEvaluationParams(organisation="Guide Municipality", period="2016-17", as_of=AS_OF,
-                                register=str(path), **{"methodology": "western-cape-5x5", **kw})
 
 
 # ---- zero tolerance and the register's own appetite statement ---------------------------------------------------

@@ -13,9 +13,11 @@ import datetime as dt
 
 import pytest
 
+from tests.assessments.risk.guide_kit import AS_OF
+from tests.assessments.risk.guide_kit import evaluated as _evaluate
+from tests.assessments.risk.guide_kit import guide_params as _params
 from tests.conftest import ROOT, write_csv
 from workbook_lib.assessments.risk import report
-from workbook_lib.assessments.risk.inputs import RiskEvaluationParams
 from workbook_lib.assessments.risk.methodology import load_methodology, shipped, with_control_factors
 from workbook_lib.assessments.risk.register import load_register
 from workbook_lib.assessments.risk.run import run_risk_evaluation
@@ -24,22 +26,12 @@ from workbook_lib.assessments.risk.settings import problems
 from workbook_lib.core.params import ParameterError
 from workbook_lib.core.settings import Settings, apply, from_values
 
-AS_OF = dt.date(2017, 6, 30)
 TABLE_19 = ["Fully effective", "Partially effective", "Ineffective", "Totally ineffective", "None"]
 TABLE_22_ROW = ("risk_id,description,category,inherent_likelihood,inherent_impact,control_effectiveness\n"
                 "1,Irregular expenditure,Financial,5,4,Effective\n")
 LAYOUT = ROOT / "tests" / "data" / "registers" / "table22_layout.csv"
 
 
-def _evaluate(tmp_path, text, loaded, **kw):
-    register = load_register(write_csv(tmp_path / "r.csv", text), loaded.methodology)
-    return evaluate(register, loaded, AS_OF, **kw)
-
-
-def _params(tmp_path, text, **kw) -> RiskEvaluationParams:
-    path = write_csv(tmp_path / "register.csv", text)
-    return RiskEvaluationParams(organisation="Guide Municipality", period="2016-17", as_of=AS_OF,
-                                register=str(path), **{"methodology": "western-cape-5x5", **kw})
 
 
 # ---- the residual fallback reproduces Table 22 -----------------------------------------------------------------

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import importlib.util
 import io
 import re
 import tempfile
@@ -50,13 +49,6 @@ REFUSED = ["hml_labels.csv", "money_impact.csv", "prose_only.csv", "xmarks_doubl
 # ---- helpers -----------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def workbooks(tmp_path_factory) -> dict[str, Path]:
-    """The three corpus workbooks, written by build_xlsx.build."""
-    spec = importlib.util.spec_from_file_location("build_xlsx", CORPUS / "build_xlsx.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.build(tmp_path_factory.mktemp("registers"))
 
 
 def path_of(name: str, workbooks: dict[str, Path] | None = None) -> Path:

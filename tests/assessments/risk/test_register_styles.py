@@ -286,14 +286,6 @@ def test_read_register_keeps_the_reading_for_a_refused_file():
 
 # ---- the sheet ------------------------------------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def workbooks(tmp_path_factory) -> dict[str, Path]:
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("build_xlsx", CORPUS / "build_xlsx.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.build(tmp_path_factory.mktemp("workbooks"))
 
 
 def test_a_register_on_the_second_sheet_is_read_from_it_and_the_reading_says_so(workbooks):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +75,11 @@ def label(heading: str, canonical: str, letter: str = "") -> str:
 def unheaded(letter: str) -> str:
     """How a column without a heading is named: 'column A (no heading)'."""
     return f"column {letter} (no heading)"
+
+
+def _column(data: list[tuple[int, list[str]]], j: int) -> list[str]:
+    """Column ``j`` of the risk rows, "" where a row is shorter."""
+    return [cells[j] if j < len(cells) else "" for _, cells in data]
 
 
 class NoHeader(InputError):
@@ -223,7 +229,7 @@ class Interpreter:
             d.values = self._marks(d, cells, [n for n, _ in data])
             return
         first = d.source.columns[0]  # a column's values are its first column's (one list, not a list per row)
-        values = [cells[first] if first < len(cells) else "" for _, cells in data]
+        values = _column(data, first)
         d.values = d.raw = values
         if options[0] in RATINGS:
             self._ratings(d, values, [n for n, _ in data], bool(d.guess and d.guess.percent))
@@ -273,9 +279,12 @@ class Interpreter:
     def _is_status(self, value: str) -> bool:
         return fold(value) in self.status_words()
 
+    @cached_property
+    def _progress_words(self) -> frozenset[str]:
+        return frozenset(fold(w) for w in (*self.spec.progress_words, *self.spec.complete_progress))
+
     def _is_progress(self, value: str) -> bool:
-        words = {fold(w) for w in (*self.spec.progress_words, *self.spec.complete_progress)}
-        return fold(value) in words or bool(_PERCENTAGE.match(value))
+        return fold(value) in self._progress_words or bool(_PERCENTAGE.match(value))
 
     def _recognise_by_values(self, decisions: list[_Decision], data: list[tuple[int, list[str]]]) -> None:
         """A column whose heading says nothing the suite knows, read by what its values are: status words make it
@@ -285,7 +294,7 @@ class Interpreter:
             if d.canonical or d.aims_at or not d.how.startswith("kept as written (not a heading"):
                 continue
             first = d.source.columns[0]
-            values = [cells[first] if first < len(cells) else "" for _, cells in data]
+            values = _column(data, first)
             filled = [v for v in values if v]
             if not filled:
                 continue
@@ -480,7 +489,7 @@ class Interpreter:
             if d.canonical or d.how.startswith("ignored"):
                 continue
             first = d.source.columns[0]
-            filled = [c[first] for _, c in data if first < len(c) and c[first]]
+            filled = [v for v in _column(data, first) if v]
             if filled and all(_LEVEL.match(v) for v in filled):
                 found.append(d.name)
         if len(found) < 2:
@@ -503,7 +512,7 @@ class Interpreter:
             else:
                 heading = unneutralise_text(d.name)  # an export's apostrophe before "=..." goes
                 name = heading if heading not in frame else f"{heading} ({d.letter})"
-                frame[name] = [cells[j] if j < len(cells) else "" for _, cells in data]
+                frame[name] = _column(data, j)
                 meaning = ""
             if meaning == "risk_id":
                 how = self._ids_from_rows(frame, how)
