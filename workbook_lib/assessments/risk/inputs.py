@@ -86,6 +86,12 @@ class RiskEvaluationParams(CommonParams):
         None, description="dates such as 03/04/2025: day-first (3 April) or month-first (4 March)")
     level_words: dict[str, str] = Field({}, description="your register's level words -> the methodology's band "
                                         "names, e.g. {Alto: High, Crítico: High}")
+    # the risk assessment's tier (the guide's Table 20): the maturity status; None: the maturity assessment's
+    maturity_status: str | None = Field(None, description="fragmented, integrated or risk intelligent")
+    # risk intelligent: quantified losses (risk/quantify.py); the tolerable annual loss is an appetite in money
+    tolerable_loss: float | None = Field(None, gt=0, description="a tolerable level of annual loss, in money")
+    simulation_trials: int | None = Field(None, ge=1000, le=1_000_000, description="simulated years; None: 100,000")
+    simulation_seed: int | None = Field(None, ge=0, description="the random seed, so a report can be reproduced")
     # how the risks moved since earlier periods (docs/registers.md); with source: store, the store's too
     earlier: list[EarlierPeriod] = Field([], description="earlier periods: [{period, register or report}]")
     renamed_ids: dict[str, str | dict[str, str]] = Field(

@@ -226,6 +226,8 @@ class RiskEvaluation:
     movement: Any = None  # how the risks moved since earlier periods (risk.changes.Movement; set by risk.run)
     appetite_approved_by: str = ""  # who approved the appetite and tolerance (the organisation's settings)
     appetite_approved_on: dt.date | None = None
+    tier: Any = None  # the risk assessment's tier by maturity status (risk.tiers.AppliedTier; set by risk.run)
+    quantification: Any = None  # risk intelligent: simulated losses (risk.quantify; set by risk.run)
 
     @property
     def rated(self) -> pd.DataFrame:
