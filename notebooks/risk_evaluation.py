@@ -51,6 +51,11 @@ keep_rows = []  # row numbers the reader skipped that are risks
 rounding = None  # fractional ratings such as 3.33: "up" or "nearest"
 date_order = None  # dates such as 03/04/2025: "day-first" or "month-first"
 level_words = {}  # your level words -> the methodology's band names, e.g. {"Alto": "High"}
+maturity_status = None  # "fragmented", "integrated" or "risk intelligent"; None: from the maturity assessment
+marks = None  # maturity marks, CSV/XLSX: when maturity_status is None the status is scored from them
+tolerable_loss = None  # risk intelligent: a tolerable level of annual loss, in money, e.g. 2500000
+simulation_trials = None  # simulated years for the loss curve; None: 100,000
+simulation_seed = None  # the random seed, so the figures can be reproduced; None: the suite's
 # earlier periods to compare with, e.g.
 #   [{"period": "2024-25", "register": "registers/karoo_vale_municipality_2024.csv"}]
 # (or "report": the risk-evaluation.json an earlier run wrote); none here, so a file run of another register

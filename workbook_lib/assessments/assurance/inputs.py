@@ -69,7 +69,6 @@ class CombinedAssuranceParams(RiskEvaluationParams):
         None, description="level name (or above/within) -> required coverage; None: the framework's")
     duplication_threshold: int | None = Field(None, ge=1, description="duplicated above this many providers")
     duplication_frequency: str | None = None
-    marks: str | None = Field(None, description="maturity marks, CSV or .xlsx: status for the applicability note")
     plan_owner: str | None = None
     accounting_officer: str | None = None
     oversight_committee: str | None = None

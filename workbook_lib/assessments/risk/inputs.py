@@ -88,6 +88,7 @@ class RiskEvaluationParams(CommonParams):
                                         "names, e.g. {Alto: High, Crítico: High}")
     # the risk assessment's tier (the guide's Table 20): the maturity status; None: the maturity assessment's
     maturity_status: str | None = Field(None, description="fragmented, integrated or risk intelligent")
+    marks: str | None = Field(None, description="maturity marks, CSV or .xlsx: the status when it is not given")
     # risk intelligent: quantified losses (risk/quantify.py); the tolerable annual loss is an appetite in money
     tolerable_loss: float | None = Field(None, gt=0, description="a tolerable level of annual loss, in money")
     simulation_trials: int | None = Field(None, ge=1000, le=1_000_000, description="simulated years; None: 100,000")
@@ -202,6 +203,9 @@ def methodology_path(params: RiskEvaluationParams, injected: dict) -> dict:
 
 
 def earlier_inputs(params: RiskEvaluationParams) -> list[tuple[str, str]]:
-    """The earlier periods' registers and reports a run reads (with ``source: store`` too), for provenance."""
-    return [(f"earlier {e.period} {key}", given) for e in params.earlier
-            for key, given in (("register", e.register_file), ("report", e.report)) if given]
+    """The earlier periods' registers and reports a run reads (with ``source: store`` too), and the maturity marks
+    its tier is scored from, for provenance."""
+    read = params.marks and not params.maturity_status and params.source == "file"
+    return [("marks", params.marks)] * bool(read) + [
+        (f"earlier {e.period} {key}", given) for e in params.earlier
+        for key, given in (("register", e.register_file), ("report", e.report)) if given]

@@ -21,6 +21,7 @@ from workbook_lib.assessments.risk.methodology import (
 from workbook_lib.assessments.risk.records import RISK
 from workbook_lib.assessments.risk.register import Register, load_register, validate_register
 from workbook_lib.assessments.risk.scoring import Appetite, RiskEvaluation, evaluate
+from workbook_lib.assessments.risk.tiers import AppliedTier, applied
 from workbook_lib.core.errors import InputError
 from workbook_lib.core.params import ParameterError
 from workbook_lib.core.records import earlier_periods, methods_in_store, table_from_store
@@ -216,6 +217,20 @@ def run_risk_evaluation(params: RiskEvaluationParams, earlier: bool = True) -> R
     ev.organisation, ev.period = params.organisation, params.period
     ev.appetite_approved_by, ev.appetite_approved_on = params.appetite_approved_by or "", params.appetite_approved_on
     ev.warnings.extend(inputs.warnings)
+    ev.tier = applied_tier(params, inputs.register)
     if inputs.earlier:
         ev.movement = movement(params, inputs, ev)
     return ev
+
+
+def applied_tier(params: RiskEvaluationParams, register: Register) -> AppliedTier:
+    """The tier of the organisation's maturity status for the period (the parameter or setting, else scored from
+    the maturity marks), with what the register lacks of it."""
+    status = params.maturity_status
+    if not status:
+        from workbook_lib.assessments.maturity.run import maturity_of  # only when the status is not given
+
+        status = maturity_of(params)
+    frame = register.frame  # a column the file lacks is there, empty
+    filled = {c for c in frame.columns if frame[c].astype("string").str.strip().fillna("").ne("").any()}
+    return applied(status, filled)

@@ -22,6 +22,6 @@ SPEC = AssessmentSpec(
     record_kinds=(RISK,), data_files=(DataFileRole("methodology", "methodology_ref", shipped),),
     key_figures=index_figures.key_figures,
     index_columns=index_figures.INDEX_COLUMNS,
-    step=2, heading="Risk register", more_inputs=earlier_inputs,
+    step=2, heading="Risk register", more_inputs=earlier_inputs, builds_on=("maturity-scoring",),
     settings=settings.SETTINGS, settings_problems=settings.problems,
     settings_section="workbook_lib.assessments.risk.settings_form:RiskSettings", labels=DATA / "labels.yaml")
