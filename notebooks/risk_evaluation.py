@@ -74,7 +74,7 @@ import workbook_lib
 nb = workbook_lib.start("risk-evaluation", globals())  # checks the parameters, then form or report
 params, sections = nb.params, nb.sections
 
-from workbook_lib.assessments.risk import charts, report  # noqa: E402
+from workbook_lib.assessments.risk import charts, report, tier_report  # noqa: E402
 from workbook_lib.core.outputs import html_table  # noqa: E402
 
 # %%
@@ -166,6 +166,7 @@ sections.show(lambda ev: html_table(report.register_view(ev), limit=params.repor
                                             worst_first=(report.score_column(ev), False), sheet="Risks"))
 
 # %%
+sections.show(tier_report.tier_note)
 sections.show(report.method_note)
 
 # %%

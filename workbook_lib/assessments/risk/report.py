@@ -20,6 +20,7 @@ from workbook_lib.assessments.risk.changes import (
 )
 from workbook_lib.assessments.risk.interpret import readings_frame, skipped_lines
 from workbook_lib.assessments.risk.scoring import RiskEvaluation, some_ids
+from workbook_lib.assessments.risk.tier_report import tier_summary
 from workbook_lib.core.outputs import Md, md, md_list, notes_markdown, plain
 
 JSON_RISKS = 100_000  # per-row lists in the JSON summary, in full up to this many entries (docs/assessments.md)
@@ -87,7 +88,7 @@ def risk_summary(ev: RiskEvaluation, organisation: str, period: str) -> dict[str
             "columns_read": [{"column": r.letter, "heading": r.heading, "read_as": r.meaning, "how": r.how,
                               "values": r.style} for r in ev.readings],
             "skipped_rows": skipped, "reading_notes": list(ev.reading_notes),
-            "movement": movement_summary(ev, summary), "counts": counts(ev), **summary}
+            "movement": movement_summary(ev, summary), "counts": counts(ev), **tier_summary(ev), **summary}
 
 
 def key_figures(ev: RiskEvaluation) -> str:
