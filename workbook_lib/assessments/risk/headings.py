@@ -19,7 +19,9 @@ SCORE, LEVEL = "score", "level"  # a register's own score or level, before it is
 PLAIN = {"risk_id": "risk ID", "stated_inherent_score": "the file's inherent score",
          "stated_inherent_level": "the file's inherent level", "stated_residual_score": "the file's residual score",
          "stated_residual_level": "the file's residual level", SCORE: "the file's own score",
-         LEVEL: "the file's own level"}
+         LEVEL: "the file's own level", "root_causes_internal": "internal root causes",
+         "root_causes_external": "external root causes", "kpi": "key performance indicator",
+         "monitoring": "ongoing monitoring"}
 _HINTS = re.compile(r"\b(\d+|x|to|pct|percent|percentage|percentuale|h m l|hml|vl vh|1 5|1 4)\b")
 _PERCENT = re.compile(r"\b(percent|percentage|pct|percentuale)\b")
 # where a long heading's explanation starts: "Risk Description (There is a risk that ...)", "Impact - cost"

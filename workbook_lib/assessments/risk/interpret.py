@@ -223,6 +223,11 @@ class Interpreter:
     def _read_values(self, d: _Decision, data: list[tuple[int, list[str]]], header_row: int) -> None:
         if not d.canonical:
             return
+        if self.m.direct and d.canonical in RATINGS:  # rated High / Medium / Low: no likelihood or impact to read
+            d.canonical, d.values = "", None
+            d.how = (f"kept as written: {self.m.name} rates risks directly ({self.m.levels_in_words()}), without "
+                     "likelihood or impact")
+            return
         options = list(d.guess.candidates) if d.guess else [d.canonical]
         if d.source.marks:
             cells = [[cells[j] if j < len(cells) else "" for j in d.source.columns] for _, cells in data]
@@ -328,9 +333,10 @@ class Interpreter:
         money = self.options.impact_money or self.m.impact_money
         read = read_ratings(values, axis, self.m, percent_heading=percent, own=self.options.ratings_for(axis),
                             money=money, generic=self.generic, rounding=self.options.rounding)
-        if read.prose:
-            d.aims_at, d.canonical, d.values = d.canonical, "", None
-            d.how = f"text, not {axis} ratings: kept as written"
+        text = self._text_meaning(d, read, values)
+        if read.prose or text:
+            d.aims_at, d.canonical, d.values = d.canonical, text, values if text else None
+            d.how = f"text, not {axis} ratings: " + (f"read as the {plain(text)}" if text else "kept as written")
             return
         if d.rank == 1 and read.failed and not read.refused:
             bad = next(iter(read.failed))
@@ -340,6 +346,17 @@ class Interpreter:
             return
         d.values, d.style = read.values, read.style
         self._report(d, read, rows)
+
+    @staticmethod
+    def _text_meaning(d: _Decision, read: RatingRead, values: list[str]) -> str:
+        """The text column a heading shared with a rating names ("Consequence": what happens if the risk
+        materialises), when the values are text: sentences, or words no scale reads and no number; else ""."""
+        text = [c for c in (d.guess.candidates if d.guess else ()) if c not in RATINGS]
+        if not text or read.refused:
+            return ""
+        filled = [v for v in values if v]
+        words = len(read.failed) == len(filled) and all(re.search(r"[^\W\d_]", v) for v in filled)
+        return text[0] if read.prose or (filled and words) else ""
 
     def _report(self, d: _Decision, read: RatingRead, rows: list[int]) -> None:
         name = label(d.name, d.canonical, d.letter)
@@ -459,8 +476,14 @@ class Interpreter:
                 d.how, d.canonical = f"kept as written: another column holds {plain(d.canonical)}", ""
 
     def _check_pairs(self, decisions: list[_Decision], header_row: int, data: list[tuple[int, list[str]]]) -> None:
+        if self.m.direct:
+            self._check_direct(decisions, header_row)
+            return
         held = {d.canonical: d for d in decisions if d.canonical in RATINGS}
         unusable = [d for d in decisions if d.aims_at and d.aims_at not in held]
+        for d in unusable:  # text under a shared heading ("Consequence") with no other column of those ratings
+            if d.canonical:
+                d.canonical, d.values, d.how = "", None, d.how.split(": read as")[0] + ": kept as written"
         for d in unusable:
             holds = "holds text" if d.how.startswith("text") else "has values that are not ratings"
             self.problems.append(Problem(self.file, header_row, d.source.heading, "",
@@ -481,6 +504,17 @@ class Interpreter:
                                          f"columns of likelihood and impact ratings; none of the headings "
                                          f"({headings}) names them: name them in the parameters, e.g. "
                                          + (fix or "columns: {'your heading': inherent_likelihood}"), fix=fix))
+
+    def _check_direct(self, decisions: list[_Decision], header_row: int) -> None:
+        """A methodology rating risks directly needs a column of inherent ratings (the guide's Table 21: "Inherent
+        risk rating"); the residual column may be absent (the methodology says what a missing residual becomes)."""
+        if any(d.canonical.startswith("stated_inherent_") for d in decisions):
+            return
+        headings = ", ".join(repr(d.name) for d in decisions)
+        fix = "columns: {'your heading': stated_inherent_level}"
+        self.problems.append(Problem(self.file, header_row, None, "", (
+            f"a column of inherent risk ratings ({self.m.levels_in_words()}), headed for example 'Inherent risk "
+            f"rating'; none of the headings ({headings}) names one: name it in the parameters, e.g. {fix}"), fix=fix))
 
     def _rating_columns(self, decisions: list[_Decision], data: list[tuple[int, list[str]]]) -> str:
         """The columns: entry naming the first two kept columns whose values are all level numbers, if any."""
