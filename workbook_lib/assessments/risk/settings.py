@@ -18,12 +18,18 @@ from workbook_lib.core.settings import declared_in
 
 SETTINGS = declared_in(Path(__file__).parent / "data" / "settings.yaml", {
     "methodology": str, "banding": str, "appetite": int | str | dict[str, Any], "tolerance": int | str,
-    "control_factors": dict[str, float], "appetite_approved_by": str, "appetite_approved_on": dt.date})
+    "control_factors": dict[str, float], "appetite_approved_by": str, "appetite_approved_on": dt.date,
+    "tolerable_loss": float})
 
 
 def suite_default() -> str:
     """The methodology an organisation's settings are checked against until it chooses one."""
     return next(s.suite_default for s in SETTINGS if s.name == "methodology")
+
+
+def _positive(amount: float | None) -> None:
+    if amount is not None and amount <= 0:
+        raise ValueError(f"{amount:g}: a tolerable annual loss is an amount of money above 0")
 
 
 def problems(values: Any) -> list[tuple[str, str]]:
@@ -37,7 +43,8 @@ def problems(values: Any) -> list[tuple[str, str]]:
     checks = [("banding", lambda: m.banding(values.banding)),
               ("appetite", lambda: Appetite.resolve(values.appetite, m, values.banding)),
               ("tolerance", lambda: with_tolerance(loaded, values.tolerance)),
-              ("control_factors", lambda: with_control_factors(loaded, values.control_factors, "the organisation"))]
+              ("control_factors", lambda: with_control_factors(loaded, values.control_factors, "the organisation")),
+              ("tolerable_loss", lambda: _positive(values.tolerable_loss))]
     found = []
     for name, check in checks:
         try:

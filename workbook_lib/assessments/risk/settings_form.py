@@ -4,6 +4,7 @@ line, in percent)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -22,6 +23,15 @@ def number_or_text(value: str) -> int | str:
 def percent(value: str) -> float | str:
     """A typed percentage ("45", "45%", "62.5") as a number; anything else as typed (the check names it)."""
     text = value.strip().removesuffix("%").strip()
+    try:
+        return float(text)
+    except ValueError:
+        return value.strip()
+
+
+def amount(value: str) -> float | str:
+    """A typed amount of money ("2 500 000", "2,500,000") as a number; anything else as typed (the check names it)."""
+    text = re.sub(r"[\s,'’]", "", value)
     try:
         return float(text)
     except ValueError:
@@ -59,9 +69,11 @@ class RiskSettings(SettingsSection):
                                       placeholder="one rating per line, in percent; blank: the methodology's, e.g."
                                                   "\nFully effective: 45\nPartially effective: 60", **self.text()),
                            "setting-control-factors")
+        self.tolerable_loss = tag(w.Text(description=label("tolerable_loss"), **self.text(
+            placeholder="an amount of money a year; blank: none")), "setting-tolerable-loss")
         self.methodology.observe(lambda _c: self._bandings(), names="value")
         self.widgets = [self.methodology, self.banding, self.appetite, self.categories, self.approved_by,
-                        self.approved_on, self.tolerance, self.factors]
+                        self.approved_on, self.tolerance, self.factors, self.tolerable_loss]
 
     def _bandings(self) -> None:
         m = self.methodologies.get(self.methodology.value)
@@ -81,6 +93,7 @@ class RiskSettings(SettingsSection):
         self.approved_on.value = values.appetite_approved_on
         self.tolerance.value = "" if values.tolerance is None else str(values.tolerance)
         self.factors.value = _lines(values.control_factors, "%")
+        self.tolerable_loss.value = "" if values.tolerable_loss is None else f"{values.tolerable_loss:,.0f}"
 
     def read(self, problem: Callable[[str, str, str], None]) -> dict[str, Any]:
         appetite: dict[str, Any] = {}
@@ -97,7 +110,8 @@ class RiskSettings(SettingsSection):
                 "appetite_approved_by": self.approved_by.value.strip() or None,
                 "appetite_approved_on": self.approved_on.value or None,
                 "tolerance": number_or_text(self.tolerance.value) if self.tolerance.value.strip() else None,
-                "control_factors": factors or None}
+                "control_factors": factors or None,
+                "tolerable_loss": amount(self.tolerable_loss.value) if self.tolerable_loss.value.strip() else None}
 
     @staticmethod
     def _pairs(box: w.Textarea, value: Callable[[str], Any], problem: Callable[[str, str, str], None],
@@ -116,4 +130,4 @@ class RiskSettings(SettingsSection):
 
     def typed(self) -> dict[str, str]:
         return {"appetite": self.appetite.value, "tolerance": self.tolerance.value,
-                "control_factors": self.factors.value}
+                "control_factors": self.factors.value, "tolerable_loss": self.tolerable_loss.value}
