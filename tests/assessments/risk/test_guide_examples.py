@@ -128,6 +128,10 @@ def test_every_shipped_banding_runs(tmp_path, name, banding):
     top_l, top_i = len(m.likelihood), len(m.impact)
     text = ("risk_id,description,inherent_likelihood,inherent_impact\n"
             f"A,Lowest,1,1\nB,Middle,2,2\nC,Highest,{top_l},{top_i}\n")
+    if m.direct:  # rated High / Medium / Low, no likelihood or impact
+        text = "risk_id,description,Inherent risk rating\n" + "".join(
+            f"{k},{lv.label},{lv.label}\n" for k, lv in zip("ABC", (m.levels[0], m.levels[1], m.levels[-1]),
+                                                            strict=True))
     ev = run_risk_evaluation(_params(tmp_path, text, methodology=name, banding=banding, appetite=2), earlier=False)
     assert ev.banding == banding and ev.rated["residual_level"].notna().all()
     assert ev.risks["decision_maker"].notna().all()

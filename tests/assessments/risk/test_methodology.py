@@ -11,7 +11,7 @@ import yaml
 from workbook_lib.assessments.risk.methodology import MethodologyError, load_methodology, shipped
 from workbook_lib.core.datafiles import normalise_label
 
-SHIPPED = ["torbay-2004", "western-cape-5x5", "mopac-4-level"]
+SHIPPED = ["torbay-2004", "western-cape-5x5", "mopac-4-level", "western-cape-fragmented"]
 
 
 def _shipped_data(name: str) -> dict:
@@ -34,7 +34,7 @@ def _refused(tmp_path: Path, data: dict) -> str:
 # ---- shipped methodologies -------------------------------------------------------------------------
 
 
-def test_shipped_lists_the_three_methodologies():
+def test_shipped_lists_the_four_methodologies():
     files = shipped()
     assert set(files) == set(SHIPPED)
     for name, path in files.items():

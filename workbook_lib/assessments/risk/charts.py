@@ -176,9 +176,45 @@ def _factor_chart(ev: RiskEvaluation, height: int) -> alt.LayerChart:
     return layers.properties(width=width, height=height, title=head)
 
 
+def band_counts(ev: RiskEvaluation) -> pd.DataFrame:
+    """One row per stage (inherent, residual) and band, highest band first: how many rated risks sit at that level,
+    with their IDs (a methodology rating risks directly has no matrix to place them in)."""
+    m = ev.methodology.methodology
+    rows = []
+    for stage in ("inherent", "residual"):
+        grouped = _grouped(["band"], pd.DataFrame({"band": ev.rated[f"{stage}_level"],
+                                                   "id": ev.rated["risk_id"].astype(str)}))
+        for b in reversed(m.banding(ev.banding).bands):
+            n, ids = grouped.get((b.name,), (0, []))
+            rows.append({"stage": m.stage(stage).capitalize(), "band": b.name, "colour": b.colour,
+                         "text_colour": text_colour(b.colour), "count": int(n), "ids": ", ".join(ids),
+                         "id_lines": _id_lines(ids, n), "label": str(n)})
+    return pd.DataFrame(rows)
+
+
+def _band_chart(ev: RiskEvaluation) -> alt.LayerChart:
+    """Risks per level before and after controls, each cell in its band's colour with the count and IDs."""
+    alt = _altair()
+    cells = band_counts(ev)
+    stages, order = list(dict.fromkeys(cells["stage"])), list(dict.fromkeys(cells["band"]))
+    width, height = _cell_size(cells, stages)
+    base = alt.Chart().encode(
+        x=alt.X("stage:N", sort=stages, title=None, axis=alt.Axis(labelAngle=0, labelLimit=0, orient="top")),
+        y=alt.Y("band:N", sort=order, title="Level", axis=label_axis(order)))
+    layers = _cell_marks(base, cells, _band_colour(ev), height, ["stage", "band", "count", "ids"])
+    w = max(width, 120) * len(stages)
+    head = title(f"Risks per level: {_n(len(ev.rated), 'rated risk')}", w,
+                 "Risks are rated straight onto these levels, with no likelihood or impact, so each is counted at "
+                 "its level before and after controls.")
+    return layers.properties(width=w, height=height * len(order), title=head)
+
+
 def heatmaps(ev: RiskEvaluation) -> alt.HConcatChart:
     """Inherent and residual matrices side by side, cells in band colours with count and IDs; beside them,
-    when any risk's residual came from a control-effectiveness factor, those risks by residual band."""
+    when any risk's residual came from a control-effectiveness factor, those risks by residual band. A methodology
+    rating risks directly (High / Medium / Low) has no matrix: its risks are counted per level instead."""
+    if ev.methodology.methodology.direct:
+        return _altair().hconcat(_band_chart(ev))
     residual = _heatmap(ev, "residual")
     if ev.methodology.methodology.rating_stage == "current":
         return _altair().hconcat(residual)
@@ -321,9 +357,11 @@ def value_cells(ev: RiskEvaluation) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def value_map(ev: RiskEvaluation) -> alt.LayerChart:
+def value_map(ev: RiskEvaluation) -> alt.LayerChart | None:
     """Threats on the left, opportunities on the right, likelihood up (the provincial ERM guide's value map):
-    scored risks counted per cell with their IDs."""
+    scored risks counted per cell with their IDs; None when risks are rated directly (no likelihood or impact)."""
+    if ev.methodology.methodology.direct:
+        return None
     alt = _altair()
     m = ev.methodology.methodology
     cells = value_cells(ev)

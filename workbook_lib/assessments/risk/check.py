@@ -159,19 +159,29 @@ def _failure(ref: str, exc: MethodologyError) -> str:
     return first
 
 
-def _describe(lm: LoadedMethodology) -> str:
-    m = lm.methodology
-    out = [f"{m.title} ({m.name} v{m.version}, sha256 {lm.sha256[:12]}): valid methodology",
-           f"File: {lm.path}", "",
-           f"Matrix (likelihood x impact), scores and bands of the default banding {m.default_banding!r}:"]
+def _matrix(m: Methodology) -> list[str]:
+    """The likelihood x impact matrix, highest likelihood first, each cell its score and band."""
     heads = [f"{iv.value} {cut(iv.label, _CELL)}" for iv in m.impact]  # a matrix of at most 50 x 50, labels cut
     rows = [(f"{lv.value} {cut(lv.label, _CELL)}", [f"{s} {cut(m.band_for(s).name, _CELL)}"
                                                      for s in m.score_grid[lv.value - 1]])
             for lv in reversed(m.likelihood)]
     width = max(len(t) for t in heads + [c for _, cells in rows for c in cells]) + 2
     l_width = max(len(label) for label, _ in rows) + 2
-    for label, cells in [("", heads), *rows]:
-        out.append((label.ljust(l_width) + "".join(c.ljust(width) for c in cells)).rstrip())
+    return [(label.ljust(l_width) + "".join(c.ljust(width) for c in cells)).rstrip()
+            for label, cells in [("", heads), *rows]]
+
+
+def _describe(lm: LoadedMethodology) -> str:
+    m = lm.methodology
+    out = [f"{m.title} ({m.name} v{m.version}, sha256 {lm.sha256[:12]}): valid methodology",
+           f"File: {lm.path}", ""]
+    if m.direct:  # rated directly: its levels, no matrix
+        out.append("Rated directly (no likelihood or impact), levels lowest first: " + "; ".join(
+            f"{lv.value} {cut(lv.label)}" + (f" (also: {cut(', '.join(lv.aliases))})" if lv.aliases else "")
+            for lv in m.levels))
+    else:
+        out += [f"Matrix (likelihood x impact), scores and bands of the default banding {m.default_banding!r}:",
+                *_matrix(m)]
     out += [f"Reachable scores: {number_ranges(m.reachable_scores)}", ""]
     for key, banding in m.bandings.items():
         out.append(f"Banding {key}{' (default)' if key == m.default_banding else ''}: {banding.title}")

@@ -30,7 +30,8 @@ def methodologies() -> None:
     for name in shipped():
         lm = load_methodology(name)
         m = lm.methodology
-        typer.echo(f"{name:20} {len(m.likelihood)} x {len(m.impact)}  v{m.version}  {m.title}")
+        shape = f"{len(m.levels)} levels" if m.direct else f"{len(m.likelihood)} x {len(m.impact)}"
+        typer.echo(f"{name:24} {shape:9} v{m.version}  {m.title}")
 
 
 def methodology_show(name: str = typer.Argument(..., help="shipped name or path to a YAML file"),
@@ -46,8 +47,11 @@ def methodology_show(name: str = typer.Argument(..., help="shipped name or path 
         fail_input(str(exc))
     typer.echo(f"{m.title} ({m.name} v{m.version}, sha256 {lm.sha256[:12]}), banding: {bands.title}")
     width = max(14, *(len(b.name) + 4 for b in bands.bands))
-    l_width = max(len(f"{lv.value} {lv.label}") for lv in m.likelihood) + 2
-    typer.echo(" " * l_width + "".join(f"{iv.value} {iv.label}"[:width - 1].ljust(width) for iv in m.impact))
+    if m.direct:  # rated directly: no matrix
+        typer.echo("Rated directly, no likelihood or impact: " + ", ".join(lv.label for lv in reversed(m.levels)))
+    l_width = max((len(f"{lv.value} {lv.label}") for lv in m.likelihood), default=0) + 2
+    if not m.direct:
+        typer.echo(" " * l_width + "".join(f"{iv.value} {iv.label}"[:width - 1].ljust(width) for iv in m.impact))
     for lv in reversed(m.likelihood):
         cells = []
         for iv in m.impact:

@@ -1,7 +1,9 @@
 """Risk methodologies as data: YAML files validated with pydantic.
 
 A methodology declares its likelihood and impact scales, how a score is formed (product or grid),
-the bands a score falls into, the control-effectiveness scale and the residual rule. Shipped
+the bands a score falls into, the control-effectiveness scale and the residual rule. A direct methodology
+(``scoring.rule: direct``, the guide's fragmented register) has no likelihood or impact: inherent and residual
+risk are rated on one scale of ``levels`` (High, Medium, Low), and a level's value is its score. Shipped
 methodologies live in ``methodologies/`` next to this module; users may point at their own file.
 """
 
@@ -82,7 +84,8 @@ class ControlLevel(Strict):
     label: str = Field(min_length=1)
     aliases: list[str] = []
     description: str = ""
-    factor: float = Field(gt=0, le=1, description="share of the inherent score that remains")
+    # share of the inherent score that remains; None on a scale that only names how effective controls are
+    factor: float | None = Field(None, gt=0, le=1, description="share of the inherent score that remains")
 
 
 class ImpactMoney(Strict):
@@ -104,13 +107,15 @@ class ImpactMoney(Strict):
 
 
 class Scoring(Strict):
-    rule: Literal["product", "grid"] = "product"
+    # direct: no likelihood or impact; inherent and residual are rated on the methodology's ``levels``
+    rule: Literal["product", "grid", "direct"] = "product"
     # grid[i][j]: score for likelihood value i+1 and impact value j+1 (only for rule: grid)
     grid: Annotated[list[GridRow], Field(max_length=MAX_LEVELS)] | None = None
 
 
 class ResidualRule(Strict):
-    rule: Literal["rerated", "control_factor"]
+    # stated: the register rates the residual itself on the direct scale (rule direct only)
+    rule: Literal["rerated", "control_factor", "stated"]
     # with rule rerated: a risk with a control-effectiveness rating and no re-rating takes the factor
     fallback: Literal["control_factor"] | None = None
     # how a factor-reduced score returns to the integer scale
@@ -118,6 +123,9 @@ class ResidualRule(Strict):
     # who set the factors when the source gives none (e.g. "this suite"); an organisation's own factors (the
     # control_factors setting) put its name here. None: the factors are the source's
     factors_set_by: str | None = None
+    # with rule stated: a risk without a residual rating takes this table's level for its inherent level and control
+    # effectiveness (inherent label -> effectiveness label -> residual label); None: it keeps its inherent level
+    derived: dict[str, dict[str, str]] | None = None
     note: str = ""
 
 
@@ -157,9 +165,12 @@ class Methodology(Strict):
     # how reports name the source document ("the guide"), e.g. "not in the guide"
     source_called: str = "the source"
     impact_categories: list[str] = Field([], max_length=MAX_LEVELS)
-    likelihood: list[LikelihoodLevel] = _levels()
-    impact: list[ImpactLevel] = _levels()
+    # empty only with scoring rule direct, which rates on ``levels`` instead
+    likelihood: list[LikelihoodLevel] = Field([], max_length=MAX_LEVELS)
+    impact: list[ImpactLevel] = Field([], max_length=MAX_LEVELS)
     scoring: Scoring = Scoring()
+    # the one scale of a direct methodology, lowest first (value 1 ..); a level's value is its score
+    levels: list[Level] = Field([], max_length=MAX_LEVELS)
     bandings: dict[str, Banding] = _levels()
     default_banding: str
     control_effectiveness: list[ControlLevel] = Field([], max_length=MAX_LEVELS)
@@ -176,7 +187,7 @@ class Methodology(Strict):
     notes: list[Note] = []
 
     # ---- validation -------------------------------------------------------------------------
-    @field_validator("likelihood", "impact")
+    @field_validator("likelihood", "impact", "levels")
     @classmethod
     def _contiguous(cls, levels: list[Level]) -> list[Level]:
         values = [lv.value for lv in levels]
@@ -189,14 +200,23 @@ class Methodology(Strict):
     @classmethod
     def _unique_controls(cls, levels: list[ControlLevel]) -> list[ControlLevel]:
         unique_names([lv.label for lv in levels] + [a for lv in levels for a in lv.aliases], "label or alias")
-        if any(a.factor > b.factor for a, b in zip(levels, levels[1:], strict=False)):
+        if any(a.factor is not None and b.factor is not None and a.factor > b.factor
+               for a, b in zip(levels, levels[1:], strict=False)):
             raise ValueError("control_effectiveness is listed from the most to the least effective, so a factor may "
-                             "not fall down the list: got " + ", ".join(f"{c.label} {c.factor:g}" for c in levels))
+                             "not fall down the list: got " + ", ".join(f"{c.label} {c.factor:g}" for c in levels
+                                                                         if c.factor is not None))
         return levels
 
     @model_validator(mode="after")
     def _consistent(self) -> Methodology:
         n_l, n_i = len(self.likelihood), len(self.impact)
+        if self.direct:
+            self._check_direct()
+        elif not (n_l and n_i) or self.levels:
+            raise ValueError("a likelihood x impact methodology needs likelihood and impact levels and no levels: "
+                             "list (levels are for scoring rule direct)")
+        elif self.residual.rule == "stated" or self.residual.derived is not None:
+            raise ValueError("residual rule stated (and its derived table) is only for scoring rule direct")
         if self.scoring.rule == "grid":
             grid = self.scoring.grid
             if grid is None or len(grid) != n_l or any(len(row) != n_i for row in grid):
@@ -207,7 +227,8 @@ class Methodology(Strict):
             raise ValueError(f"default_banding {quote(self.default_banding)} is not one of {sorted(self.bandings)}")
         if self.residual.fallback and self.residual.rule != "rerated":
             raise ValueError("residual fallback is only for rule: rerated (the factor is the rule already)")
-        if self.uses_factor and not self.control_effectiveness:
+        if self.uses_factor and (not self.control_effectiveness
+                                 or any(c.factor is None for c in self.control_effectiveness)):
             raise ValueError("residual rule control_factor (or fallback) needs a control_effectiveness scale with "
                              "factors")
         declared = set(self.impact_categories)
@@ -225,6 +246,29 @@ class Methodology(Strict):
             if problems:
                 raise ValueError(f"banding {quote(key)}: " + "; ".join(problems))
         return self
+
+    def _check_direct(self) -> None:
+        """A direct methodology: its levels, no likelihood or impact, a stated residual and a complete table."""
+        if not self.levels or self.likelihood or self.impact or self.scoring.grid is not None:
+            raise ValueError("scoring rule direct rates risks on levels: list them, with no likelihood, impact or grid")
+        if self.residual.rule != "stated" or self.residual.fallback:
+            raise ValueError("scoring rule direct needs residual rule stated (the register rates the residual itself)")
+        table = self.residual.derived
+        if table is None:
+            return
+        levels = [lv.label for lv in self.levels]
+        controls = [c.label for c in self.control_effectiveness]
+        rank = {label: i for i, label in enumerate(levels)}
+        if sorted(table) != sorted(levels):
+            raise ValueError(f"residual derived needs one row per level {levels}, got {list(table)}")
+        for inherent, row in table.items():
+            if sorted(row) != sorted(controls):
+                raise ValueError(f"residual derived {quote(inherent)} needs one entry per control effectiveness "
+                                 f"{controls}, got {list(row)}")
+            for control, residual in row.items():
+                if residual not in rank or rank[residual] > rank[inherent]:
+                    raise ValueError(f"residual derived {quote(inherent)} with {quote(control)}: {quote(residual)} "
+                                     f"must be one of {levels}, no higher than {quote(inherent)}")
 
     def _check_escalation(self, e: Escalation) -> None:
         names = [*(b.decision_maker for bd in self.bandings.values() for b in bd.bands),
@@ -252,6 +296,11 @@ class Methodology(Strict):
                          f"{' or '.join(keys) or self.default_banding}")
 
     # ---- derived facts ----------------------------------------------------------------------
+    @property
+    def direct(self) -> bool:
+        """Whether risks are rated directly on ``levels`` (no likelihood or impact)."""
+        return self.scoring.rule == "direct"
+
     @cached_property
     def score_grid(self) -> list[list[int]]:
         """Score for every (likelihood, impact) cell, rows by likelihood value 1..n."""
@@ -261,6 +310,8 @@ class Methodology(Strict):
 
     @cached_property
     def reachable_scores(self) -> list[int]:
+        if self.direct:
+            return [lv.value for lv in self.levels]
         return sorted({s for row in self.score_grid for s in row})
 
     def stage(self, which: Literal["inherent", "residual"]) -> str:
@@ -281,6 +332,13 @@ class Methodology(Strict):
         return f"not in {self.source_called}; set by {who}" if who else f"as {self.source_called} gives them"
 
     def residual_in_words(self) -> str:
+        if self.direct:
+            levels = ", ".join(lv.label for lv in reversed(self.levels))
+            table = ("; a risk without one takes the level the methodology's table gives for its inherent level and "
+                     "control effectiveness (not in " + self.source_called + "), or, without an effectiveness "
+                     "rating either, its inherent level") if self.residual.derived else \
+                "; a risk without one keeps its inherent level"
+            return f"rated directly after controls ({levels}), as the register states it" + table
         factor = ("inherent score x the remaining-risk factor of its control effectiveness ("
                   + self.factors_in_words() + f"), rounded ({self.residual.rounding})") \
             if self.control_effectiveness else ""
@@ -313,6 +371,28 @@ class Methodology(Strict):
             for key in (str(lv.value), lv.label, *lv.aliases):
                 lookup[normalise_label(key)] = lv.value
         return lookup
+
+    def level_lookup(self) -> dict[str, int]:
+        """A direct methodology's accepted spellings (value, label, aliases; case-folded) -> level value."""
+        lookup: dict[str, int] = {}
+        for lv in self.levels:
+            for key in (str(lv.value), lv.label, *lv.aliases):
+                lookup[normalise_label(key)] = lv.value
+        return lookup
+
+    def levels_in_words(self) -> str:
+        """The direct scale as a register may write it: "High, Medium or Low, also written H, Red, ... or Green"."""
+        names = [lv.label for lv in reversed(self.levels)]
+        also = [a for lv in reversed(self.levels) for a in lv.aliases]
+        spelled = ", ".join(also[:-1]) + f" or {also[-1]}" if len(also) > 1 else "".join(also)
+        return ", ".join(names[:-1]) + f" or {names[-1]}" + (f", also written {spelled}" if also else "")
+
+    def derived_residual(self, inherent: int, control: str) -> int | None:
+        """The residual level value the derived table gives, or None (no table, or an effectiveness not in it)."""
+        table = self.residual.derived or {}
+        label = {lv.value: lv.label for lv in self.levels}.get(inherent)
+        word = table.get(label or "", {}).get(control)
+        return next((lv.value for lv in self.levels if lv.label == word), None)
 
     def control_lookup(self) -> dict[str, ControlLevel]:
         lookup: dict[str, ControlLevel] = {}
@@ -364,8 +444,9 @@ def with_control_factors(loaded: LoadedMethodology, factors: dict[str, float] | 
         return loaded
     m = loaded.methodology
     what = "control_factors"
-    if not m.control_effectiveness:
-        raise ParameterError(f"{what}: {m.title} has no control-effectiveness scale; leave them blank")
+    if not m.control_effectiveness or m.direct:
+        raise ParameterError(f"{what}: {m.title} has no control-effectiveness factors (it rates the residual "
+                             "directly); leave them blank")
     lookup = m.control_lookup()
     shares: dict[str, float] = {}
     for word, share in factors.items():

@@ -35,7 +35,11 @@ RATINGS = ["inherent_likelihood", "inherent_impact", "residual_likelihood", "res
 RESERVED = {"row", "rated", "complete", "closed", "control_factor", "inherent_score", "inherent_level",
             "residual_score", "residual_level", "appetite", "above_appetite", "decision_maker", "register_destination",
             "required_action", "arithmetic", "action_overdue", "review_overdue", "inherent_likelihood_label",
-            "inherent_impact_label", "_band", "appetite_applied", "appetite_from", "residual_basis", "decision_basis"}
+            "inherent_impact_label", "_band", "appetite_applied", "appetite_from", "residual_basis", "decision_basis",
+            "inherent_rating", "residual_rating"}
+# a direct methodology's ratings (High / Medium / Low): the file's own level (or score) columns hold them
+DIRECT = {"inherent_rating": ("stated_inherent_level", "stated_inherent_score"),
+          "residual_rating": ("stated_residual_level", "stated_residual_score")}
 _NUMBER = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*%?\s*$")
 _SIGNED = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*%?\s*$")  # a percentage, a negative one too (refused)
 
@@ -122,11 +126,17 @@ def build_schema(m: Methodology, columns: list[str], partner_roles: list[str],
         if name in spec.required:
             col_checks.append(pa.Check(lambda s: s != "", error="a value (this column is required)",
                                        element_wise=False))
-        if name in RATINGS:
+        if name in RATINGS and m.direct:
+            pass  # rated directly: a likelihood or impact column is kept as written (the reading says so)
+        elif name in RATINGS:
             axis = name.split("_", 1)[1]
             lookup = m.scale_lookup(axis)
             col_checks.append(pa.Check(lambda s, lk=lookup: (s == "") | _level_map(s, lk).notna(),
                                        error=_expected_levels(m, axis)))
+        elif m.direct and any(name in held for held in DIRECT.values()):
+            lookup = m.level_lookup()
+            col_checks.append(pa.Check(lambda s, lk=lookup: (s == "") | _level_map(s, lk).notna(),
+                                       error=f"a rating: {m.levels_in_words()}"))
         elif name == "control_effectiveness" and m.control_effectiveness:
             # without a scale (re-rated residual) the column is free text kept for the record
             labels = m.control_lookup()
@@ -289,7 +299,8 @@ def _normalise(table: Table, m: Methodology, options: ReadOptions) -> Register:
         lookup = m.control_lookup()
         keys = _distinct(out["control_effectiveness"], normalise_label)
         out["control_effectiveness"] = keys.map(lambda k: lookup[k].label if k in lookup else "")
-        out["control_factor"] = keys.map(lambda k: lookup[k].factor if k in lookup else np.nan)
+        out["control_factor"] = keys.map(lambda k: lookup[k].factor if k in lookup and lookup[k].factor is not None
+                                         else np.nan).astype(float)
     else:
         out["control_factor"] = np.nan
     statuses = spec.statuses_for(options)
@@ -301,6 +312,11 @@ def _normalise(table: Table, m: Methodology, options: ReadOptions) -> Register:
     done = {normalise_label(x) for x in spec.complete_progress}
     out["complete"] = _distinct(out["progress"], lambda v: _is_complete(v, done))
     out["rated"] = out["inherent_likelihood"].notna() & out["inherent_impact"].notna()
+    if m.direct:  # rated High / Medium / Low in the file's own level (or score) columns: the level's value
+        for name, columns in DIRECT.items():
+            values = [_level_map(out[c], m.level_lookup()) for c in columns]
+            out[name] = values[0].fillna(values[1]).astype("Int64")
+        out["rated"] = out["inherent_rating"].notna()
     known = set(spec.columns) | {ROW}
     extra = []
     for c in (c for c in src.columns if c not in known):

@@ -162,6 +162,29 @@ def residual_score(inherent: np.ndarray, residual_likelihood: np.ndarray, residu
     return out
 
 
+def direct_scores(frame: pd.DataFrame, m: Methodology) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A direct methodology (High / Medium / Low, no likelihood or impact): per risk its inherent and residual level
+    values and the residual's basis: "stated" by the register, "derived" from the methodology's table for its
+    inherent level and control effectiveness, else "none" (the inherent level, the worst case)."""
+    n = len(frame)
+
+    def col(name: str) -> np.ndarray:
+        values = frame[name] if name in frame else pd.Series(np.nan, index=frame.index)
+        return pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+
+    inherent, stated = col("inherent_rating"), col("residual_rating")
+    controls = frame["control_effectiveness"].fillna("").astype(str).to_numpy() if "control_effectiveness" in frame \
+        else np.full(n, "", dtype=object)
+    pairs = {(v, c) for v, c in zip(inherent, controls, strict=True) if not np.isnan(v) and c}
+    table = {(v, c): m.derived_residual(int(v), c) for v, c in pairs}
+    derived = np.array([np.nan if np.isnan(v) or not c or table[(v, c)] is None else float(table[(v, c)])
+                        for v, c in zip(inherent, controls, strict=True)], dtype=float)
+    own, made = ~np.isnan(stated), ~np.isnan(derived)
+    residual = np.where(own, stated, np.where(made, derived, inherent))
+    basis = np.where(own, "stated", np.where(made, "derived", "none"))
+    return inherent, residual, basis
+
+
 def score_frame(frame: pd.DataFrame, m: Methodology, appetite: Appetite | None = None,
                 banding: str | None = None) -> pd.DataFrame:
     """Vectorised scores for a frame of numeric ratings.
@@ -176,12 +199,15 @@ def score_frame(frame: pd.DataFrame, m: Methodology, appetite: Appetite | None =
             return np.full(n, np.nan)
         return pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
 
-    inherent = score(col("inherent_likelihood"), col("inherent_impact"), m)
-    stated = stated_scores(frame.get("stated_residual_score"), n, m)
-    # a re-rating, else the register's own residual score, else the factor (rule or fallback)
-    residual = residual_score(inherent, col("residual_likelihood"), col("residual_impact"),
-                              col("control_factor"), m, stated)
-    basis = residual_basis(col("residual_likelihood"), col("residual_impact"), col("control_factor"), m, stated)
+    if m.direct:  # rated High / Medium / Low: a level's value is its score
+        inherent, residual, basis = direct_scores(frame, m)
+    else:
+        inherent = score(col("inherent_likelihood"), col("inherent_impact"), m)
+        stated = stated_scores(frame.get("stated_residual_score"), n, m)
+        # a re-rating, else the register's own residual score, else the factor (rule or fallback)
+        residual = residual_score(inherent, col("residual_likelihood"), col("residual_impact"),
+                                  col("control_factor"), m, stated)
+        basis = residual_basis(col("residual_likelihood"), col("residual_impact"), col("control_factor"), m, stated)
     bands = m.banding(banding).bands
     names = np.array([b.name for b in bands] + [None], dtype=object)
     inh_idx, res_idx = band_index(inherent, m, banding), band_index(residual, m, banding)
@@ -305,6 +331,8 @@ def _arithmetic_text(r: pd.DataFrame, m: Methodology) -> pd.Series:
     ("initial ...; final ...")."""
     f = {c: _formatted(r[c]) for c in ("inherent_likelihood", "inherent_impact", "inherent_score", "inherent_level",
                                        "residual_score", "residual_level")}
+    if m.direct:
+        return _direct_text(r, f, m)
     if m.rating_stage == "current":  # one current rating per risk: no inherent one, no residual step
         return ("current " + f["inherent_likelihood"] + " x " + f["inherent_impact"] + " = " + f["residual_score"]
                 + " (" + f["residual_level"] + ")")
@@ -331,6 +359,19 @@ def _arithmetic_text(r: pd.DataFrame, m: Methodology) -> pd.Series:
 
 
 STATED = "as the register states it:"  # a residual score the register gives of its own
+
+
+def _direct_text(r: pd.DataFrame, f: dict[str, pd.Series], m: Methodology) -> pd.Series:
+    """A direct methodology's reasoning, in levels only: "inherent High; residual Medium (as the register states
+    it)"; nothing is multiplied."""
+    before, after = m.stage("inherent"), m.stage("residual")
+    basis = r["residual_basis"]
+    why = basis.map({"stated": "as the register states it",
+                     "none": f"no {after} or control-effectiveness rating: the {before} level, the worst case"})
+    derived = ("from the methodology's table: " + f["inherent_level"] + " with "
+               + _formatted(r["control_effectiveness"]) + " controls")
+    why = why.where(basis != "derived", derived)
+    return f"{before} " + f["inherent_level"] + f"; {after} " + f["residual_level"] + " (" + why.fillna("") + ")"
 
 
 def evaluate(register: Register, loaded: LoadedMethodology, as_of: dt.date,
@@ -362,7 +403,7 @@ def evaluate(register: Register, loaded: LoadedMethodology, as_of: dt.date,
     risks["register_destination"] = risks["_band"].map(
         lambda i: band_of[i].register_destination if i >= 0 else None)
     risks["required_action"] = risks["_band"].map(lambda i: band_of[i].action if i >= 0 else None)
-    risks["appetite_applied"] = _appetite_applied(risks)
+    risks["appetite_applied"] = _appetite_applied(risks, m)
     risks["arithmetic"] = _arithmetic(risks, m)
     risks.loc[risks["closed"], "arithmetic"] = "closed: " + risks.loc[risks["closed"], "status"] + ", not scored"
     risks["inherent_likelihood_label"] = _label(risks["inherent_likelihood"], m.likelihood)
@@ -375,6 +416,16 @@ def evaluate(register: Register, loaded: LoadedMethodology, as_of: dt.date,
     missing = rated & (risks["residual_basis"] == "none")
     if m.rating_stage == "current":
         pass  # one current rating per risk is the methodology's design, said in the method note
+    elif m.direct:
+        derived = rated & (risks["residual_basis"] == "derived")
+        if derived.any():
+            warnings.append(f"{int(derived.sum())} rated risk(s) have no {m.stage('residual')} rating: each takes the "
+                            "level the methodology's table gives for its inherent rating and control effectiveness "
+                            f"(not in {m.source_called}): {some_ids(risks.loc[derived, 'risk_id'])}.")
+        if missing.any():
+            warnings.append(f"{int(missing.sum())} rated risk(s) have neither a {m.stage('residual')} rating nor a "
+                            f"control-effectiveness rating: their {m.stage('residual')} level is taken as their "
+                            f"inherent level, the worst case: {some_ids(risks.loc[missing, 'risk_id'])}.")
     elif not m.uses_factor and missing.all() and missing.any():
         warnings.append("The register gives no residual ratings: each risk's current rating is used as "
                         "both inherent and residual.")
@@ -416,12 +467,15 @@ def evaluate(register: Register, loaded: LoadedMethodology, as_of: dt.date,
                           reading_notes=list(register.notes))
 
 
-def _appetite_applied(risks: pd.DataFrame) -> pd.Series:
+def _appetite_applied(risks: pd.DataFrame, m: Methodology) -> pd.Series:
     """Which appetite each risk is measured against, in words: "zero tolerance (the register's statement)",
     "4 (category Financial)", "8 (the default)"; a statement the register gives that is not a score, a band or zero
     tolerance is kept as written and said to be so."""
     value = risks["appetite"].astype("Int64")
     shown = _formatted(value).where(value != 0, "zero tolerance")
+    if m.direct:  # rated directly: the appetite is a level, named as such
+        names = {lv.value: lv.label for lv in m.levels}
+        shown = shown.where(~value.isin(list(names)), value.map(names))
     whence = risks["appetite_from"].map({REGISTER: " (the register's statement)", DEFAULT: " (the default)"})
     whence = whence.where(risks["appetite_from"] != CATEGORY, " (category " + risks["category"].astype(str) + ")")
     text = (shown + whence.fillna("")).where(value.notna(), "none given")
@@ -479,3 +533,25 @@ def _roles(risks: pd.DataFrame, roles: list[str]) -> pd.DataFrame:
     view["roles"] = view[roles].sum(axis=1)
     view["covered"] = view["roles"] > 0
     return view
+
+
+def worst_case_by_category(ev: RiskEvaluation) -> pd.DataFrame:
+    """Per risk category (the guide's fragmented aggregation, "only measured on the worst case scenario"): its rated
+    risks, the worst residual level among them, how many sit at each level (highest first) and the risks at the
+    worst level (a list of IDs). Closed and unrated risks are left out; categories with the worst level first."""
+    bands = ev.methodology.methodology.banding(ev.banding).bands
+    names = [b.name for b in reversed(bands)]  # highest first
+    columns = ["category", "risks", "worst_residual_level", *names, "worst_risks"]
+    rated = ev.rated.assign(category=ev.rated["category"].replace("", "(none)"))
+    if rated.empty:
+        return pd.DataFrame(columns=columns)
+    counts = pd.crosstab(rated["category"], rated["residual_level"]).reindex(columns=names, fill_value=0)
+    counts = counts.rename_axis(index="category", columns=None)
+    top = rated.groupby("category", sort=False)["residual_score"].max()
+    at_top = rated[rated["residual_score"] == rated["category"].map(top)]
+    out = counts.assign(risks=counts.sum(axis=1), worst_residual_level=at_top.groupby("category")["residual_level"]
+                        .first(), worst_risks=at_top.groupby("category")["risk_id"].agg(list),
+                        _top=top)
+    out = out.reset_index()
+    out = out.sort_values(["_top", "risks", "category"], ascending=[False, False, True], kind="stable")
+    return out[columns].reset_index(drop=True).astype({n: int for n in names})
