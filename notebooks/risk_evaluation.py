@@ -145,6 +145,14 @@ sections.show(lambda ev: html_table(report.groups_view(ev), limit=params.report_
 sections.show(lambda ev: report.heading(ev, "by category"))
 sections.show(lambda ev: charts.residual_by(ev, "category") & charts.residual_by(ev, "owner"))
 
+# %%
+# risks per operational objective (when the register gives them) and per risk category: the guide's Table 20
+sections.show(report.by_objective_and_category)
+for by in ("objective", "category"):
+    sections.show(lambda ev, by=by: html_table(report.aggregate_view(ev, by), limit=params.report_rows,
+                                               sheet="By objective and category")
+                  if report.aggregate_view(ev, by) is not None else None)
+
 # %% [markdown]
 # ## Treatment plans and reviews
 # An action is overdue when its due date is before the as-of date and it is not complete; a review is
@@ -164,6 +172,12 @@ sections.show(lambda ev: html_table(ev.roles, limit=params.report_rows, sheet="P
 sections.show(lambda ev: report.heading(ev, "all risks"))
 sections.show(lambda ev: html_table(report.register_view(ev), limit=params.report_rows,
                                             worst_first=(report.score_column(ev), False), sheet="Risks"))
+
+# %%
+# each risk's objective, root causes, consequence, key performance indicator and monitoring, when given
+sections.show(report.integrated_heading)
+sections.show(lambda ev: html_table(report.integrated_view(ev), limit=params.report_rows, sheet="Risks")
+              if report.integrated_view(ev) is not None else None)
 
 # %%
 sections.show(tier_report.tier_note)

@@ -7,6 +7,7 @@ from typing import Any
 import pandas as pd
 
 from workbook_lib.assessments.risk.acceptance import who_acts
+from workbook_lib.assessments.risk.aggregate import aggregate, aggregate_summary, aggregate_table, has_objectives
 from workbook_lib.assessments.risk.changes import (
     BETTER,
     CLOSED,
@@ -63,8 +64,9 @@ def counts(ev: RiskEvaluation) -> dict[str, Any]:
 def risk_summary(ev: RiskEvaluation, organisation: str, period: str) -> dict[str, Any]:
     """The JSON contract of the risk evaluation (see README; its per-row lists: docs/assessments.md)."""
     summary: dict[str, Any] = {"not_listed": {}}
+    keys = RISK_KEYS + integrated_held(ev)  # the integrated register's fields, when the register gives them
     risks = listed(summary, "risks", len(ev.risks), lambda: [
-        {**r, "rated": bool(r["rated"])} for r in _records(ev.risks, RISK_KEYS)])
+        {**r, "rated": bool(r["rated"])} for r in _records(ev.risks, keys)])
     groups = [
         {"group": g.group, "residual_score": plain(g.residual_score), "residual_level": plain(g.residual_level),
          "decision_maker": plain(g.decision_maker)}
@@ -88,7 +90,8 @@ def risk_summary(ev: RiskEvaluation, organisation: str, period: str) -> dict[str
             "columns_read": [{"column": r.letter, "heading": r.heading, "read_as": r.meaning, "how": r.how,
                               "values": r.style} for r in ev.readings],
             "skipped_rows": skipped, "reading_notes": list(ev.reading_notes),
-            "movement": movement_summary(ev, summary), "counts": counts(ev), **tier_summary(ev), **summary}
+            "movement": movement_summary(ev, summary), "counts": counts(ev), **aggregate_summary(ev),
+            **tier_summary(ev), **summary}
 
 
 def key_figures(ev: RiskEvaluation) -> str:
@@ -122,11 +125,24 @@ RISK_COLUMNS = ["risk_id", "group", "description", "category", "owner", "inheren
                 "progress", "action_overdue", "review_overdue", "rated", "status"]
 
 
+# the integrated register's fields (the guide's Tables 22 and 23): shown where the register gives them
+INTEGRATED = ["objective", "root_causes_internal", "root_causes_external", "root_causes", "consequence", "kpi",
+              "monitoring"]
+
+
+def integrated_held(ev: RiskEvaluation) -> list[str]:
+    """The integrated fields the register gives for at least one risk, in the guide's order."""
+    return [c for c in INTEGRATED if c in ev.risks and (ev.risks[c].fillna("").astype(str).str.strip() != "").any()]
+
+
 def result_tables(ev: RiskEvaluation) -> dict[str, pd.DataFrame]:
     extra = [c for c in ev.risks.columns if c not in RISK_COLUMNS and not c.endswith("_label")
-             and c not in {"row", "complete", "closed"}]
+             and c not in {"row", "complete", "closed", *INTEGRATED}]
+    columns = [c for c in RISK_COLUMNS if c in ev.risks]
+    at = columns.index("category") + 1 if "category" in columns else len(columns)
+    columns[at:at] = integrated_held(ev)
     tables = {
-        "Risks": ev.risks[[c for c in RISK_COLUMNS if c in ev.risks] + extra],  # a register may state no appetite
+        "Risks": ev.risks[columns + extra],  # a register may state no appetite
         "Groups": ev.groups,
         "Treatments": ev.treatments,
     }
@@ -138,6 +154,7 @@ def result_tables(ev: RiskEvaluation) -> dict[str, pd.DataFrame]:
             tables["Movement by period"] = movement_series(ev)
     tables["Warnings"] = pd.DataFrame({"warning": ev.warnings})
     tables["Own figures differing"] = ev.disagreements
+    tables["By objective and category"] = aggregate_table(ev)
     tables["Columns read"] = readings_frame(ev.readings)
     tables["Rows skipped"] = pd.DataFrame([(s.row, s.reason, s.text) for s in ev.skipped],
                                           columns=["Row", "Why", "What it says"])
@@ -233,6 +250,45 @@ def overdue(ev: RiskEvaluation) -> pd.DataFrame:
 def groups_view(ev: RiskEvaluation) -> pd.DataFrame:
     """The groups in the methodology's words."""
     return in_stage_words(ev, ev.groups)
+
+
+def integrated_view(ev: RiskEvaluation) -> pd.DataFrame | None:
+    """Each risk's objective, root causes, consequence, key performance indicator and monitoring, as the register
+    gives them (only the fields it gives; None when it gives none of them)."""
+    held = integrated_held(ev)
+    return ev.risks[["risk_id", *held]] if held else None
+
+
+def integrated_heading(ev: RiskEvaluation) -> Md | None:
+    """The heading of the risk detail: what the register says of each risk's objective, causes and consequence."""
+    if not integrated_held(ev):
+        return None
+    return md("## Risk detail: objectives, causes and consequences\nAs the register states them for each risk, in "
+              "register order.")
+
+
+def by_objective_and_category(ev: RiskEvaluation) -> Md:
+    """The heading and introduction of the aggregation section (the guide's Table 20, integrated maturity)."""
+    stage = ev.methodology.methodology.stage("residual")
+    objectives = (md("each operational objective and each risk category") if has_objectives(ev) else
+                  md("each risk category (the register gives no operational objectives)"))
+    appetite = (md(", and how many are above appetite") if appetite_given(ev) else
+                md("; no risk is measured against an appetite, so none is counted above it"))
+    return md("## Risks by objective and category\nFor {}: the risks listed, how many are rated, the worst {} risk "
+              "among the rated threats (an opportunity's score is its upside, never the worst){}. Closed and "
+              "eliminated risks are listed but never rated. The worst comes first.", objectives, stage, appetite)
+
+
+def aggregate_view(ev: RiskEvaluation, by: str) -> pd.DataFrame | None:
+    """The risks per objective or per category (``by``) as the report shows them (None for objectives when the
+    register gives none): the worst residual headed in the methodology's words, the appetite count left out when no
+    appetite applies."""
+    if by == "objective" and not has_objectives(ev):
+        return None
+    stage = ev.methodology.methodology.stage("residual")
+    drop = [] if appetite_given(ev) else ["above_appetite"]
+    words = {"worst_residual_score": f"Worst {stage} score", "worst_residual_level": f"Worst {stage} level"}
+    return aggregate(ev, by).drop(columns=drop).rename(columns=words if stage != "residual" else {})
 
 
 def register_view(ev: RiskEvaluation) -> pd.DataFrame:
