@@ -15,6 +15,7 @@ from workbook_lib.assessments.risk.changes import BETTER, WORSE
 from workbook_lib.assessments.risk.scoring import RiskEvaluation
 from workbook_lib.core.charts import altair as _altair
 from workbook_lib.core.charts import label_axis, legend, text_colour, text_width, title
+from workbook_lib.core.outputs import Md, md
 
 if TYPE_CHECKING:
     import altair as alt
@@ -357,11 +358,13 @@ def value_cells(ev: RiskEvaluation) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def value_map(ev: RiskEvaluation) -> alt.LayerChart | None:
+def value_map(ev: RiskEvaluation) -> alt.LayerChart | Md:
     """Threats on the left, opportunities on the right, likelihood up (the provincial ERM guide's value map):
-    scored risks counted per cell with their IDs; None when risks are rated directly (no likelihood or impact)."""
+    scored risks counted per cell with their IDs; rated directly (no likelihood or impact), a note saying why
+    there is no map."""
     if ev.methodology.methodology.direct:
-        return None
+        return md("*Risks are rated High, Medium or Low with no likelihood or impact, so there is no value map; "
+                  "the risks per level are shown above.*")
     alt = _altair()
     m = ev.methodology.methodology
     cells = value_cells(ev)

@@ -20,7 +20,7 @@ from workbook_lib.assessments.risk.changes import (
     Movement,
 )
 from workbook_lib.assessments.risk.interpret import readings_frame, skipped_lines
-from workbook_lib.assessments.risk.scoring import RiskEvaluation, some_ids
+from workbook_lib.assessments.risk.scoring import RiskEvaluation, some_ids, worst_case_by_category
 from workbook_lib.assessments.risk.tier_report import tier_summary
 from workbook_lib.core.outputs import Md, md, md_list, notes_markdown, plain
 
@@ -64,7 +64,8 @@ def counts(ev: RiskEvaluation) -> dict[str, Any]:
 def risk_summary(ev: RiskEvaluation, organisation: str, period: str) -> dict[str, Any]:
     """The JSON contract of the risk evaluation (see README; its per-row lists: docs/assessments.md)."""
     summary: dict[str, Any] = {"not_listed": {}}
-    keys = RISK_KEYS + integrated_held(ev)  # the integrated register's fields, when the register gives them
+    # the integrated register's fields, when the register gives them; rated directly, no scores
+    keys = [k for k in RISK_KEYS if k not in _not_shown(ev)] + integrated_held(ev)
     risks = listed(summary, "risks", len(ev.risks), lambda: [
         {**r, "rated": bool(r["rated"])} for r in _records(ev.risks, keys)])
     groups = [
@@ -91,7 +92,7 @@ def risk_summary(ev: RiskEvaluation, organisation: str, period: str) -> dict[str
                               "values": r.style} for r in ev.readings],
             "skipped_rows": skipped, "reading_notes": list(ev.reading_notes),
             "movement": movement_summary(ev, summary), "counts": counts(ev), **aggregate_summary(ev),
-            **tier_summary(ev), **summary}
+            **worst_case_summary(ev), **tier_summary(ev), **summary}
 
 
 def key_figures(ev: RiskEvaluation) -> str:
@@ -155,6 +156,9 @@ def result_tables(ev: RiskEvaluation) -> dict[str, pd.DataFrame]:
     tables["Warnings"] = pd.DataFrame({"warning": ev.warnings})
     tables["Own figures differing"] = ev.disagreements
     tables["By objective and category"] = aggregate_table(ev)
+    if ev.methodology.methodology.direct:  # rated High / Medium / Low: no likelihood, impact or score
+        tables["Risks"] = tables["Risks"].drop(columns=_not_shown(ev))
+        tables["Worst case per category"] = worst_case_view(ev)
     tables["Columns read"] = readings_frame(ev.readings)
     tables["Rows skipped"] = pd.DataFrame([(s.row, s.reason, s.text) for s in ev.skipped],
                                           columns=["Row", "Why", "What it says"])
@@ -172,11 +176,26 @@ CURRENT = {"inherent_likelihood": "Current likelihood", "inherent_impact": "Curr
            "residual_score": "Current score", "residual_level": "Current level"}
 
 
+# what a methodology rating risks directly (High / Medium / Low) has none of: no report, table or JSON shows them
+NOT_DIRECT = ["inherent_likelihood", "inherent_impact", "residual_likelihood", "residual_impact", "inherent_score",
+              "residual_score", "control_factor"]
+
+
+def _not_shown(ev: RiskEvaluation) -> list[str]:
+    """The columns of ``ev.risks`` a report leaves out (likelihood, impact and scores when rated directly)."""
+    return [c for c in NOT_DIRECT if c in ev.risks] if ev.methodology.methodology.direct else []
+
+
 def in_stage_words(ev: RiskEvaluation, frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` as a report shows it, in the methodology's stage words: with current ratings only, no inherent
     score or level (the source gives none) and the ratings headed "Current"; with its own words for the two
-    stages (``stages:``, e.g. "initial" and "final"), the ratings headed so."""
+    stages (``stages:``, e.g. "initial" and "final"), the ratings headed so. Rated directly (High / Medium / Low):
+    no likelihood, impact or score, and the levels ordered lowest to highest (so that "worst first" sorts them)."""
     m = ev.methodology.methodology
+    if m.direct:
+        order = pd.CategoricalDtype([b.name for b in m.banding(ev.banding).bands], ordered=True)
+        frame = frame.drop(columns=NOT_DIRECT, errors="ignore")
+        return frame.astype({c: order for c in ("inherent_level", "residual_level") if c in frame})
     if m.rating_stage == "current":
         return frame.drop(columns=["inherent_score", "inherent_level"], errors="ignore").rename(columns=CURRENT)
     if (m.stage("inherent"), m.stage("residual")) == ("inherent", "residual"):
@@ -187,7 +206,10 @@ def in_stage_words(ev: RiskEvaluation, frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def score_column(ev: RiskEvaluation) -> str:
-    """The column a report table of risks is ordered by, worst first (its residual or current score)."""
+    """The column a report table of risks is ordered by, worst first (its residual or current score; rated
+    directly, its residual level)."""
+    if ev.methodology.methodology.direct:
+        return "residual_level"
     return in_stage_words(ev, pd.DataFrame(columns=["residual_score"])).columns[0]
 
 
@@ -228,6 +250,14 @@ HEADINGS = {
 
 
 def heading(ev: RiskEvaluation, key: str) -> Md:
+    """A section heading of the notebook, with its introduction, in the methodology's words. Rated directly (the
+    guide's fragmented register), the category section opens with the worst case per category."""
+    if key == "by category" and ev.methodology.methodology.direct:
+        return worst_case_markdown(ev) + md("\n\n") + _heading(ev, key)
+    return _heading(ev, key)
+
+
+def _heading(ev: RiskEvaluation, key: str) -> Md:
     """A section heading of the notebook, with its introduction, in the methodology's words."""
     if key == "decisions" and not appetite_given(ev):
         key = "decisions without appetite"
@@ -336,15 +366,18 @@ def opening_narrative(ev: RiskEvaluation, organisation: str, period: str) -> Md:
         parts = [md("{} {}", int(basis.get(k, 0)), words) for k, words in (
             ("rerated", "re-rated after controls"), ("stated", "as the register states them"),
             ("control_factor", "from their control-effectiveness factor"),
-            ("none", "equal to the inherent score (no re-rating or effectiveness rating)")) if basis.get(k, 0)]
-        lines.append(md("{} scores: {}.", stage.capitalize(), Md("; ").join(parts)))
+            ("derived", "from the methodology's table (inherent level and control effectiveness)"),
+            ("none", "equal to the inherent level (no residual or effectiveness rating)" if m.direct else
+             "equal to the inherent score (no re-rating or effectiveness rating)")) if basis.get(k, 0)]
+        lines.append(md("{} {}: {}.", stage.capitalize(), "levels" if m.direct else "scores", Md("; ").join(parts)))
     if len(top):
         t = top.iloc[0]
         who = (md("the decision maker this organisation set for its band (not in the source): {}", t.decision_maker)
                if _added(m, "decision maker") else md("{}", who_acts(t.residual_score, t.decision_maker, m,
                                                                       ev.banding)))
-        lines.append(md("The highest {stage} risk is **{rid}** ({level}, score {score}); {who}.",
-                        stage=stage, rid=t.risk_id, level=t.residual_level, score=t.residual_score, who=who))
+        lines.append(md("The highest {stage} risk is **{rid}** ({level}{score}); {who}.", stage=stage, rid=t.risk_id,
+                        level=t.residual_level, score=md("") if m.direct else md(", score {}", t.residual_score),
+                        who=who))
     if len(ev.disagreements):
         lines.append(md("**The register's own score or level differs from the computed one for {} risk(s)**: see "
                         "*Where the register's own figures differ*.", ev.disagreements["Risk"].nunique()))
@@ -390,6 +423,10 @@ def _added(m: Any, what: str) -> bool:
 def matrix_note(ev: RiskEvaluation) -> Md:
     """What the matrices show, in words that fit the methodology (current ratings, or before and after)."""
     m = ev.methodology.methodology
+    if m.direct:
+        return md("Risks are rated High, Medium or Low with no likelihood or impact, so there is no matrix: each "
+                  "rated risk is counted at its inherent level and at its residual level, with its ID, in the colour "
+                  "of its level.")
     cells = md("Each cell shows its score and, after the dot, how many risks fall in it, with their IDs. Colours "
                "are the methodology's bands.")
     if m.rating_stage == "current":
@@ -406,8 +443,45 @@ def _row(values: Any) -> Md:
 
 
 def closed_view(ev: RiskEvaluation) -> pd.DataFrame:
-    return in_stage_words(ev, ev.closed[["risk_id", "description", "status", "owner", "inherent_likelihood",
-                                         "inherent_impact"]])
+    ratings = (["stated_inherent_level", "stated_residual_level"] if ev.methodology.methodology.direct
+               else ["inherent_likelihood", "inherent_impact"])  # the ratings as the register gives them
+    return in_stage_words(ev, ev.closed[["risk_id", "description", "status", "owner",
+                                         *(c for c in ratings if c in ev.closed)]])
+
+
+def worst_case_view(ev: RiskEvaluation) -> pd.DataFrame:
+    """The worst case per category as a report and the Excel workbook show it (the risks at the worst level named,
+    the first twenty and how many more)."""
+    table = worst_case_by_category(ev)
+    stage = ev.methodology.methodology.stage("residual")
+    return table.assign(worst_risks=table["worst_risks"].map(some_ids)).rename(columns={
+        "category": "Category", "risks": "Rated risks", "worst_residual_level": f"Worst {stage} level",
+        "worst_risks": "Risks at the worst level"})
+
+
+def worst_case_markdown(ev: RiskEvaluation) -> Md:
+    """The section "Worst case per category" (the guide's fragmented aggregation): heading, introduction, table."""
+    stage = ev.methodology.methodology.stage("residual")
+    view = worst_case_view(ev)
+    intro = md("## Worst case per category\nAt fragmented maturity the guide aggregates risks on the worst case only: "
+               "for each risk category, the worst {} level among its rated risks and how many risks sit at each "
+               "level. Closed and unrated risks are left out.", stage)
+    if view.empty:
+        return intro + md("\n\n*No rated risk to aggregate.*")
+    head = _row(view.columns) + md("\n|") + Md("---|" * len(view.columns))
+    return intro + md("\n\n{}\n{}", head, Md("\n").join(_row(r) for r in view.itertuples(index=False)))
+
+
+def worst_case_summary(ev: RiskEvaluation) -> dict[str, Any]:
+    """The JSON's ``worst_case_by_category`` when risks are rated directly (the fragmented register); else nothing."""
+    if not ev.methodology.methodology.direct:
+        return {}
+    table = worst_case_by_category(ev)
+    levels = [c for c in table.columns if c not in {"category", "risks", "worst_residual_level", "worst_risks"}]
+    return {"rated_directly": True, "worst_case_by_category": [
+        {"category": r["category"], "risks": int(r["risks"]), "worst_residual_level": r["worst_residual_level"],
+         "levels": {k: int(r[k]) for k in levels}, "worst_risks": [str(x) for x in r["worst_risks"]]}
+        for r in table.to_dict("records")]}
 
 
 def roles_narrative(ev: RiskEvaluation) -> Md:
@@ -424,8 +498,8 @@ def roles_narrative(ev: RiskEvaluation) -> Md:
 def method_note(ev: RiskEvaluation) -> Md:
     m = ev.methodology.methodology
     bands = m.banding(ev.banding).bands
-    rows = Md("\n").join(_row([b.name, f"{b.min}-{b.max}", b.decision_maker, b.register_destination])
-                         for b in bands)
+    rows = Md("\n").join(_row([b.name, ", ".join(b.aliases) if m.direct else f"{b.min}-{b.max}", b.decision_maker,
+                               b.register_destination]) for b in bands)
     register = md("Register (not in {})", m.source_called) if _added(m, "register") else md("Register")
     said = m.banding(ev.banding).note
     banding_note = md("*About this banding:* {}\n\n", said) if said else Md()
@@ -466,12 +540,15 @@ def method_note(ev: RiskEvaluation) -> Md:
     stage += approval(ev) + md("\n\n")
     return md("## Method and provenance\n"
               "Methodology **{name}**, version {version}, SHA-256 `{sha}`.\n\n"
-              "Score = likelihood x impact ({rule}); residual = {residual}.\n\n{stage}{added}"
-              "| Band | Scores | Decision maker | {register} |\n|---|---|---|---|\n{rows}\n\n{banding_notes}"
+              "{rule}; residual = {residual}.\n\n{stage}{added}"
+              "| Band | {scores} | Decision maker | {register} |\n|---|---|---|---|\n{rows}\n\n{banding_notes}"
               "{escalation}{read}"
               "**Decisions recorded in the methodology file** (where the source document is silent or "
               "inconsistent):\n\n{notes}", name=m.name, version=m.version, sha=ev.methodology.sha256,
-              rule=m.scoring.rule, residual=m.residual_in_words(), stage=stage, added=added, rows=rows,
+              rule=md("Risks are rated directly, {}: nothing is multiplied", m.levels_in_words())
+              if m.direct else md("Score = likelihood x impact ({})", m.scoring.rule),
+              scores="Also written as" if m.direct else "Scores", residual=m.residual_in_words(), stage=stage,
+              added=added, rows=rows,
               register=register, banding_notes=banding_note, escalation=escalation, read=read,
               notes=notes)
 
