@@ -101,7 +101,7 @@ def test_html_is_self_contained_escaped_and_without_code(karoo_run):
 def test_excel_sheets_and_formula_neutralisation(karoo_run):
     book = openpyxl.load_workbook(karoo_run / "risk-evaluation.xlsx")
     assert book.sheetnames == ["Risks", "Groups", "Treatments", "Movement", "Warnings", "Own figures differing",
-                               "Columns read", "Rows skipped", "Method", "About"]
+                               "By objective and category", "Columns read", "Rows skipped", "Method", "About"]
     sheet = book["Risks"]
     header = [c.value for c in sheet[1]]
     assert header[:4] == ["Risk", "Group", "Description", "Category"]  # headings in words, as in the report
