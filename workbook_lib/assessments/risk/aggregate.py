@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from workbook_lib.assessments.risk.scoring import RiskEvaluation
@@ -19,14 +20,22 @@ NONE_GIVEN = {"objective": "(no objective given)", "category": "(no category giv
 COLUMNS = ["risks", "rated", "worst_residual_score", "worst_residual_level", "above_appetite"]
 
 
-def _named(ev: RiskEvaluation, by: str) -> pd.Series:
-    values = ev.risks[by] if by in ev.risks else pd.Series("", index=ev.risks.index)
-    return values.fillna("").astype(str).str.strip()
+def _groups(ev: RiskEvaluation, by: str) -> tuple[np.ndarray, list[str]]:
+    """Each risk's group number and the groups' names: its objective or category as written, "" where none (each
+    distinct value read once; a register repeats them on every row)."""
+    if by not in ev.risks:
+        return np.zeros(len(ev.risks), dtype=int), [""]
+    codes, distinct = pd.factorize(ev.risks[by])
+    stripped = [str(v).strip() for v in distinct]
+    number = {name: i for i, name in enumerate(dict.fromkeys([*stripped, ""]))}
+    remap = np.array([number[name] for name in stripped] + [number[""]])  # code -1 (missing): the last, ""
+    return remap[codes], list(number)
 
 
 def has_objectives(ev: RiskEvaluation) -> bool:
     """Whether the register gives an objective for any risk."""
-    return bool((_named(ev, "objective") != "").any())
+    codes, names = _groups(ev, "objective")
+    return bool(np.isin(codes, [i for i, name in enumerate(names) if name]).any())
 
 
 def _whole(value: Any) -> Any:
@@ -40,22 +49,21 @@ def aggregate(ev: RiskEvaluation, by: str) -> pd.DataFrame:
     """One row per objective or category (``by``), the worst residual first (then in the order they first appear),
     with the counts and the worst residual of the module's docstring."""
     risks = ev.risks
-    key = _named(ev, by).replace("", NONE_GIVEN[by])
-    rated = risks["rated"].astype(bool)
-    size = key.groupby(key, sort=False).size()
-    n_rated = rated.groupby(key, sort=False).sum()
-    threats = risks[rated & (risks["status"] != "opportunity")]
-    # the worst rated threat of each: its score and the level that score has
-    worst = (threats.assign(_key=key[threats.index])
-             .sort_values("residual_score", ascending=False, kind="stable")
-             .drop_duplicates("_key").set_index("_key"))
+    codes, names = _groups(ev, by)
+    rated = risks["rated"].astype(bool).to_numpy()
+    size = np.bincount(codes, minlength=len(names))
+    n_rated = np.bincount(codes, weights=rated, minlength=len(names))
+    above = np.bincount(codes, weights=risks["above_appetite"].eq(True).to_numpy(), minlength=len(names))
     measured = bool(risks["appetite"].notna().any())
-    above = (risks["above_appetite"] == True).groupby(key, sort=False).sum()  # noqa: E712 - object column
-    rows = [{by: name, "risks": int(n), "rated": int(n_rated[name]),
-             "worst_residual_score": _whole(worst.at[name, "residual_score"]) if name in worst.index else None,
-             "worst_residual_level": worst.at[name, "residual_level"] if name in worst.index else None,
-             "above_appetite": int(above[name]) if measured else None}
-            for name, n in size.items()]
+    # the worst rated threat of each (the first in register order on a tie): its score and that score's level
+    scores = pd.to_numeric(risks["residual_score"], errors="coerce").astype(float)
+    threat = rated & (risks["status"] != "opportunity").to_numpy() & scores.notna().to_numpy()
+    worst = scores[threat].groupby(codes[threat], sort=False).idxmax()
+    rows = [{by: name or NONE_GIVEN[by], "risks": int(size[i]), "rated": int(n_rated[i]),
+             "worst_residual_score": _whole(scores[worst[i]]) if i in worst.index else None,
+             "worst_residual_level": risks.at[worst[i], "residual_level"] if i in worst.index else None,
+             "above_appetite": int(above[i]) if measured else None}
+            for i, name in enumerate(names) if size[i]]
     frame = pd.DataFrame(rows, columns=[by, *COLUMNS])
     order = frame["worst_residual_score"].astype(float).fillna(-1)
     return frame.loc[order.sort_values(ascending=False, kind="stable").index].reset_index(drop=True)
