@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from workbook_lib.core.assessment import AssessmentSpec
+    from workbook_lib.core.due import Due
     from workbook_lib.core.forms import SettingsSection
 
 # one line per assessment: its name -> the package under workbook_lib.assessments whose ``spec`` declares SPEC
@@ -28,6 +29,9 @@ PACKAGES = {
     "combined-assurance": "assurance",
     "risk-monitoring": "monitoring",
 }
+# packages that span the assessments (no notebook, parameters or run of their own): the registry loads their
+# commands and record kinds; the decisions package records what was decided on what every assessment says is due
+SPANNING = {"decisions": "decisions"}
 COMMANDS_MODULE = "commands"  # an assessment's command-line commands: ``<package>/commands.py``, ``register(app)``
 
 
@@ -118,8 +122,22 @@ def command_modules() -> list[ModuleType]:
     """The modules adding command-line commands (``<package>/commands.py``). Found by name, without loading the
     assessment: ``workbook --help`` stays quick, and a command imports what it needs when it runs."""
     found = []
-    for package in PACKAGES.values():
+    for package in [*PACKAGES.values(), *SPANNING.values()]:
         name = f"{__name__}.{package}.{COMMANDS_MODULE}"
         if importlib.util.find_spec(name) is not None:
             found.append(importlib.import_module(name))
     return found
+
+
+def decisions_due(summaries: list[dict[str, Any]]) -> list[Due]:
+    """What is due for a decision, from the JSON summaries of one organisation and period: each summary read by the
+    ``decisions_due`` function its assessment declares (a summary of an assessment declaring none adds nothing)."""
+    from workbook_lib.core.due import load_function
+
+    due: list[Due] = []
+    for summary in summaries:
+        name = summary.get("assessment")
+        spec = get(name) if name in PACKAGES else None
+        if spec is not None and spec.decisions_due:
+            due.extend(load_function(spec.decisions_due)(summary))
+    return due

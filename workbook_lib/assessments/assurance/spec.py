@@ -40,4 +40,5 @@ SPEC = AssessmentSpec(
     step=5, heading="Combined assurance", builds_on=("risk-evaluation", "maturity-scoring"),
     settings=settings.SETTINGS,
     more_inputs=more_inputs, settings_problems=settings.problems,
-    settings_section="workbook_lib.assessments.assurance.settings_form:AssuranceSettings", labels=DATA / "labels.yaml")
+    settings_section="workbook_lib.assessments.assurance.settings_form:AssuranceSettings", labels=DATA / "labels.yaml",
+    decisions_due="workbook_lib.assessments.assurance.due:decisions_due")

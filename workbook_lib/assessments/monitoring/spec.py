@@ -25,4 +25,5 @@ SPEC = AssessmentSpec(
     after="the risk register: its key risk indicators point at its risks",
     step=6, heading="Risk monitoring", builds_on=("risk-evaluation",), settings=settings.SETTINGS,
     settings_section="workbook_lib.assessments.monitoring.settings_form:MonitoringSettings",
-    labels=Path(__file__).parent / "data" / "labels.yaml")
+    labels=Path(__file__).parent / "data" / "labels.yaml",
+    decisions_due="workbook_lib.assessments.monitoring.due:decisions_due")

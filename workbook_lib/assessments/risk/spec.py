@@ -24,4 +24,5 @@ SPEC = AssessmentSpec(
     index_columns=index_figures.INDEX_COLUMNS,
     step=2, heading="Risk register", more_inputs=earlier_inputs, builds_on=("maturity-scoring",),
     settings=settings.SETTINGS, settings_problems=settings.problems,
-    settings_section="workbook_lib.assessments.risk.settings_form:RiskSettings", labels=DATA / "labels.yaml")
+    settings_section="workbook_lib.assessments.risk.settings_form:RiskSettings", labels=DATA / "labels.yaml",
+    decisions_due="workbook_lib.assessments.risk.due:decisions_due")
