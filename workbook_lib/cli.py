@@ -116,7 +116,9 @@ def batch(paths: list[Path] = typer.Argument(..., help="parameters files, or fol
           timeout: int = typer.Option(600, min=1, help="seconds allowed per notebook cell"),
           pdf: bool = typer.Option(False, "--pdf", help="also a PDF per report (Debian's Chromium)"),
           scheduler: str | None = typer.Option(None, "--scheduler",
-                                               help="run on this Dask distributed scheduler, e.g. tcp://host:8786")
+                                               help="run on this Dask distributed scheduler, e.g. tcp://host:8786"),
+          pack: bool = typer.Option(False, "--pack", help="also one committee pack (.docx and .pdf) per "
+                                                          "organisation and period")
           ) -> None:
     """Run every assessment each parameters file runs, in parallel; write OUT/index.html.
 
@@ -148,9 +150,78 @@ def batch(paths: list[Path] = typer.Argument(..., help="parameters files, or fol
     failed = [r for r in results if not r.ok]
     console.print(f"{len(results) - len(failed)} of {len(results)} run(s) ok in "
                   f"{time.perf_counter() - started:.0f}s; index: {index.resolve()}", markup=False, highlight=False)
+    if pack:
+        failed += _write_packs(files, out, results, console)
     if failed:
         console.print(_failure_table(failed), markup=False, highlight=False)
         raise typer.Exit(2 if not job_list else 1)
+
+
+def _write_packs(files: list[Path], out: Path, results: list[RunResult], console: Console) -> list[RunResult]:
+    """One committee pack per parameters file (its organisation and period), from the runs just made; a pack that
+    could not be written is a failure of its own."""
+    from workbook_lib.batch.errors import RunFailed  # lazy: with the pack
+    from workbook_lib.batch.pack import write_pack
+    from workbook_lib.batch.pool import RunResult as Result
+    from workbook_lib.core.params import ParameterError
+
+    failed = []
+    for f in files:
+        try:
+            with _writing():
+                written = write_pack(f, out, [r for r in results if r.params_file == str(f)])
+        except (RunFailed, ParameterError) as exc:
+            failed.append(Result(str(f), "committee pack", "failed", kind="output", error=str(exc)))
+            continue
+        console.print(f"committee pack: {written[0].parent}", markup=False, highlight=False)
+    return failed
+
+
+@app.command("pack")
+def pack_command(params: Path = typer.Option(..., "--params", "-p", help="parameters YAML file"),
+                 out: Path = typer.Option(Path("outputs"), "--out", "-o", help="output folder"),
+                 reuse: bool = typer.Option(False, "--reuse", help="use the reports already in OUT: run nothing"),
+                 jobs: int | None = typer.Option(None, "--jobs", "-j", min=1, help="runs at once (default: one per "
+                                                                                  "core)"),
+                 timeout: int = typer.Option(600, min=1, help="seconds allowed per notebook cell")) -> None:
+    """Write one committee pack (.docx and .pdf) for the organisation and period of a parameters file.
+
+    Runs every assessment the file runs (or, with --reuse, reads the reports already in OUT), then writes
+    OUT/<organisation>/<period>/committee-pack.docx and .pdf: an executive summary, the decisions due and taken, and
+    each assessment's part. An assessment that did not run or failed has a section saying so. Exit 0: the pack and
+    every run are complete; 1: a run failed or the PDF could not be made; 2: bad input.
+    """
+    from workbook_lib.batch.errors import RunFailed  # lazy: the pack pulls in pandas and the assessments
+    from workbook_lib.batch.pack import run_and_write, write_pack
+    from workbook_lib.core.params import ParameterError, read_file
+
+    if not params.is_file():
+        fail_input(f"{params}: no such parameters file")
+    try:
+        read_file(params)
+    except ParameterError as exc:
+        fail_input(str(exc).splitlines()[0] if str(exc) else "the parameters file cannot be read")
+    _output_folder(out)
+    results: list[RunResult] = []
+    try:
+        with _writing():
+            if reuse:
+                written = write_pack(params, out)
+            else:
+                results, written = run_and_write(params, out, timeout, jobs, lambda r: typer.echo(_result_line(r),
+                                                                                                  err=True))
+    except RunFailed as exc:
+        if exc.kind == "input":
+            fail_input(exc.message)
+        typer.echo(exc.message, err=True)
+        raise typer.Exit(1) from None
+    except ParameterError as exc:
+        fail_input(str(exc).splitlines()[0] if str(exc) else "the parameters file cannot be read")
+    typer.echo("Committee pack written:")
+    for path in written:
+        typer.echo(f"  {path}")
+    if any(not r.ok for r in results):
+        raise typer.Exit(1)
 
 
 def _result_line(r: RunResult) -> str:

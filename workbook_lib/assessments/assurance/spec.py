@@ -41,4 +41,5 @@ SPEC = AssessmentSpec(
     settings=settings.SETTINGS,
     more_inputs=more_inputs, settings_problems=settings.problems,
     settings_section="workbook_lib.assessments.assurance.settings_form:AssuranceSettings", labels=DATA / "labels.yaml",
-    decisions_due="workbook_lib.assessments.assurance.due:decisions_due")
+    decisions_due="workbook_lib.assessments.assurance.due:decisions_due",
+    pack="workbook_lib.assessments.assurance.pack:pack_section")

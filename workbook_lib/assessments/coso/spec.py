@@ -24,4 +24,5 @@ SPEC = AssessmentSpec(
     index_columns=index_figures.INDEX_COLUMNS,
     after="the maturity marks, where the maturity status is scored from them",
     step=4, heading="COSO control assessment", builds_on=("maturity-scoring",),
-    more_inputs=marks_inputs, labels=DATA / "labels.yaml")
+    more_inputs=marks_inputs, labels=DATA / "labels.yaml",
+    pack="workbook_lib.assessments.coso.pack:pack_section")

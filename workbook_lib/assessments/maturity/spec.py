@@ -25,4 +25,5 @@ SPEC = AssessmentSpec(
     index_columns=index_figures.INDEX_COLUMNS,
     step=3, heading="Risk-management maturity", settings=settings.SETTINGS,
     more_inputs=more_inputs, settings_problems=settings.problems,
-    settings_section="workbook_lib.assessments.maturity.settings_form:MaturitySettings", labels=DATA / "labels.yaml")
+    settings_section="workbook_lib.assessments.maturity.settings_form:MaturitySettings", labels=DATA / "labels.yaml",
+    pack="workbook_lib.assessments.maturity.pack:pack_section")

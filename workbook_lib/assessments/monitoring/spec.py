@@ -26,4 +26,5 @@ SPEC = AssessmentSpec(
     step=6, heading="Risk monitoring", builds_on=("risk-evaluation",), settings=settings.SETTINGS,
     settings_section="workbook_lib.assessments.monitoring.settings_form:MonitoringSettings",
     labels=Path(__file__).parent / "data" / "labels.yaml",
-    decisions_due="workbook_lib.assessments.monitoring.due:decisions_due")
+    decisions_due="workbook_lib.assessments.monitoring.due:decisions_due",
+    pack="workbook_lib.assessments.monitoring.pack:pack_section")

@@ -25,4 +25,5 @@ SPEC = AssessmentSpec(
     step=2, heading="Risk register", more_inputs=earlier_inputs, builds_on=("maturity-scoring",),
     settings=settings.SETTINGS, settings_problems=settings.problems,
     settings_section="workbook_lib.assessments.risk.settings_form:RiskSettings", labels=DATA / "labels.yaml",
-    decisions_due="workbook_lib.assessments.risk.due:decisions_due")
+    decisions_due="workbook_lib.assessments.risk.due:decisions_due",
+    pack="workbook_lib.assessments.risk.pack:pack_section")
