@@ -56,8 +56,8 @@ class AssessmentSpec:
     labels: Path | None = None  # a YAML file of its column headings in words (``labels: {column: heading}``)
     more_inputs: Callable[[Any], list[tuple[str, str]]] | None = None  # more input files, (role, as given), for
     # provenance: those its parameters name besides ``file_inputs`` (e.g. each earlier period's marks)
-    pack: str = ""  # "module:function" of its committee-pack section: (JSON summary, folder) -> core.pack.PackSection
     decisions_due: str = ""  # "module:function" reading its JSON summary -> the decisions due (core.due.Due), lazily
+    pack: str = ""  # "module:function" of its committee-pack section: (JSON summary, folder) -> core.pack.PackSection
 
     def provided_by(self, data: dict[str, Any]) -> bool:
         """Whether a parameters file's values give this assessment its inputs (files, or the store)."""
