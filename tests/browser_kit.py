@@ -29,6 +29,12 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 @pytest.fixture(scope="module")
 def app_server(tmp_path_factory):
     db = tmp_path_factory.mktemp("store") / "app.db"
+    yield from serve_app(db, tmp_path_factory)
+
+
+def serve_app(db, tmp_path_factory):
+    """``workbook app`` on a free port with ``db`` as its store (``WORKBOOK_DB``): yields (address, db) until the
+    fixture using it ends, then stops the server."""
     port = free_port()
     env = {**os.environ, "WORKBOOK_DB": str(db)}
     log = open(tmp_path_factory.mktemp("log") / "voila.log", "w+")  # noqa: SIM115 - closed below

@@ -36,6 +36,7 @@ from workbook_lib.assessments.coso import run as coso_run
 from workbook_lib.assessments.maturity import charts as maturity_charts
 from workbook_lib.assessments.maturity.inputs import MaturityParams
 from workbook_lib.assessments.maturity.run import run_maturity_scoring
+from workbook_lib.assessments.monitoring import charts as monitoring_charts
 from workbook_lib.assessments.risk import charts as risk_charts
 from workbook_lib.assessments.risk.inputs import RiskEvaluationParams
 from workbook_lib.assessments.risk.register import load_register
@@ -320,13 +321,25 @@ def test_assurance_charts_are_legible(assurance_results, example, name):
     _check(ASSURANCE_CHARTS[name](assurance_results[example]))
 
 
+@pytest.fixture(scope="module")
+def monitoring_result():
+    from workbook_lib.assessments.monitoring.inputs import MonitoringParams
+    from workbook_lib.assessments.monitoring.run import run_monitoring
+
+    return run_monitoring(load_file(PARAMETERS / "karoo-vale-2025-26.yaml", MonitoringParams, shared_fields()))
+
+
+# every axis that counts things; the COSO charts count nothing (mean scores, ratings 1-5 on their own scale) and
+# maturity's are marks and scores on the matrix's scale
 @pytest.mark.parametrize("name, draw, field", [
     ("residual_by category", lambda r: RISK_CHARTS["residual_by category"](r["risk"]), "sum(risks)"),
     ("workload", lambda r: ASSURANCE_CHARTS["workload"](r["assurance"]), "controls_assured"),
+    ("state_overview", lambda r: monitoring_charts.state_overview(r["monitoring"]), "metrics"),
 ])
-def test_count_axes_show_whole_numbers(risk_results, assurance_results, name, draw, field):
-    """Issue 30: an axis that counts (risks, controls) never shows 0.5 of one."""
-    spec = draw({"risk": risk_results["karoo"], "assurance": assurance_results["karoo"]}).to_dict()
+def test_count_axes_show_whole_numbers(risk_results, assurance_results, monitoring_result, name, draw, field):
+    """Issue 30: an axis that counts (risks, controls, metrics) never shows 0.5 of one."""
+    spec = draw({"risk": risk_results["karoo"], "assurance": assurance_results["karoo"],
+                 "monitoring": monitoring_result}).to_dict()
     found = []
 
     def walk(node: Any) -> None:

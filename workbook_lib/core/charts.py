@@ -17,6 +17,9 @@ chart at the input limits). The row limit is never lifted: that moves the crash 
 
 from __future__ import annotations
 
+import base64
+import functools
+import html
 import math
 import textwrap
 from collections.abc import Iterable
@@ -34,8 +37,42 @@ ROW_BUDGET = 4000  # the most rows a chart function gives one dataset: under the
 
 
 def use_static_renderer() -> None:
-    """Render charts as inline SVG: identical in JupyterLab, Voilà and the exported HTML."""
-    altair().renderers.enable("svg")
+    """Render charts as inline SVG images that fit the page: identical in JupyterLab, Voilà and the exported HTML,
+    and a chart wider than the notebook cell or the form (two heat maps side by side) is scaled down to its width
+    instead of being cut off on the right (issue 30)."""
+    alt = altair()
+    if FITTING not in alt.renderers.names():
+        alt.renderers.enable("svg")
+        alt.renderers.register(FITTING, functools.partial(_fitting_svg, alt.renderers.get()))
+    alt.renderers.enable(FITTING)
+
+
+FITTING = "workbook-svg"  # Altair's SVG renderer, the picture shown no wider than its cell
+
+
+def _fitting_svg(svg_renderer: Any, spec: dict, **metadata: Any) -> dict[str, str]:
+    """The SVG Altair draws, shown as an image whose width is at most its container's (height in proportion)."""
+    bundle = svg_renderer(spec, **metadata)
+    if isinstance(bundle, tuple):
+        bundle = bundle[0]
+    return {"text/html": fitting_image(bundle["image/svg+xml"], _title_text(spec.get("title"))),
+            "text/plain": "<chart>"}
+
+
+def fitting_image(svg: str, alt_text: str = "") -> str:
+    """An ``<img>`` of ``svg`` (inline, no file) at its own size, scaled down to fit a narrower container."""
+    data = base64.b64encode(svg.encode("utf-8")).decode("ascii")
+    return (f'<img class="wb-chart" alt="{html.escape(alt_text or "chart")}" '
+            f'style="max-width: 100%; height: auto" src="data:image/svg+xml;base64,{data}">')
+
+
+def _title_text(title: Any) -> str:
+    """A chart's title as one line (its alternative text)."""
+    if isinstance(title, dict):
+        title = title.get("text", "")
+    if isinstance(title, list):
+        title = " ".join(str(t) for t in title)
+    return str(title or "")
 
 
 def warm_renderer() -> None:

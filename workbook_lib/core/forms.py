@@ -38,7 +38,7 @@ from workbook_lib.core.charts import warm_renderer
 from workbook_lib.core.errors import InputError, Problem, StoreError, more_line
 from workbook_lib.core.leftovers import remove_stale, tagged
 from workbook_lib.core.limits import MAX_PROBLEMS, shown_limit
-from workbook_lib.core.outputs import markdown, write_excel
+from workbook_lib.core.outputs import frame_table, markdown, write_excel
 from workbook_lib.core.settings import Applied, effective, label, sentence
 
 if TYPE_CHECKING:
@@ -109,10 +109,12 @@ def lines_of_assurance() -> list[dict[str, Any]]:
 
 # ---- feedback and error handling -----------------------------------------------------------------------
 class Feedback(w.HTML):
-    """One place in a form for confirmations and errors."""
+    """One place in a form for confirmations and errors. ``brief``: where the problems are also shown under their
+    fields (the top of a form), say only how many and which fields."""
 
-    def __init__(self, **kwargs: Any):
+    def __init__(self, brief: bool = False, **kwargs: Any):
         super().__init__(**kwargs)
+        self.brief = brief
         self.add_class("wb-feedback")
 
     def ok(self, message: str) -> None:
@@ -123,6 +125,13 @@ class Feedback(w.HTML):
 
     def error(self, exc: BaseException) -> None:
         shown = shown_limit(MAX_PROBLEMS)  # a file of 200,000 bad rows lists the first ones and counts the rest
+        beside = getattr(exc, "beside_fields", None)
+        if beside and self.brief:
+            # each problem is under its field (FieldNotes): here only how many, and which fields
+            fields = ", ".join(dict.fromkeys(beside))
+            self.value = (f'<div class="wb-error" style="color:#b71c1c"><b>{exc.count:,} problem(s); nothing was '
+                          f"saved.</b> See {html.escape(fields)}: each problem is shown under its field.</div>")
+            return
         if isinstance(exc, InputError) and all(p.row is None for p in exc.problems):
             # typed into the form (a FormError among them): each problem by its field, no file or row
             lines = "".join(f"<li>{html.escape(_form_line(p, with_file=True))}</li>" for p in exc.problems[:shown])
@@ -134,7 +143,7 @@ class Feedback(w.HTML):
             frame = exc.to_frame(shown).fillna("")
             more = exc.count - len(frame)
             body = (f"<b>{exc.count:,} problem(s); nothing was saved.</b>"
-                    + frame.to_html(index=False, escape=True)
+                    + frame_table(frame, classes="dataframe")
                     + (f"<p>{html.escape(more_line(more))}</p>" if more > 0 else ""))
         else:
             known = exc.__class__.__name__ in {"StoreError", "ParameterError", "MethodologyError", "ValueError"}
@@ -164,6 +173,71 @@ def guarded(feedback: Feedback, *also: Feedback) -> Callable:
         return run
 
     return decorate
+
+
+class FieldNotes:
+    """A problem shown under the field it concerns (issue 30), not only in a list above or below the form.
+
+    A form asks for one note per field (:meth:`note`, placed under the field), named by the field's column name and
+    its label; :meth:`place` puts each problem of an ``InputError`` under the field its column names (or the field
+    whose name its column starts with: "Vacancy rate value" under *Vacancy rate*), and marks the error so the form's
+    top feedback only counts them. Every note is cleared when the form is used again."""
+
+    def __init__(self) -> None:
+        self._notes: dict[str, w.HTML] = {}
+        self._labels: dict[str, str] = {}
+        self._shown: list[w.HTML] = []
+
+    def note(self, *names: str, indent: str = "145px") -> w.HTML:
+        """A note (empty until a problem is placed) for the field called ``names`` (column name, then the label the
+        form shows, which the top of the form names)."""
+        note = tag(w.HTML(layout=w.Layout(margin=f"0 0 4px {indent}", display="none")), "field-problem")
+        for name in names:
+            if name:
+                self._notes[name] = note
+        self._labels[note.model_id] = next((n for n in reversed(names) if n), "")  # what the form calls it
+        return note
+
+    def under(self, widget: w.Widget, *names: str, indent: str = "145px") -> w.VBox:
+        """``widget`` with its note beneath it."""
+        return w.VBox([widget, self.note(*names, indent=indent)])
+
+    def _find(self, column: str | None) -> str | None:
+        """The name of the field a problem's column names."""
+        if not column:
+            return None
+        if column in self._notes:
+            return column
+        starts = [n for n in self._notes if column.startswith(n + " ")]
+        return max(starts, key=len) if starts else None
+
+    def place(self, exc: BaseException) -> None:
+        """Show each of ``exc``'s problems under its field; the error records the fields (``beside_fields``) when
+        every problem found its field."""
+        self.clear()
+        if not isinstance(exc, InputError):
+            return
+        placed: dict[w.HTML, list[str]] = {}
+        fields = []
+        for p in exc.problems:
+            name = self._find(p.column) if p.row is None else None  # a file's problems stay in their table
+            if name is None:
+                return self.clear()
+            placed.setdefault(self._notes[name], []).append(
+                _form_line(type(p)(p.file, None, None, p.value, p.expected)))
+            fields.append(self._labels.get(self._notes[name].model_id) or name)
+        for note, lines in placed.items():
+            items = "".join(f"<div>{html.escape(line[:1].upper() + line[1:])}</div>" for line in lines)
+            note.value = f'<div class="wb-field-note" style="color:#b71c1c">{items}</div>'
+            note.layout.display = ""
+            self._shown.append(note)
+        if fields:
+            exc.beside_fields = fields
+
+    def clear(self) -> None:
+        for note in self._shown:
+            note.value, note.layout.display = "", "none"
+        self._shown = []
 
 
 # ---- pickers ------------------------------------------------------------------------------------------
@@ -329,8 +403,10 @@ class Sections:
         # the browser being connected (Voilà executes the first render server-side)
         out.outputs = ()
         if self.result is None:
-            if render is self._parts[0][1]:
-                out.append_display_data(HTML(f"<p><i>{html.escape(self.empty)}</i></p>"))
+            # the first section says why there is nothing; each later one says so in a word, so that no heading
+            # of the notebook stands over nothing
+            text = self.empty if render is self._parts[0][1] else "Nothing yet."
+            out.append_display_data(HTML(f'<p class="wb-nothing-yet"><i>{html.escape(text)}</i></p>'))
             return
         printed = io.StringIO()
         try:
@@ -491,7 +567,8 @@ class StoreForm:
 
             store = Store(params.store_url)
         self.store = store
-        self.feedback = Feedback()
+        self.feedback = Feedback(brief=True)
+        self.field_notes = FieldNotes()  # each field's problem under it (a subclass places the notes)
         self.picker = OrgPeriodPicker(self.store, self.query.get("organisation", params.organisation),
                                       self.query.get("period", params.period))
         self.respondent = Respondent(signed_in_user()) if respondent else None
@@ -503,10 +580,22 @@ class StoreForm:
     def _ipython_display_(self) -> None:
         display(self.widget)
 
-    def guard(self, callback: Callable, *also: Feedback) -> Callable:
+    def guard(self, callback: Callable, *also: Feedback, notes: FieldNotes | None = None) -> Callable:
         """``callback`` with any exception shown in the form's feedback, and in each of ``also`` (e.g. a feedback
-        beside the button), see :func:`guarded`."""
-        return guarded(self.feedback, *also)(callback)
+        beside the button), see :func:`guarded`; its problems are also shown under their fields (``notes``: the
+        form's own by default), and those notes cleared when it is used again."""
+        notes = self.field_notes if notes is None else notes
+
+        @functools.wraps(callback)
+        def noted(*args: Any, **kwargs: Any) -> Any:
+            notes.clear()
+            try:
+                return callback(*args, **kwargs)
+            except Exception as exc:
+                notes.place(exc)
+                raise
+
+        return guarded(self.feedback, *also)(noted)
 
     # ---- hooks ------------------------------------------------------------------------------------------
     def refresh(self, message: str | None = None) -> None:
@@ -548,6 +637,9 @@ class StoreForm:
                                               "store_url": self.store.url, **more})
         params, self.applied = effective(base, self.store, neutral=True)
         self.settings_view.value = settings_summary(self.applied, self.expects)
+        # the notebook's sections read its parameters (the COSO narrative's "as of"): the form's day, never the
+        # shipped example's date
+        self.params.as_of = params.as_of
         return params
 
     def opened_for_save(self, opened: tuple[str, str] | None) -> tuple[str, str]:

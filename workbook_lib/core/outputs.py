@@ -468,7 +468,47 @@ def html_table(frame: pd.DataFrame, empty: str = "Nothing to show.", limit: int 
     for col in shown.columns:
         shown[col] = shown[col].map(_shown_value)
     shown.columns = [column_heading(c) for c in shown.columns]
-    return HTML(note + shown.to_html(index=False, escape=True, classes="workbook-table", border=0))
+    return HTML(note + frame_table(shown, numbers=[number_column(frame.iloc[:, i]) for i in range(frame.shape[1])]))
+
+
+_NUMBER_KINDS = {"integer", "floating", "mixed-integer-float", "decimal"}
+_UNBROKEN = re.compile(r"\S{1,24}")  # one word of at most 24 characters: an ID, a code, a date, a number
+
+
+def number_column(values: pd.Series) -> bool:
+    """Whether a column holds numbers (missing ones aside): shown right-aligned. Yes/no is not a number."""
+    if pd.api.types.is_bool_dtype(values):
+        return False
+    if pd.api.types.is_numeric_dtype(values):
+        return True
+    return bool(values.dtype == object and values.notna().any()
+                and pd.api.types.infer_dtype(values, skipna=True) in _NUMBER_KINDS)
+
+
+def unbroken_column(values: pd.Series) -> bool:
+    """Whether every value shown in a column is one short word (an ID, a code, a date): never broken across lines."""
+    shown = [str(v).strip() for v in values if str(v).strip()]
+    return bool(shown) and all(_UNBROKEN.fullmatch(v) for v in shown)
+
+
+def frame_table(frame: pd.DataFrame, classes: str = "workbook-table", numbers: list[bool] | None = None) -> str:
+    """``frame`` (values as shown) as an escaped HTML table a reader reads whatever the page's style (JupyterLab's and
+    the HTML report's right-align every cell): text left, numbers right, and a column of IDs, codes or dates never
+    broken across lines ("KV-005", never "KV-" over "005"). ``numbers``: whether each column holds numbers (by
+    default, read from ``frame``). The alignment is a small style block for this table (its cells stay plain)."""
+    import hashlib
+
+    if numbers is None:
+        numbers = [number_column(frame.iloc[:, i]) for i in range(frame.shape[1])]
+    body = frame.to_html(index=False, escape=True, classes=classes, border=0)
+    table_id = "wb-t" + hashlib.sha1(body.encode("utf-8")).hexdigest()[:12]
+    rules = []
+    for i, number in enumerate(numbers, start=1):
+        rules.append(f"#{table_id} th:nth-child({i}), #{table_id} td:nth-child({i}) "
+                     f"{{text-align: {'right' if number else 'left'}}}")
+        if number or unbroken_column(frame.iloc[:, i - 1]):
+            rules.append(f"#{table_id} td:nth-child({i}) {{white-space: nowrap}}")
+    return f"<style>{' '.join(rules)}</style>" + body.replace("<table ", f'<table id="{table_id}" ', 1)
 
 
 LABELS_FILE = Path(__file__).parent / "data" / "labels.yaml"  # the headings every assessment may show

@@ -114,6 +114,11 @@ def test_entries_saved_close_the_gap_and_the_sections_refresh(store, params):
         ("Nomsa Dube", LINE_1, "respondent", "form")] * 2
 
 
+def _said(form) -> str:
+    """What the form says after a save: its feedback and the problems shown under the fields."""
+    return form.feedback.value + "".join(n.value for n in form.field_notes._shown)
+
+
 def test_invalid_input_saves_nothing_and_shows_the_problems(store, params):
     form, _ = _form(store, params)
     form.risk.value = "KV-002"
@@ -125,14 +130,16 @@ def test_invalid_input_saves_nothing_and_shows_the_problems(store, params):
     form.provider.value = ""
     form.save.click()
     assert "2 problem(s); nothing was saved" in form.feedback.value
-    assert "risk_id" in form.feedback.value and "provider" in form.feedback.value
+    assert "See Provider, Risk: each problem is shown under its field" in form.feedback.value  # by their labels
+    notes = [n.value for n in form.field_notes._shown]  # each problem under its field
+    assert len(notes) == 2 and any("a risk: choose one" in n for n in notes)
     _entry(form, "KV-009", "compliance", "Q", control="x" * 220)
-    assert "shorter control name" in form.feedback.value
+    assert "shorter control name" in _said(form)
     assert store.current(ORG, PERIOD, "assurance_entry") == []
     # the same provider for the same control again, as a new entry: refused (change it by choosing it)
     _entry(form, "KV-009", "compliance", "Q")
     _entry(form, "KV-009", "compliance", "M", control=CONTROL.upper())
-    assert "already assures this control" in form.feedback.value
+    assert "already assures this control" in _said(form)
     [saved] = store.current(ORG, PERIOD, "assurance_entry")
     assert saved.data["frequency"] == "Q"
 
@@ -262,4 +269,4 @@ def test_a_key_control_without_a_provider_and_a_quarter_not_delivered(store, par
     assert "Co-source the review" in form.deliveries.value
     form.action_due.value = "31/01/2026"
     form.save_delivery.click()
-    assert "YYYY-MM-DD" in form.feedback.value
+    assert "YYYY-MM-DD" in _said(form)

@@ -29,6 +29,7 @@ from workbook_lib.assessments.risk.records import RISK
 from workbook_lib.core import forms
 from workbook_lib.core.errors import InputError, Problem
 from workbook_lib.core.forms import Sections, StoreForm
+from workbook_lib.core.outputs import frame_table
 from workbook_lib.core.records import canonical_rows
 from workbook_lib.core.store import Method, Store, StoreError
 from workbook_lib.core.tables import ROW, Table
@@ -115,15 +116,19 @@ class AssuranceForm(StoreForm):
         self.save.on_click(self.guard(self._save))
         self.remove.on_click(self.guard(self._remove))
 
+        def f_(widget: w.Widget, *columns: str) -> w.VBox:  # a field with the note that names its problem beneath it
+            return self.field_notes.under(widget, *columns, widget.description, indent="115px")
+
         editor = w.VBox([
-            self.risk, self.risk_info,
-            w.HTML("<b>Entries recorded for this risk</b>"), self.entry_list,
+            f_(self.risk, "risk_id"), self.risk_info, self.entry_list,  # its heading only when a risk is chosen
             w.HBox([self.entry, self.remove]),
             w.HTML("<b>Add an entry, or change the one chosen above</b>"),
-            self.control, self.provider, self.provider_help, self.frequency, self.notes, self.save,
+            f_(self.control, "control"), f_(self.provider, "provider"), self.provider_help,
+            f_(self.frequency, "frequency"), f_(self.notes, "notes"), self.save,
             w.HTML("<b>Assurance delivered per quarter (against the plan)</b>"), self.deliveries,
-            self.quarter, self.activity, self.delivery_status, self.finding, self.delivered_on, self.action,
-            self.action_due, self.save_delivery])
+            f_(self.quarter, "quarter"), f_(self.activity, "activity"), f_(self.delivery_status, "status"),
+            f_(self.finding, "finding"), f_(self.delivered_on, "date"), f_(self.action, "action"),
+            f_(self.action_due, "action_due"), self.save_delivery])
         self.widget = w.VBox([
             w.HTML(f"{STYLE}<h2>Combined assurance map</h2><p>Framework <b>{html.escape(self.fw.title)}</b>. "
                    "Choose the organisation and period, say who you are, pick a risk of the register and record which "
@@ -270,9 +275,10 @@ class AssuranceForm(StoreForm):
                                    "provider": self._provider_label(d.get("provider", "")),
                                    "frequency": self._frequency_label(d.get("frequency", "")),
                                    "notes": d.get("notes", "")} for d in mine.values()])
-            self.entry_list.value = frame.to_html(index=False, escape=True, classes="wb-entry-table", border=0)
-        else:
-            self.entry_list.value = "<p><i>No entry yet for this risk.</i></p>" if rid else ""
+            self.entry_list.value = "<b>Entries recorded for this risk</b>" + frame_table(frame, "wb-entry-table")
+        else:  # the heading only under a chosen risk (never a heading with nothing under it)
+            self.entry_list.value = ("<b>Entries recorded for this risk</b><p><i>No entry yet for this risk.</i></p>"
+                                     if rid else "")
         self.control.options = list(dict.fromkeys(d["control"] for d in mine.values() if d.get("control")))
         self._quiet = True
         try:
@@ -284,12 +290,11 @@ class AssuranceForm(StoreForm):
         assured = {k: d for k, d in mine.items() if d.get("provider")}
         self.activity.options = [("(choose an entry)", "")] + [(self._entry_label(d), k) for k, d in assured.items()]
         done = [d for d in self.delivered.values() if d.get("risk_id") == rid] if rid else []
-        self.deliveries.value = pd.DataFrame([{
+        self.deliveries.value = frame_table(pd.DataFrame([{
             "quarter": d.get("quarter", ""), "control": d.get("control") or WHOLE_RISK,
             "provider": self._provider_label(d.get("provider", "")), "status": d.get("status", ""),
             "finding": d.get("finding", ""), "corrective action": d.get("action", ""),
-            "due": d.get("action_due", "")} for d in done]).to_html(
-            index=False, escape=True, classes="wb-entry-table", border=0) if done else (
+            "due": d.get("action_due", "")} for d in done]), "wb-entry-table") if done else (
             "<p><i>No delivery recorded for this risk.</i></p>" if rid else "")
 
     def _risk_html(self, rid: str) -> str:

@@ -26,7 +26,7 @@ class AssuranceSettings(SettingsSection):
     def __init__(self) -> None:
         self.providers = tag(w.Textarea(description=label("providers"), placeholder="one per line: name; line of "
                                         "assurance; independent (optional)\ne.g. Occupational health and safety; 2",
-                                        **self.text()), "setting-providers")
+                                        rows=4, **self.text()), "setting-providers")  # the whole hint shown
         self.roles = {name: tag(w.Text(description=label(name), placeholder="blank: the framework's title",
                                        **self.text()), f"setting-{name.replace('_', '-')}") for name in ROLES}
         self.widgets = [self.providers, *self.roles.values()]

@@ -139,7 +139,8 @@ class MaturityForm(StoreForm):
 
         # ---- marks: one group of elements at a time ------------------------------------------------
         self.assessment = forms.tag(w.ToggleButtons(options=[(f"{a.id} {a.name}", a.id) for a in self.m.assessments],
-                                                    description="Assessment"), "assessment")
+                                                    description="Assessment", style={"button_width": "auto"}),
+                                    "assessment")
         self.group = forms.tag(w.Dropdown(description="Group", layout=w.Layout(width="420px")), "group")
         self.next_group = forms.tag(w.Button(description="Next group", icon="arrow-right"), "next-group")
         self.assessment_note = w.HTML()
@@ -156,7 +157,8 @@ class MaturityForm(StoreForm):
         # ---- capacity: every item for one line at a time -----------------------------------------
         cap = self.m.capacity
         self.line = forms.tag(w.ToggleButtons(options=[(f"{ln.line} {ln.name}", ln.line) for ln in cap.lines],
-                                              description="Line"), "capacity-line")
+                                              description="Line", style={"button_width": "auto"}),
+                              "capacity-line")  # each button as wide as its words
         self.line_note = w.HTML()
         self.answer_buttons: dict[int, w.ToggleButtons] = {}
         self.answer_comments: dict[int, w.Text] = {}
@@ -205,7 +207,7 @@ class MaturityForm(StoreForm):
                 text = w.HTML(f"<div class='wb-item-text'><b>{item.id}.</b> {html.escape(item.text)}{ref}</div>",
                               layout=w.Layout(width="52%"))
                 buttons = forms.tag(w.ToggleButtons(options=[("Yes", "yes"), ("No", "no"), ("Not answered", "")],
-                                                    value="", style={"button_width": "108px"}),
+                                                    value="", style={"button_width": "124px"}),
                                     f"answer-{item.id}")
                 comment = forms.tag(w.Text(placeholder="comment (optional)", layout=w.Layout(width="20%")),
                                     f"answer-comment-{item.id}")

@@ -48,14 +48,18 @@ class MetricRow(w.HBox):
         self.metric = metric
         name = w.HTML(f'<div class="wb-metric-name"><b>{html.escape(metric.name)}</b><br><small>Tolerance: '
                       f"{html.escape(tolerance)}</small></div>", layout=w.Layout(width="330px"))
-        self.value = forms.tag(w.Text(placeholder=EXAMPLES[metric.unit].split(" or ")[0],
-                                      layout=w.Layout(width="110px")), "reading")
+        # a hint in words ("e.g. 12%"), never a bare figure that reads as a reading already entered
+        example = EXAMPLES[metric.unit].split(" or ")[0]
+        self.value = forms.tag(w.Text(placeholder=example if example.startswith("a ") else f"e.g. {example}",
+                                      layout=w.Layout(width="110px", min_width="110px")), "reading")
         self.value.add_class(f"wb-reading-{metric.id}")
-        self.source = w.Text(placeholder="source", layout=w.Layout(width="200px"))
-        self.note = w.Text(placeholder="note", layout=w.Layout(width="220px"))
-        self.state = forms.tag(w.HTML(layout=w.Layout(width="150px")), "metric-state")
+        # where it comes from and a note share the room left on the line (at 1,280 px and wider)
+        self.source = w.Text(placeholder="source", layout=w.Layout(flex="1 1 220px", min_width="160px"))
+        self.note = w.Text(placeholder="note", layout=w.Layout(flex="1 1 260px", min_width="160px"))
+        self.state = forms.tag(w.HTML(layout=w.Layout(width="170px", min_width="170px")), "metric-state")
         self.state.add_class(f"wb-state-{metric.id}")
-        super().__init__([name, self.value, self.source, self.note, self.state])
+        name.layout.min_width = "330px"
+        super().__init__([name, self.value, self.source, self.note, self.state], layout=w.Layout(width="100%"))
 
     def set(self, data: dict[str, str]) -> None:
         self.value.value, self.source.value, self.note.value = (data.get(k, "") for k in ("value", "source", "note"))
@@ -78,10 +82,10 @@ class LinkRow(w.HBox):
     def __init__(self, metric: Metric):
         self.metric = metric
         name = w.HTML(f"<b>{html.escape(metric.name)}</b>", layout=w.Layout(width="330px"))
-        self.risks = forms.tag(w.Text(placeholder="risk IDs, e.g. KV-005, KV-007", layout=w.Layout(width="260px")),
-                               "kri-risks")
+        self.risks = forms.tag(w.Text(placeholder="risk IDs of your register, separated by commas",
+                                      layout=w.Layout(width="330px")), "kri-risks")
         self.risks.add_class(f"wb-kri-risks-{metric.id}")
-        self.categories = forms.tag(w.Text(placeholder="categories; separated by ;", layout=w.Layout(width="260px")),
+        self.categories = forms.tag(w.Text(placeholder="categories, separated by ;", layout=w.Layout(width="300px")),
                                     "kri-categories")
         super().__init__([name, self.risks, self.categories])
 
@@ -123,12 +127,14 @@ class MonitoringForm(StoreForm):
         self.save_links = forms.tag(w.Button(description="Save key risk indicators", icon="link",
                                               layout=w.Layout(width="auto")), "save-links")
         self.links_feedback = forms.Feedback()
-        self.save_links.on_click(self.guard(self._save_links, self.links_feedback))
+        self.link_notes = forms.FieldNotes()  # a link's problem under its metric's links
+        self.save_links.on_click(self.guard(self._save_links, self.links_feedback, notes=self.link_notes))
         self.saved_links: dict[str, dict[str, str]] = {}
         grid: list[w.Widget] = []
         for risk_type in self.catalogue.risk_types:
             grid.append(w.HTML(f'<h4 class="wb-risk-type">{html.escape(risk_type)}</h4>'))
-            grid += [self.rows[m.id] for m in self.catalogue.metrics if m.risk_type == risk_type]
+            for m in (m for m in self.catalogue.metrics if m.risk_type == risk_type):
+                grid += [self.rows[m.id], self.field_notes.note(m.name, indent="330px")]  # its problem beneath it
         self.widget = w.VBox([
             w.HTML(f"{STYLE}<h2>Risk monitoring: readings of the tolerance metrics</h2><p>Choose the organisation "
                    "and period and say who you are. Enter each metric's reading for the period as you would write "
@@ -143,7 +149,9 @@ class MonitoringForm(StoreForm):
             w.HTML("<h3>Key risk indicators</h3><p>Which risks of the register each metric informs: their risk IDs, "
                    "or whole risk categories. A risk linked to a metric outside tolerance is listed with its rating; "
                    "one rated in the lowest band is flagged as a rating to revisit.</p>"), self.links_note,
-            *self.links.values(), w.HBox([self.save_links, self.links_feedback])])
+            *(x for m_id, row in self.links.items() for x in (row, self.link_notes.note(row.metric.name,
+                                                                                      indent="330px"))),
+            w.HBox([self.save_links, self.links_feedback])])
         self.widget.add_class("wb-monitoring-form")
         self.guard(self.refresh)()
 

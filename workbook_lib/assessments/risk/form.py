@@ -316,17 +316,20 @@ class RiskRegisterForm(StoreForm):
         self.check.on_click(self.guard(self._check_import, self.import_feedback))
         self.confirm_import.on_click(self.guard(self._save_import, self.import_feedback))
 
-        f = self.fields
+        def f_(name: str) -> w.Widget:  # a field with the note beneath it that names its problem on saving
+            widget = self.fields.get(name) or self.ratings.get(name) or getattr(self, name)
+            label = widget.dropdown.description if isinstance(widget, RatingPicker) else widget.description
+            return self.field_notes.under(widget, name, label)
+
         editor = w.VBox([
-            self.choose, f["risk_id"], f["description"], f["category"], f["owner"], f["group"], self.status,
+            self.choose, f_("risk_id"), f_("description"), f_("category"), f_("owner"), f_("group"), f_("status"),
             w.HTML("<b>Current rating (with the controls in place)</b>" if current else "<b>Before controls</b>"),
-            self.ratings["inherent_likelihood"], self.ratings["inherent_impact"],
-            w.HTML("<b>Controls</b>"), f["controls"],
-            self.ratings.get("control_effectiveness") or f["control_effectiveness"],
-            *([] if current else [w.HTML("<b>After controls (residual)</b>"), self.ratings["residual_likelihood"],
-                                  self.ratings["residual_impact"]]),
-            w.HTML("<b>Treatment</b>"), self.response, f["treatment_owner"], f["actions"], f["due_date"],
-            f["review_date"], f["progress"], w.HBox([self.save, self.add_another]), self.save_feedback])
+            f_("inherent_likelihood"), f_("inherent_impact"),
+            w.HTML("<b>Controls</b>"), f_("controls"), f_("control_effectiveness"),
+            *([] if current else [w.HTML("<b>After controls (residual)</b>"), f_("residual_likelihood"),
+                                  f_("residual_impact")]),
+            w.HTML("<b>Treatment</b>"), f_("response"), f_("treatment_owner"), f_("actions"), f_("due_date"),
+            f_("review_date"), f_("progress"), w.HBox([self.save, self.add_another]), self.save_feedback])
         importer = w.VBox([w.HTML("Import a register (CSV or Excel): it is checked first and nothing is saved "
                                   "until you confirm a valid file."),
                            w.HBox([self.upload, self.check, self.confirm_import]), self.import_feedback,

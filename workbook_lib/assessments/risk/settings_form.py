@@ -58,7 +58,7 @@ class RiskSettings(SettingsSection):
                                    **self.text()), "setting-appetite")
         self.categories = tag(w.Textarea(description="Appetite per category",
                                          placeholder="one per line, e.g.\nFinancial: 4\nCompliance: Low",
-                                         **self.text()), "setting-categories")
+                                         rows=4, **self.text()), "setting-categories")  # the whole hint shown
         self.approved_by = tag(w.Text(description=label("appetite_approved_by"), **self.text(
             placeholder="e.g. Municipal Council; blank: not yet approved")), "setting-appetite-approved-by")
         self.approved_on = tag(w.DatePicker(description=label("appetite_approved_on"), style=self.style),
@@ -67,7 +67,8 @@ class RiskSettings(SettingsSection):
                                     "methodology's", **self.text()), "setting-tolerance")
         self.factors = tag(w.Textarea(description=label("control_factors"),
                                       placeholder="one rating per line, in percent; blank: the methodology's, e.g."
-                                                  "\nFully effective: 45\nPartially effective: 60", **self.text()),
+                                                  "\nFully effective: 45\nPartially effective: 60", rows=5,
+                                      **self.text()),
                            "setting-control-factors")
         self.tolerable_loss = tag(w.Text(description=label("tolerable_loss"), **self.text(
             placeholder="an amount of money a year; blank: none")), "setting-tolerable-loss")
