@@ -115,7 +115,7 @@ def test_excel_sheets_and_formula_neutralisation(karoo_run):
     actions = [c.value for c in cells if isinstance(c.value, str) and "Consult ward committees" in c.value]
     assert actions  # text starting "=", "+", "-", "@" is neutralised: tests/core/test_outputs.py
     method = {r[0].value: r[1].value for r in book["Method"].iter_rows(min_row=2)}
-    assert method["methodology"] == "western-cape-5x5"
+    assert method["methodology"] == "Provincial municipal ERM 5 x 5 risk rating"  # its title, not its file name
 
 
 def test_broken_register_gives_one_complete_error_list_and_no_report(tmp_path):

@@ -20,9 +20,9 @@ from workbook_lib.core.forms import Feedback, FormError, Sections, StoreForm, ap
 from workbook_lib.core.outputs import html_table
 from workbook_lib.core.params import from_namespace
 from workbook_lib.core.settings import (
-    in_words,
     label,
     parse_value,
+    read_as,
     read_settings,
     save_settings,
     sentence,
@@ -158,7 +158,7 @@ def _shown(name: str, text: str) -> str:
         value = parse_value(name, text)
     except ValueError:
         return text
-    return "(not set)" if value in (None, "") else in_words(value, name)
+    return "(not set)" if value in (None, "") else read_as(value, name)
 
 
 def settings_report(params: SettingsParams) -> HTML:
@@ -172,7 +172,7 @@ def settings_report(params: SettingsParams) -> HTML:
     if not given:
         return HTML(f"<p>{html.escape(sentence(settings.origin()))}.</p>")
     frame = pd.DataFrame({"Setting": [label(k) for k in given],
-                          "Value": [in_words(v, k) for k, v in given.items()],
+                          "Value": [read_as(v, k) for k, v in given.items()],
                           "Last changed by": [settings.saved.get(k, ("", None))[0] for k in given]})
     return HTML(f"<p>{html.escape(sentence(settings.origin()))}.</p>" + html_table(frame).data)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import bisect
 import hashlib
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Self, TypeVar
@@ -242,6 +243,7 @@ class Loaded(BaseModel):
         field = cls._content_field()
         value, path, sha256 = load_data_file(name_or_path, shipped, cls.model_fields[field].annotation, error, what,
                                              base_dir, fields)
+        _note_titles(value)
         return cls(**{field: value, "path": path, "sha256": sha256})
 
     @property
@@ -250,6 +252,25 @@ class Loaded(BaseModel):
 
     def provenance(self) -> dict[str, str]:
         return {"name": self.content.name, "version": self.content.version, "sha256": self.sha256}
+
+
+TITLES: dict[str, str] = {}  # the name of each data file loaded (and of its named parts) -> its title
+
+
+_CODE_NAME = re.compile(r"[a-z0-9]+(?:[_-][a-z0-9]+)+")  # a name no person would write as a word
+
+
+def _note_titles(content: Any) -> None:
+    """Remember the title of a data file loaded and of its named parts (a methodology's bandings), each named by a
+    code ("western-cape-5x5"): a workbook a person reads shows the title where a table holds the name
+    (``core.outputs``)."""
+    named = [(getattr(content, "name", None), getattr(content, "title", None))]
+    for field in type(content).model_fields if isinstance(content, BaseModel) else ():
+        parts = getattr(content, field, None)
+        if isinstance(parts, dict):
+            named += [(key, getattr(part, "title", None)) for key, part in parts.items()]
+    TITLES.update({name: title.strip() for name, title in named if isinstance(name, str) and isinstance(title, str)
+                   and title.strip() and _CODE_NAME.fullmatch(name)})
 
 
 def shipped_files(folder: Path, pattern: str = "*.yaml") -> dict[str, Path]:

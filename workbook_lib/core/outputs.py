@@ -22,7 +22,7 @@ from typing import Any, BinaryIO
 
 import pandas as pd
 
-from workbook_lib.core import xlsx_writer
+from workbook_lib.core import datafiles, xlsx_writer
 from workbook_lib.core.errors import not_finite
 
 _FORMULA_START = re.compile(r"^[=+\-@\t\r]")
@@ -184,15 +184,60 @@ def _in_words(frame: pd.DataFrame) -> pd.DataFrame:
     for i, h in enumerate(headings):  # two names may read the same in words: keep each heading distinct
         seen[h] = seen.get(h, 0) + 1
         if seen[h] > 1:
-            headings[i] = f"{h} ({frame.columns[i]})"
+            headings[i] = f"{h} ({seen[h]})"
     out = frame.set_axis(headings, axis=1)
     for i in range(out.shape[1]):
         values = out.iloc[:, i]
         # one C pass per column (a 250k-row workbook has many text columns): booleans, missing ones aside
-        if pd.api.types.is_bool_dtype(values) or (values.dtype == object and values.notna().any()
-                                                  and pd.api.types.infer_dtype(values, skipna=True) == "boolean"):
+        kind = _kind(values)
+        if pd.api.types.is_bool_dtype(values) or kind == "boolean":
             out.isetitem(i, values.map(lambda v: "" if v is None or v is pd.NA else ("Yes" if v else "No")))
+        elif kind in ("string", "mixed"):
+            out.isetitem(i, _values_in_words(frame.columns[i], values, texts=kind == "string"))
     return out
+
+
+_ISO_DATE = r"\d{4}-\d{2}-\d{2}"
+
+
+def _kind(values: pd.Series) -> str | None:
+    """What a column of objects or text holds ("string", "boolean", "mixed", ...; pandas' infer_dtype), None for a
+    typed column (numbers, dates) or one with nothing in it."""
+    if (values.dtype == object or pd.api.types.is_string_dtype(values)) and values.notna().any():
+        return pd.api.types.infer_dtype(values, skipna=True)
+    return None
+
+
+def _values_in_words(column: Any, values: pd.Series, texts: bool = False) -> pd.Series:
+    """A column as a person reads it: each code the suite writes in words (the ``values:`` of data/labels.yaml for
+    this column; a data file's name as its title); ``texts`` (texts only, missing ones aside): a column of ISO dates
+    ("2025-09-30", some perhaps empty) as dates."""
+    words = {**datafiles.TITLES, **value_words().get(str(column), {})}
+    values = values.astype(object)  # pandas' text type holds no date
+    if texts:
+        present = values[values.notna() & (values != "")]
+        if len(present) and present.str.fullmatch(_ISO_DATE).all():
+            days = pd.to_datetime(values.where(values != ""), format="%Y-%m-%d", errors="coerce")
+            return pd.Series([d.date() if not pd.isna(d) else None for d in days], index=values.index, dtype=object)
+    if not words:
+        return values
+    if not texts:  # text among other values (numbers, perhaps a list): only the texts are looked up
+        return values.map(lambda v: words.get(v, v) if isinstance(v, str) else v)
+    shown = values.map(words)  # a column of texts: one lookup in C
+    return shown.where(shown.notna(), values)
+
+
+@functools.lru_cache(maxsize=1)
+def value_words() -> dict[str, dict[str, str]]:
+    """Column name -> {code: words}: how a workbook or table a person reads shows the codes the suite writes in that
+    column (the ``values:`` of data/labels.yaml, the core's and each loaded assessment's, merged per column)."""
+    import yaml  # lazy: only when a table is shown
+
+    words: dict[str, dict[str, str]] = {}
+    for path in _LABEL_FILES:
+        for column, mapping in (yaml.safe_load(path.read_text(encoding="utf-8")).get("values") or {}).items():
+            words.setdefault(str(column), {}).update({str(k): str(v) for k, v in mapping.items()})
+    return words
 
 
 @functools.lru_cache(maxsize=1)
@@ -465,8 +510,11 @@ def html_table(frame: pd.DataFrame, empty: str = "Nothing to show.", limit: int 
                 f"every row is in {esc(where)}.</em></p>")
         frame = frame.head(limit)
     shown = frame.copy()
-    for col in shown.columns:
-        shown[col] = shown[col].map(_shown_value)
+    for i, col in enumerate(shown.columns):
+        values = shown.iloc[:, i]
+        if _kind(values) in ("string", "mixed"):  # codes in words, as in the Excel workbook
+            values = _values_in_words(col, values.astype(object))
+        shown.isetitem(i, values.map(_shown_value))
     shown.columns = [column_heading(c) for c in shown.columns]
     return HTML(note + frame_table(shown, numbers=[number_column(frame.iloc[:, i]) for i in range(frame.shape[1])]))
 
@@ -521,6 +569,7 @@ def add_labels(path: Path) -> None:
         _LABEL_FILES.append(path)
         column_labels.cache_clear()
         sheet_descriptions.cache_clear()
+        value_words.cache_clear()
 
 
 @functools.lru_cache(maxsize=1)

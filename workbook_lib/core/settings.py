@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 
+from workbook_lib.core import datafiles
 from workbook_lib.core.datafiles import YamlRefused, load_yaml
 from workbook_lib.core.errors import StoreError
 from workbook_lib.core.params import ParameterError, validate
@@ -52,6 +53,7 @@ class Setting:
     reported: bool = False  # no assessment takes it as a parameter; reports state it
     rank: int = 1000  # its place in lists (the declaring assessment's step)
     as_parameter: Callable[[Any], Any] | None = None  # the value its parameter takes, where it differs
+    words: tuple[tuple[str, str], ...] = ()  # a value -> how a person reads it ("marks": "scored from the marks")
 
 
 def declared_in(path: Path, types: dict[str, Any], rank: int = 1000,
@@ -62,7 +64,8 @@ def declared_in(path: Path, types: dict[str, Any], rank: int = 1000,
     if set(described) != set(types):
         raise RuntimeError(f"{path}: settings described {sorted(described)} but typed {sorted(types)}")
     return tuple(Setting(name, types[name], d["label"], d["help"], d.get("shown_as"), d.get("when_not_set"),
-                         d.get("suite_default"), bool(d.get("reported")), rank, (as_parameter or {}).get(name))
+                         d.get("suite_default"), bool(d.get("reported")), rank, (as_parameter or {}).get(name),
+                         tuple((str(k), str(v)) for k, v in (d.get("values") or {}).items()))
                  for name, d in described.items())
 
 
@@ -113,7 +116,7 @@ def empty_settings() -> _Values:
 def descriptions() -> dict[str, dict[str, Any]]:
     """Setting name -> its label and help (and how it is shown), as the Settings page and reports show them."""
     return {n: {"label": s.label, "help": s.help, "shown_as": s.shown_as, "when_not_set": s.when_not_set,
-                "suite_default": s.suite_default} for n, s in declared().items()}
+                "suite_default": s.suite_default, "values": dict(s.words)} for n, s in declared().items()}
 
 
 def sentence(text: str) -> str:
@@ -321,6 +324,16 @@ def in_words(value: Any, name: str | None = None) -> str:
     if isinstance(value, dt.date):
         return f"{value.day} {value:%B %Y}"
     return str(value)
+
+
+def read_as(value: Any, name: str) -> str:
+    """A setting's value as the Settings page shows it: a word the setting declares for it (``values:`` in its
+    settings.yaml, e.g. "marks": "scored from the maturity marks"), a data file's title for its name (a
+    methodology's), else as :func:`in_words` gives it. Reports and JSON summaries keep ``in_words``."""
+    if isinstance(value, str):
+        words = descriptions().get(name, {}).get("values") or {}
+        return str(words.get(value, datafiles.TITLES.get(value, value)))
+    return in_words(value, name)
 
 
 def _parameter_value(name: str, value: Any) -> Any:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from workbook_lib.assessments.assurance.scoring import CombinedAssurance
+from workbook_lib.assessments.assurance.scoring import CLOSED, CombinedAssurance, risk_state
 from workbook_lib.core.charts import (
     LABEL_SIZE,
     altair,
@@ -37,9 +37,9 @@ MAX_PROVIDERS = 30  # providers in the grid and the workload (the shipped framew
 def risk_label(r: Any) -> str:
     """A risk's label on an axis: ID, residual level and score, and GAP or out of scope."""
     score = "" if pd.isna(r.residual_score) else f" {int(r.residual_score)}"
-    level = r.residual_level if isinstance(r.residual_level, str) else "not rated"
-    flag = " · GAP" if r.gap else ("" if r.in_scope else " · out of scope")
-    return f"{r.risk_id} · {level}{score}{flag}"
+    closed = getattr(r, "status", None) in CLOSED  # listed, never scored: its status says why it is not in scope
+    flag = " · GAP" if r.gap else ("" if r.in_scope or closed else " · out of scope")
+    return f"{r.risk_id} · {risk_state(r)}{score}{flag}"
 
 
 def grid_risks(result: CombinedAssurance, max_risks: int = MAX_RISKS) -> tuple[pd.DataFrame, int]:

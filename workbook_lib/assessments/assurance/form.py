@@ -24,7 +24,7 @@ from workbook_lib.assessments.assurance.inputs import CombinedAssuranceParams
 from workbook_lib.assessments.assurance.model import WHOLE_RISK
 from workbook_lib.assessments.assurance.records import DELIVERY, ENTRY
 from workbook_lib.assessments.assurance.report import result_tables
-from workbook_lib.assessments.assurance.scoring import CombinedAssurance
+from workbook_lib.assessments.assurance.scoring import CLOSED, CombinedAssurance, risk_state
 from workbook_lib.assessments.risk.records import RISK
 from workbook_lib.core import forms
 from workbook_lib.core.errors import InputError, Problem
@@ -306,7 +306,7 @@ class AssuranceForm(StoreForm):
         r = found.iloc[0]
         e = html.escape
         score = "" if pd.isna(r["residual_score"]) else f" ({int(r['residual_score'])})"
-        level = r["residual_level"] if isinstance(r["residual_level"], str) else "not rated"
+        level = risk_state(r)
         appetite = r["above_appetite"]
         above = "" if appetite is None or pd.isna(appetite) else (
             ", above appetite" if bool(appetite) else ", within appetite")
@@ -316,8 +316,10 @@ class AssuranceForm(StoreForm):
         if described and not description.rstrip().endswith((".", "!", "?")):
             description = description.rstrip() + "."
         parts = [f"<b>{e(rid)}</b>" + (f": {e(description)}" if described else "."),
-                 f"Residual {e(level)}{score}{above}."]
-        if r["in_scope"]:
+                 f"{e(level)}." if r.get("status") in CLOSED else f"Residual {e(level)}{score}{above}."]
+        if r.get("status") in CLOSED:
+            parts.append("Listed in the register, not scored: no coverage is required.")
+        elif r["in_scope"]:
             parts.append(f"<b>In scope.</b> Coverage <b class=\"wb-coverage\">{e(str(r['coverage']))}</b> "
                          f"(lines {e(lines)}); required: <b>{e(str(r['required_coverage'] or 'not set'))}</b>.")
             parts.append(f'<span class="wb-gap" style="color:#b71c1c"><b>Gap:</b> {e(str(r["needed"]))}</span>'

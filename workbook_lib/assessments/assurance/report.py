@@ -12,7 +12,7 @@ import pandas as pd
 from workbook_lib.assessments.assurance.inputs import PlanSettings
 from workbook_lib.assessments.assurance.model import WHOLE_RISK
 from workbook_lib.assessments.assurance.scoring import CombinedAssurance
-from workbook_lib.core.outputs import Md, md, md_list, notes_markdown, plain
+from workbook_lib.core.outputs import Md, md, md_list, notes_markdown, plain, value_words
 
 
 # ---- figures, JSON -----------------------------------------------------------------------------------
@@ -87,11 +87,22 @@ def _join(values: Iterable[Any]) -> str:
     return ", ".join(str(v) for v in values)
 
 
+def provider_names(result: CombinedAssurance) -> dict[str, str]:
+    """Provider id -> the provider's name (the framework's and the organisation's own)."""
+    return {p.id: p.name for p in result.providers}
+
+
+def _names(result: CombinedAssurance, ids: Iterable[Any]) -> str:
+    """Providers as one cell's text, by name."""
+    names = provider_names(result)
+    return _join(names.get(p, p) for p in ids)
+
+
 def risks_view(result: CombinedAssurance) -> pd.DataFrame:
-    """Every risk with its coverage, lists joined as text."""
+    """Every risk with its coverage, lists joined as text, providers by name."""
     view = result.risks.copy()
     view["lines"] = view["lines"].map(_join)
-    view["providers"] = view["providers"].map(_join)
+    view["providers"] = view["providers"].map(lambda ps: _names(result, ps))
     return view
 
 
@@ -110,18 +121,25 @@ def duplications_view(result: CombinedAssurance) -> pd.DataFrame:
              "providers at or above threshold": _join(f"{names.get(p, p)} ({f})" for p, f in
                                                       zip(r.providers, r.frequencies, strict=True)
                                                       if p in r.duplicating),
-             "count": r.at_or_above_threshold, "threshold": f"more than {result.duplication_threshold} at "
-                                                            f"{result.duplication_frequency} or more often"}
+             "count": r.at_or_above_threshold, "threshold": f"more than {result.duplication_threshold} "
+                                                            f"{_often(result)} or more often"}
             for r in d.itertuples(index=False)]
     return pd.DataFrame(rows, columns=["risk_id", "control", "in_scope", "providers at or above threshold",
                                        "count", "threshold"])
 
 
+def _often(result: CombinedAssurance) -> str:
+    """The duplication threshold's frequency in words ("quarterly")."""
+    return result.framework.framework.frequency(result.duplication_frequency).name
+
+
 def controls_view(result: CombinedAssurance) -> pd.DataFrame:
     """Every (risk, control) of the map, lists joined as text."""
     view = result.controls.copy()
-    for col in ("providers", "frequencies", "lines", "duplicating"):
+    for col in ("frequencies", "lines"):
         view[col] = view[col].map(_join)
+    for col in ("providers", "duplicating"):
+        view[col] = view[col].map(lambda ps: _names(result, ps))
     return view
 
 
@@ -145,7 +163,13 @@ def register_controls_view(result: CombinedAssurance, in_scope_only: bool = True
 def delivery_view(result: CombinedAssurance) -> pd.DataFrame:
     """Plan against delivery: every activity expected (or reported) in each quarter, with its status."""
     d = result.delivery
-    return d.activities.copy() if d is not None else pd.DataFrame()
+    if d is None:
+        return pd.DataFrame()
+    words = {f.code: f.name for f in result.framework.framework.frequencies}
+    view = d.activities.copy()
+    if "frequency" in view:  # each frequency in words, as the plan says it
+        view["frequency"] = view["frequency"].map(lambda c: words.get(c, c) if isinstance(c, str) else c)
+    return view
 
 
 def left_without_view(result: CombinedAssurance) -> pd.DataFrame:
@@ -178,8 +202,9 @@ def delivery_markdown(result: CombinedAssurance) -> Md:
 
 
 def workload_view(result: CombinedAssurance) -> pd.DataFrame:
-    """Every provider's workload."""
-    return result.workload.copy()
+    """Every provider's workload, the provider by name."""
+    view = result.workload.copy()
+    return view.assign(provider=view["name"]).drop(columns="name")
 
 
 def map_view(result: CombinedAssurance) -> pd.DataFrame:
@@ -189,6 +214,9 @@ def map_view(result: CombinedAssurance) -> pd.DataFrame:
     scoped = set(result.in_scope["risk_id"])
     m["in_register"] = m["risk_id"].isin(registered)
     m["in_scope"] = m["risk_id"].isin(scoped)
+    if "provider_name" in m:  # the provider by name (a row without a provider keeps its empty cell)
+        m = m.assign(provider=m["provider_name"].where(m["provider"] != "", m["provider"])).drop(
+            columns="provider_name")
     return m
 
 
@@ -342,10 +370,10 @@ def result_tables(result: CombinedAssurance) -> dict[str, pd.DataFrame]:
     }
     method = [("framework", fw.framework.name), ("framework version", fw.framework.version),
               ("framework sha256", fw.sha256), ("scope", result.scope.label),
-              ("required coverage by", result.required.by), ("required coverage", result.required.label),
-              ("duplication", f"more than {result.duplication_threshold} providers at "
-                              f"{result.duplication_frequency} or more often"),
-              ("maturity status", result.maturity_status or "")]
+              ("required coverage by", result.required.by_words), ("required coverage", result.required.label),
+              ("duplication", f"more than {result.duplication_threshold} providers, each {_often(result)} or "
+                              f"more often"),
+              ("maturity status", (result.maturity_status or "").capitalize())]
     if result.evaluation is not None:
         ev = result.evaluation
         method += [("methodology", ev.methodology.methodology.name),
@@ -395,7 +423,7 @@ def opening_narrative(result: CombinedAssurance, organisation: str, period: str)
         lines.append(md("**{} control(s)** are assured by more than {} providers, each {} or more often: {}.",
                         len(result.duplications), result.duplication_threshold, often, listed))
     if result.maturity_status:
-        lines.append(md("Maturity status: *{}*.", result.maturity_status))
+        lines.append(md("Maturity status: *{}*.", result.maturity_status.capitalize()))
     if result.warnings:
         lines.append(md("**Warnings**\n\n") + md_list(result.warnings))
     return Md("\n\n").join(lines)
@@ -408,19 +436,21 @@ def method_note(result: CombinedAssurance) -> Md:
     freq = Md(", ").join(md("{} {} ({:g} a year)", f.code, f.name, f.per_year) for f in fw.frequencies)
     cov = Md("\n").join(md("| {} | {}{} |", lv.name, lv.description, "" if lv.target else " Never required of a risk.")
                         for lv in fw.coverage)
-    providers = Md("\n").join(md("| {} | {} | {} | {} | {} |", p.line, p.id, p.name, "yes" if p.independent else "no",
-                                 p.source) for p in sorted(result.providers, key=lambda p: p.line))
+    source = value_words().get("source", {})
+    providers = Md("\n").join(md("| {} | {} | {} | {} |", p.line, p.name, "Yes" if p.independent else "No",
+                                 source.get(p.source, p.source))
+                              for p in sorted(result.providers, key=lambda p: p.line))
     notes = notes_markdown(fw.notes)
     added = md("**Not in {}; set by {}:** {}.\n\n", fw.source_called, fw.added_by, Md("; ").join(
         md("{}", item) for item in fw.not_in_source)) if fw.not_in_source else md("")
     return md("## Method and provenance\n"
               "Framework **{name}**, version {version}, SHA-256 `{sha}`.\n\n"
-              "Scope: {scope}. Required coverage by {by}: {required}. Duplication: more than {threshold} providers at "
-              "{frequency} or more often. Frequency codes: {freq}; blank means none.\n\n"
+              "Scope: {scope}. Required coverage follows {by}: {required}. Duplication: more than {threshold} "
+              "providers, each {frequency} or more often. Frequency codes: {freq}; blank means none.\n\n"
               "| Coverage | Rule |\n|---|---|\n{cov}\n\n"
-              "| Line | Provider | Name | Independent | Defined in |\n|---|---|---|---|---|\n{providers}\n\n"
+              "| Line | Provider | Independent | Defined in |\n|---|---|---|---|\n{providers}\n\n"
               "{added}**Decisions recorded in the framework file** (where the guide is silent or leaves the choice to "
-              "the organisation):\n\n{notes}", name=fw.name, version=fw.version, sha=lf.sha256,
-              scope=result.scope.label, by=result.required.by.replace("_", " "), required=result.required.label,
-              threshold=result.duplication_threshold, frequency=result.duplication_frequency, freq=freq, cov=cov,
+              "the organisation):\n\n{notes}", name=fw.title, version=fw.version, sha=lf.sha256,
+              scope=result.scope.label, by=result.required.by_words, required=result.required.label,
+              threshold=result.duplication_threshold, frequency=_often(result), freq=freq, cov=cov,
               providers=providers, added=added, notes=notes)

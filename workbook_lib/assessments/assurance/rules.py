@@ -59,6 +59,11 @@ class RequiredRule:
     mapping: dict[str, str]  # level name -> coverage, or "above"/"within" -> coverage
     label: str
 
+    @property
+    def by_words(self) -> str:
+        """What the required coverage follows, in words."""
+        return "the residual level" if self.by == "residual_level" else "the position against the appetite"
+
 
 def resolve_required(framework: AssuranceFramework, required_by: str = "residual_level",
                      level_names: list[str] | None = None,

@@ -208,7 +208,8 @@ RISK_VIEW = ["risk_id", "residual_score", "residual_level", "above_appetite", "i
 KEY_CONTROL_COLUMNS = ["risk_id", "control", "in_scope", "providers", "lines", "coverage", "required_coverage",
                        "below_required"]
 REGISTER_CONTROL_COLUMNS = ["risk_id", "control", "in_scope", "in_register", "in_map", "finding"]
-RISK_EXTRAS = ("description", "category", "owner")
+RISK_EXTRAS = ("description", "category", "owner", "status")  # status: the evaluated register's (open, closed...)
+CLOSED = ("closed", "eliminated")  # a risk of the register listed, never scored: out of scope by its status
 CONTROL_COLUMNS = ["risk_id", "control", "in_register", "in_scope", "providers", "frequencies", "lines",
                    "assured_by", "at_or_above_threshold", "duplicated", "duplicating"]
 WORKLOAD_COLUMNS = ["provider", "name", "line", "independent", "source", "controls_assured", "risks_covered",
@@ -267,6 +268,16 @@ def analyse(risks: RiskEvaluation | pd.DataFrame, assurance_map: AssuranceMap | 
                                           evaluation.as_of if evaluation is not None else None)
         warnings += result.delivery.warnings
     return result
+
+
+def risk_state(r: Any) -> str:
+    """A risk's residual as a person reads it: its level, or "Closed" / "Eliminated" (listed, never scored), or
+    "not rated"; an opportunity says so. ``r``: a row of ``CombinedAssurance.risks``."""
+    status = getattr(r, "status", None)
+    if isinstance(status, str) and status in CLOSED:
+        return status.capitalize()
+    level = r.residual_level if isinstance(r.residual_level, str) else "not rated"
+    return f"Opportunity: {level}" if status == "opportunity" else level
 
 
 def _some(values: Iterable[Any], limit: int = 20) -> str:
@@ -371,7 +382,8 @@ def _place_in_scope(base: pd.DataFrame, scope: ScopeRule, score: np.ndarray, rat
     else:
         in_scope = pd.Series(rated & (np.nan_to_num(score, nan=-1) >= (scope.min_score or 0)), index=base.index)
     base["in_scope"] = in_scope.astype(bool)
-    unrated = base.loc[~rated, "risk_id"].tolist()
+    closed = base["status"].isin(CLOSED).to_numpy() if "status" in base else np.zeros(len(base), bool)
+    unrated = base.loc[~rated & ~closed, "risk_id"].tolist()
     if unrated:
         warnings.append(f"{len(unrated)} risk(s) are not rated and cannot be placed in or out of scope: "
                         f"{_some(unrated)}.")

@@ -165,7 +165,7 @@ def opening_narrative(result: CosoResult, organisation: str, period: str, as_of:
         lines.append(md("The lines disagree by {} or more points on **{}** item(s): {}.", result.divergence_threshold,
                         len(result.divergent), _ids(result.divergent)))
     maturity = result.maturity_status or "not stated"
-    lines.append(md("Questionnaire: *{}* ({} {}); maturity status: {}.", q.title, q.name, q.version, maturity))
+    lines.append(md("Questionnaire: *{}* (version {}); maturity status: {}.", q.title, q.version, maturity))
     others = [w for w in result.warnings if w not in applicability]
     if others:
         lines.append(md("**Warnings**\n\n") + md_list(others))

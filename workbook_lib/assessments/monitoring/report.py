@@ -165,9 +165,12 @@ def result_tables(result: MonitoringResult) -> dict[str, pd.DataFrame]:
               ("approves an unavoidable position outside tolerance", result.authority or NO_ESCALATION)]
     method += [("decision", d) for d in cat.catalogue.decisions]
     method += [("favourable direction", str(line)) for line in direction_lines(cat.catalogue)]
-    return {"Metrics": st, "Ratings to revisit": revisit, "Escalations": esc, "Missing readings":
-            missing_view(result), "Readings": result.readings.assign(
-                date=result.readings["date"].map(lambda d: d.isoformat() if hasattr(d, "isoformat") else "")),
+    # each metric by its name (its id is the catalogue's code)
+    return {"Metrics": st.drop(columns="metric"), "Ratings to revisit": revisit.drop(columns="metric"),
+            "Escalations": esc.drop(columns="metric"), "Missing readings": missing_view(result),
+            "Readings": result.readings.assign(
+                date=result.readings["date"].map(lambda d: d if hasattr(d, "isoformat") else None)).drop(
+                columns="metric"),
             "Notes": pd.DataFrame({"note": result.notes}), "Method": pd.DataFrame(method, columns=["item", "value"])}
 
 
