@@ -74,7 +74,7 @@ import workbook_lib
 nb = workbook_lib.start("risk-evaluation", globals())  # checks the parameters, then form or report
 params, sections = nb.params, nb.sections
 
-from workbook_lib.assessments.risk import charts, report, tier_report  # noqa: E402
+from workbook_lib.assessments.risk import charts, quantify_report, report, tier_report  # noqa: E402
 from workbook_lib.core.outputs import html_table  # noqa: E402
 
 # %%
@@ -109,6 +109,15 @@ sections.show(lambda ev: html_table(report.movement_view(ev), limit=params.repor
 
 # %%
 sections.show(charts.value_map)
+
+# %%
+# risk intelligent only (the maturity status): the simulated losses, the loss curve and the value map as ranges
+sections.show(quantify_report.losses_heading)
+sections.show(quantify_report.losses_narrative)
+sections.show(charts.loss_curve)
+sections.show(lambda ev: html_table(quantify_report.contributions_view(ev), limit=params.report_rows,
+                                    sheet="Loss by risk") if ev.quantification else None)
+sections.show(charts.value_ranges)
 
 # %%
 # headings in the methodology's words ("Final risk", "Current risk"); without an appetite, every risk and who decides

@@ -388,3 +388,80 @@ def value_map(ev: RiskEvaluation) -> alt.LayerChart | Md:
                                                              if opportunities else "no opportunities recorded"),
                  width * 2 * n, "Position: the residual cell where re-rated, else the inherent cell.")
     return (marks + zero + words).properties(width=width * 2 * n, height=height * len(m.likelihood), title=head)
+
+
+# ---- risk intelligent: simulated losses (risk.quantify) -------------------------------------------------------------
+LOSS_COLOURS = {"Before controls": "#9e9e9e", "After controls": "#b2182b"}
+
+
+def _money_format(currency: str) -> str:
+    return f"{currency} " if currency else ""
+
+
+def loss_curve(ev: RiskEvaluation) -> alt.LayerChart | None:
+    """The loss exceedance curves (before and after controls): the chance that a year's loss is above each amount,
+    with the tolerable annual loss drawn as a line."""
+    if not ev.quantification:
+        return None
+    alt = _altair()
+    stages = {"Before controls": ev.quantification["inherent"], "After controls": ev.quantification["residual"]}
+    data = pd.DataFrame([{"stage": name, "loss": x, "chance": p} for name, q in stages.items()
+                         for x, p in q.exceedance if x > 0])
+    residual = stages["After controls"]
+    currency = _money_format(residual.currency)
+    wide = len(data) and data["loss"].max() > 100 * max(data["loss"].min(), 1)  # spans two orders of magnitude
+    domain = [float(data["loss"].min()), float(data["loss"].max())] if len(data) else None
+    scale = alt.Scale(type="log", domain=domain, nice=False) if wide else alt.Scale()
+    line = alt.Chart(data).mark_line(interpolate="step-after").encode(
+        x=alt.X("loss:Q", scale=scale, title=f"Loss in a year ({residual.currency or 'money'})",
+                axis=alt.Axis(format="~s")),
+        y=alt.Y("chance:Q", title="Chance the year's loss is above it", axis=alt.Axis(format="%")),
+        color=alt.Color("stage:N", scale=alt.Scale(domain=list(LOSS_COLOURS), range=list(LOSS_COLOURS.values())),
+                        legend=legend(list(LOSS_COLOURS), title="")),
+        tooltip=["stage", alt.Tooltip("loss:Q", format=",.0f"), alt.Tooltip("chance:Q", format=".1%")])
+    layers = [line]
+    subtitle = "Simulated years: each risk occurs at most once a year with its chance, its size drawn from its range."
+    if residual.tolerable_loss:
+        limit = pd.DataFrame({"loss": [residual.tolerable_loss],
+                              "text": [f"Tolerable annual loss {currency}{residual.tolerable_loss:,.0f}"]})
+        layers += [alt.Chart(limit).mark_rule(color="#222222", strokeDash=[4, 3]).encode(x="loss:Q"),
+                   alt.Chart(limit).mark_text(align="left", dx=4, dy=-6, fontSize=11).encode(
+                       x="loss:Q", y=alt.value(12), text="text:N")]
+        subtitle += (f" After controls, {residual.chance_above_tolerable:.1%} of years lose more than the "
+                     "tolerable amount.")
+    head = title("How likely a year's losses are to exceed each amount", 460, subtitle)
+    return alt.layer(*layers).properties(width=460, height=260, title=head)
+
+
+def value_ranges(ev: RiskEvaluation) -> alt.LayerChart | None:
+    """The value map as ranges: each threat (left) and opportunity (right) as the range of its size when it occurs
+    (5 % to 95 %, its middle marked), after controls, and the net value of a year with its own interval."""
+    if not ev.quantification:
+        return None
+    alt = _altair()
+    q = ev.quantification["residual"]
+    vm = q.value_map
+    sign = vm["side"].map({"threat": -1, "opportunity": 1})
+    rows = pd.DataFrame({"risk": vm["risk_id"].astype(str), "side": vm["side"].str.capitalize(),
+                         "low": vm["impact_q5"] * sign, "middle": vm["impact_q50"] * sign,
+                         "high": vm["impact_q95"] * sign})
+    net = q.net_value
+    keys = sorted(k for k in net if k.startswith("q"))
+    rows = pd.concat([rows.sort_values("middle"), pd.DataFrame([{
+        "risk": "Net value of a year", "side": "Net", "low": net[keys[0]], "middle": net["expected"],
+        "high": net[keys[-1]]}])], ignore_index=True)
+    order = rows["risk"].tolist()
+    colours = alt.Scale(domain=["Threat", "Opportunity", "Net"], range=[THREAT, OPPORTUNITY, "#4d4d4d"])
+    base = alt.Chart(rows).encode(y=alt.Y("risk:N", sort=order, title=None, axis=label_axis(order)))
+    money = f"Money ({q.currency})" if q.currency else "Money"
+    bars = base.mark_bar(height=10).encode(
+        x=alt.X("low:Q", title=f"{money}: losses left, gains right", axis=alt.Axis(format="~s")), x2="high:Q",
+        color=alt.Color("side:N", scale=colours, legend=legend(["Threat", "Opportunity", "Net"], title="")),
+        tooltip=["risk", "side", alt.Tooltip("low:Q", format=",.0f"), alt.Tooltip("middle:Q", format=",.0f"),
+                 alt.Tooltip("high:Q", format=",.0f")])
+    ticks = base.mark_tick(color="#222222", thickness=2, size=14).encode(x="middle:Q")
+    zero = alt.Chart(pd.DataFrame({"x": [0]})).mark_rule(color="#222222").encode(x="x:Q")
+    head = title("Value map: the range of each threat and opportunity after controls", 460,
+                 "Bars run from 5 % to 95 % of the size when it occurs (the tick: the middle); the last bar is a "
+                 "year's gains less losses, from 5 % to 95 % (the tick: the expected value).")
+    return (bars + ticks + zero).properties(width=460, height=max(120, 18 * len(rows)), title=head)

@@ -28,7 +28,20 @@ def key_figures(summary: dict[str, Any]) -> dict[str, Any]:
     movement = summary.get("movement")
     if isinstance(movement, dict):
         figures |= {"worse": movement.get("counts", {}).get("worse", 0), "since": movement.get("from_period")}
-    return figures
+    return figures | _losses(summary.get("quantification"))
+
+
+def _losses(quantified: Any) -> dict[str, Any]:
+    """A risk-intelligent register's simulated annual losses: expected, and at 95 % confidence (with currency)."""
+    if not isinstance(quantified, dict):
+        return {}
+    currency = quantified.get("currency") or ""
+    q95 = (quantified.get("quantiles") or {}).get("0.95")
+    return {"expected loss": _money(quantified.get("expected_loss"), currency), "loss at 95%": _money(q95, currency)}
+
+
+def _money(amount: Any, currency: str) -> str | None:
+    return None if amount is None else f"{currency} {amount:,.0f}".strip()
 
 
 def _worse(figures: dict[str, Any]) -> str:
@@ -42,4 +55,6 @@ INDEX_COLUMNS: tuple[IndexColumn, ...] = (
     ("Current levels", lambda f: f.get("current")),  # a methodology with one current rating per risk (MOPAC's)
     ("Above appetite", lambda f: f.get("above appetite")),
     ("Risks worse", _worse),
+    ("Expected annual loss", lambda f: f.get("expected loss")),  # a risk-intelligent register's simulated losses
+    ("Annual loss at 95 % confidence", lambda f: f.get("loss at 95%")),
 )

@@ -25,6 +25,7 @@ from workbook_lib.assessments.risk.dates import (
 from workbook_lib.assessments.risk.headings import fold, plain
 from workbook_lib.assessments.risk.interpret import ReadOptions, interpret_file, label
 from workbook_lib.assessments.risk.methodology import Methodology
+from workbook_lib.assessments.risk.quantities import as_numbers, quantity_problems
 from workbook_lib.assessments.risk.vocabulary import column_spec
 from workbook_lib.core.datafiles import normalise_label
 from workbook_lib.core.errors import InputError, Problem
@@ -280,10 +281,18 @@ def validate_register(table: Table, m: Methodology, partner_roles: list[str] | N
                      if (p.row, p.column) not in seen and (None, p.column) not in seen]
     dated, readings = _read_dates(table, options)  # the order of a date column's numbers, decided or asked for
     problems += dated
+    rows = frame[ROW]
+    problems += [_named(Problem(table.file, int(rows[i]), column, value, expected), table)
+                 for i, column, value, expected in quantity_problems(frame, _currency(m, options))]
     table = replace(table, readings=readings)
     if problems:
         raise InputError(problems, table.readings, table.skipped, notes=table.notes)
     return _normalise(table, m, options)
+
+
+def _currency(m: Methodology, options: ReadOptions) -> str:
+    money = options.impact_money or m.impact_money
+    return money.currency if money else ""
 
 
 def _normalise(table: Table, m: Methodology, options: ReadOptions) -> Register:
@@ -309,6 +318,7 @@ def _normalise(table: Table, m: Methodology, options: ReadOptions) -> Register:
     out["response"] = _distinct(out["response"], lambda v: responses.get(normalise_label(v), "") if v else "")
     for name in spec.dates:
         out[name] = _distinct(out[name], read_column(out[name].unique(), options.date_order).date)
+    out = as_numbers(out, _currency(m, options))  # a risk-intelligent register's chances and amounts
     done = {normalise_label(x) for x in spec.complete_progress}
     out["complete"] = _distinct(out["progress"], lambda v: _is_complete(v, done))
     out["rated"] = out["inherent_likelihood"].notna() & out["inherent_impact"].notna()

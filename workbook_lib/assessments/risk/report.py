@@ -20,6 +20,7 @@ from workbook_lib.assessments.risk.changes import (
     Movement,
 )
 from workbook_lib.assessments.risk.interpret import readings_frame, skipped_lines
+from workbook_lib.assessments.risk.quantify_report import quantification_summary, quantification_tables
 from workbook_lib.assessments.risk.scoring import RiskEvaluation, some_ids, worst_case_by_category
 from workbook_lib.assessments.risk.tier_report import tier_summary
 from workbook_lib.core.outputs import Md, md, md_list, notes_markdown, plain
@@ -92,7 +93,8 @@ def risk_summary(ev: RiskEvaluation, organisation: str, period: str) -> dict[str
                               "values": r.style} for r in ev.readings],
             "skipped_rows": skipped, "reading_notes": list(ev.reading_notes),
             "movement": movement_summary(ev, summary), "counts": counts(ev), **aggregate_summary(ev),
-            **worst_case_summary(ev), **tier_summary(ev), **summary}
+            **worst_case_summary(ev), **tier_summary(ev),
+            **quantification_summary(ev), **summary}
 
 
 def key_figures(ev: RiskEvaluation) -> str:
@@ -106,7 +108,16 @@ def key_figures(ev: RiskEvaluation) -> str:
             f"own figures differing {ev.disagreements['Risk'].nunique() if len(ev.disagreements) else 0} | "
             f"overdue actions "
             f"{int(ev.risks['action_overdue'].sum())} | overdue reviews {int(ev.risks['review_overdue'].sum())}"
-            + _movement_figures(ev))
+            + _movement_figures(ev) + _loss_figures(ev))
+
+
+def _loss_figures(ev: RiskEvaluation) -> str:
+    """A risk-intelligent register's simulated losses a year after controls, for the key-figures line."""
+    if not ev.quantification:
+        return ""
+    q = ev.quantification["residual"]
+    return (f" | expected loss a year {q.currency} {q.expected_loss:,.0f} | at 95 % {q.currency} "
+            f"{q.quantiles[0.95]:,.0f}").replace("  ", " ")
 
 
 def _movement_figures(ev: RiskEvaluation) -> str:
@@ -156,6 +167,7 @@ def result_tables(ev: RiskEvaluation) -> dict[str, pd.DataFrame]:
     tables["Warnings"] = pd.DataFrame({"warning": ev.warnings})
     tables["Own figures differing"] = ev.disagreements
     tables["By objective and category"] = aggregate_table(ev)
+    tables.update(quantification_tables(ev))  # a risk-intelligent register's simulated losses
     if ev.methodology.methodology.direct:  # rated High / Medium / Low: no likelihood, impact or score
         tables["Risks"] = tables["Risks"].drop(columns=_not_shown(ev))
         tables["Worst case per category"] = worst_case_view(ev)

@@ -14,10 +14,13 @@ from workbook_lib.assessments.risk.earlier_report import read_report
 from workbook_lib.assessments.risk.inputs import EarlierPeriod, RiskEvaluationParams
 from workbook_lib.assessments.risk.methodology import (
     LoadedMethodology,
+    Methodology,
     load_methodology,
     with_control_factors,
     with_tolerance,
 )
+from workbook_lib.assessments.risk.quantify import Quantification, quantify
+from workbook_lib.assessments.risk.quantify_inputs import risk_inputs as quantify_inputs
 from workbook_lib.assessments.risk.records import RISK
 from workbook_lib.assessments.risk.register import Register, load_register, validate_register
 from workbook_lib.assessments.risk.scoring import Appetite, RiskEvaluation, evaluate
@@ -94,6 +97,8 @@ def check_risk_inputs(params: RiskEvaluationParams) -> RiskInputs:
         raise InputError([p for exc in failed for p in exc.problems], first.readings, first.skipped)
     inputs.earlier.sort(key=lambda e: e.period.strip().casefold())
     _check_renames(params, inputs)
+    if applied_tier(params, register).tier.quantify:  # the tier's report needs money ranges: checked before a run
+        quantify_inputs(register.frame, _with_money(params, loaded), "residual")
     return inputs
 
 
@@ -218,6 +223,8 @@ def run_risk_evaluation(params: RiskEvaluationParams, earlier: bool = True) -> R
     ev.appetite_approved_by, ev.appetite_approved_on = params.appetite_approved_by or "", params.appetite_approved_on
     ev.warnings.extend(inputs.warnings)
     ev.tier = applied_tier(params, inputs.register)
+    if ev.tier.tier.quantify:
+        ev.quantification = quantified(params, inputs.loaded, ev.risks)
     if inputs.earlier:
         ev.movement = movement(params, inputs, ev)
     return ev
@@ -234,3 +241,19 @@ def applied_tier(params: RiskEvaluationParams, register: Register) -> AppliedTie
     frame = register.frame  # a column the file lacks is there, empty
     filled = {c for c in frame.columns if frame[c].astype("string").str.strip().fillna("").ne("").any()}
     return applied(status, filled)
+
+
+def _with_money(params: RiskEvaluationParams, loaded: LoadedMethodology) -> Methodology:
+    """The methodology with the organisation's money per impact level (``impact_money``), when it gives one."""
+    m = loaded.methodology
+    return m.model_copy(update={"impact_money": params.impact_money}) if params.impact_money else m
+
+
+def quantified(params: RiskEvaluationParams, loaded: LoadedMethodology,
+               risks: pd.DataFrame) -> dict[str, Quantification]:
+    """A risk-intelligent register's simulated annual losses, inherent and residual, with the same seed and trials
+    (ParameterError when no risk has a chance a year and a money impact)."""
+    m = _with_money(params, loaded)
+    return {stage: quantify(quantify_inputs(risks, m, stage), trials=params.simulation_trials,
+                            seed=params.simulation_seed, tolerable_loss=params.tolerable_loss)
+            for stage in ("inherent", "residual")}
