@@ -39,7 +39,7 @@ from workbook_lib.core.errors import InputError, Problem, StoreError, more_line
 from workbook_lib.core.leftovers import remove_stale, tagged
 from workbook_lib.core.limits import MAX_PROBLEMS, shown_limit
 from workbook_lib.core.outputs import frame_table, markdown, write_excel
-from workbook_lib.core.settings import Applied, effective, label, sentence
+from workbook_lib.core.settings import Applied, effective, label, read_as, sentence
 
 if TYPE_CHECKING:
     from workbook_lib.core.store import Author, Store
@@ -524,9 +524,10 @@ def settings_summary(applied: Applied, expects: tuple[str, ...]) -> str:
         return ""
     link = f"{SETTINGS_NOTEBOOK}?{urlencode({'organisation': settings.organisation, 'period': settings.period})}"
     anchor = f'<a class="wb-settings-link" href="{html.escape(link)}">Settings page</a>'
-    items = [f"{html.escape(label(k))}: <b>{html.escape(v)}</b>" for k, v in applied.used.items()]
-    items += [f"{html.escape(label(k))}: <b>{html.escape(v)}</b> (the suite's default until you choose one)"
-              for k, v in applied.defaults.items()]
+    # a methodology's title, not its file name; a setting's own words for a value ("scored from the marks")
+    items = [f"{html.escape(label(k))}: <b>{html.escape(read_as(v, k))}</b>" for k, v in applied.used.items()]
+    items += [f"{html.escape(label(k))}: <b>{html.escape(read_as(v, k))}</b> (the suite's default until you choose "
+              "one)" for k, v in applied.defaults.items()]
     used = " · ".join(items)
     missing = [label(k) for k in expects if k in applied.missing and k not in applied.defaults]
     parts = [f"<small>{html.escape(sentence(settings.origin()))}. {used}</small>" if used else ""]

@@ -25,6 +25,7 @@ from workbook_lib.assessments.risk.scoring import RiskEvaluation, some_ids, wors
 from workbook_lib.assessments.risk.tier_report import tier_summary
 from workbook_lib.core.outputs import Md, md, md_list, notes_markdown, plain
 
+SCORING_WORDS = {"product": "the two multiplied", "grid": "read from the methodology's grid"}
 JSON_RISKS = 100_000  # per-row lists in the JSON summary, in full up to this many entries (docs/assessments.md)
 WHERE = {"risks": "the Excel workbook, sheet \"Risks\"",
          "disagreements": "the Excel workbook, sheet \"Own figures differing\"",
@@ -398,7 +399,7 @@ def opening_narrative(ev: RiskEvaluation, organisation: str, period: str) -> Md:
         lines.append(md("**{}** treatment action(s) and **{}** review(s) are overdue.", int(od["action_overdue"].sum()),
                         int(od["review_overdue"].sum())))
     banding = m.banding(ev.banding).title
-    lines.append(md("Method: *{}* ({} {}), banding *{}*.", m.title, m.name, m.version, banding))
+    lines.append(md("Method: *{}*, version {}, banding *{}*.", m.title, m.version, banding))
     if ev.warnings:
         lines.append(md("**Warnings**\n\n") + md_list(shown_warnings(ev.warnings)))
     return Md("\n\n").join(lines)
@@ -551,14 +552,14 @@ def method_note(ev: RiskEvaluation) -> Md:
              if (m.stage("inherent"), m.stage("residual")) != ("inherent", "residual") else Md())
     stage += approval(ev) + md("\n\n")
     return md("## Method and provenance\n"
-              "Methodology **{name}**, version {version}, SHA-256 `{sha}`.\n\n"
+              "Methodology **{title}**, version {version} (file {name}, SHA-256 `{sha}`).\n\n"
               "{rule}; residual = {residual}.\n\n{stage}{added}"
               "| Band | {scores} | Decision maker | {register} |\n|---|---|---|---|\n{rows}\n\n{banding_notes}"
               "{escalation}{read}"
               "**Decisions recorded in the methodology file** (where the source document is silent or "
-              "inconsistent):\n\n{notes}", name=m.name, version=m.version, sha=ev.methodology.sha256,
+              "inconsistent):\n\n{notes}", title=m.title, name=m.name, version=m.version, sha=ev.methodology.sha256,
               rule=md("Risks are rated directly, {}: nothing is multiplied", m.levels_in_words())
-              if m.direct else md("Score = likelihood x impact ({})", m.scoring.rule),
+              if m.direct else md("Score = likelihood x impact ({})", SCORING_WORDS[m.scoring.rule]),
               scores="Also written as" if m.direct else "Scores", residual=m.residual_in_words(), stage=stage,
               added=added, rows=rows,
               register=register, banding_notes=banding_note, escalation=escalation, read=read,
