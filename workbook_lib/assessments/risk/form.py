@@ -6,6 +6,7 @@ import html
 import re
 from dataclasses import replace
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import ipywidgets as w
@@ -20,12 +21,14 @@ from workbook_lib.assessments.risk.methodology import load_methodology
 from workbook_lib.assessments.risk.records import RISK, RegisterContext
 from workbook_lib.assessments.risk.register import column_spec, validate_register
 from workbook_lib.assessments.risk.report import result_tables
-from workbook_lib.assessments.risk.run import run_risk_evaluation
+from workbook_lib.assessments.risk.run import applied_tier, run_risk_evaluation
 from workbook_lib.assessments.risk.scoring import RiskEvaluation
+from workbook_lib.assessments.risk.tiers import Tier, tier_for, tiers
 from workbook_lib.core import forms, tables
 from workbook_lib.core.errors import InputError, Problem, cut
 from workbook_lib.core.forms import RatingPicker, Sections, StoreForm
 from workbook_lib.core.outputs import html_table
+from workbook_lib.core.params import ParameterError
 from workbook_lib.core.records import read_for_kind, rows_from_table, save_table
 from workbook_lib.core.store import Method, Store, StoreError
 from workbook_lib.core.tables import ROW, Table
@@ -36,6 +39,23 @@ TEXT_FIELDS = [("risk_id", "Risk ID"), ("description", "Description"), ("categor
                ("treatment_owner", "Treatment owner"), ("actions", "Actions"), ("due_date", "Action due"),
                ("review_date", "Next review"), ("progress", "Progress")]
 LONG_TEXT = {"description", "controls", "actions"}
+# the fields a tier's register keeps besides the form's own (data/tiers.yaml): label, and whether it is long text
+TIER_FIELDS = {"objective": ("Objective", False), "kpi": ("Key performance indicator", False),
+               "root_causes_internal": ("Root causes (internal)", True),
+               "root_causes_external": ("Root causes (external)", True), "consequence": ("Consequence", True),
+               "monitoring": ("Ongoing monitoring", True), "appetite_statement": ("Appetite for this risk", False)}
+# a quantified tier's ranges (risk intelligent; read as numbers by risk/quantities.py): label, hint
+CHANCE_HINT, MONEY_HINT = "a percentage, e.g. 30%", "an amount of money, e.g. 250 000"
+RANGES_BEFORE = {"probability": ("Chance a year", CHANCE_HINT), "impact_low": ("Impact low (money)", MONEY_HINT),
+                 "impact_high": ("Impact high (money)", MONEY_HINT)}
+RANGES_AFTER = {"residual_probability": ("Residual chance a year", CHANCE_HINT),
+                "residual_impact_low": ("Residual impact low (money)", MONEY_HINT),
+                "residual_impact_high": ("Residual impact high (money)", MONEY_HINT)}
+NOT_SIMULATED = ("Losses in money are not simulated yet: no risk has both a chance a year and an impact in money. "
+                 "Give the risks their chance a year and their impact low and high (money), before and after "
+                 "controls.")
+# a direct methodology (the fragmented register): the inherent and residual risk rated on its levels
+DIRECT_LEVELS = {"stated_inherent_level": "Inherent rating", "stated_residual_level": "Residual rating"}
 # the reading settings of the parameters file that the import step may set, in words (the order shown)
 READING = {"sheet": "sheet", "header_row": "header row", "skip_rows": "rows to skip",
            "keep_rows": "rows to read anyway", "columns": "columns", "ratings": "ratings",
@@ -214,6 +234,58 @@ def fix_words(fix: str) -> str:
     return "; ".join(f"{READING[k]}: {value_words(k, v)}" for k, v in entry.items())
 
 
+def form_tier(params: RiskEvaluationParams) -> tuple[Tier, str]:
+    """The tier of the organisation's maturity status for the period, resolved as the run resolves it (the setting
+    or parameter, else scored from the period's maturity marks), and the line the form shows about it."""
+    status, scored = params.maturity_status, False
+    if not status:
+        from workbook_lib.assessments.maturity.run import maturity_of  # only when the status is not set
+
+        try:
+            status, scored = maturity_of(params), True
+        except InputError:  # marks that cannot be scored give no status (the maturity form names their problems)
+            status = None
+    tier, known = tier_for(status)
+    head = f"Fields of the {tier.label.lower()} register (the provincial guide's {tier.register_table})"
+    if known:
+        how = "scored from this period's maturity marks" if scored else "set for this period"
+        return tier, f"{head}: the maturity status {how} is {tier.label.lower()}"
+    if status:
+        names = ", ".join(t.label.lower() for t in tiers().tiers)
+        return tier, f"{head}: the maturity status {status!r} is not one of {names}"
+    return tier, f"{head}: no maturity status is set for this period"
+
+
+def entry_sections(tier: Tier, m: Any) -> list[tuple[str, list[str]]]:
+    """The editor's sections and, in each, the columns it asks for, in order: the form's own fields, the tier's
+    (its register's fields, data/tiers.yaml; a quantified tier's ranges) and, with a direct methodology, the
+    inherent and residual rating on its levels instead of likelihood and impact."""
+    keeps = set(tier.fields)
+    direct = bool(getattr(m, "direct", False))
+    current = m.rating_stage == "current"
+
+    def kept(*names: str) -> list[str]:
+        return [n for n in names if n not in TIER_FIELDS or n in keeps]
+
+    before = ["stated_inherent_level"] if direct else ["inherent_likelihood", "inherent_impact"]
+    after = ["stated_residual_level"] if direct else ["residual_likelihood", "residual_impact"]
+    sections = [
+        ("", ["risk_id", *kept("objective", "kpi"), "description", "category", "owner", "group", "status"]),
+        ("Causes and consequence", kept("root_causes_internal", "root_causes_external", "consequence")),
+        ("Current rating (with the controls in place)" if current else "Before controls",
+         [*before, *(RANGES_BEFORE if tier.quantify else [])]),
+        ("Controls", ["controls", "control_effectiveness", *kept("monitoring")]),
+        ("After controls (residual)", [] if current else [*after, *(RANGES_AFTER if tier.quantify else [])]),
+        ("Appetite", kept("appetite_statement")),
+        ("Treatment", ["response", "treatment_owner", "actions", "due_date", "review_date", "progress"])]
+    return [(title, names) for title, names in sections if names]
+
+
+def entry_fields(tier: Tier, m: Any) -> list[str]:
+    """The columns the editor asks for (see :func:`entry_sections`), in the form's order."""
+    return [name for _title, names in entry_sections(tier, m) for name in names]
+
+
 class RiskRegisterForm(StoreForm):
     """Enter and review an organisation's risk register for a period, saved to the store."""
 
@@ -226,6 +298,8 @@ class RiskRegisterForm(StoreForm):
         self.loaded: Any = None  # the methodology of the organisation's settings; None: not chosen yet
         self._methodology_ref = ""
         self.m: Any = None
+        self.tier: Tier | None = None  # the tier whose fields the editor asks for (the maturity status's)
+        self.tier_note = forms.tag(w.HTML(), "tier")  # which tier's fields, and why
         self.listing = w.HTML()
         self.download = w.HTML()
         self.choices: dict[str, Any] = {}  # the import's reading choices, as parameters file entries
@@ -248,21 +322,30 @@ class RiskRegisterForm(StoreForm):
                 "scales: set it on the Settings page (the link above), then come back to this page.</p>")]
             return
         ref = str(params.methodology_ref())
-        if self.loaded is not None and ref == self._methodology_ref:
-            return  # the same methodology: the editor stays as it is (and keeps what is typed)
-        loaded = load_methodology(ref)
-        self._methodology_ref, self.loaded, self.m = ref, loaded, loaded.methodology
+        tier, line = form_tier(params)
+        self.tier_note.value = f'<p class="wb-tier-line">{html.escape(line)}.</p>'
+        if self.loaded is not None and ref == self._methodology_ref and self.tier == tier:
+            return  # the same methodology and tier: the editor stays as it is (and keeps what is typed)
+        loaded = load_methodology(ref) if ref != self._methodology_ref or self.loaded is None else self.loaded
+        self._methodology_ref, self.loaded, self.m, self.tier = ref, loaded, loaded.methodology, tier
         self.method = Method(self.m.name, self.m.version, self.loaded.sha256)
         self._build_editor()
 
     def _build_editor(self) -> None:
         self.choose = forms.tag(w.Dropdown(description="Edit", options=[NEW]), "choose")
+        sections = entry_sections(self.tier, self.m)
+        asked = {name for _title, names in sections for name in names}
+        texts = [(n, label, n in LONG_TEXT, "YYYY-MM-DD" if n.endswith("_date") else "") for n, label in TEXT_FIELDS]
+        texts += [(n, label, long, "") for n, (label, long) in TIER_FIELDS.items()]
+        texts += [(n, label, False, hint) for n, (label, hint) in {**RANGES_BEFORE, **RANGES_AFTER}.items()]
         self.fields: dict[str, w.Widget] = {}
-        for name, label in TEXT_FIELDS:
-            cls = w.Textarea if name in LONG_TEXT else w.Text
-            widget = cls(description=label, style={"description_width": "140px"}, layout=w.Layout(width="640px"))
-            if name.endswith("_date"):
-                widget.placeholder = "YYYY-MM-DD"
+        for name, label, long, hint in texts:
+            if name not in asked:
+                continue
+            cls = w.Textarea if long else w.Text
+            widget = cls(description=label, placeholder=hint, style={"description_width": "140px"},
+                         layout=w.Layout(width="640px" if long or name in TIER_FIELDS or name in dict(TEXT_FIELDS)
+                                         else "420px"))
             self.fields[name] = forms.tag(widget, name.replace("_", "-"))
         if self.m.impact_categories:
             self.fields["category"] = forms.tag(w.Combobox(
@@ -273,12 +356,17 @@ class RiskRegisterForm(StoreForm):
                   for iv in self.m.impact]
         current = self.m.rating_stage == "current"  # one current rating per risk: no before/after
         first = "Current" if current else "Inherent"
-        self.ratings = {
-            "inherent_likelihood": RatingPicker(f"{first} likelihood", likelihood, "inherent-likelihood"),
-            "inherent_impact": RatingPicker(f"{first} impact", impact, "inherent-impact"),
-            "residual_likelihood": RatingPicker("Residual likelihood", likelihood, "residual-likelihood"),
-            "residual_impact": RatingPicker("Residual impact", impact, "residual-impact"),
-        }
+        if self.m.direct:  # rated on the methodology's levels (High, Medium, Low), highest first as the guide lists
+            levels = [(lv.label, lv.description) for lv in reversed(self.m.levels)]
+            self.ratings = {name: RatingPicker(label, levels, name.replace("_", "-"), numbered=False)
+                            for name, label in DIRECT_LEVELS.items() if name in asked}
+        else:
+            self.ratings = {
+                "inherent_likelihood": RatingPicker(f"{first} likelihood", likelihood, "inherent-likelihood"),
+                "inherent_impact": RatingPicker(f"{first} impact", impact, "inherent-impact"),
+                "residual_likelihood": RatingPicker("Residual likelihood", likelihood, "residual-likelihood"),
+                "residual_impact": RatingPicker("Residual impact", impact, "residual-impact"),
+            }
         if self.m.control_effectiveness:
             self.ratings["control_effectiveness"] = RatingPicker(
                 "Control effectiveness", [(c.label, c.description or f"{c.factor:.0%} of the inherent score remains")
@@ -322,14 +410,10 @@ class RiskRegisterForm(StoreForm):
             return self.field_notes.under(widget, name, label)
 
         editor = w.VBox([
-            self.choose, f_("risk_id"), f_("description"), f_("category"), f_("owner"), f_("group"), f_("status"),
-            w.HTML("<b>Current rating (with the controls in place)</b>" if current else "<b>Before controls</b>"),
-            f_("inherent_likelihood"), f_("inherent_impact"),
-            w.HTML("<b>Controls</b>"), f_("controls"), f_("control_effectiveness"),
-            *([] if current else [w.HTML("<b>After controls (residual)</b>"), f_("residual_likelihood"),
-                                  f_("residual_impact")]),
-            w.HTML("<b>Treatment</b>"), f_("response"), f_("treatment_owner"), f_("actions"), f_("due_date"),
-            f_("review_date"), f_("progress"), w.HBox([self.save, self.add_another]), self.save_feedback])
+            self.choose,
+            *(part for title, names in sections
+              for part in ([w.HTML(f"<b>{html.escape(title)}</b>")] if title else []) + [f_(n) for n in names]),
+            w.HBox([self.save, self.add_another]), self.save_feedback])
         importer = w.VBox([w.HTML("Import a register (CSV or Excel): it is checked first and nothing is saved "
                                   "until you confirm a valid file."),
                            w.HBox([self.upload, self.check, self.confirm_import]), self.import_feedback,
@@ -339,7 +423,7 @@ class RiskRegisterForm(StoreForm):
         tabs.set_title(1, "Import a register")
         self.body.children = [w.HTML(f"<p>Ratings use <b>{html.escape(self.m.title)}</b>. Choose the organisation "
                                      "and period, say who you are, then add or edit risks. Every save is kept "
-                                     "with your name and the time.</p>"), tabs]
+                                     "with your name and the time.</p>"), self.tier_note, tabs]
         # each field's label as the form shows it, in the form's order: what a problem on saving is called
         self.labels = {name: widget.description for name, widget in
                        [*self.fields.items(), *((n, p.dropdown) for n, p in self.ratings.items()),
@@ -363,7 +447,27 @@ class RiskRegisterForm(StoreForm):
     def evaluation(self) -> RiskEvaluation:
         """The evaluated register saved for the chosen organisation and period, with the organisation's settings
         (call when there is one)."""
-        return run_risk_evaluation(self._params(*self.picker.value))
+        return self._evaluated(self._params(*self.picker.value))
+
+    def _evaluated(self, params: RiskEvaluationParams) -> RiskEvaluation:
+        """The evaluated register; for a quantified tier whose risks cannot be simulated yet (no risk has a chance a
+        year and a money impact), the register evaluated without the losses in money, saying so, rather than no
+        evaluation at all (the saved risks are there; the run refuses the same register until they have them)."""
+        try:
+            return run_risk_evaluation(params)
+        except ParameterError:
+            if self.tier is None or not self.tier.quantify:
+                raise
+            plain_tier = next((t for t in tiers().tiers if not t.quantify), None)
+            if plain_tier is None:
+                raise
+            try:  # the same register, not simulated: if this fails too, the problem was not the simulation
+                ev = run_risk_evaluation(params.model_copy(update={"maturity_status": plain_tier.status}))
+            except (ParameterError, InputError):
+                raise
+        ev.tier = applied_tier(params, SimpleNamespace(frame=ev.risks))  # type: ignore[arg-type]
+        ev.warnings.append(NOT_SIMULATED)
+        return ev
 
     def _params(self, organisation: str, period: str) -> RiskEvaluationParams:
         """The parameters for the chosen organisation and period: earlier periods come from the store only (the
@@ -386,7 +490,7 @@ class RiskRegisterForm(StoreForm):
         ev = None
         if self.m is not None:
             self.choose.options = [NEW] + sorted(current)
-            ev = run_risk_evaluation(params) if current else None
+            ev = self._evaluated(params) if current else None
         if ev is not None:
             shown = ev.risks[["risk_id", "description", "owner", "inherent_level", "residual_score",
                               "residual_level", "above_appetite"]]
@@ -394,6 +498,8 @@ class RiskRegisterForm(StoreForm):
             self.listing.value = (f"<p><b>{len(current)} risk(s)</b> saved for {html.escape(org)}, "
                                   f"{html.escape(period)}.</p>"
                                   f'<div class="wb-risk-list">{html_table(shown).data}</div>')
+            if NOT_SIMULATED in ev.warnings:
+                self.listing.value += f'<p class="wb-not-simulated">{html.escape(NOT_SIMULATED)}</p>'
             # the evaluated register (scores, levels, decision makers), as the report's Excel workbook
             self.download.value = self.excel_download(result_tables(ev), f"{org} {period} risk register.xlsx",
                                                       "Download the evaluated register (Excel)")
@@ -440,6 +546,9 @@ class RiskRegisterForm(StoreForm):
         author = self.respondent.author()
         row = self.row()
         editing = self.choose.value != NEW
+        if editing:  # what the saved risk holds that this form does not ask for (another tier's fields) is kept
+            saved = self._current().get(self.choose.value, {})
+            row = {**{k: v for k, v in saved.items() if k not in row}, **row}
         if not editing and row["risk_id"] in self._current():
             raise forms.FormError([Problem("", None, self.labels["risk_id"], row["risk_id"],
                                            "a new risk ID; this one exists: choose it under Edit to change it")])
