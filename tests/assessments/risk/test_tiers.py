@@ -46,7 +46,10 @@ def test_the_fields_a_register_lacks_follow_its_tier():
 
 @pytest.mark.parametrize("status", ["fragmented", "integrated", "risk intelligent"])
 def test_a_run_applies_the_stated_status_and_says_so(tmp_path, status):
-    ev = run_risk_evaluation(guide_params(tmp_path, REGISTER, maturity_status=status), earlier=False)
+    money = {"currency": "ZAR", "upper_bounds": [10_000, 100_000, 1_000_000, 10_000_000]}  # risk intelligent needs it
+    ev = run_risk_evaluation(guide_params(tmp_path, REGISTER, maturity_status=status, impact_money=money),
+                             earlier=False)
+    assert (ev.quantification is not None) == (status == "risk intelligent")
     assert ev.tier.status == status
     label = tier_for(status)[0].label
     assert tier_summary(ev)["tier"]["tier"] == label
