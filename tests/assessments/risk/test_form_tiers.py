@@ -87,8 +87,8 @@ def test_the_integrated_tier_adds_objective_causes_consequence_and_appetite():
 def test_the_risk_intelligent_tier_adds_indicator_monitoring_and_ranges_before_and_after_controls():
     fields = entry_fields(tier_for("risk intelligent")[0], FIVE)
     assert INTEGRATED | PICKERS | RANGES | {"kpi", "monitoring"} <= set(fields)
-    assert fields.index("inherent_impact") < fields.index("probability") < fields.index("controls") \
-        < fields.index("residual_impact") < fields.index("residual_probability")
+    assert fields.index("inherent_impact") < fields.index("annual_probability") < fields.index("controls") \
+        < fields.index("residual_impact") < fields.index("residual_annual_probability")
 
 
 def test_every_tier_asks_for_every_field_its_register_keeps():
@@ -158,8 +158,8 @@ RISK_INTELLIGENT = {"objective": "Clean audit outcome", "kpi": "Audit opinion of
                     "root_causes_external": "Late supplier statements", "consequence": "Qualified audit opinion",
                     "monitoring": "Reconciliation status reviewed every month",
                     "appetite_statement": "Statements submitted by the statutory deadline",
-                    "probability": "30%", "impact_low": "ZAR 800 000", "impact_high": "ZAR 2 500 000",
-                    "residual_probability": "10%", "residual_impact_low": "ZAR 400 000",
+                    "annual_probability": "30%", "impact_low": "ZAR 800 000", "impact_high": "ZAR 2 500 000",
+                    "residual_annual_probability": "10%", "residual_impact_low": "ZAR 400 000",
                     "residual_impact_high": "ZAR 1 200 000"}
 
 
@@ -192,7 +192,7 @@ def test_a_risk_intelligent_risk_keeps_its_fields_in_the_store_and_is_simulated(
 def test_a_chance_the_register_reading_refuses_is_shown_beside_its_field(store):
     org = "Risk Intelligent Council"
     form = _form(store, org, "risk intelligent")
-    _risk_intelligent_risk(form, probability="thirty", impact_high="lots")
+    _risk_intelligent_risk(form, annual_probability="thirty", impact_high="lots")
     form.save.click()
     said = _text(form.save_feedback.value)
     assert "nothing was saved" in said and "Chance a year" in said and "'thirty'" in said
@@ -229,16 +229,16 @@ def test_editing_in_a_lower_tier_keeps_the_fields_it_does_not_ask_for(store):
     lower.save.click()
     data = store.current(org, PERIOD, "risk")[0].data
     assert data["consequence"] == "Qualified audit opinion; a council resolution"
-    assert data["kpi"] == RISK_INTELLIGENT["kpi"] and data["probability"] == "30%"
+    assert data["kpi"] == RISK_INTELLIGENT["kpi"] and data["annual_probability"] == "30%"
 
 
 def test_the_form_follows_the_status_when_another_organisation_is_opened(store):
     settle(store, "Fragmented Too", PERIOD, methodology="western-cape-5x5", maturity_status="fragmented")
     form = _form(store, "Risk Intelligent Council", "risk intelligent")
-    assert "probability" in form.fields
+    assert "annual_probability" in form.fields
     form.picker.organisation.value = "Fragmented Too"
     form.on_open()
-    assert "probability" not in form.fields and "root_causes_internal" not in form.fields
+    assert "annual_probability" not in form.fields and "root_causes_internal" not in form.fields
     assert PICKERS <= set(form.ratings)  # rated 5 x 5 all the same
     assert "fragmented register" in _text(form.tier_note.value)
 
@@ -248,7 +248,7 @@ def test_the_status_scored_from_the_marks_picks_the_tier(store, monkeypatch):
 
     monkeypatch.setattr(maturity_run, "maturity_of", lambda params: "risk intelligent")
     form = _form(store, "Marked Council")
-    assert "probability" in form.fields
+    assert "annual_probability" in form.fields
     assert "scored from this period's maturity marks is risk intelligent" in _text(form.tier_note.value)
 
 
@@ -299,15 +299,15 @@ def test_the_form_in_a_browser_shows_the_fields_of_the_tier(page, app_server):
             settle(store, org, PERIOD, methodology=methodology, maturity_status=status)
     open_form(page, base, f"?organisation={quote('Browser Risk Intelligent')}&period={PERIOD}")
     page.wait_for_selector(".wb-tier-line:has-text('risk intelligent register')")
-    for name in ("probability", "impact-low", "impact-high", "residual-probability", "residual-impact-low",
-                 "residual-impact-high", "kpi", "monitoring"):
+    for name in ("annual-probability", "impact-low", "impact-high", "residual-annual-probability",
+                 "residual-impact-low", "residual-impact-high", "kpi", "monitoring"):
         assert page.locator(f".wb-risk-form .wb-{name}").is_visible(), name
     text = page.locator(".wb-risk-form").inner_text()
     assert "Chance a year" in text and "Impact low (money)" in text and "Residual impact high (money)" in text
     open_form(page, base, f"?organisation={quote('Browser Fragmented')}&period={PERIOD}")
     page.wait_for_selector(".wb-tier-line:has-text('fragmented register')")
     for name in ("inherent-likelihood", "inherent-impact", "residual-likelihood", "residual-impact",
-                 "probability"):
+                 "annual-probability"):
         assert page.locator(f".wb-risk-form .wb-{name}").count() == 0, name
     for name in ("stated-inherent-level", "stated-residual-level"):
         options = page.locator(f".wb-{name} select option").all_inner_texts()

@@ -46,9 +46,9 @@ TIER_FIELDS = {"objective": ("Objective", False), "kpi": ("Key performance indic
                "monitoring": ("Ongoing monitoring", True), "appetite_statement": ("Appetite for this risk", False)}
 # a quantified tier's ranges (risk intelligent; read as numbers by risk/quantities.py): label, hint
 CHANCE_HINT, MONEY_HINT = "a percentage, e.g. 30%", "an amount of money, e.g. 250 000"
-RANGES_BEFORE = {"probability": ("Chance a year", CHANCE_HINT), "impact_low": ("Impact low (money)", MONEY_HINT),
+RANGES_BEFORE = {"annual_probability": ("Chance a year", CHANCE_HINT), "impact_low": ("Impact low (money)", MONEY_HINT),
                  "impact_high": ("Impact high (money)", MONEY_HINT)}
-RANGES_AFTER = {"residual_probability": ("Residual chance a year", CHANCE_HINT),
+RANGES_AFTER = {"residual_annual_probability": ("Residual chance a year", CHANCE_HINT),
                 "residual_impact_low": ("Residual impact low (money)", MONEY_HINT),
                 "residual_impact_high": ("Residual impact high (money)", MONEY_HINT)}
 NOT_SIMULATED = ("Losses in money are not simulated yet: no risk has both a chance a year and an impact in money. "

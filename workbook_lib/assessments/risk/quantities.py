@@ -12,7 +12,8 @@ import pandas as pd
 
 from workbook_lib.assessments.risk.ratings import parse_amount
 
-CHANCES = ("probability", "probability_low", "probability_high", "residual_probability")
+CHANCES = ("annual_probability", "annual_probability_low", "annual_probability_high",
+           "residual_annual_probability")
 AMOUNTS = ("impact_low", "impact_high", "residual_impact_low", "residual_impact_high")
 
 

@@ -31,6 +31,9 @@ from workbook_lib.core.records import earlier_periods, methods_in_store, table_f
 from workbook_lib.core.source import source_of
 
 STORE = "the store"
+# the register's chance columns as the quantification names them ("Probability" alone is a likelihood heading)
+QUANTIFY_NAMES = {"annual_probability": "probability", "annual_probability_low": "probability_low",
+                  "annual_probability_high": "probability_high", "residual_annual_probability": "residual_probability"}
 
 
 @dataclass
@@ -98,7 +101,7 @@ def check_risk_inputs(params: RiskEvaluationParams) -> RiskInputs:
     inputs.earlier.sort(key=lambda e: e.period.strip().casefold())
     _check_renames(params, inputs)
     if applied_tier(params, register).tier.quantify:  # the tier's report needs money ranges: checked before a run
-        quantify_inputs(register.frame, _with_money(params, loaded), "residual")
+        quantify_inputs(register.frame.rename(columns=QUANTIFY_NAMES), _with_money(params, loaded), "residual")
     return inputs
 
 
@@ -254,6 +257,7 @@ def quantified(params: RiskEvaluationParams, loaded: LoadedMethodology,
     """A risk-intelligent register's simulated annual losses, inherent and residual, with the same seed and trials
     (ParameterError when no risk has a chance a year and a money impact)."""
     m = _with_money(params, loaded)
+    risks = risks.rename(columns=QUANTIFY_NAMES)
     return {stage: quantify(quantify_inputs(risks, m, stage), trials=params.simulation_trials,
                             seed=params.simulation_seed, tolerable_loss=params.tolerable_loss)
             for stage in ("inherent", "residual")}
