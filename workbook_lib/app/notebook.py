@@ -15,7 +15,7 @@ from typing import Any
 
 from IPython.display import HTML, display
 
-from workbook_lib.assessments import get
+from workbook_lib.assessments import decisions_in_summary, get
 from workbook_lib.core.assessment import AssessmentSpec
 from workbook_lib.core.charts import use_static_renderer
 from workbook_lib.core.errors import PROBLEMS_FILE, InputError, StoreError, problems_json
@@ -42,7 +42,11 @@ class Notebook:
             serve(self.form)
         elif self.params.output_dir:
             p = self.params
-            extra = {"settings": self.applied.as_json()} if self.applied.settings is not None else {}
+            settings = {"settings": self.applied.as_json()} if self.applied.settings is not None else {}
+
+            def extra(summary: dict[str, Any]) -> dict[str, Any]:  # the decisions on what the summary says is due
+                return {**settings, **decisions_in_summary(summary, p)}
+
             self.spec.write_outputs(self.result, p.organisation, p.period, p.output_dir, extra)
 
 

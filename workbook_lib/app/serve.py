@@ -58,11 +58,13 @@ def voila_command(port: int, host: str = "127.0.0.1", token: str | None = None, 
 
 
 def served_folder() -> Path:
-    """The folder Voilà serves: the project's ``notebooks/``, or, when an assessment keeps its notebook in its own
-    package, a folder of links to all of them by the names the landing page uses (refused if two share a name)."""
-    from workbook_lib.assessments import registry  # lazy: every assessment (pandas, pydantic)
+    """The folder Voilà serves: the project's ``notebooks/``, or, when an assessment or a spanning package (the
+    Decisions page) keeps its notebook in its own package, a folder of links to all of them by the names the landing
+    page uses (refused if two share a name)."""
+    from workbook_lib.assessments import pages, registry  # lazy: every assessment (pandas, pydantic)
 
     outside = {a.page: a.path for a in registry().values() if a.path.parent.resolve() != NOTEBOOKS.resolve()}
+    outside.update({p["page"]: p["notebook"] for p in pages()})  # the Decisions page, kept in its package
     if not outside:
         return NOTEBOOKS
     # one folder per project and user, made afresh at each start (never one left behind per start)

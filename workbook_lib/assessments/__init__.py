@@ -42,6 +42,7 @@ def _load(name: str) -> AssessmentSpec:
     from workbook_lib.core.settings import declare
 
     spec = importlib.import_module(f"{__name__}.{PACKAGES[name]}.spec").SPEC
+    _install_read_only_check()
     if spec.name != name:
         raise RuntimeError(f"PACKAGES names {PACKAGES[name]!r} {name!r}, but its spec says {spec.name!r}")
     for base in spec.builds_on:
@@ -141,3 +142,68 @@ def decisions_due(summaries: list[dict[str, Any]]) -> list[Due]:
         if spec is not None and spec.decisions_due:
             due.extend(load_function(spec.decisions_due)(summary))
     return due
+
+
+def decisions_in_summary(summary: dict[str, Any], params: Any) -> dict[str, Any]:
+    """The ``decisions`` key of an assessment's JSON summary (due, taken, expired, ...), for an assessment declaring
+    ``decisions_due``: from the run's store, or for a run from files from the store when it holds decisions for the
+    organisation (else nothing: ``{}``). Written by the notebook's ``finish`` beside the summary."""
+    name = summary.get("assessment")
+    spec = get(name) if name in PACKAGES else None
+    if spec is None or not spec.decisions_due:
+        return {}
+    from workbook_lib.core.due import load_function
+
+    part = importlib.import_module(f"{__name__}.{SPANNING['decisions']}.in_summary")
+    return part.decisions_part(summary, load_function(spec.decisions_due)(summary), params)
+
+
+def assessment_of_form(form: str) -> str | None:
+    """The assessment whose spec's form a ``"module:Class"`` reference belongs to (by its package, so no other
+    assessment is loaded)."""
+    prefix = f"{__name__}."
+    package = form.split(":")[0].removeprefix(prefix).split(".")[0] if form.startswith(prefix) else ""
+    return next((name for name, p in PACKAGES.items() if p == package), None)
+
+
+def _signed_off_line(store: Any, organisation: str, period: str, form: str) -> str:
+    name = assessment_of_form(form)
+    if name is None:
+        return ""
+    signoff = importlib.import_module(f"{__name__}.{SPANNING['decisions']}.signoff")
+    return signoff.read_only_line(store, organisation, period, name)
+
+
+@functools.cache
+def _install_read_only_check() -> None:
+    """The forms ask the decisions package whether their period is signed off (core.due, read by core.forms)."""
+    from workbook_lib.core.due import install_read_only_check
+
+    install_read_only_check(_signed_off_line)
+
+
+def decisions_due_count(summaries: list[dict[str, Any]]) -> int | None:
+    """How many decisions are due for one organisation and period (the batch index's "Decisions due"): each
+    summary's ``decisions.due`` where it carries one (the store's decisions joined), else what the summary itself
+    says is due. None: no summary of an assessment declaring ``decisions_due``."""
+    counted = None
+    for summary in summaries:
+        name = summary.get("assessment")
+        spec = get(name) if name in PACKAGES else None
+        if spec is None or not spec.decisions_due:
+            continue
+        part = summary.get("decisions")
+        due = part.get("due") if isinstance(part, dict) else None
+        counted = (counted or 0) + (len(due) if isinstance(due, list) else len(decisions_due([summary])))
+    return counted
+
+
+def pages() -> list[dict[str, Any]]:
+    """The pages of the spanning packages (the Decisions page): each package's ``PAGE`` (its notebook, title, purpose
+    and when to use it), with ``page``: the notebook's file name, as the app serves it and the landing page links it."""
+    found = []
+    for package in SPANNING.values():
+        page = getattr(importlib.import_module(f"{__name__}.{package}"), "PAGE", None)
+        if page:
+            found.append({**page, "page": page["notebook"].name})
+    return found

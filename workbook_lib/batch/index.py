@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from workbook_lib.assessments import registry
+from workbook_lib.assessments import decisions_due_count, registry
 from workbook_lib.batch.pool import RunResult
 from workbook_lib.core.index_figures import figure_text
 from workbook_lib.core.outputs import write_text
@@ -45,16 +45,23 @@ def _figures_html(figures: dict[str, Any]) -> str:
     return "; ".join(f"{html.escape(k)} <b>{html.escape(figure_text(v))}</b>" for k, v in figures.items())
 
 
-def _summary_table(results: list[RunResult], figures: dict[int, dict[str, Any]]) -> str:
-    """Cross-organisation summary: one row per organisation and period, each assessment's index columns."""
+def _summary_table(results: list[RunResult], figures: dict[int, dict[str, Any]],
+                   summaries: dict[int, dict[str, Any]] | None = None) -> str:
+    """Cross-organisation summary: one row per organisation and period, each assessment's index columns, then the
+    decisions due (from the summaries of the assessments that say what is due)."""
     grid: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
+    read: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for r in results:
         grid.setdefault((r.organisation, r.period), {})
         if id(r) in figures:
             grid[(r.organisation, r.period)][r.assessment] = figures[id(r)]
+        if summaries and id(r) in summaries:
+            read.setdefault((r.organisation, r.period), []).append(summaries[id(r)])
     columns = [(spec.name, heading, cell) for spec in registry().values() for heading, cell in spec.index_columns]
-    table = [(org, period, [figure_text(cell(by[name])) if by.get(name) else "" for name, _h, cell in columns])
+    table = [(org, period, [figure_text(cell(by[name])) if by.get(name) else "" for name, _h, cell in columns]
+              + [figure_text(decisions_due_count(read.get((org, period), [])))])
              for (org, period), by in sorted(grid.items())]
+    columns.append(("", "Decisions due", lambda _f: None))
     # a column no organisation fills is left out (Current levels, when no register gives current ratings)
     kept = [j for j in range(len(columns)) if not table or any(values[j] for _o, _p, values in table)]
     head = "".join(f"<th>{html.escape(h)}</th>" for h in ["Organisation", "Period"] + [columns[j][1] for j in kept])
@@ -87,7 +94,8 @@ def write_index(out: Path, results: list[RunResult], title: str = "Assessment re
     order = {name: i for i, name in enumerate(registry())}
     ranked = sorted(results, key=lambda r: (r.organisation, r.period, order.get(r.assessment, 99), r.params_file))
     # each run's JSON summary read once: its key figures serve both tables
-    figures = {id(r): key_figures(s) for r in results if r.ok and (s := _read_summary(out, r)) is not None}
+    summaries = {id(r): s for r in results if r.ok and (s := _read_summary(out, r)) is not None}
+    figures = {i: key_figures(s) for i, s in summaries.items()}
     run_rows = [_run_row(r, figures.get(id(r))) for r in ranked]
     n_failed = sum(not r.ok for r in results)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
@@ -95,7 +103,7 @@ def write_index(out: Path, results: list[RunResult], title: str = "Assessment re
             f"<style>{_CSS}</style></head><body><h1>{html.escape(title)}</h1>"
             f"<p>{len(results)} run(s), {len(results) - n_failed} ok, "
             f'<span class="{"bad" if n_failed else "ok"}">{n_failed} failed</span>; written {stamp}.</p>'
-            f"<h2>All organisations side by side</h2>{_summary_table(results, figures)}"
+            f"<h2>All organisations side by side</h2>{_summary_table(results, figures, summaries)}"
             "<h2>Every run</h2><table><thead><tr><th>Organisation</th><th>Period</th><th>Assessment</th>"
             "<th>Status</th><th>Key figures</th><th>Reports</th><th>Parameters</th></tr></thead>"
             f"<tbody>{''.join(run_rows)}</tbody></table></body></html>\n")

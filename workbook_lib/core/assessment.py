@@ -66,14 +66,17 @@ class AssessmentSpec:
         return all(data.get(k) not in (None, "") for k in self.requires)
 
     def write_outputs(self, result: Any, organisation: str, period: str, output_dir: str | Path,
-                      extra: dict[str, Any] | None = None) -> list[Path]:
+                      extra: dict[str, Any] | Callable[[dict[str, Any]], dict[str, Any]] | None = None
+                      ) -> list[Path]:
         """The JSON summary and the Excel workbook in ``output_dir``, named after the assessment. Temporary files
         (the Excel writer's) go in ``output_dir`` too, so a run's staging folder takes them away with it.
-        ``extra``: more keys for the JSON summary (e.g. the organisation's settings a store run used)."""
+        ``extra``: more keys for the JSON summary (e.g. the organisation's settings a store run used), or a function
+        giving them from the summary (e.g. the decisions due and taken on what it says)."""
         saved = tempfile.tempdir
         tempfile.tempdir = str(output_dir)
         try:
-            summary = {**self.summary(result, organisation, period), **(extra or {})}
+            summary = self.summary(result, organisation, period)
+            summary = {**summary, **((extra(summary) if callable(extra) else extra) or {})}
             return write_outputs(summary, self.tables(result), output_dir, self.name)
         finally:
             tempfile.tempdir = saved

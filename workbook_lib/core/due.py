@@ -8,7 +8,10 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from workbook_lib.core.store import Store
 
 # what a decision can be about (the subject's kind), in words for a person
 SUBJECT_KINDS = {
@@ -62,3 +65,23 @@ def number(value: Any) -> float | None:
         return float(value)
     except (TypeError, ValueError):
         return None
+
+
+# ---- a signed-off period is read-only in the forms -----------------------------------------------------------------
+# How a form asks whether its organisation and period are signed off: (store, organisation, period, the form's
+# "module:Class") -> the line to show ("" when not signed off). Installed by the registry, which knows which
+# assessment a form belongs to and the package that keeps sign-offs; the core knows neither.
+ReadOnlyCheck = Callable[["Store", str, str, str], str]
+_read_only: list[ReadOnlyCheck] = []
+
+
+def install_read_only_check(check: ReadOnlyCheck) -> None:
+    _read_only[:] = [check]
+
+
+def read_only_line(store: Store, organisation: str, period: str, form: str) -> str:
+    """Why the form's organisation and period are read-only, in one line ("" when they are not, or no check is
+    installed)."""
+    if not organisation or not period or not _read_only:
+        return ""
+    return _read_only[0](store, organisation, period, form)

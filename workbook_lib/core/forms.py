@@ -34,7 +34,9 @@ import ipywidgets as w
 import yaml
 from IPython.display import HTML, Markdown, display
 
+from workbook_lib.core.access import user_from_environ
 from workbook_lib.core.charts import warm_renderer
+from workbook_lib.core.due import read_only_line
 from workbook_lib.core.errors import InputError, Problem, StoreError, more_line
 from workbook_lib.core.leftovers import remove_stale, tagged
 from workbook_lib.core.limits import MAX_PROBLEMS, shown_limit
@@ -88,14 +90,10 @@ def serve(form: Any, wait: Callable[[], None] | None = None) -> None:
 
 
 def signed_in_user() -> str | None:
-    """The user an authenticating proxy passed through Voilà's ``http_header_envs``, if any (in a preheated
-    kernel, known only once :func:`serve` has had the request)."""
-    extra = os.environ.get("WORKBOOK_USER_HEADER")
-    for header in ((extra,) if extra else ()) + USER_HEADERS:
-        value = os.environ.get("HTTP_" + header.upper().replace("-", "_"), "").strip()
-        if value:
-            return value
-    return None
+    """The user an authenticating proxy passed in the one header ``workbook app --user-header`` names
+    (``WORKBOOK_USER_HEADER``), if any; every other user header is ignored, and with none configured nobody is
+    signed in (in a preheated kernel, known only once :func:`serve` has had the request)."""
+    return user_from_environ()
 
 
 def query_values() -> dict[str, str]:
@@ -556,6 +554,14 @@ class StoreForm:
     """
 
     widget: w.Widget  # the whole form, set by the subclass
+    read_only: str = ""  # why the period shown is read-only (signed off), in one line; blank: it is not
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """A subclass's ``refresh`` and ``on_open`` end by showing a signed-off period read-only."""
+        super().__init_subclass__(**kwargs)
+        for hook in ("refresh", "on_open"):
+            if hook in cls.__dict__:
+                setattr(cls, hook, _then_read_only(cls.__dict__[hook]))
 
     def __init__(self, params: Any, sections: Sections, store: Store | None = None, respondent: bool = True):
         """``params``: the assessment's parameters (their ``store_url``, ``organisation`` and ``period`` are
@@ -645,9 +651,12 @@ class StoreForm:
 
     def opened_for_save(self, opened: tuple[str, str] | None) -> tuple[str, str]:
         """The organisation and period the form shows (``opened``), which a save goes to; refused when none is
-        open or the picker names another (changes not saved would go to the wrong place)."""
+        open, when the picker names another (changes not saved would go to the wrong place), or when the period
+        is signed off."""
         if not opened or not opened[0] or not opened[1]:
             raise StoreError("choose or type an organisation and a period, then press Open")
+        if read_only_line(self.store, opened[0], opened[1], self.form_ref):
+            raise StoreError(read_only_line(self.store, opened[0], opened[1], self.form_ref))
         if self.picker.value != tuple(opened):
             raise StoreError(f"the form shows {opened[0]}, {opened[1]}: press Open to load {self.picker.value[0]}, "
                              f"{self.picker.value[1]} first (changes not saved are dropped)")
@@ -655,12 +664,60 @@ class StoreForm:
 
     expects: tuple[str, ...] = ()  # settings the form's results need: a missing one is named, with how to set it
 
+    # ---- a signed-off period is read-only ------------------------------------------------------------------
+    @property
+    def form_ref(self) -> str:
+        return f"{type(self).__module__}:{type(self).__qualname__}"
+
+    def show_read_only(self) -> None:
+        """Ask whether the organisation and period shown are signed off (core.due's check, installed by the
+        registry); if so, say so above the form and disable every button that saves, imports or removes."""
+        org, period = self.picker.value
+        self.read_only = read_only_line(self.store, org, period, self.form_ref)
+        shown = _READ_ONLY_NOTE.sub("", self.settings_view.value or "")
+        note = f'<div class="wb-read-only wb-error"><b>{html.escape(self.read_only)}</b></div>' if self.read_only \
+            else ""
+        self.settings_view.value = note + shown
+        disabled = getattr(self, "_disabled_by_signoff", [])
+        for widget in disabled:  # what this disabled before: enabled again, and disabled again below if still so
+            widget.disabled = False
+        self._disabled_by_signoff = []
+        if self.read_only and getattr(self, "widget", None) is not None:
+            for widget in _writers(self.widget):
+                if not widget.disabled:
+                    widget.disabled = True
+                    self._disabled_by_signoff.append(widget)
+
     @staticmethod
     def excel_download(tables: dict[str, Any], filename: str, label: str) -> str:
         """A link downloading ``tables`` as an Excel workbook (one sheet each), written in memory."""
         buffer = io.BytesIO()
         write_excel(tables, buffer)  # openpyxl saves to a file object as well as to a path
         return download_link(buffer.getvalue(), filename, label)
+
+
+_READ_ONLY_NOTE = re.compile(r'^<div class="wb-read-only[^"]*">.*?</div>', re.S)
+_WRITING = re.compile(r"^(Save|Import|Remove)\b")
+
+
+def _writers(widget: w.Widget) -> Iterator[w.Widget]:
+    """Every button under ``widget`` that writes to the store (Save ..., Import ..., Remove ...) and every file
+    upload."""
+    if isinstance(widget, w.FileUpload) or (isinstance(widget, w.Button) and _WRITING.match(widget.description)):
+        yield widget
+    for child in getattr(widget, "children", ()) or ():
+        if isinstance(child, w.Widget):
+            yield from _writers(child)
+
+
+def _then_read_only(hook: Callable) -> Callable:
+    @functools.wraps(hook)
+    def shown(self: StoreForm, *args: Any, **kwargs: Any) -> Any:
+        result = hook(self, *args, **kwargs)
+        self.show_read_only()
+        return result
+
+    return shown
 
 
 class SettingsSection:

@@ -29,6 +29,15 @@ def signed_off(store: Store, organisation: str, period: str, assessment: str) ->
     return current if current is not None and current.signed_off else None
 
 
+def read_only_line(store: Store, organisation: str, period: str, assessment: str) -> str:
+    """The line a form shows above itself when the assessment is signed off for the period (blank: it is not)."""
+    done = signed_off(store, organisation, period, assessment)
+    if done is None:
+        return ""
+    return (f"Signed off by {done.approved_by or 'someone'} on {done.approved_on or 'an unknown date'}: read-only. "
+            "To change it, the accounting officer reopens the period (workbook signoff reopen)")
+
+
 def history(store: Store, organisation: str, period: str, assessment: str) -> list[dict[str, Any]]:
     """Every step of the sign-off, oldest first (the store's audit rows)."""
     return store.history(organisation, period, SIGNOFF.kind, assessment)
