@@ -74,7 +74,8 @@ def test_preheated_form_catches_up_with_its_request_and_the_store(browser, tmp_p
     env = {**os.environ, "WORKBOOK_DB": str(db)}
     _import_register(db, "Karoo Vale Local Municipality", "2025-26", env)  # what the preheated page is built on
     with open(log_path, "w") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "workbook_lib.cli", "app", "--port", str(port), "--preheat"],
+        proc = subprocess.Popen([sys.executable, "-m", "workbook_lib.cli", "app", "--port", str(port), "--preheat",
+                                 "--user-header", "X-Forwarded-User"],
                                 cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     page = browser.new_page(viewport={"width": 1300, "height": 1800}, extra_http_headers={"X-Forwarded-User": "Thandi"})
     page.set_default_timeout(120_000)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from workbook_lib.assessments import command_modules
+from workbook_lib.core import access_commands
 from workbook_lib.core.commands import EXIT_INPUT, column_choices, fail_input, print_problems, print_readings
 from workbook_lib.core.errors import InputError, StoreError
 
@@ -42,6 +43,7 @@ app.add_typer(settings_app, name="settings")
 
 for module in command_modules():  # the commands each assessment adds (its commands.py), found by the registry
     module.register(app)
+access_commands.register(app)  # who may see and change what (core/access.py)
 
 
 @contextlib.contextmanager
@@ -285,11 +287,25 @@ def serve_app(port: int = typer.Option(8866, help="port to listen on"),
               host: str = typer.Option("127.0.0.1", help="address to listen on (behind a proxy: keep loopback)"),
               token: str | None = typer.Option(None, help="require this token in the URL (?token=...)"),
               preheat: bool = typer.Option(False, help="keep a started kernel ready per notebook"),
-              browser: bool = typer.Option(False, help="open a browser")) -> None:
+              browser: bool = typer.Option(False, help="open a browser"),
+              user_header: str | None = typer.Option(
+                  None, "--user-header", help="the one request header your sign-in proxy sets to the user's name "
+                                              "(default: WORKBOOK_USER_HEADER, else none: nobody is signed in)"),
+              require_user: bool = typer.Option(
+                  False, "--require-user", help="refuse every page without that header (or WORKBOOK_REQUIRE_USER=1)"),
+              ) -> None:
     """Serve the assessment forms with Voilà; the landing page lists the assessments.
 
     Data is saved in the store named by WORKBOOK_DB (default: workbook.db in the project).
     """
+    from workbook_lib.core.access import identity_environment
+    from workbook_lib.core.access import require_user as required_by_env
+    from workbook_lib.core.access import user_header as header_in_env
+
+    try:
+        os.environ.update(identity_environment(user_header or header_in_env(), require_user or required_by_env()))
+    except ValueError as exc:
+        fail_input(str(exc))
     from workbook_lib.app import serve  # lazy: ipywidgets, sqlalchemy and pydantic, for this command only
 
     try:

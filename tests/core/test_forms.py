@@ -64,7 +64,8 @@ def request(monkeypatch, query: str = "", user: str | None = None):
     def wait() -> None:
         monkeypatch.setenv("SERVER_SOFTWARE", "voila/test")
         monkeypatch.setenv("QUERY_STRING", query)
-        if user:
+        if user:  # the one header `workbook app --user-header` names
+            monkeypatch.setenv("WORKBOOK_USER_HEADER", "X-Forwarded-User")
             monkeypatch.setenv("HTTP_X_FORWARDED_USER", user)
     return wait
 

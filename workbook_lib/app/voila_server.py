@@ -9,12 +9,17 @@
 - Everything the server and its kernels leave in the temporary folder (kernels' connection files, uploaded files
   being read) lives in one folder of this process, ``<tmp>/workbook-voila-<pid>-<host>-...``: removed when the server
   stops, and by the next start when the server was killed outright (``core.leftovers``).
+- Who the user is comes from one request header, the one ``workbook app --user-header`` names
+  (``WORKBOOK_USER_HEADER``): only that header reaches the kernels (Voilà's ``http_header_envs``), every other user
+  header a client sends is ignored. With ``--require-user`` (``WORKBOOK_REQUIRE_USER=1``) every request without
+  that header is answered 403 with one sentence.
 
 Only the Voilà process imports this module.
 """
 
 from __future__ import annotations
 
+import inspect
 import os
 import re
 import shutil
@@ -28,9 +33,12 @@ from traitlets import default
 from voila.app import Voila
 from voila.static_file_handler import TemplateStaticFileHandler
 
+from workbook_lib.core.access import require_user, user_from_headers, user_header
 from workbook_lib.core.leftovers import remove_stale, tagged
 
 NOT_FOUND = "There is no such page here."
+NOT_SIGNED_IN = ("You are not signed in: open the forms through your organisation's sign-in page; ask its risk "
+                 "champion")
 SERVER_FOLDER = "workbook-voila"  # <tmp>/workbook-voila-<pid>-<host>-<random>: this server's and its kernels' files
 _TEMPLATE = re.compile(r"[A-Za-z0-9_-]+")  # a template's name (lab, classic, reveal, workbook): no dots, no slash
 # a path (as sent, before decoding) with a NUL or a ".." segment: never a page; Voilà's file handlers answer some
@@ -72,6 +80,29 @@ def server_folder(tmp: Path | None = None) -> Path:
     return Path(tempfile.mkdtemp(prefix=tagged(SERVER_FOLDER), dir=tmp))
 
 
+class SignedIn:
+    """Mixed into every handler under ``--require-user``: a request without the configured user header is 403."""
+
+    async def prepare(self, *args: Any, **kwargs: Any) -> None:
+        if not user_from_headers(self.request.headers, user_header()):
+            self.set_status(403)
+            self.set_header("Content-Type", "text/plain; charset=utf-8")
+            self.finish(NOT_SIGNED_IN)
+            return
+        result = super().prepare(*args, **kwargs)
+        if inspect.isawaitable(result):
+            await result
+
+
+def signed_in_only(handlers: list) -> list:
+    """Each route's handler with :class:`SignedIn` first."""
+    guarded = []
+    for route in handlers:
+        pattern, handler, *rest = route
+        guarded.append((pattern, type(handler.__name__, (SignedIn, handler), {}), *rest))
+    return guarded
+
+
 class WorkbookVoila(Voila):
     """Voilà with the routes above first, and this server's files in one folder it removes."""
 
@@ -86,12 +117,19 @@ class WorkbookVoila(Voila):
             os.environ["TMPDIR"] = str(kernels_tmp)  # the kernels' temporary files (uploads) live here too
         return str(self.folder)
 
+    def initialize(self, argv: Any = None) -> None:
+        super().initialize(argv)
+        # only the configured header names the user: the kernels never see another one a client sent
+        header = user_header()
+        self.voila_configuration.http_header_envs = [header] if header else []
+
     def init_handlers(self) -> list:
         ours = [(_NEVER_A_PAGE, NotFound)]
         for logout in dict.fromkeys([r"/logout", url_path_join(self.server_url, r"/logout")]):
             ours.append((logout, NotFound))
         ours.append((url_path_join(self.server_url, r"/voila/templates/(.*)"), TemplateStatic))
-        return ours + super().init_handlers()
+        handlers = ours + super().init_handlers()
+        return signed_in_only(handlers) if require_user() else handlers
 
     def stop(self) -> None:
         try:

@@ -34,6 +34,7 @@ import ipywidgets as w
 import yaml
 from IPython.display import HTML, Markdown, display
 
+from workbook_lib.core.access import user_from_environ
 from workbook_lib.core.charts import warm_renderer
 from workbook_lib.core.due import read_only_line
 from workbook_lib.core.errors import InputError, Problem, StoreError, more_line
@@ -89,14 +90,10 @@ def serve(form: Any, wait: Callable[[], None] | None = None) -> None:
 
 
 def signed_in_user() -> str | None:
-    """The user an authenticating proxy passed through Voilà's ``http_header_envs``, if any (in a preheated
-    kernel, known only once :func:`serve` has had the request)."""
-    extra = os.environ.get("WORKBOOK_USER_HEADER")
-    for header in ((extra,) if extra else ()) + USER_HEADERS:
-        value = os.environ.get("HTTP_" + header.upper().replace("-", "_"), "").strip()
-        if value:
-            return value
-    return None
+    """The user an authenticating proxy passed in the one header ``workbook app --user-header`` names
+    (``WORKBOOK_USER_HEADER``), if any; every other user header is ignored, and with none configured nobody is
+    signed in (in a preheated kernel, known only once :func:`serve` has had the request)."""
+    return user_from_environ()
 
 
 def query_values() -> dict[str, str]:

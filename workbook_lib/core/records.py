@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from workbook_lib.core.errors import InputError, Problem
-from workbook_lib.core.kinds import KNOWN_KINDS
+from workbook_lib.core.kinds import KNOWN_KINDS, LINE_OF
 from workbook_lib.core.tables import ROW, Table, read_table
 
 if TYPE_CHECKING:
@@ -36,6 +36,8 @@ class RecordKind:
     ``read``: reads a file of this kind with the context (a kind whose files need understanding, such as a risk
     register's headings and rating styles); without it, ``read_table`` with ``columns``.
     ``readings_view``: that reading as a table for a person (default: ``core.commands.readings_view``).
+    ``line_of``: for records that are one line of assurance's own ratings, the line a record's data is for (a line's
+    user writes only its own line's, core/access.py); None: records of no line.
     """
 
     kind: str
@@ -45,6 +47,7 @@ class RecordKind:
     context: Callable[..., tuple[Any, Any]] | None = None
     read: Callable[[Path, str | None, Any], Table] | None = None
     readings_view: Callable[[list[Any]], Any] | None = None  # how its files' columns were read, as a person sees it
+    line_of: Callable[[dict[str, Any]], Any] | None = None  # the line of assurance a record is for (its own ratings)
 
     def key(self, row: dict[str, str]) -> str:
         return "|".join(str(row.get(c, "")).strip() for c in self.key_columns)
@@ -58,6 +61,8 @@ def register_kind(spec: RecordKind) -> RecordKind:
     """Declare a record kind (called by the assessment that owns it, when its module is imported)."""
     _KINDS[spec.kind] = spec
     KNOWN_KINDS.add(spec.kind)
+    if spec.line_of is not None:
+        LINE_OF[spec.kind] = spec.line_of
     return spec
 
 
@@ -159,3 +164,8 @@ def earlier_periods(params: Any, kind: Kind) -> list[tuple[str, Table]]:
     return [(period, table_from_store(store, params.organisation, period, kind))
             for period in sorted(store.periods(params.organisation))
             if period < params.period and store.current(params.organisation, period, spec_for(kind).kind)]
+
+
+def line_column(column: str = "line") -> Callable[[dict[str, Any]], Any]:
+    """``line_of`` for a kind whose records name their line in ``column``."""
+    return lambda data: data.get(column)

@@ -12,6 +12,7 @@ latest version of each record.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import json
 import os
 import time
@@ -24,13 +25,15 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
+from workbook_lib.core import access
+from workbook_lib.core.access import ACCESS_KIND, ACCESS_PERIOD, AccessRefused, Decision
 from workbook_lib.core.errors import StoreError
-from workbook_lib.core.kinds import KNOWN_KINDS
+from workbook_lib.core.kinds import KNOWN_KINDS, LINE_OF
 from workbook_lib.core.paths import PROJECT_ROOT
 
 DEFAULT_DB = PROJECT_ROOT / "workbook.db"
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-HEAD = "0002"  # latest migration; tests/core/test_store.py checks it matches the migration scripts
+HEAD = "0003"  # latest migration; tests/core/test_store.py checks it matches the migration scripts
 BUSY_TIMEOUT_S = 60
 NETWORK_FILESYSTEMS = {"nfs", "nfs4", "cifs", "smb3", "smbfs", "sshfs", "fuse.sshfs", "9p", "afs", "ceph",
                        "glusterfs", "fuse.glusterfs", "lustre", "gpfs", "davfs", "fuse.s3fs", "fuse.rclone"}
@@ -77,6 +80,19 @@ changes = sa.Table(
     sa.Column("after", sa.JSON, nullable=True),
 )
 sa.Index("ix_records_lookup", records.c.period_id, records.c.kind, records.c.key)
+sa.Index("ix_records_kind", records.c.kind)
+refusals = sa.Table(  # every read or write core/access.py refused: the audit trail of what was not allowed
+    "refusals", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("who", sa.String(200), nullable=True),  # null: nobody signed in
+    sa.Column("organisation", sa.String(200), nullable=False),
+    sa.Column("period", sa.String(100), nullable=True),
+    sa.Column("kind", sa.String(40), nullable=True),
+    sa.Column("action", sa.String(20), nullable=False),
+    sa.Column("line", sa.String(100), nullable=True),
+    sa.Column("message", sa.String(500), nullable=False),
+)
 
 
 @dataclass(frozen=True)
@@ -206,9 +222,12 @@ def _sqlite_engine(url: str, create: bool = True) -> Engine:
 class Store:
     """One store (SQLite file or PostgreSQL database), migrated to the latest schema on open."""
 
-    def __init__(self, url: str | None = None, migrate: bool = True, create: bool = True):
-        """``create=False``: only an existing store is opened (a run that reads never creates one)."""
+    def __init__(self, url: str | None = None, migrate: bool = True, create: bool = True, user: str | None = None):
+        """``create=False``: only an existing store is opened (a run that reads never creates one). ``user``: who
+        reads and writes through this store (core/access.py); None: the proxy's user in the app, else the author
+        of a write (``--who``), else ``WORKBOOK_USER``."""
         self.url = database_url(url)
+        self.user = user
         if self.url.startswith("sqlite"):
             self.engine = _sqlite_engine(self.url, create)
         else:
@@ -283,11 +302,31 @@ class Store:
         """Write a new version of every record in ``rows`` (key -> data) whose data changed.
 
         Data ``None`` withdraws a record: a new version with no data, so the history keeps what it was.
-        All rows, and their audit entries, are written in one transaction: all or nothing.
+        All rows, and their audit entries, are written in one transaction: all or nothing. Refused (AccessRefused,
+        with an audit row) when the author may not write them (core/access.py).
         """
         _check_kind(kind)
+        if (kind == ACCESS_KIND) != (period.strip() == ACCESS_PERIOD):
+            raise StoreError(f"the period {ACCESS_PERIOD} keeps only who may see and change what: "
+                             "choose another period" if kind != ACCESS_KIND else
+                             "access records are kept by `workbook access grant`, under no period")
         payload = {str(k): None if v is None else _clean(v) for k, v in rows.items()}
         check_names(organisation, period, payload, method, source)
+        action = "grant" if kind == ACCESS_KIND else "settings" if kind == access.SETTING_KIND else "write"
+        user = access.acting_user(self.user, author)
+        if self.access_enforced():
+            lines: list[Any] = []
+            if action == "write" and kind in LINE_OF:
+                withdrawn = [k for k, v in payload.items() if v is None]
+                before = self._latest_data(organisation, period, kind, withdrawn) if withdrawn else {}
+                lines = [LINE_OF[kind](data if data is not None else before.get(key) or {})
+                         for key, data in payload.items()]
+            self.require(user, organisation, action, lines, kind in LINE_OF and action == "write", period, kind)
+        return self._save(organisation, period, kind, payload, author, method, source)
+
+    def _save(self, organisation: str, period: str, kind: str, payload: dict[str, dict[str, Any] | None],
+              author: Author, method: Method | None, source: str) -> SaveResult:
+        """:meth:`save` once allowed."""
 
         def work(conn: Connection) -> SaveResult:
             period_id = _ensure_period(conn, organisation, period)
@@ -318,42 +357,175 @@ class Store:
 
         return self._write(work)
 
+    # ---- who may see and change what (core/access.py) -------------------------------------------------------
+    def access_enforced(self) -> bool:
+        """False in single-user mode: no access record in the store and no --require-user."""
+        if access.require_user():
+            return True
+        with self.engine.connect() as conn:
+            return _has_access(conn)
+
+    def access_roles(self, user: str | None, organisation: str) -> set[str]:
+        """The roles ``user`` holds in ``organisation`` (names compared without regard to case)."""
+        if not user:
+            return set()
+        wanted = user.strip().casefold()
+        return {r["role"] for r in self._access_rows(organisation) if r["user"].strip().casefold() == wanted}
+
+    def access_list(self, organisation: str | None = None) -> list[dict[str, str]]:
+        """Every current grant (organisation, user, role, note), of one organisation or all. No check here: the caller
+        checks (``workbook access list`` reads the organisation first, or lists only the organisations the user
+        holds a role in)."""
+        names = [self.organisation_named(organisation) or organisation] if organisation else self._all_organisations()
+        return [{"organisation": org, **row} for org in names for row in self._access_rows(org)]
+
+    def _access_rows(self, organisation: str) -> list[dict[str, str]]:
+        with self.engine.connect() as conn:
+            period_id = _period_id(conn, organisation, ACCESS_PERIOD)
+            if period_id is None:
+                return []
+            rows = _latest_rows(conn, period_id, ACCESS_KIND)
+        return [{"user": str(r["data"].get("user", "")), "role": str(r["data"].get("role", "")),
+                 "note": str(r["data"].get("note", ""))} for r in rows if r["data"] is not None]
+
+    def access_decision(self, user: str | None, organisation: str, action: str, lines: Iterable[Any] = (),
+                        line_kind: bool = False) -> Decision:
+        """Whether ``user`` may take ``action`` in ``organisation`` (core/access.py's rules), and if not, why."""
+        with self.engine.connect() as conn:
+            enforced = _has_access(conn)
+        if not enforced:
+            if user or not access.require_user():
+                return Decision(True)
+            return Decision(False, access.refusal(organisation, set(), action, user=None))
+        roles = self.access_roles(user, organisation)
+        if user and access.allowed(roles, action, lines, line_kind):
+            return Decision(True)
+        return Decision(False, access.refusal(organisation, roles, action, lines, user=user))
+
+    def require(self, user: str | None, organisation: str, action: str, lines: Iterable[Any] = (),
+                line_kind: bool = False, period: str | None = None, kind: str | None = None) -> None:
+        """Refuse (AccessRefused, one sentence) what ``user`` may not do, writing an audit row for the refusal."""
+        lines = list(lines)
+        decision = self.access_decision(user, organisation, action, lines, line_kind)
+        if decision.allowed:
+            return
+        shown = ", ".join(sorted({str(x) for x in lines if x not in (None, "")}))
+        row = {"at": _now(), "who": user[:200] if user else None, "organisation": organisation.strip()[:200],
+               "period": period[:100] if period else None, "kind": kind, "action": action,
+               "line": shown[:100] or None, "message": decision.message[:500]}
+        self._write(lambda conn: conn.execute(refusals.insert().values(**row)))
+        raise AccessRefused(decision.message, user, organisation, action, shown or None)
+
+    def refused(self, organisation: str | None = None) -> list[dict[str, Any]]:
+        """The refusals kept, oldest first (of one organisation, or all)."""
+        query = sa.select(refusals).order_by(refusals.c.id)
+        with self.engine.connect() as conn:
+            rows = [dict(r) for r in conn.execute(query).mappings()]
+        if organisation is not None:
+            rows = [r for r in rows if organisation_key(r["organisation"]) == organisation_key(organisation)]
+        for row in rows:
+            row["at"] = _utc(row["at"])
+        return rows
+
+    def grant(self, organisation: str, user: str, role: str, author: Author, note: str = "",
+              first_admin: bool = False, source: str = "cli") -> SaveResult:
+        """Give ``user`` the ``role`` in ``organisation`` (an admin of it may; ``first_admin``: the organisation's
+        first admin, allowed only while it has none, by whoever holds the store)."""
+        if role not in access.ROLES:
+            raise StoreError(f"there is no role {role!r}; the roles are {', '.join(access.ROLES)}")
+        user = user.strip()
+        if not user:
+            raise StoreError("name the user (the name the sign-in proxy passes)")
+        row = {f"{user}|{role}": {"user": user, "role": role, "note": note}}
+        if not first_admin:
+            return self.save(organisation, ACCESS_PERIOD, ACCESS_KIND, row, author, source=source)
+        if role != "admin":
+            raise StoreError("--first-admin grants the role admin: give --role admin")
+        admins = [r for r in self._access_rows(organisation.strip()) if r["role"] == "admin"]
+        if admins:
+            raise StoreError(f"{organisation} has an administrator already ({admins[0]['user']}): ask them to grant "
+                             "access, without --first-admin")
+        check_names(organisation, ACCESS_PERIOD, row, None, source)
+        return self._save(organisation, ACCESS_PERIOD, ACCESS_KIND, {k: _clean(v) for k, v in row.items()}, author,
+                          None, source)
+
+    def revoke(self, organisation: str, user: str, role: str, author: Author, source: str = "cli") -> SaveResult:
+        """Take ``role`` in ``organisation`` from ``user`` (a withdrawal: the trail keeps the grant)."""
+        wanted = user.strip().casefold()
+        keys = [f"{r['user']}|{r['role']}" for r in self._access_rows(organisation.strip())
+                if r["user"].strip().casefold() == wanted and r["role"] == role]
+        if not keys:
+            raise StoreError(f"{user} does not hold the role {role} in {organisation}: nothing to revoke")
+        return self.save(organisation, ACCESS_PERIOD, ACCESS_KIND, dict.fromkeys(keys), author, source=source)
+
+    def _readable(self, organisation: str) -> bool:
+        return self.access_decision(access.acting_user(self.user), organisation, "read").allowed
+
+    def _latest_data(self, organisation: str, period: str, kind: str, keys: list[str]) -> dict[str, Any]:
+        with self.engine.connect() as conn:
+            period_id = _period_id(conn, organisation, period)
+            found = _latest(conn, period_id, kind, keys) if period_id is not None else {}
+        return {k: v["data"] for k, v in found.items()}
+
+    def _all_organisations(self) -> list[str]:
+        with self.engine.connect() as conn:
+            return list(conn.execute(sa.select(organisations.c.name).order_by(organisations.c.name)).scalars())
+
     # ---- reads -------------------------------------------------------------------------------------
     def fingerprint(self, organisation: str = "") -> tuple[int, int, int]:
         """A cheap token that changes whenever an organisation or a period is added, or anything is saved for
         ``organisation`` (any period): a form built earlier compares it to know whether what it shows is
         still what the store holds."""
-        saved = (sa.select(sa.func.max(records.c.id)).select_from(records.join(periods).join(organisations))
-                 .where(organisations.c.name == organisation))
         with self.engine.connect() as conn:
+            saved = (sa.select(sa.func.max(records.c.id)).select_from(records.join(periods))
+                     .where(periods.c.organisation_id == _organisation_id(conn, organisation)))
             orgs = conn.execute(sa.select(sa.func.max(organisations.c.id))).scalar()
             pers = conn.execute(sa.select(sa.func.max(periods.c.id))).scalar()
             return orgs or 0, pers or 0, conn.execute(saved).scalar() or 0
 
     def organisations(self) -> list[str]:
-        with self.engine.connect() as conn:
-            return list(conn.execute(sa.select(organisations.c.name).order_by(organisations.c.name)).scalars())
+        """The organisations in the store; once access is enforced, only those the user holds a role in."""
+        names = self._all_organisations()
+        if not self.access_enforced():
+            return names
+        user = access.acting_user(self.user)
+        return [name for name in names if self.access_roles(user, name)]
 
     def periods(self, organisation: str) -> list[str]:
-        query = (sa.select(periods.c.label).join(organisations)
-                 .where(organisations.c.name == organisation).order_by(periods.c.label))
+        """The organisation's periods (none for a user who may not read it)."""
+        if not self._readable(organisation):
+            return []
         with self.engine.connect() as conn:
+            query = (sa.select(periods.c.label)
+                     .where(periods.c.organisation_id == _organisation_id(conn, organisation),
+                            periods.c.label != ACCESS_PERIOD)
+                     .order_by(periods.c.label))
             return list(conn.execute(query).scalars())
 
+    def organisation_named(self, organisation: str) -> str | None:
+        """The organisation's name as the store keeps it, found without regard to case and spacing; None: no such
+        organisation."""
+        with self.engine.connect() as conn:
+            org_id = _organisation_id(conn, organisation)
+            if org_id is None:
+                return None
+            return conn.execute(sa.select(organisations.c.name).where(organisations.c.id == org_id)).scalar()
+
+    def near_organisations(self, organisation: str, count: int = 3) -> list[str]:
+        """Organisations the user may read whose names come close to ``organisation`` (a typing slip), to propose."""
+        names = {organisation_key(n): n for n in self.organisations()}
+        return [names[k] for k in difflib.get_close_matches(organisation_key(organisation), list(names), count, 0.8)]
+
     def current(self, organisation: str, period: str, kind: str) -> list[Record]:
-        """The latest version of each record (withdrawn ones left out), in key order."""
+        """The latest version of each record (withdrawn ones left out), in key order; refused (AccessRefused, an
+        audit row) for a user who may not read the organisation."""
         _check_kind(kind)
+        self.require(access.acting_user(self.user), organisation, "read", period=period, kind=kind)
         with self.engine.connect() as conn:
             period_id = _period_id(conn, organisation, period)
             if period_id is None:
                 return []
-            latest = (sa.select(records.c.key, sa.func.max(records.c.version).label("version"))
-                      .where(records.c.period_id == period_id, records.c.kind == kind)
-                      .group_by(records.c.key).subquery())
-            query = (sa.select(records).join(latest, sa.and_(records.c.key == latest.c.key,
-                                                             records.c.version == latest.c.version))
-                     .where(records.c.period_id == period_id, records.c.kind == kind).order_by(records.c.key))
-            rows = conn.execute(query).mappings().all()
+            rows = _latest_rows(conn, period_id, kind)
         return [Record(r["key"], r["version"], r["data"],
                        Method(r["method_name"], r["method_version"], r["method_sha256"]) if r["method_name"] else None,
                        _utc(r["created_at"]))
@@ -367,12 +539,18 @@ class Store:
                            changes.c.identity, changes.c.source, changes.c.at, changes.c.before, changes.c.after)
                  .select_from(changes.join(records).join(periods).join(organisations))
                  .order_by(changes.c.id))
-        for column, value in ((organisations.c.name, organisation), (periods.c.label, period),
-                              (records.c.kind, kind), (records.c.key, key)):
+        for column, value in ((periods.c.label, period), (records.c.kind, kind), (records.c.key, key)):
             if value is not None:
                 query = query.where(column == value)
+        if organisation is not None:
+            self.require(access.acting_user(self.user), organisation, "read", period=period, kind=kind)
         with self.engine.connect() as conn:
+            if organisation is not None:
+                query = query.where(organisations.c.id == _organisation_id(conn, organisation))
             rows = [dict(r) for r in conn.execute(query).mappings()]
+        if organisation is None and self.access_enforced():  # the whole trail: the organisations the user may read
+            readable = {name for name in {r["organisation"] for r in rows} if self._readable(name)}
+            rows = [r for r in rows if r["organisation"] in readable]
         for row in rows:
             row["at"] = _utc(row["at"])
             row["changed"] = _changed_fields(row["before"], row["after"])
@@ -437,9 +615,31 @@ def _utc(value: dt.datetime) -> dt.datetime:
     return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
 
 
+def organisation_key(name: str) -> str:
+    """An organisation's name as compared: without regard to case and spacing ("blue crane  route
+    municipality" is "Blue Crane Route Municipality")."""
+    return " ".join(str(name).split()).casefold()
+
+
+def _organisation_id(conn: Connection, organisation: str) -> int | None:
+    """The organisation of that name: spelt as kept, else the one whose name differs only in case and spacing."""
+    found = conn.execute(sa.select(organisations.c.id).where(organisations.c.name == organisation)).scalar()
+    if found is not None:
+        return found
+    wanted = organisation_key(organisation)
+    if not wanted:
+        return None
+    for org_id, name in conn.execute(sa.select(organisations.c.id, organisations.c.name).order_by(organisations.c.id)):
+        if organisation_key(name) == wanted:
+            return org_id
+    return None
+
+
 def _period_id(conn: Connection, organisation: str, period: str) -> int | None:
-    query = (sa.select(periods.c.id).join(organisations)
-             .where(organisations.c.name == organisation, periods.c.label == period))
+    org_id = _organisation_id(conn, organisation)
+    if org_id is None:
+        return None
+    query = sa.select(periods.c.id).where(periods.c.organisation_id == org_id, periods.c.label == period)
     return conn.execute(query).scalar()
 
 
@@ -447,7 +647,7 @@ def _ensure_period(conn: Connection, organisation: str, period: str) -> int:
     organisation, period = organisation.strip(), period.strip()
     if not organisation or not period:
         raise StoreError("an organisation and a period are needed to save anything")
-    org_id = conn.execute(sa.select(organisations.c.id).where(organisations.c.name == organisation)).scalar()
+    org_id = _organisation_id(conn, organisation)
     if org_id is None:
         org_id = conn.execute(organisations.insert().values(name=organisation, created_at=_now())
                               ).inserted_primary_key[0]
@@ -456,6 +656,22 @@ def _ensure_period(conn: Connection, organisation: str, period: str) -> int:
         period_id = conn.execute(periods.insert().values(organisation_id=org_id, label=period, created_at=_now())
                                  ).inserted_primary_key[0]
     return period_id
+
+
+def _has_access(conn: Connection) -> bool:
+    """Whether the store holds any access record (even a revoked one): then access is enforced."""
+    return conn.execute(sa.select(records.c.id).where(records.c.kind == ACCESS_KIND).limit(1)).first() is not None
+
+
+def _latest_rows(conn: Connection, period_id: int, kind: str) -> list[Any]:
+    """The latest version of each record of ``kind`` in the period (withdrawn ones included), in key order."""
+    latest = (sa.select(records.c.key, sa.func.max(records.c.version).label("version"))
+              .where(records.c.period_id == period_id, records.c.kind == kind)
+              .group_by(records.c.key).subquery())
+    query = (sa.select(records).join(latest, sa.and_(records.c.key == latest.c.key,
+                                                     records.c.version == latest.c.version))
+             .where(records.c.period_id == period_id, records.c.kind == kind).order_by(records.c.key))
+    return list(conn.execute(query).mappings().all())
 
 
 def _latest(conn: Connection, period_id: int, kind: str, keys: Iterable[str]) -> dict[str, dict[str, Any]]:

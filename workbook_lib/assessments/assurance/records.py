@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +58,17 @@ def _delivery_canonical(table: Table, context: tuple) -> dict[str, dict[str, str
                                  "action_due")} for r in frame.to_dict("records")}
 
 
+@functools.cache
+def _provider_lines() -> dict[str, int]:
+    return {p.id: p.line for p in load_assurance_framework().framework.providers}
+
+
+def _line_of_entry(data: dict[str, Any]) -> int | None:
+    """The line of an entry's provider (the framework's providers; an organisation's own: None, the champion's)."""
+    return _provider_lines().get(str(data.get("provider", "")))
+
+
 ENTRY = register_kind(RecordKind("assurance_entry", ("risk_id", "control", "provider"), _columns, _canonical,
-                                 _context, read=_read_map))
+                                 _context, read=_read_map, line_of=_line_of_entry))
 DELIVERY = register_kind(RecordKind("assurance_delivery", ("quarter", "risk_id", "control", "provider"),
                                     _delivery_columns, _delivery_canonical, _context))

@@ -11,7 +11,7 @@ from workbook_lib.assessments.coso.model import (
     Questionnaire,
     load_questionnaire,
 )
-from workbook_lib.core.records import RecordKind, blank, register_kind
+from workbook_lib.core.records import RecordKind, blank, line_column, register_kind
 from workbook_lib.core.tables import Table
 
 
@@ -32,4 +32,4 @@ def _context(name: str | None, params: Any, **_options: Any) -> tuple[LoadedQues
 
 
 RESPONSE = register_kind(RecordKind("coso_response", ("item_id", "line"), lambda: RESPONSE_COLUMNS, _canonical,
-                                    _context))
+                                    _context, line_of=line_column("line")))

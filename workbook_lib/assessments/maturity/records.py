@@ -6,7 +6,7 @@ from typing import Any
 
 from workbook_lib.assessments.maturity.inputs import CAPACITY_COLUMNS, MARKS_COLUMNS, validate_capacity, validate_marks
 from workbook_lib.assessments.maturity.model import DEFAULT_MATRIX, LoadedMatrix, Matrix, load_matrix
-from workbook_lib.core.records import RecordKind, blank, register_kind
+from workbook_lib.core.records import RecordKind, blank, line_column, register_kind
 from workbook_lib.core.tables import Table
 
 
@@ -32,4 +32,4 @@ def _context(name: str | None, params: Any, **_options: Any) -> tuple[LoadedMatr
 
 MARK = register_kind(RecordKind("maturity_mark", ("element_id",), lambda: MARKS_COLUMNS, _marks, _context))
 CAPACITY = register_kind(RecordKind("capacity_answer", ("item_id", "line"), lambda: CAPACITY_COLUMNS, _capacity,
-                                    _context))
+                                    _context, line_of=line_column("line")))
