@@ -22,7 +22,7 @@ from workbook_lib.assessments.risk.quantify_report import (
     quantification_summary,
     quantification_tables,
 )
-from workbook_lib.assessments.risk.report import key_figures, risk_summary
+from workbook_lib.assessments.risk.report import attention, key_figures, risk_summary
 from workbook_lib.assessments.risk.run import check_risk_inputs, run_risk_evaluation
 from workbook_lib.core.errors import InputError
 from workbook_lib.core.params import ParameterError, load_file
@@ -124,3 +124,12 @@ def test_a_risk_intelligent_register_without_money_is_refused_before_anything_is
     assert result.returncode == 2, result.stderr
     assert "money impact" in result.stderr
     assert not list(out.rglob("*.html")) and not list(out.rglob("*.json"))
+
+
+def test_of_two_risks_of_equal_score_the_more_volatile_comes_first(tmp_path):
+    rows = ("1,Narrow range,Financial,3,4,20%,ZAR 1000,ZAR 2000,Open\n"
+            "2,Wide range,Financial,4,3,20%,ZAR 100,ZAR 90000,Open\n")
+    ev = run_risk_evaluation(_own(tmp_path, rows, appetite=1))
+    view = attention(ev)
+    assert list(view["residual_score"]) == [12, 12] and list(view["risk_id"]) == ["2", "1"]
+    assert view["spread"].iloc[0] > view["spread"].iloc[1]

@@ -243,7 +243,10 @@ def attention(ev: RiskEvaluation) -> pd.DataFrame:
     said = chosen.get("appetite_statement", pd.Series(dtype=object)).fillna("")
     drop = {"appetite_applied"} if not appetite_given(ev) else set()
     drop |= {"appetite_statement"} if not (said != "").any() else set()
-    view = chosen.sort_values("residual_score", ascending=False, kind="stable")[[c for c in cols if c not in drop]]
+    if "spread" in chosen:  # risk intelligent: of equal scores, the wider money range (the more volatile) first
+        cols.insert(cols.index("residual_level") + 1, "spread")
+    order = ["residual_score", "spread"] if "spread" in chosen else ["residual_score"]
+    view = chosen.sort_values(order, ascending=False, kind="stable")[[c for c in cols if c not in drop]]
     return in_stage_words(ev, view)
 
 

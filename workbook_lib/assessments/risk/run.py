@@ -228,6 +228,8 @@ def run_risk_evaluation(params: RiskEvaluationParams, earlier: bool = True) -> R
     ev.tier = applied_tier(params, inputs.register)
     if ev.tier.tier.quantify:
         ev.quantification = quantified(params, inputs.loaded, ev.risks)
+        spread = ev.quantification["residual"].value_map.set_index("risk_id")["volatility"]
+        ev.risks["spread"] = ev.risks["risk_id"].map(spread).round(2)  # ranks risks of equal score (report)
     if inputs.earlier:
         ev.movement = movement(params, inputs, ev)
     return ev
