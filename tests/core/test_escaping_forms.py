@@ -17,6 +17,7 @@ from tests.core.test_escaping_everywhere import (
     ALLOWED,
     REQUEST_VARIABLES,
     STORED_PERIOD,
+    SUITE_STYLE,
     _rendered,
     _widget_html,
     hostile,
@@ -57,6 +58,13 @@ def _assert_no_markup_from_text(page: list[tuple[str, str]]) -> None:
     for mime, text in page:
         soup = _rendered(mime, text)
         where = f"{mime}: {text[:300]}"
+        for style in soup.find_all("style"):  # the form's own style sheet and tables' alignment: no user text in it
+            css = style.get_text()
+            assert SUITE_STYLE.fullmatch(css.strip()) or not any(x in css for x in ("hostile", "alert(", "evil")), where
+            style.decompose()
+        for image in soup.find_all("img"):  # a chart the suite drew: its own SVG inline, never a link out
+            assert "wb-chart" in image.get("class", []) and image["src"].startswith("data:image/svg+xml;base64,"), where
+            image.decompose()
         assert {t.name for t in soup.find_all(True)} <= ALLOWED | FORM_ELEMENTS, where
         assert all(a.get("href", "").startswith(OWN_LINKS) for a in soup.find_all("a")), where
         assert not [a for t in soup.find_all(True) for a in t.attrs if a.lower().startswith("on")], where

@@ -54,8 +54,9 @@ class Unsupported(TypeError):
 
 
 def _xml_text(text: str) -> str:
-    """Text as XML element content, as openpyxl writes it (a carriage return read back as a line feed, as there)."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Text as XML element content, as openpyxl writes it with lxml (a carriage return kept as a reference, so it
+    reads back as itself rather than as a line feed)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
 
 
 def _inline(text: str) -> str:
@@ -109,7 +110,7 @@ def _text_cells(texts: np.ndarray, cell: Callable[[Any], Any], changed: re.Patte
     concatenation each, the others one by one."""
     if changed is None:
         return np.array([_fragment(t, cell) for t in texts], dtype=object)
-    special = pd.Series(texts, dtype=object).str.contains(re.compile(f"(?:{changed.pattern})|[&<>]")).to_numpy()
+    special = pd.Series(texts, dtype=object).str.contains(re.compile(f"(?:{changed.pattern})|[&<>\r]")).to_numpy()
     out = np.empty(len(texts), dtype=object)
     out[~special] = INLINE_OPEN + texts[~special] + INLINE_CLOSE
     out[special] = [_fragment(t, cell) for t in texts[special]]
