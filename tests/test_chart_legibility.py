@@ -260,6 +260,11 @@ RISK_CHARTS: dict[str, Callable[[Any], Any]] = {
         ev, "owner"),  # as the notebook shows them
     "value_map": lambda ev: risk_charts.value_map(ev),
 }
+# a risk-intelligent register's simulated losses (none for the other examples: they are not quantified)
+QUANTIFIED_CHARTS: dict[str, Callable[[Any], Any]] = {
+    "loss_curve": lambda ev: risk_charts.loss_curve(ev),
+    "value_ranges": lambda ev: risk_charts.value_ranges(ev),
+}
 COSO_CHARTS: dict[str, Callable[[Any], Any]] = {
     "item_grid": coso_charts.item_grid,
     "principle_bars": coso_charts.principle_bars,
@@ -281,7 +286,8 @@ ASSURANCE_CHARTS: dict[str, Callable[[Any], Any]] = {
 
 
 def test_every_chart_function_is_checked():
-    for module, checked in ((risk_charts, RISK_CHARTS), (coso_charts, COSO_CHARTS), (maturity_charts, MATURITY_CHARTS),
+    for module, checked in ((risk_charts, RISK_CHARTS | QUANTIFIED_CHARTS), (coso_charts, COSO_CHARTS),
+                            (maturity_charts, MATURITY_CHARTS),
                             (assurance_charts, ASSURANCE_CHARTS)):
         drawn = {name for name, f in inspect.getmembers(module, inspect.isfunction)
                  if f.__module__ == module.__name__ and not name.startswith("_")
@@ -303,6 +309,17 @@ def test_risk_charts_are_legible(risk_results, example, name):
         assert (name, example) == ("movement", "mopac") or (name == "movement_since" and example != "karoo-earlier")
         return
     _check(chart)
+
+
+@pytest.fixture(scope="module")
+def swartberg():
+    return _risk(PARAMETERS / "swartberg-district-risk-intelligent.yaml")
+
+
+@pytest.mark.parametrize("name", list(QUANTIFIED_CHARTS))
+def test_the_loss_charts_are_legible(swartberg, risk_results, name):
+    _check(QUANTIFIED_CHARTS[name](swartberg))
+    assert QUANTIFIED_CHARTS[name](risk_results["karoo"]) is None  # an integrated register draws none
 
 
 @pytest.mark.parametrize("name", list(COSO_CHARTS))
