@@ -19,7 +19,8 @@ BENCH = ROOT / "bench"
 TIMEOUT = 900  # seconds per script; a smoke run takes seconds to two minutes on 2 busy cores
 BROWSER = {"voila.py", "load_test.py"}  # drive Debian's Chromium through Playwright
 SCRIPTS = ["scoring.py", "batch.py", "load_test.py", "peak_memory.py", "register_read.py", "report_size.py",
-           "startup.py", "voila.py", "xlsx_read.py", "large_register.py"]
+           "startup.py", "voila.py", "xlsx_read.py", "large_register.py", "quantify.py",
+           "quantified_run.py"]
 
 
 def _tail(text: str, chars: int = 6000) -> str:

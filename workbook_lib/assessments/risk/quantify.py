@@ -1,0 +1,313 @@
+"""Risk quantification (the guide's "risk intelligent" tier, Table 23 and Diagram 10): a Monte Carlo of a year's
+losses over the register.
+
+Each risk occurs at most once a year, with its annual probability, independently of the others; when it occurs its
+size is drawn from a lognormal fitted to its 90 % money interval (quantify_inputs). A simulated year's loss is the
+sum of the threats that occurred, its gain the sum of the opportunities. ``quantify`` returns the expected annual
+loss, the loss at each confidence, the loss exceedance curve (for the register, each category and each objective),
+each risk's contribution, the chance of a loss above a tolerable annual loss and the value map: each threat's and
+opportunity's range of outcomes and the net value of opportunities against threats. docs/quantification.md.
+
+Speed: the years are drawn in chunks of ``chunk_cells`` risks x years on all processors: per chunk one uniform per
+risk and year says which risks occur, then one normal draw per occurrence gives its size, and the sizes are summed
+per year and group with ``np.bincount``. Every chunk has its own generator spawned from the seed, so the numbers
+depend on the seed, the trials and the register, never on how many threads drew them.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from statistics import NormalDist
+
+import numpy as np
+import pandas as pd
+
+from workbook_lib.assessments.risk.methodology import Methodology
+from workbook_lib.assessments.risk.quantify_inputs import (
+    MAX_TRIALS,
+    NO_OBJECTIVE,
+    QuantificationSettings,
+    RiskInputs,
+    risk_inputs,
+)
+from workbook_lib.core.params import ParameterError
+
+
+@dataclass
+class Quantification:
+    """One stage's results. Amounts are a year's money; chances are 0-1. ``quantiles``: confidence -> annual loss;
+    ``exceedance``: (loss, chance of a year's loss above it); ``per_category`` and ``per_objective``: name ->
+    {expected_loss, q95, quantiles, exceedance} of the threats in it; ``per_risk_contribution``: one row per threat
+    (risk_id, category, objective, expected_loss, share, volatility, tail_loss, tail_share); ``net_value``: a year's
+    gains less losses (expected and its interval); ``value_map``: one row per risk, its inputs and where they came
+    from, and its range of outcomes (given it occurs, and over a year)."""
+
+    stage: str
+    seed: int
+    trials: int
+    currency: str
+    expected_loss: float
+    standard_error: float  # of expected_loss: the simulation's own error (a year's spread / sqrt(trials))
+    quantiles: dict[float, float]
+    exceedance: list[tuple[float, float]]
+    tail: float
+    expected_shortfall: float  # the mean loss of the years at or above the tail quantile
+    per_category: dict[str, dict]
+    per_objective: dict[str, dict]
+    per_risk_contribution: pd.DataFrame
+    tolerable_loss: float | None
+    chance_above_tolerable: float | None
+    net_value: dict[str, float]
+    value_map: pd.DataFrame
+    not_quantified: pd.DataFrame
+    assumptions: list[str]
+
+    def to_json(self) -> dict:
+        """Plain JSON values: the issue's ``quantification`` keys, then net_value, value_map, per_objective, the risks
+        not quantified and the assumptions."""
+        return _plain({
+            "stage": self.stage, "seed": self.seed, "trials": self.trials, "currency": self.currency,
+            "expected_loss": self.expected_loss, "standard_error": self.standard_error,
+            "quantiles": {str(q): v for q, v in self.quantiles.items()},
+            "exceedance": [{"loss": x, "probability": p} for x, p in self.exceedance],
+            "per_category": _groups_json(self.per_category),
+            "per_risk_contribution": self.per_risk_contribution.to_dict("records"),
+            "tolerable_loss": self.tolerable_loss, "chance_above_tolerable": self.chance_above_tolerable,
+            "tail": self.tail, "expected_shortfall": self.expected_shortfall, "net_value": self.net_value,
+            "value_map": self.value_map.to_dict("records"), "per_objective": _groups_json(self.per_objective),
+            "not_quantified": self.not_quantified.to_dict("records"), "assumptions": self.assumptions,
+        })
+
+
+def quantify_register(register: pd.DataFrame, m: Methodology, stage: str = "residual", **options) -> Quantification:
+    """``quantify(risk_inputs(register, m, stage), **options)``."""
+    return quantify(risk_inputs(register, m, stage, options.get("settings")), **options)
+
+
+def quantify(inputs: RiskInputs, trials: int | None = None, seed: int | None = None,
+             tolerable_loss: float | None = None, settings: QuantificationSettings | None = None,
+             threads: int | None = None) -> Quantification:
+    """Simulate ``trials`` years (default: the settings') with ``seed``; the same three give the same numbers."""
+    s = settings or inputs.settings
+    trials, seed = s.trials if trials is None else trials, s.seed if seed is None else seed
+    if not (isinstance(trials, int) and 1 <= trials <= MAX_TRIALS) or not (isinstance(seed, int) and seed >= 0):
+        raise ParameterError(f"trials {trials!r} and seed {seed!r}: expected 1 to {MAX_TRIALS:,} years and a seed of "
+                             "0 or more (whole numbers)")
+    if tolerable_loss is not None and not (math.isfinite(tolerable_loss) and tolerable_loss >= 0):
+        raise ParameterError(f"tolerable loss {tolerable_loss!r}: expected an amount of money, 0 or more")
+    r = inputs.risks
+    threat = (r["side"] == "threat").to_numpy()
+    categories, cat_note = _names(r["category"][threat], s.max_groups, "categories")
+    objectives, obj_note = _names(r["objective"][threat], s.max_groups, "objectives")
+    if objectives == [NO_OBJECTIVE]:
+        objectives = []
+    sim = _Simulation(r, _Cells(r, threat, categories, objectives), trials, seed, s, threads)
+    by_category, by_objective, gain = sim.run()  # a year's losses per category and per objective, and its gains
+    loss = by_category.sum(axis=0)
+    quantiles = dict(zip(s.confidence, np.quantile(loss, s.confidence).tolist(), strict=True))
+    in_tail = loss >= quantiles[s.tail]
+    with_tail = len(r) * trials <= s.tail_contribution_cells
+    contribution = _contributions(r[threat], sim.tail_losses(in_tail)[threat] if with_tail else None)
+    tail_note = [] if with_tail else [
+        f"Each risk's contribution to the worst {(1 - s.tail) * 100:g} % of years was not drawn: {len(r):,} risks x "
+        f"{trials:,} years is more than {s.tail_contribution_cells:,} (tail_contribution_cells)."]
+    net = gain - loss
+    chance = None if tolerable_loss is None else np.count_nonzero(loss > tolerable_loss) / trials
+    notes = [*inputs.assumptions, *cat_note, *obj_note, *tail_note, *_method_notes(s, trials, seed)]
+    return Quantification(
+        stage=inputs.stage, seed=seed, trials=trials, currency=inputs.currency, expected_loss=float(loss.mean()),
+        standard_error=float(loss.std(ddof=1) / math.sqrt(trials)) if trials > 1 else math.nan,
+        quantiles=quantiles, exceedance=exceedance(loss, s.exceedance_points, tolerable_loss), tail=s.tail,
+        expected_shortfall=float(loss[in_tail].mean()),
+        per_category=_per_group(categories, by_category, s), per_objective=_per_group(objectives, by_objective, s),
+        per_risk_contribution=contribution, tolerable_loss=tolerable_loss, chance_above_tolerable=chance,
+        net_value={"expected": float(net.mean()), **{f"q{q * 100:g}": float(v) for q, v in zip(
+            s.value_map, np.quantile(net, s.value_map), strict=True)},
+                   "expected_gain": float(gain.mean()), "expected_loss": float(loss.mean())},
+        value_map=_value_map(r, s), not_quantified=inputs.not_quantified, assumptions=notes)
+
+
+class _Simulation:
+    """The register's risks as arrays, drawn chunk by chunk (each chunk from its own generator of the seed)."""
+
+    def __init__(self, r: pd.DataFrame, cells: _Cells, trials: int, seed: int, s: QuantificationSettings,
+                 threads: int | None):
+        self.n, self.cells = len(r), cells
+        p = r["probability"].to_numpy(float)
+        self.certain, self.uncertain = p >= 1, (p > 0) & (p < 1)  # a certain risk occurs every year, undrawn
+        self.p = p[self.uncertain].astype(np.float32)[:, None]
+        self.sigma = r["sigma"].to_numpy(float).astype(np.float32)
+        self.median = median(r)
+        per_chunk = max(1, s.chunk_cells // max(self.n, 1))
+        self.chunks = [(start, min(per_chunk, trials - start)) for start in range(0, trials, per_chunk)]
+        self.seeds = np.random.SeedSequence(seed).spawn(len(self.chunks))
+        self.trials = trials
+        self.threads = threads or s.threads or os.cpu_count() or 1
+
+    def _draw(self, i: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Chunk i's occurrences (positions in a risks x years array), the count per risk and their amounts."""
+        rng, years = np.random.default_rng(self.seeds[i]), self.chunks[i][1]
+        occurs = np.zeros((self.n, years), dtype=bool)
+        occurs[self.certain] = True
+        occurs[self.uncertain] = rng.random((len(self.p), years), dtype=np.float32) < self.p
+        at = np.flatnonzero(occurs)  # risk-major: each risk's occurrences together
+        counts = np.diff(np.searchsorted(at, np.arange(self.n + 1) * years))
+        del occurs
+        size = rng.standard_normal(len(at), dtype=np.float32)
+        size *= np.repeat(self.sigma, counts)
+        np.exp(size, out=size)
+        return at, counts, size * np.repeat(self.median, counts)
+
+    def _totals(self, i: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Chunk i's sums per year: per category, per objective, and the opportunities' gains."""
+        years, c = self.chunks[i][1], self.cells
+        at, counts, amount = self._draw(i)
+        key = np.repeat((c.code - np.arange(self.n)) * years, counts)  # risk x year -> cell x year
+        key += at
+        sums = np.bincount(key, amount, minlength=(c.count + 1) * years).reshape(c.count + 1, years)
+        return c.total(sums[:-1], c.category, c.categories), c.total(sums[:-1], c.objective, c.objectives), sums[-1]
+
+    def _tail(self, i: int, in_tail: np.ndarray) -> np.ndarray:
+        start, years = self.chunks[i]
+        at, counts, amount = self._draw(i)
+        amount *= in_tail[start:start + years][at - np.repeat(np.arange(self.n) * years, counts)]
+        out = np.zeros(self.n)
+        some = counts > 0
+        out[some] = np.add.reduceat(amount, (np.cumsum(counts) - counts)[some]) if amount.size else 0
+        return out
+
+    def _map(self, fn, *args) -> list:
+        with ThreadPoolExecutor(min(self.threads, len(self.chunks))) as pool:
+            return list(pool.map(lambda i: fn(i, *args), range(len(self.chunks))))
+
+    def run(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        parts = self._map(self._totals)
+        return tuple(np.concatenate([p[k] for p in parts], axis=-1) for k in range(3))
+
+    def tail_losses(self, in_tail: np.ndarray) -> np.ndarray:
+        """Each risk's mean amount in the tail years: the same chunks drawn again (same seeds), only summed there."""
+        return np.sum(self._map(self._tail, in_tail), axis=0) / max(int(in_tail.sum()), 1)
+
+
+def median(r: pd.DataFrame) -> np.ndarray:
+    """Each risk's median impact, exp(mu) = sqrt(low x high); a fixed amount (low = high) exactly."""
+    lo, hi = r["impact_low"].to_numpy(float), r["impact_high"].to_numpy(float)
+    return np.where(lo == hi, lo, np.sqrt(lo * hi))
+
+
+def exceedance(loss: np.ndarray, points: int, also: float | None = None) -> list[tuple[float, float]]:
+    """About ``points`` (loss, chance of a year's loss above it) from the smallest to the largest loss, denser in
+    the tail (the losses at chances spaced evenly on a log scale down to 1 / trials), with ``also`` among them."""
+    ordered = np.sort(loss)
+    chances = np.geomspace(1, 1 / len(ordered), points)
+    at = np.unique(np.r_[0.0, ordered[np.clip(np.ceil((1 - chances) * len(ordered)).astype(int), 0,
+                                                 len(ordered) - 1)], [] if also is None else [also]])
+    above = (len(ordered) - np.searchsorted(ordered, at, side="right")) / len(ordered)
+    return list(zip(at.tolist(), above.tolist(), strict=True))
+
+
+class _Cells:
+    """The threats' (category, objective) pairs, numbered in order of category: each risk's cell (opportunities: one
+    cell after them) and each cell's category and objective, so that sums per cell give sums per group."""
+
+    def __init__(self, r: pd.DataFrame, threat: np.ndarray, categories: list[str], objectives: list[str]):
+        cat, obj = (_positions(r[col], names) for col, names in (("category", categories), ("objective", objectives)))
+        width = max(len(objectives), 1)
+        used, cell = np.unique((cat * width + obj)[threat], return_inverse=True)
+        self.count, self.code = len(used), np.full(len(r), len(used), dtype=np.int64)
+        self.code[threat] = cell
+        self.category, self.objective = used // width, used % width
+        self.categories, self.objectives = max(len(categories), 1), len(objectives)
+
+    @staticmethod
+    def total(sums: np.ndarray, group: np.ndarray, groups: int) -> np.ndarray:
+        """Cell x year sums -> group x year sums for ``groups`` groups (none: nothing is summed)."""
+        out = np.zeros((groups, sums.shape[1]))
+        if groups and len(group):
+            order = np.argsort(group, kind="stable")
+            starts = np.flatnonzero(np.r_[True, np.diff(group[order]) != 0])
+            out[group[order][starts]] = np.add.reduceat(sums[order], starts, axis=0)
+        return out
+
+
+def _positions(values: pd.Series, names: list[str]) -> np.ndarray:
+    """Each value's position among ``names`` (0 for all when there are no names)."""
+    if not names:
+        return np.zeros(len(values), dtype=np.int64)
+    return pd.Series(range(len(names)), index=names).reindex(values).fillna(0).to_numpy(np.int64)
+
+
+def _names(values: pd.Series, most: int, what: str) -> tuple[list[str], list[str]]:
+    """The groups' names in order of appearance, or none and a note when there are more than ``most``."""
+    found = list(dict.fromkeys(values))
+    if len(found) <= most:
+        return found, []
+    one = "category" if what == "categories" else what[:-1]
+    return [], [f"The {len(found):,} {what} are more than {most:,} (max_groups): no results per {one}."]
+
+
+def _per_group(names: list[str], totals: np.ndarray, s: QuantificationSettings) -> dict[str, dict]:
+    out = {}
+    for name, row in zip(names, totals, strict=False):
+        q = dict(zip(s.confidence, np.quantile(row, s.confidence).tolist(), strict=True))
+        out[name] = {"expected_loss": float(row.mean()), f"q{s.tail * 100:g}": q[s.tail], "quantiles": q,
+                     "exceedance": exceedance(row, s.exceedance_points // 2)}
+    return out
+
+
+def _contributions(r: pd.DataFrame, tail: np.ndarray | None) -> pd.DataFrame:
+    """Per threat: expected annual loss (chance x mean impact, exact), its share, volatility, and its mean loss in
+    the tail years (these sum to the expected shortfall) with its share; largest first, the more volatile first."""
+    expected = r["probability"] * median(r) * np.exp(r["sigma"] ** 2 / 2)
+    out = pd.DataFrame({"risk_id": r["risk_id"], "category": r["category"], "objective": r["objective"],
+                        "expected_loss": expected, "share": expected / expected.sum() if expected.sum() else 0.0,
+                        "volatility": r["volatility"]})
+    out["tail_loss"] = np.nan if tail is None else tail
+    out["tail_share"] = out["tail_loss"] / out["tail_loss"].sum() if tail is not None and tail.sum() else np.nan
+    return out.sort_values(["expected_loss", "volatility"], ascending=False, kind="stable").reset_index(drop=True)
+
+
+def _value_map(r: pd.DataFrame, s: QuantificationSettings) -> pd.DataFrame:
+    """Per risk its inputs and outcome range: its size given it occurs (lognormal quantiles) and a year's outcome
+    (nothing in the years it does not occur: the quantile q is 0 when q <= 1 - p, else the size at (q - 1 + p) / p)."""
+    normal = NormalDist()
+    middle, sigma, p = median(r), r["sigma"].to_numpy(), r["probability"].to_numpy()
+    out = r.drop(columns=["mu", "sigma"]).copy()
+    out["expected"] = p * middle * np.exp(sigma ** 2 / 2)
+    for q in s.value_map:
+        out[f"impact_q{q * 100:g}"] = middle * np.exp(sigma * normal.inv_cdf(q))
+    for q in s.value_map:
+        level = (q - 1 + p) / np.where(p > 0, p, 1)
+        z = np.array([normal.inv_cdf(x) if x > 0 else 0.0 for x in level])
+        out[f"annual_q{q * 100:g}"] = np.where(level > 0, middle * np.exp(sigma * z), 0.0)
+    return out
+
+
+def _method_notes(s: QuantificationSettings, trials: int, seed: int) -> list[str]:
+    return [f"{trials:,} simulated years, seed {seed} (the same seed, years and register give the same numbers).",
+            "Each risk occurs at most once a year, independently of the others; a year's loss is the sum of the "
+            "threats that occurred, its gain the sum of the opportunities.",
+            "Each risk's expected loss is its chance x its mean impact (exact); the register's expected loss is the "
+            "simulation's, so the two differ by the simulation's error only."]
+
+
+def _groups_json(groups: dict[str, dict]) -> dict:
+    return {name: {**g, "quantiles": {str(q): v for q, v in g["quantiles"].items()},
+                   "exceedance": [{"loss": x, "probability": p} for x, p in g["exceedance"]]}
+            for name, g in groups.items()}
+
+
+def _plain(value: object) -> object:
+    """JSON values only: numpy numbers as Python ones, NaN as None."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
