@@ -171,3 +171,15 @@ def test_a_page_that_fails_says_what_happened_and_what_to_do(page, broken_app):
     assert "This page could not be opened." in text and "Reload the page" in text
     assert "tell your risk champion" in text
     assert "Traceback" not in text and "show_tracebacks" not in text
+
+
+def test_a_settings_problem_shows_under_its_setting(page, seeded):
+    _sized(page, 1280)
+    open_app(page, seeded, "settings.ipynb", ".wb-settings-form .wb-save", QUERY)
+    fill(page, "respondent", "Sipho Ndlovu")
+    fill(page, "setting-tolerance", "Huge")
+    page.locator(".wb-settings-form .wb-save").click()
+    page.wait_for_selector(".wb-field-problem:has-text('Huge')")
+    box = page.locator(".wb-setting-tolerance input").bounding_box()
+    note = page.locator(".wb-field-problem:visible").filter(has_text="Huge").bounding_box()
+    assert note and 0 <= note["y"] - (box["y"] + box["height"]) < 60, (box, note)

@@ -62,6 +62,15 @@ def test_every_problem_is_named_by_its_field_and_nothing_is_saved(store):
                   "Period ends"):
         assert field in shown
     assert "nothing was saved" in shown and store.current(ORG, PERIOD, "setting") == []
+    # and each problem under the field it concerns (issue 30), found by the field's label or its setting's
+    notes = {n.value for n in page.field_notes._shown}
+    for words in ("Enormous", "Financial 4", "Huge", "Fire services", "2025-07-01"):
+        assert any(words in n for n in notes), (words, notes)
+    assert len(page.field_notes._shown) == 5
+    page.appetite.value, page.categories.value, page.tolerance.value, page.providers.value = "", "", "", ""
+    page.start.value, page.end.value = dt.date(2025, 7, 1), dt.date(2026, 6, 30)
+    page.save.click()
+    assert page.field_notes._shown == [] and "Saved the settings" in page.save_feedback.value
 
 
 def test_saved_settings_are_read_back_with_their_trail_and_carried_to_the_next_period(store):

@@ -20,6 +20,7 @@ from workbook_lib.core.forms import Feedback, FormError, Sections, StoreForm, ap
 from workbook_lib.core.outputs import html_table
 from workbook_lib.core.params import from_namespace
 from workbook_lib.core.settings import (
+    declared,
     label,
     parse_value,
     read_as,
@@ -60,18 +61,27 @@ class SettingsForm(StoreForm):
         self.origin = tag(w.HTML(), "settings-origin")
         self.trail = w.HTML()
         self.save.on_click(self.guard(self._save, self.save_feedback))
+        # each field with its note beneath it: a problem on saving is shown under the field it concerns
         fields = [widget for part in self.parts for widget in (w.HTML(f"<b>{html.escape(part.heading)}</b>"),
-                                                              *part.widgets)]
+                                                              *map(self._noted, part.widgets))]
         self.widget = w.VBox([
             w.HTML("<h2>Organisation settings</h2><p>What every form and report of this organisation uses: its "
                    "risk methodology, appetite and tolerance, its own assurance providers, where its maturity status "
                    "comes from, and the reporting period. Choose the organisation and period and press "
                    "<i>Open</i>; every save is kept with your name and the time.</p>"),
             self.picker, self.respondent, self.feedback, self.origin, *fields,
-            w.HTML("<b>Reporting period</b>"), self.start, self.end,
+            w.HTML("<b>Reporting period</b>"), self._noted(self.start), self._noted(self.end),
             w.HBox([self.save]), self.save_feedback, self.trail])
         self.widget.add_class("wb-settings-form")
         self.refresh()
+
+    def _noted(self, widget: w.Widget) -> w.Widget:
+        """``widget`` with a note under it, found by the names a problem may give it: the label the field shows
+        and, for a field of one setting (its class ``wb-setting-<name>``), the setting's label."""
+        names = [getattr(widget, "description", "")]
+        names += [label(c.removeprefix("wb-setting-").replace("-", "_")) for c in widget._dom_classes
+                  if c.startswith("wb-setting-") and c.removeprefix("wb-setting-").replace("-", "_") in declared()]
+        return self.field_notes.under(widget, *[n for n in names if n], indent=WIDE["description_width"])
 
     def __getattr__(self, name: str) -> Any:
         """A field of one of the assessments' parts, by its name there (``page.appetite``, ``page.warning``)."""
