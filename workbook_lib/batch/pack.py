@@ -16,9 +16,7 @@ import html
 import importlib
 import io
 import json
-import os
 import re
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,11 +25,11 @@ from typing import Any
 from workbook_lib.assessments import assessments_for, in_order_of_work
 from workbook_lib.batch.errors import RunFailed
 from workbook_lib.batch.execute import safe_target
-from workbook_lib.batch.pdf import _print_to_pdf, chromium_path
+from workbook_lib.batch.pdf import chromium_path, print_to_pdf
 from workbook_lib.batch.pool import Job, RunResult, make_jobs, run_batch
 from workbook_lib.core import params as wb_params
 from workbook_lib.core.assessment import AssessmentSpec
-from workbook_lib.core.outputs import NO_SPACE, NotWritten
+from workbook_lib.core.outputs import replacing
 from workbook_lib.core.pack import DueItem, PackSection, PackTable, cell_text, counted
 from workbook_lib.core.report_set import being_replaced
 
@@ -213,17 +211,10 @@ def build(params_file: Path, out: Path, results: list[RunResult] | None = None, 
 
 # ---- writing -----------------------------------------------------------------------------------------------------
 def _replace(path: Path, write: Callable[[Path], None]) -> Path:
-    """Write beside ``path`` and rename over it: a reader never meets half a pack; a full disk is one line."""
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
-    try:
+    """Write beside ``path`` and rename over it (core.outputs.replacing): a reader never meets half a pack; a full
+    disk is one line."""
+    with replacing(path) as tmp:
         write(tmp)
-        os.replace(tmp, path)
-    except BaseException as exc:
-        tmp.unlink(missing_ok=True)
-        if isinstance(exc, OSError) and not isinstance(exc, NotWritten) and exc.errno in NO_SPACE:
-            raise NotWritten(exc.errno, f"{path} could not be written ({os.strerror(exc.errno)}); nothing was "
-                                        "changed") from None
-        raise
     return path
 
 
@@ -322,7 +313,7 @@ def to_pdf(pack: Pack, path: Path) -> Path:
     page = to_html(pack)
     try:
         with concurrent.futures.ThreadPoolExecutor(1) as pool:  # no asyncio loop may run in Playwright's thread
-            data = pool.submit(_print_to_pdf, page, chromium, False, 200).result()
+            data = pool.submit(print_to_pdf, page, chromium, False, 200).result()
     except Exception as exc:  # a browser that would not start or print
         raise RunFailed(f"{path.name}: no PDF: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''};"
                         " the Word document was written", "output") from None

@@ -22,7 +22,7 @@ def chromium_path() -> str | None:
     return None
 
 
-def _print_to_pdf(html_text: str, chromium: str, paginate: bool, render_ms: int) -> bytes:
+def print_to_pdf(html_text: str, chromium: str, paginate: bool, render_ms: int) -> bytes:
     """Print an HTML page to PDF with Playwright driving the given Chromium."""
     # lazy: only a PDF needs Playwright, and most runs make none
     from playwright.sync_api import sync_playwright
@@ -61,7 +61,7 @@ def notebook_to_pdf(notebook: Path, pdf: Path, title: str) -> Path:
     class ChromiumPDFExporter(WebPDFExporter):
         def run_playwright(self, html_text: str) -> bytes:  # nbconvert's launches Playwright's own browser
             with concurrent.futures.ThreadPoolExecutor(1) as pool:  # no asyncio loop may run in this thread
-                return pool.submit(_print_to_pdf, _strip_external(html_text), chromium, self.paginate,
+                return pool.submit(print_to_pdf, _strip_external(html_text), chromium, self.paginate,
                                    self.page_render_timeout).result()
 
     exporter = ChromiumPDFExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)

@@ -53,7 +53,7 @@ class NotWritten(OSError):
 
 
 @contextlib.contextmanager
-def _replacing(path: Path) -> Iterator[Path]:
+def replacing(path: Path) -> Iterator[Path]:
     """A temporary name beside ``path``; renamed to ``path`` when the block completes, removed if it fails.
 
     So a reader (or a crash) never meets a half-written output, and a failed write keeps the previous file. A full
@@ -74,7 +74,7 @@ def write_text(path: Path, text: str) -> Path:
     """A text file written whole or not at all."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with _replacing(path) as tmp:
+    with replacing(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
     return path
 
@@ -110,7 +110,7 @@ def write_table(frame: pd.DataFrame, path: Path, sheet: str | None = None) -> Pa
     if suffix != ".csv":
         raise ValueError(f"{path}: choose a .xlsx or .csv file name")
     safe = frame.set_axis([_csv_cell(str(c)) for c in frame.columns], axis=1).map(_csv_cell)
-    with _replacing(path) as tmp:
+    with replacing(path) as tmp:
         safe.to_csv(tmp, index=False, encoding="utf-8-sig")
     return path
 
@@ -159,7 +159,7 @@ def write_excel(tables: dict[str, pd.DataFrame], path: Path | BinaryIO, for_read
         for row in _excel_rows(frame):
             sheet.append(row)
     if isinstance(path, (str, os.PathLike)):
-        with _replacing(Path(path)) as tmp:
+        with replacing(Path(path)) as tmp:
             book.save(tmp)
     else:
         book.save(path)  # a file object (the forms' download): the caller owns it
@@ -254,7 +254,7 @@ def sheet_descriptions() -> dict[str, str]:
 def _write_large(tables: dict[str, pd.DataFrame], path: Path | BinaryIO) -> Path | BinaryIO:
     names = sheet_names(tables)
     if isinstance(path, (str, os.PathLike)):
-        with _replacing(Path(path)) as tmp:
+        with replacing(Path(path)) as tmp:
             xlsx_writer.write(tables, names, tmp, _excel_cell, _EXCEL_CHANGED)
     else:
         xlsx_writer.write(tables, names, path, _excel_cell, _EXCEL_CHANGED)  # a file object: the caller owns it
@@ -308,7 +308,7 @@ def write_json(summary: dict[str, Any], path: Path) -> Path:
         text = json.dumps(summary, indent=2, ensure_ascii=False, default=_json_default, allow_nan=False)
     except ValueError as exc:
         raise ValueError(f"{path.name}: {not_finite(summary) or exc}; nothing was written") from exc
-    with _replacing(path) as tmp:
+    with replacing(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
     return path
 
