@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 
+from workbook_lib.assessments.monitoring.inputs import states
 from workbook_lib.core.pack import (
     DueItem,
     PackImage,
@@ -20,8 +20,6 @@ from workbook_lib.core.pack import (
     listed_words,
     provenance_lines,
 )
-
-STATES = yaml.safe_load((Path(__file__).parent / "data" / "states.yaml").read_text(encoding="utf-8"))["states"]
 
 
 def _value(metric: dict[str, Any]) -> str:
@@ -45,7 +43,7 @@ def pack_section(summary: dict[str, Any], out_dir: Path) -> PackSection:
     metrics = summary.get("metrics") or []
     by_key = {str(m.get("metric")): m for m in metrics}
     counts = summary.get("counts") or {}
-    state_words = {k: str(v.get("label", k)).lower() for k, v in STATES.items()} | {"missing": "without a reading"}
+    state_words = {k: v.label.lower() for k, v in states().states.items()} | {"missing": "without a reading"}
     section.paragraphs.append(
         f"{counted(len(metrics), 'tolerance metric').capitalize()} for {summary.get('period')}: "
         + ", ".join(f"{counts.get(k, 0)} {state_words.get(k, k)}" for k in ("outside", "near", "within", "missing"))
@@ -91,10 +89,11 @@ def pack_section(summary: dict[str, Any], out_dir: Path) -> PackSection:
     if missing:
         section.paragraphs.append(f"No reading for this period: {listed_words(missing)}.")
     if metrics:
-        rows = [{"State": STATES[k]["label"], "Metrics": counts.get(k, 0)} for k in STATES if counts.get(k)]
+        looks = states().states
+        rows = [{"State": looks[k].label, "Metrics": counts.get(k, 0)} for k in looks if counts.get(k)]
         section.images.append(PackImage(
             "Tolerance metrics by their state against the tolerance for the period.",
             bar_chart(rows, "State", "Metrics", "Tolerance metrics by state", colour="State",
-                      colours={STATES[k]["label"]: STATES[k]["colour"] for k in STATES if counts.get(k)},
+                      colours={looks[k].label: looks[k].colour for k in looks if counts.get(k)},
                       sort=[r["State"] for r in rows])))
     return section

@@ -7,9 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 
-from workbook_lib.assessments.risk.methodology import shipped
+from workbook_lib.assessments.risk.methodology import load_methodology, shipped
 from workbook_lib.core.pack import (
     DueItem,
     PackImage,
@@ -28,11 +27,8 @@ CHANGE_WORDS = {"worse": "worse", "better": "better", "new": "new", "closed": "c
 
 def _method_words(method: dict[str, Any]) -> str:
     """ "the method Provincial municipal ERM 5 x 5 risk rating" (a shipped one's title), else "its own method"."""
-    path = shipped().get(str(method.get("name")))
-    try:
-        title = path and (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("title")
-    except (OSError, yaml.YAMLError):
-        title = None
+    name = str(method.get("name"))
+    title = load_methodology(name).methodology.title if name in shipped() else None
     return f"the method {title}" if title else "the organisation's own method"
 
 
