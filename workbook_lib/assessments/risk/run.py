@@ -56,6 +56,7 @@ class RiskInputs:
     earlier: list[Earlier] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # how the earlier periods were read (shown with the movement)
     warnings: list[str] = field(default_factory=list)  # earlier periods in the store left out
+    tier: AppliedTier | None = None  # the tier of the maturity status, once found (the marks are read once)
 
 
 def _settings(params: RiskEvaluationParams) -> tuple[LoadedMethodology, Appetite]:
@@ -100,7 +101,8 @@ def check_risk_inputs(params: RiskEvaluationParams) -> RiskInputs:
         raise InputError([p for exc in failed for p in exc.problems], first.readings, first.skipped)
     inputs.earlier.sort(key=lambda e: e.period.strip().casefold())
     _check_renames(params, inputs)
-    if applied_tier(params, register).tier.quantify:  # the tier's report needs money ranges: checked before a run
+    inputs.tier = applied_tier(params, register)
+    if inputs.tier.tier.quantify:  # the tier's report needs money ranges: checked before a run
         quantify_inputs(register.frame.rename(columns=QUANTIFY_NAMES), _with_money(params, loaded), "residual")
     return inputs
 
@@ -225,7 +227,7 @@ def run_risk_evaluation(params: RiskEvaluationParams, earlier: bool = True) -> R
     ev.organisation, ev.period = params.organisation, params.period
     ev.appetite_approved_by, ev.appetite_approved_on = params.appetite_approved_by or "", params.appetite_approved_on
     ev.warnings.extend(inputs.warnings)
-    ev.tier = applied_tier(params, inputs.register)
+    ev.tier = inputs.tier or applied_tier(params, inputs.register)
     if ev.tier.tier.quantify:
         ev.quantification = quantified(params, inputs.loaded, ev.risks)
         spread = ev.quantification["residual"].value_map.set_index("risk_id")["volatility"]
