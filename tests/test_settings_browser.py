@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from tests.browser_kit import choose, fill, open_app, open_form
+from tests.browser_kit import ROOT, choose, fill, open_app, open_form
 from workbook_lib.core.outputs import column_labels
 from workbook_lib.core.settings import settings_model
 
@@ -22,10 +22,15 @@ PAGES = {  # notebook -> what shows it is ready
     "coso_assessment.ipynb": ".wb-coso-form",
     "combined_assurance.ipynb": ".wb-assurance-form .wb-save",
     "risk_monitoring.ipynb": ".wb-monitoring-form .wb-save",
+    "decisions.ipynb": ".wb-decisions-form",
 }
 # names a reader should never see: the suite's column names and setting names, and developer phrases
 INTERNAL = sorted({n for n in [*column_labels(), *settings_model().model_fields, "seed_ref", "in_scope_risks_covered",
                                "report_rows"] if "_" in n})
+# the shipped data files' own names ("western-cape-5x5"): a page names them by their titles
+INTERNAL += sorted(p.stem for p in (ROOT / "workbook_lib" / "assessments").glob("*/*/*.yaml")
+                   if p.parent.name in ("data", "methodologies")
+                   and (p.stem.count("-") > 1 or any(c.isdigit() for c in p.stem)))  # not "maturity-matrix"
 # ("None" is not among them: the provincial guide's lowest control effectiveness level is called None)
 DEVELOPER = re.compile(r"\b(True|False|NaN|nan|Traceback)\b|<NA>|run all|parameters below|"
                        + "|".join(rf"\b{re.escape(n)}\b" for n in INTERNAL))

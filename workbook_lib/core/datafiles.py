@@ -273,9 +273,34 @@ def _note_titles(content: Any) -> None:
                    and title.strip() and _CODE_NAME.fullmatch(name)})
 
 
+_SHIPPED_FOLDERS: list[Path] = []  # where shipped data files are found, for a title asked before the file is loaded
+
+
+def shipped_folder(folder: Path) -> Path:
+    """Make a folder of shipped data files known to :func:`title_of`; returns it."""
+    if folder not in _SHIPPED_FOLDERS:
+        _SHIPPED_FOLDERS.append(folder)
+    return folder
+
+
 def shipped_files(folder: Path, pattern: str = "*.yaml") -> dict[str, Path]:
     """Shipped data file names (stems) -> files."""
+    shipped_folder(folder)
     return {p.stem: p for p in sorted(folder.glob(pattern))}
+
+
+def title_of(name: str) -> str:
+    """A shipped data file's title for its name ("western-cape-5x5" -> its ``title:``), also before it is loaded;
+    a name no shipped file has is returned as it is."""
+    if name not in TITLES and _CODE_NAME.fullmatch(name):
+        for folder in _SHIPPED_FOLDERS:
+            path = folder / f"{name}.yaml"
+            if path.is_file():
+                content = load_yaml(path.read_text(encoding="utf-8"))
+                if isinstance(content, dict) and isinstance(content.get("title"), str) and content["title"].strip():
+                    TITLES[name] = content["title"].strip()
+                break
+    return TITLES.get(name, name)
 
 
 def normalise_label(text: str) -> str:

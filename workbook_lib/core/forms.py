@@ -534,7 +534,7 @@ def settings_summary(applied: Applied, expects: tuple[str, ...]) -> str:
                      f"{html.escape(settings.organisation)}:</b> {html.escape(', '.join(missing))}. "
                      f"Set {'them' if len(missing) > 1 else 'it'} on the {anchor}; until then "
                      f"{'they are' if len(missing) > 1 else 'it is'} left out of the results below.</p>")
-    else:
+    elif used:  # nothing to change when the form uses no setting
         parts.append(f"<small> Change them on the {anchor}.</small>")
     return f'<div class="wb-settings-summary">{"".join(parts)}</div>'
 

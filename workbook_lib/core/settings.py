@@ -332,7 +332,7 @@ def read_as(value: Any, name: str) -> str:
     methodology's), else as :func:`in_words` gives it. Reports and JSON summaries keep ``in_words``."""
     if isinstance(value, str):
         words = descriptions().get(name, {}).get("values") or {}
-        return str(words.get(value, datafiles.TITLES.get(value, value)))
+        return str(words[value]) if value in words else datafiles.title_of(value)
     return in_words(value, name)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from urllib.parse import quote
 
 from tests.browser_kit import choose, fill, open_app
@@ -65,6 +66,9 @@ def test_two_lines_answer_the_champion_sees_both_and_a_reload_resumes(page, app_
     who = page.locator(".wb-who-answered").inner_text()
     assert "Ann Andrews" in who and "Ben Botha" in who
     page.wait_for_selector("text=76 are incomplete")  # the report sections, from the store
+    today = f"{dt.date.today():%d %B %Y}"  # "as of" is the form's day, never the shipped example's date
+    assert f"As of {today}" in page.locator("body").inner_text()
+    assert "30 November 2025" not in page.locator("body").inner_text()
     assert not page.locator(".wb-rating-P01-01").is_visible()  # no answering in the champion's view
     first_row = page.locator("tr", has=page.locator("td", has_text="P01-01")).first  # the incomplete items
     first_row.wait_for()

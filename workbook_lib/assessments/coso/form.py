@@ -104,7 +104,7 @@ class CosoAssessmentForm(StoreForm):
             self.champion, self.download])
         self.widget = w.VBox([
             w.HTML(f"<h2>COSO control assessment</h2><p>Questionnaire: <b>{html.escape(self.q.title)}</b> "
-                   f"({html.escape(self.q.name)} {html.escape(self.q.version)}). Choose the organisation and "
+                   f"(version {html.escape(self.q.version)}). Choose the organisation and "
                    "period and press <i>Open</i>, then respond for your line of assurance.</p>"),
             self.picker, self.settings_view, self.mode, self.feedback, self.respond_panel, self.champion_panel])
         self.widget.add_class("wb-coso-form")
@@ -180,7 +180,7 @@ class CosoAssessmentForm(StoreForm):
         elif not self.items_of[number]:
             self.items_box.children = [w.HTML(
                 f'<p class="wb-not-assessed"><b>Principle {number} ({html.escape(p.name)}) is not assessed:</b> '
-                f"questionnaire {html.escape(self.q.name)} has no items for it. Go on to the next principle.</p>")]
+                f"the questionnaire has no items for it. Go on to the next principle.</p>")]
         else:
             saved = self.saved(line)
             levels = [(lv.label, lv.description) for lv in self.q.scale]

@@ -206,7 +206,8 @@ class DecisionsPage(StoreForm):
         org, period = self.picker.value
         if not org or not period:
             self.status.value = "<p>Choose or type your organisation and the period, then press <i>Open</i>.</p>"
-            self.sources.value = self.history.value = ""
+            self.sources.value = ""
+            self.history.value = "<p>The history shows once an organisation and period are open.</p>"
             self.subject.options = self.pending.options = []
             return
         self.found, reads, as_of = standing_now(self.store, org, period, outputs_folder(self.params))

@@ -23,13 +23,14 @@ from workbook_lib.core.datafiles import (
     band_problems,
     normalise_label,
     shipped_files,
+    shipped_folder,
     unique_names,
 )
 from workbook_lib.core.errors import quote
 from workbook_lib.core.limits import MAX_LEVELS
 from workbook_lib.core.params import ParameterError
 
-SHIPPED_DIR = Path(__file__).parent / "methodologies"
+SHIPPED_DIR = shipped_folder(Path(__file__).parent / "methodologies")
 # Every list of a methodology holds at most MAX_LEVELS (50) items: a real scale has 3-10 levels, a banding 3-6 bands.
 # Checked on each field before the cross-field checks build anything quadratic (the score grid is levels x levels).
 GridRow = Annotated[list[int], Field(max_length=MAX_LEVELS)]
