@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from statistics import NormalDist
@@ -130,53 +131,86 @@ def quantify(inputs: RiskInputs, trials: int | None = None, seed: int | None = N
         value_map=_value_map(r, s), not_quantified=inputs.not_quantified, assumptions=notes)
 
 
+OCCURRENCE_BITS = 16  # a drawn risk's chance a year is used to the nearest 1 / 2 ** 16 = 1 / 65,536
+SPARSE_BELOW = 1 / 64  # risks rarer than this are drawn by the gaps between their occurrences (exact chance)
+
+
 class _Simulation:
-    """The register's risks as arrays, drawn chunk by chunk (each chunk from its own generator of the seed)."""
+    """The register's risks as arrays, drawn chunk by chunk (each chunk from its own generator of the seed).
+
+    Risks are taken in three blocks: certain (every year, nothing drawn), common (one 16-bit random number per risk
+    and year against the chance's threshold) and rare (geometric gaps between occurrence years). Every occurrence
+    then gets one normal draw for its size; the sizes are summed per cell (category x objective) and year."""
 
     def __init__(self, r: pd.DataFrame, cells: _Cells, trials: int, seed: int, s: QuantificationSettings,
                  threads: int | None):
         self.n, self.cells = len(r), cells
         p = r["probability"].to_numpy(float)
-        self.certain, self.uncertain = p >= 1, (p > 0) & (p < 1)  # a certain risk occurs every year, undrawn
-        self.p = p[self.uncertain].astype(np.float32)[:, None]
-        self.sigma = r["sigma"].to_numpy(float).astype(np.float32)
-        self.median = median(r)
+        level = np.rint(np.clip(p, 0, 1) * (1 << OCCURRENCE_BITS))
+        common = (p >= SPARSE_BELOW) & (level < 1 << OCCURRENCE_BITS)
+        certain = (p >= 1) | ((p >= SPARSE_BELOW) & ~common)  # within 1 / 131,072 of 1: every year
+        rare = (p > 0) & (p < SPARSE_BELOW)  # a chance of 0 never occurs: not drawn at all
+        self.order = np.concatenate([np.flatnonzero(certain), np.flatnonzero(common), np.flatnonzero(rare)])
+        self.blocks = (int(certain.sum()), int(common.sum()), int(rare.sum()))
+        self.threshold = level[common].astype(np.uint16)[:, None]  # a year occurs when its number is below
+        self.log_q = np.log1p(-p[rare])  # log(1 - p): a gap of k years has chance (1 - p) ** (k - 1) p
+        self.code = cells.code[self.order]
+        self.sigma = r["sigma"].to_numpy(float)[self.order].astype(np.float32)
+        self.median = median(r)[self.order]
         per_chunk = max(1, s.chunk_cells // max(self.n, 1))
         self.chunks = [(start, min(per_chunk, trials - start)) for start in range(0, trials, per_chunk)]
         self.seeds = np.random.SeedSequence(seed).spawn(len(self.chunks))
         self.trials = trials
         self.threads = threads or s.threads or os.cpu_count() or 1
+        self._buffers = _Buffers()
 
     def _draw(self, i: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Chunk i's occurrences (positions in a risks x years array), the count per risk and their amounts."""
-        rng, years = np.random.default_rng(self.seeds[i]), self.chunks[i][1]
-        occurs = np.zeros((self.n, years), dtype=bool)
-        occurs[self.certain] = True
-        occurs[self.uncertain] = rng.random((len(self.p), years), dtype=np.float32) < self.p
-        at = np.flatnonzero(occurs)  # risk-major: each risk's occurrences together
-        counts = np.diff(np.searchsorted(at, np.arange(self.n + 1) * years))
-        del occurs
-        size = rng.standard_normal(len(at), dtype=np.float32)
+        """Chunk i's occurrences, grouped by risk in ``order``: each one's cell x year key, the count per risk and
+        their amounts (views of this thread's buffers, valid until its next draw)."""
+        w = self._buffers
+        bits, years = np.random.PCG64(self.seeds[i]), self.chunks[i][1]
+        n_certain, n_common, n_rare = self.blocks
+        counts = np.empty(len(self.order), np.int64)
+        counts[:n_certain] = years
+        drawn = bits.random_raw(-(-n_common * years // 4)).view(np.uint16)[:n_common * years]
+        occurs = w.get("occurs", n_common * years, bool).reshape(n_common, years)
+        np.less(drawn.reshape(n_common, years), self.threshold, out=occurs)
+        del drawn
+        counts[n_certain:n_certain + n_common] = np.count_nonzero(occurs, axis=1)
+        rare, rare_year = _gaps(bits, self.log_q, years)
+        counts[n_certain + n_common:] = np.bincount(rare, minlength=n_rare)
+        total = int(counts.sum())
+        first = n_certain * years
+        second = first + int(counts[n_certain:n_certain + n_common].sum())
+        key = w.get("key", total, np.int64)
+        np.add((self.code[:n_certain] * years)[:, None], np.arange(years), out=key[:first].reshape(n_certain, years))
+        np.add(self.code[n_certain + n_common:][rare] * years, rare_year, out=key[second:])
+        size = _normals(bits, total, w)
+        at = np.flatnonzero(occurs)  # risk-major
+        np.add(at, np.repeat((self.code[n_certain:n_certain + n_common] - np.arange(n_common)) * years,
+                             counts[n_certain:n_certain + n_common]), out=key[first:second])
+        del at
         size *= np.repeat(self.sigma, counts)
         np.exp(size, out=size)
-        return at, counts, size * np.repeat(self.median, counts)
+        amount = w.get("amount", total, np.float64)
+        np.multiply(size, np.repeat(self.median, counts), out=amount)
+        return key, counts, amount
 
     def _totals(self, i: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Chunk i's sums per year: per category, per objective, and the opportunities' gains."""
         years, c = self.chunks[i][1], self.cells
-        at, counts, amount = self._draw(i)
-        key = np.repeat((c.code - np.arange(self.n)) * years, counts)  # risk x year -> cell x year
-        key += at
+        key, _, amount = self._draw(i)
         sums = np.bincount(key, amount, minlength=(c.count + 1) * years).reshape(c.count + 1, years)
-        return c.total(sums[:-1], c.category, c.categories), c.total(sums[:-1], c.objective, c.objectives), sums[-1]
+        return c.total(sums[:-1], "category"), c.total(sums[:-1], "objective"), sums[-1]
 
     def _tail(self, i: int, in_tail: np.ndarray) -> np.ndarray:
         start, years = self.chunks[i]
-        at, counts, amount = self._draw(i)
-        amount *= in_tail[start:start + years][at - np.repeat(np.arange(self.n) * years, counts)]
+        key, counts, amount = self._draw(i)
+        amount *= in_tail[start:start + years][key - np.repeat(self.code * years, counts)]
         out = np.zeros(self.n)
         some = counts > 0
-        out[some] = np.add.reduceat(amount, (np.cumsum(counts) - counts)[some]) if amount.size else 0
+        if amount.size:
+            out[self.order[some]] = np.add.reduceat(amount, (np.cumsum(counts) - counts)[some])
         return out
 
     def _map(self, fn, *args) -> list:
@@ -190,6 +224,81 @@ class _Simulation:
     def tail_losses(self, in_tail: np.ndarray) -> np.ndarray:
         """Each risk's mean amount in the tail years: the same chunks drawn again (same seeds), only summed there."""
         return np.sum(self._map(self._tail, in_tail), axis=0) / max(int(in_tail.sum()), 1)
+
+
+class _Buffers(threading.local):
+    """Each thread's arrays, kept from chunk to chunk: fresh memory for every chunk cost more in page faults than
+    the arithmetic on it (bench/RESULTS.md)."""
+
+    def __init__(self):
+        self.arrays: dict[str, np.ndarray] = {}
+
+    def get(self, name: str, n: int, dtype) -> np.ndarray:
+        """n elements of ``name`` (their values are whatever was left there)."""
+        have = self.arrays.get(name)
+        if have is None or len(have) < n:
+            have = self.arrays[name] = np.empty(n + n // 4 + 1024, dtype)
+        return have[:n]
+
+
+def _uniform(bits: np.random.BitGenerator, n: int) -> np.ndarray:
+    """n uniforms in (0, 1] from 32 random bits each (float64: the smallest is 2 ** -33)."""
+    u = bits.random_raw(-(-n // 2)).view(np.uint32)[:n].astype(np.float64)
+    u += 0.5
+    u *= 2.0 ** -32
+    return u
+
+
+def _gaps(bits: np.random.BitGenerator, log_q: np.ndarray, years: int) -> tuple[np.ndarray, np.ndarray]:
+    """The rare risks' occurrences in ``years`` years: (risk, year) grouped by risk, years ascending. The gap from
+    one occurrence to the next is geometric, floor(log(u) / log(1 - p)) + 1 years; each risk draws about as many
+    gaps as its chance says (and a margin), and the few whose gaps do not yet pass the last year draw again."""
+    risks, found_risk, found_year = np.arange(len(log_q)), [np.empty(0, np.int64)], [np.empty(0, np.int64)]
+    reached = np.full(len(log_q), -1, dtype=np.int64)  # the last occurrence year so far
+    while len(risks):
+        expect = (years - 1 - reached[risks]) * -np.expm1(log_q[risks])
+        k = np.ceil(expect + 3 * np.sqrt(expect) + 3).astype(np.int64)
+        gap = np.log(_uniform(bits, int(k.sum())))
+        gap /= np.repeat(log_q[risks], k)
+        np.floor(gap, out=gap)
+        gap = np.minimum(gap, years).astype(np.int64) + 1  # years + 1 already passes the last year
+        ends = np.cumsum(k)
+        year = np.cumsum(gap)
+        year += np.repeat(reached[risks] - np.r_[0, year[ends[:-1] - 1]], k)
+        keep = year < years
+        found_risk.append(np.repeat(risks, k)[keep])
+        found_year.append(year[keep])
+        reached[risks] = year[ends - 1]
+        risks = risks[reached[risks] < years]
+    risk, year = np.concatenate(found_risk), np.concatenate(found_year)
+    if len(found_risk) > 2:  # more than one round: put each risk's years together again (in order: stable)
+        order = np.argsort(risk, kind="stable")
+        risk, year = risk[order], year[order]
+    return risk, year
+
+
+def _normals(bits: np.random.BitGenerator, n: int, w: _Buffers) -> np.ndarray:
+    """n standard normal draws (float32) by Box-Muller from 32-bit random numbers: a pair from two, u in (0, 1] and
+    an angle, as sqrt(-2 log u) x (cos, sin) of the angle. The smallest u is 2 ** -33: draws reach 6.8 (a chance of
+    1 in 10 ** 11 of a normal beyond)."""
+    half = -(-n // 2)
+    pair = bits.random_raw(half).view(np.uint32)
+    radius, angle = w.get("radius", half, np.float32), w.get("angle", half, np.float32)
+    np.copyto(radius, pair[0::2], casting="unsafe")
+    np.copyto(angle, pair[1::2], casting="unsafe")
+    del pair
+    radius += np.float32(0.5)
+    radius *= np.float32(2.0 ** -32)
+    np.log(radius, out=radius)
+    radius *= np.float32(-2)
+    np.sqrt(radius, out=radius)
+    angle *= np.float32(2 * math.pi * 2.0 ** -32)
+    out = w.get("normal", 2 * half, np.float32)
+    np.cos(angle, out=out[:half])
+    out[:half] *= radius
+    np.sin(angle, out=angle)
+    np.multiply(angle, radius, out=out[half:])
+    return out[:n]
 
 
 def median(r: pd.DataFrame) -> np.ndarray:
@@ -219,17 +328,21 @@ class _Cells:
         used, cell = np.unique((cat * width + obj)[threat], return_inverse=True)
         self.count, self.code = len(used), np.full(len(r), len(used), dtype=np.int64)
         self.code[threat] = cell
-        self.category, self.objective = used // width, used % width
-        self.categories, self.objectives = max(len(categories), 1), len(objectives)
-
-    @staticmethod
-    def total(sums: np.ndarray, group: np.ndarray, groups: int) -> np.ndarray:
-        """Cell x year sums -> group x year sums for ``groups`` groups (none: nothing is summed)."""
-        out = np.zeros((groups, sums.shape[1]))
-        if groups and len(group):
+        # per grouping: how many groups, the cells in order of their group, where each group starts among them
+        # and which group that is
+        self._by = {}
+        for name, group, groups in (("category", used // width, max(len(categories), 1)),
+                                    ("objective", used % width, len(objectives))):
             order = np.argsort(group, kind="stable")
             starts = np.flatnonzero(np.r_[True, np.diff(group[order]) != 0])
-            out[group[order][starts]] = np.add.reduceat(sums[order], starts, axis=0)
+            self._by[name] = groups, order, starts, group[order][starts]
+
+    def total(self, sums: np.ndarray, by: str) -> np.ndarray:
+        """Cell x year sums -> group x year sums, ``by`` "category" or "objective" (none: nothing is summed)."""
+        groups, order, starts, which = self._by[by]
+        out = np.zeros((groups, sums.shape[1]))
+        if groups and len(order):
+            out[which] = np.add.reduceat(sums[order], starts, axis=0)
         return out
 
 
