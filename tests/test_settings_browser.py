@@ -9,6 +9,7 @@ import re
 import pytest
 
 from tests.browser_kit import ROOT, choose, fill, open_app, open_form
+from workbook_lib.assessments.assurance.model import load_assurance_framework
 from workbook_lib.core.outputs import column_labels
 from workbook_lib.core.settings import settings_model
 
@@ -31,6 +32,8 @@ INTERNAL = sorted({n for n in [*column_labels(), *settings_model().model_fields,
 INTERNAL += sorted(p.stem for p in (ROOT / "workbook_lib" / "assessments").glob("*/*/*.yaml")
                    if p.parent.name in ("data", "methodologies")
                    and (p.stem.count("-") > 1 or any(c.isdigit() for c in p.stem)))  # not "maturity-matrix"
+# the shipped assurance providers' ids ("provincial_treasury_support_unit"): a page names them in words
+INTERNAL += sorted(p.id for p in load_assurance_framework().framework.providers if "_" in p.id)
 # ("None" is not among them: the provincial guide's lowest control effectiveness level is called None)
 DEVELOPER = re.compile(r"\b(True|False|NaN|nan|Traceback)\b|<NA>|run all|parameters below|"
                        + "|".join(rf"\b{re.escape(n)}\b" for n in INTERNAL))
@@ -44,6 +47,27 @@ VISIBLE_TEXT = """() => {
         parts.push(node.textContent);
     }
     return parts.join(' ');
+}"""
+# headings with nothing under them before the next heading (text, a table, a chart or a field)
+EMPTY_HEADINGS = """() => {
+    const shown = e => e.offsetParent !== null;
+    const heads = [...document.querySelectorAll('h1, h2, h3, h4')].filter(shown);
+    const empty = [];
+    heads.forEach((h, i) => {
+        const next = heads[i + 1];
+        const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_ALL);
+        walker.currentNode = h;
+        let found = false;
+        for (let n = walker.nextNode(); n && n !== next && !found; n = walker.nextNode()) {
+            if (h.contains(n)) continue;
+            const el = n.nodeType === 1 ? n : n.parentElement;
+            if (!el || !shown(el) || el.closest('style, script')) continue;
+            const thing = /^(IMG|TABLE|INPUT|SELECT|TEXTAREA|BUTTON|SVG|CANVAS)$/i;
+            if (n.nodeType === 3 ? n.textContent.trim() !== '' : thing.test(n.nodeName)) found = true;
+        }
+        if (!found) empty.push(h.innerText.trim());
+    });
+    return empty;
 }"""
 CLIPPED = """() => [...document.querySelectorAll(
     'button, .widget-label, .lm-TabBar-tabLabel, .p-TabBar-tabLabel, .widget-dropdown select')]
@@ -127,6 +151,8 @@ def test_no_page_shows_developer_text_or_cut_off_labels(page, app_server, notebo
     found = sorted({text[max(0, m.start() - 60):m.end() + 20].replace("\n", " ") for m in DEVELOPER.finditer(text)})
     assert not found, f"{notebook} shows developer text: {found}"
     assert page.locator("pre:visible").count() == 0, f"{notebook} shows a monospace (printed) line"
+    empty = page.evaluate(EMPTY_HEADINGS)
+    assert not empty, f"{notebook}: headings with nothing under them: {empty}"
     clipped = page.evaluate(CLIPPED)
     assert not clipped, f"{notebook}: cut-off labels or buttons: {clipped}"
 

@@ -204,3 +204,29 @@ def test_pdf_without_chromium_says_so(monkeypatch, tmp_path):
     monkeypatch.setattr(pdf, "chromium_path", lambda: None)
     with pytest.raises(RunFailed, match="Chromium was not found"):
         pdf.notebook_to_pdf(tmp_path / "x.ipynb", tmp_path / "x.pdf", "x")
+
+
+def test_no_report_has_a_heading_with_nothing_under_it(batch_run):
+    """A section with nothing to show says so ("None", "No risk ...") instead of an empty heading (issue 30)."""
+    _folder, out, _result = batch_run
+    reports = sorted(out.glob("*/*/*.html"))
+    assert len(reports) == 2
+    for report in reports:
+        soup = BeautifulSoup(report.read_text(), "html.parser")
+        for style in soup.find_all(["style", "script"]):
+            style.decompose()
+        empty = []
+        for heading in soup.find_all(["h1", "h2", "h3", "h4"]):
+            content = False
+            for node in heading.next_elements:
+                if getattr(node, "name", None) in ("h1", "h2", "h3", "h4") and node is not heading:
+                    break
+                if heading in getattr(node, "parents", ()) or node is heading:
+                    continue
+                if getattr(node, "name", None) in ("img", "table", "svg") or \
+                        (isinstance(node, str) and node.strip()):
+                    content = True
+                    break
+            if not content:
+                empty.append(heading.get_text(" ", strip=True))
+        assert not empty, f"{report.relative_to(out)}: headings with nothing under them: {empty}"
