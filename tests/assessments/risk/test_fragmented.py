@@ -5,6 +5,7 @@ category, and reported without any empty likelihood, impact or score."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -246,3 +247,26 @@ def test_shipped_fragmented_example_runs_with_its_expected_key_figures():
     assert ev.tier.tier.label == "Fragmented"
     basis = ev.rated.set_index("risk_id")["residual_basis"]
     assert (basis["RV-05"], basis["RV-09"]) == ("derived", "none")
+
+
+def test_movement_of_a_direct_register_speaks_of_levels_never_scores(tmp_path):
+    """Risk 1 was Medium a year earlier and is High now, risk 3 was High and is Low: the movement section says
+    "rose one level, from Medium to High", its table has no score columns and its chart's axis names the levels."""
+    earlier = TABLE_21.read_text("utf-8").splitlines()
+    earlier[1] = earlier[1].replace("Ineffective,High,", "Ineffective,Medium,")
+    earlier[3] = earlier[3].replace("Effective,Low,", "Effective,High,")
+    (tmp_path / "earlier.csv").write_text("\n".join(earlier) + "\n", encoding="utf-8")
+    p = RiskEvaluationParams(organisation="Rooiberg Vlei", period="2017-18", as_of=AS_OF,
+                             methodology="western-cape-fragmented", register=str(TABLE_21),
+                             earlier=[{"period": "2016-17", "register": str(tmp_path / "earlier.csv")}])
+    ev = run_risk_evaluation(p)
+    text = str(report.movement_since(ev))
+    assert "rose one level, from Medium to High" in text
+    assert "fell two levels, from High to Low" in text
+    assert "score" not in text.lower()
+    view = report.movement_view(ev)
+    assert {"score_before", "score_now", "by"}.isdisjoint(view.columns)
+    spec = charts.movement_since(ev).to_dict()
+    axis = spec["layer"][1]["encoding"]["x"]
+    assert axis["title"] == "Residual level" and '"High"' in axis["axis"]["labelExpr"]
+    assert "score" not in json.dumps(spec["title"]) and "levels" in json.dumps(spec["title"])

@@ -7,6 +7,7 @@ static SVG (vl-convert), so reports need no network; core.charts keeps their tex
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -281,13 +282,18 @@ def movement_since(ev: RiskEvaluation) -> alt.LayerChart | None:
     names = [b.name for b in bands]
     scale = alt.Scale(domain=[bands[0].min - 0.5, bands[-1].max + 0.5], nice=False, zero=False)
 
+    stage = "Current" if m.rating_stage == "current" else "Residual"
+    kind = "Level" if m.direct else "Band"
+    # a direct (High / Medium / Low) register has levels, not scores: the axis names each level at its place
+    axis = alt.Axis(values=[b.min for b in bands], labelExpr=" : ".join(
+        f"datum.value == {b.min} ? {json.dumps(b.name)}" for b in bands) + ' : ""') if m.direct else alt.Axis()
+
     def x(name: str) -> alt.X:
-        return alt.X(f"{name}:Q", scale=scale, title="Current score" if m.rating_stage == "current" else
-                     "Residual score")
+        return alt.X(f"{name}:Q", scale=scale, title=f"{stage} {'level' if m.direct else 'score'}", axis=axis)
 
     shade = alt.Chart(pd.DataFrame([{"x": b.min - 0.5, "x2": b.max + 0.5, "band": b.name} for b in bands])).mark_rect(
         opacity=0.25).encode(x=x("x"), x2="x2:Q", color=alt.Color("band:N", scale=alt.Scale(
-            domain=names, range=[b.colour for b in bands]), legend=legend(names, title="Band")))
+            domain=names, range=[b.colour for b in bands]), legend=legend(names, title=kind)))
     order = data["label"].tolist()
     y = alt.Y("label:N", sort=order, title=None, axis=label_axis(order))
     marks = {"color": alt.Color("colour:N", scale=None), "y": y, "tooltip": ["label", "levels", "before", "now"]}
@@ -299,8 +305,9 @@ def movement_since(ev: RiskEvaluation) -> alt.LayerChart | None:
     worse, better = c.count(WORSE), c.count(BETTER)
     shown = len(data)
     width = 420
-    caption = (f"Each line runs from the risk's {c.before} score (circle) to its {c.now} score (arrow head): red "
-               f"worse, green better; the shading shows the bands."
+    what = "level" if m.direct else "score"
+    caption = (f"Each line runs from the risk's {c.before} {what} (circle) to its {c.now} {what} (arrow head): red "
+               f"worse, green better; the shading shows the {'levels' if m.direct else 'bands'}."
                + (f" The {shown} largest moves are shown; every risk is in the table below." if shown < worse + better
                   else ""))
     head = title(f"Since {c.before}: {worse} worse, {better} better", width, caption)

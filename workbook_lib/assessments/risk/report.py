@@ -619,6 +619,8 @@ def movement_view(ev: RiskEvaluation) -> pd.DataFrame:
     frame = frame[(frame["change"] != SAME) | frame["earlier_id"].notna()]  # a renamed risk is shown too
     view = frame.assign(change=frame["change"].str.capitalize(), bands=frame["bands"].map(_signed),
                         by=frame["by"].map(_signed))
+    if ev.methodology.methodology.direct:  # levels, not scores: the level columns say it all
+        view = view.drop(columns=["score_before", "score_now", "by"])
     return view if view["earlier_id"].notna().any() else view.drop(columns=["earlier_id"])
 
 
@@ -637,7 +639,7 @@ def _ids(frame: pd.DataFrame) -> Md:
     return md("{}", ", ".join(ids[:MAX_IDS]) + (f" and {more} more" if more > 0 else ""))
 
 
-def _moved(part: pd.DataFrame, up: bool) -> Md:
+def _moved(part: pd.DataFrame, up: bool, scored: bool = True) -> Md:
     """How the risk that moved most moved, e.g. "KV-004 rose two bands, from Medium to High, score 9 to 16"; with
     more than one risk, "most of all KV-004, which rose ..."."""
     row = part.sort_values(["bands", "by", "risk_id"], ascending=[not up, not up, True], kind="stable").iloc[0]
@@ -645,6 +647,10 @@ def _moved(part: pd.DataFrame, up: bool) -> Md:
     before, now = _whole(row["score_before"]), _whole(row["score_now"])
     verb = "rose" if up else "fell"
     who = row["risk_id"]
+    if bands and not scored:  # a direct (High / Medium / Low) register: levels only
+        what = md("{} {} level{}, from {} to {}", verb, _NUMBERS.get(bands, bands), "s" if bands > 1 else "",
+                  row["level_before"], row["level_now"])
+        return md("most of all {}, which {}", who, what) if len(part) > 1 else md("{} {}", who, what)
     if bands:
         what = md("{} {} band{}, from {} to {}, score {} to {}", verb, _NUMBERS.get(bands, bands),
                   "s" if bands > 1 else "", row["level_before"], row["level_now"], before, now)
@@ -653,15 +659,16 @@ def _moved(part: pd.DataFrame, up: bool) -> Md:
     return md("most of all {}, whose {}", who, what) if len(part) > 1 else md("{}'s {}", who, what)
 
 
-def _movement_parts(c: Changes) -> list[Md]:
-    """The sentence's parts: each change with how many risks, the largest moves and the IDs new or gone."""
+def _movement_parts(c: Changes, scored: bool = True) -> list[Md]:
+    """The sentence's parts: each change with how many risks, the largest moves and the IDs new or gone
+    (``scored``: the methodology has scores; a direct one has levels only)."""
     f = c.frame
     parts = []
     for change, one, many, detail in (
-            (WORSE, "risk got worse", "risks got worse", lambda part: _moved(part, True)),
+            (WORSE, "risk got worse", "risks got worse", lambda part: _moved(part, True, scored)),
             (NEW, "is new", "are new", _ids), (CLOSED, "was closed", "were closed", _ids),
             (GONE, "is no longer listed", "are no longer listed", _ids),
-            (BETTER, "improved", "improved", lambda part: _moved(part, False)),
+            (BETTER, "improved", "improved", lambda part: _moved(part, False, scored)),
             (SAME, "is unchanged", "are unchanged", None)):
         part = f[f["change"] == change]
         if len(part):
@@ -679,7 +686,7 @@ def movement_since(ev: RiskEvaluation) -> Md:
                   "period's register in the store, or name it (or its report) under *earlier* in the parameters, to "
                   "see which risks are new, closed, worse or better since then.")
     mv, c = ev.movement, ev.movement.latest
-    parts = _movement_parts(c)
+    parts = _movement_parts(c, scored=not ev.methodology.methodology.direct)
     said = (Md(", ").join(parts[:-1]) + md(" and ") + parts[-1] if len(parts) > 1 else parts[0] if parts else Md())
     text = md("Since {}, {}.", c.before, said) if said else md("Since {}, no risk can be compared.", c.before)
     unrated = c.count(UNRATED)
@@ -710,7 +717,7 @@ def _renamed(c: Changes) -> Md:
 def _sources(mv: Movement) -> Md:
     """Where each earlier period's figures come from, in words."""
     said = Md(", ").join(md("{} ({})", p, s) for p, s in mv.sources.items())
-    return md("Earlier registers are scored with this report's methodology, banding and appetite. Read from: {}.",
+    return md("Earlier registers are rated with this report's methodology, banding and appetite. Read from: {}.",
               said)
 
 
