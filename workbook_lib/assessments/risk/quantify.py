@@ -168,31 +168,28 @@ class _Simulation:
         """Chunk i's occurrences, grouped by risk in ``order``: each one's cell x year key, the count per risk and
         their amounts (views of this thread's buffers, valid until its next draw)."""
         w = self._buffers
-        bits, years = np.random.PCG64(self.seeds[i]), self.chunks[i][1]
+        bits, years = np.random.SFC64(self.seeds[i]), self.chunks[i][1]
         n_certain, n_common, n_rare = self.blocks
-        counts = np.empty(len(self.order), np.int64)
-        counts[:n_certain] = years
         drawn = bits.random_raw(-(-n_common * years // 4)).view(np.uint16)[:n_common * years]
         occurs = w.get("occurs", n_common * years, bool).reshape(n_common, years)
         np.less(drawn.reshape(n_common, years), self.threshold, out=occurs)
         del drawn
-        counts[n_certain:n_certain + n_common] = np.count_nonzero(occurs, axis=1)
+        at = np.flatnonzero(occurs)  # risk-major: each risk's years together
         rare, rare_year = _gaps(bits, self.log_q, years)
-        counts[n_certain + n_common:] = np.bincount(rare, minlength=n_rare)
-        total = int(counts.sum())
-        first = n_certain * years
-        second = first + int(counts[n_certain:n_certain + n_common].sum())
-        key = w.get("key", total, np.int64)
+        counts = np.concatenate([np.full(n_certain, years),
+                                 np.diff(np.searchsorted(at, np.arange(n_common + 1) * years)),
+                                 np.bincount(rare, minlength=n_rare)])
+        first, second = n_certain * years, n_certain * years + len(at)
+        key = w.get("key", second + len(rare), np.int64)
         np.add((self.code[:n_certain] * years)[:, None], np.arange(years), out=key[:first].reshape(n_certain, years))
-        np.add(self.code[n_certain + n_common:][rare] * years, rare_year, out=key[second:])
-        size = _normals(bits, total, w)
-        at = np.flatnonzero(occurs)  # risk-major
         np.add(at, np.repeat((self.code[n_certain:n_certain + n_common] - np.arange(n_common)) * years,
                              counts[n_certain:n_certain + n_common]), out=key[first:second])
         del at
+        np.add(self.code[n_certain + n_common:][rare] * years, rare_year, out=key[second:])
+        size = _normals(bits, len(key), w)
         size *= np.repeat(self.sigma, counts)
         np.exp(size, out=size)
-        amount = w.get("amount", total, np.float64)
+        amount = w.get("amount", len(key), np.float64)
         np.multiply(size, np.repeat(self.median, counts), out=amount)
         return key, counts, amount
 

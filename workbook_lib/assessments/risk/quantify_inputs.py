@@ -104,24 +104,27 @@ def risk_inputs(register: pd.DataFrame, m: Methodology, stage: str = "residual",
         prob = _after_controls(f, m, _probability(f, m, "residual_", "residual_likelihood"), prob, factor=True)
         impact = _after_controls(f, m, _impact(f, m, "residual_", "residual_impact", s), impact, factor=False)
     side, side_problem = _side(f)
-    reason = _reason(f, prob, "no probability: the register gives neither a probability nor a likelihood level")
-    reason = _join(reason, _reason(f, impact, "no money impact: the register gives neither impact_low and "
-                                              "impact_high nor an impact level"))
+    reason = _reason(prob, "no probability: the register gives neither a probability nor a likelihood level")
+    reason = _join(reason, _reason(impact, "no money impact: the register gives neither impact_low and "
+                                           "impact_high nor an impact level"))
     reason = _join(reason, side_problem)
-    status = _text(f, "status").str.casefold()
-    reason = reason.where(~status.isin(["closed", "eliminated"]), "closed: not quantified")
-    ok = (reason == "").to_numpy()
-    lo, hi = impact["lo"].to_numpy(float), impact["hi"].to_numpy(float)
+    status = np.array([t.casefold() for t in _text(f, "status")], dtype=object)
+    reason = np.where(np.isin(status, ["closed", "eliminated"]), "closed: not quantified", reason)
+    ok = reason == ""
+    lo, hi = impact["lo"], impact["hi"]
     with np.errstate(divide="ignore", invalid="ignore"):
         log_lo, log_hi = np.log(lo), np.log(hi)
-    risks = pd.DataFrame({
-        "risk_id": f["risk_id"], "category": _text(f, "category").replace("", NO_CATEGORY),
-        "objective": _text(f, "objective").replace("", NO_OBJECTIVE), "side": side,
+    columns = {
+        "category": np.where(_text(f, "category") == "", NO_CATEGORY, _text(f, "category")),
+        "objective": np.where(_text(f, "objective") == "", NO_OBJECTIVE, _text(f, "objective")), "side": side,
         "probability": prob["p"], "probability_low": prob["lo"], "probability_high": prob["hi"],
         "probability_source": prob["source"], "impact_low": lo, "impact_high": hi, "impact_source": impact["source"],
         "mu": (log_lo + log_hi) / 2, "sigma": (log_hi - log_lo) / (2 * s.z), "volatility": log_hi - log_lo,
-    })[ok].reset_index(drop=True)
-    missing = pd.DataFrame({"risk_id": f["risk_id"][~ok], "reason": reason[~ok]}).reset_index(drop=True)
+    }
+    risks = pd.DataFrame({"risk_id": f["risk_id"][ok].reset_index(drop=True),
+                          **{name: values[ok] for name, values in columns.items()}})
+    missing = pd.DataFrame({"risk_id": f["risk_id"][~ok].reset_index(drop=True),
+                            "reason": pd.Series(reason[~ok], dtype=str)})
     if risks.empty:
         shown = "; ".join(f"{r.risk_id}: {r.reason}" for r in missing.head(5).itertuples())
         raise ParameterError(f"no risk of the register can be quantified ({stage}): each needs an annual probability "
@@ -131,33 +134,40 @@ def risk_inputs(register: pd.DataFrame, m: Methodology, stage: str = "residual",
     return RiskInputs(stage, risks, missing, _assumptions(m, s, stage, risks), s, currency)
 
 
+# Each helper below works on numpy arrays, one value per risk (a register of 100 risks is read three times in a
+# run: pandas' own overhead per operation was most of the time); texts are object arrays, "" where there is none.
+Found = dict[str, np.ndarray]  # "lo", "hi" (and "p" for a chance), "source" and "problem" per risk
+
+
 # ---- probability --------------------------------------------------------------------------------------------------
-def _probability(f: pd.DataFrame, m: Methodology, prefix: str, level_column: str) -> pd.DataFrame:
+def _probability(f: pd.DataFrame, m: Methodology, prefix: str, level_column: str) -> Found:
     """p, lo, hi, source, problem per risk: the register's numbers (they win), else the likelihood level's range."""
     out = _from_levels(f, level_column, _likelihood_ranges(m), f"a likelihood level of {m.name}")
     out["p"] = (out["lo"] + out["hi"]) / 2
     one, low, high = (_number(f, prefix + c) for c in ("probability", "probability_low", "probability_high"))
-    given = one[0].notna() | low[0].notna() | high[0].notna()
+    given = ~np.isnan(one[0]) | ~np.isnan(low[0]) | ~np.isnan(high[0])
     problem = _join(_join(one[1], low[1]), high[1])
     for (value, _), name in ((one, "probability"), (low, "probability_low"), (high, "probability_high")):
-        bad = value.notna() & ~value.between(0, 1)
-        problem = _join(problem, (f"{prefix}{name} " + value.astype(str) + " is not a chance from 0 to 1 (write 30 % "
-                                  "as 0.3)").where(bad, ""))
-    problem = _join(problem, pd.Series(f"{prefix}probability_low without {prefix}probability_high, or the other way",
-                                       index=f.index).where(one[0].isna() & (low[0].isna() != high[0].isna()), ""))
-    problem = _join(problem, pd.Series(f"{prefix}probability_low above {prefix}probability_high",
-                                       index=f.index).where(low[0] > high[0], ""))
-    lo, hi = low[0].fillna(one[0]), high[0].fillna(one[0])
-    use = given & (problem == "")
-    ranged = use & (lo < hi)
-    out.loc[use, ["p", "lo", "hi"]] = np.c_[one[0].fillna((lo + hi) / 2)[use], lo[use], hi[use]]
-    out.loc[use, "source"] = "register"
-    out.loc[ranged, "source"] = "register (range " + _pct(lo[ranged]) + "-" + _pct(hi[ranged]) + " % a year)"
-    out.loc[given, "problem"] = problem[given]
-    out.loc[given & ~use, "source"] = ""
+        bad = ~np.isnan(value) & ~((value >= 0) & (value <= 1))
+        problem = _join(problem, _where(bad, lambda v, name=name: f"{prefix}{name} {v} is not a chance from 0 to 1 "
+                                                                  "(write 30 % as 0.3)", value))
+    with np.errstate(invalid="ignore"):
+        problem = _join(problem, np.where(np.isnan(one[0]) & (np.isnan(low[0]) != np.isnan(high[0])),
+                                          f"{prefix}probability_low without {prefix}probability_high, or the other "
+                                          "way", ""))
+        problem = _join(problem, np.where(low[0] > high[0], f"{prefix}probability_low above {prefix}probability_high",
+                                          ""))
+        lo, hi = np.where(np.isnan(low[0]), one[0], low[0]), np.where(np.isnan(high[0]), one[0], high[0])
+        use = given & (problem == "")
+        ranged = use & (lo < hi)
+    out["p"][use] = np.where(np.isnan(one[0]), (lo + hi) / 2, one[0])[use]
+    out["lo"][use], out["hi"][use] = lo[use], hi[use]
+    out["source"][use] = "register"
+    out["source"][ranged] = [f"register (range {a}-{b} % a year)" for a, b in zip(_pct(lo[ranged]), _pct(hi[ranged]),
+                                                                                   strict=True)]
+    out["problem"][given] = problem[given]
+    out["source"][given & ~use] = ""
     return out
-
-
 def _likelihood_ranges(m: Methodology) -> dict[int, tuple[float, float, str] | str]:
     """Level -> (low, high annual chance, how it was read), or why the level gives none. A level without a minimum
     starts where the level below ends (as the register reader places a percentage); a chance over N years is
@@ -194,26 +204,25 @@ def _years(horizon: str | None) -> float | None:
 
 
 # ---- impact -------------------------------------------------------------------------------------------------------
-def _impact(f: pd.DataFrame, m: Methodology, prefix: str, level_column: str, s: QuantificationSettings
-            ) -> pd.DataFrame:
+def _impact(f: pd.DataFrame, m: Methodology, prefix: str, level_column: str, s: QuantificationSettings) -> Found:
     """lo, hi, source, problem per risk: the register's impact_low and impact_high (they win), else the money range
     of the impact level."""
     out = _from_levels(f, level_column, _impact_ranges(m, s), f"an impact level of {m.name}")
     (low, low_bad), (high, high_bad) = _number(f, prefix + "impact_low"), _number(f, prefix + "impact_high")
-    given = low.notna() | high.notna()
+    given = ~np.isnan(low) | ~np.isnan(high)
     problem = _join(low_bad, high_bad)
-    problem = _join(problem, pd.Series(f"{prefix}impact_low without {prefix}impact_high, or the other way (give both "
-                                       "ends of the interval; the same amount twice for a fixed impact)",
-                                       index=f.index).where(low.isna() != high.isna(), ""))
-    problem = _join(problem, pd.Series("amounts must be above 0 (the size of a loss or gain; mark a gain with "
-                                       "opportunity)", index=f.index).where((low <= 0) | (high <= 0), ""))
-    problem = _join(problem, pd.Series(f"{prefix}impact_low above {prefix}impact_high",
-                                       index=f.index).where(low > high, ""))
+    problem = _join(problem, np.where(np.isnan(low) != np.isnan(high),
+                                      f"{prefix}impact_low without {prefix}impact_high, or the other way (give both "
+                                      "ends of the interval; the same amount twice for a fixed impact)", ""))
+    with np.errstate(invalid="ignore"):
+        problem = _join(problem, np.where((low <= 0) | (high <= 0), "amounts must be above 0 (the size of a loss or "
+                                                                    "gain; mark a gain with opportunity)", ""))
+        problem = _join(problem, np.where(low > high, f"{prefix}impact_low above {prefix}impact_high", ""))
     use = given & (problem == "")
-    out.loc[use, ["lo", "hi"]] = np.c_[low[use], high[use]]
-    out.loc[use, "source"] = "register"
-    out.loc[given, "problem"] = problem[given]
-    out.loc[given & ~use, "source"] = ""
+    out["lo"][use], out["hi"][use] = low[use], high[use]
+    out["source"][use] = "register"
+    out["problem"][given] = problem[given]
+    out["source"][given & ~use] = ""
     return out
 
 
@@ -236,49 +245,56 @@ def _impact_ranges(m: Methodology, s: QuantificationSettings) -> dict[int, tuple
 
 
 # ---- helpers ------------------------------------------------------------------------------------------------------
-def _from_levels(f: pd.DataFrame, column: str, ranges: dict, what: str) -> pd.DataFrame:
+def _from_levels(f: pd.DataFrame, column: str, ranges: dict, what: str) -> Found:
     """lo, hi, source, problem per risk from its level in ``column`` (a level's range, or why there is none)."""
-    out = pd.DataFrame({"lo": np.nan, "hi": np.nan, "source": "", "problem": ""}, index=f.index)
+    n = len(f)
+    out = {"lo": np.full(n, np.nan), "hi": np.full(n, np.nan), "source": np.full(n, "", dtype=object)}
     level, bad = _number(f, column)
-    out["problem"] = bad
-    known = level.isin(list(ranges))
-    out.loc[level.notna() & ~known & (bad == ""), "problem"] = (
-        f"{column} " + level[level.notna() & ~known].astype(str) + f" is not {what}")
+    out["problem"] = bad.copy()
+    known = np.isin(level, list(ranges))
+    unknown = ~np.isnan(level) & ~known & (bad == "")
+    out["problem"][unknown] = [f"{column} {v} is not {what}" for v in level[unknown]]
     for value, found in ranges.items():
         at = level == value
         if isinstance(found, str):
-            out.loc[at, "problem"] = found
+            out["problem"][at] = found
         elif at.any():
-            out.loc[at, ["lo", "hi", "source"]] = found
+            out["lo"][at], out["hi"][at], out["source"][at] = found
     return out
 
 
-def _after_controls(f: pd.DataFrame, m: Methodology, residual: pd.DataFrame, inherent: pd.DataFrame, factor: bool
-                    ) -> pd.DataFrame:
+def _after_controls(f: pd.DataFrame, m: Methodology, residual: Found, inherent: Found, factor: bool) -> Found:
     """The residual input where the register gives one after controls; else the inherent one, its probability
     times the control factor where the methodology scales by it and the risk has one (marked in the source)."""
-    out = residual.copy()
     absent = (residual["source"] == "") & (residual["problem"] == "")
-    out.loc[absent] = inherent.loc[absent]
+    out = {key: np.where(absent, inherent[key], values) for key, values in residual.items()}
     found = absent & (inherent["source"] != "")
-    scaled = found & _number(f, "control_factor")[0].between(0, 1) if factor and m.uses_factor else found & False
+    scaled = found & False
+    if factor and m.uses_factor:
+        k = _number(f, "control_factor")[0]
+        scaled = found & (k >= 0) & (k <= 1)
     if scaled.any():
-        k = _number(f, "control_factor")[0][scaled]
-        out.loc[scaled, [c for c in ("p", "lo", "hi") if c in out]] *= k.to_numpy()[:, None]
-        out.loc[scaled, "source"] = (out.loc[scaled, "source"] + " x control factor " + _pct(k) + " %"
-                                     + (" (" + _text(f, "control_effectiveness")[scaled] + ")").replace(" ()", ""))
-    out.loc[found & ~scaled, "source"] = f"as {m.stage('inherent')}: " + out.loc[found & ~scaled, "source"]
+        k = k[scaled]
+        for key in ("p", "lo", "hi"):
+            if key in out:
+                out[key][scaled] *= k
+        effectiveness = _text(f, "control_effectiveness")[scaled]
+        out["source"][scaled] = [f"{source} x control factor {pct} %" + (f" ({said})" if said else "")
+                                 for source, pct, said in zip(out["source"][scaled], _pct(k), effectiveness,
+                                                              strict=True)]
+    inherited = found & ~scaled
+    out["source"][inherited] = [f"as {m.stage('inherent')}: {source}" for source in out["source"][inherited]]
     return out
 
 
-def _side(f: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+def _side(f: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """"threat" or "opportunity" per risk (the opportunity column, else a status of opportunity), and problems."""
-    status = _text(f, "status").str.casefold() == "opportunity"
-    raw = f["opportunity"] if "opportunity" in f else pd.Series(np.nan, index=f.index)
-    word = raw.map(_word)
-    opportunity = word.isin(YES) | ((word == "") & status)
-    problem = ("opportunity " + raw.astype(str) + " is not yes or no").where(~word.isin(YES + NO), "")
-    return opportunity.map({True: "opportunity", False: "threat"}), problem
+    status = np.array([t.casefold() == "opportunity" for t in _text(f, "status")], dtype=bool)
+    raw = f["opportunity"].to_numpy(object) if "opportunity" in f else np.full(len(f), np.nan, dtype=object)
+    word = np.array([_word(v) for v in raw], dtype=object)
+    opportunity = np.isin(word, YES) | ((word == "") & status)
+    problem = _where(~np.isin(word, YES + NO), lambda v: f"opportunity {v} is not yes or no", raw)
+    return np.where(opportunity, "opportunity", "threat").astype(object), problem
 
 
 def _word(value: object) -> str:
@@ -290,30 +306,55 @@ def _word(value: object) -> str:
     return str(value).strip().casefold()
 
 
-def _reason(f: pd.DataFrame, got: pd.DataFrame, absent: str) -> pd.Series:
-    return got["problem"].where((got["problem"] != "") | (got["source"] != ""), absent)
+def _reason(got: Found, absent: str) -> np.ndarray:
+    return np.where((got["problem"] != "") | (got["source"] != ""), got["problem"], absent).astype(object)
 
 
-def _number(f: pd.DataFrame, column: str) -> tuple[pd.Series, pd.Series]:
+def _number(f: pd.DataFrame, column: str) -> tuple[np.ndarray, np.ndarray]:
     """A column as numbers (NaN where empty or absent), and a problem where a value is not a number."""
     if column not in f:
-        return pd.Series(np.nan, index=f.index), pd.Series("", index=f.index)
-    raw = f[column].where(f[column].astype(str).str.strip() != "")
-    value = pd.to_numeric(raw, errors="coerce").astype(float)
-    bad = raw.notna() & value.isna() | np.isinf(value)
-    return value.where(~bad), (f"{column} " + raw.astype(str) + " is not a number").where(bad, "")
+        return np.full(len(f), np.nan), np.full(len(f), "", dtype=object)
+    col = f[column]
+    if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
+        raw = value = col.to_numpy(dtype=float, na_value=np.nan)  # as read: numbers already
+        bad = np.isinf(value)
+    else:
+        raw = col.where(col.astype(str).str.strip() != "")
+        value = pd.to_numeric(raw, errors="coerce").astype(float).to_numpy()
+        bad = raw.notna().to_numpy() & np.isnan(value) | np.isinf(value)
+        raw = raw.to_numpy(object)
+    return np.where(bad, np.nan, value), _where(bad, lambda v: f"{column} {v} is not a number", raw)
 
 
-def _text(f: pd.DataFrame, column: str) -> pd.Series:
-    return f[column].fillna("").astype(str).str.strip() if column in f else pd.Series("", index=f.index)
+def _where(at: np.ndarray, say, values: np.ndarray) -> np.ndarray:
+    """say(value) where ``at``, "" elsewhere (an object array)."""
+    out = np.full(len(at), "", dtype=object)
+    if at.any():
+        out[at] = [say(v) for v in values[at]]
+    return out
 
 
-def _join(a: pd.Series, b: pd.Series) -> pd.Series:
-    return (a + "; " + b).where((a != "") & (b != ""), a + b)
+def _text(f: pd.DataFrame, column: str) -> np.ndarray:
+    if column not in f:
+        return np.full(len(f), "", dtype=object)
+    return f[column].fillna("").astype(str).str.strip().to_numpy(object)
 
 
-def _pct(values: pd.Series) -> pd.Series:
-    return pd.Series([f"{v * 100:.3g}" for v in values], index=values.index, dtype=object)
+def _join(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Two problems per risk as one, "; " between where both say something."""
+    has_a, has_b = a != "", b != ""
+    if not has_b.any():
+        return a
+    if not has_a.any():
+        return b
+    out = np.where(has_a, a, b)
+    both = has_a & has_b
+    out[both] = [f"{x}; {y}" for x, y in zip(a[both], b[both], strict=True)]
+    return out
+
+
+def _pct(values: np.ndarray) -> list[str]:
+    return [f"{v * 100:.3g}" for v in values]
 
 
 def _assumptions(m: Methodology, s: QuantificationSettings, stage: str, risks: pd.DataFrame) -> list[str]:
