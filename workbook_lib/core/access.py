@@ -9,11 +9,14 @@ as records of kind ``access`` (versioned and audited like every record; a revoke
 - ``owner``: risk owners: records that carry no line of assurance (the register, treatment actions).
 - ``line1``, ``line2``, ``line3``: their own line's ratings (records whose kind declares a line: COSO responses,
   capacity answers, the assurance map by its provider's line), never another line's.
-- ``decider``: like ``owner`` until decisions declare who may take them.
+- ``decider``: takes decisions (approves, rejects, revokes, signs off) in the position the grant names
+  (``workbook access grant --as "Municipal Manager"``); writes like ``owner``.
 - ``reader``: reads only (auditors, committee members).
 
 Every role reads the organisation's records. Actions: ``read``, ``write`` (an assessment's records, with the line
-of the records written), ``settings`` (the organisation's settings), ``grant`` (access records).
+of the records written), ``settings`` (the organisation's settings), ``grant`` (access records), ``decide``
+(approve, reject or revoke a decision, sign a period off: deciders, recorded in the position their grant names,
+e.g. "Municipal Manager") and ``submit`` (submit a period for sign-off or reopen it: the champion).
 
 **Single-user mode**: with no access record anywhere in the store, and no ``--require-user``
 (``WORKBOOK_REQUIRE_USER=1``), everything is allowed, as before roles existed. Once one access record exists, every
@@ -43,7 +46,7 @@ ROLES = {
     "decider": "the decisions their role may take",
     "reader": "reads reports and forms, changes nothing",
 }
-ACTIONS = ("read", "write", "settings", "grant")
+ACTIONS = ("read", "write", "settings", "grant", "decide", "submit")
 ACCESS_KIND = "access"  # the record kind of a grant: key "user|role", data {user, role, note}
 ACCESS_PERIOD = "(access)"  # the period access records are kept under: never listed as a period
 SETTING_KIND = "setting"  # core/settings.py: changing it is the "settings" action
@@ -83,6 +86,10 @@ def allowed(roles: Iterable[str], action: str, lines: Iterable[str | None] = (),
         return "admin" in roles
     if action == "settings":
         return bool(roles & {"champion", "admin"})
+    if action == "decide":  # approve, reject or revoke a decision; sign a period off
+        return "decider" in roles
+    if action == "submit":  # submit a period for sign-off, reopen it
+        return "champion" in roles
     if "champion" in roles:  # write: every record
         return True
     if not line_kind:
@@ -111,6 +118,11 @@ def refusal(organisation: str, roles: Iterable[str], action: str, lines: Iterabl
         return f"Only an administrator of {organisation} may grant or revoke access; ask its administrator"
     if action == "settings":
         return f"Only the risk champion of {organisation} may change its settings; ask its risk champion"
+    if action == "decide":
+        return (f"Only a decision maker of {organisation} may approve, reject, revoke or sign off; ask its "
+                "administrator for the decider role")
+    if action == "submit":
+        return f"Only the risk champion of {organisation} may submit or reopen a period; ask its risk champion"
     if roles <= {"reader", "admin"}:
         return f"You may read {organisation} but not change it; ask its risk champion"
     own = sorted(LINE_ROLES[r] for r in roles if r in LINE_ROLES)

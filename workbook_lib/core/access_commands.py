@@ -26,7 +26,8 @@ if TYPE_CHECKING:
     from workbook_lib.core.store import Author, Store
 
 IMPORT_COLUMNS = {"user": ["User", "User name", "Name", "Login"], "organisation": ["Organisation", "Organization"],
-                  "role": ["Role"], "note": ["Note", "Notes", "Comment"]}
+                  "role": ["Role"], "note": ["Note", "Notes", "Comment"],
+                  "position": ["Position", "Decides as", "Title", "Job title"]}
 _ROLE_HELP = "; ".join(f"{name}: {meaning}" for name, meaning in ROLES.items())
 
 access_app = typer.Typer(help="Who may see and change what: roles per organisation (admin, champion, owner, line1, "
@@ -72,6 +73,9 @@ def grant(user: str = typer.Option(..., "--user", help="the name the sign-in pro
           role: str = typer.Option(..., "--role", help=_ROLE_HELP),
           who: str = typer.Option(..., "--who", help="your name (an admin of the organisation), kept in the trail"),
           note: str = typer.Option("", "--note", help="why, kept with the grant"),
+          position: str = typer.Option("", "--as", help="the position the role is held as: a decider's role in "
+                                                        "the methodology (e.g. \"Municipal Manager\"), recorded "
+                                                        "with every decision they take"),
           first_admin: bool = typer.Option(False, "--first-admin",
                                            help="make USER the organisation's first admin (only while it has none)"),
           store: str | None = typer.Option(None, "--store", help="store URL (default WORKBOOK_DB)")) -> None:
@@ -79,9 +83,11 @@ def grant(user: str = typer.Option(..., "--user", help="the name the sign-in pro
     role = _role(role)
     author = _author(who)
     with _store(store, who) as st:
-        result = st.grant(organisation.strip(), user, role, author, note=note, first_admin=first_admin)
+        result = st.grant(organisation.strip(), user, role, author, note=note, first_admin=first_admin,
+                          position=position)
     done = "granted" if result.created or result.updated else "already held"
-    typer.echo(f"{user.strip()}: {role} of {organisation.strip()} {done}.")
+    held = f" (as {' '.join(position.split())})" if position.strip() else ""
+    typer.echo(f"{user.strip()}: {role}{held} of {organisation.strip()} {done}.")
 
 
 @access_app.command("revoke")
@@ -117,11 +123,12 @@ def list_access(organisation: str | None = typer.Option(None, "--organisation"),
     width = max(len(r["user"]) for r in rows)
     for r in rows:
         note = f"  ({r['note']})" if r["note"] else ""
-        typer.echo(f"{r['organisation']}  {r['user']:<{width}}  {r['role']}{note}")
+        held = f" as {r['position']}" if r.get("position") else ""
+        typer.echo(f"{r['organisation']}  {r['user']:<{width}}  {r['role']}{held}{note}")
 
 
 @access_app.command("import")
-def import_access(file: Path = typer.Argument(..., help="CSV or .xlsx: User, Organisation, Role[, Note]"),
+def import_access(file: Path = typer.Argument(..., help="CSV or .xlsx: User, Organisation, Role[, Note, Position]"),
                   who: str = typer.Option(..., "--who", help="your name (an admin of each organisation named)"),
                   sheet: str | None = typer.Option(None, help="sheet name in an .xlsx"),
                   store: str | None = typer.Option(None, "--store", help="store URL (default WORKBOOK_DB)")) -> None:
@@ -136,7 +143,7 @@ def import_access(file: Path = typer.Argument(..., help="CSV or .xlsx: User, Org
         print_problems(exc, "nothing was granted")
         raise typer.Exit(EXIT_INPUT) from None
     problems: list[Problem] = []
-    grants: list[tuple[str, str, str, str]] = []
+    grants: list[tuple[str, str, str, str, str]] = []
     for row in table.frame.to_dict("records"):
         values = {c: str(row.get(c, "") or "").strip() for c in IMPORT_COLUMNS}
         for column in ("user", "organisation", "role"):
@@ -145,14 +152,16 @@ def import_access(file: Path = typer.Argument(..., help="CSV or .xlsx: User, Org
         if values["role"] and values["role"].lower() not in ROLES:
             problems.append(Problem(table.file, row[ROW], table.heading_for("role"), values["role"],
                                     f"one of {', '.join(ROLES)}"))
-        grants.append((values["organisation"], values["user"], values["role"].lower(), values["note"]))
+        grants.append((values["organisation"], values["user"], values["role"].lower(), values["note"],
+                       values["position"]))
     if problems:
         print_problems(InputError(problems), "nothing was granted")
         raise typer.Exit(EXIT_INPUT)
     with _store(store, who) as st:
         for organisation in dict.fromkeys(g[0] for g in grants):  # every organisation checked before any grant
             st.require(who, organisation, "grant")
-        changed = sum(bool(st.grant(org, user, role, author, note=note).created) for org, user, role, note in grants)
+        changed = sum(bool(st.grant(org, user, role, author, note=note, position=position).created)
+                      for org, user, role, note, position in grants)
     typer.echo(f"{file}: {changed} granted, {len(grants) - changed} already held.")
 
 

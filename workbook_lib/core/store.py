@@ -372,6 +372,15 @@ class Store:
         wanted = user.strip().casefold()
         return {r["role"] for r in self._access_rows(organisation) if r["user"].strip().casefold() == wanted}
 
+    def access_positions(self, user: str | None, organisation: str, role: str = "decider") -> list[str]:
+        """The positions ``user`` holds ``role`` as in ``organisation`` ("Municipal Manager": the role a methodology
+        names as decision maker), as granted (``workbook access grant --as``); blank positions left out."""
+        if not user:
+            return []
+        wanted = user.strip().casefold()
+        return [r["position"] for r in self._access_rows(organisation) if r["user"].strip().casefold() == wanted
+                and r["role"] == role and r["position"]]
+
     def access_list(self, organisation: str | None = None) -> list[dict[str, str]]:
         """Every current grant (organisation, user, role, note), of one organisation or all. No check here: the caller
         checks (``workbook access list`` reads the organisation first, or lists only the organisations the user
@@ -386,7 +395,8 @@ class Store:
                 return []
             rows = _latest_rows(conn, period_id, ACCESS_KIND)
         return [{"user": str(r["data"].get("user", "")), "role": str(r["data"].get("role", "")),
-                 "note": str(r["data"].get("note", ""))} for r in rows if r["data"] is not None]
+                 "note": str(r["data"].get("note", "")), "position": str(r["data"].get("position", "") or "")}
+                for r in rows if r["data"] is not None]
 
     def access_decision(self, user: str | None, organisation: str, action: str, lines: Iterable[Any] = (),
                         line_kind: bool = False) -> Decision:
@@ -428,15 +438,17 @@ class Store:
         return rows
 
     def grant(self, organisation: str, user: str, role: str, author: Author, note: str = "",
-              first_admin: bool = False, source: str = "cli") -> SaveResult:
+              first_admin: bool = False, source: str = "cli", position: str = "") -> SaveResult:
         """Give ``user`` the ``role`` in ``organisation`` (an admin of it may; ``first_admin``: the organisation's
-        first admin, allowed only while it has none, by whoever holds the store)."""
+        first admin, allowed only while it has none, by whoever holds the store). ``position``: what the user holds
+        the role as (a decider's "Municipal Manager": decisions are recorded in that role)."""
         if role not in access.ROLES:
             raise StoreError(f"there is no role {role!r}; the roles are {', '.join(access.ROLES)}")
         user = user.strip()
         if not user:
             raise StoreError("name the user (the name the sign-in proxy passes)")
-        row = {f"{user}|{role}": {"user": user, "role": role, "note": note}}
+        row = {f"{user}|{role}": {"user": user, "role": role, "note": note,
+                                  **({"position": " ".join(position.split())} if position.strip() else {})}}
         if not first_admin:
             return self.save(organisation, ACCESS_PERIOD, ACCESS_KIND, row, author, source=source)
         if role != "admin":

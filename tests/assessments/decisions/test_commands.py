@@ -111,3 +111,26 @@ def test_bad_input_is_refused_in_one_line(where, summaries_dir, args, message):
 def test_a_summary_of_another_organisation_is_refused(where, summaries_dir):
     r = wb("decisions", "list", *where[:2], "--period", "2024-25", *where[4:], "--from", summaries_dir)
     assert r.exit_code == 2 and "not Karoo Vale Local Municipality, 2024-25" in r.output
+
+
+def test_with_access_records_the_grant_says_who_decides_and_as_what(where, summaries_dir, monkeypatch):
+    for name in ("WORKBOOK_USER", "WORKBOOK_APP", "SERVER_SOFTWARE"):
+        monkeypatch.delenv(name, raising=False)
+    store = where[where.index("--store") + 1]
+    assert wb("access", "grant", "--user", "Ayanda", "--organisation", ORG, "--role", "admin", "--who", "Ayanda",
+              "--first-admin", "--store", store).exit_code == 0
+    for user, role, position in (("Thandi", "owner", ""), ("Sipho", "decider", "Municipal Manager")):
+        r = wb("access", "grant", "--user", user, "--organisation", ORG, "--role", role, "--as", position,
+               "--who", "Ayanda", "--store", store)
+        assert r.exit_code == 0, r.output
+    assert "decider (as Municipal Manager) of" in r.output
+    r = wb("access", "list", "--organisation", ORG, "--who", "Ayanda", "--store", store)
+    assert "Sipho" in r.output and "decider as Municipal Manager" in r.output
+    r = wb("decisions", "request", "risk:KV-002", *where, "--from", summaries_dir, "--why", "no second source",
+           "--expiry", "2030-06-30", "--who", "Thandi")
+    assert r.exit_code == 0, r.output
+    r = wb("decisions", "decide", "D1", "approve", *where, "--who", "Thandi")  # an owner does not decide
+    assert r.exit_code == 2 and "Only a decision maker" in r.output
+    r = wb("decisions", "decide", "D1", "approve", *where, "--who", "Sipho")  # no --role: the grant's position
+    assert r.exit_code == 0, r.output
+    assert "approved by Sipho (Municipal Manager)" in r.output and "Flagged" not in r.output

@@ -174,3 +174,26 @@ def test_the_landing_page_lists_the_decisions_page_and_the_app_serves_it():
     shown = landing_page(ORG, PERIOD)
     assert 'class="wb-page-link" href="decisions.ipynb?organisation=' in shown and ">Decisions</a>" in shown
     assert (served_folder() / "decisions.ipynb").resolve().is_file()
+
+
+def test_with_access_records_the_role_is_the_signed_in_users_grant(karoo, tmp_path, monkeypatch):
+    monkeypatch.delenv("WORKBOOK_USER", raising=False)
+    karoo.grant(ORG, "Ayanda", "admin", author("Ayanda"), first_admin=True)
+    karoo.grant(ORG, "Thandi", "owner", author("Ayanda"))
+    karoo.grant(ORG, "Sipho", "decider", author("Ayanda"), position="Municipal Manager")
+    owner = _page(Store(karoo.url, user="Thandi"), tmp_path)
+    assert not owner.role.disabled  # no position granted: typed
+    owner.subject.value, owner.why.value, owner.expiry.value = "risk:KV-002", "no second source", FUTURE
+    owner.request_button.click()
+    assert "Requested D1" in owner.request_feedback.value, owner.request_feedback.value
+    owner.pending.value, owner.outcome.value = "D1", "approved"
+    owner.decide_button.click()
+    assert "Only a decision maker" in owner.decide_feedback.value
+    decider = DecisionsPage(DecisionsParams(organisation=ORG, period=PERIOD, store_url=karoo.url,
+                                            outputs=str(tmp_path / "none")), Recorder(),
+                            store=Store(karoo.url, user="Sipho"))
+    assert decider.role.value == "Municipal Manager" and decider.role.disabled  # from the grant, fixed
+    decider.respondent.name.value = "Sipho Mokoena"
+    decider.pending.value, decider.outcome.value = "D1", "approved"
+    decider.decide_button.click()
+    assert "D1 approved by Sipho Mokoena (Municipal Manager)" in decider.decide_feedback.value

@@ -39,6 +39,9 @@ AS_OF = typer.Option(None, "--as-of", help="judge expiry, review and due dates a
 OUTCOMES = {"approve": "approved", "reject": "rejected", "withdraw": "withdrawn", "revoke": "revoked"}
 
 
+ROLE_HELP = ("your role, e.g. {}; with access records in the store, the position your grant names is recorded "
+             "(a role given must be it)")
+
 def register(app: typer.Typer) -> None:
     """Add the decisions, treatment and sign-off commands to the command line."""
     decisions_app = typer.Typer(help="Decisions on what the assessments say is due: list, request, decide, export.",
@@ -74,12 +77,13 @@ def _refused() -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _open(url: str | None, create: bool = True) -> Iterator[Store]:
+def _open(url: str | None, create: bool = True, user: str | None = None) -> Iterator[Store]:
+    """The store, acting for ``user`` (--who) where access records are kept."""
     from workbook_lib.assessments import registry  # lazy: every assessment declares its record kinds and settings
     from workbook_lib.core.store import Store  # lazy: sqlalchemy
 
     registry()
-    with _refused(), Store(url, create=create) as st:
+    with _refused(), Store(url, create=create, user=user.strip() if user else None) as st:
         yield st
 
 
@@ -223,7 +227,7 @@ def decisions_request(subject: str = typer.Argument(..., help="what is to be dec
                       expiry: str = typer.Option(..., "--expiry", help="the approval holds until this date"),
                       review: str | None = typer.Option(None, "--review", help="to be reviewed by this date"),
                       conditions: str = typer.Option("", "--conditions", help="conditions attached"),
-                      who: str = WHO, role: str = typer.Option(..., "--role", help="your role, e.g. Risk owner"),
+                      who: str = WHO, role: str = typer.Option("", "--role", help=ROLE_HELP.format("Risk owner")),
                       on: str | None = typer.Option(None, "--on", help="the request's date (default today)"),
                       store: str | None = STORE) -> None:
     """Request a decision on something an assessment says is due (who may decide comes from its summary)."""
@@ -238,7 +242,7 @@ def decisions_request(subject: str = typer.Argument(..., help="what is to be dec
                    "(`workbook decisions list --from ...` shows what is)")
     author = _author(who)
     when = _date(on, "--on")
-    with _open(store) as st, _refused():
+    with _open(store, user=who) as st, _refused():
         d = ledger.request(st, due, author, role, why, expiry, review, conditions, when)
     typer.echo(f"{d.decision_id}: decision requested on {subject} for {organisation}, {period}; the "
                f"{d.who_may_decide or 'decision maker (not named by the summary)'} decides.")
@@ -247,7 +251,7 @@ def decisions_request(subject: str = typer.Argument(..., help="what is to be dec
 def decisions_decide(decision_id: str = typer.Argument(..., help="the decision, e.g. D1"),
                      outcome: str = typer.Argument(..., help="approve, reject, withdraw or revoke"),
                      organisation: str = ORGANISATION, period: str = PERIOD,
-                     who: str = WHO, role: str = typer.Option(..., "--role", help="your role, e.g. Municipal Manager"),
+                     who: str = WHO, role: str = typer.Option("", "--role", help=ROLE_HELP.format("Municipal Manager")),
                      note: str = typer.Option("", "--note", help="a note (needed to revoke)"),
                      on: str | None = typer.Option(None, "--on", help="the decision's date (default today)"),
                      sources: list[Path] = typer.Option([], "--from", help="the JSON summaries as they stand now: "
@@ -262,7 +266,7 @@ def decisions_decide(decision_id: str = typer.Argument(..., help="the decision, 
     summaries = _summaries(sources, organisation, period)
     author = _author(who)
     when = _date(on, "--on")
-    with _open(store, create=False) as st, _refused():
+    with _open(store, user=who, create=False) as st, _refused():
         current = ledger.find(st, organisation, period, decision_id)
         now = _due_now(current.subject, summaries) if summaries else None
         d = ledger.decide(st, organisation, period, decision_id, OUTCOMES[outcome], author, role, note, when, now)
@@ -346,7 +350,7 @@ def treatment_add(organisation: str = ORGANISATION, period: str = PERIOD,
 
     _names(organisation, period)
     author = _author(who)
-    with _open(store) as st, _refused():
+    with _open(store, user=who) as st, _refused():
         a = treatment.add(st, organisation, period, author, risk, action, owner, due, resources, cost, status, progress)
     typer.echo(f"Action {a.key} added.")
 
@@ -364,7 +368,7 @@ def treatment_update(key: str = typer.Argument(..., help="the action, as RISK|N 
     from workbook_lib.assessments.decisions import treatment
 
     author = _author(who)
-    with _open(store, create=False) as st, _refused():
+    with _open(store, user=who, create=False) as st, _refused():
         a = treatment.update(st, organisation, period, author, key, owner=owner, due_date=due, resources=resources,
                              cost=cost, status=status, progress=progress, action=action)
     typer.echo(f"Action {a.key}: {a.status}" + (f", {a.progress}" if a.progress else "") + ".")
@@ -396,7 +400,7 @@ def treatment_import(file: Path | None = typer.Argument(None, help="a register (
             print_problems(exc, "nothing was saved")
             raise typer.Exit(2) from None
         rows = table.frame.astype(str).to_dict("records")
-    with _open(store, create=file is not None) as st, _refused():
+    with _open(store, user=who, create=file is not None) as st, _refused():
         if rows is None:
             rows = [r.data for r in st.current(organisation, period, "risk")]
             if not rows:
@@ -451,13 +455,14 @@ def signoff_submit(assessment: str = ASSESSMENT, organisation: str = ORGANISATIO
     _assessment(assessment)
     _names(organisation, period)
     author = _author(who)
-    with _open(store) as st, _refused():
+    with _open(store, user=who) as st, _refused():
         s = signoff.submit(st, organisation, period, assessment, author, role)
     typer.echo(f"{assessment} for {organisation}, {period}: submitted by {s.submitted_by} (version {s.version}).")
 
 
 def signoff_approve(assessment: str = ASSESSMENT, organisation: str = ORGANISATION, period: str = PERIOD,
-                    who: str = WHO, role: str = typer.Option(..., "--role", help="your role, e.g. Municipal Manager"),
+                    who: str = WHO, role: str = typer.Option("", "--role",
+                                                             help=ROLE_HELP.format("Municipal Manager")),
                     store: str | None = STORE) -> None:
     """Sign a submitted assessment off (the accounting officer the organisation's settings name)."""
     from workbook_lib.assessments.decisions import signoff
@@ -465,7 +470,7 @@ def signoff_approve(assessment: str = ASSESSMENT, organisation: str = ORGANISATI
 
     _assessment(assessment)
     author = _author(who)
-    with _open(store, create=False) as st, _refused():
+    with _open(store, user=who, create=False) as st, _refused():
         officer = read_settings(st, organisation, period).values.given().get("accounting_officer") or ""
         s = signoff.approve(st, organisation, period, assessment, author, role, officer)
     typer.echo(f"{assessment} for {organisation}, {period}: signed off by {s.approved_by} ({s.approved_role}) "
@@ -482,6 +487,6 @@ def signoff_reopen(assessment: str = ASSESSMENT, organisation: str = ORGANISATIO
 
     _assessment(assessment)
     author = _author(who)
-    with _open(store, create=False) as st, _refused():
+    with _open(store, user=who, create=False) as st, _refused():
         s = signoff.reopen(st, organisation, period, assessment, author, reason)
     typer.echo(f"{assessment} for {organisation}, {period}: reopened (version {s.version}): {s.reason}")

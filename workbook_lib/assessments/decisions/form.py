@@ -31,6 +31,7 @@ from workbook_lib.assessments import decisions_due, in_order_of_work
 from workbook_lib.assessments.decisions import ledger
 from workbook_lib.assessments.decisions.due import NEEDS_DECISION, Standing, standings
 from workbook_lib.assessments.decisions.model import REQUESTED, DecisionError, subject_words
+from workbook_lib.core import access
 from workbook_lib.core.assessment import AssessmentSpec
 from workbook_lib.core.errors import StoreError
 from workbook_lib.core.forms import Feedback, Sections, StoreForm, app_mode, tag
@@ -190,8 +191,9 @@ class DecisionsPage(StoreForm):
         self.widget = w.VBox([
             w.HTML("<h2>Decisions</h2><p>What the assessments say needs a decision for the organisation and period "
                    "(a risk above the appetite, a metric outside tolerance, an assurance gap, the appetite and "
-                   "tolerance), who may decide it, and what was decided. Type your name and your role: a decision "
-                   "by another role than the one named is recorded and flagged. Every step is kept with your name "
+                   "tolerance), who may decide it, and what was decided. Type your name and your role (where access is "
+                   "granted, your role is the one your access names): a decision by another role than the one the "
+                   "methodology names is recorded and flagged. Every step is kept with your name "
                    "and the time.</p>"),
             self.picker, self.respondent, self.role, self.feedback, self.status, self.sources,
             w.HTML("<h3>Ask for a decision</h3>"), self.subject, self.why, self.conditions, self.review, self.expiry,
@@ -222,8 +224,18 @@ class DecisionsPage(StoreForm):
         self.pending.options = [(f"{d.decision_id}: {subject_words(*d.subject)} ({d.status})", d.decision_id)
                                 for d in decisions if d.status in (REQUESTED, "approved")]
         self.history.value = self._history(org, period)
+        self._role_from_access(org)
         if message:
             self.feedback.ok(message)
+
+    def _role_from_access(self, org: str) -> None:
+        """With access records, the role is the position the signed-in user's grant names ("Municipal Manager"):
+        filled in, and fixed when there is one; without, typed."""
+        user = access.acting_user(self.store.user)
+        positions = self.store.access_positions(user, org) if user and self.store.access_enforced() else []
+        if positions and self.role.value not in positions:
+            self.role.value = positions[0]
+        self.role.disabled = len(positions) == 1
 
     def _history(self, org: str, period: str) -> str:
         rows = []
@@ -242,7 +254,7 @@ class DecisionsPage(StoreForm):
     # ---- saving --------------------------------------------------------------------------------------
     def _who(self) -> tuple[Any, str]:
         author = self.respondent.author()
-        if not self.role.value.strip():
+        if not self.role.value.strip() and not self.store.access_enforced():  # with access: the grant's role
             raise StoreError("enter your role (e.g. Risk owner, Municipal Manager): it is recorded with the decision")
         return author, self.role.value.strip()
 

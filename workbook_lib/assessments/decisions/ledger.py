@@ -22,6 +22,7 @@ from workbook_lib.assessments.decisions.model import (
     subject_words,
 )
 from workbook_lib.assessments.decisions.records import DECISION
+from workbook_lib.assessments.decisions.roles import acting_role
 from workbook_lib.core.due import SUBJECT_KINDS, Due
 
 if TYPE_CHECKING:
@@ -62,7 +63,8 @@ def request(store: Store, due: Due, author: Author, role: str, reason: str, expi
         raise DecisionError(f"a decision is about one of {', '.join(SUBJECT_KINDS)}, not {due.subject_kind!r}")
     if not reason.strip():
         raise DecisionError("a request needs its reason (--why): why the risk should be accepted or approved")
-    if not role.strip():
+    role = acting_role(store, due.organisation, due.period, author, role)
+    if not role:
         raise DecisionError("a request needs the role of the person making it (--role)")
     ends = parse_date(expiry, "the expiry")
     if ends is None:
@@ -103,7 +105,8 @@ def decide(store: Store, organisation: str, period: str, decision_id: str, outco
     on = on or dt.date.today()
     if outcome not in OUTCOMES:
         raise DecisionError(f"a decision is one of {', '.join(OUTCOMES)}, not {outcome!r}")
-    if not role.strip():
+    role = acting_role(store, organisation, period, author, role, None if outcome == WITHDRAWN else "decide")
+    if not role:
         raise DecisionError("a decision needs the role of the person taking it (--role)")
     d = find(store, organisation, period, decision_id)
     if d.status not in ALLOWED_FROM[outcome]:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from workbook_lib.assessments.decisions.model import REOPENED, SIGNED_OFF, SUBMITTED, DecisionError, SignOff, same_role
 from workbook_lib.assessments.decisions.records import SIGNOFF
+from workbook_lib.assessments.decisions.roles import acting_role
 
 if TYPE_CHECKING:
     from workbook_lib.core.store import Author, Store
@@ -55,6 +56,7 @@ def submit(store: Store, organisation: str, period: str, assessment: str, author
            on: dt.date | None = None) -> SignOff:
     """The risk champion submits the assessment for sign-off."""
     on = on or dt.date.today()
+    role = acting_role(store, organisation, period, author, role, "submit")
     if not role.strip():
         raise DecisionError("a submission needs the role of the person submitting (--role), e.g. Risk champion")
     current = state(store, organisation, period, assessment)
@@ -74,6 +76,7 @@ def approve(store: Store, organisation: str, period: str, assessment: str, autho
     """The accounting officer signs the submitted assessment off. An approval by another role is recorded and
     flagged (``accounting_officer``: the role the organisation's settings name; blank: not checked)."""
     on = on or dt.date.today()
+    role = acting_role(store, organisation, period, author, role, "decide")
     if not role.strip():
         raise DecisionError("an approval needs the role of the person approving (--role), e.g. Municipal Manager")
     current = state(store, organisation, period, assessment)
@@ -95,6 +98,7 @@ def reopen(store: Store, organisation: str, period: str, assessment: str, author
     on = on or dt.date.today()
     if not reason.strip():
         raise DecisionError("reopening needs the reason (--reason): what changed after the sign-off")
+    acting_role(store, organisation, period, author, "", "submit")  # the champion reopens (with access records)
     current = state(store, organisation, period, assessment)
     if current is None or current.state not in (SUBMITTED, SIGNED_OFF):
         now = "never submitted" if current is None else current.state
