@@ -16,7 +16,8 @@ as records of kind ``access`` (versioned and audited like every record; a revoke
 Every role reads the organisation's records. Actions: ``read``, ``write`` (an assessment's records, with the line
 of the records written), ``settings`` (the organisation's settings), ``grant`` (access records), ``decide``
 (approve, reject or revoke a decision, sign a period off: deciders, recorded in the position their grant names,
-e.g. "Municipal Manager") and ``submit`` (submit a period for sign-off or reopen it: the champion).
+e.g. "Municipal Manager"), ``submit`` (submit a period for sign-off: the champion) and ``reopen`` (reopen a signed-off
+period: the champion or a decider).
 
 **Single-user mode**: with no access record anywhere in the store, and no ``--require-user``
 (``WORKBOOK_REQUIRE_USER=1``), everything is allowed, as before roles existed. Once one access record exists, every
@@ -46,7 +47,7 @@ ROLES = {
     "decider": "the decisions their role may take",
     "reader": "reads reports and forms, changes nothing",
 }
-ACTIONS = ("read", "write", "settings", "grant", "decide", "submit")
+ACTIONS = ("read", "write", "settings", "grant", "decide", "submit", "reopen")
 ACCESS_KIND = "access"  # the record kind of a grant: key "user|role", data {user, role, note}
 ACCESS_PERIOD = "(access)"  # the period access records are kept under: never listed as a period
 SETTING_KIND = "setting"  # core/settings.py: changing it is the "settings" action
@@ -88,8 +89,10 @@ def allowed(roles: Iterable[str], action: str, lines: Iterable[str | None] = (),
         return bool(roles & {"champion", "admin"})
     if action == "decide":  # approve, reject or revoke a decision; sign a period off
         return "decider" in roles
-    if action == "submit":  # submit a period for sign-off, reopen it
+    if action == "submit":  # submit a period for sign-off
         return "champion" in roles
+    if action == "reopen":  # reopen a signed-off period: the accounting officer, or the champion
+        return bool(roles & {"champion", "decider"})
     if "champion" in roles:  # write: every record
         return True
     if not line_kind:
@@ -122,7 +125,10 @@ def refusal(organisation: str, roles: Iterable[str], action: str, lines: Iterabl
         return (f"Only a decision maker of {organisation} may approve, reject, revoke or sign off; ask its "
                 "administrator for the decider role")
     if action == "submit":
-        return f"Only the risk champion of {organisation} may submit or reopen a period; ask its risk champion"
+        return f"Only the risk champion of {organisation} may submit a period for sign-off; ask its risk champion"
+    if action == "reopen":
+        return (f"Only the risk champion or a decision maker of {organisation} may reopen a period; ask its risk "
+                "champion")
     if roles <= {"reader", "admin"}:
         return f"You may read {organisation} but not change it; ask its risk champion"
     own = sorted(LINE_ROLES[r] for r in roles if r in LINE_ROLES)

@@ -655,12 +655,18 @@ class StoreForm:
         is signed off."""
         if not opened or not opened[0] or not opened[1]:
             raise StoreError("choose or type an organisation and a period, then press Open")
-        if read_only_line(self.store, opened[0], opened[1], self.form_ref):
-            raise StoreError(read_only_line(self.store, opened[0], opened[1], self.form_ref))
+        self.refuse_if_read_only(opened[0], opened[1])
         if self.picker.value != tuple(opened):
             raise StoreError(f"the form shows {opened[0]}, {opened[1]}: press Open to load {self.picker.value[0]}, "
                              f"{self.picker.value[1]} first (changes not saved are dropped)")
         return opened[0], opened[1]
+
+    def refuse_if_read_only(self, organisation: str, period: str) -> None:
+        """Refuse a save to a signed-off period in one line, also one sent while the page's buttons were disabled
+        (a crafted request, a page opened before the sign-off)."""
+        why = read_only_line(self.store, organisation, period, self.form_ref)
+        if why:
+            raise StoreError(why)
 
     expects: tuple[str, ...] = ()  # settings the form's results need: a missing one is named, with how to set it
 

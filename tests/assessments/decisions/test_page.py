@@ -197,3 +197,19 @@ def test_with_access_records_the_role_is_the_signed_in_users_grant(karoo, tmp_pa
     decider.pending.value, decider.outcome.value = "D1", "approved"
     decider.decide_button.click()
     assert "D1 approved by Sipho Mokoena (Municipal Manager)" in decider.decide_feedback.value
+
+
+def test_a_save_sent_to_a_signed_off_period_is_refused_in_the_risk_form(karoo):
+    """The buttons are disabled after the sign-off; a save that arrives anyway (a page opened before it) is refused
+    and nothing is written."""
+    params = get("risk-evaluation").params(organisation=ORG, period=PERIOD, as_of="2025-11-30",
+                                           methodology="western-cape-5x5", source="store", store_url=karoo.url)
+    form = RiskRegisterForm(params, Recorder(), store=karoo)  # opened before the sign-off: Save enabled
+    signoff.submit(karoo, ORG, PERIOD, "risk-evaluation", author("Lindiwe"), "Risk champion")
+    signoff.approve(karoo, ORG, PERIOD, "risk-evaluation", author("Sipho Mokoena"), "Municipal Manager")
+    before = len(karoo.history(ORG, PERIOD, "risk"))
+    form.respondent.name.value = "Thandi Dlamini"
+    form.choose.value = "KV-002"
+    form.save.click()
+    assert "Signed off by Sipho Mokoena" in form.feedback.value + form.save_feedback.value
+    assert len(karoo.history(ORG, PERIOD, "risk")) == before

@@ -331,6 +331,7 @@ class CosoAssessmentForm(StoreForm):
         if self.opened is None:
             raise StoreError("choose the organisation and period and press Open before rating")
         org, period = self.opened
+        self.refuse_if_read_only(org, period)
         saved = self.saved(line)
         rows, withdraw = [], []
         for item_id, (rating, comment) in answers.items():

@@ -98,7 +98,7 @@ def reopen(store: Store, organisation: str, period: str, assessment: str, author
     on = on or dt.date.today()
     if not reason.strip():
         raise DecisionError("reopening needs the reason (--reason): what changed after the sign-off")
-    acting_role(store, organisation, period, author, "", "submit")  # the champion reopens (with access records)
+    acting_role(store, organisation, period, author, "", "reopen")  # with access records: champion or decider
     current = state(store, organisation, period, assessment)
     if current is None or current.state not in (SUBMITTED, SIGNED_OFF):
         now = "never submitted" if current is None else current.state

@@ -543,6 +543,7 @@ class RiskRegisterForm(StoreForm):
         org, period = self.picker.value
         if not org or not period:
             raise StoreError("choose or type an organisation and a period before saving")
+        self.refuse_if_read_only(org, period)
         author = self.respondent.author()
         row = self.row()
         editing = self.choose.value != NEW
@@ -828,6 +829,7 @@ class RiskRegisterForm(StoreForm):
         org, period = self.picker.value
         if not org or not period:
             raise StoreError("choose or type an organisation and a period before importing")
+        self.refuse_if_read_only(org, period)
         name, table = self._pending
         result = save_table(self.store, org, period, RISK, table, self.respondent.author(), self.method,
                             source="import")
