@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 
+from workbook_lib.assessments import decisions_due_count
 from workbook_lib.batch import execute, index, pdf, pool
 from workbook_lib.batch.errors import RunFailed
 from workbook_lib.batch.execute import _is_kernel_failure
@@ -91,6 +92,13 @@ def test_index_links_every_report_and_summarises_across_organisations(batch_run)
     assert "Broken Town" in text and "failed (input)" in text
     runs = json.loads((out / "index.json").read_text())
     assert sorted(r["status"] for r in runs) == ["failed", "ok", "ok"]
+    # decisions due per organisation and period, as the summary table counts them (MOPAC's risk evaluation says
+    # which risks need one; Karoo Vale ran only the maturity scoring, which declares none; Broken Town failed)
+    mopac = json.loads((out / "MOPAC-and-the-Met/2020-07/risk-evaluation.json").read_text())
+    due = {r["organisation"]: r["decisions_due"] for r in runs}
+    assert due == {"MOPAC and the Met": decisions_due_count([mopac]), "Karoo Vale Local Municipality": None,
+                   "Broken Town": None}
+    assert due["MOPAC and the Met"] > 0
 
 
 def test_every_report_ends_with_its_provenance(batch_run):

@@ -108,7 +108,14 @@ def write_index(out: Path, results: list[RunResult], title: str = "Assessment re
             "<th>Status</th><th>Key figures</th><th>Reports</th><th>Parameters</th></tr></thead>"
             f"<tbody>{''.join(run_rows)}</tbody></table></body></html>\n")
     path = out / "index.html"
-    write_text(out / "index.json", json.dumps([asdict(r) for r in ranked], indent=2, ensure_ascii=False))
+    # each run's row also carries its organisation and period's decisions due (as the summary table shows them)
+    due: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for r in results:
+        if id(r) in summaries:
+            due.setdefault((r.organisation, r.period), []).append(summaries[id(r)])
+    rows = [{**asdict(r), "decisions_due": decisions_due_count(due.get((r.organisation, r.period), []))}
+            for r in ranked]
+    write_text(out / "index.json", json.dumps(rows, indent=2, ensure_ascii=False))
     write_text(path, page)  # each whole or not at all (NotWritten on a full disk: the earlier index is kept)
     return path
 
