@@ -174,12 +174,18 @@ def _signed_off_line(store: Any, organisation: str, period: str, form: str) -> s
     return signoff.read_only_line(store, organisation, period, name)
 
 
+def _treatment_panel(form: Any) -> Any:
+    return importlib.import_module(f"{__name__}.{SPANNING['decisions']}.treatment_form").TreatmentPanel(form)
+
+
 @functools.cache
 def _install_read_only_check() -> None:
-    """The forms ask the decisions package whether their period is signed off (core.due, read by core.forms)."""
-    from workbook_lib.core.due import install_read_only_check
+    """The forms ask the decisions package whether their period is signed off (core.due, read by core.forms), and
+    the risk form shows its treatment actions through the package's panel."""
+    from workbook_lib.core.due import install_panel, install_read_only_check
 
     install_read_only_check(_signed_off_line)
+    install_panel("treatment-actions", _treatment_panel)
 
 
 def decisions_due_count(summaries: list[dict[str, Any]]) -> int | None:

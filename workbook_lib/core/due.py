@@ -85,3 +85,20 @@ def read_only_line(store: Store, organisation: str, period: str, form: str) -> s
     if not organisation or not period or not _read_only:
         return ""
     return _read_only[0](store, organisation, period, form)
+
+
+# ---- panels another package adds to a form -------------------------------------------------------------------------
+# A form shows what a package above the assessments keeps on its records (the decisions package's treatment actions
+# in the risk form) through a panel the registry installs here by name: factory(form) -> an object with ``widget``.
+PanelFactory = Callable[[Any], Any]
+_panels: dict[str, PanelFactory] = {}
+
+
+def install_panel(name: str, factory: PanelFactory) -> None:
+    _panels[name] = factory
+
+
+def panel(name: str, form: Any) -> Any | None:
+    """The panel installed as ``name``, built for ``form`` (None: none installed, e.g. without the registry)."""
+    factory = _panels.get(name)
+    return factory(form) if factory is not None else None

@@ -213,3 +213,39 @@ def test_a_save_sent_to_a_signed_off_period_is_refused_in_the_risk_form(karoo):
     form.save.click()
     assert "Signed off by Sipho Mokoena" in form.feedback.value + form.save_feedback.value
     assert len(karoo.history(ORG, PERIOD, "risk")) == before
+
+
+def test_treatment_actions_in_the_risk_form(karoo):
+    """Template 3 on the risk form's third tab: a risk's actions added and changed with the form's author (source
+    "form" in the trail), overdue and unowned ones marked, a blank action refused in the form's words, and nothing
+    saved once the period is signed off."""
+    params = get("risk-evaluation").params(organisation=ORG, period=PERIOD, as_of="2025-11-30",
+                                           methodology="western-cape-5x5", source="store", store_url=karoo.url)
+    form = RiskRegisterForm(params, Recorder(), store=karoo)
+    actions = form.actions_panel
+    assert actions is not None and "KV-002" in [v for _label, v in actions.risk.options]
+    form.choose.value = "KV-002"  # editing a risk shows its actions
+    assert actions.risk.value == "KV-002" and "No treatment action recorded for KV-002" in actions.listing.value
+    form.respondent.name.value = "Thandi Dlamini"
+    actions.text.value, actions.due.value, actions.cost.value = "Drill two boreholes", "2025-09-30", "ZAR 1 200 000"
+    actions.save.click()
+    assert "Saved action 2 of KV-002" in actions.feedback.value, actions.feedback.value
+    shown = actions.listing.value
+    assert "Drill two boreholes" in shown and "overdue; no owner" in shown and "ZAR 1 200 000" in shown
+    actions.owner.value, actions.progress.value, actions.status.value = "Director Technical", "Tender advertised", \
+        "in progress"
+    actions.save.click()
+    assert "Saved the changes to action 2 of KV-002" in actions.feedback.value
+    trail = karoo.history(ORG, PERIOD, "treatment_action", "KV-002|2")
+    assert [(h["who"], h["source"]) for h in trail] == [("Thandi Dlamini", "form")] * 2
+    assert trail[-1]["after"]["progress"] == "Tender advertised" and trail[-1]["after"]["owner"] == "Director Technical"
+    assert "no owner" not in actions.listing.value and "overdue" in actions.listing.value
+    actions.which.value = ""  # a new action with no text
+    actions.save.click()
+    assert "needs its text" in actions.feedback.value and "--action" not in actions.feedback.value
+    signoff.submit(karoo, ORG, PERIOD, "risk-evaluation", author("Lindiwe"), "Risk champion")
+    signoff.approve(karoo, ORG, PERIOD, "risk-evaluation", author("Sipho Mokoena"), "Municipal Manager")
+    actions.text.value = "Water tankers on standby"
+    actions.save.click()
+    assert "Signed off by Sipho Mokoena" in actions.feedback.value
+    assert len(karoo.current(ORG, PERIOD, "treatment_action")) == 1

@@ -53,26 +53,27 @@ def _checked(data: dict[str, str]) -> dict[str, str]:
 
 def add(store: Store, organisation: str, period: str, author: Author, risk_id: str, action: str, owner: str = "",
         due_date: str = "", resources: str = "", cost: str = "", status: str = "not started",
-        progress: str = "") -> Action:
-    """A new action for a risk, numbered after its others."""
+        progress: str = "", source: str = "cli") -> Action:
+    """A new action for a risk, numbered after its others (``source``: where it was entered, kept in the trail)."""
     taken = [int(a.action_no) for a in actions(store, organisation, period)
              if a.risk_id == risk_id.strip() and a.action_no.isdigit()]
     data = _checked({"risk_id": risk_id.strip(), "action_no": str(max([1, *taken]) + 1 if taken else 2),
                      "action": action.strip(), "owner": owner.strip(), "due_date": due_date.strip(),
                      "resources": resources.strip(), "cost": cost.strip(), "status": status or "not started",
                      "progress": progress.strip(), "response": ""})
-    store.save(organisation, period, TREATMENT_ACTION.kind, {Action(data).key: data}, author, source="cli")
+    store.save(organisation, period, TREATMENT_ACTION.kind, {Action(data).key: data}, author, source=source)
     return Action(data)
 
 
-def update(store: Store, organisation: str, period: str, author: Author, key: str, **changes: str) -> Action:
+def update(store: Store, organisation: str, period: str, author: Author, key: str, source: str = "cli",
+           **changes: str) -> Action:
     """Change an action (its key ``RISK|N``): only the fields given change."""
     current = {a.key: a for a in actions(store, organisation, period)}
     if key not in current:
         raise DecisionError(f"there is no treatment action {key!r} for {organisation}, {period} "
                             "(`workbook treatment list` shows them, as RISK|N)")
     data = _checked({**current[key].data, **{k: v.strip() for k, v in changes.items() if v is not None}})
-    store.save(organisation, period, TREATMENT_ACTION.kind, {key: data}, author, source="cli")
+    store.save(organisation, period, TREATMENT_ACTION.kind, {key: data}, author, source=source)
     return Action(data)
 
 

@@ -25,6 +25,7 @@ from workbook_lib.assessments.risk.run import applied_tier, run_risk_evaluation
 from workbook_lib.assessments.risk.scoring import RiskEvaluation
 from workbook_lib.assessments.risk.tiers import Tier, tier_for, tiers
 from workbook_lib.core import forms, tables
+from workbook_lib.core.due import panel
 from workbook_lib.core.errors import InputError, Problem, cut
 from workbook_lib.core.forms import RatingPicker, Sections, StoreForm
 from workbook_lib.core.outputs import html_table
@@ -298,6 +299,7 @@ class RiskRegisterForm(StoreForm):
         self.loaded: Any = None  # the methodology of the organisation's settings; None: not chosen yet
         self._methodology_ref = ""
         self.m: Any = None
+        self.actions_panel: Any = None  # the treatment actions tab (decisions package), built with the editor
         self.tier: Tier | None = None  # the tier whose fields the editor asks for (the maturity status's)
         self.tier_note = forms.tag(w.HTML(), "tier")  # which tier's fields, and why
         self.listing = w.HTML()
@@ -418,9 +420,13 @@ class RiskRegisterForm(StoreForm):
                                   "until you confirm a valid file."),
                            w.HBox([self.upload, self.check, self.confirm_import]), self.import_feedback,
                            self.fixes, self.reading, self.reading_box, self.import_report])
-        tabs = w.Tab([editor, importer])
+        # each risk's treatment actions (Template 3), kept by the decisions package: its panel, where installed
+        self.actions_panel = panel("treatment-actions", self)
+        tabs = w.Tab([editor, importer, *([self.actions_panel.widget] if self.actions_panel else [])])
         tabs.set_title(0, "Add or edit a risk")
         tabs.set_title(1, "Import a register")
+        if self.actions_panel:
+            tabs.set_title(2, "Treatment actions")
         self.body.children = [w.HTML(f"<p>Ratings use <b>{html.escape(self.m.title)}</b>. Choose the organisation "
                                      "and period, say who you are, then add or edit risks. Every save is kept "
                                      "with your name and the time.</p>"), self.tier_note, tabs]
@@ -443,6 +449,10 @@ class RiskRegisterForm(StoreForm):
         if not org or not period:
             return {}
         return {r.key: r.data for r in self.store.current(org, period, RISK.kind)}
+
+    def _risk_names(self) -> dict[str, str]:
+        """The saved risks, ID -> description, in ID order (what the treatment actions tab offers)."""
+        return {rid: str(data.get("description", "")) for rid, data in sorted(self._current().items())}
 
     def evaluation(self) -> RiskEvaluation:
         """The evaluated register saved for the chosen organisation and period, with the organisation's settings
@@ -513,6 +523,8 @@ class RiskRegisterForm(StoreForm):
             empty = (f"No risks saved yet for {org}, {period}. The evaluation (heat maps, appetite, decision makers) "
                      "appears here once the first risk is saved.")
         self.sections.refresh(ev, empty=empty)
+        if self.actions_panel:
+            self.actions_panel.refresh(self._risk_names())
         if message:
             self.feedback.ok(message)
 
@@ -528,6 +540,8 @@ class RiskRegisterForm(StoreForm):
         words = column_spec().statuses_for(self.params.read_options())
         self.status.value = words.get(fold(data.get("status", "")), "open")
         self.fields["risk_id"].disabled = bool(data)  # a saved risk keeps its ID
+        if self.actions_panel and data:
+            self.actions_panel.refresh(self._risk_names(), change["new"])  # its actions, on their tab
         self.feedback.clear()
         self.save_feedback.clear()
         self.add_another.layout.display = "none"
