@@ -48,8 +48,8 @@ def test_a_signed_off_period_has_no_enabled_save(page, karoo):
         {"organisation": OTHER, "period": PERIOD}))
     note = page.locator(".wb-read-only")
     note.wait_for()
-    assert f"Signed off by Sipho Mokoena on {dt.date.today().isoformat()}: read-only." in note.inner_text()
-    assert "workbook signoff reopen" in note.inner_text()
+    assert f"Signed off by Sipho Mokoena on {dt.date.today():%d %B %Y}: read-only." in note.inner_text()
+    assert "reopen the period, with the reason" in note.inner_text() and "workbook" not in note.inner_text()
     saves = page.locator("button:has-text('Save')")
     assert saves.count() >= 1
     assert all(saves.nth(i).is_disabled() for i in range(saves.count()))

@@ -118,8 +118,8 @@ def test_a_signed_off_period_is_read_only_in_the_risk_form(karoo):
     signoff.approve(karoo, ORG, PERIOD, "risk-evaluation", author("Sipho Mokoena"), "Municipal Manager",
                     on=dt.date(2026, 1, 15))
     form.picker.open_button.click()
-    line = ("Signed off by Sipho Mokoena on 2026-01-15: read-only. To change it, the accounting officer reopens the "
-            "period (workbook signoff reopen)")
+    line = ("Signed off by Sipho Mokoena on 15 January 2026: read-only. To change it, ask the risk champion or the "
+            "accounting officer to reopen the period, with the reason")
     assert form.read_only == line and line in form.settings_view.value
     assert form.save.disabled and all(b.disabled for b in _writers(form))
     with pytest.raises(Exception, match="Signed off by Sipho Mokoena"):

@@ -35,8 +35,12 @@ def read_only_line(store: Store, organisation: str, period: str, assessment: str
     done = signed_off(store, organisation, period, assessment)
     if done is None:
         return ""
-    return (f"Signed off by {done.approved_by or 'someone'} on {done.approved_on or 'an unknown date'}: read-only. "
-            "To change it, the accounting officer reopens the period (workbook signoff reopen)")
+    try:
+        when = f"{dt.date.fromisoformat(done.approved_on):%d %B %Y}"
+    except (TypeError, ValueError):
+        when = done.approved_on or "an unknown date"
+    return (f"Signed off by {done.approved_by or 'someone'} on {when}: read-only. To change it, ask the risk "
+            "champion or the accounting officer to reopen the period, with the reason")
 
 
 def history(store: Store, organisation: str, period: str, assessment: str) -> list[dict[str, Any]]:
