@@ -87,14 +87,36 @@ def test_quantiles_of_one_certain_lognormal_match_closed_form(wc):
 
 
 def test_same_seed_same_numbers_whatever_the_threads(wc):
-    reg = register(probability=[0.3, 0.6, 0.1], impact_low=[1e4, 2e3, 5e5], impact_high=[1e5, 9e3, 4e6],
-                   category=["A", "B", "A"])
+    # a certain risk, common ones (drawn year by year) and a rare one (drawn by the gaps between its years)
+    reg = register(probability=[0.3, 0.6, 0.1, 1.0, 0.01], impact_low=[1e4, 2e3, 5e5, 1e3, 1e6],
+                   impact_high=[1e5, 9e3, 4e6, 5e3, 1e7], category=["A", "B", "A", "B", "A"])
     small = load_settings().model_copy(update={"chunk_cells": 1000})  # many chunks, drawn side by side
     one = quantify(risk_inputs(reg, wc, settings=small), trials=5_000, seed=3, threads=1).to_json()
     two = quantify(risk_inputs(reg, wc, settings=small), trials=5_000, seed=3, threads=2).to_json()
     other = quantify(risk_inputs(reg, wc, settings=small), trials=5_000, seed=4).to_json()
     assert json.dumps(one) == json.dumps(two)
     assert one["expected_loss"] != other["expected_loss"] and one["quantiles"] != other["quantiles"]
+
+
+def test_each_way_of_drawing_occurs_with_its_chance_at_most_once_a_year(wc):
+    # a loss of exactly 1 whenever a risk occurs, each risk its own category: a category's mean is how often its risk
+    # occurred. Certain (1, and 0.999995: within 1 / 131,072 of 1, drawn as certain), common (0.5, 0.1: a 16-bit
+    # number a year against round(p x 65,536)), rare (below 1 / 64: gaps between occurrences, the exact chance), never
+    chances = [1.0, 0.999995, 0.5, 0.1, 0.015, 0.002, 0.0]
+    reg = register(probability=chances, impact_low=[1.0] * 7, impact_high=[1.0] * 7,
+                   category=[f"C{i}" for i in range(7)])
+    small = load_settings().model_copy(update={"chunk_cells": 7 * 3_000})  # chunks of 3,000 years
+    q = quantify(risk_inputs(reg, wc, settings=small), trials=400_000, seed=5)
+    for i, p in enumerate(chances):
+        group = q.per_category[f"C{i}"]
+        assert group["exceedance"][-1][0] <= 1  # at most once a year
+        if p in (0.0, 1.0, 0.999995):
+            assert group["expected_loss"] == (0.0 if p == 0 else 1.0)
+        else:
+            assert abs(group["expected_loss"] - p) < 4 * math.sqrt(p * (1 - p) / q.trials), (p, group)
+    assert q.expected_loss == pytest.approx(sum(g["expected_loss"] for g in q.per_category.values()))
+    # each risk's share of the worst years is drawn from the same numbers: they add up to the expected shortfall
+    assert q.per_risk_contribution["tail_loss"].sum() == pytest.approx(q.expected_shortfall, rel=1e-9)
 
 
 def test_chance_above_tolerable_is_on_the_curve(wc):

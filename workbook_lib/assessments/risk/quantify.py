@@ -105,13 +105,15 @@ def quantify(inputs: RiskInputs, trials: int | None = None, seed: int | None = N
     objectives, obj_note = _names(r["objective"][threat], s.max_groups, "objectives")
     if objectives == [NO_OBJECTIVE]:
         objectives = []
-    sim = _Simulation(r, _Cells(r, threat, categories, objectives), trials, seed, s, threads)
-    by_category, by_objective, gain = sim.run()  # a year's losses per category and per objective, and its gains
-    loss = by_category.sum(axis=0)
-    quantiles = dict(zip(s.confidence, np.quantile(loss, s.confidence).tolist(), strict=True))
-    in_tail = loss >= quantiles[s.tail]
     with_tail = len(r) * trials <= s.tail_contribution_cells
-    contribution = _contributions(r[threat], sim.tail_losses(in_tail)[threat] if with_tail else None)
+    with _Simulation(r, _Cells(r, threat, categories, objectives), trials, seed, s, threads) as sim:
+        by_category, by_objective, gain = sim.run()  # a year's losses per category and per objective, its gains
+        loss = by_category.sum(axis=0)
+        ordered = np.sort(loss)
+        quantiles = dict(zip(s.confidence, np.quantile(ordered, s.confidence).tolist(), strict=True))
+        in_tail = loss >= quantiles[s.tail]
+        tail = sim.tail_losses(in_tail)[threat] if with_tail else None
+    contribution = _contributions(r[threat], tail)
     tail_note = [] if with_tail else [
         f"Each risk's contribution to the worst {(1 - s.tail) * 100:g} % of years was not drawn: {len(r):,} risks x "
         f"{trials:,} years is more than {s.tail_contribution_cells:,} (tail_contribution_cells)."]
@@ -121,7 +123,8 @@ def quantify(inputs: RiskInputs, trials: int | None = None, seed: int | None = N
     return Quantification(
         stage=inputs.stage, seed=seed, trials=trials, currency=inputs.currency, expected_loss=float(loss.mean()),
         standard_error=float(loss.std(ddof=1) / math.sqrt(trials)) if trials > 1 else math.nan,
-        quantiles=quantiles, exceedance=exceedance(loss, s.exceedance_points, tolerable_loss), tail=s.tail,
+        quantiles=quantiles, exceedance=exceedance(ordered, s.exceedance_points, tolerable_loss, ordered=True),
+        tail=s.tail,
         expected_shortfall=float(loss[in_tail].mean()),
         per_category=_per_group(categories, by_category, s), per_objective=_per_group(objectives, by_objective, s),
         per_risk_contribution=contribution, tolerable_loss=tolerable_loss, chance_above_tolerable=chance,
@@ -161,14 +164,20 @@ class _Simulation:
         self.chunks = [(start, min(per_chunk, trials - start)) for start in range(0, trials, per_chunk)]
         self.seeds = np.random.SeedSequence(seed).spawn(len(self.chunks))
         self.trials = trials
-        self.threads = threads or s.threads or os.cpu_count() or 1
-        self._buffers = _Buffers()
+        self.threads = min(threads or s.threads or os.cpu_count() or 1, len(self.chunks))
+        self._buffers = _Buffers()  # per thread, kept from the first pass to the second (the pool's threads)
 
-    def _draw(self, i: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Chunk i's occurrences, grouped by risk in ``order``: each one's cell x year key, the count per risk and
-        their amounts (views of this thread's buffers, valid until its next draw)."""
+    def __enter__(self) -> _Simulation:
+        self.pool = ThreadPoolExecutor(self.threads)
+        return self
+
+    def __exit__(self, *_) -> None:
+        self.pool.shutdown()
+
+    def _occurrences(self, bits: np.random.BitGenerator, years: int) -> tuple[np.ndarray, np.ndarray]:
+        """A chunk's occurrences, grouped by risk in ``order``: each one's cell x year key (a view of this thread's
+        buffer) and the count per risk."""
         w = self._buffers
-        bits, years = np.random.SFC64(self.seeds[i]), self.chunks[i][1]
         n_certain, n_common, n_rare = self.blocks
         drawn = bits.random_raw(-(-n_common * years // 4)).view(np.uint16)[:n_common * years]
         occurs = w.get("occurs", n_common * years, bool).reshape(n_common, years)
@@ -186,33 +195,38 @@ class _Simulation:
                              counts[n_certain:n_certain + n_common]), out=key[first:second])
         del at
         np.add(self.code[n_certain + n_common:][rare] * years, rare_year, out=key[second:])
+        return key, counts
+
+    def _totals(self, i: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Chunk i's sums per year: per category, per objective, and the opportunities' gains."""
+        bits, years, c, w = np.random.SFC64(self.seeds[i]), self.chunks[i][1], self.cells, self._buffers
+        key, counts = self._occurrences(bits, years)
         size = _normals(bits, len(key), w)
         size *= np.repeat(self.sigma, counts)
         np.exp(size, out=size)
         amount = w.get("amount", len(key), np.float64)
         np.multiply(size, np.repeat(self.median, counts), out=amount)
-        return key, counts, amount
-
-    def _totals(self, i: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Chunk i's sums per year: per category, per objective, and the opportunities' gains."""
-        years, c = self.chunks[i][1], self.cells
-        key, _, amount = self._draw(i)
         sums = np.bincount(key, amount, minlength=(c.count + 1) * years).reshape(c.count + 1, years)
         return c.total(sums[:-1], "category"), c.total(sums[:-1], "objective"), sums[-1]
 
     def _tail(self, i: int, in_tail: np.ndarray) -> np.ndarray:
-        start, years = self.chunks[i]
-        key, counts, amount = self._draw(i)
-        amount *= in_tail[start:start + years][key - np.repeat(self.code * years, counts)]
+        """Chunk i's sum per risk over its years in the tail: the same draws again, the sizes only of the
+        occurrences in those years (the same arithmetic on the same numbers as ``_totals``)."""
+        (start, years), n_risks = self.chunks[i], len(self.order)
+        bits = np.random.SFC64(self.seeds[i])
+        key, counts = self._occurrences(bits, years)
+        risk = np.repeat(np.arange(n_risks), counts)
+        pick = np.flatnonzero(in_tail[start:start + years][key - self.code[risk] * years])
+        risk = risk[pick]
+        size = _normals(bits, len(key), self._buffers, pick)
+        size *= self.sigma[risk]
+        np.exp(size, out=size)
         out = np.zeros(self.n)
-        some = counts > 0
-        if amount.size:
-            out[self.order[some]] = np.add.reduceat(amount, (np.cumsum(counts) - counts)[some])
+        out[self.order] = np.bincount(risk, np.multiply(size, self.median[risk]), minlength=n_risks)
         return out
 
     def _map(self, fn, *args) -> list:
-        with ThreadPoolExecutor(min(self.threads, len(self.chunks))) as pool:
-            return list(pool.map(lambda i: fn(i, *args), range(len(self.chunks))))
+        return list(self.pool.map(lambda i: fn(i, *args), range(len(self.chunks))))
 
     def run(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         parts = self._map(self._totals)
@@ -274,15 +288,21 @@ def _gaps(bits: np.random.BitGenerator, log_q: np.ndarray, years: int) -> tuple[
     return risk, year
 
 
-def _normals(bits: np.random.BitGenerator, n: int, w: _Buffers) -> np.ndarray:
+def _normals(bits: np.random.BitGenerator, n: int, w: _Buffers, at: np.ndarray | None = None) -> np.ndarray:
     """n standard normal draws (float32) by Box-Muller from 32-bit random numbers: a pair from two, u in (0, 1] and
-    an angle, as sqrt(-2 log u) x (cos, sin) of the angle. The smallest u is 2 ** -33: draws reach 6.8 (a chance of
-    1 in 10 ** 11 of a normal beyond)."""
+    an angle, as sqrt(-2 log u) x (cos, sin) of the angle (the first half of the draws the cosines, the second the
+    sines). The smallest u is 2 ** -33: draws reach 6.8 (a chance of 1 in 10 ** 11 of a normal beyond). With
+    ``at``: only those of the n draws (the same numbers, the same random numbers used up)."""
     half = -(-n // 2)
     pair = bits.random_raw(half).view(np.uint32)
-    radius, angle = w.get("radius", half, np.float32), w.get("angle", half, np.float32)
-    np.copyto(radius, pair[0::2], casting="unsafe")
-    np.copyto(angle, pair[1::2], casting="unsafe")
+    if at is None:
+        radius, angle = w.get("radius", half, np.float32), w.get("angle", half, np.float32)
+        np.copyto(radius, pair[0::2], casting="unsafe")
+        np.copyto(angle, pair[1::2], casting="unsafe")
+    else:
+        cosine = at < half
+        which = np.where(cosine, at, at - half)
+        radius, angle = pair[2 * which].astype(np.float32), pair[2 * which + 1].astype(np.float32)
     del pair
     radius += np.float32(0.5)
     radius *= np.float32(2.0 ** -32)
@@ -290,6 +310,8 @@ def _normals(bits: np.random.BitGenerator, n: int, w: _Buffers) -> np.ndarray:
     radius *= np.float32(-2)
     np.sqrt(radius, out=radius)
     angle *= np.float32(2 * math.pi * 2.0 ** -32)
+    if at is not None:
+        return np.where(cosine, np.cos(angle), np.sin(angle)) * radius
     out = w.get("normal", 2 * half, np.float32)
     np.cos(angle, out=out[:half])
     out[:half] *= radius
@@ -304,10 +326,12 @@ def median(r: pd.DataFrame) -> np.ndarray:
     return np.where(lo == hi, lo, np.sqrt(lo * hi))
 
 
-def exceedance(loss: np.ndarray, points: int, also: float | None = None) -> list[tuple[float, float]]:
+def exceedance(loss: np.ndarray, points: int, also: float | None = None, ordered: bool = False
+               ) -> list[tuple[float, float]]:
     """About ``points`` (loss, chance of a year's loss above it) from the smallest to the largest loss, denser in
-    the tail (the losses at chances spaced evenly on a log scale down to 1 / trials), with ``also`` among them."""
-    ordered = np.sort(loss)
+    the tail (the losses at chances spaced evenly on a log scale down to 1 / trials), with ``also`` among them.
+    ``ordered``: the losses are sorted already."""
+    ordered = loss if ordered else np.sort(loss)
     chances = np.geomspace(1, 1 / len(ordered), points)
     at = np.unique(np.r_[0.0, ordered[np.clip(np.ceil((1 - chances) * len(ordered)).astype(int), 0,
                                                  len(ordered) - 1)], [] if also is None else [also]])
@@ -362,9 +386,10 @@ def _names(values: pd.Series, most: int, what: str) -> tuple[list[str], list[str
 def _per_group(names: list[str], totals: np.ndarray, s: QuantificationSettings) -> dict[str, dict]:
     out = {}
     for name, row in zip(names, totals, strict=False):
-        q = dict(zip(s.confidence, np.quantile(row, s.confidence).tolist(), strict=True))
+        ordered = np.sort(row)
+        q = dict(zip(s.confidence, np.quantile(ordered, s.confidence).tolist(), strict=True))
         out[name] = {"expected_loss": float(row.mean()), f"q{s.tail * 100:g}": q[s.tail], "quantiles": q,
-                     "exceedance": exceedance(row, s.exceedance_points // 2)}
+                     "exceedance": exceedance(ordered, s.exceedance_points // 2, ordered=True)}
     return out
 
 
