@@ -8,10 +8,23 @@ loss, the loss at each confidence, the loss exceedance curve (for the register, 
 each risk's contribution, the chance of a loss above a tolerable annual loss and the value map: each threat's and
 opportunity's range of outcomes and the net value of opportunities against threats. docs/quantification.md.
 
-Speed: the years are drawn in chunks of ``chunk_cells`` risks x years on all processors: per chunk one uniform per
-risk and year says which risks occur, then one normal draw per occurrence gives its size, and the sizes are summed
-per year and group with ``np.bincount``. Every chunk has its own generator spawned from the seed, so the numbers
-depend on the seed, the trials and the register, never on how many threads drew them.
+Speed: the years are drawn in chunks of ``chunk_cells`` risks x years on all processors, each chunk from its own
+generator (SFC64) spawned from the seed, so the numbers depend on the seed, the trials, the register and
+``chunk_cells``, never on how many threads drew them. Per chunk:
+
+- a risk with a chance of 1 occurs every year (nothing drawn), one of 0 never;
+- a common risk (a chance of 1/64 or more) occurs in a year when a 16-bit random number is below round(p x 65,536):
+  its chance is used **to the nearest 1/65,536** (0.0015 percentage points; a chance within 1/131,072 of 1 is
+  drawn as certain);
+- a rare risk (below 1/64) is drawn by the gaps between the years it occurs, floor(log u / log(1 - p)) + 1 years
+  each (geometric, its exact chance): rare risks cost little and are not rounded;
+- each occurrence's size is exp(sigma x z) x median with z a standard normal by Box-Muller from two 32-bit random
+  numbers (float32; draws reach 6.8 standard deviations, beyond which lies a chance of 1 in 10 ** 11);
+- the sizes are summed per year and cell (category x objective) with ``np.bincount``, into arrays each thread
+  keeps from chunk to chunk (fresh memory per chunk cost more in page faults than the arithmetic).
+
+Each risk's share of the worst years draws the chunks again and computes only the sizes in those years.
+bench/quantify.py measures it; bench/RESULTS.md says what was tried.
 """
 
 from __future__ import annotations
