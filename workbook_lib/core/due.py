@@ -38,6 +38,7 @@ class Due:
     assessment: str = ""
     score: float | None = None
     level: str = ""
+    name: str = ""  # what the subject is called in words ("Vacancy rate"); blank: its ID is how people name it
 
     @property
     def subject(self) -> str:

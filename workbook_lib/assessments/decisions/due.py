@@ -38,6 +38,12 @@ class Standing:
     decision: Decision | None
 
     @property
+    def name(self) -> str:
+        """What the subject is called in words, where its ID is a code ("Vacancy rate"); blank: its ID."""
+        return (self.due.name if self.due is not None else "") or (self.decision.subject_name if self.decision
+                                                                   else "")
+
+    @property
     def flag(self) -> str:
         return self.decision.role_flag if self.decision is not None else ""
 
@@ -48,7 +54,8 @@ class Standing:
 
     def as_dict(self) -> dict[str, Any]:
         d = self.decision
-        return {"subject_kind": self.subject_kind, "subject_id": self.subject_id, "state": self.state,
+        return {"subject_kind": self.subject_kind, "subject_id": self.subject_id, "name": self.name or None,
+                "state": self.state,
                 "reason": self.reason, "who_may_decide": self.who_may_decide or None,
                 "assessment": (self.due.assessment if self.due else d.assessment if d else None) or None,
                 "score": self.due.score if self.due else None,
@@ -101,8 +108,8 @@ def _state(item: Due | None, dec: Decision | None, as_of: dt.date, judged: set[s
     if dec is None:
         return DUE, item.why if item is not None else ""
     if item is None and dec.assessment in judged:
-        return NO_LONGER_DUE, f"{subject_words(*dec.subject)} no longer needs a decision ({dec.decision_id} " \
-                              f"{dec.status})"
+        named = subject_words(*dec.subject, dec.subject_name)
+        return NO_LONGER_DUE, f"{named} no longer needs a decision ({dec.decision_id} {dec.status})"
     if dec.status == REQUESTED:
         return REQUESTED, (f"{dec.decision_id} requested by {dec.requested_by} on {dec.requested_on}, waiting for "
                            f"the {dec.who_may_decide or 'decision maker'}")

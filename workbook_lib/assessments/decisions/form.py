@@ -137,7 +137,7 @@ def standing_now(store: Store, organisation: str, period: str, folder: Path) -> 
 
 
 def standing_table(found: list[Standing]) -> str:
-    rows = [{"State": s.state.capitalize(), "Subject": subject_words(s.subject_kind, s.subject_id),
+    rows = [{"State": s.state.capitalize(), "Subject": subject_words(s.subject_kind, s.subject_id, s.name),
              "Why": s.reason, "Who may decide": s.who_may_decide or "(not named)",
              "Flag": s.flag} for s in found]
     frame = pd.DataFrame(rows, columns=["State", "Subject", "Why", "Who may decide", "Flag"])
@@ -217,11 +217,12 @@ class DecisionsPage(StoreForm):
         self.status.value = (f"<p><b>{len(due)} due for a decision</b> for {html.escape(org)}, {html.escape(period)} "
                              f"(as of {as_of.isoformat()}).</p>" + standing_table(self.found))
         self.sources.value = sources_html(reads)
-        self.subject.options = [(f"{subject_words(s.subject_kind, s.subject_id)} (decides: "
+        self.subject.options = [(f"{subject_words(s.subject_kind, s.subject_id, s.name)} (decides: "
                                  f"{s.who_may_decide or 'not named'})", f"{s.subject_kind}:{s.subject_id}")
                                 for s in due]
         decisions = ledger.decisions(self.store, org, period)
-        self.pending.options = [(f"{d.decision_id}: {subject_words(*d.subject)} ({d.status})", d.decision_id)
+        self.pending.options = [(f"{d.decision_id}: {subject_words(*d.subject, d.subject_name)} ({d.status})",
+                                  d.decision_id)
                                 for d in decisions if d.status in (REQUESTED, "approved")]
         self.history.value = self._history(org, period)
         self._role_from_access(org)
@@ -242,7 +243,8 @@ class DecisionsPage(StoreForm):
         for h in self.store.history(org, period, "decision"):
             after = h["after"] or {}
             rows.append({"Decision": h["key"], "Subject": subject_words(after.get("subject_kind", ""),
-                                                                         after.get("subject_id", "")),
+                                                                         after.get("subject_id", ""),
+                                                                         after.get("subject_name", "")),
                          "Status": after.get("status", ""), "By": h["who"],
                          "Role": after.get("decided_role") or after.get("requested_role", ""),
                          "Note or reason": after.get("note") or after.get("reason", ""),
@@ -278,7 +280,7 @@ class DecisionsPage(StoreForm):
         except DecisionError as exc:
             raise StoreError(str(exc).replace(" (--why)", "").replace(" (--role)", "")
                              .replace(" (--expiry YYYY-MM-DD)", "")) from None
-        message = f"Requested {made.decision_id}: {subject_words(*made.subject)}, for the " \
+        message = f"Requested {made.decision_id}: {subject_words(*made.subject, made.subject_name)}, for the " \
                   f"{made.who_may_decide or 'decision maker'} to decide."
         self.why.value = self.conditions.value = ""
         self.refresh(message)

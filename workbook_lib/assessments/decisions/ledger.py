@@ -77,10 +77,11 @@ def request(store: Store, due: Due, author: Author, role: str, reason: str, expi
     existing = decisions(store, due.organisation, due.period)
     for d in reversed(existing):
         if d.subject == (due.subject_kind, due.subject_id) and d.status in (REQUESTED, APPROVED):
-            raise DecisionError(f"{subject_words(*d.subject)} already has {d.decision_id} ({d.status}): decide, "
-                                "withdraw or revoke it first")
+            raise DecisionError(f"{subject_words(*d.subject, d.subject_name)} already has {d.decision_id} "
+                                f"({d.status}): decide, withdraw or revoke it first")
     number = max((d.number for d in existing), default=0) + 1
     data = {"decision_id": f"D{number}", "subject_kind": due.subject_kind, "subject_id": due.subject_id,
+            "subject_name": due.name,
             "assessment": due.assessment, "why_due": due.why, "who_may_decide": due.who_may_decide,
             "score_at_request": _text(due.score), "level_at_request": due.level, "requested_by": author.name.strip(),
             "requested_role": role.strip(), "requested_on": on.isoformat(), "reason": reason.strip(),

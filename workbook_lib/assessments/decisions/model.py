@@ -16,7 +16,8 @@ OUTCOMES = (APPROVED, REJECTED, WITHDRAWN, REVOKED)
 # what each outcome may follow: a request is approved, rejected or withdrawn; an approval is revoked
 ALLOWED_FROM = {APPROVED: (REQUESTED,), REJECTED: (REQUESTED,), WITHDRAWN: (REQUESTED,), REVOKED: (APPROVED,)}
 
-DECISION_COLUMNS = ["decision_id", "subject_kind", "subject_id", "assessment", "why_due", "who_may_decide",
+DECISION_COLUMNS = ["decision_id", "subject_kind", "subject_id", "subject_name", "assessment", "why_due",
+                    "who_may_decide",
                     "score_at_request", "level_at_request", "requested_by", "requested_role", "requested_on",
                     "reason", "conditions", "review_date", "expiry", "status", "decided_by", "decided_role",
                     "decided_on", "note", "score_at_decision", "level_at_decision", "role_flag"]
@@ -57,8 +58,14 @@ def same_role(a: str, b: str) -> bool:
     return norm(a) == norm(b)
 
 
-def subject_words(kind: str, subject_id: str) -> str:
-    return f"{SUBJECT_KINDS.get(kind, kind)} {subject_id}" if kind != "appetite" else SUBJECT_KINDS["appetite"]
+def subject_words(kind: str, subject_id: str, name: str = "") -> str:
+    """A subject as a person reads it: "risk KV-002", "metric outside tolerance: Vacancy rate" (``name``: what it is
+    called in words, where its ID is a code)."""
+    if kind == "appetite":
+        return SUBJECT_KINDS["appetite"]
+    if name and name != subject_id:
+        return f"{SUBJECT_KINDS.get(kind, kind)}: {name}"
+    return f"{SUBJECT_KINDS.get(kind, kind)} {subject_id}"
 
 
 def _score(text: str) -> float | None:

@@ -54,7 +54,7 @@ def standing_lines(found: list[Standing]) -> list[str]:
     for s in found:
         who = f" [decides: {s.who_may_decide}]" if s.who_may_decide else ""
         flag = f"  FLAGGED: {s.flag}" if s.flag else ""
-        lines.append(f"{s.state:14} {subject_words(s.subject_kind, s.subject_id)}{who}: {s.reason}{flag}")
+        lines.append(f"{s.state:14} {subject_words(s.subject_kind, s.subject_id, s.name)}{who}: {s.reason}{flag}")
     return lines
 
 
@@ -66,7 +66,8 @@ def decision_lines(decisions: list[Decision]) -> list[str]:
             f", requested by {d.requested_by} ({d.requested_role}) on {d.requested_on}"
         carried = "" if not d.period else f" [{d.period}]"
         flag = f"  FLAGGED: {d.role_flag}" if d.role_flag else ""
-        lines.append(f"{d.decision_id}{carried} {subject_words(*d.subject)}: {d.status}{by}; expires {d.expiry}"
+        named = subject_words(*d.subject, d.subject_name)
+        lines.append(f"{d.decision_id}{carried} {named}: {d.status}{by}; expires {d.expiry}"
                      + (f", review {d.review_date}" if d.review_date else "") + flag)
     return lines
 

@@ -22,5 +22,6 @@ def decisions_due(summary: dict[str, Any]) -> list[Due]:
                + (f"; it informs {risks}" if risks else "")
                + ": staying outside tolerance needs approval, or the deviation must be acted on")
         who = e.get("approval_if_unavoidable") or e.get("escalate_to") or ""
-        due.append(Due("metric", str(e.get("metric", "")), organisation, period, why, str(who), "risk-monitoring"))
+        due.append(Due("metric", str(e.get("metric", "")), organisation, period, why, str(who), "risk-monitoring",
+                       name=str(e.get("name") or "")))
     return due
