@@ -225,13 +225,14 @@ class _Simulation:
     def _tail(self, i: int, in_tail: np.ndarray) -> np.ndarray:
         """Chunk i's sum per risk over its years in the tail: the same draws again, the sizes only of the
         occurrences in those years (the same arithmetic on the same numbers as ``_totals``)."""
-        (start, years), n_risks = self.chunks[i], len(self.order)
+        (start, years), n_risks, w = self.chunks[i], len(self.order), self._buffers
         bits = np.random.SFC64(self.seeds[i])
         key, counts = self._occurrences(bits, years)
-        risk = np.repeat(np.arange(n_risks), counts)
-        pick = np.flatnonzero(in_tail[start:start + years][key - self.code[risk] * years])
-        risk = risk[pick]
-        size = _normals(bits, len(key), self._buffers, pick)
+        tail = w.get("tail", len(key), bool)  # a key is cell x years + year: the chunk's tail years once per cell
+        np.take(np.tile(in_tail[start:start + years], self.cells.count + 1), key, out=tail)
+        pick = np.flatnonzero(tail)
+        risk = np.searchsorted(np.cumsum(counts), pick, side="right")  # occurrences are grouped by risk
+        size = _normals(bits, len(key), w, pick)
         size *= self.sigma[risk]
         np.exp(size, out=size)
         out = np.zeros(self.n)
