@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -24,8 +24,11 @@ organisation = ""  # pre-selects the organisation in every form link
 period = ""
 
 # %%
-from IPython.display import HTML, display
+from workbook_lib.app.landing import Landing
+from workbook_lib.core.forms import serve
 
-from workbook_lib.app.landing import landing_page
+page = Landing(organisation, period)  # who is signed in, their organisations, and every form
+page  # noqa: B018 - shown
 
-display(HTML(landing_page(organisation, period)))
+# %%
+serve(page)  # in the app's preheated kernel: drawn again for the request's user

@@ -92,7 +92,10 @@ def open_app(page, base: str, notebook: str, ready: str, query: str = "") -> Non
 
 
 def open_form(page, base: str, query: str = "") -> None:
-    open_app(page, base, "risk_evaluation.ipynb", ".wb-risk-form .wb-save", query)
+    """The risk form: with an organisation in the query, ready when its editor is; without one it opens on no
+    organisation (never the shipped example's) and is ready when it asks which to open."""
+    ready = ".wb-risk-form .wb-save" if "organisation=" in query else ".wb-risk-form .wb-open"
+    open_app(page, base, "risk_evaluation.ipynb", ready, query)
 
 
 def fill(page, name: str, value: str) -> None:

@@ -226,8 +226,9 @@ def test_no_report_has_a_heading_with_nothing_under_it(batch_run):
         empty = []
         for heading in soup.find_all(["h1", "h2", "h3", "h4"]):
             content = False
-            for node in heading.next_elements:
-                if getattr(node, "name", None) in ("h1", "h2", "h3", "h4") and node is not heading:
+            for node in heading.next_elements:  # up to the next heading of its level or above
+                name = getattr(node, "name", None) or ""
+                if name in ("h1", "h2", "h3", "h4") and node is not heading and name[1] <= heading.name[1]:
                     break
                 if heading in getattr(node, "parents", ()) or node is heading:
                     continue

@@ -47,6 +47,7 @@ class SettingsParams(BaseModel):
 class SettingsForm(StoreForm):
     """The organisation's settings for a period, with who changed them and when. Each assessment adds its own part
     (its spec's ``settings_section``); the page itself keeps only the reporting period."""
+    change_action = "settings"  # the risk champion and the administrator change settings
 
     params: SettingsParams
 

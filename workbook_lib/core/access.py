@@ -47,6 +47,8 @@ ROLES = {
     "decider": "the decisions their role may take",
     "reader": "reads reports and forms, changes nothing",
 }
+ROLE_WORDS = {"admin": "Administrator", "champion": "Risk champion", "owner": "Risk owner", "line1": "Management",
+              "line2": "Risk management", "line3": "Internal audit", "decider": "Decision maker", "reader": "Reader"}
 ACTIONS = ("read", "write", "settings", "grant", "decide", "submit", "reopen")
 ACCESS_KIND = "access"  # the record kind of a grant: key "user|role", data {user, role, note}
 ACCESS_PERIOD = "(access)"  # the period access records are kept under: never listed as a period

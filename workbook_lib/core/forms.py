@@ -34,6 +34,7 @@ import ipywidgets as w
 import yaml
 from IPython.display import HTML, Markdown, display
 
+from workbook_lib.core import access
 from workbook_lib.core.access import user_from_environ
 from workbook_lib.core.charts import warm_renderer
 from workbook_lib.core.due import read_only_line
@@ -576,8 +577,7 @@ class StoreForm:
         self.store = store
         self.feedback = Feedback(brief=True)
         self.field_notes = FieldNotes()  # each field's problem under it (a subclass places the notes)
-        self.picker = OrgPeriodPicker(self.store, self.query.get("organisation", params.organisation),
-                                      self.query.get("period", params.period))
+        self.picker = OrgPeriodPicker(self.store, *self._first_choice(params))
         self.respondent = Respondent(signed_in_user()) if respondent else None
         self.picker.open_button.on_click(self.guard(self._open))
         # the organisation's settings the form uses, and what is missing (core/settings.py)
@@ -586,6 +586,19 @@ class StoreForm:
 
     def _ipython_display_(self) -> None:
         display(self.widget)
+
+    def _first_choice(self, params: Any) -> tuple[str, str]:
+        """The organisation and period the form opens on: the page's query string; in the app without one, the
+        user's only organisation (and its latest period) or nothing - never the notebook's example; in
+        JupyterLab the parameters'."""
+        if not app_mode():
+            return self.query.get("organisation", params.organisation), self.query.get("period", params.period)
+        organisation = self.query.get("organisation", "")
+        if not organisation:
+            mine = self.store.organisations() if self.store.access_enforced() else []
+            organisation = mine[0] if len(mine) == 1 else ""
+        periods = self.store.periods(organisation) if organisation and "period" not in self.query else []
+        return organisation, self.query.get("period", periods[-1] if periods else "")
 
     def guard(self, callback: Callable, *also: Feedback, notes: FieldNotes | None = None) -> Callable:
         """``callback`` with any exception shown in the form's feedback, and in each of ``also`` (e.g. a feedback
@@ -624,8 +637,12 @@ class StoreForm:
     # ---- shared behaviour ---------------------------------------------------------------------------------
     def on_request(self, user: str | None, query: dict[str, str]) -> None:
         """A preheated form meets its page request (:func:`serve`): the signed-in user, and the store read again
-        if the query names another organisation or period or anything was saved since the form was built."""
+        if the query names another organisation or period or anything was saved since the form was built (with
+        no organisation named, the user's only one)."""
         self.sign_in(user)
+        self.query = query
+        if not query.get("organisation") and not self.picker.value[0]:
+            query = {**query, **dict(zip(("organisation", "period"), self._first_choice(self.params), strict=True))}
         if self.picker.catch_up(query):
             self.on_open()
         self.follow(query)
@@ -675,11 +692,31 @@ class StoreForm:
     def form_ref(self) -> str:
         return f"{type(self).__module__}:{type(self).__qualname__}"
 
+    change_action = "write"  # the access action a save of this form takes (the Settings page: "settings")
+    # which of its records carry a line of assurance (a line's own role changes them): "none", "all" or "some"
+    record_lines = "none"
+
+    def access_read_only(self, organisation: str) -> str:
+        """Why the signed-in user may read the organisation in this form but not change it (core/access.py), in
+        one line; "" when they may change it, when no access records are kept, or when they may not even read it
+        (the store's refusal says so)."""
+        if not organisation or not self.store.access_enforced():
+            return ""
+        user = access.acting_user(self.store.user)
+        roles = self.store.access_roles(user, organisation)
+        kinds = {"none": (False,), "all": (True,), "some": (False, True)}[self.record_lines]
+        if not roles or any(access.allowed(roles, self.change_action, (), line_kind) for line_kind in kinds):
+            return ""
+        held = ", ".join(access.ROLE_WORDS.get(r, r) for r in sorted(roles))
+        who = "the risk champion" if self.change_action == "settings" else "its risk champion"
+        return f"You may read {organisation} here but not change it (your access: {held}); ask {who} if you should"
+
     def show_read_only(self) -> None:
         """Ask whether the organisation and period shown are signed off (core.due's check, installed by the
-        registry); if so, say so above the form and disable every button that saves, imports or removes."""
+        registry) or the signed-in user may only read them; if so, say so above the form and disable every
+        button that saves, imports or removes."""
         org, period = self.picker.value
-        self.read_only = read_only_line(self.store, org, period, self.form_ref)
+        self.read_only = read_only_line(self.store, org, period, self.form_ref) or self.access_read_only(org)
         shown = _READ_ONLY_NOTE.sub("", self.settings_view.value or "")
         note = f'<div class="wb-read-only wb-error"><b>{html.escape(self.read_only)}</b></div>' if self.read_only \
             else ""
@@ -703,13 +740,24 @@ class StoreForm:
 
 
 _READ_ONLY_NOTE = re.compile(r'^<div class="wb-read-only[^"]*">.*?</div>', re.S)
-_WRITING = re.compile(r"^(Save|Import|Remove)\b")
+_WRITING = re.compile(r"^(Save|Import|Remove|Request|Record)\b")
+
+
+SAVES_ON_CHANGE = "wb-saves-on-change"  # the class of a field saved as soon as it changes (a COSO rating)
+
+
+def saves_on_change(widget: w.Widget, disabled: bool = False) -> w.Widget:
+    """Mark a field that is saved as soon as it changes: a read-only form disables it like a Save button."""
+    widget.add_class(SAVES_ON_CHANGE)
+    widget.disabled = disabled
+    return widget
 
 
 def _writers(widget: w.Widget) -> Iterator[w.Widget]:
-    """Every button under ``widget`` that writes to the store (Save ..., Import ..., Remove ...) and every file
-    upload."""
-    if isinstance(widget, w.FileUpload) or (isinstance(widget, w.Button) and _WRITING.match(widget.description)):
+    """Every button under ``widget`` that writes to the store (Save ..., Import ..., Remove ...), every file
+    upload and every field saved as soon as it changes."""
+    if isinstance(widget, w.FileUpload) or (isinstance(widget, w.Button) and _WRITING.match(widget.description)) \
+            or SAVES_ON_CHANGE in getattr(widget, "_dom_classes", ()):
         yield widget
     for child in getattr(widget, "children", ()) or ():
         if isinstance(child, w.Widget):

@@ -50,6 +50,7 @@ STYLE = ("<style>.wb-entry-table {border-collapse: collapse; margin: 4px 0 8px 0
 
 class AssuranceForm(StoreForm):
     """Record, per risk of the saved register, which provider assures which control and how often."""
+    record_lines = "all"  # an assurance-map entry carries its provider's line
 
     params: CombinedAssuranceParams
 

@@ -43,6 +43,7 @@ ACCESS_NOTE = ("Who may open the champion view is decided by the sign-in in fron
 
 class CosoAssessmentForm(StoreForm):
     """Rate the COSO questionnaire for one line of assurance, or review all lines as the champion."""
+    record_lines = "all"  # each line rates for itself: a line role changes its own ratings
 
     expects = ("maturity_status",)
 
@@ -197,6 +198,8 @@ class CosoAssessmentForm(StoreForm):
                 rating.dropdown.observe(self.guard(lambda _c, i=item.id: self._save_item(i)), names="value")
                 comment.observe(self.guard(lambda _c, i=item.id: self._save_item(i)), names="value")
                 self.item_widgets[item.id] = (rating, comment)
+                for field in (rating.dropdown, comment):  # saved as soon as changed: read-only with the form
+                    forms.saves_on_change(field, disabled=bool(self.read_only))
                 ref = f' <small style="color:#777">({html.escape(item.seed_ref)})</small>' if item.seed_ref else ""
                 box = w.VBox([w.HTML(f"<p style='margin:10px 0 2px 0'><b>{html.escape(item.id)}</b> "
                                      f"{html.escape(item.text)}{ref}</p>"), rating, comment])

@@ -13,10 +13,6 @@ from workbook_lib.core import access
 if TYPE_CHECKING:
     from workbook_lib.core.store import Author, Store
 
-ROLE_WORDS = {"champion": "Risk champion", "owner": "Risk owner", "decider": "Decision maker",
-              "admin": "Administrator", "line1": "Management", "line2": "Risk management", "line3": "Internal audit"}
-
-
 def acting_role(store: Store, organisation: str, period: str, author: Author, typed: str,
                 action: str | None = None) -> str:
     """The role a request, decision or sign-off step is recorded in. With no access record (one user on one
@@ -45,5 +41,6 @@ def acting_role(store: Store, organisation: str, period: str, author: Author, ty
         return positions[0]
     if typed:
         return typed
-    held = [ROLE_WORDS[r] for r in ROLE_WORDS if r in store.access_roles(user, organisation)]
+    order = ("champion", "owner", "decider", "admin", "line1", "line2", "line3")  # the role a request is made in
+    held = [access.ROLE_WORDS[r] for r in order if r in store.access_roles(user, organisation)]
     return held[0] if held else ""

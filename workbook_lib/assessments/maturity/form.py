@@ -117,6 +117,7 @@ class ElementChoice(w.VBox):
 
 class MaturityForm(StoreForm):
     """Mark an organisation's maturity elements and answer the capacity questions for a period."""
+    record_lines = "some"  # the capacity answers carry the line that gives them; the marks none
 
     expects = ()
 
