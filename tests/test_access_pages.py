@@ -62,7 +62,9 @@ def coso_form(url: str, user: str) -> CosoAssessmentForm:
     form = CosoAssessmentForm(params, Recorder(), store=Store(url, user=user))
     form.picker.organisation.value, form.picker.period.value = BLUE, PERIOD
     form.picker.open_button.click()
-    form.name.value, form.line.value = user, "1"
+    form.name.value = user
+    if "1" in [v for _label, v in form.line.options]:  # a user who rates for no line is offered none
+        form.line.value = "1"
     return form
 
 
@@ -84,6 +86,9 @@ def test_in_the_coso_form_a_line_rates_and_an_owner_or_reader_only_reads(url):
     for user in ("Olga", "Rea"):
         form = coso_form(url, user)
         assert "but not change it" in form.read_only
+        assert [v for _label, v in form.line.options] == [""]  # no line to rate for
+        form.line.options = [("1 · test", "1")]  # even if a line were chosen, its fields stay disabled
+        form.line.value = "1"
         rating, comment = next(iter(form.item_widgets.values()))
         assert rating.dropdown.disabled and comment.disabled  # saved on change: disabled with the form
 
@@ -118,3 +123,27 @@ def test_the_landing_page_lists_the_users_organisations_and_roles(url, tmp_path)
     assert "Nobody is signed in" in who_may_open(Store(url), None)
     with Store(str(tmp_path / "alone.db")) as alone:
         assert who_may_open(alone, None) == SINGLE_USER
+
+
+def test_a_line_sees_only_its_own_ratings_until_the_champion_closes_the_round(url):
+    from workbook_lib.assessments.coso.form import CHAMPION, NOT_YET
+
+    lwazi = coso_form(url, "Lwazi")
+    assert [v for _label, v in lwazi.line.options] == ["1"]  # line 1 rates for line 1 only
+    lwazi.mode.value = CHAMPION
+    assert NOT_YET in lwazi.champion.value and lwazi.round_button.layout.display == "none"
+    champion = coso_form(url, "Lindiwe")
+    assert [v for _label, v in champion.line.options] == ["", "1", "2", "3"]
+    champion.mode.value = CHAMPION
+    assert NOT_YET not in champion.champion.value and champion.round_button.layout.display == ""
+    champion.round_button.click()
+    assert "The round is closed" in champion.feedback.value and "closed" in champion.round_state.value
+    for user in ("Lwazi", "Rea"):  # once closed: everyone with access
+        form = coso_form(url, user)
+        form.mode.value = CHAMPION
+        assert NOT_YET not in form.champion.value, user
+    champion.round_button.click()  # reopened
+    assert "open again" in champion.feedback.value
+    lwazi = coso_form(url, "Lwazi")
+    lwazi.mode.value = CHAMPION
+    assert NOT_YET in lwazi.champion.value

@@ -22,11 +22,11 @@ import pandas as pd
 
 from workbook_lib.assessments.coso.inputs import CosoParams
 from workbook_lib.assessments.coso.model import load_questionnaire
-from workbook_lib.assessments.coso.records import RESPONSE
+from workbook_lib.assessments.coso.records import RESPONSE, ROUND, ROUND_KEY
 from workbook_lib.assessments.coso.report import result_tables
 from workbook_lib.assessments.coso.run import run_coso_assessment
 from workbook_lib.assessments.coso.scoring import CosoResult
-from workbook_lib.core import forms
+from workbook_lib.core import access, forms
 from workbook_lib.core.errors import InputError, Problem
 from workbook_lib.core.forms import RatingPicker, Sections, StoreForm
 from workbook_lib.core.records import canonical_rows, table_from_store
@@ -37,8 +37,11 @@ KIND = RESPONSE.kind
 RESPOND, CHAMPION = "respond", "champion"
 RESPONDENT_EMPTY = ("The combined view is for the assurance champion: while you respond you see only your own "
                     "line's answers, so that each line rates independently.")
-ACCESS_NOTE = ("Who may open the champion view is decided by the sign-in in front of this app (the "
-               "deployment's authenticating proxy), not by this form.")
+ACCESS_NOTE = ("Where access is granted per person, the risk champion sees this view at any time and closes the "
+               "round when every line has rated; until then each line sees only its own ratings, and once the "
+               "round is closed everyone with access to the organisation sees the combined results.")
+NOT_YET = ("The combined results of all lines open when the risk champion closes the round: until then each line "
+           "of assurance sees only its own ratings, so that each rates on its own.")
 
 
 class CosoAssessmentForm(StoreForm):
@@ -85,6 +88,10 @@ class CosoAssessmentForm(StoreForm):
         self.item_widgets: dict[str, tuple[RatingPicker, w.Textarea]] = {}
         self.champion = forms.tag(w.HTML(), "champion")
         self.download = w.HTML()
+        self.round_state = forms.tag(w.HTML(), "round-state")
+        self.round_button = forms.tag(w.Button(description="Close the round", icon="lock",
+                                               layout=w.Layout(width="auto")), "round")
+        self.round_button.on_click(self.guard(self._toggle_round))
 
         self.mode.observe(self.guard(self._mode_changed), names="value")
         self.line.observe(self.guard(self._line_changed), names="value")
@@ -102,7 +109,7 @@ class CosoAssessmentForm(StoreForm):
         self.champion_panel = w.VBox([
             w.HTML(f"<p>The combined results of all three lines, from the answers saved so far (press "
                    f"<i>Open</i> again to include answers saved since). {html.escape(ACCESS_NOTE)}</p>"),
-            self.champion, self.download])
+            w.HBox([self.round_state, self.round_button]), self.champion, self.download])
         self.widget = w.VBox([
             w.HTML(f"<h2>COSO control assessment</h2><p>Questionnaire: <b>{html.escape(self.q.title)}</b> "
                    f"(version {html.escape(self.q.version)}). Choose the organisation and "
@@ -231,8 +238,64 @@ class CosoAssessmentForm(StoreForm):
         self.opened = (org, period) if org and period else None
         self.refresh()
 
+    # ---- who sees what (core/access.py; with no access records kept, everyone sees everything) ----------
+    def _roles(self) -> set[str] | None:
+        """The signed-in user's roles in the opened organisation; None when no access records are kept."""
+        if self.opened is None or not self.store.access_enforced():
+            return None
+        return self.store.access_roles(access.acting_user(self.store.user), self.opened[0])
+
+    def round_closed(self) -> bool:
+        if self.opened is None:
+            return False
+        org, period = self.opened
+        found = {r.key: r.data for r in self.store.current(org, period, ROUND.kind)}
+        return found.get(ROUND_KEY, {}).get("state") == "closed"
+
+    def runs_the_round(self) -> bool:
+        roles = self._roles()
+        return roles is None or bool(roles & {"champion", "admin"})
+
+    def may_see_all_lines(self) -> bool:
+        """The champion (and the administrator) at any time; everyone with access once the round is closed."""
+        roles = self._roles()
+        return self.runs_the_round() or (bool(roles) and self.round_closed())
+
+    def _limit_lines(self) -> None:
+        """Offer only the lines the user rates for (a champion: every line); one line is chosen for them."""
+        roles = self._roles()
+        every = [("(choose your line)", "")] + [(f"{ln.line} · {ln.name}", str(ln.line)) for ln in self.q.lines]
+        if roles is None or "champion" in roles:
+            options = every
+        else:
+            mine = {access.LINE_ROLES[r] for r in roles if r in access.LINE_ROLES}
+            options = [o for o in every if o[1] in mine] or [("(you rate for no line here)", "")]
+        if [o[1] for o in self.line.options] != [o[1] for o in options]:
+            keep = self.line.value if self.line.value in {o[1] for o in options} else options[0][1]
+            self.line.options = options
+            self.line.value = keep
+
+    def _toggle_round(self, _button: Any = None) -> None:
+        if self.opened is None:
+            raise StoreError("choose the organisation and period and press Open first")
+        if not self.runs_the_round():
+            raise StoreError("only the risk champion closes or reopens the round")
+        org, period = self.opened
+        state = "open" if self.round_closed() else "closed"
+        name = self.name.value.strip() or (self.user or "")
+        self.store.save(org, period, ROUND.kind, {ROUND_KEY: {"round": ROUND_KEY, "state": state, "note": ""}},
+                        Author(name or "Risk champion", None), self.method, source="form")
+        self.refresh("The round is closed: everyone with access sees the combined results." if state == "closed"
+                     else "The round is open again: each line sees only its own ratings.")
+
     def refresh(self, message: str | None = None) -> None:
         """Show the chosen view of the opened organisation and period: the line's items, or all lines' results."""
+        self._limit_lines()
+        closed, kept = self.round_closed(), self._roles() is not None  # a round matters once access is granted
+        self.round_state.value = (f"<p><b>The round is {'closed' if closed else 'open'}.</b></p>"
+                                  if self.opened and kept else "")
+        self.round_button.description = "Reopen the round" if closed else "Close the round"
+        self.round_button.layout.display = "" if self.opened and kept and self.runs_the_round() else "none"
         champion = self.mode.value == CHAMPION
         self.respond_panel.layout.display = "none" if champion else ""
         self.champion_panel.layout.display = "" if champion else "none"
@@ -257,6 +320,11 @@ class CosoAssessmentForm(StoreForm):
         return run_coso_assessment(self.params_for(org, period), responses_table=table)
 
     def refresh_champion(self) -> None:
+        if self.opened is not None and not self.may_see_all_lines():
+            self.champion.value = f"<p><i>{html.escape(NOT_YET)}</i></p>"
+            self.download.value = ""
+            self.sections.refresh(None, empty=NOT_YET)
+            return
         if self.opened is None:
             self.champion.value = "<p><i>Choose the organisation and period and press Open.</i></p>"
             self.download.value = ""

@@ -33,3 +33,10 @@ def _context(name: str | None, params: Any, **_options: Any) -> tuple[LoadedQues
 
 RESPONSE = register_kind(RecordKind("coso_response", ("item_id", "line"), lambda: RESPONSE_COLUMNS, _canonical,
                                     _context, line_of=line_column("line")))
+
+# The round of ratings (Table 13: "each line of assurance needs to complete their rating separately"): while it is
+# open, a line sees only its own ratings once access records are kept; the champion closes it, and then everyone
+# with access sees the combined results. One record, key "round": {"state": "open" | "closed", "note": ...}.
+ROUND = register_kind(RecordKind("coso_round", ("round",), lambda: {"round": ["Round"], "state": ["State"],
+                                                                     "note": ["Note"]}))
+ROUND_KEY = "round"
