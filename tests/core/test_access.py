@@ -284,3 +284,47 @@ def test_the_server_passes_only_the_configured_header_to_the_kernels(monkeypatch
         finally:
             signal.signal(signal.SIGTERM, sigterm)
             voila_server.WorkbookVoila.clear_instance()
+
+
+def test_a_page_for_another_organisation_is_403_before_any_kernel(shared, monkeypatch):
+    """Once access records are kept, the server answers a page asked for an organisation its user may not read 403
+    with the refusal's sentence and its audit row; the user's own organisation, and a page naming none, go on."""
+    from tornado.httputil import HTTPHeaders
+
+    from workbook_lib.app import voila_server
+
+    monkeypatch.setenv(access.USER_HEADER_ENV, "X-Auth-User")
+    monkeypatch.setenv("WORKBOOK_DB", shared.url)
+    monkeypatch.setattr(voila_server, "_STORE", [])
+
+    class Handler:
+        def __init__(self, headers, query):
+            self.request = type("R", (), {"headers": HTTPHeaders(headers)})()
+            self.query, self.status, self.body, self.prepared = query, None, None, False
+
+        def get_query_argument(self, name, default=None):
+            return self.query.get(name, default)
+
+        def prepare(self):
+            self.prepared = True
+
+        def set_status(self, status):
+            self.status = status
+
+        def set_header(self, *_a):
+            pass
+
+        def finish(self, body):
+            self.body = body
+
+    guarded = voila_server.guarded_by(voila_server.OwnOrganisationOnly, [("/x", Handler)])[0][1]
+    before = len(shared.refused())
+    refused = guarded({"X-Auth-User": "Lindiwe"}, {"organisation": KAROO})
+    asyncio.run(refused.prepare())
+    assert refused.status == 403 and not refused.prepared
+    assert refused.body == f"You have no access to {KAROO}; ask its risk champion."
+    assert len(shared.refused()) == before + 1 and shared.refused()[-1]["who"] == "Lindiwe"
+    for query in ({"organisation": BLUE}, {}):
+        let_in = guarded({"X-Auth-User": "Lindiwe"}, query)
+        asyncio.run(let_in.prepare())
+        assert let_in.prepared and let_in.status is None

@@ -13,6 +13,8 @@
   (``WORKBOOK_USER_HEADER``): only that header reaches the kernels (Voilà's ``http_header_envs``), every other user
   header a client sends is ignored. With ``--require-user`` (``WORKBOOK_REQUIRE_USER=1``) every request without
   that header is answered 403 with one sentence.
+- Once the store keeps access records, a page asked for an organisation (``?organisation=``) its user may not read
+  is answered 403 with the store's one-sentence refusal (and its audit row), before any kernel starts.
 
 Only the Voilà process imports this module.
 """
@@ -94,13 +96,56 @@ class SignedIn:
             await result
 
 
-def signed_in_only(handlers: list) -> list:
-    """Each route's handler with :class:`SignedIn` first."""
+_STORE: list[Any] = []  # the server's store, opened on the first page that names an organisation
+
+
+def organisation_refusal(user: str | None, organisation: str) -> str:
+    """The sentence refusing ``user`` the organisation (with its audit row), or "" when they may read it (or no
+    access records are kept)."""
+    from workbook_lib.core.access import AccessRefused  # lazy: the store, on the first such page
+    from workbook_lib.core.store import Store
+
+    if not _STORE:
+        _STORE.append(Store(None))
+    store = _STORE[0]
+    if not store.access_enforced():
+        return ""
+    try:
+        store.require(user, organisation, "read")
+    except AccessRefused as exc:
+        return str(exc)
+    return ""
+
+
+class OwnOrganisationOnly:
+    """Mixed into every handler: a request naming an organisation its user may not read is 403 (one sentence)."""
+
+    async def prepare(self, *args: Any, **kwargs: Any) -> None:
+        organisation = self.get_query_argument("organisation", "").strip()
+        refused = organisation_refusal(user_from_headers(self.request.headers, user_header()), organisation) \
+            if organisation else ""
+        if refused:
+            self.set_status(403)
+            self.set_header("Content-Type", "text/plain; charset=utf-8")
+            self.finish(refused + ".")
+            return
+        result = super().prepare(*args, **kwargs)
+        if inspect.isawaitable(result):
+            await result
+
+
+def guarded_by(mixin: type, handlers: list) -> list:
+    """Each route's handler with ``mixin`` first."""
     guarded = []
     for route in handlers:
         pattern, handler, *rest = route
-        guarded.append((pattern, type(handler.__name__, (SignedIn, handler), {}), *rest))
+        guarded.append((pattern, type(handler.__name__, (mixin, handler), {}), *rest))
     return guarded
+
+
+def signed_in_only(handlers: list) -> list:
+    """Each route's handler with :class:`SignedIn` first."""
+    return guarded_by(SignedIn, handlers)
 
 
 class WorkbookVoila(Voila):
@@ -128,7 +173,7 @@ class WorkbookVoila(Voila):
         for logout in dict.fromkeys([r"/logout", url_path_join(self.server_url, r"/logout")]):
             ours.append((logout, NotFound))
         ours.append((url_path_join(self.server_url, r"/voila/templates/(.*)"), TemplateStatic))
-        handlers = ours + super().init_handlers()
+        handlers = guarded_by(OwnOrganisationOnly, ours + super().init_handlers())
         return signed_in_only(handlers) if require_user() else handlers
 
     def stop(self) -> None:
