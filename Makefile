@@ -32,8 +32,9 @@ test: $(STAMP)
 	$(BIN)/python tests/prepare_notebooks.py build/nbval
 	$(BIN)/python -m pytest tests build/nbval --nbval-lax -p no:cacheprovider
 
+# JupyterLab refuses to start as root unless told to: as root (a container) it is started with --allow-root
 lab: $(STAMP)
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 # the stakeholder web forms (Voila); PORT=8866 by default, WORKBOOK_DB chooses the store
 app: $(STAMP)

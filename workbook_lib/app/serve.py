@@ -6,7 +6,6 @@ bench/voila.py and tests/test_app_server.py build the same command line with ``v
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import sys
@@ -15,6 +14,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from workbook_lib.core.forms import USER_HEADERS
+from workbook_lib.core.leftovers import remove_stale, tagged
 from workbook_lib.core.paths import NOTEBOOKS
 from workbook_lib.core.store import Store
 
@@ -57,27 +57,29 @@ def voila_command(port: int, host: str = "127.0.0.1", token: str | None = None, 
     return command
 
 
-def served_folder() -> Path:
-    """The folder Voilà serves: the project's ``notebooks/``, or, when an assessment or a spanning package (the
-    Decisions page) keeps its notebook in its own package, a folder of links to all of them by the names the landing
-    page uses (refused if two share a name)."""
+APP_FOLDER = "workbook-app"  # <tmp>/workbook-app-<pid>-<host>-...: the notebooks this app serves, its own copies
+
+
+def served_folder(tmp: Path | None = None) -> Path:
+    """The folder Voilà serves: this process's own copies of the project's ``notebooks/`` and of the notebooks kept
+    in an assessment's or a spanning package's own folder (the Decisions page), by the names the landing page uses
+    (refused if two share a name). Copies, never links: an analyst's edit saved in JupyterLab cannot change a live
+    form. One folder per process (two apps on one host never share or remove each other's); the folders of
+    processes gone are removed at the next start (``core.leftovers``)."""
     from workbook_lib.assessments import pages, registry  # lazy: every assessment (pandas, pydantic)
 
+    served = {path.name: path for path in sorted(NOTEBOOKS.glob("*.ipynb"))}
     outside = {a.page: a.path for a in registry().values() if a.path.parent.resolve() != NOTEBOOKS.resolve()}
     outside.update({p["page"]: p["notebook"] for p in pages()})  # the Decisions page, kept in its package
-    if not outside:
-        return NOTEBOOKS
-    # one folder per project and user, made afresh at each start (never one left behind per start)
-    key = hashlib.sha256(f"{NOTEBOOKS.resolve()}|{os.getuid()}".encode()).hexdigest()[:12]
-    folder = Path(tempfile.gettempdir()) / f"workbook-app-{key}"
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(mode=0o700)
-    for path in sorted(NOTEBOOKS.glob("*.ipynb")):
-        (folder / path.name).symlink_to(path.resolve())
     for page, path in outside.items():
-        if (folder / page).exists():
+        if page in served and served[page].resolve() != Path(path).resolve():
             raise RuntimeError(f"two notebooks are served as {page}: rename one ({path})")
-        (folder / page).symlink_to(path.resolve())
+        served[page] = Path(path)
+    tmp = Path(tmp or tempfile.gettempdir())
+    remove_stale(tmp, APP_FOLDER)
+    folder = Path(tempfile.mkdtemp(prefix=tagged(APP_FOLDER), dir=tmp))  # 0700, this process's own
+    for page, path in served.items():
+        shutil.copyfile(path, folder / page)
     return folder
 
 

@@ -15,6 +15,7 @@ import datetime as dt
 import difflib
 import json
 import os
+import random
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -280,12 +281,19 @@ class Store:
 
     # ---- writes ------------------------------------------------------------------------------------
     def _write(self, work):
-        """Run ``work(conn)`` in one write transaction, retrying if the database stays busy."""
+        """Run ``work(conn)`` in one write transaction, retrying if the database stays busy, or if another process
+        wrote the same new version, organisation or period at the same moment (PostgreSQL: each transaction read
+        before the other committed; the one refused by the unique constraint reads again and writes after it)."""
         delay = 0.05
         for attempt in range(8):
             try:
                 with self.writer.begin() as conn:
                     return work(conn)
+            except sa.exc.IntegrityError as exc:
+                if not _raced(exc) or attempt == 7:
+                    raise
+                time.sleep(delay * (1 + random.random()))  # apart from the other writer's own retry
+                delay *= 2
             except sa.exc.OperationalError as exc:
                 if _full(exc):  # the transaction was rolled back: nothing of it was written
                     reason = str(exc.orig).splitlines()[0] if exc.orig else "full"
@@ -602,6 +610,13 @@ def check_names(organisation: str, period: str, keys: Iterable[str], method: Met
         check_text(method.version, records.c.method_version, "the methodology's version")
         check_text(method.sha256, records.c.method_sha256, "the methodology's SHA-256")
     check_text(source, changes.c.source, "where the change came from")
+
+
+def _raced(exc: sa.exc.IntegrityError) -> bool:
+    """A unique constraint another transaction's commit broke (PostgreSQL's 23505): the same record version,
+    organisation or period written by two at once; worth reading again and retrying. (SQLite runs one writer at a
+    time: there, a unique violation is no race and is raised at once.)"""
+    return (getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)) == "23505"
 
 
 def _full(exc: sa.exc.OperationalError) -> bool:
