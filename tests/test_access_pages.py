@@ -147,3 +147,24 @@ def test_a_line_sees_only_its_own_ratings_until_the_champion_closes_the_round(ur
     lwazi = coso_form(url, "Lwazi")
     lwazi.mode.value = CHAMPION
     assert NOT_YET in lwazi.champion.value
+
+
+def test_a_preheated_form_is_built_for_nobody_then_for_the_requests_user(url, monkeypatch):
+    """A kernel Voilà preheated builds the form before anybody asks (no user: nothing of any organisation read or
+    offered); the request then names the user, whose organisations are offered and, if only one, opened."""
+    params = get("risk-evaluation").params(organisation="Karoo Vale Local Municipality", period="2025-26",
+                                           as_of="2025-11-30", source="store", store_url=url)
+    before = len(Store(url, user="Ayanda").refused())
+    form = RiskRegisterForm(params, Recorder(), store=Store(url))
+    assert form.picker.value == ("", "") and list(form.picker.organisation.options) == []
+    assert len(Store(url, user="Ayanda").refused()) == before  # built without reading anything refused
+    monkeypatch.setenv(access.USER_HEADER_ENV, "X-Auth-User")
+    monkeypatch.setenv("HTTP_X_AUTH_USER", "Olga")
+    form.on_request("Olga", {})
+    assert form.picker.value == (BLUE, PERIOD) and list(form.picker.organisation.options) == [BLUE]
+    assert "R-1" in form.listing.value  # her organisation's register, read for her
+    monkeypatch.delenv("HTTP_X_AUTH_USER")  # the next kernel, preheated: nobody yet
+    other = RiskRegisterForm(params, Recorder(), store=Store(url))
+    monkeypatch.setenv("HTTP_X_AUTH_USER", "Ayanda")
+    other.on_request("Ayanda", {})
+    assert other.picker.value == ("", "") and sorted(other.picker.organisation.options) == [BLUE, KAROO]
