@@ -119,6 +119,16 @@ def test_each_way_of_drawing_occurs_with_its_chance_at_most_once_a_year(wc):
     assert q.per_risk_contribution["tail_loss"].sum() == pytest.approx(q.expected_shortfall, rel=1e-9)
 
 
+def test_a_register_of_opportunities_only_or_of_nothing_that_occurs(wc):
+    gains = quantify_register(register(probability=[0.5, 1.0], impact_low=[1e3, 2e3], impact_high=[1e4, 2e3],
+                                       opportunity=[True, True]), wc, trials=2_000)
+    assert gains.expected_loss == 0 and gains.per_category == {} and gains.net_value["expected_gain"] > 2e3
+    never = quantify_register(register(probability=[0.0, 0.0], impact_low=[1e3, 5e3], impact_high=[1e4, 5e3]), wc,
+                              trials=2_000)
+    assert never.expected_loss == 0 and never.quantiles[0.99] == 0
+    assert never.per_risk_contribution["tail_loss"].tolist() == [0.0, 0.0]
+
+
 def test_chance_above_tolerable_is_on_the_curve(wc):
     q = quantify_register(register(probability=[0.3, 0.5], impact_low=[1e4, 1e5], impact_high=[1e6, 1e6]), wc,
                           trials=100_000, tolerable_loss=400_000)

@@ -369,7 +369,7 @@ class _Cells:
         for name, group, groups in (("category", used // width, max(len(categories), 1)),
                                     ("objective", used % width, len(objectives))):
             order = np.argsort(group, kind="stable")
-            starts = np.flatnonzero(np.r_[True, np.diff(group[order]) != 0])
+            starts = np.flatnonzero(np.diff(group[order], prepend=-1) != 0)
             self._by[name] = groups, order, starts, group[order][starts]
 
     def total(self, sums: np.ndarray, by: str) -> np.ndarray:
