@@ -642,7 +642,7 @@ class StoreForm:
         self.sign_in(user)
         self.query = query
         if user:  # built before anybody asked: the organisations offered are the signed-in user's
-            self.picker.reload()
+            self.picker.organisation.options = self.store.organisations()
         if not query.get("organisation") and not self.picker.value[0]:
             query = {**query, **dict(zip(("organisation", "period"), self._first_choice(self.params), strict=True))}
         if self.picker.catch_up(query):
