@@ -328,3 +328,52 @@ def test_a_page_for_another_organisation_is_403_before_any_kernel(shared, monkey
         let_in = guarded({"X-Auth-User": "Lindiwe"}, query)
         asyncio.run(let_in.prepare())
         assert let_in.prepared and let_in.status is None
+
+
+# ---- organisations are entities ---------------------------------------------------------------------------------
+def test_a_near_namesake_is_proposed_never_started_by_a_save(store):
+    with pytest.raises(StoreError, match=f"did you mean {BLUE}"):
+        store.save("Blue Crane Route Municpality", PERIOD, "risk", RISK, Author("Slip"))
+    assert store.organisation_named("Blue Crane Route Municpality") is None  # nothing started
+    store.save("blue crane  route municipality", PERIOD, "risk", {"R-2": {"risk_id": "R-2"}}, Author("Case"))
+    assert [r.key for r in store.current(BLUE, PERIOD, "risk")] == ["R-1", "R-2"]  # the same organisation
+    store.save("Camdeboo Local Municipality", PERIOD, "risk", RISK, Author("New"))  # not close: started
+    store.save("Karoo Hoogland Local Municipality", PERIOD, "risk", RISK, Author("New"))  # alike, yet not a slip
+    created = store.create_organisation("Blue Crane Route Municipalities", Author("Ayanda"))  # close, on purpose
+    assert created in store.organisations()
+    with pytest.raises(StoreError, match="exists already"):
+        store.create_organisation("BLUE crane route municipality", Author("Ayanda"))
+
+
+def test_a_rename_keeps_periods_records_history_and_access(shared):
+    lindiwe = as_user(shared, "Lindiwe")
+    with pytest.raises(AccessRefused, match="Only the risk champion"):
+        as_user(shared, "Rea").rename_organisation(BLUE, "Blue Crane Municipality", Author("Rea"))
+    lindiwe.rename_organisation("blue crane route municipality", "Blue Crane Municipality", Author("Lindiwe"))
+    assert shared.organisation_named(BLUE) is None
+    assert [r.key for r in lindiwe.current("Blue Crane Municipality", PERIOD, "risk")] == ["R-1"]
+    assert lindiwe.access_roles("Lindiwe", "Blue Crane Municipality") == {"champion"}  # access went with it
+    trail = lindiwe.history("Blue Crane Municipality", "(access)", "organisation")
+    assert [(t["who"], t["after"]["renamed_from"]) for t in trail] == [("Lindiwe", BLUE)]
+    with pytest.raises(StoreError, match="exists already"):
+        as_user(shared, "Ayanda").rename_organisation("Blue Crane Municipality", KAROO, Author("Ayanda"))
+
+
+def test_organisation_commands(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from workbook_lib.cli import app
+
+    monkeypatch.delenv(access.CLI_USER_ENV, raising=False)
+    url = str(tmp_path / "cli.db")
+    run = CliRunner()
+    done = run.invoke(app, ["organisation", "create", "Karoo Vale Local Municipality", "--who", "A", "--store", url])
+    assert done.exit_code == 0 and "created" in done.output
+    slip = run.invoke(app, ["organisation", "rename", "Karoo Vale Local Municipalty", "Karoo Vale", "--who", "A",
+                            "--store", url])
+    assert slip.exit_code == 2 and "did you mean Karoo Vale Local Municipality?" in slip.output
+    done = run.invoke(app, ["organisation", "rename", "Karoo Vale Local Municipality", "Karoo Vale Municipality",
+                            "--who", "A", "--store", url])
+    assert done.exit_code == 0, done.output
+    listed = run.invoke(app, ["organisation", "list", "--store", url])
+    assert "Karoo Vale Municipality: no period yet" in listed.output

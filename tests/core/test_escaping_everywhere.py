@@ -17,6 +17,7 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import ipywidgets as w
 import nbformat
@@ -369,6 +370,8 @@ def test_the_monitoring_form_page_shows_saved_text_as_text(tmp_path, monkeypatch
     # the app runs the notebook: start() builds the form, the later cells add the report sections below it
     monkeypatch.setenv("WORKBOOK_APP", "1")
     monkeypatch.setenv("WORKBOOK_DB", db)
+    # the page's address names the organisation and period (the app never opens on the notebook's example)
+    monkeypatch.setenv("QUERY_STRING", urlencode({"organisation": org, "period": period}))
     data.update(source="store")
     params_file.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
     spec = get("risk-monitoring")

@@ -7,6 +7,7 @@ and the text stays readable. The risk monitoring form, with a save, is checked i
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 import ipywidgets as w
 import nbformat
@@ -109,6 +110,8 @@ def test_every_form_page_shows_saved_text_as_text(assessment, tmp_path, monkeypa
     injected = wb_params.load_file(params_file, spec.params, shared_fields()).model_dump(mode="json", by_alias=True)
     monkeypatch.setenv("WORKBOOK_APP", "1")  # the app runs the notebook: start() builds the form
     monkeypatch.setenv("WORKBOOK_DB", db)
+    # the page's address names the organisation and period (the app never opens on the notebook's example)
+    monkeypatch.setenv("QUERY_STRING", urlencode({"organisation": data["organisation"], "period": data["period"]}))
     shown: list[Any] = []
     monkeypatch.setattr(app_notebook, "display", shown.append)
     monkeypatch.setattr(forms, "display", shown.append)

@@ -52,6 +52,7 @@ ROLE_WORDS = {"admin": "Administrator", "champion": "Risk champion", "owner": "R
 ACTIONS = ("read", "write", "settings", "grant", "decide", "submit", "reopen")
 ACCESS_KIND = "access"  # the record kind of a grant: key "user|role", data {user, role, note}
 ACCESS_PERIOD = "(access)"  # the period access records are kept under: never listed as a period
+ORGANISATION_KIND = "organisation"  # kept under ACCESS_PERIOD too: the organisation's name, created and renamed
 SETTING_KIND = "setting"  # core/settings.py: changing it is the "settings" action
 LINE_ROLES = {"line1": "1", "line2": "2", "line3": "3"}
 USER_HEADER_ENV = "WORKBOOK_USER_HEADER"

@@ -5,6 +5,9 @@
     workbook access list   [--organisation O] [--who NAME]
     workbook access import FILE --who ADMIN          # CSV or .xlsx: user, organisation, role[, note]
     workbook access refusals [--organisation O]
+    workbook organisation create NAME --who NAME     # on purpose, also a name close to another's
+    workbook organisation rename OLD NEW --who NAME  # its periods, records, history and access go with it
+    workbook organisation list [--who NAME]
 
 Registered by cli.py like an assessment's commands (``register(app)``); nothing heavy at import.
 """
@@ -35,8 +38,52 @@ access_app = typer.Typer(help="Who may see and change what: roles per organisati
                               "allowed (one user on one machine).", no_args_is_help=True)
 
 
+organisation_app = typer.Typer(help="Organisations are kept as entities: started on purpose (a name close to one the "
+                                    "store keeps is refused when a save would start it), found whatever their case "
+                                    "and spacing, renamed with their history.", no_args_is_help=True)
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(access_app, name="access")
+    app.add_typer(organisation_app, name="organisation")
+
+
+@organisation_app.command("create")
+def create_organisation(name: str = typer.Argument(..., help="the organisation's name, as it should be written"),
+                        who: str = typer.Option(..., "--who", help="your name, kept in the trail"),
+                        store: str | None = typer.Option(None, "--store", help="store URL (default WORKBOOK_DB)")
+                        ) -> None:
+    """Start an organisation (with access records kept: grant its first administrator instead)."""
+    author = _author(who)
+    with _store(store, who) as st:
+        created = st.create_organisation(name, author)
+    typer.echo(f"{created}: created.")
+
+
+@organisation_app.command("rename")
+def rename_organisation(old: str = typer.Argument(..., help="its name now"),
+                        new: str = typer.Argument(..., help="its new name"),
+                        who: str = typer.Option(..., "--who", help="your name (its champion or administrator)"),
+                        store: str | None = typer.Option(None, "--store", help="store URL (default WORKBOOK_DB)")
+                        ) -> None:
+    """Rename an organisation; its periods, records, history and access go with it."""
+    author = _author(who)
+    with _store(store, who) as st:
+        done = st.rename_organisation(old, new, author)
+    typer.echo(f"{old.strip()} is now {done}; its periods, records, history and access went with it.")
+
+
+@organisation_app.command("list")
+def list_organisations(who: str | None = typer.Option(None, "--who", help="your name (default WORKBOOK_USER)"),
+                       store: str | None = typer.Option(None, "--store", help="store URL (default WORKBOOK_DB)")
+                       ) -> None:
+    """The organisations you may read, with their periods."""
+    with _store(store, who) as st:
+        rows = [(name, st.periods(name)) for name in st.organisations()]
+    if not rows:
+        typer.echo("No organisation you may read.")
+    for name, periods in rows:
+        typer.echo(f"{name}: {', '.join(periods) if periods else 'no period yet'}")
 
 
 @contextlib.contextmanager

@@ -4,9 +4,9 @@ from the store so that declaring a kind does not import SQLAlchemy (every notebo
 from collections.abc import Callable
 from typing import Any
 
-from workbook_lib.core.access import ACCESS_KIND
+from workbook_lib.core.access import ACCESS_KIND, ORGANISATION_KIND
 
-KNOWN_KINDS: set[str] = {ACCESS_KIND}  # the core's own: who may see and change what (core/access.py)
+KNOWN_KINDS: set[str] = {ACCESS_KIND, ORGANISATION_KIND}  # the core's own: who may see and change what (core/access.py)
 # kind -> the line of assurance one record's data is for ("1", "2", "3" or None), for the kinds whose records are a
 # line's own ratings: a line-1 user writes only line 1's (core/access.py)
 LINE_OF: dict[str, Callable[[dict[str, Any]], Any]] = {}

@@ -27,7 +27,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
 from workbook_lib.core import access
-from workbook_lib.core.access import ACCESS_KIND, ACCESS_PERIOD, AccessRefused, Decision
+from workbook_lib.core.access import ACCESS_KIND, ACCESS_PERIOD, ORGANISATION_KIND, AccessRefused, Decision
 from workbook_lib.core.errors import StoreError
 from workbook_lib.core.kinds import KNOWN_KINDS, LINE_OF
 from workbook_lib.core.paths import PROJECT_ROOT
@@ -314,13 +314,15 @@ class Store:
         with an audit row) when the author may not write them (core/access.py).
         """
         _check_kind(kind)
-        if (kind == ACCESS_KIND) != (period.strip() == ACCESS_PERIOD):
+        if (kind in (ACCESS_KIND, ORGANISATION_KIND)) != (period.strip() == ACCESS_PERIOD):
             raise StoreError(f"the period {ACCESS_PERIOD} keeps only who may see and change what: "
-                             "choose another period" if kind != ACCESS_KIND else
+                             "choose another period" if kind not in (ACCESS_KIND, ORGANISATION_KIND) else
                              "access records are kept by `workbook access grant`, under no period")
         payload = {str(k): None if v is None else _clean(v) for k, v in rows.items()}
         check_names(organisation, period, payload, method, source)
-        action = "grant" if kind == ACCESS_KIND else "settings" if kind == access.SETTING_KIND else "write"
+        self._no_near_namesake(organisation)
+        action = "grant" if kind == ACCESS_KIND else "settings" if kind in (access.SETTING_KIND, ORGANISATION_KIND) \
+            else "write"
         user = access.acting_user(self.user, author)
         if self.access_enforced():
             lines: list[Any] = []
@@ -531,10 +533,70 @@ class Store:
                 return None
             return conn.execute(sa.select(organisations.c.name).where(organisations.c.id == org_id)).scalar()
 
-    def near_organisations(self, organisation: str, count: int = 3) -> list[str]:
-        """Organisations the user may read whose names come close to ``organisation`` (a typing slip), to propose."""
+    # ---- organisations are entities: created on purpose, never by a typing slip; renamed with their history ----
+    def _no_near_namesake(self, organisation: str) -> None:
+        """Refuse to start an organisation by saving to a name that comes close to one the store keeps (a slip:
+        "Blue Crane Route Municpality"); :meth:`create_organisation` starts one on purpose."""
+        if self.organisation_named(organisation) is not None:
+            return
+        near = self.near_organisations(organisation, cutoff=SLIP)
+        if near:
+            raise StoreError(f"nothing was saved: there is no organisation named {organisation.strip()!r}; did you "
+                             f"mean {' or '.join(near)}? Choose it, or ask the administrator to create a new "
+                             "organisation of that name")
+
+    def create_organisation(self, name: str, author: Author, source: str = "cli") -> str:
+        """Start an organisation on purpose (also one whose name is close to another's); refused if one of that
+        name, whatever its case and spacing, exists. With access records kept, an administrator of an organisation
+        starts a new one with ``workbook access grant --first-admin``."""
+        name = " ".join(name.split())
+        if not name:
+            raise StoreError("name the organisation")
+        existing = self.organisation_named(name)
+        if existing is not None:
+            raise StoreError(f"the organisation {existing!r} exists already")
+        if self.access_enforced():
+            raise StoreError("access records are kept: an organisation is started by granting its first "
+                             "administrator (workbook access grant --first-admin)")
+        row = {"name": {"name": name, "renamed_from": ""}}
+        check_names(name, ACCESS_PERIOD, row, None, source)
+        self._save(name, ACCESS_PERIOD, ORGANISATION_KIND, row, author, None, source)
+        return name
+
+    def rename_organisation(self, old: str, new: str, author: Author, source: str = "cli") -> str:
+        """Give an organisation a new name; its periods, records, history and access stay with it (they are kept
+        by the organisation, not by its name). The champion or the administrator renames (once access records are
+        kept); the rename is itself a record, with who and when."""
+        current = self.organisation_named(old)
+        if current is None:
+            near = self.near_organisations(old)
+            raise StoreError(f"there is no organisation named {old.strip()!r}"
+                             + (f"; did you mean {' or '.join(near)}?" if near else ""))
+        new = " ".join(new.split())
+        if not new:
+            raise StoreError("name the organisation's new name")
+        taken = self.organisation_named(new)
+        if taken is not None and taken != current:
+            raise StoreError(f"the organisation {taken!r} exists already: choose another name")
+        self.require(access.acting_user(self.user, author), current, "settings", period=ACCESS_PERIOD,
+                     kind=ORGANISATION_KIND)
+        check_names(new, ACCESS_PERIOD, {"name": {"name": new}}, None, source)
+
+        def work(conn: Connection) -> None:
+            org_id = _organisation_id(conn, current)
+            conn.execute(organisations.update().where(organisations.c.id == org_id).values(name=new))
+
+        self._write(work)
+        self._save(new, ACCESS_PERIOD, ORGANISATION_KIND, {"name": {"name": new, "renamed_from": current}}, author,
+                   None, source)
+        return new
+
+    def near_organisations(self, organisation: str, count: int = 3, cutoff: float = 0.8) -> list[str]:
+        """Organisations the user may read whose names come close to ``organisation`` (a typing slip), to propose
+        (``cutoff``: difflib's similarity, 0-1)."""
         names = {organisation_key(n): n for n in self.organisations()}
-        return [names[k] for k in difflib.get_close_matches(organisation_key(organisation), list(names), count, 0.8)]
+        return [names[k] for k in difflib.get_close_matches(organisation_key(organisation), list(names), count,
+                                                            cutoff)]
 
     def current(self, organisation: str, period: str, kind: str) -> list[Record]:
         """The latest version of each record (withdrawn ones left out), in key order; refused (AccessRefused, an
@@ -611,6 +673,11 @@ def check_names(organisation: str, period: str, keys: Iterable[str], method: Met
         check_text(method.sha256, records.c.method_sha256, "the methodology's SHA-256")
     check_text(source, changes.c.source, "where the change came from")
 
+
+# how alike two organisations' names must be (difflib's ratio, case and spacing aside) for a save to a new one to be
+# taken for a typing slip of the other: "Blue Crane Route Municpality" is 0.98 alike "... Municipality", while
+# different municipalities sharing their last words ("Karoo Vale" / "Karoo Hoogland Local Municipality") are 0.84
+SLIP = 0.93
 
 def _raced(exc: sa.exc.IntegrityError) -> bool:
     """A unique constraint another transaction's commit broke (PostgreSQL's 23505): the same record version,
