@@ -377,3 +377,39 @@ def test_organisation_commands(tmp_path, monkeypatch):
     assert done.exit_code == 0, done.output
     listed = run.invoke(app, ["organisation", "list", "--store", url])
     assert "Karoo Vale Municipality: no period yet" in listed.output
+
+
+def test_an_owner_granted_a_position_changes_only_the_risks_they_own(shared):
+    """Issue 28: "owner: the risks they own, their treatment actions"; the position names the owner as the register
+    does ("Director Technical Services"). An owner granted no position changes every risk, as before."""
+    import workbook_lib.assessments.decisions.records  # noqa: F401  (declares treatment_action, owned via its risk)
+
+    admin, lindiwe = as_user(shared, "Ayanda"), as_user(shared, "Lindiwe")
+    admin.grant(BLUE, "Olga", "owner", ADMIN, position="Director Technical Services")
+    admin.grant(BLUE, "Omar", "owner", ADMIN)
+    lindiwe.save(BLUE, PERIOD, "risk", {"R-1": {"risk_id": "R-1", "description": "Floods",
+                                                "owner": "Director Technical Services"},
+                                        "R-2": {"risk_id": "R-2", "description": "Fraud", "owner": "CFO"}},
+                 Author("Lindiwe"))
+    olga = as_user(shared, "Olga")
+    olga.save(BLUE, PERIOD, "risk", {"R-1": {"risk_id": "R-1", "description": "Floods in the CBD",
+                                             "owner": "director technical  services"}}, Author("Olga"))
+    olga.save(BLUE, PERIOD, "risk", {"R-3": {"risk_id": "R-3", "description": "Pumps",
+                                             "owner": "Director Technical Services"}}, Author("Olga"))
+    before = len(shared.refused(BLUE))
+    for rows in ({"R-2": {"risk_id": "R-2", "description": "Fraud!", "owner": "CFO"}},  # another's risk
+                 {"R-4": {"risk_id": "R-4", "description": "New", "owner": "CFO"}},  # a new risk for another
+                 {"R-1": {"risk_id": "R-1", "description": "Floods", "owner": "CFO"}},  # given away
+                 {"R-2": None}):  # withdrawn
+        with pytest.raises(AccessRefused, match=r"only what you own .* \(as Director Technical Services\)"):
+            olga.save(BLUE, PERIOD, "risk", rows, Author("Olga"))
+    assert len(shared.refused(BLUE)) == before + 4
+    action = {"risk_id": "R-1", "action_no": "2", "action": "Clear the drains", "owner": "", "due_date": "",
+              "resources": "", "cost": "", "status": "not started", "progress": "", "response": ""}
+    olga.save(BLUE, PERIOD, "treatment_action", {"R-1|2": action}, Author("Olga"))  # her risk's action
+    with pytest.raises(AccessRefused, match="R-2\\|2 is not yours"):
+        olga.save(BLUE, PERIOD, "treatment_action", {"R-2|2": {**action, "risk_id": "R-2"}}, Author("Olga"))
+    as_user(shared, "Omar").save(BLUE, PERIOD, "risk", {"R-2": {"risk_id": "R-2", "description": "Fraud",
+                                                                "owner": "Head of Finance"}}, Author("Omar"))
+    assert {r.key: r.data["owner"] for r in lindiwe.current(BLUE, PERIOD, "risk")} == {
+        "R-1": "director technical  services", "R-2": "Head of Finance", "R-3": "Director Technical Services"}

@@ -6,7 +6,9 @@ as records of kind ``access`` (versioned and audited like every record; a revoke
 
 - ``admin``: grants and revokes access; reads.
 - ``champion``: the risk champion: settings, imports, every form and record of the organisation.
-- ``owner``: risk owners: records that carry no line of assurance (the register, treatment actions).
+- ``owner``: risk owners: records that carry no line of assurance (the register, treatment actions); an owner
+  granted a position (``--as "Director Technical Services"``, as the register's Owner column names them) changes
+  only the risks that position owns and their treatment actions.
 - ``line1``, ``line2``, ``line3``: their own line's ratings (records whose kind declares a line: COSO responses,
   capacity answers, the assurance map by its provider's line), never another line's.
 - ``decider``: takes decisions (approves, rejects, revokes, signs off) in the position the grant names

@@ -122,7 +122,9 @@ def grant(user: str = typer.Option(..., "--user", help="the name the sign-in pro
           note: str = typer.Option("", "--note", help="why, kept with the grant"),
           position: str = typer.Option("", "--as", help="the position the role is held as: a decider's role in "
                                                         "the methodology (e.g. \"Municipal Manager\"), recorded "
-                                                        "with every decision they take"),
+                                                        "with every decision they take; an owner's name as the "
+                                                        "register's Owner column gives it (they then change only "
+                                                        "those risks and their actions)"),
           first_admin: bool = typer.Option(False, "--first-admin",
                                            help="make USER the organisation's first admin (only while it has none)"),
           store: str | None = typer.Option(None, "--store", help="store URL (default WORKBOOK_DB)")) -> None:

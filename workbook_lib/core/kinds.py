@@ -10,3 +10,8 @@ KNOWN_KINDS: set[str] = {ACCESS_KIND, ORGANISATION_KIND}  # the core's own: who 
 # kind -> the line of assurance one record's data is for ("1", "2", "3" or None), for the kinds whose records are a
 # line's own ratings: a line-1 user writes only line 1's (core/access.py)
 LINE_OF: dict[str, Callable[[dict[str, Any]], Any]] = {}
+# kind -> who owns one record (a risk's owner), for the kinds an owner whose grant names a position ("Director
+# Technical Services") may change only where they own it; and kind -> (owning kind, column naming its record) for
+# records owned through another (a treatment action through its risk)
+OWNER_OF: dict[str, Callable[[dict[str, Any]], Any]] = {}
+OWNED_VIA: dict[str, tuple[str, str]] = {}

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from workbook_lib.core.errors import InputError, Problem
-from workbook_lib.core.kinds import KNOWN_KINDS, LINE_OF
+from workbook_lib.core.kinds import KNOWN_KINDS, LINE_OF, OWNED_VIA, OWNER_OF
 from workbook_lib.core.tables import ROW, Table, read_table
 
 if TYPE_CHECKING:
@@ -48,6 +48,8 @@ class RecordKind:
     read: Callable[[Path, str | None, Any], Table] | None = None
     readings_view: Callable[[list[Any]], Any] | None = None  # how its files' columns were read, as a person sees it
     line_of: Callable[[dict[str, Any]], Any] | None = None  # the line of assurance a record is for (its own ratings)
+    owner_of: Callable[[dict[str, Any]], Any] | None = None  # who owns a record (a risk's owner): core/access.py
+    owned_via: tuple[str, str] | None = None  # (owning kind, column naming its record): a treatment action's risk
 
     def key(self, row: dict[str, str]) -> str:
         return "|".join(str(row.get(c, "")).strip() for c in self.key_columns)
@@ -63,6 +65,10 @@ def register_kind(spec: RecordKind) -> RecordKind:
     KNOWN_KINDS.add(spec.kind)
     if spec.line_of is not None:
         LINE_OF[spec.kind] = spec.line_of
+    if spec.owner_of is not None:
+        OWNER_OF[spec.kind] = spec.owner_of
+    if spec.owned_via is not None:
+        OWNED_VIA[spec.kind] = spec.owned_via
     return spec
 
 

@@ -29,7 +29,7 @@ from sqlalchemy.engine import Connection, Engine
 from workbook_lib.core import access
 from workbook_lib.core.access import ACCESS_KIND, ACCESS_PERIOD, ORGANISATION_KIND, AccessRefused, Decision
 from workbook_lib.core.errors import StoreError
-from workbook_lib.core.kinds import KNOWN_KINDS, LINE_OF
+from workbook_lib.core.kinds import KNOWN_KINDS, LINE_OF, OWNED_VIA, OWNER_OF
 from workbook_lib.core.paths import PROJECT_ROOT
 
 DEFAULT_DB = PROJECT_ROOT / "workbook.db"
@@ -332,7 +332,39 @@ class Store:
                 lines = [LINE_OF[kind](data if data is not None else before.get(key) or {})
                          for key, data in payload.items()]
             self.require(user, organisation, action, lines, kind in LINE_OF and action == "write", period, kind)
+            if action == "write" and (kind in OWNER_OF or kind in OWNED_VIA):
+                self._own_only(user, organisation, period, kind, payload)
         return self._save(organisation, period, kind, payload, author, method, source)
+
+    def _own_only(self, user: str | None, organisation: str, period: str, kind: str,
+                  payload: dict[str, dict[str, Any] | None]) -> None:
+        """An owner whose grant names a position ("Director Technical Services") changes only the records they own,
+        before and after the change (a risk whose owner is that position; a treatment action of such a risk);
+        refused with an audit row otherwise. The champion, and an owner granted no position, change every one."""
+        roles = self.access_roles(user, organisation)
+        mine = self.access_positions(user, organisation, "owner") if "owner" in roles else []
+        if "champion" in roles or not mine:
+            return
+        before = self._latest_data(organisation, period, kind, list(payload))
+        if kind in OWNED_VIA:
+            owning, column = OWNED_VIA[kind]
+            risk_of = {key: str((data or before.get(key) or {}).get(column, "")) for key, data in payload.items()}
+            risks = self._latest_data(organisation, period, owning, sorted(set(risk_of.values())))
+            owners = {key: [OWNER_OF[owning](risks.get(rid) or {})] for key, rid in risk_of.items()}
+        else:
+            owners = {key: [OWNER_OF[kind](d) for d in (data, before.get(key)) if d is not None]
+                      for key, data in payload.items()}
+        foreign = [key for key, found in owners.items()
+                   if not all(organisation_key(str(o or "")) in {organisation_key(p) for p in mine} for o in found)]
+        if foreign:
+            held = " or ".join(mine)
+            message = (f"You may change only what you own in {organisation} (as {held}): "
+                       f"{', '.join(foreign[:5])}{' and more' if len(foreign) > 5 else ''} "
+                       f"{'is' if len(foreign) == 1 else 'are'} not yours; ask its risk champion")
+            row = {"at": _now(), "who": user[:200] if user else None, "organisation": organisation.strip()[:200],
+                   "period": period[:100], "kind": kind, "action": "write", "line": None, "message": message[:500]}
+            self._write(lambda conn: conn.execute(refusals.insert().values(**row)))
+            raise AccessRefused(message, user, organisation, "write")
 
     def _save(self, organisation: str, period: str, kind: str, payload: dict[str, dict[str, Any] | None],
               author: Author, method: Method | None, source: str) -> SaveResult:

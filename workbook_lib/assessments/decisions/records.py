@@ -18,5 +18,6 @@ TREATMENT_ACTION = register_kind(RecordKind(
     lambda: {**_headings(ACTION_COLUMNS), "risk_id": ["Risk ID", "Risk No.", "Risk"],
              "action": ["Action", "Actions", "Treatment action", "Treatment actions"],
              "owner": ["Owner", "Action owner", "Treatment owner", "treatment_owner"],
-             "due_date": ["Due date", "Due", "Target date"], "resources": ["Resources", "Resources needed"]}))
+             "due_date": ["Due date", "Due", "Target date"], "resources": ["Resources", "Resources needed"]},
+    owned_via=("risk", "risk_id")))  # an owner changes the actions of the risks they own
 SIGNOFF = register_kind(RecordKind("signoff", ("assessment",), lambda: _headings(SIGNOFF_COLUMNS)))

@@ -51,4 +51,5 @@ def _context(name: str | None, params: Any, partner_roles: list[str] | None = No
     return loaded, RegisterContext(loaded, partner_roles, options)
 
 
-RISK = register_kind(RecordKind("risk", ("risk_id",), _columns, _canonical, _context, _read, readings_frame))
+RISK = register_kind(RecordKind("risk", ("risk_id",), _columns, _canonical, _context, _read, readings_frame,
+                                owner_of=lambda data: data.get("owner", "")))
