@@ -43,7 +43,10 @@ def voila_command(port: int, host: str = "127.0.0.1", token: str | None = None, 
                # connected is culled after an idle minute (one with its page open, or preheated, is never culled)
                f"--MappingKernelManager.cull_idle_timeout={idle}",
                f"--MappingKernelManager.cull_interval={max(1, idle // 4)}",
-               "--MappingKernelManager.cull_connected=False"]
+               "--MappingKernelManager.cull_connected=False",
+               # a cell's output may reach Voilà well after the cell ends on a busy machine: wait for it up to a
+               # minute, not nbclient's 4 s, after which the output (the form) would be left out of the page
+               f"--VoilaExecutor.iopub_timeout={int(os.environ.get('WORKBOOK_IOPUB_TIMEOUT_S', '60'))}"]
     command += [f"--VoilaConfiguration.http_header_envs={h}" for h in USER_HEADERS]
     if token:
         command.append(f"--token={token}")
