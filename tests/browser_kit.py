@@ -32,14 +32,14 @@ def app_server(tmp_path_factory):
     yield from serve_app(db, tmp_path_factory)
 
 
-def serve_app(db, tmp_path_factory):
-    """``workbook app`` on a free port with ``db`` as its store (``WORKBOOK_DB``): yields (address, db) until the
-    fixture using it ends, then stops the server."""
+def serve_app(db, tmp_path_factory, *options: str):
+    """``workbook app`` on a free port with ``db`` as its store (``WORKBOOK_DB``) and ``options`` (e.g.
+    ``--user-header X-Auth-User``): yields (address, db) until the fixture using it ends, then stops the server."""
     port = free_port()
     env = {**os.environ, "WORKBOOK_DB": str(db)}
     log = open(tmp_path_factory.mktemp("log") / "voila.log", "w+")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen([sys.executable, "-m", "workbook_lib.cli", "app", "--port", str(port)], cwd=ROOT,
-                            env=env, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen([sys.executable, "-m", "workbook_lib.cli", "app", "--port", str(port), *options],
+                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     deadline = time.time() + 90
     while True:

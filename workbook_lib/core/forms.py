@@ -589,13 +589,13 @@ class StoreForm:
 
     def _first_choice(self, params: Any) -> tuple[str, str]:
         """The organisation and period the form opens on: the page's query string; in the app without one, the
-        user's only organisation (and its latest period) or nothing - never the notebook's example; in
-        JupyterLab the parameters'."""
+        user's only organisation (the store's only one in single-user mode) and its latest period, or nothing -
+        never the notebook's example; in JupyterLab the parameters'."""
         if not app_mode():
             return self.query.get("organisation", params.organisation), self.query.get("period", params.period)
         organisation = self.query.get("organisation", "")
-        if not organisation:
-            mine = self.store.organisations() if self.store.access_enforced() else []
+        if not organisation:  # the only organisation the user may open (single-user mode: in the store)
+            mine = self.store.organisations()
             organisation = mine[0] if len(mine) == 1 else ""
         periods = self.store.periods(organisation) if organisation and "period" not in self.query else []
         return organisation, self.query.get("period", periods[-1] if periods else "")
