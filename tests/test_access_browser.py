@@ -71,6 +71,14 @@ def test_another_municipalitys_form_is_a_403_with_one_sentence(secured, as_user)
     text = page.locator("body").inner_text()
     assert text.strip() == f"You have no access to {KAROO}; ask its risk champion."
     assert f"Floods in {KAROO}" not in page.content()
+    # from her own organisation's form, typing the other's name into the page (the kernel's websocket): refused too
+    page.goto(_url(base, "risk_evaluation.ipynb", BLUE), wait_until="commit")
+    page.wait_for_selector(".wb-risk-form .wb-save")
+    assert KAROO not in page.locator(".wb-organisation").inner_html()  # never offered
+    page.locator(".wb-organisation input").fill(KAROO)
+    page.locator(".wb-open").click()
+    page.wait_for_selector(f".wb-error:has-text('You have no access to {KAROO}')")
+    assert f"Floods in {KAROO}" not in page.content()
 
 
 def test_a_reader_has_no_save_and_a_grant_shows_on_the_next_page(secured, as_user):
