@@ -52,12 +52,18 @@ def serve_app(db, tmp_path_factory, *options: str):
                 pytest.fail(f"workbook app did not start:\n{log.read()[-3000:]}")
             time.sleep(0.3)
     yield base, db
+    stop(proc)
+    log.close()
+
+
+def stop(proc: subprocess.Popen, timeout: float = 20) -> None:
+    """Stop a server: asked first, killed if it does not go within ``timeout`` seconds."""
     proc.terminate()
     try:
-        proc.wait(timeout=20)
+        proc.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         proc.kill()
-    log.close()
+        proc.wait()
 
 
 @pytest.fixture(scope="module")

@@ -32,7 +32,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from tests.browser_kit import CHROMIUM_ARGS, ROOT
+from tests.browser_kit import CHROMIUM_ARGS, ROOT, stop
 from tests.conftest import PARAMETERS
 from tests.pg_server import free_port, postgres_server
 
@@ -91,15 +91,6 @@ def _wait_serving(proc: subprocess.Popen, base: str, log: Path) -> None:
             time.sleep(0.3)
 
 
-def _stop(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-
-
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
     """One PostgreSQL store with access records and organisation A's register, served by two app processes:
@@ -125,7 +116,7 @@ def cluster(tmp_path_factory):
             yield url, [base for _, base in servers]
         finally:
             for proc, _ in servers:
-                _stop(proc)
+                stop(proc, timeout=30)
 
 
 # ---- the forms of both processes --------------------------------------------------------------------------

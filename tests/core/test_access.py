@@ -230,32 +230,38 @@ def test_the_app_options_for_the_identity():
     assert access.require_user({access.REQUIRE_USER_ENV: "1"}) and not access.require_user({})
 
 
+class FakeHandler:
+    """A request handler as the server's guards see it: the request's headers and query, and what it answered."""
+
+    def __init__(self, headers, query=None):
+        from tornado.httputil import HTTPHeaders
+
+        self.request = type("R", (), {"headers": HTTPHeaders(headers)})()
+        self.query, self.status, self.body, self.prepared = query or {}, None, None, False
+
+    def get_query_argument(self, name, default=None):
+        return self.query.get(name, default)
+
+    def prepare(self):
+        self.prepared = True
+
+    def set_status(self, status):
+        self.status = status
+
+    def set_header(self, *_a):
+        pass
+
+    def finish(self, body):
+        self.body = body
+
+
 def test_the_server_refuses_a_request_without_the_header(monkeypatch):
     """--require-user: every route's handler answers 403 without the configured header (unit level)."""
-    from tornado.httputil import HTTPHeaders
-
     from workbook_lib.app import voila_server
 
     monkeypatch.setenv(access.USER_HEADER_ENV, "X-Auth-User")
 
-    class Handler:
-        def __init__(self, headers):
-            self.request = type("R", (), {"headers": HTTPHeaders(headers)})()
-            self.status, self.body, self.prepared = None, None, False
-
-        def prepare(self):
-            self.prepared = True
-
-        def set_status(self, status):
-            self.status = status
-
-        def set_header(self, *_a):
-            pass
-
-        def finish(self, body):
-            self.body = body
-
-    guarded = voila_server.signed_in_only([("/x", Handler)])[0][1]
+    guarded = voila_server.signed_in_only([("/x", FakeHandler)])[0][1]
     refused = guarded({"X-Forwarded-User": "mallory"})
     asyncio.run(refused.prepare())
     assert refused.status == 403 and not refused.prepared and refused.body == voila_server.NOT_SIGNED_IN
@@ -289,35 +295,13 @@ def test_the_server_passes_only_the_configured_header_to_the_kernels(monkeypatch
 def test_a_page_for_another_organisation_is_403_before_any_kernel(shared, monkeypatch):
     """Once access records are kept, the server answers a page asked for an organisation its user may not read 403
     with the refusal's sentence and its audit row; the user's own organisation, and a page naming none, go on."""
-    from tornado.httputil import HTTPHeaders
-
     from workbook_lib.app import voila_server
 
     monkeypatch.setenv(access.USER_HEADER_ENV, "X-Auth-User")
     monkeypatch.setenv("WORKBOOK_DB", shared.url)
     monkeypatch.setattr(voila_server, "_STORE", [])
 
-    class Handler:
-        def __init__(self, headers, query):
-            self.request = type("R", (), {"headers": HTTPHeaders(headers)})()
-            self.query, self.status, self.body, self.prepared = query, None, None, False
-
-        def get_query_argument(self, name, default=None):
-            return self.query.get(name, default)
-
-        def prepare(self):
-            self.prepared = True
-
-        def set_status(self, status):
-            self.status = status
-
-        def set_header(self, *_a):
-            pass
-
-        def finish(self, body):
-            self.body = body
-
-    guarded = voila_server.guarded_by(voila_server.OwnOrganisationOnly, [("/x", Handler)])[0][1]
+    guarded = voila_server.guarded_by(voila_server.OwnOrganisationOnly, [("/x", FakeHandler)])[0][1]
     before = len(shared.refused())
     refused = guarded({"X-Auth-User": "Lindiwe"}, {"organisation": KAROO})
     asyncio.run(refused.prepare())

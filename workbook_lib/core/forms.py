@@ -644,7 +644,8 @@ class StoreForm:
         if user:  # built before anybody asked: the organisations offered are the signed-in user's
             self.picker.organisation.options = self.store.organisations()
         if not query.get("organisation") and not self.picker.value[0]:
-            query = {**query, **dict(zip(("organisation", "period"), self._first_choice(self.params), strict=True))}
+            organisation, period = self._first_choice(self.params)
+            query = {**query, "organisation": organisation, "period": period}
         if self.picker.catch_up(query):
             self.on_open()
         self.follow(query)

@@ -361,10 +361,7 @@ class Store:
             message = (f"You may change only what you own in {organisation} (as {held}): "
                        f"{', '.join(foreign[:5])}{' and more' if len(foreign) > 5 else ''} "
                        f"{'is' if len(foreign) == 1 else 'are'} not yours; ask its risk champion")
-            row = {"at": _now(), "who": user[:200] if user else None, "organisation": organisation.strip()[:200],
-                   "period": period[:100], "kind": kind, "action": "write", "line": None, "message": message[:500]}
-            self._write(lambda conn: conn.execute(refusals.insert().values(**row)))
-            raise AccessRefused(message, user, organisation, "write")
+            self._refuse(message, user, organisation, "write", period, kind)
 
     def _save(self, organisation: str, period: str, kind: str, payload: dict[str, dict[str, Any] | None],
               author: Author, method: Method | None, source: str) -> SaveResult:
@@ -462,11 +459,16 @@ class Store:
         if decision.allowed:
             return
         shown = ", ".join(sorted({str(x) for x in lines if x not in (None, "")}))
+        self._refuse(decision.message, user, organisation, action, period, kind, shown or None)
+
+    def _refuse(self, message: str, user: str | None, organisation: str, action: str, period: str | None,
+                kind: str | None, line: str | None = None) -> None:
+        """Keep the refusal's audit row, then raise it (AccessRefused, one sentence)."""
         row = {"at": _now(), "who": user[:200] if user else None, "organisation": organisation.strip()[:200],
                "period": period[:100] if period else None, "kind": kind, "action": action,
-               "line": shown[:100] or None, "message": decision.message[:500]}
+               "line": line[:100] if line else None, "message": message[:500]}
         self._write(lambda conn: conn.execute(refusals.insert().values(**row)))
-        raise AccessRefused(decision.message, user, organisation, action, shown or None)
+        raise AccessRefused(message, user, organisation, action, line)
 
     def refused(self, organisation: str | None = None) -> list[dict[str, Any]]:
         """The refusals kept, oldest first (of one organisation, or all)."""

@@ -252,18 +252,17 @@ class CosoAssessmentForm(StoreForm):
         found = {r.key: r.data for r in self.store.current(org, period, ROUND.kind)}
         return found.get(ROUND_KEY, {}).get("state") == "closed"
 
-    def runs_the_round(self) -> bool:
-        roles = self._roles()
+    @staticmethod
+    def runs_the_round(roles: set[str] | None) -> bool:
+        """``roles``: :meth:`_roles` (None: no access records kept, everyone does)."""
         return roles is None or bool(roles & {"champion", "admin"})
 
-    def may_see_all_lines(self) -> bool:
+    def may_see_all_lines(self, roles: set[str] | None) -> bool:
         """The champion (and the administrator) at any time; everyone with access once the round is closed."""
-        roles = self._roles()
-        return self.runs_the_round() or (bool(roles) and self.round_closed())
+        return self.runs_the_round(roles) or (bool(roles) and self.round_closed())
 
-    def _limit_lines(self) -> None:
+    def _limit_lines(self, roles: set[str] | None) -> None:
         """Offer only the lines the user rates for (a champion: every line); one line is chosen for them."""
-        roles = self._roles()
         every = [("(choose your line)", "")] + [(f"{ln.line} · {ln.name}", str(ln.line)) for ln in self.q.lines]
         if roles is None or "champion" in roles:
             options = every
@@ -278,7 +277,7 @@ class CosoAssessmentForm(StoreForm):
     def _toggle_round(self, _button: Any = None) -> None:
         if self.opened is None:
             raise StoreError("choose the organisation and period and press Open first")
-        if not self.runs_the_round():
+        if not self.runs_the_round(self._roles()):
             raise StoreError("only the risk champion closes or reopens the round")
         org, period = self.opened
         state = "open" if self.round_closed() else "closed"
@@ -290,12 +289,13 @@ class CosoAssessmentForm(StoreForm):
 
     def refresh(self, message: str | None = None) -> None:
         """Show the chosen view of the opened organisation and period: the line's items, or all lines' results."""
-        self._limit_lines()
-        closed, kept = self.round_closed(), self._roles() is not None  # a round matters once access is granted
+        roles = self._roles()  # read once for the whole view
+        self._limit_lines(roles)
+        closed, kept = self.round_closed(), roles is not None  # a round matters once access is granted
         self.round_state.value = (f"<p><b>The round is {'closed' if closed else 'open'}.</b></p>"
                                   if self.opened and kept else "")
         self.round_button.description = "Reopen the round" if closed else "Close the round"
-        self.round_button.layout.display = "" if self.opened and kept and self.runs_the_round() else "none"
+        self.round_button.layout.display = "" if self.opened and kept and self.runs_the_round(roles) else "none"
         champion = self.mode.value == CHAMPION
         self.respond_panel.layout.display = "none" if champion else ""
         self.champion_panel.layout.display = "" if champion else "none"
@@ -320,7 +320,7 @@ class CosoAssessmentForm(StoreForm):
         return run_coso_assessment(self.params_for(org, period), responses_table=table)
 
     def refresh_champion(self) -> None:
-        if self.opened is not None and not self.may_see_all_lines():
+        if self.opened is not None and not self.may_see_all_lines(self._roles()):
             self.champion.value = f"<p><i>{html.escape(NOT_YET)}</i></p>"
             self.download.value = ""
             self.sections.refresh(None, empty=NOT_YET)

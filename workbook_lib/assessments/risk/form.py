@@ -450,9 +450,11 @@ class RiskRegisterForm(StoreForm):
             return {}
         return {r.key: r.data for r in self.store.current(org, period, RISK.kind)}
 
-    def _risk_names(self) -> dict[str, str]:
-        """The saved risks, ID -> description, in ID order (what the treatment actions tab offers)."""
-        return {rid: str(data.get("description", "")) for rid, data in sorted(self._current().items())}
+    def _risk_names(self, current: dict[str, dict[str, str]] | None = None) -> dict[str, str]:
+        """The saved risks (``current``, else read), ID -> description, in ID order (what the treatment actions tab
+        offers)."""
+        current = self._current() if current is None else current
+        return {rid: str(data.get("description", "")) for rid, data in sorted(current.items())}
 
     def evaluation(self) -> RiskEvaluation:
         """The evaluated register saved for the chosen organisation and period, with the organisation's settings
@@ -524,7 +526,7 @@ class RiskRegisterForm(StoreForm):
                      "appears here once the first risk is saved.")
         self.sections.refresh(ev, empty=empty)
         if self.actions_panel:
-            self.actions_panel.refresh(self._risk_names())
+            self.actions_panel.refresh(self._risk_names(current))
         if message:
             self.feedback.ok(message)
 
