@@ -90,10 +90,11 @@ def test_same_seed_same_numbers_whatever_the_threads(wc):
     # a certain risk, common ones (drawn year by year) and a rare one (drawn by the gaps between its years)
     reg = register(probability=[0.3, 0.6, 0.1, 1.0, 0.01], impact_low=[1e4, 2e3, 5e5, 1e3, 1e6],
                    impact_high=[1e5, 9e3, 4e6, 5e3, 1e7], category=["A", "B", "A", "B", "A"])
-    small = load_settings().model_copy(update={"chunk_cells": 1000})  # many chunks, drawn side by side
-    one = quantify(risk_inputs(reg, wc, settings=small), trials=5_000, seed=3, threads=1).to_json()
-    two = quantify(risk_inputs(reg, wc, settings=small), trials=5_000, seed=3, threads=2).to_json()
-    other = quantify(risk_inputs(reg, wc, settings=small), trials=5_000, seed=4).to_json()
+    # many chunks drawn side by side: 160 of 250 years (four risks), and 3 of the rare risk's own (16,000 years)
+    small = load_settings().model_copy(update={"chunk_cells": 1000})
+    one = quantify(risk_inputs(reg, wc, settings=small), trials=40_000, seed=3, threads=1).to_json()
+    two = quantify(risk_inputs(reg, wc, settings=small), trials=40_000, seed=3, threads=2).to_json()
+    other = quantify(risk_inputs(reg, wc, settings=small), trials=40_000, seed=4).to_json()
     assert json.dumps(one) == json.dumps(two)
     assert one["expected_loss"] != other["expected_loss"] and one["quantiles"] != other["quantiles"]
 

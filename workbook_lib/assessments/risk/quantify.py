@@ -12,12 +12,14 @@ Speed: the years are drawn in chunks of ``chunk_cells`` risks x years on all pro
 generator (SFC64) spawned from the seed, so the numbers depend on the seed, the trials, the register and
 ``chunk_cells``, never on how many threads drew them. Per chunk:
 
-- a risk with a chance of 1 occurs every year (nothing drawn), one of 0 never;
+- a risk with a chance of 1 occurs every year (nothing drawn; its sizes fill a risk x year block summed by rows per
+  cell, without keys), one of 0 never;
 - a common risk (a chance of 1/64 or more) occurs in a year when a 16-bit random number is below round(p x 65,536):
   its chance is used **to the nearest 1/65,536** (0.0015 percentage points; a chance within 1/131,072 of 1 is
   drawn as certain);
 - a rare risk (below 1/64) is drawn by the gaps between the years it occurs, floor(log u / log(1 - p)) + 1 years
-  each (geometric, its exact chance): rare risks cost little and are not rounded;
+  each (geometric, its exact chance), in chunks of their own with ``RARE_SPAN`` times the cells (each from its own
+  generator of the seed too): rare risks cost little and are not rounded;
 - each occurrence's size is exp(sigma x z) x median with z a standard normal by Box-Muller from two 32-bit random
   numbers (float32; draws reach 6.8 standard deviations, beyond which lies a chance of 1 in 10 ** 11);
 - the sizes are summed per year and cell (category x objective) with ``np.bincount``, into arrays each thread
@@ -154,9 +156,11 @@ SPARSE_BELOW = 1 / 64  # risks rarer than this are drawn by the gaps between the
 class _Simulation:
     """The register's risks as arrays, drawn chunk by chunk (each chunk from its own generator of the seed).
 
-    Risks are taken in three blocks: certain (every year, nothing drawn), common (one 16-bit random number per risk
-    and year against the chance's threshold) and rare (geometric gaps between occurrence years). Every occurrence
-    then gets one normal draw for its size; the sizes are summed per cell (category x objective) and year."""
+    Risks are taken in three blocks: certain (every year: no occurrence drawn, their sizes fill a risk x year block
+    summed by rows per cell), common (one 16-bit random number per risk and year against the chance's threshold) and
+    rare (geometric gaps between occurrence years, in chunks of their own ``RARE_SPAN`` times as many years, since
+    they occur in fewer than one year in 64). Every occurrence gets one normal draw for its size; the sizes are summed
+    per cell (category x objective) and year."""
 
     def __init__(self, r: pd.DataFrame, cells: _Cells, trials: int, seed: int, s: QuantificationSettings,
                  threads: int | None):
@@ -166,18 +170,25 @@ class _Simulation:
         common = (p >= SPARSE_BELOW) & (level < 1 << OCCURRENCE_BITS)
         certain = (p >= 1) | ((p >= SPARSE_BELOW) & ~common)  # within 1 / 131,072 of 1: every year
         rare = (p > 0) & (p < SPARSE_BELOW)  # a chance of 0 never occurs: not drawn at all
-        self.order = np.concatenate([np.flatnonzero(certain), np.flatnonzero(common), np.flatnonzero(rare)])
+        every_year = np.flatnonzero(certain)
+        every_year = every_year[np.argsort(cells.code[every_year], kind="stable")]  # by cell: summed as rows
+        self.order = np.concatenate([every_year, np.flatnonzero(common), np.flatnonzero(rare)])
         self.blocks = (int(certain.sum()), int(common.sum()), int(rare.sum()))
+        # the certain risks' rows of each cell: where each cell's rows start, and which cell
+        self.certain_starts = np.flatnonzero(np.diff(cells.code[every_year], prepend=-1) != 0)
+        self.certain_cells = cells.code[every_year][self.certain_starts]
         self.threshold = level[common].astype(np.uint16)[:, None]  # a year occurs when its number is below
         self.log_q = np.log1p(-p[rare])  # log(1 - p): a gap of k years has chance (1 - p) ** (k - 1) p
         self.code = cells.code[self.order]
         self.sigma = r["sigma"].to_numpy(float)[self.order].astype(np.float32)
         self.median = median(r)[self.order]
-        per_chunk = max(1, s.chunk_cells // max(self.n, 1))
-        self.chunks = [(start, min(per_chunk, trials - start)) for start in range(0, trials, per_chunk)]
-        self.seeds = np.random.SeedSequence(seed).spawn(len(self.chunks))
+        n_certain, n_common, n_rare = self.blocks
+        self.chunks = _spans(trials, s.chunk_cells // max(n_certain + n_common, 1))
+        self.rare_chunks = _spans(trials, RARE_SPAN * s.chunk_cells // n_rare) if n_rare else []
+        seeds = np.random.SeedSequence(seed).spawn(len(self.chunks) + len(self.rare_chunks))
+        self.seeds, self.rare_seeds = seeds[:len(self.chunks)], seeds[len(self.chunks):]
         self.trials = trials
-        self.threads = min(threads or s.threads or os.cpu_count() or 1, len(self.chunks))
+        self.threads = min(threads or s.threads or os.cpu_count() or 1, len(self.chunks) + len(self.rare_chunks))
         self._buffers = _Buffers()  # per thread, kept from the first pass to the second (the pool's threads)
 
     def __enter__(self) -> _Simulation:
@@ -188,67 +199,133 @@ class _Simulation:
         self.pool.shutdown()
 
     def _occurrences(self, bits: np.random.BitGenerator, years: int) -> tuple[np.ndarray, np.ndarray]:
-        """A chunk's occurrences, grouped by risk in ``order``: each one's cell x year key (a view of this thread's
-        buffer) and the count per risk."""
+        """A chunk's occurrences of the common risks, grouped by risk: each one's cell x year key (a view of this
+        thread's buffer) and the count per risk."""
         w = self._buffers
-        n_certain, n_common, n_rare = self.blocks
+        n_certain, n_common, _ = self.blocks
         drawn = bits.random_raw(-(-n_common * years // 4)).view(np.uint16)[:n_common * years]
         occurs = w.get("occurs", n_common * years, bool).reshape(n_common, years)
         np.less(drawn.reshape(n_common, years), self.threshold, out=occurs)
         del drawn
         at = np.flatnonzero(occurs)  # risk-major: each risk's years together
-        rare, rare_year = _gaps(bits, self.log_q, years)
-        counts = np.concatenate([np.full(n_certain, years),
-                                 np.diff(np.searchsorted(at, np.arange(n_common + 1) * years)),
-                                 np.bincount(rare, minlength=n_rare)])
-        first, second = n_certain * years, n_certain * years + len(at)
-        key = w.get("key", second + len(rare), np.int64)
-        np.add((self.code[:n_certain] * years)[:, None], np.arange(years), out=key[:first].reshape(n_certain, years))
-        np.add(at, np.repeat((self.code[n_certain:n_certain + n_common] - np.arange(n_common)) * years,
-                             counts[n_certain:n_certain + n_common]), out=key[first:second])
-        del at
-        np.add(self.code[n_certain + n_common:][rare] * years, rare_year, out=key[second:])
+        counts = np.diff(np.searchsorted(at, np.arange(n_common + 1) * years))
+        key = w.get("key", len(at), np.int64)
+        np.add(at, np.repeat((self.code[n_certain:n_certain + n_common] - np.arange(n_common)) * years, counts),
+               out=key)
         return key, counts
 
+    def _rare(self, bits: np.random.BitGenerator, years: int) -> tuple[np.ndarray, np.ndarray]:
+        """A rare chunk's occurrences: each one's risk (among the rare, grouped) and cell x year key."""
+        risk, year = _gaps(bits, self.log_q, years)
+        return risk, self.code[len(self.code) - len(self.log_q):][risk] * years + year
+
     def _totals(self, i: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Chunk i's sums per year: per category, per objective, and the opportunities' gains."""
+        """Chunk i's sums per year of the certain and common risks: per category, per objective, and the
+        opportunities' gains. The certain risks' sizes fill a risk x year block whose rows are summed per cell; the
+        common risks' sizes are summed by their keys."""
         bits, years, c, w = np.random.SFC64(self.seeds[i]), self.chunks[i][1], self.cells, self._buffers
+        n_certain, n_common, _ = self.blocks
         key, counts = self._occurrences(bits, years)
-        size = _normals(bits, len(key), w)
-        size *= np.repeat(self.sigma, counts)
+        size = _normals(bits, n_certain * years + len(key), w)
+        every, size = size[:n_certain * years].reshape(n_certain, years), size[n_certain * years:]
+        every *= self.sigma[:n_certain, None]
+        np.exp(every, out=every)
+        block = w.get("block", n_certain * years, np.float64).reshape(n_certain, years)
+        np.multiply(every, self.median[:n_certain, None], out=block)
+        common = slice(n_certain, n_certain + n_common)
+        size *= np.repeat(self.sigma[common], counts)
         np.exp(size, out=size)
         amount = w.get("amount", len(key), np.float64)
-        np.multiply(size, np.repeat(self.median, counts), out=amount)
-        sums = np.bincount(key, amount, minlength=(c.count + 1) * years).reshape(c.count + 1, years)
+        np.multiply(size, np.repeat(self.median[common], counts), out=amount)
+        sums = _sums(key, amount, c.count + 1, years)
+        if n_certain:
+            sums[self.certain_cells] += np.add.reduceat(block, self.certain_starts, axis=0)
+        return c.total(sums[:-1], "category"), c.total(sums[:-1], "objective"), sums[-1]
+
+    def _rare_totals(self, j: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Rare chunk j's sums per year, as ``_totals``."""
+        bits, years, c = np.random.SFC64(self.rare_seeds[j]), self.rare_chunks[j][1], self.cells
+        risk, key = self._rare(bits, years)
+        rare = slice(len(self.code) - len(self.log_q), None)
+        size = _normals(bits, len(key), self._buffers)
+        size *= self.sigma[rare][risk]
+        np.exp(size, out=size)
+        sums = _sums(key, np.multiply(size, self.median[rare][risk]), c.count + 1, years)
         return c.total(sums[:-1], "category"), c.total(sums[:-1], "objective"), sums[-1]
 
     def _tail(self, i: int, in_tail: np.ndarray) -> np.ndarray:
-        """Chunk i's sum per risk over its years in the tail: the same draws again, the sizes only of the
-        occurrences in those years (the same arithmetic on the same numbers as ``_totals``)."""
-        (start, years), n_risks, w = self.chunks[i], len(self.order), self._buffers
+        """Chunk i's sum per certain and common risk over its years in the tail: the same draws again, the sizes
+        only of the occurrences in those years (the same arithmetic on the same numbers as ``_totals``)."""
+        (start, years), w = self.chunks[i], self._buffers
+        n_certain, n_common, _ = self.blocks
         bits = np.random.SFC64(self.seeds[i])
         key, counts = self._occurrences(bits, years)
+        chunk_tail = in_tail[start:start + years]
+        tail_years = np.flatnonzero(chunk_tail)
         tail = w.get("tail", len(key), bool)  # a key is cell x years + year: the chunk's tail years once per cell
-        np.take(np.tile(in_tail[start:start + years], self.cells.count + 1), key, out=tail)
+        np.take(np.tile(chunk_tail, self.cells.count + 1), key, out=tail)
         pick = np.flatnonzero(tail)
         risk = np.searchsorted(np.cumsum(counts), pick, side="right")  # occurrences are grouped by risk
-        size = _normals(bits, len(key), w, pick)
-        size *= self.sigma[risk]
+        certain = (np.arange(n_certain)[:, None] * years + tail_years).ravel()
+        size = _normals(bits, n_certain * years + len(key), w, np.concatenate([certain, pick + n_certain * years]))
+        every, size = size[:len(certain)].reshape(n_certain, len(tail_years)), size[len(certain):]
+        every *= self.sigma[:n_certain, None]
+        np.exp(every, out=every)
+        common = slice(n_certain, n_certain + n_common)
+        size *= self.sigma[common][risk]
         np.exp(size, out=size)
         out = np.zeros(self.n)
-        out[self.order] = np.bincount(risk, np.multiply(size, self.median[risk]), minlength=n_risks)
+        out[self.order[:n_certain + n_common]] = np.concatenate([
+            np.multiply(every, self.median[:n_certain, None]).sum(axis=1),
+            np.bincount(risk, np.multiply(size, self.median[common][risk]), minlength=n_common)])
         return out
 
-    def _map(self, fn, *args) -> list:
-        return list(self.pool.map(lambda i: fn(i, *args), range(len(self.chunks))))
+    def _rare_tail(self, j: int, in_tail: np.ndarray) -> np.ndarray:
+        """Rare chunk j's sum per rare risk over its years in the tail, as ``_tail``."""
+        (start, years), n_rare = self.rare_chunks[j], len(self.log_q)
+        bits = np.random.SFC64(self.rare_seeds[j])
+        risk, key = self._rare(bits, years)
+        pick = np.flatnonzero(in_tail[start + key % years])
+        rare = slice(len(self.code) - n_rare, None)
+        size = _normals(bits, len(key), self._buffers, pick)
+        size *= self.sigma[rare][risk[pick]]
+        np.exp(size, out=size)
+        out = np.zeros(self.n)
+        out[self.order[rare]] = np.bincount(risk[pick], np.multiply(size, self.median[rare][risk[pick]]),
+                                            minlength=n_rare)
+        return out
+
+    def _map(self, fn, rare_fn, *args) -> list:
+        tasks = [(fn, i) for i in range(len(self.chunks))] + [(rare_fn, j) for j in range(len(self.rare_chunks))]
+        return list(self.pool.map(lambda task: task[0](task[1], *args), tasks))
 
     def run(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        parts = self._map(self._totals)
-        return tuple(np.concatenate([p[k] for p in parts], axis=-1) for k in range(3))
+        parts = self._map(self._totals, self._rare_totals)
+        main, rare = parts[:len(self.chunks)], parts[len(self.chunks):]
+        out = tuple(np.concatenate([p[k] for p in main], axis=-1) for k in range(3))
+        for (start, years), part in zip(self.rare_chunks, rare, strict=True):
+            for total, add in zip(out, part, strict=True):
+                total[..., start:start + years] += add
+        return out
 
     def tail_losses(self, in_tail: np.ndarray) -> np.ndarray:
         """Each risk's mean amount in the tail years: the same chunks drawn again (same seeds), only summed there."""
-        return np.sum(self._map(self._tail, in_tail), axis=0) / max(int(in_tail.sum()), 1)
+        return (np.sum(self._map(self._tail, self._rare_tail, in_tail), axis=0)
+                / max(int(in_tail.sum()), 1))
+
+
+RARE_SPAN = 16  # a rare chunk has 16 times a chunk's cells: its risks occur in fewer than 1 year in 64
+
+
+def _spans(trials: int, per_chunk: int) -> list[tuple[int, int]]:
+    """(first year, years) of each chunk of ``per_chunk`` years (at least one)."""
+    per_chunk = max(1, per_chunk)
+    return [(start, min(per_chunk, trials - start)) for start in range(0, trials, per_chunk)]
+
+
+def _sums(key: np.ndarray, amount: np.ndarray, cells: int, years: int) -> np.ndarray:
+    """The amounts summed per cell x year key: cells x years (float even when there are none)."""
+    return np.bincount(key, amount, minlength=cells * years).astype(np.float64, copy=False).reshape(cells, years)
 
 
 class _Buffers(threading.local):
