@@ -132,3 +132,26 @@ def test_a_form_lists_the_first_problems_of_a_flood_and_counts_the_rest():
     feedback.error(InputError([Problem("f.csv", row, "Likelihood", "x", "a rating 1-5") for row in range(2, 2002)]))
     assert "2,000 problem(s); nothing was saved." in feedback.value
     assert feedback.value.count("<td>f.csv</td>") == 50 and "and 1,950 more problems, not listed" in feedback.value
+
+
+def test_a_section_draws_a_chart_as_the_renderer_does_without_validating_it_again():
+    # every chart function's spec is validated by the chart tests; a report draws it without Altair's validation
+    import altair as alt
+
+    from workbook_lib.core.charts import Drawn, use_static_renderer
+
+    use_static_renderer()
+    chart = alt.Chart(pd.DataFrame({"x": [1, 2], "y": [3, 4]})).mark_bar().encode(x="x:Q", y="y:Q").properties(
+        title="Two bars")
+    shown = forms._as_shown(chart)
+    assert isinstance(shown, Drawn)
+    bundle = shown._repr_mimebundle_()
+    assert bundle == chart._repr_mimebundle_()  # the same picture as Altair's own display
+    assert bundle["text/html"].startswith('<img class="wb-chart" alt="Two bars"')
+    table = forms._as_shown(pd.DataFrame({"a": [1]}))
+    assert isinstance(table, pd.DataFrame)  # anything else as it is
+    # an invalid spec is drawn as given (Altair would refuse it): validation is the tests' job, not the report's
+    broken = alt.Chart(pd.DataFrame({"x": [1]})).mark_bar().encode(x=alt.X("x:Q", bin="not a bin"))
+    with pytest.raises(Exception):  # noqa: B017, PT011 - Altair's schema error
+        broken.to_dict()
+    assert isinstance(forms._as_shown(broken)._repr_mimebundle_(), dict)

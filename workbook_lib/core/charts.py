@@ -59,6 +59,25 @@ def _fitting_svg(svg_renderer: Any, spec: dict, **metadata: Any) -> dict[str, st
             "text/plain": "<chart>"}
 
 
+class Drawn:
+    """A chart as a report shows it: its spec drawn by the active renderer without Altair validating it against the
+    Vega-Lite schema again (a third to a half of building the spec; every chart function's spec is validated by the
+    tests that draw each one, tests/test_chart_legibility.py)."""
+
+    def __init__(self, chart: Any):
+        self.chart = chart
+
+    def _repr_mimebundle_(self, *_args: Any, **_kwargs: Any) -> Any:
+        spec = self.chart.to_dict(validate=False, context={"pre_transform": False})
+        return altair().renderers.get()(spec)
+
+
+def drawn(shown: Any) -> Any:
+    """An Altair chart as ``Drawn``; anything else as it is."""
+    kind = type(shown)
+    return Drawn(shown) if kind.__module__.startswith("altair.") and hasattr(kind, "to_dict") else shown
+
+
 def fitting_image(svg: str, alt_text: str = "") -> str:
     """An ``<img>`` of ``svg`` (inline, no file) at its own size, scaled down to fit a narrower container."""
     data = base64.b64encode(svg.encode("utf-8")).decode("ascii")

@@ -36,7 +36,7 @@ from IPython.display import HTML, Markdown, display
 
 from workbook_lib.core import access
 from workbook_lib.core.access import user_from_environ
-from workbook_lib.core.charts import warm_renderer
+from workbook_lib.core.charts import drawn, warm_renderer
 from workbook_lib.core.due import read_only_line
 from workbook_lib.core.errors import InputError, Problem, StoreError, more_line
 from workbook_lib.core.leftovers import remove_stale, tagged
@@ -429,7 +429,7 @@ def _as_shown(shown: Any) -> Any:
     through ``markdown``, which shows only an ``Md`` as markup; anything else (HTML tables, charts) as it is."""
     if isinstance(shown, Markdown):
         shown = shown.data
-    return markdown(shown) if isinstance(shown, str) else shown
+    return markdown(shown) if isinstance(shown, str) else drawn(shown)
 
 
 def download_link(data: bytes, filename: str, label: str,

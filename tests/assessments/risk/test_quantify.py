@@ -278,3 +278,37 @@ def test_too_many_groups_and_bad_run_options_are_said(wc):
     for bad in ({"trials": 0}, {"seed": -1}, {"tolerable_loss": -5.0}, {"tolerable_loss": float("nan")}):
         with pytest.raises(ParameterError):
             quantify(inputs, **bad)
+
+
+def test_rare_risks_are_added_to_their_category_objective_and_the_gains(wc):
+    # rare risks (below 1 / 64) are drawn in chunks of their own and added one by one: each lands in its category,
+    # its objective and, for an opportunity, the gains; the groups add up to the register
+    reg = register(probability=[0.01, 0.012, 0.3, 0.015, 1.0], impact_low=[1e5, 2e5, 1e3, 5e4, 10.0],
+                   impact_high=[1e6, 9e5, 5e3, 5e5, 10.0], category=["A", "B", "A", "B", "A"],
+                   objective=["Water", "Roads", "Roads", "Water", "Water"],
+                   opportunity=[False, False, False, True, False])
+    q = quantify(risk_inputs(reg, wc), trials=200_000, seed=9)
+    by_category = sum(g["expected_loss"] for g in q.per_category.values())
+    by_objective = sum(g["expected_loss"] for g in q.per_objective.values())
+    assert by_category == pytest.approx(q.expected_loss, rel=1e-12)
+    assert by_objective == pytest.approx(q.expected_loss, rel=1e-12)
+    mu, sigma = lognormal(5e4, 5e5)
+    gain, p = q.net_value["expected_gain"], 0.015
+    mean, second = math.exp(mu + sigma ** 2 / 2), math.exp(2 * mu + 2 * sigma ** 2)
+    assert abs(gain - p * mean) < 4 * math.sqrt((p * second - (p * mean) ** 2) / q.trials)
+    contribution = q.per_risk_contribution.set_index("risk_id")["expected_loss"]
+    water = q.per_objective["Water"]["expected_loss"]  # R1 (rare) and R5 (certain, 10 a year)
+    mu1, sigma1 = lognormal(1e5, 1e6)
+    se = math.sqrt((0.01 * math.exp(2 * mu1 + 2 * sigma1 ** 2) - contribution["R1"] ** 2) / q.trials)
+    assert abs(water - contribution["R1"] - 10.0) < 4 * se
+
+
+def test_groups_of_rows_are_summed_alike_one_by_one_or_all_at_once():
+    from workbook_lib.assessments.risk.quantify import FEW_GROUPS, _row_sums
+
+    rng = np.random.default_rng(1)
+    rows, starts = rng.random((300, 50)), np.r_[0, np.sort(rng.choice(np.arange(1, 300), FEW_GROUPS + 5, False))]
+    many = _row_sums(rows, starts)
+    assert np.allclose(many, np.add.reduceat(rows, starts, axis=0))
+    few = _row_sums(rows, starts[:10])
+    assert np.allclose(few, [rows[a:b].sum(axis=0) for a, b in zip(starts[:10], [*starts[1:10], 300], strict=True)])

@@ -214,10 +214,6 @@ class _Simulation:
                out=key)
         return key, counts
 
-    def _rare(self, bits: np.random.BitGenerator, years: int) -> tuple[np.ndarray, np.ndarray]:
-        """A rare chunk's occurrences: each one's risk (among the rare, grouped) and cell x year key."""
-        risk, year = _gaps(bits, self.log_q, years)
-        return risk, self.code[len(self.code) - len(self.log_q):][risk] * years + year
 
     def _totals(self, i: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Chunk i's sums per year of the certain and common risks: per category, per objective, and the
@@ -239,19 +235,18 @@ class _Simulation:
         np.multiply(size, np.repeat(self.median[common], counts), out=amount)
         sums = _sums(key, amount, c.count + 1, years)
         if n_certain:
-            sums[self.certain_cells] += np.add.reduceat(block, self.certain_starts, axis=0)
+            sums[self.certain_cells] += _row_sums(block, self.certain_starts)
         return c.total(sums[:-1], "category"), c.total(sums[:-1], "objective"), sums[-1]
 
     def _rare_totals(self, j: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Rare chunk j's sums per year, as ``_totals``."""
-        bits, years, c = np.random.SFC64(self.rare_seeds[j]), self.rare_chunks[j][1], self.cells
-        risk, key = self._rare(bits, years)
+        """Rare chunk j's occurrences: each one's cell, year of the run and amount (few: added one by one)."""
+        bits, (start, years) = np.random.SFC64(self.rare_seeds[j]), self.rare_chunks[j]
+        risk, year = _gaps(bits, self.log_q, years)
         rare = slice(len(self.code) - len(self.log_q), None)
-        size = _normals(bits, len(key), self._buffers)
+        size = _normals(bits, len(risk), self._buffers)
         size *= self.sigma[rare][risk]
         np.exp(size, out=size)
-        sums = _sums(key, np.multiply(size, self.median[rare][risk]), c.count + 1, years)
-        return c.total(sums[:-1], "category"), c.total(sums[:-1], "objective"), sums[-1]
+        return self.code[rare][risk], year + start, np.multiply(size, self.median[rare][risk])
 
     def _tail(self, i: int, in_tail: np.ndarray) -> np.ndarray:
         """Chunk i's sum per certain and common risk over its years in the tail: the same draws again, the sizes
@@ -284,10 +279,10 @@ class _Simulation:
         """Rare chunk j's sum per rare risk over its years in the tail, as ``_tail``."""
         (start, years), n_rare = self.rare_chunks[j], len(self.log_q)
         bits = np.random.SFC64(self.rare_seeds[j])
-        risk, key = self._rare(bits, years)
-        pick = np.flatnonzero(in_tail[start + key % years])
+        risk, year = _gaps(bits, self.log_q, years)
+        pick = np.flatnonzero(in_tail[start + year])
         rare = slice(len(self.code) - n_rare, None)
-        size = _normals(bits, len(key), self._buffers, pick)
+        size = _normals(bits, len(risk), self._buffers, pick)
         size *= self.sigma[rare][risk[pick]]
         np.exp(size, out=size)
         out = np.zeros(self.n)
@@ -303,9 +298,8 @@ class _Simulation:
         parts = self._map(self._totals, self._rare_totals)
         main, rare = parts[:len(self.chunks)], parts[len(self.chunks):]
         out = tuple(np.concatenate([p[k] for p in main], axis=-1) for k in range(3))
-        for (start, years), part in zip(self.rare_chunks, rare, strict=True):
-            for total, add in zip(out, part, strict=True):
-                total[..., start:start + years] += add
+        for cell, year, amount in rare:
+            self.cells.add(out, cell, year, amount)
         return out
 
     def tail_losses(self, in_tail: np.ndarray) -> np.ndarray:
@@ -321,6 +315,19 @@ def _spans(trials: int, per_chunk: int) -> list[tuple[int, int]]:
     """(first year, years) of each chunk of ``per_chunk`` years (at least one)."""
     per_chunk = max(1, per_chunk)
     return [(start, min(per_chunk, trials - start)) for start in range(0, trials, per_chunk)]
+
+
+FEW_GROUPS = 64  # up to this many groups of rows are summed one by one (each a fast sum down its rows)
+
+
+def _row_sums(rows: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """The sums of consecutive groups of rows, each group starting at one of ``starts``. A few groups are summed one
+    by one, down their rows (numpy adds whole rows); many with ``np.add.reduceat``, which adds a column at a time
+    (8-10x slower an element when the rows are long)."""
+    if len(starts) > FEW_GROUPS:
+        return np.add.reduceat(rows, starts, axis=0)
+    ends = [*starts[1:], len(rows)]
+    return np.stack([rows[a:b].sum(axis=0) for a, b in zip(starts, ends, strict=True)])
 
 
 def _sums(key: np.ndarray, amount: np.ndarray, cells: int, years: int) -> np.ndarray:
@@ -442,19 +449,30 @@ class _Cells:
         self.code[threat] = cell
         # per grouping: how many groups, the cells in order of their group, where each group starts among them
         # and which group that is
-        self._by = {}
+        self._by, self._group = {}, {}
         for name, group, groups in (("category", used // width, max(len(categories), 1)),
                                     ("objective", used % width, len(objectives))):
             order = np.argsort(group, kind="stable")
             starts = np.flatnonzero(np.diff(group[order], prepend=-1) != 0)
             self._by[name] = groups, order, starts, group[order][starts]
+            self._group[name] = group
+
+    def add(self, totals: tuple[np.ndarray, np.ndarray, np.ndarray], cell: np.ndarray, year: np.ndarray,
+            amount: np.ndarray) -> None:
+        """Occurrences (cell, year, amount) added into a run's sums per category, per objective and its gains."""
+        by_category, by_objective, gain = totals
+        threat = cell < self.count
+        for name, out in (("category", by_category), ("objective", by_objective)):
+            if len(out) and len(self._by[name][1]):
+                np.add.at(out, (self._group[name][cell[threat]], year[threat]), amount[threat])
+        np.add.at(gain, year[~threat], amount[~threat])
 
     def total(self, sums: np.ndarray, by: str) -> np.ndarray:
         """Cell x year sums -> group x year sums, ``by`` "category" or "objective" (none: nothing is summed)."""
         groups, order, starts, which = self._by[by]
         out = np.zeros((groups, sums.shape[1]))
         if groups and len(order):
-            out[which] = np.add.reduceat(sums[order], starts, axis=0)
+            out[which] = _row_sums(sums[order], starts)
         return out
 
 
