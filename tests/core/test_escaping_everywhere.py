@@ -32,6 +32,7 @@ from workbook_lib.app import notebook as app_notebook
 from workbook_lib.assessments import get, shared_fields
 from workbook_lib.core import forms, outputs
 from workbook_lib.core import params as wb_params
+from workbook_lib.core.charts import Drawn
 from workbook_lib.core.outputs import Md, markdown, md, md_list
 
 HOSTILE = ("<img src=x onerror=alert(1)> <script>alert(1)</script> **hostile-bold** _hostile-em_ ~~gone~~ "
@@ -181,7 +182,8 @@ def _bundle(shown: Any) -> tuple[str, str] | None:
         return "text/markdown", shown.data
     if isinstance(shown, HTML):
         return "text/html", shown.data
-    assert type(shown).__module__.startswith("altair"), f"a section displays {type(shown)}: check its text too"
+    chart = shown.chart if isinstance(shown, Drawn) else shown  # a chart as a section draws it
+    assert type(chart).__module__.startswith("altair"), f"a section displays {type(shown)}: check its text too"
     return None
 
 
