@@ -312,3 +312,15 @@ def test_groups_of_rows_are_summed_alike_one_by_one_or_all_at_once():
     assert np.allclose(many, np.add.reduceat(rows, starts, axis=0))
     few = _row_sums(rows, starts[:10])
     assert np.allclose(few, [rows[a:b].sum(axis=0) for a, b in zip(starts[:10], [*starts[1:10], 300], strict=True)])
+
+
+def test_a_money_range_too_wide_to_simulate_is_not_quantified_and_says_why(wc):
+    # a 90 % interval from 1 to 10 ** 20 would overflow the 32-bit sizes (exp of more than 88): never an infinite loss
+    reg = register(probability=[0.5, 0.5], impact_low=[1.0, 1e4], impact_high=[1e20, 1e5])
+    q = quantify(risk_inputs(reg, wc), trials=20_000, seed=1)
+    assert q.per_risk_contribution["risk_id"].tolist() == ["R2"]
+    reason = q.not_quantified.set_index("risk_id").loc["R1", "reason"]
+    assert "impact_high is more than 1,000,000,000,000 times impact_low" in reason
+    assert math.isfinite(q.expected_loss) and math.isfinite(q.quantiles[0.99])
+    with pytest.raises(ValueError, match="max_range_ratio 1e\\+40 is too wide"):
+        load_settings().model_validate({**load_settings().model_dump(), "max_range_ratio": 1e40})

@@ -34,6 +34,8 @@ STAGES = ("inherent", "residual")
 INPUT_COLUMNS = ["risk_id", "category", "objective", "side", "probability", "probability_low", "probability_high",
                  "probability_source", "impact_low", "impact_high", "impact_source", "mu", "sigma", "volatility"]
 MAX_TRIALS = 10_000_000  # simulated years a run may ask for
+LARGEST_NORMAL = 6.8  # the largest normal draw of the simulation (risk/quantify.py: Box-Muller from 32-bit numbers)
+FLOAT32_LOG_MAX = 88.7  # exp() of more overflows a 32-bit number (each size is drawn as one)
 NO_CATEGORY, NO_OBJECTIVE = "(no category)", "(no objective)"
 YES, NO = ("yes", "y", "true", "1", "x"), ("no", "n", "false", "0", "")
 
@@ -48,6 +50,7 @@ class QuantificationSettings(Strict):
     tail_contribution_cells: int = Field(ge=0)
     interval: float = Field(gt=0, lt=1)
     open_end_multiple: float = Field(gt=1)
+    max_range_ratio: float = Field(gt=1)
     value_map: list[float] = Field(min_length=3, max_length=3)
     exceedance_points: int = Field(ge=2, le=1000)
     max_groups: int = Field(ge=1)
@@ -62,6 +65,9 @@ class QuantificationSettings(Strict):
                 raise ValueError(f"{key} must be ascending chances between 0 and 1, got {values}")
         if self.tail not in self.confidence:
             raise ValueError(f"tail {self.tail} must be one of the confidence levels {self.confidence}")
+        if math.log(self.max_range_ratio) / (2 * self.z) * LARGEST_NORMAL >= FLOAT32_LOG_MAX:
+            raise ValueError(f"max_range_ratio {self.max_range_ratio:g} is too wide: the simulation draws a size as "
+                             "a 32-bit number, which such a range would overflow")
         return self
 
     @property
@@ -218,6 +224,9 @@ def _impact(f: pd.DataFrame, m: Methodology, prefix: str, level_column: str, s: 
         problem = _join(problem, np.where((low <= 0) | (high <= 0), "amounts must be above 0 (the size of a loss or "
                                                                     "gain; mark a gain with opportunity)", ""))
         problem = _join(problem, np.where(low > high, f"{prefix}impact_low above {prefix}impact_high", ""))
+        problem = _join(problem, np.where(high > low * s.max_range_ratio,
+                                          f"{prefix}impact_high is more than {s.max_range_ratio:,.0f} times "
+                                          f"{prefix}impact_low: a range that wide cannot be simulated", ""))
     use = given & (problem == "")
     out["lo"][use], out["hi"][use] = low[use], high[use]
     out["source"][use] = "register"
