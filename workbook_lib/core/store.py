@@ -314,9 +314,10 @@ class Store:
         with an audit row) when the author may not write them (core/access.py).
         """
         _check_kind(kind)
-        if (kind in (ACCESS_KIND, ORGANISATION_KIND)) != (period.strip() == ACCESS_PERIOD):
+        kept_apart = kind in (ACCESS_KIND, ORGANISATION_KIND)  # kept under no period
+        if kept_apart != (period.strip() == ACCESS_PERIOD):
             raise StoreError(f"the period {ACCESS_PERIOD} keeps only who may see and change what: "
-                             "choose another period" if kind not in (ACCESS_KIND, ORGANISATION_KIND) else
+                             "choose another period" if not kept_apart else
                              "access records are kept by `workbook access grant`, under no period")
         payload = {str(k): None if v is None else _clean(v) for k, v in rows.items()}
         check_names(organisation, period, payload, method, source)
@@ -354,11 +355,11 @@ class Store:
         else:
             owners = {key: [OWNER_OF[kind](d) for d in (data, before.get(key)) if d is not None]
                       for key, data in payload.items()}
+        held = {organisation_key(p) for p in mine}
         foreign = [key for key, found in owners.items()
-                   if not all(organisation_key(str(o or "")) in {organisation_key(p) for p in mine} for o in found)]
+                   if not all(organisation_key(str(o or "")) in held for o in found)]
         if foreign:
-            held = " or ".join(mine)
-            message = (f"You may change only what you own in {organisation} (as {held}): "
+            message = (f"You may change only what you own in {organisation} (as {' or '.join(mine)}): "
                        f"{', '.join(foreign[:5])}{' and more' if len(foreign) > 5 else ''} "
                        f"{'is' if len(foreign) == 1 else 'are'} not yours; ask its risk champion")
             self._refuse(message, user, organisation, "write", period, kind)

@@ -34,6 +34,7 @@ from __future__ import annotations
 import math
 import os
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from statistics import NormalDist
@@ -183,6 +184,10 @@ class _Simulation:
         self.sigma = r["sigma"].to_numpy(float)[self.order].astype(np.float32)
         self.median = median(r)[self.order]
         n_certain, n_common, n_rare = self.blocks
+        # each block's place in ``order`` (and in code, sigma and median)
+        self.certain = slice(0, n_certain)
+        self.common = slice(n_certain, n_certain + n_common)
+        self.rare = slice(n_certain + n_common, self.n)
         self.chunks = _spans(trials, s.chunk_cells // max(n_certain + n_common, 1))
         self.rare_chunks = _spans(trials, RARE_SPAN * s.chunk_cells // n_rare) if n_rare else []
         seeds = np.random.SeedSequence(seed).spawn(len(self.chunks) + len(self.rare_chunks))
@@ -210,29 +215,32 @@ class _Simulation:
         at = np.flatnonzero(occurs)  # risk-major: each risk's years together
         counts = np.diff(np.searchsorted(at, np.arange(n_common + 1) * years))
         key = w.get("key", len(at), np.int64)
-        np.add(at, np.repeat((self.code[n_certain:n_certain + n_common] - np.arange(n_common)) * years, counts),
-               out=key)
+        np.add(at, np.repeat((self.code[self.common] - np.arange(n_common)) * years, counts), out=key)
         return key, counts
 
+    def _amounts(self, z: np.ndarray, block: slice, spread: Callable[[np.ndarray], np.ndarray],
+                 out: np.ndarray | None = None) -> np.ndarray:
+        """The sizes of a block's occurrences from their normal draws (``z``, changed in place): exp(sigma x z) x
+        median, float64. ``spread`` takes the block's per-risk values to ``z``'s shape (``_per_row``, a repeat by
+        each risk's count, or each draw's risk). The one arithmetic of a year's totals and of the tail's second
+        pass, so that both get the same numbers."""
+        z *= spread(self.sigma[block])
+        np.exp(z, out=z)
+        return np.multiply(z, spread(self.median[block]), out=out)
 
     def _totals(self, i: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Chunk i's sums per year of the certain and common risks: per category, per objective, and the
         opportunities' gains. The certain risks' sizes fill a risk x year block whose rows are summed per cell; the
         common risks' sizes are summed by their keys."""
         bits, years, c, w = np.random.SFC64(self.seeds[i]), self.chunks[i][1], self.cells, self._buffers
-        n_certain, n_common, _ = self.blocks
+        n_certain = self.blocks[0]
         key, counts = self._occurrences(bits, years)
         size = _normals(bits, n_certain * years + len(key), w)
         every, size = size[:n_certain * years].reshape(n_certain, years), size[n_certain * years:]
-        every *= self.sigma[:n_certain, None]
-        np.exp(every, out=every)
-        block = w.get("block", n_certain * years, np.float64).reshape(n_certain, years)
-        np.multiply(every, self.median[:n_certain, None], out=block)
-        common = slice(n_certain, n_certain + n_common)
-        size *= np.repeat(self.sigma[common], counts)
-        np.exp(size, out=size)
-        amount = w.get("amount", len(key), np.float64)
-        np.multiply(size, np.repeat(self.median[common], counts), out=amount)
+        block = self._amounts(every, self.certain, _per_row,
+                              out=w.get("block", every.size, np.float64).reshape(every.shape))
+        amount = self._amounts(size, self.common, lambda a: np.repeat(a, counts),
+                               out=w.get("amount", len(key), np.float64))
         sums = _sums(key, amount, c.count + 1, years)
         if n_certain:
             sums[self.certain_cells] += _row_sums(block, self.certain_starts)
@@ -242,11 +250,8 @@ class _Simulation:
         """Rare chunk j's occurrences: each one's cell, year of the run and amount (few: added one by one)."""
         bits, (start, years) = np.random.SFC64(self.rare_seeds[j]), self.rare_chunks[j]
         risk, year = _gaps(bits, self.log_q, years)
-        rare = slice(len(self.code) - len(self.log_q), None)
-        size = _normals(bits, len(risk), self._buffers)
-        size *= self.sigma[rare][risk]
-        np.exp(size, out=size)
-        return self.code[rare][risk], year + start, np.multiply(size, self.median[rare][risk])
+        amount = self._amounts(_normals(bits, len(risk), self._buffers), self.rare, lambda a: a[risk])
+        return self.code[self.rare][risk], year + start, amount
 
     def _tail(self, i: int, in_tail: np.ndarray) -> np.ndarray:
         """Chunk i's sum per certain and common risk over its years in the tail: the same draws again, the sizes
@@ -264,30 +269,21 @@ class _Simulation:
         certain = (np.arange(n_certain)[:, None] * years + tail_years).ravel()
         size = _normals(bits, n_certain * years + len(key), w, np.concatenate([certain, pick + n_certain * years]))
         every, size = size[:len(certain)].reshape(n_certain, len(tail_years)), size[len(certain):]
-        every *= self.sigma[:n_certain, None]
-        np.exp(every, out=every)
-        common = slice(n_certain, n_certain + n_common)
-        size *= self.sigma[common][risk]
-        np.exp(size, out=size)
         out = np.zeros(self.n)
         out[self.order[:n_certain + n_common]] = np.concatenate([
-            np.multiply(every, self.median[:n_certain, None]).sum(axis=1),
-            np.bincount(risk, np.multiply(size, self.median[common][risk]), minlength=n_common)])
+            self._amounts(every, self.certain, _per_row).sum(axis=1),
+            np.bincount(risk, self._amounts(size, self.common, lambda a: a[risk]), minlength=n_common)])
         return out
 
     def _rare_tail(self, j: int, in_tail: np.ndarray) -> np.ndarray:
         """Rare chunk j's sum per rare risk over its years in the tail, as ``_tail``."""
-        (start, years), n_rare = self.rare_chunks[j], len(self.log_q)
+        start, years = self.rare_chunks[j]
         bits = np.random.SFC64(self.rare_seeds[j])
         risk, year = _gaps(bits, self.log_q, years)
         pick = np.flatnonzero(in_tail[start + year])
-        rare = slice(len(self.code) - n_rare, None)
-        size = _normals(bits, len(risk), self._buffers, pick)
-        size *= self.sigma[rare][risk[pick]]
-        np.exp(size, out=size)
+        amount = self._amounts(_normals(bits, len(risk), self._buffers, pick), self.rare, lambda a: a[risk[pick]])
         out = np.zeros(self.n)
-        out[self.order[rare]] = np.bincount(risk[pick], np.multiply(size, self.median[rare][risk[pick]]),
-                                            minlength=n_rare)
+        out[self.order[self.rare]] = np.bincount(risk[pick], amount, minlength=len(self.log_q))
         return out
 
     def _map(self, fn, rare_fn, *args) -> list:
@@ -304,8 +300,12 @@ class _Simulation:
 
     def tail_losses(self, in_tail: np.ndarray) -> np.ndarray:
         """Each risk's mean amount in the tail years: the same chunks drawn again (same seeds), only summed there."""
-        return (np.sum(self._map(self._tail, self._rare_tail, in_tail), axis=0)
-                / max(int(in_tail.sum()), 1))
+        return np.sum(self._map(self._tail, self._rare_tail, in_tail), axis=0) / max(int(in_tail.sum()), 1)
+
+
+def _per_row(values: np.ndarray) -> np.ndarray:
+    """One value per risk as a column: it then applies to each risk's row of years."""
+    return values[:, None]
 
 
 RARE_SPAN = 16  # a rare chunk has 16 times a chunk's cells: its risks occur in fewer than 1 year in 64
