@@ -329,6 +329,17 @@ def test_a_near_namesake_is_proposed_never_started_by_a_save(store):
         store.create_organisation("BLUE crane route municipality", Author("Ayanda"))
 
 
+def test_a_first_save_racing_another_process_to_the_same_new_organisation_is_no_slip(store, monkeypatch):
+    """Two processes saving first to one new organisation: the other one may start it between the look for the name
+    and the look for near names (CI: sixteen writers, one refused "no organisation named 'Org'; did you mean
+    Org?"). The name itself is never a slip of itself."""
+    store.save("Camdeboo Local Municipality", PERIOD, "risk", RISK, Author("Other process"))
+    monkeypatch.setattr(type(store), "organisation_named", lambda self, name: None)  # looked before it was started
+    store.save("Camdeboo Local Municipality", PERIOD, "risk", {"R-2": {"risk_id": "R-2"}}, Author("This process"))
+    monkeypatch.undo()
+    assert [r.key for r in store.current("Camdeboo Local Municipality", PERIOD, "risk")] == ["R-1", "R-2"]
+
+
 def test_a_rename_keeps_periods_records_history_and_access(shared):
     lindiwe = as_user(shared, "Lindiwe")
     with pytest.raises(AccessRefused, match="Only the risk champion"):

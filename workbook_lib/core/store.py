@@ -575,6 +575,9 @@ class Store:
         if self.organisation_named(organisation) is not None:
             return
         near = self.near_organisations(organisation, cutoff=SLIP)
+        # another process may have started this very organisation since the line above: its own name is no slip
+        if any(organisation_key(n) == organisation_key(organisation) for n in near):
+            return
         if near:
             raise StoreError(f"nothing was saved: there is no organisation named {organisation.strip()!r}; did you "
                              f"mean {' or '.join(near)}? Choose it, or ask the administrator to create a new "
