@@ -22,6 +22,7 @@ A page that answers with an error, or whose button is not interactive within 180
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
@@ -79,6 +80,9 @@ def floor_notebooks(folder: Path) -> Path:
     return where
 
 
+STARTED: list[App] = []  # every server this run started, for their logs when a load fails
+
+
 class App:
     """``workbook app`` (or, for the floor, Voilà with workbook app's command line) on a free port."""
 
@@ -92,16 +96,24 @@ class App:
             command += ["--preheat"] if preheat else []
         else:
             command, env = voila_command(self.port, preheat=preheat, folder=notebooks), voila_environment(env)
-        log = folder / f"voila-{self.port}.log"
-        self.log = open(log, "w")  # noqa: SIM115 - closed in stop()
+        self.log_path = folder / f"voila-{self.port}.log"
+        self.log = open(self.log_path, "w")  # noqa: SIM115 - closed in stop()
+        STARTED.append(self)
         self.proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
                                      start_new_session=True)
         self.base = f"http://127.0.0.1:{self.port}"
         try:
-            wait_until_serving(self.base + "/", self.proc, "Voilà", log=log)
+            wait_until_serving(self.base + "/", self.proc, "Voilà", log=self.log_path)
         except SystemExit:
             self.stop()
             raise
+
+    def tail(self, lines: int = 80) -> str:
+        """The end of this server's log (its kernels write there too): what it was doing when a load failed."""
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError as exc:
+            return f"(no log: {exc})"
 
     def stop(self) -> None:
         """Stop the server (its own process group), kernels included."""
@@ -152,6 +164,17 @@ def preheated_loads(browser, app: App, page: str, warm: float, loads: int) -> li
     return out
 
 
+@contextlib.contextmanager
+def logs_shown_on_failure():
+    """A failed load prints the end of each server's log (before the temporary folder holding them goes)."""
+    try:
+        yield
+    except BaseException:
+        for app in STARTED:
+            print(f"--- the end of {app.log_path.name} ---\n{app.tail()}", file=sys.stderr)
+        raise
+
+
 def main() -> None:
     from playwright.sync_api import sync_playwright
 
@@ -164,7 +187,7 @@ def main() -> None:
     check(min(args.loads, args.cold_loads, args.cached_loads) >= 1, "every kind of load needs at least one")
     executable = chromium()
     print(machine())
-    with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
+    with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p, logs_shown_on_failure():
         browser = p.chromium.launch(executable_path=executable, args=ARGS)
         app = App(False, Path(tmp))
         try:

@@ -23,7 +23,7 @@ SCRIPTS = ["scoring.py", "batch.py", "load_test.py", "peak_memory.py", "register
            "quantified_run.py"]
 
 
-def _tail(text: str, chars: int = 6000) -> str:
+def _tail(text: str, chars: int = 14000) -> str:
     return text[-chars:] if text else "(nothing)"
 
 
