@@ -1,13 +1,15 @@
 """Voilà: time until the first form widget (the risk form's Save button) is interactive in Chromium,
 cold and with a preheated kernel, against Voilà's own floor measured in the same run.
 
-    .venv/bin/python bench/voila.py [--warm 40] [--loads 3] [--cold-loads 2] [--cached-loads 2] [--smoke]
+    .venv/bin/python bench/voila.py [--warm 5] [--loads 3] [--cold-loads 2] [--cached-loads 2] [--smoke]
 
 Target: preheated under 1 s. Serves ``workbook app`` on a free loopback port with a throw-away store
 holding the shipped Karoo Vale register (the page's default organisation, so the report and its charts
 render), and drives Debian's Chromium with Playwright (no browser download). "Cold": a kernel is started
-for the page. "Preheated": ``workbook app --preheat``, measured --warm seconds after the previous load so the
-pool has its next kernel ready. Each preheated load is a first visit (a new browser context, empty cache).
+for the page. "Preheated": ``workbook app --preheat``, measured once the server's log says the page's next
+preheated kernel has built its page and waits for its request (the line ``serve`` prints), then --warm more
+seconds for the machine to settle (up to ``READY_S`` for the pool to fill; past it the run ends with the log).
+Each preheated load is a first visit (a new browser context, empty cache).
 
 "Floor": the same Voilà command line (template, flags, preheated) serving a notebook that shows one button
 and nothing else: what Voilà's front end costs on this machine before any form exists. The ratio
@@ -16,7 +18,8 @@ risk form / floor says how much the form itself adds.
 For every load it prints where the time went: when the page had arrived (server done), when the DOM was
 parsed, when the kernel's websocket opened (Voilà's front end started), and when the button was interactive.
 A page that answers with an error, or whose button is not interactive within 180 s, ends the run with status 1.
-``--smoke``: one load of each kind (cold, preheated, returning visitor, floor), no wait for the pool.
+``--smoke``: one load of each kind (cold, preheated, returning visitor, floor), no --warm wait once the pool is
+ready. A failed run prints the end of each server's log.
 """
 
 from __future__ import annotations
@@ -47,9 +50,10 @@ save.add_class("wb-save")
 form = w.VBox([save])
 form.add_class("wb-risk-form")
 form"""
-FLOOR_WAIT = """import os
+FLOOR_WAIT = """import os, sys
 if os.environ.get("VOILA_PREHEAT") == "True" and "SERVER_SOFTWARE" not in os.environ:
     from voila.utils import wait_for_request
+    print("[workbook] preheated floor ready, waiting for its page request", file=sys.__stderr__, flush=True)
     wait_for_request()"""
 
 
@@ -80,6 +84,8 @@ def floor_notebooks(folder: Path) -> Path:
     return where
 
 
+READY = {PAGE: "RiskRegisterForm", FLOOR_PAGE: "floor"}  # what a page's preheated kernel prints when ready
+READY_S = 300  # the longest a preheated pool may take to fill (seven notebooks' kernels start at once)
 STARTED: list[App] = []  # every server this run started, for their logs when a load fails
 
 
@@ -98,6 +104,7 @@ class App:
             command, env = voila_command(self.port, preheat=preheat, folder=notebooks), voila_environment(env)
         self.log_path = folder / f"voila-{self.port}.log"
         self.log = open(self.log_path, "w")  # noqa: SIM115 - closed in stop()
+        self.handed_out: dict[str, int] = {}  # preheated pages loaded so far, by what their kernel prints
         STARTED.append(self)
         self.proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
                                      start_new_session=True)
@@ -107,6 +114,15 @@ class App:
         except SystemExit:
             self.stop()
             raise
+
+    def wait_for_preheated(self, marker: str) -> None:
+        """Wait until the log says one more kernel than handed out so far has built ``marker``'s page and waits for
+        its request (``core.forms.serve`` prints it); end the run with the log after ``READY_S`` seconds."""
+        wanted, deadline = self.handed_out.get(marker, 0) + 1, time.time() + READY_S
+        while self.log_path.read_text(errors="replace").count(f"[workbook] preheated {marker} ready") < wanted:
+            check(self.proc.poll() is None, f"the server stopped (status {self.proc.poll()})")
+            check(time.time() < deadline, f"no preheated {marker} page was ready within {READY_S} s")
+            time.sleep(0.5)
 
     def tail(self, lines: int = 80) -> str:
         """The end of this server's log (its kernels write there too): what it was doing when a load failed."""
@@ -159,8 +175,10 @@ def show(name: str, loads: list[dict[str, float]]) -> float:
 def preheated_loads(browser, app: App, page: str, warm: float, loads: int) -> list[dict[str, float]]:
     out = []
     for _ in range(loads):
-        time.sleep(warm)  # the pool refills fill_delay seconds after a kernel is handed out
+        app.wait_for_preheated(READY[page])  # the pool refills fill_delay seconds after a kernel is handed out
+        time.sleep(warm)
         out.append(load(browser, app.base + page))
+        app.handed_out[READY[page]] = app.handed_out.get(READY[page], 0) + 1
     return out
 
 
@@ -179,7 +197,7 @@ def main() -> None:
     from playwright.sync_api import sync_playwright
 
     ap = argparse.ArgumentParser()
-    ap.add_argument("--warm", type=float, default=40, help="seconds to let the preheated pool fill")
+    ap.add_argument("--warm", type=float, default=5, help="seconds to wait once the preheated page is ready")
     ap.add_argument("--loads", type=int, default=3, help="preheated loads of each page")
     ap.add_argument("--cold-loads", type=int, default=2, help="loads on the server without a preheated pool")
     ap.add_argument("--cached-loads", type=int, default=2, help="preheated loads by a returning visitor")
@@ -198,7 +216,7 @@ def main() -> None:
         try:
             hot = preheated_loads(browser, app, PAGE, args.warm, args.loads)
             context = browser.new_context()  # a returning visitor: Voilà's JS and CSS in the browser cache
-            load(context, app.base + PAGE)
+            preheated_loads(context, app, PAGE, 0, 1)  # fills the cache; takes the pool's next kernel too
             cached = preheated_loads(context, app, PAGE, args.warm, args.cached_loads)
             context.close()
         finally:

@@ -463,8 +463,9 @@ class _Cells:
         by_category, by_objective, gain = totals
         threat = cell < self.count
         for name, out in (("category", by_category), ("objective", by_objective)):
-            if len(out) and len(self._by[name][1]):
-                np.add.at(out, (self._group[name][cell[threat]], year[threat]), amount[threat])
+            if len(out) and len(self._by[name][1]):  # one flat index: numpy's add.at is 2x faster on one axis
+                flat = self._group[name][cell[threat]] * out.shape[1] + year[threat]
+                np.add.at(out.reshape(-1), flat, amount[threat])
         np.add.at(gain, year[~threat], amount[~threat])
 
     def total(self, sums: np.ndarray, by: str) -> np.ndarray:
