@@ -110,6 +110,14 @@ def altair() -> ModuleType:
     return alt
 
 
+def tooltips(*fields: Any) -> list[Any]:
+    """A chart's tooltip: a field named by text ("risk_id", "loss:Q") as Altair's Tooltip channel, anything else as
+    given. Altair turns a channel given as text into its class by searching its whole schema (5-7 ms each time, most
+    of building a chart); every chart here gives its channels as classes (``alt.X("loss:Q")``, not ``x="loss:Q"``)."""
+    alt = altair()
+    return [alt.Tooltip(f) if isinstance(f, str) else f for f in fields]
+
+
 def shown_note(shown: int, total: int, noun: str, plural: str = "", order: str = "",
                where: str = "the Excel workbook") -> str:
     """What a chart leaves out, in words: "Showing 40 of 6,000 metrics (outside tolerance first); every metric is in

@@ -24,6 +24,7 @@ from workbook_lib.core.charts import (
     text_colour,
     text_width,
     title,
+    tooltips,
 )
 
 if TYPE_CHECKING:
@@ -106,9 +107,9 @@ def assurance_grid(result: CombinedAssurance, max_risks: int = MAX_RISKS) -> alt
                     axis=alt.Axis(labels=False) if charts else label_axis(risk_order)))
         rect = base.mark_rect(stroke="white", strokeWidth=1.5).encode(
             color=alt.Color("colour:N", scale=None),
-            tooltip=["risk_id", "provider", "frequency", "code", "controls"])
+            tooltip=tooltips("risk_id", "provider", "frequency", "code", "controls"))
         text = base.mark_text(fontSize=11, fontWeight="bold").encode(
-            text="code:N", color=alt.Color("text_colour:N", scale=None))
+            text=alt.Text("code:N"), color=alt.Color("text_colour:N", scale=None))
         width = 62 * len(providers)
         charts.append((rect + text).properties(title=title(line, width), width=width,
                                                height=max(18 * len(risk_order), 40)))
@@ -156,9 +157,9 @@ def coverage_matrix(result: CombinedAssurance) -> alt.LayerChart:
         color=alt.Color("colour:N", scale=None),
         opacity=alt.condition(alt.datum.risks > 0, alt.value(1.0), alt.value(0.18)),
         stroke=alt.condition(alt.datum.gaps > 0, alt.value("#b2182b"), alt.value("white")),
-        tooltip=["residual_level", "coverage", "risks", "gaps", "ids"])
-    count = base.mark_text(fontSize=13, fontWeight="bold", dy=-7).encode(text="label:N")
-    ids = base.mark_text(fontSize=8, dy=8).encode(text="ids:N")
+        tooltip=tooltips("residual_level", "coverage", "risks", "gaps", "ids"))
+    count = base.mark_text(fontSize=13, fontWeight="bold", dy=-7).encode(text=alt.Text("label:N"))
+    ids = base.mark_text(fontSize=8, dy=8).encode(text=alt.Text("ids:N"))
     width = max(110, text_width(cells["ids"], 8) + 8) * max(len(result.level_names), 1)
     heading = f"Coverage against residual level ({len(result.in_scope)} risks in scope; red border: gaps)"
     return (rect + count + ids).properties(title=title(heading, width), width=width, height=46 * len(cov_order))
@@ -181,15 +182,15 @@ def coverage_by_risk(result: CombinedAssurance, max_risks: int = MAX_RISKS) -> a
               axis=alt.Axis(labelAngle=0, labelLimit=0))
     y = alt.Y("risk:N", sort=order, title=None, axis=label_axis(order))
     rule = alt.Chart(data[data["gap"]]).mark_rule(color="#b2182b", strokeWidth=2).encode(
-        x=x, x2="required:N", y=y)
+        x=x, x2=alt.X2("required:N"), y=y)
     found = alt.Chart(data).mark_circle(size=180, opacity=1).encode(
         x=x, y=y, color=alt.Color("coverage:N", scale=alt.Scale(domain=list(colours), range=list(colours.values())),
                                   legend=legend(colours, title="Coverage found")),
-        tooltip=["risk_id", "residual_level", "coverage", "required", "needed"])
+        tooltip=tooltips("risk_id", "residual_level", "coverage", "required", "needed"))
     required = alt.Chart(data).mark_point(size=320, shape="circle", filled=False, color="#222222",
                                           strokeWidth=1.5).encode(
         x=alt.X("required:N", sort=cov_order, scale=alt.Scale(domain=cov_order)), y=y,
-        tooltip=["risk_id", "required"])
+        tooltip=tooltips("risk_id", "required"))
     left_off = max(len(result.in_scope) - max_risks, 0)
     heading = "Coverage found (dot) against coverage required (ring), risks in scope"
     if left_off:
@@ -223,8 +224,8 @@ def workload(result: CombinedAssurance) -> alt.Chart:
     bars = base.mark_bar().encode(
         color=alt.Color("line_name:N", legend=legend(line_names, title="Line", orient="bottom"),
                         scale=alt.Scale(domain=line_names, range=[ln.colour for ln in lines])),
-        tooltip=["provider", "name", "line", "controls_assured", "risks_covered", "in_scope_risks_covered",
-                 "events_per_year"])
-    text = base.mark_text(align="left", dx=4, fontSize=10).encode(text="events:N")
+        tooltip=tooltips("provider", "name", "line", "controls_assured", "risks_covered", "in_scope_risks_covered",
+                         "events_per_year"))
+    text = base.mark_text(align="left", dx=4, fontSize=10).encode(text=alt.Text("events:N"))
     heading = "Provider workload: controls assured (label: assurance events a year)"
     return (bars + text).properties(title=title(heading, 380, note), width=380, height=22 * max(len(order), 1))

@@ -17,7 +17,7 @@ import pandas as pd
 
 from workbook_lib.assessments.coso.model import NOT_ASSESSED
 from workbook_lib.assessments.coso.scoring import CosoResult, rating_column
-from workbook_lib.core.charts import ROW_BUDGET, altair, label_axis, legend, shown_note, text_width, title
+from workbook_lib.core.charts import ROW_BUDGET, altair, label_axis, legend, shown_note, text_width, title, tooltips
 
 if TYPE_CHECKING:
     import altair as alt
@@ -92,7 +92,7 @@ def item_grid(result: CosoResult) -> alt.Chart:
         tooltip=[alt.Tooltip("item_id:N", title="Item"), alt.Tooltip("principle:Q", title="Principle"),
                  alt.Tooltip("column:N", title="Line"), alt.Tooltip("text:N", title="Rating"),
                  alt.Tooltip("meaning:N", title="Meaning")])
-    text = base.mark_text(fontSize=9).encode(text="text:N")
+    text = base.mark_text(fontSize=9).encode(text=alt.Text("text:N"))
     width = max(80, text_width(columns) + 8) * len(columns)
     note = shown_note(len(items), len(result.items), "item", order="the lowest combined scores first",
                       where="the Excel workbook, sheet \"Items\"")
@@ -138,10 +138,10 @@ def _bars(data: pd.DataFrame, result: CosoResult, heading: str, note: str = "") 
     base = alt.Chart(data).encode(y=alt.Y("label:N", sort=order, title=None, axis=label_axis(order)))
     bars = base.mark_bar().encode(
         x=alt.X("mean:Q", scale=alt.Scale(domain=[0, top], nice=False), title="Mean combined score (complete items)"),
-        color=colour, tooltip=["label", "mean", "band", "status", "complete"])
-    text = base.mark_text(align="left", dx=3, fontSize=10).encode(x="mean:Q", text="text:N")
+        color=colour, tooltip=tooltips("label", "mean", "band", "status", "complete"))
+    text = base.mark_text(align="left", dx=3, fontSize=10).encode(x=alt.X("mean:Q"), text=alt.Text("text:N"))
     edges = pd.DataFrame({"edge": [b.min for b in bands[1:]]})
-    rules = alt.Chart(edges).mark_rule(strokeDash=[3, 3], color="#777777").encode(x="edge:Q")
+    rules = alt.Chart(edges).mark_rule(strokeDash=[3, 3], color="#777777").encode(x=alt.X("edge:Q"))
     return (bars + text + rules).properties(width=420, height=20 * len(data), title=title(heading, 420, note))
 
 
@@ -189,7 +189,7 @@ def divergence_chart(result: CosoResult) -> alt.LayerChart | alt.Chart:
     points = divergence_points(result)
     if points.empty:
         return alt.Chart(pd.DataFrame({"text": ["No divergent items"]})).mark_text(fontSize=13).encode(
-            text="text:N").properties(width=300, height=40)
+            text=alt.Text("text:N")).properties(width=300, height=40)
     shown = shown_divergent(result)
     order = shown.sort_values(["spread", "item_id"], ascending=[False, True])["item_id"].tolist()
     span = points.groupby("item_id")["rating"].agg(["min", "max"]).reset_index()
@@ -198,7 +198,7 @@ def divergence_chart(result: CosoResult) -> alt.LayerChart | alt.Chart:
     x_axis = alt.Axis(values=list(range(1, q.max_rating + 1)), format="d")
     labels = [ln.label for ln in q.lines]
     rule = alt.Chart(span).mark_rule(color="#999999", strokeWidth=2).encode(
-        y=y, x=alt.X("min:Q", scale=x_scale, axis=x_axis, title="Rating"), x2="max:Q")
+        y=y, x=alt.X("min:Q", scale=x_scale, axis=x_axis, title="Rating"), x2=alt.X2("max:Q"))
     dots = alt.Chart(points).mark_point(filled=True, opacity=0.9).encode(
         y=y, x=alt.X("rating:Q", scale=x_scale, axis=x_axis), yOffset=alt.YOffset("line:N", sort=labels),
         color=alt.Color("line:N", scale=alt.Scale(domain=labels,
@@ -206,7 +206,7 @@ def divergence_chart(result: CosoResult) -> alt.LayerChart | alt.Chart:
                         legend=legend(labels, title="Line")),
         size=alt.Size("apart:N", scale=alt.Scale(domain=[False, True], range=[80, 220]),
                       legend=legend(["false", "true"], title="Stands apart")),
-        tooltip=["item_id", "line", "rating", "stands_apart", "spread"])
+        tooltip=tooltips("item_id", "line", "rating", "stands_apart", "spread"))
     heading = f"Items where the lines differ by {result.divergence_threshold} or more"
     note = shown_note(len(shown), len(result.divergent), "divergent item", order="the widest spread first",
                       where="the Excel workbook, sheet \"Divergent\"")

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from workbook_lib.core.charts import altair, label_axis, legend, shown_note, text_width, title
+from workbook_lib.core.charts import altair, label_axis, legend, shown_note, text_width, title, tooltips
 
 if TYPE_CHECKING:
     import altair as alt
@@ -80,9 +80,9 @@ def element_marks(result: MaturityResult) -> alt.HConcatChart:
             y=alt.Y("mark:Q", scale=alt.Scale(domain=[0, m.max_mark]), axis=y_axis if i == 0 else None),
             color=colour,
             stroke=alt.condition("datum.below_target", alt.value("#000000"), alt.value(None)),
-            tooltip=["element_id", "name", "group", "shown_mark", "level"])
+            tooltip=tooltips("element_id", "name", "group", "shown_mark", "level"))
         target = base.mark_rule(color="#b2182b", strokeDash=[5, 3], strokeWidth=2).encode(
-            y="mean(target):Q")
+            y=alt.Y("mean(target):Q"))
         width = max(34 * len(part), 120)
         panels.append((bars + target).properties(width=width, height=200, title=title(f"{a.id} {a.name}", width)))
     heading = (f"Marks per element against the target ({result.target_status}, dashed line); "
@@ -117,9 +117,9 @@ def assessment_bars(result: MaturityResult) -> alt.LayerChart:
     full = base.mark_bar(color="#eeeeee").encode(
         x=alt.X("max_score:Q", title="Score", scale=alt.Scale(domain=[0, top * width / 360], nice=False)))
     score = base.mark_bar(color=m.status(result.status).colour if result.status else "#6a6a6a").encode(
-        x="score:Q", tooltip=["assessment", "score", "max_score", "target_score", "rated", "total"])
-    tick = base.mark_tick(color="#b2182b", thickness=3, size=26).encode(x="target_score:Q")
-    text = base.mark_text(align="left", dx=6).encode(x="max_score:Q", text="label:N")
+        x=alt.X("score:Q"), tooltip=tooltips("assessment", "score", "max_score", "target_score", "rated", "total"))
+    tick = base.mark_tick(color="#b2182b", thickness=3, size=26).encode(x=alt.X("target_score:Q"))
+    text = base.mark_text(align="left", dx=6).encode(x=alt.X("max_score:Q"), text=alt.Text("label:N"))
     return (full + score + tick + text).properties(
         width=width, height=40 * len(data),
         title=title(f"Score per assessment (red tick: every element at {result.target_status})", width, note))
@@ -172,7 +172,7 @@ def trend(result: MaturityResult) -> alt.LayerChart | None:
         y=alt.Y("mean_mark:Q", scale=y_scale, title="Mean mark"),
         color=alt.Color("assessment:N", legend=legend(data["assessment"].unique(), title="Assessment")),
         strokeDash=alt.condition("datum.assessment == 'Total'", alt.value([1, 0]), alt.value([4, 2])),
-        tooltip=["period", "assessment", "mean_mark", "score", "rated", "total", "status"])
+        tooltip=tooltips("period", "assessment", "mean_mark", "score", "rated", "total", "status"))
     # the mean marks at which the status changes (published upper bound / published element count)
     basis = m.banding.basis_elements
     bounds = pd.DataFrame([{"mean_mark": b.published_max / basis, "label": f"{b.label} up to "
@@ -180,7 +180,7 @@ def trend(result: MaturityResult) -> alt.LayerChart | None:
     rules = alt.Chart(bounds).mark_rule(color="#999999", strokeDash=[2, 2]).encode(
         y=alt.Y("mean_mark:Q", scale=y_scale))
     labels = alt.Chart(bounds).mark_text(align="left", dx=3, dy=-6, color="#666666", fontSize=10).encode(
-        y=alt.Y("mean_mark:Q", scale=y_scale), x=alt.value(0), text="label:N")
+        y=alt.Y("mean_mark:Q", scale=y_scale), x=alt.XValue(0), text=alt.Text("label:N"))
     width = 60 + 90 * len(periods)
     return (rules + labels + lines).properties(width=width, height=220,
                                                title=title("Trend: mean mark per assessment (1-3)", width, note))

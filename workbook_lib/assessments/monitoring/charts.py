@@ -181,7 +181,7 @@ def trends(result: MonitoringResult) -> alt.FacetChart | None:
         return alt.Chart().transform_filter(alt.datum.kind == kind).properties(**size)
 
     band = of("band").mark_rect(color=states().band_colour, opacity=0.8).encode(
-        y=alt.Y("y:Q", scale=scale, axis=axis), y2="y2:Q")
+        y=alt.Y("y:Q", scale=scale, axis=axis), y2=alt.Y2("y2:Q"))
     limits = of("limit").mark_rule(color="#2e7d32", strokeDash=[4, 3]).encode(y=alt.Y("y:Q", scale=scale))
     edges = of("edge").mark_point(opacity=0).encode(y=alt.Y("y:Q", scale=scale))  # each panel's padded range
     line = of("reading").mark_line(color="#546e7a").encode(x=x, y=alt.Y("value:Q", scale=scale))
@@ -194,7 +194,7 @@ def trends(result: MonitoringResult) -> alt.FacetChart | None:
     layers = [band, edges, limits, line, dots]
     if grouped:  # each span's lowest to highest reading
         layers.insert(3, of("reading").mark_rule(color="#90a4ae").encode(
-            x=x, y=alt.Y("low:Q", scale=scale), y2="high:Q"))
+            x=x, y=alt.Y("low:Q", scale=scale), y2=alt.Y2("high:Q")))
     header = alt.Header(title=None, labelExpr="split(datum.value, '|')", labelLimit=0, labelFontSize=HEADER_SIZE,
                         labelFontWeight="bold", labelAlign="center")
     heading = (f"Readings per period against each metric's tolerance (shaded band), {result.periods[0]} to "

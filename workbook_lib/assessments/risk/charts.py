@@ -15,7 +15,7 @@ import pandas as pd
 from workbook_lib.assessments.risk.changes import BETTER, WORSE
 from workbook_lib.assessments.risk.scoring import RiskEvaluation
 from workbook_lib.core.charts import altair as _altair
-from workbook_lib.core.charts import label_axis, legend, text_colour, text_width, title
+from workbook_lib.core.charts import label_axis, legend, text_colour, text_width, title, tooltips
 from workbook_lib.core.outputs import Md, md
 
 if TYPE_CHECKING:
@@ -109,12 +109,12 @@ def _cell_marks(base: alt.Chart, data: pd.DataFrame, colour: alt.Color, height: 
                 **place) -> alt.LayerChart:
     """A coloured cell (placed by ``place``, else by ``base``) with its count or score on top, its IDs below; the
     data is given once, to the layer (a chart copied with its data for each mark cost most of the build)."""
-    rect = base.mark_rect(stroke="white", strokeWidth=2).encode(color=colour, tooltip=tooltip, **place)
+    rect = base.mark_rect(stroke="white", strokeWidth=2).encode(color=colour, tooltip=tooltips(*tooltip), **place)
     text_colour_ = _altair().Color("text_colour:N", scale=None)
     count = base.mark_text(fontSize=COUNT_SIZE, fontWeight="bold", baseline="top", dy=-height / 2 + 3).encode(
-        text="label:N", color=text_colour_)
+        text=_altair().Text("label:N"), color=text_colour_)
     ids = base.mark_text(fontSize=ID_SIZE, baseline="top", lineHeight=LINE, dy=-height / 2 + COUNT_SIZE + 6).encode(
-        text="id_lines:N", color=text_colour_)
+        text=_altair().Text("id_lines:N"), color=text_colour_)
     return _altair().layer(rect, count, ids, data=data)
 
 
@@ -239,7 +239,7 @@ def movement(ev: RiskEvaluation) -> alt.LayerChart | None:
         y=alt.Y("inherent_level:N", sort=list(reversed(bands)), title="Inherent level", axis=label_axis(bands)))
     width = max(70, text_width(bands) + 10) * len(bands)
     colour = alt.Color("risks:Q", scale=alt.Scale(scheme="blues"), legend=legend([], title="Risks"))
-    text = base.mark_text(fontWeight="bold").encode(text="risks:Q")
+    text = base.mark_text(fontWeight="bold").encode(text=alt.Text("risks:Q"))
     return (base.mark_rect().encode(color=colour) + text).properties(
         title=title("Movement: inherent level -> residual level", width), width=width, height=40 * len(bands))
 
@@ -292,13 +292,14 @@ def movement_since(ev: RiskEvaluation) -> alt.LayerChart | None:
         return alt.X(f"{name}:Q", scale=scale, title=f"{stage} {'level' if m.direct else 'score'}", axis=axis)
 
     shade = alt.Chart(pd.DataFrame([{"x": b.min - 0.5, "x2": b.max + 0.5, "band": b.name} for b in bands])).mark_rect(
-        opacity=0.25).encode(x=x("x"), x2="x2:Q", color=alt.Color("band:N", scale=alt.Scale(
+        opacity=0.25).encode(x=x("x"), x2=alt.X2("x2:Q"), color=alt.Color("band:N", scale=alt.Scale(
             domain=names, range=[b.colour for b in bands]), legend=legend(names, title=kind)))
     order = data["label"].tolist()
     y = alt.Y("label:N", sort=order, title=None, axis=label_axis(order))
-    marks = {"color": alt.Color("colour:N", scale=None), "y": y, "tooltip": ["label", "levels", "before", "now"]}
+    marks = {"color": alt.Color("colour:N", scale=None), "y": y,
+             "tooltip": tooltips("label", "levels", "before", "now")}
     base = alt.Chart(data)
-    line = base.mark_rule(strokeWidth=2).encode(x=x("before"), x2="now:Q", **marks)
+    line = base.mark_rule(strokeWidth=2).encode(x=x("before"), x2=alt.X2("now:Q"), **marks)
     was = base.mark_point(filled=False, size=50, strokeWidth=1.5).encode(x=x("before"), **marks)
     now = base.mark_point(filled=True, size=90, opacity=1).encode(
         x=x("now"), shape=alt.Shape("shape:N", scale=None), **marks)
@@ -332,7 +333,7 @@ def residual_by(ev: RiskEvaluation, column: str) -> alt.Chart:
         color=alt.Color("level:N", scale=alt.Scale(domain=names, range=[b.colour for b in bands]),
                         legend=legend(names, title="Residual level")),
         order=alt.Order("level:N"),
-        tooltip=[column, "level", "risks"],
+        tooltip=tooltips(column, "level", "risks"),
     ).properties(title=title(f"Residual level by {column.replace('_', ' ')}", 420), width=420)
 
 
@@ -384,10 +385,10 @@ def value_map(ev: RiskEvaluation) -> alt.LayerChart | Md:
         x=alt.X("mid:Q", scale=x_scale, title="Impact (threat: left, opportunity: right)", axis=x_axis),
         y=alt.Y("likelihood:N", sort=l_order, title="Likelihood", axis=label_axis(l_order)))
     marks = _cell_marks(base, cells, alt.Color("colour:N", scale=None), height,
-                        ["side", "likelihood", "impact", "count", "ids"], x="x0:Q", x2="x1:Q")
+                        ["side", "likelihood", "impact", "count", "ids"], x=alt.X("x0:Q"), x2=alt.X2("x1:Q"))
     sides = pd.DataFrame({"x": [-n / 2, n / 2], "text": ["Threats", "Opportunities"]})
     words = alt.Chart(sides).mark_text(fontSize=12, fontWeight="bold", baseline="bottom", dy=-4).encode(
-        x=alt.X("x:Q", scale=x_scale), y=alt.value(0), text="text:N")
+        x=alt.X("x:Q", scale=x_scale), y=alt.YValue(0), text=alt.Text("text:N"))
     zero = alt.Chart(pd.DataFrame({"x": [0]})).mark_rule(color="#222222", strokeWidth=2).encode(
         x=alt.X("x:Q", scale=x_scale))
     threats, opportunities = (int(cells.loc[cells["side"] == s, "count"].sum()) for s in ("threat", "opportunity"))
@@ -425,15 +426,15 @@ def loss_curve(ev: RiskEvaluation) -> alt.LayerChart | None:
         y=alt.Y("chance:Q", title="Chance the year's loss is above it", axis=alt.Axis(format="%")),
         color=alt.Color("stage:N", scale=alt.Scale(domain=list(LOSS_COLOURS), range=list(LOSS_COLOURS.values())),
                         legend=legend(list(LOSS_COLOURS), title="")),
-        tooltip=["stage", alt.Tooltip("loss:Q", format=",.0f"), alt.Tooltip("chance:Q", format=".1%")])
+        tooltip=tooltips("stage", alt.Tooltip("loss:Q", format=",.0f"), alt.Tooltip("chance:Q", format=".1%")))
     layers = [line]
     subtitle = "Simulated years: each risk occurs at most once a year with its chance, its size drawn from its range."
     if residual.tolerable_loss:
         limit = pd.DataFrame({"loss": [residual.tolerable_loss],
                               "text": [f"Tolerable annual loss {currency}{residual.tolerable_loss:,.0f}"]})
-        layers += [alt.Chart(limit).mark_rule(color="#222222", strokeDash=[4, 3]).encode(x="loss:Q"),
+        layers += [alt.Chart(limit).mark_rule(color="#222222", strokeDash=[4, 3]).encode(x=alt.X("loss:Q")),
                    alt.Chart(limit).mark_text(align="left", dx=4, dy=-6, fontSize=11).encode(
-                       x="loss:Q", y=alt.value(12), text="text:N")]
+                       x=alt.X("loss:Q"), y=alt.YValue(12), text=alt.Text("text:N"))]
         subtitle += (f" After controls, {residual.chance_above_tolerable:.1%} of years lose more than the "
                      "tolerable amount.")
     head = title("How likely a year's losses are to exceed each amount", 460, subtitle)
@@ -462,12 +463,12 @@ def value_ranges(ev: RiskEvaluation) -> alt.LayerChart | None:
     base = alt.Chart(rows).encode(y=alt.Y("risk:N", sort=order, title=None, axis=label_axis(order)))
     money = f"Money ({q.currency})" if q.currency else "Money"
     bars = base.mark_bar(height=10).encode(
-        x=alt.X("low:Q", title=f"{money}: losses left, gains right", axis=alt.Axis(format="~s")), x2="high:Q",
+        x=alt.X("low:Q", title=f"{money}: losses left, gains right", axis=alt.Axis(format="~s")), x2=alt.X2("high:Q"),
         color=alt.Color("side:N", scale=colours, legend=legend(["Threat", "Opportunity", "Net"], title="")),
-        tooltip=["risk", "side", alt.Tooltip("low:Q", format=",.0f"), alt.Tooltip("middle:Q", format=",.0f"),
-                 alt.Tooltip("high:Q", format=",.0f")])
-    ticks = base.mark_tick(color="#222222", thickness=2, size=14).encode(x="middle:Q")
-    zero = alt.Chart(pd.DataFrame({"x": [0]})).mark_rule(color="#222222").encode(x="x:Q")
+        tooltip=tooltips("risk", "side", alt.Tooltip("low:Q", format=",.0f"), alt.Tooltip("middle:Q", format=",.0f"),
+                         alt.Tooltip("high:Q", format=",.0f")))
+    ticks = base.mark_tick(color="#222222", thickness=2, size=14).encode(x=alt.X("middle:Q"))
+    zero = alt.Chart(pd.DataFrame({"x": [0]})).mark_rule(color="#222222").encode(x=alt.X("x:Q"))
     head = title("Value map: the range of each threat and opportunity after controls", 460,
                  "Bars run from 5 % to 95 % of the size when it occurs (the tick: the middle); the last bar is a "
                  "year's gains less losses, from 5 % to 95 % (the tick: the expected value).")
