@@ -400,8 +400,9 @@ def _add_assurance(base: pd.DataFrame, mframe: pd.DataFrame, in_register: pd.Ser
     weakest = keys.assign(_r=keys["coverage"].map(rank)).sort_values("_r", kind="stable").drop_duplicates("risk_id")
     weakest = weakest.set_index("risk_id")
     ids = base["risk_id"]
-    base["coverage"] = ids.map(weakest["coverage"]).fillna(fw.coverage[-1].name).to_numpy()
-    base["weakest_control"] = ids.map(weakest["control"]).fillna("").to_numpy()
+    # as objects: with no key control at all the lookups are numbers (all missing), which take no text to fill
+    base["coverage"] = ids.map(weakest["coverage"]).astype(object).fillna(fw.coverage[-1].name).to_numpy()
+    base["weakest_control"] = ids.map(weakest["control"]).astype(object).fillna("").to_numpy()
     order = {p.id: i for i, p in enumerate(providers)}
     ordered = assuring.assign(_o=assuring["provider"].map(order)).sort_values(["line", "_o"], kind="stable")
     lines: dict[str, set[int]] = {}
@@ -438,7 +439,7 @@ def _key_controls(m: pd.DataFrame, providers: list[Provider], fw: AssuranceFrame
     lines = active.drop_duplicates(["_k", "line"]).groupby("_k")["line"].agg(list)
     keys["providers"] = [list(provs.get(k, [])) for k in keys["_k"]]
     keys["lines"] = [[int(x) for x in lines.get(k, [])] for k in keys["_k"]]
-    keys["independent"] = keys["_k"].map(active.groupby("_k")["independent"].any()).fillna(False).astype(bool)
+    keys["independent"] = keys["_k"].map(active.groupby("_k")["independent"].any()).eq(True)  # none: not independent
     return keys.drop(columns="_k")
 
 
