@@ -51,7 +51,12 @@ FITTING = "workbook-svg"  # Altair's SVG renderer, the picture shown no wider th
 
 
 def _fitting_svg(svg_renderer: Any, spec: dict, **metadata: Any) -> dict[str, str]:
-    """The SVG Altair draws, shown as an image whose width is at most its container's (height in proportion)."""
+    """The SVG Altair draws, shown as an image whose width is at most its container's (height in proportion).
+
+    Drawn without Vega's ARIA labels (one per mark, each repeating its tooltip): inside an ``<img>`` nothing reads
+    them (a screen reader reads the image's alternative text, the chart's title), and they were a third to a half of
+    each picture (value ranges of 100 risks: 78 -> 50 KB, drawn in 44 ms instead of 59)."""
+    spec = {**spec, "config": {**spec.get("config", {}), "aria": False}}
     bundle = svg_renderer(spec, **metadata)
     if isinstance(bundle, tuple):
         bundle = bundle[0]
