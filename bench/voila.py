@@ -104,7 +104,7 @@ class App:
             command, env = voila_command(self.port, preheat=preheat, folder=notebooks), voila_environment(env)
         self.log_path = folder / f"voila-{self.port}.log"
         self.log = open(self.log_path, "w")  # noqa: SIM115 - closed in stop()
-        self.handed_out: dict[str, int] = {}  # preheated pages loaded so far, by what their kernel prints
+        self.handed_out: dict[str, int] = {}  # preheated kernels taken so far, by what each prints when ready
         STARTED.append(self)
         self.proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
                                      start_new_session=True)
@@ -117,12 +117,14 @@ class App:
 
     def wait_for_preheated(self, marker: str) -> None:
         """Wait until the log says one more kernel than handed out so far has built ``marker``'s page and waits for
-        its request (``core.forms.serve`` prints it); end the run with the log after ``READY_S`` seconds."""
+        its request (``core.forms.serve`` prints it), and count it as handed out to the load that follows; end the
+        run with the log after ``READY_S`` seconds."""
         wanted, deadline = self.handed_out.get(marker, 0) + 1, time.time() + READY_S
         while self.log_path.read_text(errors="replace").count(f"[workbook] preheated {marker} ready") < wanted:
             check(self.proc.poll() is None, f"the server stopped (status {self.proc.poll()})")
             check(time.time() < deadline, f"no preheated {marker} page was ready within {READY_S} s")
             time.sleep(0.5)
+        self.handed_out[marker] = wanted
 
     def tail(self, lines: int = 80) -> str:
         """The end of this server's log (its kernels write there too): what it was doing when a load failed."""
@@ -178,7 +180,6 @@ def preheated_loads(browser, app: App, page: str, warm: float, loads: int) -> li
         app.wait_for_preheated(READY[page])  # the pool refills fill_delay seconds after a kernel is handed out
         time.sleep(warm)
         out.append(load(browser, app.base + page))
-        app.handed_out[READY[page]] = app.handed_out.get(READY[page], 0) + 1
     return out
 
 

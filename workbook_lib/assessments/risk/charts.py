@@ -109,13 +109,14 @@ def _cell_marks(base: alt.Chart, data: pd.DataFrame, colour: alt.Color, height: 
                 **place) -> alt.LayerChart:
     """A coloured cell (placed by ``place``, else by ``base``) with its count or score on top, its IDs below; the
     data is given once, to the layer (a chart copied with its data for each mark cost most of the build)."""
+    alt = _altair()
     rect = base.mark_rect(stroke="white", strokeWidth=2).encode(color=colour, tooltip=tooltips(*tooltip), **place)
-    text_colour_ = _altair().Color("text_colour:N", scale=None)
+    text_colour_ = alt.Color("text_colour:N", scale=None)
     count = base.mark_text(fontSize=COUNT_SIZE, fontWeight="bold", baseline="top", dy=-height / 2 + 3).encode(
-        text=_altair().Text("label:N"), color=text_colour_)
+        text=alt.Text("label:N"), color=text_colour_)
     ids = base.mark_text(fontSize=ID_SIZE, baseline="top", lineHeight=LINE, dy=-height / 2 + COUNT_SIZE + 6).encode(
-        text=_altair().Text("id_lines:N"), color=text_colour_)
-    return _altair().layer(rect, count, ids, data=data)
+        text=alt.Text("id_lines:N"), color=text_colour_)
+    return alt.layer(rect, count, ids, data=data)
 
 
 def _band_colour(ev: RiskEvaluation) -> alt.Color:

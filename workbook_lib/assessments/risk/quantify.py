@@ -463,7 +463,9 @@ class _Cells:
         by_category, by_objective, gain = totals
         threat = cell < self.count
         for name, out in (("category", by_category), ("objective", by_objective)):
-            if len(out) and len(self._by[name][1]):  # one flat index: numpy's add.at is 2x faster on one axis
+            # one flat index (numpy's add.at is 2x faster on one axis); the run's sums are fresh C-ordered arrays
+            # (np.concatenate), so the reshape is a view of them
+            if len(out) and len(self._by[name][1]):
                 flat = self._group[name][cell[threat]] * out.shape[1] + year[threat]
                 np.add.at(out.reshape(-1), flat, amount[threat])
         np.add.at(gain, year[~threat], amount[~threat])
