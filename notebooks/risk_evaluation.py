@@ -77,6 +77,10 @@ params, sections = nb.params, nb.sections
 from workbook_lib.assessments.risk import charts, quantify_report, report, tier_report  # noqa: E402
 from workbook_lib.core.outputs import html_table  # noqa: E402
 
+# risk intelligent: the loss section's two pictures drawn now, on the chart renderer's own thread, while the cells
+# above them run
+sections.draw_ahead(charts.loss_curve, charts.value_ranges)
+
 # %%
 sections.show(lambda ev: report.opening_narrative(ev, ev.organisation, ev.period))
 

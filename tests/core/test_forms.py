@@ -8,6 +8,7 @@ import io
 import re
 import tempfile
 from types import SimpleNamespace
+from unittest.mock import patch
 
 import ipywidgets as w
 import openpyxl
@@ -177,3 +178,69 @@ def test_a_section_draws_a_chart_as_the_renderer_does_without_validating_it_agai
     with pytest.raises(Exception):  # noqa: B017, PT011 - Altair's schema error
         broken.to_dict()
     assert isinstance(forms._as_shown(broken)._repr_mimebundle_(), dict)
+
+
+def test_a_chart_drawn_ahead_is_drawn_on_the_renderers_thread_and_shown_where_the_report_shows_it():
+    """Sections.draw_ahead builds a chart now and draws it on core.charts' renderer thread (vl-convert draws without
+    Python's lock) while the cells before it run; show() of the same render shows that very picture, once. A render
+    with nothing to show stays empty, and the app (live sections) draws nothing ahead."""
+    import threading
+
+    import altair as alt
+
+    from workbook_lib.core import charts
+
+    charts.use_static_renderer()
+    drawn_on = []
+    renderer = alt.renderers.get()
+
+    def recording(spec: dict, **kw):
+        drawn_on.append(threading.current_thread().name)
+        return renderer(spec, **kw)
+
+    def bars(result):
+        return alt.Chart(pd.DataFrame({"x": result, "y": result})).mark_bar().encode(
+            x=alt.X("x:Q"), y=alt.Y("y:Q")).properties(title="Drawn ahead")
+
+    def nothing(_result):
+        return None
+
+    shown = []
+    with patch.object(forms, "display", shown.append), patch.object(alt.renderers, "get", lambda: recording):
+        sections = forms.Sections(live=False, result=[1, 2, 3])
+        sections.draw_ahead(bars, nothing)
+        ahead = sections._ahead[bars]
+        bundle = ahead._repr_mimebundle_()
+        assert drawn_on == ["workbook-charts_0"]  # drawn on the renderer's thread, not the report's
+        sections.show(bars)
+        sections.show(nothing)
+        assert shown == [ahead] and bundle["text/html"].startswith('<img class="wb-chart" alt="Drawn ahead"')
+        sections.show(bars)  # shown again later: drawn again, on the report's own thread
+        assert len(shown) == 2 and shown[1] is not ahead
+        shown[1]._repr_mimebundle_()
+        assert drawn_on[-1] == threading.current_thread().name
+
+        live = forms.Sections(live=True, result=[1, 2, 3])
+        live.draw_ahead(bars)
+        assert live._ahead == {} and len(drawn_on) == 2
+
+
+def test_the_renderer_warms_up_on_its_own_thread_with_every_kind_of_mark_the_reports_draw():
+    """A run's early kernel starts the renderer on its own thread first, then imports the assessment; the warm-up
+    chart has each kind of mark the chart modules use, so none is drawn for the first time in a report."""
+    import re
+    from pathlib import Path
+
+    from workbook_lib.batch.early_kernel import warm_up
+    from workbook_lib.core import charts
+
+    lines = warm_up("risk-evaluation")
+    assert "warm_renderer_ahead()" in lines[0] and "assessments.get('risk-evaluation')" in lines[1]
+    package = Path(charts.__file__).parents[1]
+    used = {m for f in package.rglob("*.py") for m in re.findall(r"\.mark_(bar|circle|line|point|rect|rule|text|tick|"
+                                                                   r"area|square|arc|trail|geoshape|boxplot)\(",
+                                                                   f.read_text(encoding="utf-8"))}
+    warmed = {layer["mark"]["type"] if isinstance(layer["mark"], dict) else layer["mark"]
+              for layer in charts.WARM_UP_CHART["layer"]}
+    assert used and used <= warmed, used - warmed
+    charts.renderer_thread().submit(charts.warm_renderer).result()  # draws without an error

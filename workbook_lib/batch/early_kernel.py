@@ -68,13 +68,15 @@ class EarlyKernel:
 
 
 def warm_up(assessment: str | None) -> list[str]:
-    """What the kernel does while this process reads the parameters: import the assessment the notebook will run
-    (and the libraries it needs) and draw a first chart, the work its first cells would otherwise wait for. A
-    failure here is only a warning in the kernel's log; the notebook then imports as usual."""
+    """What the kernel does while this process reads the parameters: start the chart renderer on its own thread (its
+    first chart, core.charts.warm_renderer) and import the assessment the notebook will run (and the libraries it
+    needs), the work its first cells would otherwise wait for. A failure here is only a warning in the kernel's log;
+    the notebook then imports as usual."""
     if assessment is None:
         return []
-    lines = (f"__import__('workbook_lib.assessments').assessments.get({assessment!r})",
-             "__import__('workbook_lib.core.charts').core.charts.warm_renderer()")
+    # the renderer first: it starts on its own thread while this thread imports the assessment
+    lines = ("__import__('workbook_lib.core.charts').core.charts.warm_renderer_ahead()",
+             f"__import__('workbook_lib.assessments').assessments.get({assessment!r})")
     return [f"--IPKernelApp.exec_lines={line}" for line in lines]
 
 

@@ -23,6 +23,7 @@ import html
 import math
 import textwrap
 from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
@@ -67,14 +68,33 @@ def _fitting_svg(svg_renderer: Any, spec: dict, **metadata: Any) -> dict[str, st
 class Drawn:
     """A chart as a report shows it: its spec drawn by the active renderer without Altair validating it against the
     Vega-Lite schema again (a third to a half of building the spec; every chart function's spec is validated by the
-    tests that draw each one, tests/test_chart_legibility.py)."""
+    tests that draw each one, tests/test_chart_legibility.py). ``draw_ahead`` starts the drawing on the renderer's
+    own thread; showing the chart then waits for it."""
 
     def __init__(self, chart: Any):
         self.chart = chart
+        self._ahead: Future | None = None
+
+    def _spec(self) -> dict:
+        return self.chart.to_dict(validate=False, context={"pre_transform": False})
+
+    def draw_ahead(self) -> None:
+        """Build the spec now and draw it on ``renderer_thread`` while the caller goes on."""
+        self._ahead = renderer_thread().submit(altair().renderers.get(), self._spec())
 
     def _repr_mimebundle_(self, *_args: Any, **_kwargs: Any) -> Any:
-        spec = self.chart.to_dict(validate=False, context={"pre_transform": False})
-        return altair().renderers.get()(spec)
+        if self._ahead is not None:
+            return self._ahead.result()
+        return altair().renderers.get()(self._spec())
+
+
+@functools.cache
+def renderer_thread() -> ThreadPoolExecutor:
+    """The thread that draws charts ahead of the cell that shows them (``Drawn.draw_ahead``) and starts the renderer
+    (``warm_renderer_ahead``). vl-convert draws in its own engine (Rust and JavaScript) without holding Python's lock,
+    so a picture drawn here costs the report's thread nothing while it builds tables and specs on the other core;
+    vl-convert draws one chart at a time, so a chart drawn meanwhile on the report's thread waits its turn."""
+    return ThreadPoolExecutor(1, thread_name_prefix="workbook-charts")
 
 
 def drawn(shown: Any) -> Any:
@@ -100,12 +120,36 @@ def _title_text(title: Any) -> str:
 
 
 def warm_renderer() -> None:
-    """Draw a one-point chart: the renderer's first chart takes most of a second (it starts its JavaScript
-    engine), so a kernel waiting for its work (an early or preheated kernel) pays it before the report needs it."""
+    """Draw a small chart of every kind of mark the reports use: the renderer's first chart takes most of a second (it
+    starts its JavaScript engine), and each kind of mark is slower the first time it is drawn (the engine compiles
+    its code then), so a kernel waiting for its work (an early or preheated kernel) pays both before a report does."""
     import vl_convert  # lazy: the chart renderer
 
-    vl_convert.vegalite_to_svg({"data": {"values": [{"x": 1}]}, "mark": "point",
-                                "encoding": {"x": {"field": "x", "type": "quantitative"}}})
+    vl_convert.vegalite_to_svg(WARM_UP_CHART, config={"aria": False})
+
+
+def warm_renderer_ahead() -> None:
+    """``warm_renderer`` on the renderer's own thread: the kernel goes on meanwhile (a run's early kernel answers
+    papermill and starts the first cells on the other core); a chart drawn before it is done waits for it."""
+    renderer_thread().submit(warm_renderer)
+
+
+def _warm_up_chart() -> dict:
+    rows = [{"x": i + 1, "x2": i + 3, "y": i % 5, "t": f"R{i}", "c": "ab"[i % 2]} for i in range(24)]
+    x, t = {"field": "x", "type": "quantitative"}, {"field": "t", "type": "nominal"}
+    y = {"field": "y", "type": "quantitative"}
+    cells = {"x": {"field": "c", "type": "ordinal"}, "y": {"field": "y", "type": "ordinal"}}
+    marks = [
+        ({"type": "line", "interpolate": "step-after"},
+         {"x": {**x, "scale": {"type": "log"}, "axis": {"format": "~s"}}, "y": {**y, "axis": {"format": "%"}},
+          "color": {"field": "c", "type": "nominal"}}),
+        ("bar", {"x": x, "x2": {"field": "x2"}, "y": t}), ("tick", {"x": x, "y": t}), ("rule", {"x": x}),
+        ("point", {"x": x, "y": y}), ("circle", {"x": x, "y": y, "size": y}),
+        ("rect", cells), ("text", {**cells, "text": t})]
+    return {"data": {"values": rows}, "layer": [{"mark": m, "encoding": e} for m, e in marks]}
+
+
+WARM_UP_CHART = _warm_up_chart()  # lines, bars with an end, ticks, rules, points, cells, text, circles
 
 
 def altair() -> ModuleType:

@@ -36,7 +36,7 @@ from IPython.display import HTML, Markdown, display
 
 from workbook_lib.core import access
 from workbook_lib.core.access import user_from_environ
-from workbook_lib.core.charts import drawn, warm_renderer
+from workbook_lib.core.charts import Drawn, drawn, warm_renderer
 from workbook_lib.core.due import read_only_line
 from workbook_lib.core.errors import InputError, Problem, StoreError, more_line
 from workbook_lib.core.leftovers import remove_stale, tagged
@@ -372,10 +372,22 @@ class Sections:
     def __init__(self, live: bool, result: Any = None, empty: str = "Nothing has been saved yet."):
         self.live, self.result, self.empty = live, result, empty
         self._parts: list[tuple[w.Output, Callable[[Any], Any]]] = []
+        self._ahead: dict[Callable[[Any], Any], Any] = {}
+
+    def draw_ahead(self, *renders: Callable[[Any], Any]) -> None:
+        """In a report, build the charts ``renders`` give now and draw them on the chart renderer's own thread while
+        the cells before them run (core.charts.Drawn.draw_ahead); ``show`` of the same render then shows them. In
+        the app, nothing: every section is drawn again after each save."""
+        if self.live or self.result is None:
+            return
+        for render in renders:
+            shown = self._ahead[render] = _as_shown(render(self.result))
+            if isinstance(shown, Drawn):
+                shown.draw_ahead()
 
     def show(self, render: Callable[[Any], Any]) -> None:
         if not self.live:
-            shown = _as_shown(render(self.result))
+            shown = self._ahead.pop(render) if render in self._ahead else _as_shown(render(self.result))
             if shown is not None:
                 display(shown)
             return
