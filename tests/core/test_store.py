@@ -333,3 +333,37 @@ def test_store_import_of_a_name_too_long_is_one_line_and_saves_nothing(tmp_path,
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
     assert "characters long; the store keeps at most" in result.stderr and "nothing was saved" in result.stderr
     assert not db.exists()  # the store is not even created
+
+
+@pytest.mark.parametrize("url", ["sqlite:///rel.db", "sqlite:////abs/path/x.db", "sqlite://", "sqlite:///:memory:",
+                                 "sqlite+pysqlite:///a b/c.db", "sqlite:///x.db?mode=ro&uri=true",
+                                 "sqlite:///C:/Users/risk/wb.db", "postgresql+psycopg://u:p@h/db", "mysql://h/db"])
+def test_the_sqlite_file_a_url_names_is_read_as_sqlalchemy_reads_it(url):
+    """core.store_url reads a SQLite URL's file without importing SQLAlchemy; it must name the file make_url does."""
+    import sqlalchemy as sa
+
+    from workbook_lib.core.store_url import sqlite_database
+
+    parsed = sa.engine.make_url(url)
+    expected = (parsed.database or "") if parsed.get_backend_name() == "sqlite" else None
+    assert sqlite_database(url) == expected
+
+
+def test_a_file_run_naming_no_existing_store_never_imports_sqlalchemy(tmp_path):
+    """The summary's decisions part of a run from files: with no store file there is nothing to join, and the kernel
+    does not spend 0.3 s importing SQLAlchemy to find that out (it did, in every risk run's last cell)."""
+    import subprocess
+    import sys
+
+    code = f"""
+import sys
+from types import SimpleNamespace
+from workbook_lib.assessments import decisions_in_summary
+params = SimpleNamespace(source="file", store_url={str(tmp_path / 'none.db')!r}, organisation="Karoo Vale",
+                         period="2025-26")
+summary = {{"assessment": "risk-evaluation", "organisation": "Karoo Vale", "period": "2025-26",
+           "as_of": "2025-11-30", "risks": []}}
+print(decisions_in_summary(summary, params), "sqlalchemy" in sys.modules)
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["{}", "False"], out

@@ -30,9 +30,9 @@ from workbook_lib.core import access
 from workbook_lib.core.access import ACCESS_KIND, ACCESS_PERIOD, ORGANISATION_KIND, AccessRefused, Decision
 from workbook_lib.core.errors import StoreError
 from workbook_lib.core.kinds import KNOWN_KINDS, LINE_OF, OWNED_VIA, OWNER_OF
-from workbook_lib.core.paths import PROJECT_ROOT
+from workbook_lib.core.store_url import DEFAULT_DB as DEFAULT_DB  # the project's file, named here as before
+from workbook_lib.core.store_url import database_url
 
-DEFAULT_DB = PROJECT_ROOT / "workbook.db"
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 HEAD = "0003"  # latest migration; tests/core/test_store.py checks it matches the migration scripts
 BUSY_TIMEOUT_S = 60
@@ -140,19 +140,6 @@ class SaveResult:
     def summary(self) -> str:
         return (f"{len(self.created)} added, {len(self.updated)} changed, "
                 f"{len(self.unchanged)} unchanged" + (f", {len(self.withdrawn)} removed" if self.withdrawn else ""))
-
-
-def database_url(url: str | None = None) -> str:
-    """The store's URL: the argument, else ``WORKBOOK_DB``, else the project's SQLite file.
-
-    A plain path means a SQLite file; ``postgresql://`` uses the psycopg driver.
-    """
-    url = url or os.environ.get("WORKBOOK_DB") or str(DEFAULT_DB)
-    if "://" not in url:
-        return f"sqlite:///{Path(url).expanduser().resolve()}"
-    if url.startswith(("postgresql://", "postgres://")):
-        return "postgresql+psycopg://" + url.split("://", 1)[1]
-    return url
 
 
 def _mount_types() -> list[tuple[str, str]]:

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-import sqlalchemy as sa
 
 from workbook_lib.assessments.decisions import ledger
 from workbook_lib.assessments.decisions.due import standings
@@ -20,10 +19,11 @@ from workbook_lib.assessments.decisions.report import decisions_summary
 from workbook_lib.core.due import Due
 from workbook_lib.core.errors import StoreError
 from workbook_lib.core.source import source_of
-from workbook_lib.core.store import Store, database_url
+from workbook_lib.core.store_url import database_url, sqlite_database
 
 if TYPE_CHECKING:
     from workbook_lib.assessments.decisions.model import Decision
+    from workbook_lib.core.store import Store
 
 KEYS = ("as_of", "due", "requested", "taken", "expired", "flagged")
 
@@ -37,9 +37,12 @@ def _store(params: Any) -> Iterator[tuple[Store | None, bool]]:
             yield source.store(), True
         return
     url = database_url(getattr(params, "store_url", None))
-    if url.startswith("sqlite") and not Path(sa.engine.make_url(url).database or "").is_file():
-        yield None, False  # no store at all: a file run never creates one
+    database = sqlite_database(url)
+    if database is not None and not (database and Path(database).is_file()):
+        yield None, False  # no store at all: a file run never creates one (nor imports SQLAlchemy to say so)
         return
+    from workbook_lib.core.store import Store  # lazy: SQLAlchemy, only when there is a store to read
+
     try:
         st = Store(url, migrate=False, create=False)
     except StoreError:
@@ -59,8 +62,8 @@ def decisions_part(summary: dict[str, Any], due: list[Due], params: Any) -> dict
             if st is None:
                 return {}
             found = [d for d in ledger.on_record(st, organisation, period) if _of(d, assessment)]
-    except (StoreError, sa.exc.SQLAlchemyError):  # a store that cannot be read: the summary stays without the key
-        if getattr(params, "source", "file") == "store":
+    except Exception as exc:  # a store that cannot be read: the summary stays without the key
+        if not _unreadable(exc) or getattr(params, "source", "file") == "store":
             raise
         return {}
     if not from_store and not found:
@@ -68,6 +71,14 @@ def decisions_part(summary: dict[str, Any], due: list[Due], params: Any) -> dict
     standing = standings(due, found, as_of, judged={assessment})
     part = decisions_summary(standing, found, as_of)
     return {"decisions": {k: part[k] for k in KEYS}}
+
+
+def _unreadable(exc: Exception) -> bool:
+    """The store's own error or SQLAlchemy's (imported only when a store was opened)."""
+    if isinstance(exc, StoreError):
+        return True
+    sa = sys.modules.get("sqlalchemy")
+    return sa is not None and isinstance(exc, sa.exc.SQLAlchemyError)
 
 
 def _of(decision: Decision, assessment: str | None) -> bool:
