@@ -120,36 +120,20 @@ def _title_text(title: Any) -> str:
 
 
 def warm_renderer() -> None:
-    """Draw a small chart of every kind of mark the reports use: the renderer's first chart takes most of a second (it
-    starts its JavaScript engine), and each kind of mark is slower the first time it is drawn (the engine compiles
-    its code then), so a kernel waiting for its work (an early or preheated kernel) pays both before a report does."""
+    """Draw a one-point chart: the renderer's first chart takes most of a second (it starts its JavaScript engine),
+    so a kernel waiting for its work (an early or preheated kernel) pays it before the report needs it. One point,
+    not a chart of every kind of mark: that one cost 0.5-0.7 CPU-s more a run (the engine's own threads), more than
+    the 30-40 ms each kind is slower the first time it is drawn (bench/RESULTS.md)."""
     import vl_convert  # lazy: the chart renderer
 
-    vl_convert.vegalite_to_svg(WARM_UP_CHART, config={"aria": False})
+    vl_convert.vegalite_to_svg({"data": {"values": [{"x": 1}]}, "mark": "point",
+                                "encoding": {"x": {"field": "x", "type": "quantitative"}}})
 
 
 def warm_renderer_ahead() -> None:
     """``warm_renderer`` on the renderer's own thread: the kernel goes on meanwhile (a run's early kernel answers
     papermill and starts the first cells on the other core); a chart drawn before it is done waits for it."""
     renderer_thread().submit(warm_renderer)
-
-
-def _warm_up_chart() -> dict:
-    rows = [{"x": i + 1, "x2": i + 3, "y": i % 5, "t": f"R{i}", "c": "ab"[i % 2]} for i in range(24)]
-    x, t = {"field": "x", "type": "quantitative"}, {"field": "t", "type": "nominal"}
-    y = {"field": "y", "type": "quantitative"}
-    cells = {"x": {"field": "c", "type": "ordinal"}, "y": {"field": "y", "type": "ordinal"}}
-    marks = [
-        ({"type": "line", "interpolate": "step-after"},
-         {"x": {**x, "scale": {"type": "log"}, "axis": {"format": "~s"}}, "y": {**y, "axis": {"format": "%"}},
-          "color": {"field": "c", "type": "nominal"}}),
-        ("bar", {"x": x, "x2": {"field": "x2"}, "y": t}), ("tick", {"x": x, "y": t}), ("rule", {"x": x}),
-        ("point", {"x": x, "y": y}), ("circle", {"x": x, "y": y, "size": y}),
-        ("rect", cells), ("text", {**cells, "text": t})]
-    return {"data": {"values": rows}, "layer": [{"mark": m, "encoding": e} for m, e in marks]}
-
-
-WARM_UP_CHART = _warm_up_chart()  # lines, bars with an end, ticks, rules, points, cells, text, circles
 
 
 def altair() -> ModuleType:
