@@ -21,6 +21,7 @@ from workbook_lib.core.datafiles import YamlRefused, check_size, load_yaml
 from workbook_lib.core.errors import cut, listed, quote
 from workbook_lib.core.limits import MAX_NAME_CHARS, MAX_PARAMETERS_KB, Limit, shown_limit
 from workbook_lib.core.paths import NOTEBOOKS, PROJECT_PARAMETERS, PROJECT_ROOT  # noqa: F401 - re-exported
+from workbook_lib.core.store_url import database_url
 
 # names every IPython namespace holds that are not parameters
 _PARAMETER_TYPES = (str, int, float, bool, type(None), list, dict, tuple, dt.date)
@@ -127,8 +128,6 @@ def read_file(path: str | Path, limit: Limit = MAX_PARAMETERS_KB) -> dict[str, A
 def allowed_stores() -> set[str]:
     """The stores a parameters file may name: the configured one (WORKBOOK_DB, else the project's file) and
     those the operator lists in WORKBOOK_ALLOWED_STORES (URLs or paths, separated by spaces or commas)."""
-    from workbook_lib.core.store import database_url  # lazy: SQLAlchemy, only for a file that names a store
-
     listed = os.environ.get("WORKBOOK_ALLOWED_STORES", "").replace(",", " ").split()
     return {database_url(None), *(database_url(x) for x in listed)}
 
@@ -138,8 +137,6 @@ def _check_store_url(path: Path, url: Any) -> None:
     nothing (checked before any store is opened)."""
     if url in (None, ""):
         return
-    from workbook_lib.core.store import database_url  # lazy: SQLAlchemy
-
     if database_url(str(url)) not in allowed_stores():
         raise ParameterError(f"{path}: invalid parameters\n  - store_url: not a store this installation allows; "
                              "leave it out to use the configured store (WORKBOOK_DB), or ask the operator to "

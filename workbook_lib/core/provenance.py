@@ -83,7 +83,7 @@ def _store_description(url: str | None) -> str:
     """The store read, with any password hidden."""
     import sqlalchemy as sa  # lazy: 0.15 s, only for a run that reads the store
 
-    from workbook_lib.core.store import database_url  # lazy: as above (the store imports SQLAlchemy)
+    from workbook_lib.core.store_url import database_url
 
     return sa.engine.make_url(database_url(url)).render_as_string(hide_password=True)
 
